@@ -1,0 +1,187 @@
+import type { AccessSize, MmioDevice } from './mmio-device.js';
+import type { Ram } from './ram.js';
+
+/** Guest RAM mapped at [base, base+size): guest address a lives at ram.u8[a - base + ramOffset]. */
+export interface RamRegion {
+  readonly kind: 'ram';
+  readonly base: number;
+  readonly size: number;
+  readonly ram: Ram;
+  readonly ramOffset: number;
+  readonly name: string;
+}
+
+/** A device window: accesses call the model with offset a - base. */
+export interface MmioRegion {
+  readonly kind: 'mmio';
+  readonly base: number;
+  readonly size: number;
+  readonly device: MmioDevice;
+  readonly name: string;
+}
+
+export type Region = RamRegion | MmioRegion;
+
+export class OverlappingRegionError extends Error {
+  constructor(readonly added: Region, readonly existing: Region) {
+    super(
+      `region ${added.name} [${hex(added.base)}, ${hex(added.base + added.size)}) overlaps ` +
+        `${existing.name} [${hex(existing.base)}, ${hex(existing.base + existing.size)})`,
+    );
+  }
+}
+
+/**
+ * A physical (or, per zone, guest-physical = stage-2) address space: non-overlapping RAM and
+ * MMIO regions. Addresses are JS numbers: every address space we model fits in 2^53.
+ * Cores keep their own TLBs of RAM pages; this class is the slow path and the debugger's path.
+ */
+export class AddressSpace {
+  private regions: Region[] = [];
+  private last: Region | undefined;
+
+  mapRam(base: number, size: number, ram: Ram, ramOffset = 0, name = 'ram'): RamRegion {
+    if (ramOffset < 0 || ramOffset + size > ram.size) {
+      throw new RangeError(`${name}: window ${hex(ramOffset)}+${hex(size)} exceeds its RAM block of ${hex(ram.size)}`);
+    }
+    const region: RamRegion = { kind: 'ram', base, size, ram, ramOffset, name };
+    this.insert(region);
+    return region;
+  }
+
+  mapMmio(base: number, size: number, device: MmioDevice, name = device.name): MmioRegion {
+    const region: MmioRegion = { kind: 'mmio', base, size, device, name };
+    this.insert(region);
+    return region;
+  }
+
+  unmap(region: Region): void {
+    this.regions = this.regions.filter((r) => r !== region);
+    this.last = undefined;
+  }
+
+  list(): readonly Region[] {
+    return this.regions;
+  }
+
+  /** The region holding `addr`, or undefined (a stage-2 fault for a zone). */
+  find(addr: number): Region | undefined {
+    const last = this.last;
+    if (last !== undefined && addr >= last.base && addr - last.base < last.size) return last;
+    const rs = this.regions;
+    let lo = 0;
+    let hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = rs[mid]!;
+      if (addr < r.base) hi = mid - 1;
+      else if (addr - r.base >= r.size) lo = mid + 1;
+      else return (this.last = r);
+    }
+    return undefined;
+  }
+
+  /** A guest access of 1, 2, 4 or 8 bytes. Returns undefined when nothing is mapped there. */
+  read(addr: number, size: AccessSize | 8): bigint | undefined {
+    const r = this.find(addr);
+    if (r === undefined || addr + size - r.base > r.size) return undefined;
+    if (r.kind === 'ram') return readRamLE(r.ram.u8, addr - r.base + r.ramOffset, size);
+    const off = addr - r.base;
+    if (size === 8) {
+      const lo = r.device.read(off, 4) >>> 0;
+      const hi = r.device.read(off + 4, 4) >>> 0;
+      return (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    return BigInt(r.device.read(off, size) >>> 0);
+  }
+
+  /** A guest write. Returns false when nothing is mapped there. */
+  write(addr: number, size: AccessSize | 8, value: bigint): boolean {
+    const r = this.find(addr);
+    if (r === undefined || addr + size - r.base > r.size) return false;
+    if (r.kind === 'ram') {
+      writeRamLE(r.ram.u8, addr - r.base + r.ramOffset, size, value);
+      return true;
+    }
+    const off = addr - r.base;
+    if (size === 8) {
+      r.device.write(off, 4, Number(value & 0xffffffffn));
+      r.device.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
+    } else {
+      r.device.write(off, size, Number(value & 0xffffffffn));
+    }
+    return true;
+  }
+
+  /**
+   * Debugger read: copies as many bytes as are readable from `addr` on into a new array (RAM, and
+   * device registers whose `peek` is side-effect free). A short result means the rest is unmapped.
+   */
+  readDebug(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const r = this.find(a);
+      if (r === undefined) break;
+      const n = Math.min(length - done, r.base + r.size - a);
+      if (r.kind === 'ram') {
+        const start = a - r.base + r.ramOffset;
+        out.set(r.ram.u8.subarray(start, start + n), done);
+        done += n;
+        continue;
+      }
+      let i = 0;
+      for (; i < n; i++) {
+        const v = r.device.peek?.(a + i - r.base, 1);
+        if (v === undefined) break;
+        out[done + i] = v;
+      }
+      done += i;
+      if (i < n) break;
+    }
+    return out.subarray(0, done);
+  }
+
+  /** Debugger write to RAM only (never to devices). Returns the number of bytes written. */
+  writeDebug(addr: number, data: Uint8Array): number {
+    let done = 0;
+    while (done < data.length) {
+      const a = addr + done;
+      const r = this.find(a);
+      if (r === undefined || r.kind !== 'ram') break;
+      const n = Math.min(data.length - done, r.base + r.size - a);
+      r.ram.u8.set(data.subarray(done, done + n), a - r.base + r.ramOffset);
+      done += n;
+    }
+    return done;
+  }
+
+  private insert(region: Region): void {
+    if (region.size <= 0) throw new RangeError(`${region.name}: empty region`);
+    for (const r of this.regions) {
+      if (region.base < r.base + r.size && r.base < region.base + region.size) {
+        throw new OverlappingRegionError(region, r);
+      }
+    }
+    this.regions.push(region);
+    this.regions.sort((a, b) => a.base - b.base);
+    this.last = undefined;
+  }
+}
+
+export function readRamLE(u8: Uint8Array, i: number, size: 1 | 2 | 4 | 8): bigint {
+  let v = 0n;
+  for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(u8[i + k]!);
+  return v;
+}
+
+export function writeRamLE(u8: Uint8Array, i: number, size: 1 | 2 | 4 | 8, value: bigint): void {
+  for (let k = 0; k < size; k++) {
+    u8[i + k] = Number((value >> BigInt(8 * k)) & 0xffn);
+  }
+}
+
+export function hex(n: number | bigint): string {
+  return '0x' + n.toString(16);
+}
