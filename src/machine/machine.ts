@@ -1,0 +1,85 @@
+import { AddressSpace } from './address-space.js';
+import type { MmioDevice } from './mmio-device.js';
+import { Ram } from './ram.js';
+import type { RoutedIrq } from './routed-irq.js';
+import type { Arch } from '../arch/cpu.js';
+
+/** One physical CPU of the board: `id` is what zone configs list in `cpus`; `hwid` is MPIDR / hart id. */
+export interface PhysicalCpu {
+  readonly id: number;
+  readonly hwid: bigint;
+  readonly path: string;
+}
+
+/** A RAM bank of the board, from a /memory node. */
+export interface RamBank {
+  readonly base: number;
+  readonly size: number;
+  readonly ram: Ram;
+}
+
+/**
+ * A device node of the board: its address windows and interrupts, and the model bound to it by
+ * `compatible` (undefined = no model: listed, not fatal).
+ */
+export interface DeviceInstance {
+  readonly path: string;
+  readonly compatible: readonly string[];
+  /** CPU-physical windows, after `ranges` translation. */
+  readonly windows: readonly { readonly base: number; readonly size: number }[];
+  /** Interrupt numbers as zone configs name them (GIC: SPI id + 32; PLIC: source number). */
+  readonly irqs: readonly number[];
+  /** Model name bound to this node, or undefined. */
+  readonly modelName: string | undefined;
+  /** The model, one per window where it has several; undefined when there is no model. */
+  readonly model: MmioDevice | undefined;
+  /** The model's interrupt outputs, to be connected to the owning zone's interrupt controller. */
+  readonly irqLines: readonly RoutedIrq[];
+  /** The interrupt controller, timer and CPU-interface nodes are per-zone emulated, not passed through. */
+  readonly role: 'device' | 'interrupt-controller' | 'timer' | 'pci-host' | 'virtio-slot' | 'other';
+}
+
+/**
+ * The physical board: RAM banks, CPUs and devices as its device tree describes them. Zones are
+ * carved out of it by the hypervisor; nothing here knows about zones.
+ */
+export class Machine {
+  readonly physical = new AddressSpace();
+  private readonly bankList: RamBank[] = [];
+  private readonly deviceList: DeviceInstance[] = [];
+
+  constructor(
+    readonly boardName: string,
+    readonly arch: Arch,
+    readonly cpus: readonly PhysicalCpu[],
+    /** The board's flattened device tree, as parsed. */
+    readonly dtb: Uint8Array,
+  ) {}
+
+  addRam(base: number, size: number): RamBank {
+    const bank: RamBank = { base, size, ram: new Ram(size) };
+    this.physical.mapRam(base, size, bank.ram, 0, `ram@${base.toString(16)}`);
+    this.bankList.push(bank);
+    return bank;
+  }
+
+  addDevice(device: DeviceInstance): void {
+    if (device.model !== undefined) {
+      for (const w of device.windows) this.physical.mapMmio(w.base, w.size, device.model, device.path);
+    }
+    this.deviceList.push(device);
+  }
+
+  get ramBanks(): readonly RamBank[] {
+    return this.bankList;
+  }
+
+  get devices(): readonly DeviceInstance[] {
+    return this.deviceList;
+  }
+
+  /** The device whose window contains `addr`, if any. */
+  deviceAt(addr: number): DeviceInstance | undefined {
+    return this.deviceList.find((d) => d.windows.some((w) => addr >= w.base && addr - w.base < w.size));
+  }
+}

@@ -1,0 +1,36 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+
+/** The repository root. */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where scripts/fixtures.sh caches Debian artefacts and QEMU dumps (gitignored). */
+export const FIXTURES = join(REPO, '.fixtures');
+
+/**
+ * A path under .fixtures/ that must exist. A missing fixture fails the test with the command that
+ * makes it: in CI a missing real dependency is a failure, never a skip.
+ */
+export function fixture(relative: string): string {
+  const p = join(FIXTURES, relative);
+  if (!existsSync(p)) throw new Error(`missing fixture ${p}: run \`bash scripts/fixtures.sh\``);
+  return p;
+}
+
+/** The single file in a fixture directory whose name matches `pattern` (versions change with Debian updates). */
+export function fixtureMatching(relativeDir: string, pattern: RegExp): string {
+  const dir = fixture(relativeDir);
+  const hits = readdirSync(dir).filter((f) => pattern.test(f)).sort();
+  if (hits.length === 0) throw new Error(`no file matching ${pattern} in ${dir}: run \`bash scripts/fixtures.sh\``);
+  return join(dir, hits[hits.length - 1]!);
+}
+
+/** A host tool that must be installed (gdb-multiarch, dtc, qemu-system-*); throws with the apt hint otherwise. */
+export function tool(name: string): string {
+  try {
+    return execFileSync('which', [name], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`missing host tool ${name}: run \`bash scripts/fixtures.sh\` (installs it with apt)`);
+  }
+}
