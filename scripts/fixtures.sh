@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs the host tools the tests use and caches the real third-party artefacts they run against
+# under .fixtures/ (gitignored). Idempotent: a second run only checks. Needs root (apt, mknod) and
+# network access to the Debian mirror.
+#
+#   .fixtures/debian/arm64-6.1/     bookworm linux-image-6.1.0-*-arm64-unsigned (boot/vmlinuz-* raw Image, DTBs, modules)
+#   .fixtures/debian/bb-arm64/      bookworm busybox-static arm64 (bin/busybox)
+#   .fixtures/debian/rv64/          forky linux-binary + linux-base riscv64 (usr/lib/modules/*/vmlinuz, dtb/)
+#   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
+#   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
+#   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FIX=$ROOT/.fixtures
+mkdir -p "$FIX"
+say() { printf '\033[36mfixtures:\033[0m %s\n' "$*" >&2; }
+SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+
+# --- host packages ----------------------------------------------------------------------------------
+PKGS="gdb-multiarch qemu-system-arm qemu-system-misc qemu-user device-tree-compiler gcc-aarch64-linux-gnu
+gcc-riscv64-linux-gnu binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu opensbi u-boot-qemu cpio xz-utils zstd
+debian-archive-keyring"
+missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  say "installing $(echo $missing | tr '\n' ' ')"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# --- Debian guest artefacts, with private apt states (the host's apt lists stay untouched) -------------
+KR=/usr/share/keyrings/debian-archive-keyring.gpg
+aptopts() { # name arch "archive suite"... -> apt options for a private state
+  local d=$FIX/apt-$1 a=$2; shift 2
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial"; : > "$d/sources.list"
+  for as in "$@"; do echo "deb [signed-by=$KR] http://deb.debian.org/${as% *} ${as#* } main" >> "$d/sources.list"; done
+  echo "-oAPT::Architecture=$a -oAPT::Architectures=$a -oDir::State::Lists=$d/lists -oDir::Cache=$d/cache" \
+       "-oDir::Etc::SourceList=$d/sources.list -oDir::Etc::SourceParts=/nonexistent"
+}
+fetch() { # dest aptopts package...: download and unpack into dest (done once; a stamp marks success)
+  local dest=$1 opts=$2; shift 2
+  [ -f "$dest/.done" ] && return 0
+  rm -rf "$dest"; mkdir -p "$dest"
+  ( cd "$dest" && apt-get $opts download "$@" 2>&1 | grep -v 'unsandboxed' >&2 || true
+    for p in *.deb; do dpkg -x "$p" .; done; rm -f ./*.deb )
+  ls "$dest"/* >/dev/null
+  touch "$dest/.done"
+}
+D=$FIX/debian; mkdir -p "$D"
+if [ ! -f "$D/arm64-6.1/.done" ] || [ ! -f "$D/bb-arm64/.done" ]; then
+  say "fetching Debian bookworm arm64 kernel and busybox-static"
+  o=$(aptopts a64 arm64 "debian bookworm" "debian bookworm-updates" "debian-security bookworm-security")
+  apt-get $o update -qq
+  K=$(apt-cache $o depends linux-image-arm64 | sed -n 's/.*Depends: \(linux-image-6\.1\.0-[0-9]*-arm64\)$/\1/p' | sort -V | tail -1)
+  [ -n "$K" ] || { echo "fixtures: cannot find the bookworm arm64 kernel package" >&2; exit 1; }
+  fetch "$D/arm64-6.1" "$o" "$K-unsigned"
+  fetch "$D/bb-arm64" "$o" busybox-static
+fi
+if [ ! -f "$D/rv64/.done" ] || [ ! -f "$D/bb-riscv64/.done" ]; then
+  # trixie's riscv64 index was stale on the mirror; forky (testing) works.
+  say "fetching Debian forky riscv64 kernel and busybox-static"
+  o=$(aptopts rv riscv64 "debian forky")
+  apt-get $o update -qq
+  V=$(apt-cache $o depends linux-image-riscv64 | sed -n 's/.*Depends: linux-image-\(.*-riscv64\)$/\1/p' | head -1)
+  [ -n "$V" ] || { echo "fixtures: cannot find the forky riscv64 kernel package" >&2; exit 1; }
+  fetch "$D/rv64" "$o" "linux-binary-$V" "linux-base-$V"
+  fetch "$D/bb-riscv64" "$o" busybox-static
+fi
+
+# --- initramfs images: busybox and an /init that prints BOOT-OK and powers off ------------------------
+mkinitramfs() { # busybox out
+  local bb=$1 out=$2 t; [ -s "$out" ] && return 0
+  say "building $(basename "$out")"
+  t=$(mktemp -d); chmod 755 "$t"; mkdir -p "$t/bin" "$t/dev" "$t/proc" "$t/sys"
+  cp "$bb" "$t/bin/busybox"; chmod 755 "$t/bin/busybox"; ln -s busybox "$t/bin/sh"
+  cp "$ROOT/scripts/initramfs-init.sh" "$t/init"; chmod 755 "$t/init"
+  mknod -m 600 "$t/dev/console" c 5 1; mknod -m 666 "$t/dev/null" c 1 3; mknod -m 644 "$t/dev/kmsg" c 1 11
+  ( cd "$t" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --reproducible 2>/dev/null ) \
+    | gzip -9n > "$out.tmp" && mv "$out.tmp" "$out"
+  rm -rf "$t"
+}
+mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64.cpio.gz"
+mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64.cpio.gz"
+
+# --- QEMU's own device trees for the virt boards ------------------------------------------------------
+Q=$FIX/qemu-dtb; mkdir -p "$Q"
+dump() { # file qemu-binary machine-args...
+  local f=$Q/$1 bin=$2; shift 2; [ -s "$f" ] && return 0
+  "$bin" "$@" -smp 4 -m 1G -nographic -nic none -machine "dumpdtb=$f.raw" >/dev/null 2>&1 || true
+  [ -s "$f.raw" ] || { echo "fixtures: $bin did not dump a DTB" >&2; exit 1; }
+  dtc -q -I dtb -O dtb -o "$f" "$f.raw" && rm -f "$f.raw"   # compact: QEMU pads its dump to 1 MiB
+}
+dump qemu-virt-aarch64-gicv3.dtb qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a53
+dump qemu-virt-aarch64-gicv2.dtb qemu-system-aarch64 -M virt,gic-version=2 -cpu cortex-a53
+dump qemu-virt-riscv64.dtb qemu-system-riscv64 -M virt
+dump qemu-virt-loongarch64.dtb qemu-system-loongarch64 -M virt
+say "ready in $FIX"

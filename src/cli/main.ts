@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import chalk from 'chalk';
+
+// Each command lives in its own module under ./commands; this file only assembles them.
+const commands: CommandModule<any, any>[] = [];
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('hvisor')
+  .usage('$0 <command> [options]\n\nA separation-kernel hypervisor on emulated boards, with one gdb stub per zone.')
+  .strict()
+  .demandCommand(1, 'Name a command; `hvisor --help` lists them.')
+  .recommendCommands()
+  .help()
+  .version()
+  .fail((message, error) => {
+    // Our commands throw typed errors whose message names the problem and where: print it, no stack.
+    const text = error instanceof Error ? error.message : message;
+    console.error(chalk.red('error: ') + text + (error ? '' : chalk.dim('  (hvisor --help)')));
+    process.exit(1);
+  });
+for (const command of commands) cli.command(command);
+await cli.parseAsync();
