@@ -20,6 +20,9 @@ export class SampleFunction extends PciFunction {
   level(on: boolean): void {
     this.setIntx(on);
   }
+  dmaPoke(addr: number, data: Uint8Array): boolean {
+    return this.dmaWrite(addr, data);
+  }
   fire(vector: number): boolean {
     return this.signal(vector);
   }
