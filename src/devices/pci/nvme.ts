@@ -10,8 +10,9 @@ const Reg = {
 } as const;
 
 const BAR0_SIZE = 0x4000;
-const MSIX_TABLE = 0x3000;
-const MSIX_PBA = 0x3800;
+/** MSI-X table and PBA share BAR 0 with the registers, where QEMU's NVMe puts them. */
+const MSIX_TABLE = 0x2000;
+const MSIX_PBA = 0x3000;
 /** I/O queue pairs offered (Linux asks for one per CPU and takes what it gets). */
 const MAX_IO_QUEUES = 8;
 const MQES = 1023;
@@ -39,7 +40,7 @@ export interface NvmeOptions {
  * An NVMe 1.4 controller with one namespace on a disk image: controller registers, admin queue,
  * Identify controller/namespace, Set/Get Features (number of queues, write cache), create/delete
  * I/O queues, and Read/Write/Flush with PRP lists. Interrupts by MSI-X (one vector per
- * completion queue), MSI or INTx. Commands complete synchronously when their doorbell is rung.
+ * completion queue) or INTx. Commands complete synchronously when their doorbell is rung.
  */
 export class NvmeController extends PciFunction {
   readonly name = 'nvme';
@@ -71,9 +72,9 @@ export class NvmeController extends PciFunction {
     this.sectors = Math.floor(image.byteLength / SECTOR);
     this.serial = opts.serial ?? 'HVTS0001';
     this.model = opts.model ?? 'hvisor-ts NVMe';
-    addPowerManagement(this.config);
+    // Capability order as QEMU's NVMe: MSI-X, power management, PCI Express.
     this.messages.addMsix({ vectors: MAX_IO_QUEUES + 1, bar: 0, tableOffset: MSIX_TABLE, pbaOffset: MSIX_PBA });
-    this.messages.addMsi(1);
+    addPowerManagement(this.config);
     addPciExpressEndpoint(this.config);
     this.config.markPowerOnState();
   }

@@ -62,17 +62,18 @@ export class VirtioPciFunction extends PciFunction implements VirtioTransportPor
         classCode: backend.pciClass,
         revision: 1,
         subsystemVendorId: 0x1af4,
-        subsystemId: 0x40,
+        subsystemId: 0x1100, // as QEMU's modern devices (any value >= 0x40 is allowed)
         interruptPin: 1,
       },
       [undefined, { kind: 'mem32', size: 0x1000 }, undefined, undefined, { kind: 'mem64', size: 0x4000, prefetchable: true }],
     );
     this.name = `virtio-${backend.name}-pci`;
     this.queues = Array.from({ length: backend.queueCount }, () => newQueue(backend.queueMaxSize));
-    this.addVirtioCap(CfgType.Common, COMMON, 0x38);
-    this.addVirtioCap(CfgType.Isr, ISR, 1);
+    // Each structure owns a 4 KiB page, advertised as QEMU does (checked against it in the tests).
+    this.addVirtioCap(CfgType.Common, COMMON, 0x1000);
+    this.addVirtioCap(CfgType.Isr, ISR, 0x1000);
     this.addVirtioCap(CfgType.Device, DEVICE, 0x1000);
-    this.addVirtioCap(CfgType.Notify, NOTIFY, backend.queueCount * NOTIFY_MULTIPLIER, NOTIFY_MULTIPLIER);
+    this.addVirtioCap(CfgType.Notify, NOTIFY, 0x1000, NOTIFY_MULTIPLIER);
     this.messages.addMsix({ vectors: backend.queueCount + 1, bar: MSIX_BAR, tableOffset: 0, pbaOffset: 0x800 });
     addPciExpressEndpoint(this.config);
     addPowerManagement(this.config);
