@@ -53,6 +53,10 @@ export interface VcpuHost {
   vcpuState(vcpu: number): 'on' | 'off' | 'invalid';
   /** Wake another vCPU of the zone (IPI delivery is the interrupt controller's, this only ends its Wait). */
   kick(vcpu: number): void;
+  /** A firmware-level IPI to another vCPU of the zone (SBI send_ipi: sets its supervisor software interrupt). */
+  ipi(vcpu: number): void;
+  /** Another vCPU of the zone must drop its TLB (SBI remote sfence.vma / hfence). */
+  remoteFence(vcpu: number): void;
   /** The zone's system power events. The caller then returns StopReason.SystemEvent. */
   systemOff(): void;
   systemReset(): void;
