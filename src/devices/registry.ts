@@ -1,0 +1,92 @@
+/**
+ * Device models bound by `compatible`. The board walks its DTB, and for each node asks
+ * `findDeviceFactory(node.compatible)` (most specific string first wins); the factory builds one
+ * MmioDevice that serves every window of the node (offsets are relative to the first window).
+ *
+ * Interrupt controllers (GIC, PLIC) are not built here: they are per-zone models the hypervisor
+ * constructs with the zone's interrupts and vCPUs (see gic/ and plic.ts). `deviceRole` tells the
+ * board which nodes are such per-zone models, or need no model at all.
+ */
+import type { MmioDevice } from '../machine/mmio-device.js';
+import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
+
+export interface DeviceFactory {
+  /** Model name, as in MmioDevice.name (e.g. "pl011"). */
+  readonly model: string;
+  /** The compatible strings it binds to. */
+  readonly compatible: readonly string[];
+  create(node: DeviceNodeDescription, services: DeviceServices): MmioDevice;
+}
+
+/** The models this project ships; each model file exports its factory. */
+const builtIn: readonly DeviceFactory[] = [];
+
+const factories = new Map<string, DeviceFactory>();
+for (const f of builtIn) registerDevice(f);
+
+/** Adds a factory for each of its compatible strings (later registrations replace earlier ones). */
+export function registerDevice(factory: DeviceFactory): void {
+  for (const c of factory.compatible) factories.set(c, factory);
+}
+
+/** The factory for the most specific compatible string we model, or undefined. */
+export function findDeviceFactory(compatible: readonly string[]): DeviceFactory | undefined {
+  for (const c of compatible) {
+    const f = factories.get(c);
+    if (f !== undefined) return f;
+  }
+  return undefined;
+}
+
+/** Builds the model for a node, or undefined when nothing binds (listed by the board, not fatal). */
+export function createDevice(node: DeviceNodeDescription, services: DeviceServices = {}): MmioDevice | undefined {
+  return findDeviceFactory(node.compatible)?.create(node, services);
+}
+
+/** Every registered compatible string and its model name (for `hvisor devices` listings). */
+export function registeredCompatibles(): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const [c, f] of factories) out.set(c, f.model);
+  return out;
+}
+
+/**
+ * How the board should treat a node:
+ * - 'interrupt-controller': a per-zone emulated model built by the hypervisor (GIC, PLIC, ...);
+ * - 'timer': the architected timer / CLINT, part of the core or of the hypervisor's SBI;
+ * - 'no-model': described by the DTB but needs no MMIO model (syscon-poweroff/reboot act through
+ *   the regmap device they point at; psci is a firmware interface);
+ * - 'device': anything else (bound through the registry when a factory exists).
+ */
+export type DeviceRole = 'interrupt-controller' | 'timer' | 'no-model' | 'device';
+
+const interruptControllers = new Set([
+  'arm,gic-v3',
+  'arm,gic-400',
+  'arm,cortex-a15-gic',
+  'arm,cortex-a9-gic',
+  'arm,gic-v3-its',
+  'arm,gic-v2m-frame',
+  'sifive,plic-1.0.0',
+  'riscv,plic0',
+  'thead,c900-plic',
+  'riscv,aplic',
+  'riscv,imsics',
+  'riscv,cpu-intc',
+  'loongson,ls7a-pch-pic',
+  'loongson,pch-pic-1.0',
+  'loongson,pch-msi-1.0',
+  'loongson,eiointc-1.0',
+  'loongson,cpu-interrupt-controller',
+]);
+const timers = new Set(['arm,armv8-timer', 'arm,armv7-timer', 'sifive,clint0', 'riscv,clint0']);
+const noModel = new Set(['syscon-poweroff', 'syscon-reboot', 'arm,psci', 'arm,psci-0.2', 'arm,psci-1.0', 'gpio-keys', 'fixed-clock']);
+
+export function deviceRole(compatible: readonly string[]): DeviceRole {
+  for (const c of compatible) {
+    if (interruptControllers.has(c)) return 'interrupt-controller';
+    if (timers.has(c)) return 'timer';
+    if (noModel.has(c)) return 'no-model';
+  }
+  return 'device';
+}
