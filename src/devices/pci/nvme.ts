@@ -1,5 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import type { BlockImage } from './block-image.js';
+import type { BlockImage } from '../virtio/block-image.js';
 import { addPciExpressEndpoint, addPowerManagement } from './capabilities.js';
 import { PciFunction } from './pci-function.js';
 

@@ -1,8 +1,8 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
 import { addPciExpressEndpoint, addPowerManagement, CapId } from './capabilities.js';
 import { PciFunction } from './pci-function.js';
-import { VIRTIO_F_VERSION_1, type VirtioBackend, type VirtioTransportPort } from './virtio-backend.js';
-import { SplitVirtqueue, VirtqueueError } from './virtqueue.js';
+import { VIRTIO_F_VERSION_1, type VirtioBackend, type VirtioTransportPort } from '../virtio/virtio-backend.js';
+import { SplitVirtqueue, VirtqueueError } from '../virtio/virtqueue.js';
 
 /** virtio_pci_cap cfg_type values (virtio 1.2 §4.1.4). */
 const CfgType = { Common: 1, Notify: 2, Isr: 3, Device: 4 } as const;
