@@ -8,7 +8,10 @@
  * board which nodes are such per-zone models, or need no model at all.
  */
 import type { MmioDevice } from '../machine/mmio-device.js';
+import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
+import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
+import { Pl011 } from './uart/pl011.js';
 
 export interface DeviceFactory {
   /** Model name, as in MmioDevice.name (e.g. "pl011"). */
@@ -19,7 +22,22 @@ export interface DeviceFactory {
 }
 
 /** The models this project ships; each model file exports its factory. */
-const builtIn: readonly DeviceFactory[] = [];
+const builtIn: readonly DeviceFactory[] = [
+  {
+    model: 'pl011',
+    compatible: ['arm,pl011'],
+    create: (node, services) => new Pl011({ backend: consoleFor(node, services), irq: irq(node, 0) }),
+  },
+];
+
+function consoleFor(node: DeviceNodeDescription, services: DeviceServices): CharBackend {
+  return services.console?.(node.path) ?? nullCharBackend;
+}
+
+/** The node's n-th interrupt output, or a line to nowhere when the node has fewer. */
+function irq(node: DeviceNodeDescription, n: number): IrqLine {
+  return node.irqs[n] ?? disconnectedIrq;
+}
 
 const factories = new Map<string, DeviceFactory>();
 for (const f of builtIn) registerDevice(f);

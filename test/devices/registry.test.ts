@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createDevice, deviceRole, findDeviceFactory, registeredCompatibles } from '../../src/devices/registry.js';
+import { BufferedCharBackend } from '../../src/devices/uart/char-backend.js';
+import { TestIrq } from './qtest.js';
+
+describe('device registry', () => {
+  it('binds the most specific compatible string it models', () => {
+    expect(findDeviceFactory(['arm,pl011', 'arm,primecell'])?.model).toBe('pl011');
+    expect(findDeviceFactory(['vendor,unknown'])).toBeUndefined();
+  });
+
+  it("builds a PL011 wired to the node's console and interrupt", () => {
+    const backend = new BufferedCharBackend();
+    const irq = new TestIrq();
+    const uart = createDevice(
+      { path: '/pl011@9000000', compatible: ['arm,pl011', 'arm,primecell'], windows: [{ base: 0x9000000, size: 0x1000 }], irqs: [irq] },
+      { console: (p) => (p === '/pl011@9000000' ? backend : new BufferedCharBackend()) },
+    )!;
+    uart.write(0x38, 4, 1 << 5);
+    uart.write(0, 4, 0x21);
+    expect(backend.outputText).toBe('!');
+    expect(irq.level).toBe(true);
+  });
+
+  it('classifies per-zone interrupt controllers, timers and model-less nodes', () => {
+    expect(deviceRole(['arm,gic-v3'])).toBe('interrupt-controller');
+    expect(deviceRole(['sifive,plic-1.0.0', 'riscv,plic0'])).toBe('interrupt-controller');
+    expect(deviceRole(['arm,armv8-timer', 'arm,armv7-timer'])).toBe('timer');
+    expect(deviceRole(['syscon-poweroff'])).toBe('no-model');
+    expect(deviceRole(['arm,pl011', 'arm,primecell'])).toBe('device');
+    expect(registeredCompatibles().get('arm,pl011')).toBe('pl011');
+  });
+});
