@@ -11,6 +11,7 @@ import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
+import { Ns16550a } from './uart/ns16550a.js';
 import { Pl011 } from './uart/pl011.js';
 
 export interface DeviceFactory {
@@ -27,6 +28,12 @@ const builtIn: readonly DeviceFactory[] = [
     model: 'pl011',
     compatible: ['arm,pl011'],
     create: (node, services) => new Pl011({ backend: consoleFor(node, services), irq: irq(node, 0) }),
+  },
+  {
+    model: 'ns16550a',
+    compatible: ['ns16550a', 'ns16550', 'ns16450', 'ns8250'],
+    create: (node, services) =>
+      new Ns16550a({ backend: consoleFor(node, services), irq: irq(node, 0), regShift: node.regShift ?? 0 }),
   },
 ];
 

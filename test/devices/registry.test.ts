@@ -31,3 +31,18 @@ describe('device registry', () => {
     expect(registeredCompatibles().get('arm,pl011')).toBe('pl011');
   });
 });
+
+describe('registry: 8250 family', () => {
+  it('builds an NS16550A honouring reg-shift', () => {
+    const backend = new BufferedCharBackend();
+    const uart = createDevice(
+      { path: '/soc/serial@0', compatible: ['ns16550a'], windows: [{ base: 0, size: 0x100 }], irqs: [], regShift: 2, regIoWidth: 4 },
+      { console: () => backend },
+    )!;
+    expect(uart.name).toBe('ns16550a');
+    uart.write(7 << 2, 4, 0x11);
+    expect(uart.read(7 << 2, 4)).toBe(0x11);
+    uart.write(0, 4, 0x4b);
+    expect(backend.outputText).toBe('K');
+  });
+});
