@@ -1,0 +1,29 @@
+/**
+ * hvisor-ts's flattened device tree library.
+ *
+ * - `parseDtb(bytes)` → `DeviceTree` (typed `DtbError` for any malformed blob, naming the offset or path)
+ * - `DeviceTree`: nodes by path or alias, phandles, `/chosen`, `reg` / `cpuReg` (through `ranges`),
+ *   `interrupts` / `interrupt-parent` / `interrupt-map`; `DtNode` / `DtProperty` for values and editing
+ * - `writeDtb(tree)` → v17 blob; `printDts(tree)` → the text `dtc -I dtb -O dts` prints;
+ *   `compileDts(source)` → `DeviceTree`; `treeToJson(tree)` for `hvisor dtb --json`
+ *
+ * Number conventions: cells are u32 `number`s; `reg`/`cpuReg` addresses and sizes are `number`s
+ * (exact up to 2^53; beyond that a DtbError — use `regCells` for raw cells); values that are
+ * genuinely 64-bit (memory reservations, `ranges` entries, `u64` properties, translated
+ * addresses from `translate`) are `bigint`.
+ */
+export { DtbError, type DtbErrorLocation } from './errors.js';
+export { DtNode, DtProperty } from './node.js';
+export { DeviceTree, type MemoryReservation } from './device-tree.js';
+export { parseDtb, readHeader, type FdtHeader } from './reader.js';
+export {
+  regCells, readReg, cpuReg, ranges, translateAddress,
+  type RegEntry, type RegCells, type RangeEntry, type PciSpace,
+} from './addresses.js';
+export { interruptParent, interrupts, interruptMap, mapInterrupt, type InterruptSpec, type InterruptMapEntry } from './interrupts.js';
+export { aliases, chosen, type Chosen } from './chosen.js';
+export { validateTree, assertValidTree } from './validate.js';
+export {
+  encodeCells, encodeU64, encodeStrings, encodeValue, decodeCells, decodeStrings, cellsToBigInt, bigIntToCells,
+  type PropertyValue,
+} from './values.js';

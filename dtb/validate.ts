@@ -1,0 +1,36 @@
+/**
+ * Whole-tree consistency checks beyond the blob structure: phandles unique and resolvable,
+ * interrupt-parent chains acyclic, `reg`, `ranges`, `interrupts` and `interrupt-map` matching
+ * their cell counts. The reader does not run these (dtc prints such trees too); boards do.
+ */
+import type { DeviceTree } from './device-tree.js';
+import { DtbError } from './errors.js';
+
+/** Every problem found, in tree order; [] for a consistent tree. */
+export function validateTree(tree: DeviceTree): DtbError[] {
+  const problems: DtbError[] = [];
+  const attempt = (check: () => unknown): void => {
+    try {
+      check();
+    } catch (e) {
+      if (!(e instanceof DtbError)) throw e;
+      problems.push(e);
+    }
+  };
+  attempt(() => tree.phandles());
+  if (problems.length > 0) return problems;
+  for (const node of tree.nodes()) {
+    if (node.has('reg')) attempt(() => tree.reg(node));
+    if (node.has('ranges') && node.parent !== undefined) attempt(() => tree.ranges(node));
+    if (node.has('interrupt-parent')) attempt(() => tree.interruptParent(node));
+    if (node.has('interrupts') || node.has('interrupts-extended')) attempt(() => tree.interrupts(node));
+    if (node.has('interrupt-map')) attempt(() => tree.interruptMap(node));
+  }
+  return problems;
+}
+
+/** Throws the first problem validateTree finds. */
+export function assertValidTree(tree: DeviceTree): void {
+  const [first] = validateTree(tree);
+  if (first !== undefined) throw first;
+}
