@@ -128,7 +128,7 @@ describe('enumeration as the generic ECAM driver does it', () => {
       [1, true, false, false, 32],
       [2, false, true, true, 0x10_0000],
     ]);
-    expect(f.capabilities.map((c) => c.id)).toEqual([0x01, 0x10, 0x05, 0x11]);
+    expect(f.capabilities.map((c) => c.id)).toEqual([0x11, 0x05, 0x10, 0x01]);
     // BARs landed in their windows and the bridge decodes them.
     expect(f.bars[0]!.cpu).toBeGreaterThanOrEqual(0x1000_0000);
     expect(f.bars[1]!.cpu).toBeGreaterThanOrEqual(0x3eff_0000);

@@ -55,7 +55,7 @@ describe('NVMe controller driven like Linux nvme-pci', () => {
     const { found } = board(new MemoryBlockImage(4096));
     expect(found.classCode).toBe(0x010802);
     expect(found.bars).toMatchObject([{ index: 0, is64: true, size: 0x4000 }]);
-    expect(found.capabilities.map((c) => c.id)).toEqual([0x11, 0x01, 0x10]);
+    expect(found.capabilities.map((c) => c.id)).toEqual([0x11, 0x10, 0x01]);
   });
 
   it('brings the controller up and answers Identify controller / namespace / active list', () => {

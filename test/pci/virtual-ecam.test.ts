@@ -179,7 +179,7 @@ describe('per-zone virtual ECAM (hvisor vPCI)', () => {
     expect(text).toContain('    BAR2 mem64,pref pci 0x8000000000 size 1M (cpu 0x8000000000)');
     expect(text).toContain('    IRQ INTA -> SPI 4'); // slot 1, INTA
     expect(text).toContain('    IRQ INTA -> SPI 6'); // slot 3, INTA
-    expect(text).toContain('    capabilities: PM@40 PCIe@48 MSI@84 MSI-X@9c');
+    expect(text).toContain('    capabilities: MSI-X@9c MSI@84 PCIe@48 PM@40');
     expect(text).toMatch(/00:02\.0[^]*BAR0 mem32 +pci 0x0 size 16K \(not decoded\)[^]*owner: zone zone2/);
     expect(describePciTree(host, { zone: z2.view })).not.toContain('00:01.0');
   });

@@ -7,16 +7,16 @@ import type { MsiController } from './msi.js';
 export const CapId = { PowerManagement: 0x01, Msi: 0x05, VendorSpecific: 0x09, PciExpress: 0x10, MsiX: 0x11 } as const;
 
 /** Power management: D0..D3hot in PMCSR, PME enable and PME status (write-1-to-clear). */
-export function addPowerManagement(cfg: PciConfigSpace): number {
-  const at = cfg.addCapability(CapId.PowerManagement, 8);
+export function addPowerManagement(cfg: PciConfigSpace, fixedAt?: number): number {
+  const at = cfg.addCapability(CapId.PowerManagement, 8, fixedAt);
   cfg.define(at + 2, 2, 0x0003, 0); // version 3 of the PM interface, no PME from any state
   cfg.define(at + 4, 2, 0x0008, 0x0103, 0x8000); // No_Soft_Reset; PowerState, PME_En writable
   return at;
 }
 
 /** PCI Express capability (version 2) of a root-complex-integrated or plain endpoint: x1 at 2.5 GT/s. */
-export function addPciExpressEndpoint(cfg: PciConfigSpace, portType: 'endpoint' | 'integrated' = 'endpoint'): number {
-  const at = cfg.addCapability(CapId.PciExpress, 0x3c);
+export function addPciExpressEndpoint(cfg: PciConfigSpace, portType: 'endpoint' | 'integrated' = 'endpoint', fixedAt?: number): number {
+  const at = cfg.addCapability(CapId.PciExpress, 0x3c, fixedAt);
   cfg.define(at + 2, 2, 0x0002 | ((portType === 'endpoint' ? 0x0 : 0x9) << 4), 0);
   cfg.define(at + 0x04, 4, 0x0000_8000, 0); // DevCap: role-based error reporting, 128-byte payload
   cfg.define(at + 0x08, 2, 0x2010, 0x7cff); // DevCtl: relaxed ordering, 512-byte read requests
@@ -78,11 +78,11 @@ export class MessageInterrupts {
     return at;
   }
 
-  addMsix(p: MsixPlacement): number {
+  addMsix(p: MsixPlacement, fixedAt?: number): number {
     if (!(p.vectors >= 1 && p.vectors <= 2048) || p.tableOffset % 8 !== 0 || p.pbaOffset % 8 !== 0) {
       throw new RangeError(`MSI-X: ${p.vectors} vectors, table at ${p.tableOffset}, PBA at ${p.pbaOffset} is not a valid layout`);
     }
-    const at = this.cfg.addCapability(CapId.MsiX, 12);
+    const at = this.cfg.addCapability(CapId.MsiX, 12, fixedAt);
     this.cfg.define(at + 2, 2, p.vectors - 1, 0xc000);
     this.cfg.define(at + 4, 4, p.tableOffset | p.bar, 0);
     this.cfg.define(at + 8, 4, p.pbaOffset | p.bar, 0);

@@ -82,8 +82,9 @@ export class PciConfigSpace {
   readonly headerType: 0 | 1;
   /** BAR i as declared; the upper half of a 64-bit BAR is undefined. */
   readonly bars: (BarSpec | undefined)[];
-  private lastCapNext: number = Cfg.CapabilitiesPointer;
   private nextCapOffset = 0x40;
+  /** [start, end) of every capability placed so far, to refuse overlaps of fixed placements. */
+  private readonly capSpans: [number, number][] = [];
   private readonly listeners: ((offset: number, size: AccessSize) => void)[] = [];
 
   constructor(id: PciIdentity, bars: readonly (BarSpec | undefined)[] = []) {
@@ -238,17 +239,22 @@ export class PciConfigSpace {
   }
 
   /**
-   * Appends a capability to the list at the next free dword-aligned offset below 0x100, links it,
-   * and returns its offset. Body registers are declared by the caller with `define`.
+   * Adds a capability and returns its offset. It goes at `fixedAt` when given (devices whose layout
+   * drivers or firmware know, as QEMU fixes NVMe's), else at the next free dword-aligned offset below
+   * 0x100. It is linked at the head of the list, as QEMU links them, so a driver walks the newest
+   * first. Body registers are declared by the caller with `define`.
    */
-  addCapability(id: number, length: number): number {
-    const at = this.nextCapOffset;
-    if (at + length > 0x100) throw new BarSpecError(`capability 0x${id.toString(16)} does not fit below 0x100`);
+  addCapability(id: number, length: number, fixedAt?: number): number {
+    const at = fixedAt ?? this.nextCapOffset;
+    const name = `capability 0x${id.toString(16)}`;
+    if (at < 0x40 || at % 4 !== 0 || at + length > 0x100) throw new BarSpecError(`${name} at 0x${at.toString(16)} does not fit in 0x40..0x100`);
+    const clash = this.capSpans.find(([s, e]) => at < e && s < at + length);
+    if (clash) throw new BarSpecError(`${name} at 0x${at.toString(16)} overlaps the capability at 0x${clash[0].toString(16)}`);
+    this.capSpans.push([at, at + length]);
     this.set8(at, id);
-    this.set8(at + 1, 0);
-    this.set8(this.lastCapNext, at);
-    this.lastCapNext = at + 1;
-    this.nextCapOffset = (at + length + 3) & ~3;
+    this.set8(at + 1, this.get(Cfg.CapabilitiesPointer, 1));
+    this.set8(Cfg.CapabilitiesPointer, at);
+    this.nextCapOffset = Math.max(this.nextCapOffset, (at + length + 3) & ~3);
     this.set8(Cfg.Status, this.get(Cfg.Status, 1) | Status.CapabilitiesList);
     return at;
   }

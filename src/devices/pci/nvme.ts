@@ -72,10 +72,10 @@ export class NvmeController extends PciFunction {
     this.sectors = Math.floor(image.byteLength / SECTOR);
     this.serial = opts.serial ?? 'HVTS0001';
     this.model = opts.model ?? 'hvisor-ts NVMe';
-    // Capability order as QEMU's NVMe: MSI-X, power management, PCI Express.
-    this.messages.addMsix({ vectors: MAX_IO_QUEUES + 1, bar: 0, tableOffset: MSIX_TABLE, pbaOffset: MSIX_PBA });
-    addPowerManagement(this.config);
-    addPciExpressEndpoint(this.config);
+    // QEMU's NVMe layout: PM at 0x60, PCIe at 0x80, MSI-X at 0x40, so a driver walks MSI-X, PCIe, PM.
+    addPowerManagement(this.config, 0x60);
+    addPciExpressEndpoint(this.config, 'endpoint', 0x80);
+    this.messages.addMsix({ vectors: MAX_IO_QUEUES + 1, bar: 0, tableOffset: MSIX_TABLE, pbaOffset: MSIX_PBA }, 0x40);
     this.config.markPowerOnState();
   }
 

@@ -1,5 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import { addPciExpressEndpoint, addPowerManagement, CapId } from './capabilities.js';
+import { CapId } from './capabilities.js';
 import { PciFunction } from './pci-function.js';
 import { VIRTIO_F_VERSION_1, type VirtioBackend, type VirtioTransportPort } from '../virtio/virtio-backend.js';
 import { SplitVirtqueue, VirtqueueError } from '../virtio/virtqueue.js';
@@ -74,9 +74,9 @@ export class VirtioPciFunction extends PciFunction implements VirtioTransportPor
     this.addVirtioCap(CfgType.Isr, ISR, 0x1000);
     this.addVirtioCap(CfgType.Device, DEVICE, 0x1000);
     this.addVirtioCap(CfgType.Notify, NOTIFY, 0x1000, NOTIFY_MULTIPLIER);
+    // As QEMU's root-complex-integrated virtio functions on virt: no PM or PCIe capability; the
+    // list (linked newest first) walks MSI-X, notify, device, ISR, common.
     this.messages.addMsix({ vectors: backend.queueCount + 1, bar: MSIX_BAR, tableOffset: 0, pbaOffset: 0x800 });
-    addPciExpressEndpoint(this.config);
-    addPowerManagement(this.config);
     this.config.markPowerOnState();
     backend.attach?.(this);
   }
@@ -95,6 +95,12 @@ export class VirtioPciFunction extends PciFunction implements VirtioTransportPor
   configChanged(): void {
     this.generation = (this.generation + 1) & 0xff;
     this.interrupt(this.configVector, 2);
+  }
+
+  fail(index: number, error: VirtqueueError): void {
+    this.lastError = `queue ${index}: ${error.message}`;
+    this.status |= Status.NeedsReset;
+    this.configChanged();
   }
 
   // ---- BARs ----
