@@ -1,0 +1,52 @@
+import type { Arch } from '../src/arch/cpu.js';
+import type { ZoneConfigJson } from './zone-config-json.js';
+
+/** The knobs of a board whose device tree we generate (QEMU's `-smp` and `-m`). */
+export interface BoardParams {
+  readonly cpus: number;
+  readonly memoryBytes: number;
+}
+
+/** A RAM range of the board, CPU-physical. */
+export interface RamRange {
+  readonly base: number;
+  readonly size: number;
+}
+
+/**
+ * Which model a `compatible` string is meant to bind on this board, and how the board treats the
+ * node. `role` overrides the device registry's guess for compatibles it does not know (the
+ * LoongArch virt board's `loongarch,ls7a` PCH-PIC, for instance).
+ */
+export interface BoardBinding {
+  readonly compatible: string;
+  /** The model name we expect the registry to provide, e.g. "pl011". */
+  readonly model: string;
+  readonly role?: 'interrupt-controller' | 'timer' | 'no-model';
+}
+
+export interface BoardDescriptor {
+  /** The name users type: `hvisor board show qemu-virt-aarch64`. */
+  readonly name: string;
+  readonly title: string;
+  readonly arch: Arch;
+  /** The hvisor platform (syswonder/hvisor platform/<arch>/<name>) whose root zone this board mirrors. */
+  readonly hvisorPlatform: string;
+  /** Defaults for a generated tree (and the size of `fallbackRam`). */
+  readonly defaults: BoardParams;
+  /**
+   * The board's own device tree as DTS text, the way QEMU 7.2 builds it for these parameters.
+   * Absent for boards whose DTB is a vendor file given with --dtb.
+   */
+  generateDts?(params: BoardParams): string;
+  /** Where the DTB comes from when it is not generated, for the error message. */
+  readonly dtbHint?: string;
+  /** RAM when the DTB has no /memory node (QEMU's LoongArch virt passes memory through fw_cfg). */
+  fallbackRam?(params: BoardParams): readonly RamRange[];
+  readonly bindings: readonly BoardBinding[];
+  /** The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. */
+  readonly rootZone: ZoneConfigJson;
+}
+
+export const GiB = 2 ** 30;
+export const MiB = 2 ** 20;
