@@ -27,3 +27,4 @@ export {
   encodeCells, encodeU64, encodeStrings, encodeValue, decodeCells, decodeStrings, cellsToBigInt, bigIntToCells,
   type PropertyValue,
 } from './values.js';
+export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
