@@ -22,6 +22,13 @@ export interface ThreadInfo {
 
 export type ResumeAction = 'continue' | 'step' | 'stop';
 
+/** One entry of the optional qXfer:memory-map (addresses as gdb will use them). */
+export interface GdbMemoryRegion {
+  readonly kind: 'ram' | 'rom';
+  readonly start: bigint;
+  readonly length: bigint;
+}
+
 /**
  * A zone as its gdb stub sees it: threads are the zone's vCPUs, all-stop within the zone.
  * Implemented by the hypervisor's Zone; the stub knows nothing else about zones or arches.
@@ -47,6 +54,11 @@ export interface GdbTarget {
   monitor(command: string): string;
   /** gdb `kill`: reset or stop this zone only, by policy. */
   kill(): void;
+  /**
+   * Optional memory map for qXfer:memory-map:read. Only offer it when gdb's addresses are the ones
+   * mapped (gdb refuses accesses outside a map it was given, which breaks guest-virtual views).
+   */
+  memoryMap?(): readonly GdbMemoryRegion[];
   /** True while every vCPU of the zone is halted by the debugger. */
   readonly halted: boolean;
 }

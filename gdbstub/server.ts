@@ -1,0 +1,124 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { PacketEncoder } from './packet.js';
+import { GdbSession } from './session.js';
+import type { GdbTarget } from './target.js';
+
+export interface GdbServerOptions {
+  readonly target: GdbTarget;
+  /** TCP port; 0 lets the OS pick one (read it from `port` after listen()). */
+  readonly port: number;
+  /** Bind address; loopback unless asked otherwise. */
+  readonly host?: string;
+  /** Shown in refusals and logs, e.g. "zone0". */
+  readonly name?: string;
+  readonly packetSize?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * One zone's gdb port: one client at a time, a second one is told who holds the port and
+ * disconnected; a client leaving (detach, kill, dropped connection) frees the port for the next.
+ */
+export class GdbServer {
+  private readonly server: Server;
+  private session: GdbSession | undefined;
+  private socket: Socket | undefined;
+  private readonly sockets = new Set<Socket>();
+  private boundPort = 0;
+  readonly host: string;
+  readonly name: string;
+
+  constructor(private readonly options: GdbServerOptions) {
+    this.host = options.host ?? '127.0.0.1';
+    this.name = options.name ?? 'zone';
+    this.server = createServer((socket) => this.accept(socket));
+  }
+
+  /** Resolves once bound; rejects with the OS error (e.g. EADDRINUSE) naming the port. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) =>
+        reject(new Error(`${this.name}: gdb stub cannot listen on ${this.host}:${this.options.port}: ${e.code ?? e.message}`));
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.host, () => {
+        this.server.removeListener('error', onError);
+        const address = this.server.address();
+        this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
+        resolve();
+      });
+    });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** True while a gdb is attached. */
+  get attached(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Stops listening and drops any client (its breakpoints removed, the zone left running). */
+  close(): Promise<void> {
+    this.endSession();
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (e) => this.options.log?.(`${this.name}: gdb connection error: ${e.message}`));
+    socket.setNoDelay(true);
+    if (this.session) {
+      this.refuse(socket);
+      return;
+    }
+    this.socket = socket;
+    let session: GdbSession;
+    try {
+      session = new GdbSession(
+        this.options.target,
+        {
+          write: (bytes) => {
+            if (!socket.destroyed) socket.write(bytes);
+          },
+          end: () => socket.end(),
+        },
+        { packetSize: this.options.packetSize, log: this.options.log },
+      );
+    } catch (e) {
+      this.options.log?.(`${this.name}: cannot serve gdb: ${(e as Error).message}`);
+      socket.destroy();
+      return;
+    }
+    this.session = session;
+    socket.on('data', (chunk: Buffer) => session.feed(chunk));
+    socket.on('close', () => {
+      if (this.session === session) this.endSession();
+    });
+  }
+
+  private endSession(): void {
+    this.session?.close();
+    this.session = undefined;
+    this.socket = undefined;
+  }
+
+  /**
+   * Answers the second client's first packet with an `E.` error text (gdb prints it), then
+   * closes: clearer than a silent reset.
+   */
+  private refuse(socket: Socket): void {
+    const message = `E.${this.name} already has a debugger attached on ${this.host}:${this.port}; detach it first`;
+    const encoder = new PacketEncoder(256);
+    let done = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (done || !chunk.includes(0x23 /* '#' */)) return;
+      done = true;
+      socket.write('+');
+      socket.end(encoder.text(message));
+    });
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+}
