@@ -28,3 +28,4 @@ export {
   type PropertyValue,
 } from './values.js';
 export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
+export { writeDtb } from './writer.js';
