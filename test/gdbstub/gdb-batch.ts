@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { tool } from '../helpers/fixtures.js';
+
+export interface GdbRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+export interface GdbBatchOptions {
+  /** Send SIGINT to gdb after this many ms (gdb forwards it to the stub as Ctrl-C). */
+  readonly interruptAfterMs?: number;
+  /** Kill gdb if it has not finished (default 30 s). */
+  readonly timeoutMs?: number;
+}
+
+/** Runs Debian's gdb-multiarch in batch mode against a stub: `target remote` then `commands`. */
+export function gdbBatch(port: number, elf: string | undefined, commands: readonly string[], options: GdbBatchOptions = {}): Promise<GdbRun> {
+  const args = ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0'];
+  if (elf) args.push('-ex', `file ${elf}`);
+  args.push('-ex', `target remote 127.0.0.1:${port}`);
+  for (const c of commands) args.push('-ex', c);
+  return new Promise((resolve, reject) => {
+    const gdb = spawn(tool('gdb-multiarch'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    gdb.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    gdb.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => gdb.kill('SIGINT'), options.interruptAfterMs);
+    const killer = setTimeout(() => gdb.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    gdb.on('error', reject);
+    gdb.on('close', (code) => {
+      clearTimeout(killer);
+      if (interrupt) clearTimeout(interrupt);
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
