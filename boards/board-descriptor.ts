@@ -1,4 +1,5 @@
 import type { Arch } from '../src/arch/cpu.js';
+import type { DtsNode } from './dts-source.js';
 import type { ZoneConfigJson } from './zone-config-json.js';
 
 /** The knobs of a board whose device tree we generate (QEMU's `-smp` and `-m`). */
@@ -35,10 +36,10 @@ export interface BoardDescriptor {
   /** Defaults for a generated tree (and the size of `fallbackRam`). */
   readonly defaults: BoardParams;
   /**
-   * The board's own device tree as DTS text, the way QEMU 7.2 builds it for these parameters.
-   * Absent for boards whose DTB is a vendor file given with --dtb.
+   * The board's own device tree, the way QEMU 7.2 builds it for these parameters (renderDts gives
+   * its DTS text). Absent for boards whose DTB is a vendor file given with --dtb.
    */
-  generateDts?(params: BoardParams): string;
+  generateTree?(params: BoardParams): DtsNode;
   /** Where the DTB comes from when it is not generated, for the error message. */
   readonly dtbHint?: string;
   /** RAM when the DTB has no /memory node (QEMU's LoongArch virt passes memory through fw_cfg). */

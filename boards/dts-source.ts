@@ -1,14 +1,17 @@
 /**
- * A small builder for device-tree *source* text. The generated boards describe their tree as
- * nodes and properties in the exact order QEMU emits them, then render DTS that our DTS compiler
- * (or dtc) turns into a DTB. Phandles are explicit numbers, as QEMU allocates them, so the
- * compiled blob matches QEMU's dump property for property.
+ * A small builder for the generated boards' device trees. A board describes its tree as nodes
+ * and typed properties in the exact order QEMU emits them; the same description renders as DTS
+ * text (for users, and for a DTS compiler or dtc) or becomes a `DeviceTree` directly. Phandles are
+ * explicit numbers, as QEMU allocates them, so the result matches QEMU's dump property for property.
  */
+import { DeviceTree } from '../dtb/device-tree.js';
+import { DtNode } from '../dtb/node.js';
 
-/** One property: `name = value;`, or `name;` when `value` is undefined (a boolean property). */
+/** One property: u32 cells, a string list, or nothing (a boolean property such as `ranges;`). */
 export interface DtsProperty {
   readonly name: string;
-  readonly value?: string;
+  readonly cells?: readonly number[];
+  readonly strings?: readonly string[];
 }
 
 export interface DtsNode {
@@ -26,12 +29,12 @@ export function cells(name: string, ...values: readonly number[]): DtsProperty {
   for (const v of values) {
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name}: cell ${v} is not a u32`);
   }
-  return { name, value: `<${values.map(hexCell).join(' ')}>` };
+  return { name, cells: values };
 }
 
 /** `"a", "b"`: one or more strings. */
 export function strings(name: string, ...values: readonly string[]): DtsProperty {
-  return { name, value: values.map((s) => JSON.stringify(s)).join(', ') };
+  return { name, strings: values };
 }
 
 /** A property with no value. */
@@ -45,8 +48,21 @@ export function u64Cells(value: number): [number, number] {
   return [Math.floor(value / 2 ** 32), value % 2 ** 32];
 }
 
-function hexCell(v: number): string {
-  return '0x' + v.toString(16);
+function dtsValue(p: DtsProperty): string | undefined {
+  if (p.cells !== undefined) return `<${p.cells.map((v) => '0x' + v.toString(16)).join(' ')}>`;
+  if (p.strings !== undefined) return p.strings.map((s) => JSON.stringify(s)).join(', ');
+  return undefined;
+}
+
+/** The same tree as a `DeviceTree`, without going through text. */
+export function toDeviceTree(root: DtsNode): DeviceTree {
+  const tree = new DeviceTree(new DtNode(''));
+  const fill = (from: DtsNode, to: DtNode): void => {
+    for (const p of from.properties) to.setProperty(p.name, p.cells ?? p.strings ?? new Uint8Array(0));
+    for (const c of from.children) fill(c, to.addChild(c.name));
+  };
+  fill(root, tree.root);
+  return tree;
 }
 
 /** Renders a whole tree as DTS text, root node first. */
@@ -59,7 +75,10 @@ export function renderDts(root: DtsNode): string {
 function renderNode(n: DtsNode, depth: number, out: string[], isRoot = false): void {
   const pad = '\t'.repeat(depth);
   out.push(`${pad}${isRoot ? '/' : n.name} {`);
-  for (const p of n.properties) out.push(`${pad}\t${p.name}${p.value === undefined ? '' : ` = ${p.value}`};`);
+  for (const p of n.properties) {
+    const value = dtsValue(p);
+    out.push(`${pad}\t${p.name}${value === undefined ? '' : ` = ${value}`};`);
+  }
   for (const c of n.children) {
     out.push('');
     renderNode(c, depth + 1, out);

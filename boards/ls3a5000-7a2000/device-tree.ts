@@ -32,7 +32,12 @@ export function virtLoongarch64Ram(p: BoardParams): RamRange[] {
   ];
 }
 
+/** The tree as DTS text. */
 export function virtLoongarch64Dts(board: string, p: BoardParams): string {
+  return renderDts(virtLoongarch64Tree(board, p));
+}
+
+export function virtLoongarch64Tree(board: string, p: BoardParams): DtsNode {
   checkVirtLoongarch64Params(board, p);
   const n = p.cpus;
   const cpuPhandle = (i: number): number => PHANDLE_BASE + n - 1 - i;
@@ -103,5 +108,5 @@ export function virtLoongarch64Dts(board: string, p: BoardParams): string {
       node('chosen', [strings('stdout-path', '/serial@1fe001e0')]),
     ],
   );
-  return renderDts(root);
+  return root;
 }

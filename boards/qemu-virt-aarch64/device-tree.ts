@@ -41,7 +41,12 @@ export function checkVirtAarch64Params(board: string, p: VirtAarch64Params): voi
   }
 }
 
+/** The tree as DTS text. */
 export function virtAarch64Dts(board: string, p: VirtAarch64Params): string {
+  return renderDts(virtAarch64Tree(board, p));
+}
+
+export function virtAarch64Tree(board: string, p: VirtAarch64Params): DtsNode {
   checkVirtAarch64Params(board, p);
   const n = p.cpus;
   const clock = PHANDLE_BASE;
@@ -240,5 +245,5 @@ export function virtAarch64Dts(board: string, p: VirtAarch64Params): string {
       node('chosen', [strings('stdout-path', '/pl011@9000000')]),
     ],
   );
-  return renderDts(root);
+  return root;
 }

@@ -29,7 +29,12 @@ export function checkVirtRiscv64Params(board: string, p: BoardParams): void {
   }
 }
 
+/** The tree as DTS text. */
 export function virtRiscv64Dts(board: string, p: BoardParams): string {
+  return renderDts(virtRiscv64Tree(board, p));
+}
+
+export function virtRiscv64Tree(board: string, p: BoardParams): DtsNode {
   checkVirtRiscv64Params(board, p);
   const n = p.cpus;
   const cpuPhandle = (i: number): number => 2 * (n - 1 - i) + 1;
@@ -181,5 +186,5 @@ export function virtRiscv64Dts(board: string, p: BoardParams): string {
       ]),
     ],
   );
-  return renderDts(root);
+  return root;
 }
