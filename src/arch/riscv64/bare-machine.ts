@@ -1,0 +1,91 @@
+import { AddressSpace } from '../../machine/address-space.js';
+import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { Ram } from '../../machine/ram.js';
+import { StopReason, type VcpuHost } from '../cpu.js';
+import { Riscv64Cpu } from './riscv64-cpu.js';
+
+/** ns16550a-compatible output only: THR writes are collected, LSR always says "transmitter empty". */
+class ByteSinkUart implements MmioDevice {
+  readonly name = 'ns16550a-sink';
+  readonly bytes: number[] = [];
+  read(offset: number): number {
+    return offset === 5 ? 0x60 : 0;
+  }
+  write(offset: number, _size: AccessSize, value: number): void {
+    if (offset === 0) this.bytes.push(value & 0xff);
+  }
+  reset(): void {
+    this.bytes.length = 0;
+  }
+}
+
+/** QEMU's sifive_test finisher: 0x5555 = pass, 0x3333 | code << 16 = fail, 0x7777 = reset. */
+class TestFinisher implements MmioDevice {
+  readonly name = 'sifive-test';
+  status: number | undefined;
+  read(): number {
+    return 0;
+  }
+  write(_offset: number, _size: AccessSize, value: number): void {
+    this.status = value >>> 0;
+  }
+  reset(): void {
+    this.status = undefined;
+  }
+}
+
+/**
+ * A one-hart bare machine laid out like QEMU virt for bare-metal programs (benches, tests):
+ * RAM at 0x8000_0000, an output-only ns16550a at 0x1000_0000 and sifive_test at 0x10_0000.
+ * Time advances with retired instructions (10 instructions per tick), so runs are deterministic.
+ */
+export class BareRiscv64Machine {
+  readonly memory = new AddressSpace();
+  readonly ram: Ram;
+  readonly uart = new ByteSinkUart();
+  readonly finisher = new TestFinisher();
+  readonly cpu: Riscv64Cpu;
+  readonly console: number[] = [];
+  systemEvent: 'off' | 'reset' | undefined;
+
+  constructor(ramSize = 64 << 20, ramBase = 0x8000_0000) {
+    this.ram = new Ram(ramSize);
+    this.memory.mapRam(ramBase, ramSize, this.ram, 0, 'ram');
+    this.memory.mapMmio(0x1000_0000, 0x100, this.uart);
+    this.memory.mapMmio(0x10_0000, 0x1000, this.finisher);
+    const machine = this;
+    const host: VcpuHost = {
+      memory: this.memory,
+      now: () => machine.cpu.retired / 10,
+      timerFrequency: 10_000_000,
+      startVcpu: () => 'invalid',
+      vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
+      kick: () => {},
+      ipi: (v) => { if (v === 0) machine.cpu.setInterrupt(1, true); },
+      remoteFence: () => {},
+      systemOff: () => { machine.systemEvent = 'off'; },
+      systemReset: () => { machine.systemEvent = 'reset'; },
+      consoleWrite: (bytes) => { machine.console.push(...bytes); },
+      hypercall: () => 0n,
+    };
+    this.cpu = new Riscv64Cpu(host, 0);
+  }
+
+  output(): string {
+    return String.fromCharCode(...this.uart.bytes, ...this.console);
+  }
+
+  /**
+   * Runs until the program writes the finisher, powers off, waits with nothing pending, or fails;
+   * at most `maxInstructions`. Returns the last stop reason.
+   */
+  runToEnd(maxInstructions: number, slice = 1 << 24): StopReason {
+    let stop: StopReason = StopReason.Budget;
+    const start = this.cpu.retired;
+    while (this.cpu.retired - start < maxInstructions) {
+      stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
+      if (this.finisher.status !== undefined || stop !== StopReason.Budget) break;
+    }
+    return stop;
+  }
+}

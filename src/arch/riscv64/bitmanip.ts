@@ -1,0 +1,73 @@
+/** Zba and Zbb on 64-bit registers (rare in hot code, so plain BigInt arithmetic). */
+
+const M64 = 0xffffffffffffffffn;
+
+function clz(v: bigint, bits: number): bigint {
+  for (let i = bits - 1; i >= 0; i--) if ((v >> BigInt(i)) & 1n) return BigInt(bits - 1 - i);
+  return BigInt(bits);
+}
+function ctz(v: bigint, bits: number): bigint {
+  for (let i = 0; i < bits; i++) if ((v >> BigInt(i)) & 1n) return BigInt(i);
+  return BigInt(bits);
+}
+function cpop(v: bigint): bigint {
+  let n = 0n;
+  for (; v !== 0n; v &= v - 1n) n++;
+  return n;
+}
+function rotl(v: bigint, sh: number, bits: number): bigint {
+  const s = BigInt(sh % bits), w = BigInt(bits);
+  const m = (1n << w) - 1n;
+  v &= m;
+  return s === 0n ? v : ((v << s) | (v >> (w - s))) & m;
+}
+
+export function executeBitmanip(x: BigUint64Array, d: number, s1: number, s2: number, inst: number): void {
+  const a = x[s1]!;
+  const b = x[s2]!;
+  const opcode = inst & 0x7f;
+  const f3 = (inst >> 12) & 7;
+  const f7 = inst >>> 25;
+  const f12 = inst >>> 20;
+  const shamt = (inst >> 20) & 63;
+  let r: bigint;
+  if (opcode === 0x13) {
+    if (f3 === 1) {
+      r = f12 === 0x600 ? clz(a, 64) : f12 === 0x601 ? ctz(a, 64) : f12 === 0x602 ? cpop(a)
+        : f12 === 0x604 ? BigInt.asIntN(8, a) : BigInt.asIntN(16, a);
+    } else if (f12 === 0x287) {
+      r = 0n;
+      for (let i = 0n; i < 64n; i += 8n) if ((a >> i) & 0xffn) r |= 0xffn << i;
+    } else if (f12 === 0x6b8) {
+      r = 0n;
+      for (let i = 0n; i < 64n; i += 8n) r |= ((a >> i) & 0xffn) << (56n - i);
+    } else {
+      r = rotl(a, 64 - shamt, 64); // rori
+    }
+  } else if (opcode === 0x1b) {
+    if (f3 === 1) {
+      if (inst >>> 26 === 0x02) r = (a & 0xffffffffn) << BigInt(shamt); // slli.uw
+      else {
+        const w = a & 0xffffffffn;
+        r = f12 === 0x600 ? clz(w, 32) : f12 === 0x601 ? ctz(w, 32) : cpop(w);
+      }
+    } else {
+      r = BigInt.asIntN(32, rotl(a, 32 - (shamt & 31), 32)); // roriw
+    }
+  } else if (opcode === 0x33) {
+    if (f7 === 0x20) r = f3 === 7 ? a & ~b : f3 === 6 ? a | ~b : ~(a ^ b);
+    else if (f7 === 0x10) r = (a << BigInt(f3 >> 1)) + b; // sh1add/sh2add/sh3add
+    else if (f7 === 0x05) {
+      const sa = BigInt.asIntN(64, a), sb = BigInt.asIntN(64, b);
+      r = f3 === 4 ? (sa < sb ? a : b) : f3 === 5 ? (a < b ? a : b) : f3 === 6 ? (sa > sb ? a : b) : (a > b ? a : b);
+    } else {
+      r = f3 === 1 ? rotl(a, Number(b & 63n), 64) : rotl(a, 64 - Number(b & 63n), 64);
+    }
+  } else {
+    // 0x3b
+    if (f7 === 0x04) r = f3 === 0 ? (a & 0xffffffffn) + b : a & 0xffffn; // add.uw / zext.h
+    else if (f7 === 0x10) r = ((a & 0xffffffffn) << BigInt(f3 >> 1)) + b; // shNadd.uw
+    else r = BigInt.asIntN(32, f3 === 1 ? rotl(a, Number(b & 31n), 32) : rotl(a, 32 - Number(b & 31n), 32));
+  }
+  x[d] = r & M64;
+}

@@ -1,0 +1,1171 @@
+import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
+import type { Ram } from '../../machine/ram.js';
+import { hex } from '../../machine/address-space.js';
+import { Op } from './ops.js';
+import { decode, SINK, type Decoded } from './decode.js';
+import { expandCompressed } from './compressed.js';
+import { Access, ACCESS_FAULT, PAGE_FAULT, translate, type TranslationContext } from './mmu.js';
+import {
+  Cause, causeName, CSR, IRQ_SEI, IRQ_SSI, IRQ_STI, SIP_MASK, SSTATUS_FS, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE,
+  SSTATUS_SPP, SSTATUS_SUM, SSTATUS_UXL64, SSTATUS_WRITABLE,
+} from './csr.js';
+import { handleSbi, type SbiHart } from './sbi.js';
+import { riscv64GdbDescription, RV_CSR0, RV_F0, RV_PC, RV_PRIV } from './gdb-description.js';
+import { executeFp, type FpState } from './fpu.js';
+import { executeBitmanip } from './bitmanip.js';
+import { executeAmo, type AmoHart } from './amo.js';
+
+const TLB_BITS = 8;
+const TLB_SIZE = 1 << TLB_BITS;
+const TLB_MASK = TLB_SIZE - 1;
+const SLOTS = 2048;
+const TWO32 = 4294967296;
+/** Instructions between checks of the timer and the budget inside `run`. */
+const CHUNK = 8192;
+const NO_DEADLINE = 0xffffffffffffffffn;
+
+/** Per-RAM-block state of this hart: views, which pages hold decoded code, and the decoded pages. */
+interface RamInfo {
+  readonly ram: Ram;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly u64: BigUint64Array;
+  /** Non-zero for RAM pages with a decoded page: stores there must drop it. */
+  readonly code: Uint8Array;
+  readonly pages: Map<number, DecodedPage>;
+}
+
+/** Predecoded instructions of one 4 KiB guest page, one slot per halfword; slot 2048 holds a page-crossing one. */
+class DecodedPage {
+  readonly w = new Int32Array(SLOTS + 1);
+  readonly imm = new Int32Array(SLOTS + 1);
+  readonly immB = new BigInt64Array(SLOTS + 1);
+  constructor(readonly info: RamInfo, readonly ramOffset: number) {}
+  clear(): void {
+    this.w.fill(0);
+  }
+}
+
+/** A guest fault the guest cannot take (no trap vector): the vCPU stops with this report. */
+export class Riscv64GuestError extends Error {}
+
+interface Watchpoint {
+  va: bigint;
+  length: number;
+  kind: WatchKind;
+}
+
+/**
+ * One riscv64 hart running a vCPU of a zone in S/U mode (the guest kernel runs as VS, seen as S);
+ * the HS-mode side (SBI, stage 2) is TypeScript. Integer registers live in a BigUint64Array with
+ * 32-bit views for address arithmetic; x0 writes go to the sink register 32.
+ */
+export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
+  readonly arch = 'riscv64' as const;
+  readonly gdb = riscv64GdbDescription;
+
+  readonly x = new BigUint64Array(34);
+  readonly x32 = new Uint32Array(this.x.buffer);
+  readonly xi = new Int32Array(this.x.buffer);
+  readonly f = new Float64Array(32);
+  readonly fb = new BigUint64Array(this.f.buffer);
+  readonly fu32 = new Uint32Array(this.f.buffer);
+  fflags = 0;
+  frm = 0;
+
+  powered = false;
+  /** 0 = U-mode, 1 = S-mode. */
+  priv = 1;
+  private pcLo = 0;
+  private pcHi = 0;
+  private retiredCount = 0;
+
+  // Supervisor CSRs.
+  status = 0;
+  private sieReg = 0;
+  /** SSIP as written by the guest or set by an IPI. */
+  private ssip = 0;
+  /** Levels of interrupt lines from setInterrupt (sip bit positions). */
+  private lineLevels = 0;
+  stvec = 0n;
+  sscratch = 0n;
+  sepc = 0n;
+  scause = 0n;
+  stval = 0n;
+  satp = 0n;
+  senvcfg = 0n;
+  scounteren = 0;
+  private stimecmp = NO_DEADLINE;
+  private timerDeadline = Infinity;
+  private timerPending = false;
+
+  /** LR reservation: guest-physical address, or -1. */
+  reservation = -1;
+
+  private irqDirty = true;
+  private stopReason: StopReason | undefined;
+  private error: GuestErrorReport | undefined;
+  private watchHit: WatchHit | undefined;
+  private readonly breakpoints = new Set<bigint>();
+  private readonly watchpoints: Watchpoint[] = [];
+  /** Instructions executed in the current chunk, for cycle/instret reads inside it. */
+  private inflight = 0;
+  private trapsInChunk = 0;
+
+  // Software TLBs: tag = (va >> 12) as hi * 2^20 + lo >>> 12; NaN = empty.
+  private readonly tlbXKey = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly tlbXPage: (DecodedPage | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  private readonly tlbRKey = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly tlbROff = new Uint32Array(TLB_SIZE);
+  private readonly tlbRInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  private readonly tlbWKey = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly tlbWOff = new Uint32Array(TLB_SIZE);
+  private readonly tlbWInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  private readonly ramInfos = new Map<Ram, RamInfo>();
+  private readonly scratch: Decoded = { word: 0, imm: 0 };
+  private readonly tctx: TranslationContext = { satp: 0n, priv: 1, sum: false, mxr: false };
+
+  constructor(
+    readonly host: VcpuHost,
+    readonly index: number,
+    readonly physicalId: number = index,
+  ) {}
+
+  get retired(): number {
+    return this.retiredCount;
+  }
+
+  get pc(): bigint {
+    return (BigInt(this.pcHi >>> 0) << 32n) | BigInt(this.pcLo >>> 0);
+  }
+
+  set pc(value: bigint) {
+    this.pcLo = Number(value & 0xffffffffn);
+    this.pcHi = Number(BigInt.asIntN(32, value >> 32n));
+  }
+
+  get lastWatchHit(): WatchHit | undefined {
+    return this.watchHit;
+  }
+
+  get lastError(): GuestErrorReport | undefined {
+    return this.error;
+  }
+
+  reg(n: number): bigint {
+    return n === 0 ? 0n : this.x[n]!;
+  }
+
+  setReg(n: number, value: bigint): void {
+    if (n !== 0) this.x[n] = value;
+  }
+
+  reset(entry: bigint, args: readonly bigint[]): void {
+    this.x.fill(0n);
+    this.f.fill(0);
+    this.fflags = 0;
+    this.frm = 0;
+    args.forEach((a, i) => {
+      if (i < 8) this.x[10 + i] = a;
+    });
+    this.pc = entry;
+    this.priv = 1;
+    this.status = 0;
+    this.sieReg = 0;
+    this.ssip = 0;
+    this.stvec = this.sscratch = this.sepc = this.scause = this.stval = this.satp = this.senvcfg = 0n;
+    this.scounteren = 0;
+    this.stimecmp = NO_DEADLINE;
+    this.timerDeadline = Infinity;
+    this.timerPending = false;
+    this.reservation = -1;
+    this.error = undefined;
+    this.watchHit = undefined;
+    this.stopReason = undefined;
+    this.flushTranslations();
+    this.flushCode();
+    this.irqDirty = true;
+    this.powered = true;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Running
+
+  run(budget: number, step = false): StopReason {
+    if (!this.powered) return StopReason.Off;
+    this.stopReason = undefined;
+    this.watchHit = undefined;
+    const debugChecks = this.breakpoints.size > 0 || this.watchpoints.length > 0;
+    let left = step ? 1 : budget;
+    while (left > 0) {
+      this.pollTimer();
+      if (debugChecks && !step && this.breakpoints.has(this.pc)) return StopReason.Breakpoint;
+      const limit = debugChecks ? 1 : Math.min(left, CHUNK);
+      const done = this.execute(limit);
+      left -= done;
+      const stop = this.stopReason;
+      if (stop !== undefined) {
+        this.stopReason = undefined;
+        if (stop === StopReason.Wait && step) return StopReason.Step;
+        return stop;
+      }
+      if (done === 0 && step) break;
+    }
+    return step ? StopReason.Step : StopReason.Budget;
+  }
+
+  private pollTimer(): void {
+    if (this.host.now() >= this.timerDeadline) {
+      if (!this.timerPending) {
+        this.timerPending = true;
+        this.irqDirty = true;
+      }
+    } else if (this.timerPending) {
+      this.timerPending = false;
+    }
+  }
+
+  private pendingInterrupts(): number {
+    return (this.ssip | this.lineLevels | (this.timerPending ? 1 << IRQ_STI : 0)) & SIP_MASK;
+  }
+
+  /** Takes the highest-priority enabled pending interrupt (SEI > SSI > STI). Returns true if one was taken. */
+  private takeInterrupt(): boolean {
+    const pending = this.pendingInterrupts() & this.sieReg;
+    if (pending === 0) return false;
+    if (this.priv === 1 && (this.status & SSTATUS_SIE) === 0) return false;
+    const cause = pending & (1 << IRQ_SEI) ? IRQ_SEI : pending & (1 << IRQ_SSI) ? IRQ_SSI : IRQ_STI;
+    this.trap(cause, 0n, true);
+    return true;
+  }
+
+  setInterrupt(line: number, level: boolean): void {
+    if (line === IRQ_SSI) {
+      // An IPI sets SSIP; the guest clears it by writing sip.
+      if (level) this.ssip |= 1 << IRQ_SSI;
+    } else if (line === IRQ_STI || line === IRQ_SEI) {
+      if (level) this.lineLevels |= 1 << line;
+      else this.lineLevels &= ~(1 << line);
+    } else {
+      return;
+    }
+    this.irqDirty = true;
+  }
+
+  nextTimerDeadline(): number {
+    return this.timerDeadline;
+  }
+
+  /** Whether `wfi` may stop waiting: an interrupt is pending and enabled in sie (regardless of SIE). */
+  private wakeable(): boolean {
+    this.pollTimer();
+    return (this.pendingInterrupts() & this.sieReg) !== 0;
+  }
+
+  setTimer(deadline: bigint): void {
+    this.stimecmp = BigInt.asUintN(64, deadline);
+    this.timerDeadline = this.stimecmp === NO_DEADLINE ? Infinity : Number(this.stimecmp);
+    this.pollTimer();
+    this.irqDirty = true;
+  }
+
+  powerOff(): void {
+    this.powered = false;
+  }
+
+  /**
+   * The interpreter: runs up to `limit` instructions; returns how many were executed (trapping ones
+   * included). Leaves early when stopReason is set.
+   */
+  private execute(limit: number): number {
+    const x = this.x;
+    const x32 = this.x32;
+    const xi = this.xi;
+    const tlbXKey = this.tlbXKey, tlbXPage = this.tlbXPage;
+    const tlbRKey = this.tlbRKey, tlbROff = this.tlbROff, tlbRInfo = this.tlbRInfo;
+    const tlbWKey = this.tlbWKey, tlbWOff = this.tlbWOff, tlbWInfo = this.tlbWInfo;
+    let count = 0;
+    this.trapsInChunk = 0;
+    outer: while (count < limit && this.stopReason === undefined) {
+      if (this.irqDirty) {
+        this.irqDirty = false;
+        if (this.takeInterrupt()) {
+          if (this.stopReason !== undefined) break;
+          if (limit === 1) { count++; break; }
+        }
+      }
+      // Find the decoded page for pc.
+      let pcLo = this.pcLo;
+      const pageHi = this.pcHi;
+      const t = (pcLo >>> 12) & TLB_MASK;
+      const key = pageHi * 1048576 + (pcLo >>> 12);
+      let page = tlbXKey[t] === key ? tlbXPage[t] : undefined;
+      if (page === undefined) {
+        page = this.fillFetch(t, key);
+        if (page === undefined) {
+          count++;
+          continue outer;
+        }
+      }
+      const pageLo = pcLo - (pcLo & 0xfff);
+      const w = page.w, imm = page.imm, immB = page.immB;
+      let off = pcLo & 0xfff;
+      while (count < limit) {
+        let i = off >> 1;
+        let word = w[i]!;
+        if (word === 0) word = this.decodeSlot(page, off);
+        if ((word & 0xff) === Op.CrossPage) {
+          this.pcLo = pageLo + off;
+          this.pcHi = pageHi;
+          word = this.decodeCrossPage(page);
+          if (word === 0) { count++; continue outer; }
+          i = SLOTS;
+        }
+        count++;
+        const d = (word >>> 8) & 63;
+        const s1 = (word >>> 14) & 63;
+        const s2 = (word >>> 20) & 63;
+        const next = off + 4 - ((word >>> 25) & 2);
+        switch (word & 0xff) {
+          case Op.Addi: x[d] = x[s1]! + immB[i]!; break;
+          case Op.Add: x[d] = x[s1]! + x[s2]!; break;
+          case Op.Sub: x[d] = x[s1]! - x[s2]!; break;
+          case Op.Xor: x[d] = x[s1]! ^ x[s2]!; break;
+          case Op.Or: x[d] = x[s1]! | x[s2]!; break;
+          case Op.And: x[d] = x[s1]! & x[s2]!; break;
+          case Op.Xori: x[d] = x[s1]! ^ immB[i]!; break;
+          case Op.Ori: x[d] = x[s1]! | immB[i]!; break;
+          case Op.Andi: x[d] = x[s1]! & immB[i]!; break;
+          case Op.Lui: x[d] = immB[i]!; break;
+          case Op.Addiw: x[d] = BigInt.asIntN(32, x[s1]! + immB[i]!); break;
+          case Op.Addw: x[d] = BigInt.asIntN(32, x[s1]! + x[s2]!); break;
+          case Op.Subw: x[d] = BigInt.asIntN(32, x[s1]! - x[s2]!); break;
+          case Op.Mul: x[d] = x[s1]! * x[s2]!; break;
+          case Op.Mulw: x[d] = BigInt.asIntN(32, x[s1]! * x[s2]!); break;
+          case Op.Slli: {
+            const sh = imm[i]!;
+            const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
+            if (sh === 0) { x[d] = x[s1]!; } else if (sh < 32) {
+              x32[d * 2 + 1] = (hi << sh) | (lo >>> (32 - sh));
+              x32[d * 2] = lo << sh;
+            } else {
+              x32[d * 2 + 1] = lo << (sh - 32);
+              x32[d * 2] = 0;
+            }
+            break;
+          }
+          case Op.Srli: shiftRight(x32, xi, d, s1, imm[i]!, false); break;
+          case Op.Srai: shiftRight(x32, xi, d, s1, imm[i]!, true); break;
+          case Op.Sll: {
+            const sh = x32[s2 * 2]! & 63;
+            const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
+            if (sh === 0) { x[d] = x[s1]!; } else if (sh < 32) {
+              x32[d * 2 + 1] = (hi << sh) | (lo >>> (32 - sh));
+              x32[d * 2] = lo << sh;
+            } else {
+              x32[d * 2 + 1] = lo << (sh - 32);
+              x32[d * 2] = 0;
+            }
+            break;
+          }
+          case Op.Srl: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, false); break;
+          case Op.Sra: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, true); break;
+          case Op.Slliw: setW(x32, xi, d, x32[s1 * 2]! << imm[i]!); break;
+          case Op.Srliw: setW(x32, xi, d, x32[s1 * 2]! >>> imm[i]!); break;
+          case Op.Sraiw: setW(x32, xi, d, xi[s1 * 2]! >> imm[i]!); break;
+          case Op.Sllw: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); break;
+          case Op.Srlw: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); break;
+          case Op.Sraw: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); break;
+          case Op.Slt: x[d] = BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!) ? 1n : 0n; break;
+          case Op.Sltu: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
+          case Op.Slti: x[d] = BigInt.asIntN(64, x[s1]!) < immB[i]! ? 1n : 0n; break;
+          case Op.Sltiu: x[d] = x[s1]! < BigInt.asUintN(64, immB[i]!) ? 1n : 0n; break;
+          case Op.Auipc: {
+            let lo = pageLo + off + imm[i]!;
+            let hi = pageHi;
+            if (lo >= TWO32) { lo -= TWO32; hi++; } else if (lo < 0) { lo += TWO32; hi--; }
+            x32[d * 2] = lo;
+            x32[d * 2 + 1] = hi;
+            break;
+          }
+          case Op.Beq:
+            if (x[s1] === x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Bne:
+            if (x[s1] !== x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Blt:
+            if (BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Bge:
+            if (BigInt.asIntN(64, x[s1]!) >= BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Bltu:
+            if (x[s1]! < x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Bgeu:
+            if (x[s1]! >= x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case Op.Jal: {
+            x32[d * 2] = pageLo + next;
+            x32[d * 2 + 1] = pageHi;
+            off += imm[i]!;
+            if (off >>> 12 === 0) continue;
+            this.setPc(pageHi, pageLo + off);
+            continue outer;
+          }
+          case Op.Jalr: {
+            let lo = x32[s1 * 2]! + imm[i]!;
+            let hi = xi[s1 * 2 + 1]!;
+            if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
+            lo -= lo & 1;
+            x32[d * 2] = pageLo + next;
+            x32[d * 2 + 1] = pageHi;
+            if (hi === pageHi && lo - pageLo >= 0 && lo - pageLo < 4096) { off = lo - pageLo; continue; }
+            this.pcLo = lo;
+            this.pcHi = hi;
+            continue outer;
+          }
+          // Loads: the TLB gives the RAM page; misaligned or missing entries take the slow path.
+          case Op.Ld: case Op.Lw: case Op.Lwu: case Op.Lh: case Op.Lhu: case Op.Lb: case Op.Lbu: {
+            let lo = x32[s1 * 2]! + imm[i]!;
+            let hi = xi[s1 * 2 + 1]!;
+            if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
+            const tt = (lo >>> 12) & TLB_MASK;
+            const op = word & 0xff;
+            if (tlbRKey[tt] === hi * 1048576 + (lo >>> 12)) {
+              const info = tlbRInfo[tt]!;
+              const o = tlbROff[tt]! + (lo & 0xfff);
+              if (op === Op.Ld) { if ((o & 7) === 0) { x[d] = info.u64[o >>> 3]!; break; } }
+              else if (op === Op.Lw) { if ((o & 3) === 0) { setW(x32, xi, d, info.u32[o >>> 2]! | 0); break; } }
+              else if (op === Op.Lwu) { if ((o & 3) === 0) { x32[d * 2] = info.u32[o >>> 2]!; x32[d * 2 + 1] = 0; break; } }
+              else if (op === Op.Lbu) { x32[d * 2] = info.u8[o]!; x32[d * 2 + 1] = 0; break; }
+              else if (op === Op.Lb) { setW(x32, xi, d, (info.u8[o]! << 24) >> 24); break; }
+              else if (op === Op.Lhu) { if ((o & 1) === 0) { x32[d * 2] = info.u16[o >>> 1]!; x32[d * 2 + 1] = 0; break; } }
+              else if ((o & 1) === 0) { setW(x32, xi, d, (info.u16[o >>> 1]! << 16) >> 16); break; }
+            }
+            this.pcLo = pageLo + off;
+            this.pcHi = pageHi;
+            if (!this.loadSlow(op, d, lo, hi)) continue outer;
+            break;
+          }
+          case Op.Sd: case Op.Sw: case Op.Sh: case Op.Sb: {
+            let lo = x32[s1 * 2]! + imm[i]!;
+            let hi = xi[s1 * 2 + 1]!;
+            if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
+            const tt = (lo >>> 12) & TLB_MASK;
+            const op = word & 0xff;
+            if (tlbWKey[tt] === hi * 1048576 + (lo >>> 12)) {
+              const info = tlbWInfo[tt]!;
+              const o = tlbWOff[tt]! + (lo & 0xfff);
+              if (info.code[o >>> 12] === 0) {
+                if (op === Op.Sd) { if ((o & 7) === 0) { info.u64[o >>> 3] = x[s2]!; break; } }
+                else if (op === Op.Sw) { if ((o & 3) === 0) { info.u32[o >>> 2] = x32[s2 * 2]!; break; } }
+                else if (op === Op.Sb) { info.u8[o] = x32[s2 * 2]!; break; }
+                else if ((o & 1) === 0) { info.u16[o >>> 1] = x32[s2 * 2]!; break; }
+              }
+            }
+            this.pcLo = pageLo + off;
+            this.pcHi = pageHi;
+            if (!this.storeSlow(op, s2, lo, hi)) continue outer;
+            // A store into this very page may have dropped its decoded instructions: refetch.
+            if (w[next >> 1] === 0 || next >= 4096) { this.setPc(pageHi, pageLo + next); continue outer; }
+            break;
+          }
+          case Op.Div: x[d] = div(x[s1]!, x[s2]!, true, 64); break;
+          case Op.Divu: x[d] = x[s2] === 0n ? 0xffffffffffffffffn : x[s1]! / x[s2]!; break;
+          case Op.Rem: x[d] = rem(x[s1]!, x[s2]!, true, 64); break;
+          case Op.Remu: x[d] = x[s2] === 0n ? x[s1]! : x[s1]! % x[s2]!; break;
+          case Op.Divw: x[d] = div(x[s1]!, x[s2]!, true, 32); break;
+          case Op.Divuw: x[d] = div(x[s1]!, x[s2]!, false, 32); break;
+          case Op.Remw: x[d] = rem(x[s1]!, x[s2]!, true, 32); break;
+          case Op.Remuw: x[d] = rem(x[s1]!, x[s2]!, false, 32); break;
+          case Op.Mulh: x[d] = (BigInt.asIntN(64, x[s1]!) * BigInt.asIntN(64, x[s2]!)) >> 64n; break;
+          case Op.Mulhu: x[d] = (x[s1]! * x[s2]!) >> 64n; break;
+          case Op.Mulhsu: x[d] = (BigInt.asIntN(64, x[s1]!) * x[s2]!) >> 64n; break;
+          case Op.Fence: break;
+          case Op.FenceI:
+            this.flushCode();
+            this.setPc(pageHi, pageLo + next);
+            continue outer;
+          default: {
+            // Everything else may trap, stop or change the translation: go through the slow path with pc saved.
+            this.pcLo = pageLo + off;
+            this.pcHi = pageHi;
+            this.inflight = count;
+            const r = this.executeSlow(word, i, page, next - off);
+            if (r === SLOW_NEXT) break;
+            if (r === SLOW_NEXT_RELOAD) { this.setPc(pageHi, pageLo + next); continue outer; }
+            continue outer; // SLOW_TRAP: pc already set
+          }
+        }
+        off = next;
+        if (off >= 4096) {
+          this.setPc(pageHi, pageLo + off);
+          continue outer;
+        }
+      }
+      this.pcLo = pageLo + off;
+      this.pcHi = pageHi;
+      break;
+    }
+    this.retiredCount += count - this.trapsInChunk;
+    return count;
+  }
+
+  private setPc(hi: number, lo: number): void {
+    if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
+    this.pcLo = lo;
+    this.pcHi = hi;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Instruction fetch and the decoded-page cache
+
+  private ramInfo(ram: Ram): RamInfo {
+    let info = this.ramInfos.get(ram);
+    if (info === undefined) {
+      info = {
+        ram, u8: ram.u8, u16: ram.u16, u32: ram.u32, u64: ram.u64,
+        code: new Uint8Array(Math.ceil(ram.size / 4096)), pages: new Map(),
+      };
+      this.ramInfos.set(ram, info);
+    }
+    return info;
+  }
+
+  /** Guest-physical RAM page holding `gpa`, as (info, page-aligned RAM offset), or undefined (MMIO, unmapped, unaligned region). */
+  private ramPage(gpa: number): { info: RamInfo; offset: number } | undefined {
+    const r = this.host.memory.find(gpa);
+    if (r === undefined || r.kind !== 'ram') return undefined;
+    const pageGpa = gpa - (gpa % 4096);
+    if (pageGpa < r.base || pageGpa + 4096 > r.base + r.size) return undefined;
+    const offset = pageGpa - r.base + r.ramOffset;
+    if (offset % 4096 !== 0) return undefined;
+    return { info: this.ramInfo(r.ram), offset };
+  }
+
+  private translationContext(): TranslationContext {
+    const c = this.tctx;
+    c.satp = this.satp;
+    c.priv = this.priv;
+    c.sum = (this.status & SSTATUS_SUM) !== 0;
+    c.mxr = (this.status & SSTATUS_MXR) !== 0;
+    return c;
+  }
+
+  /** Translates pc for execution and fills the fetch TLB; takes the fetch fault and returns undefined on failure. */
+  private fillFetch(t: number, key: number): DecodedPage | undefined {
+    const va = this.pc;
+    const gpa = translate(va, Access.Execute, this.translationContext(), this.host.memory, true);
+    if (gpa < 0) {
+      this.exception(gpa === PAGE_FAULT ? Cause.InstructionPageFault : Cause.InstructionAccessFault, va);
+      return undefined;
+    }
+    const rp = this.ramPage(gpa);
+    if (rp === undefined) {
+      this.exception(Cause.InstructionAccessFault, va);
+      return undefined;
+    }
+    const pageNo = rp.offset / 4096;
+    let page = rp.info.pages.get(pageNo);
+    if (page === undefined) {
+      page = new DecodedPage(rp.info, rp.offset);
+      rp.info.pages.set(pageNo, page);
+    }
+    rp.info.code[pageNo] = 1;
+    this.tlbXKey[t] = key;
+    this.tlbXPage[t] = page;
+    return page;
+  }
+
+  private decodeSlot(page: DecodedPage, off: number): number {
+    const u8 = page.info.u8;
+    const base = page.ramOffset + off;
+    const lo16 = u8[base]! | (u8[base + 1]! << 8);
+    let inst: number;
+    let compressed = false;
+    if ((lo16 & 3) !== 3) {
+      inst = expandCompressed(lo16);
+      compressed = true;
+    } else {
+      if (off === 4094) {
+        page.w[off >> 1] = Op.CrossPage;
+        return Op.CrossPage;
+      }
+      inst = (lo16 | (u8[base + 2]! << 16) | (u8[base + 3]! << 24)) >>> 0;
+    }
+    return this.store(page, off >> 1, inst, compressed, compressed ? lo16 : inst);
+  }
+
+  private store(page: DecodedPage, slot: number, inst: number, compressed: boolean, raw: number): number {
+    const s = this.scratch;
+    decode(inst, compressed, raw, s);
+    page.imm[slot] = s.imm;
+    page.immB[slot] = BigInt(s.imm);
+    page.w[slot] = s.word;
+    return s.word;
+  }
+
+  /** A 32-bit instruction whose upper half lies on the next page: fetched through the slow path every time. */
+  private decodeCrossPage(page: DecodedPage): number {
+    const lo16 = this.fetch16(this.pc);
+    if (lo16 < 0) return 0;
+    const hi16 = this.fetch16(this.pc + 2n);
+    if (hi16 < 0) return 0;
+    const inst = (lo16 | (hi16 << 16)) >>> 0;
+    return this.store(page, SLOTS, inst, false, inst);
+  }
+
+  private fetch16(va: bigint): number {
+    const v = BigInt.asUintN(64, va);
+    const gpa = translate(v, Access.Execute, this.translationContext(), this.host.memory, true);
+    if (gpa < 0) {
+      this.exception(gpa === PAGE_FAULT ? Cause.InstructionPageFault : Cause.InstructionAccessFault, v);
+      return -1;
+    }
+    const r = this.host.memory.find(gpa);
+    if (r === undefined || r.kind !== 'ram') {
+      this.exception(Cause.InstructionAccessFault, v);
+      return -1;
+    }
+    const o = gpa - r.base + r.ramOffset;
+    return r.ram.u8[o]! | (r.ram.u8[o + 1]! << 8);
+  }
+
+  flushCode(): void {
+    for (const info of this.ramInfos.values()) {
+      for (const page of info.pages.values()) page.clear();
+    }
+  }
+
+  flushTranslations(): void {
+    this.tlbXKey.fill(NaN);
+    this.tlbRKey.fill(NaN);
+    this.tlbWKey.fill(NaN);
+  }
+
+  invalidateCode(gpa: number, length: number): void {
+    for (let a = gpa - (gpa % 4096); a < gpa + length; a += 4096) {
+      const r = this.host.memory.find(a);
+      if (r === undefined || r.kind !== 'ram') continue;
+      const info = this.ramInfos.get(r.ram);
+      if (info === undefined) continue;
+      const offset = a - r.base + r.ramOffset;
+      info.pages.get(Math.floor(offset / 4096))?.clear();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Data accesses (slow path): translation, TLB fill, MMIO, watchpoints, misalignment
+
+  /**
+   * Translates a data access; returns the guest-physical address or -1 after taking the fault.
+   * `store` selects write permission; `cause` offsets: load faults 5/13, store faults 7/15.
+   */
+  translateData(va: bigint, store: boolean): number {
+    const gpa = translate(va, store ? Access.Write : Access.Read, this.translationContext(), this.host.memory, true);
+    if (gpa >= 0) return gpa;
+    const cause = gpa === PAGE_FAULT
+      ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
+      : (store ? Cause.StoreAccessFault : Cause.LoadAccessFault);
+    this.exception(cause, va);
+    return -1;
+  }
+
+  /** Stops before a data access that hits a debugger watchpoint. */
+  private watch(va: bigint, size: number, store: boolean): boolean {
+    for (const wp of this.watchpoints) {
+      if (va < wp.va + BigInt(wp.length) && wp.va < va + BigInt(size)) {
+        const hit = wp.kind === 'access' || (wp.kind === 'write') === store;
+        if (hit) {
+          this.watchHit = { kind: wp.kind, address: va };
+          this.stopReason = StopReason.Watchpoint;
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private fillDataTlb(va: bigint, gpa: number, store: boolean): void {
+    if (this.watchpoints.length > 0) return;
+    const rp = this.ramPage(gpa);
+    if (rp === undefined) return;
+    const lo = Number(va & 0xffffffffn);
+    const hi = Number(BigInt.asIntN(32, va >> 32n));
+    const t = (lo >>> 12) & TLB_MASK;
+    const key = hi * 1048576 + (lo >>> 12);
+    if (store) {
+      this.tlbWKey[t] = key;
+      this.tlbWOff[t] = rp.offset;
+      this.tlbWInfo[t] = rp.info;
+    } else {
+      this.tlbRKey[t] = key;
+      this.tlbROff[t] = rp.offset;
+      this.tlbRInfo[t] = rp.info;
+    }
+  }
+
+  /** Reads `size` bytes at a virtual address; undefined after a fault or watchpoint stop. */
+  readVirtual(va: bigint, size: 1 | 2 | 4 | 8, fillTlb: boolean): bigint | undefined {
+    if (this.watchpoints.length > 0 && this.watch(va, size, false)) return undefined;
+    const pageEnd = (va | 0xfffn) - va + 1n;
+    if (BigInt(size) > pageEnd) {
+      // Misaligned and crossing a page: byte by byte (each page translated, faults name the byte).
+      let v = 0n;
+      for (let k = 0; k < size; k++) {
+        const b = this.readVirtual(BigInt.asUintN(64, va + BigInt(k)), 1, false);
+        if (b === undefined) return undefined;
+        v |= b << BigInt(8 * k);
+      }
+      return v;
+    }
+    const gpa = this.translateData(va, false);
+    if (gpa < 0) return undefined;
+    const v = this.host.memory.read(gpa, size);
+    if (v === undefined) {
+      this.exception(Cause.LoadAccessFault, va);
+      return undefined;
+    }
+    if (fillTlb) this.fillDataTlb(va, gpa, false);
+    return v;
+  }
+
+  /** Writes at a virtual address; false after a fault or watchpoint stop. */
+  writeVirtual(va: bigint, size: 1 | 2 | 4 | 8, value: bigint, fillTlb: boolean): boolean {
+    if (this.watchpoints.length > 0 && this.watch(va, size, true)) return false;
+    const pageEnd = (va | 0xfffn) - va + 1n;
+    if (BigInt(size) > pageEnd) {
+      // Translate both pages before writing anything, so a fault leaves memory untouched.
+      const firstLen = Number(pageEnd);
+      if (this.translateData(va, true) < 0) return false;
+      if (this.translateData(BigInt.asUintN(64, va + pageEnd), true) < 0) return false;
+      for (let k = 0; k < size; k++) {
+        if (!this.writeVirtual(BigInt.asUintN(64, va + BigInt(k)), 1, (value >> BigInt(8 * k)) & 0xffn, false)) return false;
+      }
+      void firstLen;
+      return true;
+    }
+    const gpa = this.translateData(va, true);
+    if (gpa < 0) return false;
+    this.noteStore(gpa, size);
+    if (!this.host.memory.write(gpa, size, value)) {
+      this.exception(Cause.StoreAccessFault, va);
+      return false;
+    }
+    if (fillTlb) this.fillDataTlb(va, gpa, true);
+    return true;
+  }
+
+  checkWatch(va: bigint, size: number, store: boolean): boolean {
+    return this.watchpoints.length > 0 && this.watch(va, size, store);
+  }
+
+  readPhysical(gpa: number, size: 4 | 8): bigint | undefined {
+    return this.host.memory.read(gpa, size);
+  }
+
+  writePhysical(gpa: number, size: 4 | 8, value: bigint): boolean {
+    this.noteStore(gpa, size);
+    return this.host.memory.write(gpa, size, value);
+  }
+
+  /** A store to guest-physical memory: drops decoded code on that page and any LR reservation there. */
+  private noteStore(gpa: number, size: number): void {
+    if (this.reservation >= 0 && gpa < this.reservation + 8 && this.reservation < gpa + size) this.reservation = -1;
+    const r = this.host.memory.find(gpa);
+    if (r === undefined || r.kind !== 'ram') return;
+    const info = this.ramInfos.get(r.ram);
+    if (info === undefined) return;
+    const offset = gpa - r.base + r.ramOffset;
+    const pageNo = Math.floor(offset / 4096);
+    if (info.code[pageNo] !== 0) {
+      info.code[pageNo] = 0;
+      info.pages.get(pageNo)?.clear();
+    }
+    const endPage = Math.floor((offset + size - 1) / 4096);
+    if (endPage !== pageNo && info.code[endPage] !== 0) {
+      info.code[endPage] = 0;
+      info.pages.get(endPage)?.clear();
+    }
+  }
+
+  private loadSlow(op: number, d: number, lo: number, hi: number): boolean {
+    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
+    const size = op === Op.Ld ? 8 : op === Op.Lw || op === Op.Lwu ? 4 : op === Op.Lh || op === Op.Lhu ? 2 : 1;
+    const v = this.readVirtual(va, size, true);
+    if (v === undefined) return false;
+    switch (op) {
+      case Op.Lw: this.x[d] = BigInt.asIntN(32, v); break;
+      case Op.Lh: this.x[d] = BigInt.asIntN(16, v); break;
+      case Op.Lb: this.x[d] = BigInt.asIntN(8, v); break;
+      default: this.x[d] = v;
+    }
+    return true;
+  }
+
+  private storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
+    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
+    const size = op === Op.Sd ? 8 : op === Op.Sw ? 4 : op === Op.Sh ? 2 : 1;
+    const v = size === 8 ? this.x[s2]! : BigInt.asUintN(size * 8, this.x[s2]!);
+    return this.writeVirtual(va, size, v, true);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Traps
+
+  /** Takes a synchronous exception at the current pc. */
+  exception(cause: number, tval: bigint): void {
+    this.trap(cause, tval, false);
+  }
+
+  private trap(cause: number, tval: bigint, interrupt: boolean): void {
+    if (!interrupt) this.trapsInChunk++;
+    if (this.stvec === 0n && !interrupt) {
+      // No handler installed: the guest cannot take this; stop the vCPU with a report.
+      this.error = { pc: this.pc, cause: causeName(cause, false), address: tval };
+      this.stopReason = StopReason.GuestError;
+      return;
+    }
+    this.sepc = this.pc;
+    this.scause = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
+    this.stval = tval;
+    let s = this.status & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+    if (this.status & SSTATUS_SIE) s |= SSTATUS_SPIE;
+    if (this.priv === 1) s |= SSTATUS_SPP;
+    this.status = s;
+    if (this.priv !== 1) {
+      this.priv = 1;
+      this.flushTranslations();
+    }
+    const base = this.stvec & ~3n;
+    this.pc = interrupt && (this.stvec & 3n) === 1n ? base + 4n * BigInt(cause) : base;
+    this.reservation = -1;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // The rarer instructions
+
+  private executeSlow(word: number, i: number, page: DecodedPage, len: number): number {
+    const op = word & 0xff;
+    const d = (word >>> 8) & 63;
+    const s1 = (word >>> 14) & 63;
+    const s2 = (word >>> 20) & 63;
+    const imm = page.imm[i]!;
+    switch (op) {
+      case Op.Illegal:
+        return this.illegal(imm);
+      case Op.Ecall:
+        if (this.priv === 0) {
+          this.exception(Cause.EcallFromU, 0n);
+          return SLOW_TRAP;
+        } else {
+          const stop = handleSbi(this);
+          if (stop !== undefined) {
+            this.pc = this.pc + 4n;
+            this.stopReason = stop;
+            return SLOW_TRAP;
+          }
+          return SLOW_NEXT_RELOAD;
+        }
+      case Op.Ebreak:
+        this.exception(Cause.Breakpoint, this.pc);
+        return SLOW_TRAP;
+      case Op.Sret: {
+        if (this.priv === 0) return this.illegal(imm === 0 ? 0x10200073 : imm);
+        const s = this.status;
+        const toUser = (s & SSTATUS_SPP) === 0;
+        let n = s & ~(SSTATUS_SIE | SSTATUS_SPP);
+        if (s & SSTATUS_SPIE) n |= SSTATUS_SIE;
+        n |= SSTATUS_SPIE;
+        this.status = n;
+        if (toUser) {
+          this.priv = 0;
+          this.flushTranslations();
+        }
+        this.pc = this.sepc & ~1n;
+        this.reservation = -1;
+        this.irqDirty = true;
+        return SLOW_TRAP;
+      }
+      case Op.Wfi:
+        if (this.priv === 0) return this.illegal(0x10500073);
+        this.pc = this.pc + 4n;
+        if (!this.wakeable()) this.stopReason = StopReason.Wait;
+        this.irqDirty = true;
+        return SLOW_TRAP;
+      case Op.SfenceVma:
+        if (this.priv === 0) return this.illegal(0x12000073 | (s1 << 15) | (s2 << 20));
+        this.flushTranslations();
+        return SLOW_NEXT_RELOAD;
+      case Op.Csr:
+        return this.executeCsr(imm, d, s1);
+      case Op.Amo:
+        return executeAmo(this, imm, d, s1, s2) ? SLOW_NEXT : SLOW_TRAP;
+      case Op.Flw: case Op.Fld: case Op.Fsw: case Op.Fsd:
+        return this.fpMemory(op, d, s1, s2, page.immB[i]!);
+      case Op.Fp: {
+        if ((this.status & SSTATUS_FS) === 0) return this.illegal(imm);
+        const ok = executeFp(this, imm >>> 0);
+        return ok ? SLOW_NEXT : this.illegal(imm);
+      }
+      case Op.Bitmanip:
+        executeBitmanip(this.x, d, s1, s2, imm >>> 0);
+        return SLOW_NEXT;
+      case Op.Cbo: {
+        // cbo.zero writes a 64-byte block; clean/flush/inval are no-ops on a coherent memory model.
+        if (((imm >>> 20) & 0xfff) !== 4) return SLOW_NEXT;
+        const base = this.x[s1]! & ~63n;
+        for (let k = 0n; k < 64n; k += 8n) if (!this.writeVirtual(BigInt.asUintN(64, base + k), 8, 0n, false)) return SLOW_TRAP;
+        return SLOW_NEXT;
+      }
+      default:
+        void len;
+        return this.illegal(imm);
+    }
+  }
+
+  private illegal(bits: number): number {
+    this.exception(Cause.IllegalInstruction, BigInt(bits >>> 0));
+    return SLOW_TRAP;
+  }
+
+  private fpMemory(op: number, fd: number, s1: number, fs2: number, imm: bigint): number {
+    if ((this.status & SSTATUS_FS) === 0) {
+      return this.illegal(0); // raw bits are not kept for FP loads/stores; stval 0 is allowed
+    }
+    const va = BigInt.asUintN(64, this.x[s1]! + imm);
+    if (op === Op.Flw || op === Op.Fld) {
+      const v = this.readVirtual(va, op === Op.Fld ? 8 : 4, true);
+      if (v === undefined) return SLOW_TRAP;
+      this.fb[fd] = op === Op.Fld ? v : v | 0xffffffff00000000n;
+      this.status |= SSTATUS_FS;
+      return SLOW_NEXT;
+    }
+    const v = op === Op.Fsd ? this.fb[fs2]! : this.fb[fs2]! & 0xffffffffn;
+    return this.writeVirtual(va, op === Op.Fsd ? 8 : 4, v, true) ? SLOW_NEXT : SLOW_TRAP;
+  }
+
+  /** Marks the FP state dirty (sstatus.FS = 3) after an instruction wrote FP registers or flags. */
+  markFpDirty(): void {
+    this.status |= SSTATUS_FS;
+  }
+
+  private executeCsr(inst: number, d: number, s1: number): number {
+    const f3 = (inst >> 12) & 7;
+    const csr = (inst >>> 20) & 0xfff;
+    const rdRaw = (inst >> 7) & 31;
+    const rs1Raw = (inst >> 15) & 31;
+    const operand = f3 >= 5 ? BigInt(rs1Raw) : this.x[s1]!;
+    const writes = f3 === 1 || f3 === 5 || rs1Raw !== 0;
+    const reads = !(f3 === 1 || f3 === 5) || rdRaw !== 0;
+    if (!this.csrAccessible(csr, writes)) return this.illegal(inst);
+    const old = this.readCsr(csr);
+    if (old === undefined) return this.illegal(inst);
+    if (writes) {
+      const kind = f3 & 3;
+      const value = kind === 1 ? operand : kind === 2 ? old | operand : old & ~operand;
+      if (!this.writeCsr(csr, BigInt.asUintN(64, value))) return this.illegal(inst);
+    }
+    if (reads || writes) this.x[d] = old;
+    return writes ? SLOW_NEXT_RELOAD : SLOW_NEXT;
+  }
+
+  private csrAccessible(csr: number, writes: boolean): boolean {
+    if (writes && csr >>> 10 === 3) return false;
+    const minPriv = (csr >>> 8) & 3;
+    if (minPriv > this.priv) return false;
+    if (csr >= 0xc00 && csr <= 0xc1f && this.priv === 0) return ((this.scounteren >>> (csr - 0xc00)) & 1) !== 0;
+    if (csr <= 3 && (this.status & SSTATUS_FS) === 0) return false;
+    return true;
+  }
+
+  readCsr(csr: number): bigint | undefined {
+    switch (csr) {
+      case CSR.fflags: return BigInt(this.fflags);
+      case CSR.frm: return BigInt(this.frm);
+      case CSR.fcsr: return BigInt((this.frm << 5) | this.fflags);
+      case CSR.sstatus: {
+        const s = BigInt(this.status) | SSTATUS_UXL64;
+        return (this.status & SSTATUS_FS) === SSTATUS_FS ? s | (1n << 63n) : s;
+      }
+      case CSR.sie: return BigInt(this.sieReg);
+      case CSR.stvec: return this.stvec;
+      case CSR.scounteren: return BigInt(this.scounteren);
+      case CSR.senvcfg: return this.senvcfg;
+      case CSR.sscratch: return this.sscratch;
+      case CSR.sepc: return this.sepc;
+      case CSR.scause: return this.scause;
+      case CSR.stval: return this.stval;
+      case CSR.sip: this.pollTimer(); return BigInt(this.pendingInterrupts());
+      case CSR.stimecmp: return this.stimecmp;
+      case CSR.satp: return this.satp;
+      case CSR.cycle: case CSR.instret: return BigInt(this.retiredCount + this.inflight);
+      case CSR.time: return BigInt(Math.floor(this.host.now()));
+      default:
+        if (csr > CSR.instret && csr <= 0xc1f) return 0n; // hpmcounters: implemented as zero
+        return undefined;
+    }
+  }
+
+  writeCsr(csr: number, v: bigint): boolean {
+    switch (csr) {
+      case CSR.fflags: this.fflags = Number(v & 0x1fn); this.status |= SSTATUS_FS; return true;
+      case CSR.frm: this.frm = Number(v & 7n); this.status |= SSTATUS_FS; return true;
+      case CSR.fcsr: this.fflags = Number(v & 0x1fn); this.frm = Number((v >> 5n) & 7n); this.status |= SSTATUS_FS; return true;
+      case CSR.sstatus: {
+        const old = this.status;
+        this.status = Number(v & BigInt(SSTATUS_WRITABLE));
+        if ((old ^ this.status) & (SSTATUS_SUM | SSTATUS_MXR)) this.flushTranslations();
+        this.irqDirty = true;
+        return true;
+      }
+      case CSR.sie: this.sieReg = Number(v) & SIP_MASK; this.irqDirty = true; return true;
+      case CSR.stvec: this.stvec = (v & 3n) >= 2n ? v & ~3n : v; return true;
+      case CSR.scounteren: this.scounteren = Number(v & 0xffffffffn); return true;
+      case CSR.senvcfg: this.senvcfg = v & 0xf1n; return true; // FIOM, CBIE, CBCFE, CBZE
+      case CSR.sscratch: this.sscratch = v; return true;
+      case CSR.sepc: this.sepc = v & ~1n; return true;
+      case CSR.scause: this.scause = v; return true;
+      case CSR.stval: this.stval = v; return true;
+      case CSR.sip: this.ssip = Number(v) & (1 << IRQ_SSI); this.irqDirty = true; return true;
+      case CSR.stimecmp: this.setTimer(v); return true;
+      case CSR.satp: {
+        const mode = v >> 60n;
+        if (mode !== 0n && mode !== 8n && mode !== 9n && mode !== 10n) return true; // unsupported mode: write ignored
+        this.satp = mode === 0n ? 0n : v & 0xf0000fffffffffffn; // ASID not implemented (reads as 0)
+        this.flushTranslations();
+        return true;
+      }
+      case CSR.cycle: case CSR.time: case CSR.instret: return false;
+      default: return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Debugger view
+
+  readRegister(regno: number): Uint8Array | undefined {
+    const v = this.registerValue(regno);
+    if (v === undefined) return undefined;
+    const width = regno >= RV_CSR0 + CSR.fflags && regno <= RV_CSR0 + CSR.fcsr ? 4 : 8;
+    const out = new Uint8Array(width);
+    for (let k = 0; k < width; k++) out[k] = Number((v >> BigInt(8 * k)) & 0xffn);
+    return out;
+  }
+
+  private registerValue(regno: number): bigint | undefined {
+    if (regno >= 0 && regno < 32) return this.reg(regno);
+    if (regno === RV_PC) return this.pc;
+    if (regno >= RV_F0 && regno < RV_F0 + 32) return this.fb[regno - RV_F0];
+    if (regno === RV_PRIV) return BigInt(this.priv);
+    if (regno >= RV_CSR0 && regno < RV_CSR0 + 4096) {
+      const csr = regno - RV_CSR0;
+      if (csr >= CSR.cycle && csr <= CSR.instret) return this.readCsr(csr);
+      return this.readCsr(csr);
+    }
+    return undefined;
+  }
+
+  writeRegister(regno: number, value: Uint8Array): boolean {
+    let v = 0n;
+    for (let k = value.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(value[k]!);
+    if (regno >= 0 && regno < 32) {
+      this.setReg(regno, v);
+      return true;
+    }
+    if (regno === RV_PC) {
+      this.pc = v & ~1n;
+      return true;
+    }
+    if (regno >= RV_F0 && regno < RV_F0 + 32) {
+      this.fb[regno - RV_F0] = v;
+      return true;
+    }
+    if (regno === RV_PRIV) {
+      if (v > 1n) return false;
+      this.priv = Number(v);
+      this.flushTranslations();
+      this.irqDirty = true;
+      return true;
+    }
+    if (regno >= RV_CSR0 && regno < RV_CSR0 + 4096) {
+      const csr = regno - RV_CSR0;
+      if (this.readCsr(csr) === undefined) return false;
+      return this.writeCsr(csr, v);
+    }
+    return false;
+  }
+
+  debugTranslate(va: bigint, access: 'r' | 'w' | 'x'): number | undefined {
+    const a = access === 'r' ? Access.Read : access === 'w' ? Access.Write : Access.Execute;
+    const gpa = translate(BigInt.asUintN(64, va), a, this.translationContext(), this.host.memory, false);
+    return gpa < 0 ? undefined : gpa;
+  }
+
+  setBreakpoint(va: bigint, on: boolean): void {
+    if (on) this.breakpoints.add(BigInt.asUintN(64, va));
+    else this.breakpoints.delete(BigInt.asUintN(64, va));
+  }
+
+  setWatchpoint(va: bigint, length: number, kind: WatchKind, on: boolean): void {
+    const v = BigInt.asUintN(64, va);
+    const at = this.watchpoints.findIndex((w) => w.va === v && w.length === length && w.kind === kind);
+    if (on && at < 0) this.watchpoints.push({ va: v, length, kind });
+    if (!on && at >= 0) this.watchpoints.splice(at, 1);
+    // Data TLB entries bypass the watch check: drop them while watchpoints exist.
+    this.flushTranslations();
+  }
+
+  describe(): string {
+    const mode = this.priv === 1 ? 'S-mode' : 'U-mode';
+    const state = !this.powered ? 'off' : this.error ? `stopped: ${this.error.cause} at ${hex(this.error.pc)}` : 'on';
+    return `${mode}, ${state}`;
+  }
+}
+
+/** executeSlow results: continue with the next instruction, do so after re-reading pc's page, or pc was set (trap/jump/stop). */
+const SLOW_NEXT = 0;
+const SLOW_NEXT_RELOAD = 1;
+const SLOW_TRAP = 2;
+
+function shiftRight(x32: Uint32Array, xi: Int32Array, d: number, s: number, sh: number, arith: boolean): void {
+  const lo = x32[s * 2]!;
+  const hi = xi[s * 2 + 1]!;
+  if (sh === 0) {
+    x32[d * 2] = lo;
+    x32[d * 2 + 1] = hi;
+  } else if (sh < 32) {
+    x32[d * 2] = (lo >>> sh) | (hi << (32 - sh));
+    x32[d * 2 + 1] = arith ? hi >> sh : hi >>> sh;
+  } else {
+    x32[d * 2] = arith ? hi >> (sh - 32) : hi >>> (sh - 32);
+    x32[d * 2 + 1] = arith ? hi >> 31 : 0;
+  }
+}
+
+/** Writes a 32-bit result sign-extended to 64 bits. */
+function setW(x32: Uint32Array, xi: Int32Array, d: number, v: number): void {
+  x32[d * 2] = v;
+  xi[d * 2 + 1] = v >> 31;
+}
+
+function div(a: bigint, b: bigint, signed: boolean, bits: 32 | 64): bigint {
+  const ua = BigInt.asUintN(bits, a), ub = BigInt.asUintN(bits, b);
+  if (ub === 0n) return 0xffffffffffffffffn;
+  if (!signed) return BigInt.asIntN(32, ua / ub); // only the 32-bit form reaches here unsigned
+  const sa = BigInt.asIntN(bits, a), sb = BigInt.asIntN(bits, b);
+  return BigInt.asIntN(bits, sa / sb); // overflow (MIN / -1) wraps to MIN
+}
+
+function rem(a: bigint, b: bigint, signed: boolean, bits: 32 | 64): bigint {
+  const ua = BigInt.asUintN(bits, a), ub = BigInt.asUintN(bits, b);
+  if (ub === 0n) return BigInt.asIntN(bits, a);
+  if (!signed) return BigInt.asIntN(32, ua % ub);
+  const sa = BigInt.asIntN(bits, a), sb = BigInt.asIntN(bits, b);
+  return BigInt.asIntN(bits, sa % sb);
+}
+
+export { SINK };
