@@ -29,3 +29,4 @@ export {
 } from './values.js';
 export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
 export { writeDtb } from './writer.js';
+export { treeToJson, valueToJson, type JsonTree, type JsonNode, type JsonValue } from './json.js';

@@ -147,7 +147,9 @@ export function parseDtb(blob: Uint8Array): DeviceTree {
         const length = view.getUint32(at);
         const name = propertyName(view.getUint32(at + 4), tokenAt);
         at += 8;
-        need(at, length, `property ${name} value of ${length} bytes`);
+        if (length > structEnd - at) {
+          throw new DtbError(`property ${name} value of ${length} bytes runs past the end of the structure block`, { offset: tokenAt + 4 });
+        }
         if (current.has(name)) throw new DtbError(`duplicate property ${name}`, { offset: tokenAt, path: current.path });
         current.appendProperty(new DtProperty(name, blob.slice(at, at + length)));
         at = (at + length + 3) & ~3;

@@ -16,8 +16,9 @@ export function qemuDtbPath(name: (typeof QEMU_DTBS)[number]): string {
   return join(DATA, `${name}.dtb`);
 }
 
+/** A plain Uint8Array copy (a Buffer's slice() would alias the original). */
 export function qemuDtb(name: (typeof QEMU_DTBS)[number]): Uint8Array {
-  return readFileSync(qemuDtbPath(name));
+  return new Uint8Array(readFileSync(qemuDtbPath(name)));
 }
 
 /** The Debian 6.1 arm64 kernel package's DTB directory (fetched by scripts/fixtures.sh). */
