@@ -1,0 +1,95 @@
+/**
+ * `hvisor dtb FILE [--dts|--json]`: reads a device tree blob and prints a summary, the DTS text
+ * `dtc -I dtb -O dts` would print, or a JSON view of the tree.
+ */
+import { readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { DeviceTree, DtbError, parseDtb, printDts, readHeader, treeToJson } from '../../../dtb/index.js';
+
+export type DtbOutput = 'summary' | 'dts' | 'json';
+
+interface DtbArgs {
+  file: string;
+  dts?: boolean;
+  json?: boolean;
+}
+
+function hex(n: number | bigint): string {
+  return '0x' + n.toString(16);
+}
+
+function describeSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = bytes;
+  while (v >= 1024 && v % 1024 === 0 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v} ${units[i]}`;
+}
+
+/** A short human summary: identity, memory, CPUs, interrupt controllers, console. */
+export function summarize(tree: DeviceTree, blob: Uint8Array, name: string): string {
+  const header = readHeader(blob);
+  const lines: string[] = [];
+  const nodes = [...tree.nodes()];
+  lines.push(`${name}: DTB version ${header.version}, ${blob.length} bytes, ${nodes.length} nodes, boot CPU ${tree.bootCpuId}`);
+  const model = tree.root.string('model');
+  if (model !== undefined) lines.push(`model: ${model}`);
+  lines.push(`compatible: ${tree.root.compatible.join(', ') || '(none)'}`);
+  for (const n of nodes.filter((x) => x.string('device_type') === 'memory')) {
+    for (const r of tree.cpuReg(n) ?? []) lines.push(`memory: ${hex(r.address)}..${hex(r.address + r.size - 1)} (${describeSize(r.size)}) ${n.path}`);
+  }
+  for (const r of tree.memoryReservations) lines.push(`reserved: ${hex(r.address)} size ${hex(r.size)}`);
+  const cpus = nodes.filter((x) => x.string('device_type') === 'cpu');
+  if (cpus.length > 0) {
+    const kinds = [...new Set(cpus.map((c) => c.compatible[0] ?? '?'))].join(', ');
+    const method = cpus[0]!.string('enable-method');
+    lines.push(`cpus: ${cpus.length} × ${kinds}${method === undefined ? '' : ` (enable-method ${method})`}`);
+  }
+  for (const n of nodes.filter((x) => x.has('interrupt-controller'))) {
+    if (n.parent?.string('device_type') === 'cpu') continue;
+    const where = (tree.cpuReg(n) ?? []).map((r) => `${hex(r.address)}+${hex(r.size)}`).join(' ');
+    lines.push(`interrupt controller: ${n.path} (${n.compatible[0] ?? 'no compatible'})${where === '' ? '' : ` at ${where}`}`);
+  }
+  const chosen = tree.chosen();
+  if (chosen.stdoutPath !== undefined) {
+    const resolved = chosen.stdout === undefined ? ' (unresolved)' : ` → ${chosen.stdout.node.path}`;
+    lines.push(`stdout: ${chosen.stdoutPath}${resolved}`);
+  }
+  if (chosen.bootargs !== undefined) lines.push(`bootargs: ${chosen.bootargs}`);
+  if (chosen.initrd !== undefined) lines.push(`initrd: ${hex(chosen.initrd.start)}..${hex(chosen.initrd.end)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The text `hvisor dtb` prints for a blob. */
+export function renderDtb(blob: Uint8Array, output: DtbOutput, name = 'dtb'): string {
+  const tree = parseDtb(blob);
+  if (output === 'dts') return printDts(tree);
+  if (output === 'json') return JSON.stringify(treeToJson(tree), null, 2) + '\n';
+  return summarize(tree, blob, name);
+}
+
+function readInput(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new DtbError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { path: file });
+  }
+}
+
+export const dtbCommand: CommandModule<object, DtbArgs> = {
+  command: 'dtb <file>',
+  describe: 'Show a device tree blob: a summary, its DTS (as dtc prints it) or JSON',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'a .dtb file' })
+      .option('dts', { type: 'boolean', describe: 'print DTS source, identical to `dtc -I dtb -O dts`' })
+      .option('json', { type: 'boolean', describe: 'print the tree as JSON' })
+      .conflicts('dts', 'json'),
+  handler: (args) => {
+    const output: DtbOutput = args.dts === true ? 'dts' : args.json === true ? 'json' : 'summary';
+    process.stdout.write(renderDtb(readInput(args.file), output, args.file));
+  },
+};
