@@ -1,0 +1,650 @@
+import type { Cpu, GuestErrorReport, VcpuHost } from '../arch/cpu.js';
+import { StopReason } from '../arch/cpu.js';
+import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
+import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../gdbstub/target.js';
+import type { Machine, PhysicalCpu } from '../machine/machine.js';
+import type { IrqLine } from '../machine/irq-line.js';
+import { buildStage2, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
+import type { Stage2Space } from './stage2-space.js';
+import { VirtualClock, type HostClock } from './virtual-clock.js';
+import type { ZoneConfig } from './zone-config.js';
+import { ZoneMonitor } from './zone-monitor.js';
+
+/** What an arch's core factory gets to build one vCPU of a zone. */
+export interface VcpuSpec {
+  readonly index: number;
+  readonly physical: PhysicalCpu;
+  readonly host: VcpuHost;
+}
+export type CpuFactory = (spec: VcpuSpec) => Cpu;
+
+/**
+ * The zone's own interrupt controller instance (virtual GIC, PLIC view): its register windows
+ * (mapped in stage 2) and the inputs the zone's passed-through interrupts are wired to.
+ */
+export interface ZoneIrqchip {
+  readonly windows: readonly ZoneDeviceWindow[];
+  /** The input for interrupt `irq` (as zone configs number it), or undefined if the model has none. */
+  input(irq: number): IrqLine | undefined;
+  reset(): void;
+}
+export type IrqchipFactory = (zone: Zone) => ZoneIrqchip;
+
+/** hvisor hypercalls reach the hypervisor through this (the lifecycle owner implements it). */
+export type HypercallHandler = (caller: Zone, code: bigint, args: readonly bigint[]) => bigint;
+
+/** Images placed in the zone's RAM at boot and again at each restart (host-physical addresses). */
+export interface ZoneImage {
+  readonly name: string;
+  readonly paddr: number;
+  readonly data: Uint8Array;
+}
+
+export interface ZoneOptions {
+  readonly machine: Machine;
+  readonly config: ZoneConfig;
+  readonly createCpu: CpuFactory;
+  /** Timer ticks per second of VcpuHost.now() (aarch64 CNTFRQ, riscv timebase-frequency). */
+  readonly timerFrequency: number;
+  readonly createIrqchip?: IrqchipFactory;
+  /** Further zone-owned windows (vECAM, IVC control tables). */
+  readonly emulated?: readonly ZoneDeviceWindow[];
+  readonly virtio?: VirtioProvider;
+  readonly hypercall?: HypercallHandler;
+  readonly images?: readonly ZoneImage[];
+  /** Guest-physical address of the device tree handed to the boot vCPU (0 = none). */
+  readonly dtbAddress?: number;
+  /** Where firmware console output (SBI putchar/DBCN) goes. */
+  readonly console?: (bytes: Uint8Array) => void;
+  /** Diagnostics: stage-2 faults, crashes, lifecycle. */
+  readonly log?: (line: string) => void;
+  readonly hostClock?: HostClock;
+  /** `warp`: when every vCPU waits, jump virtual time to the next deadline instead of sleeping. */
+  readonly timeMode?: 'realtime' | 'warp';
+  /** gdb `kill`: restart the zone (default) or stop it. */
+  readonly killPolicy?: 'reset' | 'stop';
+}
+
+export type ZoneState = 'created' | 'running' | 'stopped' | 'crashed';
+
+/** Why a zone stopped on its own: names zone, vCPU, pc and cause. */
+export interface ZoneCrash {
+  readonly zone: number;
+  readonly vcpu: number;
+  readonly pc: bigint;
+  readonly cause: string;
+  readonly address?: bigint;
+}
+
+/** What one scheduling slice of a zone did: plain data, so a zone can live in a worker later. */
+export interface SliceResult {
+  /** Instructions retired in the slice. */
+  readonly retired: number;
+  /** Nothing can run until an event or `wakeInMs` passes. */
+  readonly idle: boolean;
+  /** Host ms until the earliest timer deadline of a waiting vCPU (Infinity: none). */
+  readonly wakeInMs: number;
+}
+
+interface VcpuSlot {
+  readonly cpu: Cpu;
+  readonly physical: PhysicalCpu;
+  waiting: boolean;
+  wakeAt: number;
+  action: ResumeAction;
+}
+
+const PAGE = 0x1000;
+const SIGSEGV = 11;
+const MAX_LOGGED_FAULTS = 16;
+
+/**
+ * A zone: its vCPUs, stage-2 map, interrupt routing and lifecycle. It is the hypervisor role
+ * (EL2 / HS) for its vCPUs (VcpuHost) and the target of its own gdb stub (GdbTarget): threads are
+ * its vCPUs, all-stop within the zone only. Nothing a zone does stops another zone.
+ */
+export class Zone implements VcpuHost, GdbTarget {
+  readonly id: number;
+  readonly name: string;
+  readonly config: ZoneConfig;
+  readonly machine: Machine;
+  readonly memory: Stage2Space;
+  readonly holes: readonly Stage2Hole[];
+  readonly timerFrequency: number;
+  readonly description: GdbArchDescription;
+  readonly irqchip: ZoneIrqchip | undefined;
+  readonly emulatedWindows: readonly ZoneDeviceWindow[];
+
+  private readonly clock: VirtualClock;
+  private readonly slots: VcpuSlot[];
+  private readonly options: ZoneOptions;
+  private readonly monitorCommands: ZoneMonitor;
+  private zoneState: ZoneState = 'created';
+  private debugHalted = false;
+  private stopListener: ((event: StopEvent) => void) | undefined;
+  private readonly swBreakpoints = new Set<bigint>();
+  private readonly hwBreakpoints = new Set<bigint>();
+  private pendingSystemEvent: 'off' | 'reset' | undefined;
+  private running: VcpuSlot | undefined;
+  private next = 0;
+  private crashReport: ZoneCrash | undefined;
+  private faultCount = 0;
+  readonly recentFaults: string[] = [];
+  /** Others run while one vCPU single-steps ('run', QEMU) or stay halted ('halted', default). */
+  stepPolicy: 'halted' | 'run' = 'halted';
+  /** Called when the zone becomes runnable from outside a slice (kick, resume, start): the scheduler wakes. */
+  onRunnable: (() => void) | undefined;
+
+  constructor(options: ZoneOptions) {
+    this.options = options;
+    const { machine, config } = options;
+    this.id = config.zoneId;
+    this.name = config.name;
+    this.config = config;
+    this.machine = machine;
+    this.timerFrequency = options.timerFrequency;
+    this.clock = new VirtualClock(options.timerFrequency, options.hostClock);
+
+    const physicalCpus = config.cpus.map((id) => {
+      const p = machine.cpus.find((c) => c.id === id);
+      if (p === undefined) throw new RangeError(`zone ${this.id} (${this.name}): board ${machine.boardName} has no CPU ${id}`);
+      return p;
+    });
+    // The irqchip comes first so its windows take precedence in stage 2; it must use the vCPUs only
+    // in callbacks (they are created last, once the memory they run on exists).
+    this.slots = [];
+    this.irqchip = options.createIrqchip?.(this);
+    this.emulatedWindows = [...(this.irqchip?.windows ?? []), ...(options.emulated ?? [])];
+    const map = buildStage2(machine, config, this.emulatedWindows, options.virtio);
+    this.memory = map.space;
+    this.holes = map.holes;
+    this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
+    physicalCpus.forEach((physical, index) => {
+      const cpu = options.createCpu({ index, physical, host: this });
+      this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue' });
+    });
+    this.description = this.slots[0]!.cpu.gdb;
+    this.connectInterrupts();
+    this.monitorCommands = new ZoneMonitor(this);
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------------
+
+  get state(): ZoneState {
+    return this.zoneState;
+  }
+
+  get crash(): ZoneCrash | undefined {
+    return this.crashReport;
+  }
+
+  get cpus(): readonly Cpu[] {
+    return this.slots.map((s) => s.cpu);
+  }
+
+  /** Loads the images and powers on the boot vCPU (the first of `cpus`) at the entry point. */
+  start(): void {
+    this.loadImages();
+    for (const s of this.slots) {
+      s.cpu.powered = false;
+      s.waiting = false;
+      s.wakeAt = Infinity;
+      s.action = 'continue';
+    }
+    this.irqchip?.reset();
+    for (const w of this.options.emulated ?? []) w.device.reset();
+    const boot = this.slots[0]!;
+    boot.cpu.reset(this.config.entryPoint, this.bootArguments(boot, BigInt(this.options.dtbAddress ?? 0)));
+    boot.cpu.powered = true;
+    this.crashReport = undefined;
+    this.pendingSystemEvent = undefined;
+    this.zoneState = 'running';
+    this.clock.reset();
+    if (!this.debugHalted) this.clock.thaw();
+    this.log(`started at ${hex(this.config.entryPoint)} on CPU ${boot.physical.id}`);
+    this.onRunnable?.();
+  }
+
+  /** Powers every vCPU off; the zone keeps its memory (hvisor shutdown), other zones run on. */
+  shutdown(reason = 'shutdown'): void {
+    for (const s of this.slots) s.cpu.powered = false;
+    this.zoneState = 'stopped';
+    this.clock.freeze();
+    this.log(`stopped (${reason})`);
+    this.emit({ kind: 'exited', code: 0 });
+  }
+
+  restart(): void {
+    this.log('restarting');
+    this.start();
+  }
+
+  // --- VcpuHost -------------------------------------------------------------------------------
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  startVcpu(vcpu: number, entry: bigint, arg: bigint): 'ok' | 'invalid' | 'already-on' {
+    const s = this.slots[vcpu];
+    if (s === undefined) return 'invalid';
+    if (s.cpu.powered) return 'already-on';
+    s.cpu.reset(entry, this.config.archConfig.kind === 'riscv' ? [s.physical.hwid, arg] : [arg]);
+    s.cpu.powered = true;
+    s.waiting = false;
+    s.action = this.debugHalted ? 'stop' : 'continue';
+    this.onRunnable?.();
+    return 'ok';
+  }
+
+  vcpuState(vcpu: number): 'on' | 'off' | 'invalid' {
+    const s = this.slots[vcpu];
+    return s === undefined ? 'invalid' : s.cpu.powered ? 'on' : 'off';
+  }
+
+  kick(vcpu: number): void {
+    const s = this.slots[vcpu];
+    if (s === undefined || !s.waiting) return;
+    s.waiting = false;
+    this.onRunnable?.();
+  }
+
+  /** riscv supervisor software interrupt (mip.SSIP, bit 1) for SBI send_ipi. */
+  ipi(vcpu: number): void {
+    const s = this.slots[vcpu];
+    if (s === undefined) return;
+    s.cpu.setInterrupt(1, true);
+    this.kick(vcpu);
+  }
+
+  remoteFence(vcpu: number): void {
+    // The Cpu interface has no TLB call yet: a core that keeps a TLB exposes flushTlb().
+    (this.slots[vcpu]?.cpu as { flushTlb?: () => void } | undefined)?.flushTlb?.();
+  }
+
+  systemOff(): void {
+    this.pendingSystemEvent = 'off';
+  }
+
+  systemReset(): void {
+    this.pendingSystemEvent = 'reset';
+  }
+
+  consoleWrite(bytes: Uint8Array): void {
+    this.options.console?.(bytes);
+  }
+
+  hypercall(code: bigint, args: readonly bigint[]): bigint {
+    if (this.options.hypercall === undefined) {
+      this.log(`hypercall ${code} unsupported (no hypervisor attached)`);
+      return 0n;
+    }
+    return this.options.hypercall(this, code, args);
+  }
+
+  // --- running ------------------------------------------------------------------------------
+
+  /** Whether the scheduler should give this zone slices at all. */
+  get runnable(): boolean {
+    return this.zoneState === 'running' && !this.debugHalted;
+  }
+
+  /**
+   * Runs each runnable vCPU once for up to `budget` instructions (round robin, starting after the
+   * one that ran first last time). Guest errors and emulator exceptions stop this zone only.
+   */
+  runSlice(budget: number): SliceResult {
+    if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
+    if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
+    let retired = 0;
+    const n = this.slots.length;
+    const now = this.clock.now();
+    for (let k = 0; k < n && this.runnable; k++) {
+      const s = this.slots[(this.next + k) % n]!;
+      if (!s.cpu.powered || s.action === 'stop') continue;
+      if (s.waiting) {
+        if (now < s.wakeAt) continue;
+        s.waiting = false;
+      }
+      const before = s.cpu.retired;
+      const why = this.runVcpu(s, budget, false);
+      retired += s.cpu.retired - before;
+      this.afterRun(s, why);
+    }
+    this.next = (this.next + 1) % n;
+    return this.idleState(retired);
+  }
+
+  private stepSlice(): SliceResult {
+    let retired = 0;
+    let stepped: VcpuSlot | undefined;
+    for (const s of this.slots) {
+      if (!s.cpu.powered || s.action !== 'step') continue;
+      const before = s.cpu.retired;
+      const why = this.runVcpu(s, 1, true);
+      retired += s.cpu.retired - before;
+      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget) {
+        if (why === StopReason.Wait) {
+          s.waiting = true;
+          s.wakeAt = s.cpu.nextTimerDeadline();
+        }
+        stepped ??= s;
+      } else {
+        this.afterRun(s, why);
+        if (!this.runnable) return this.idleState(retired);
+      }
+    }
+    if (this.stepPolicy === 'run') {
+      for (const s of this.slots) {
+        if (s.action !== 'continue' || !s.cpu.powered || s.waiting) continue;
+        const before = s.cpu.retired;
+        this.afterRun(s, this.runVcpu(s, 1, false));
+        retired += s.cpu.retired - before;
+      }
+    }
+    if (this.runnable && stepped !== undefined) this.debugStop({ kind: 'step', thread: this.threadOf(stepped) });
+    else if (this.runnable) this.debugStop({ kind: 'interrupted', thread: 1 }); // the stepping vCPU was off
+    return this.idleState(retired);
+  }
+
+  private runVcpu(s: VcpuSlot, budget: number, step: boolean): StopReason {
+    this.running = s;
+    try {
+      return s.cpu.run(budget, step);
+    } catch (e) {
+      // A bug in the emulation of this zone must not take down the others.
+      this.crashWith(s, `emulator error: ${(e as Error).message ?? String(e)}`);
+      return StopReason.GuestError;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private afterRun(s: VcpuSlot, why: StopReason): void {
+    switch (why) {
+      case StopReason.Budget:
+      case StopReason.Off:
+      case StopReason.Step:
+        return;
+      case StopReason.Wait:
+        s.waiting = true;
+        s.wakeAt = s.cpu.nextTimerDeadline();
+        return;
+      case StopReason.Breakpoint:
+        this.debugStop({ kind: 'breakpoint', thread: this.threadOf(s), hw: this.hwBreakpoints.has(s.cpu.pc) && !this.swBreakpoints.has(s.cpu.pc) });
+        return;
+      case StopReason.Watchpoint: {
+        const hit = s.cpu.lastWatchHit;
+        this.debugStop({ kind: 'watchpoint', thread: this.threadOf(s), watch: hit?.kind ?? 'access', address: hit?.address ?? 0n });
+        return;
+      }
+      case StopReason.SystemEvent: {
+        const event = this.pendingSystemEvent;
+        this.pendingSystemEvent = undefined;
+        if (event === 'reset') this.restart();
+        else this.shutdown('the guest powered off');
+        return;
+      }
+      case StopReason.GuestError: {
+        if (this.zoneState === 'crashed') return; // already reported (emulator exception)
+        const e: GuestErrorReport | undefined = s.cpu.lastError;
+        this.crashWith(s, e?.cause ?? 'guest error', e?.pc, e?.address);
+        return;
+      }
+    }
+  }
+
+  private crashWith(s: VcpuSlot, cause: string, pc: bigint = s.cpu.pc, address?: bigint): void {
+    this.crashReport = { zone: this.id, vcpu: s.cpu.index, pc, cause, ...(address !== undefined && { address }) };
+    this.zoneState = 'crashed';
+    this.clock.freeze();
+    for (const o of this.slots) o.cpu.powered = o.cpu.powered && o === s;
+    this.log(`crashed: vCPU ${s.cpu.index} (CPU ${s.physical.id}) pc ${hex(pc)}: ${cause}${address !== undefined ? ` at ${hex(address)}` : ''}`);
+    // A debugger sees the crash as a signal and can inspect the zone's state.
+    if (this.stopListener !== undefined) {
+      this.debugHalted = true;
+      this.emit({ kind: 'signal', thread: this.threadOf(s), signal: SIGSEGV, reason: cause });
+    }
+  }
+
+  private idleState(retired: number): SliceResult {
+    if (!this.runnable) return { retired, idle: true, wakeInMs: Infinity };
+    let earliest = Infinity;
+    let anyReady = false;
+    for (const s of this.slots) {
+      if (!s.cpu.powered || s.action === 'stop') continue;
+      if (!s.waiting) anyReady = true;
+      else earliest = Math.min(earliest, s.wakeAt);
+    }
+    if (anyReady) return { retired, idle: false, wakeInMs: 0 };
+    if (this.options.timeMode === 'warp' && Number.isFinite(earliest)) {
+      this.clock.warpTo(earliest);
+      return { retired, idle: false, wakeInMs: 0 };
+    }
+    return { retired, idle: true, wakeInMs: this.clock.msUntil(earliest) };
+  }
+
+  private stage2Fault(gpa: number, size: number, write: boolean): void {
+    const s = this.running;
+    const line =
+      `stage-2 fault: vCPU ${s?.cpu.index ?? '?'} pc ${s ? hex(s.cpu.pc) : '?'} ` +
+      `${write ? 'write' : 'read'} of ${size} bytes at ${hex(gpa)}`;
+    this.faultCount++;
+    this.recentFaults.push(line);
+    if (this.recentFaults.length > MAX_LOGGED_FAULTS) this.recentFaults.shift();
+    if (this.faultCount <= MAX_LOGGED_FAULTS) this.log(line);
+    else if (this.faultCount === MAX_LOGGED_FAULTS + 1) this.log('further stage-2 faults are counted, not logged (monitor zone)');
+  }
+
+  get stage2Faults(): number {
+    return this.faultCount;
+  }
+
+  // --- GdbTarget ----------------------------------------------------------------------------
+
+  get halted(): boolean {
+    return this.debugHalted;
+  }
+
+  threads(): readonly ThreadInfo[] {
+    return this.slots.map((s, i) => ({
+      id: i + 1,
+      name: `${this.name}/vcpu${i} (cpu ${s.physical.id})`,
+      extra: `${s.cpu.describe()}, ${this.threadState(s)}`,
+    }));
+  }
+
+  private threadState(s: VcpuSlot): string {
+    if (this.zoneState === 'crashed') return 'crashed';
+    if (this.zoneState !== 'running' || !s.cpu.powered) return 'off';
+    if (this.debugHalted || s.action === 'stop') return 'halted';
+    return s.waiting ? 'waiting' : 'running';
+  }
+
+  readRegister(thread: number, regno: number): Uint8Array | undefined {
+    return this.slot(thread)?.cpu.readRegister(regno);
+  }
+
+  writeRegister(thread: number, regno: number, value: Uint8Array): boolean {
+    return this.slot(thread)?.cpu.writeRegister(regno, value) ?? false;
+  }
+
+  readMemory(thread: number, address: bigint, length: number, physical: boolean): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const gpa = this.debugAddress(thread, address + BigInt(done), physical, 'r');
+      if (gpa === undefined) break;
+      const n = Math.min(length - done, PAGE - (gpa % PAGE));
+      const got = this.memory.readDebug(gpa, n);
+      out.set(got, done);
+      done += got.length;
+      if (got.length < n) break;
+    }
+    return out.subarray(0, done);
+  }
+
+  writeMemory(thread: number, address: bigint, data: Uint8Array, physical: boolean): number {
+    let done = 0;
+    while (done < data.length) {
+      const gpa = this.debugAddress(thread, address + BigInt(done), physical, 'w');
+      if (gpa === undefined) break;
+      const n = Math.min(data.length - done, PAGE - (gpa % PAGE));
+      const wrote = this.memory.writeDebug(gpa, data.subarray(done, done + n));
+      if (wrote > 0) for (const s of this.slots) s.cpu.invalidateCode(gpa, wrote);
+      done += wrote;
+      if (wrote < n) break;
+    }
+    return done;
+  }
+
+  private debugAddress(thread: number, address: bigint, physical: boolean, access: 'r' | 'w'): number | undefined {
+    if (physical) return address <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(address) : undefined;
+    return this.slot(thread)?.cpu.debugTranslate(address, access);
+  }
+
+  setBreakpoint(address: bigint, hw: boolean, on: boolean): boolean {
+    const set = hw ? this.hwBreakpoints : this.swBreakpoints;
+    if (on) set.add(address);
+    else set.delete(address);
+    const active = this.swBreakpoints.has(address) || this.hwBreakpoints.has(address);
+    for (const s of this.slots) s.cpu.setBreakpoint(address, active);
+    return true;
+  }
+
+  setWatchpoint(address: bigint, length: number, kind: WatchpointKind, on: boolean): boolean {
+    for (const s of this.slots) s.cpu.setWatchpoint(address, length, kind, on);
+    return true;
+  }
+
+  halt(): void {
+    this.debugStop({ kind: 'interrupted', thread: this.threadOf(this.slots.find((s) => s.cpu.powered) ?? this.slots[0]!) });
+  }
+
+  resume(actions: ReadonlyMap<number, ResumeAction>, otherwise: ResumeAction): void {
+    this.slots.forEach((s, i) => (s.action = actions.get(i + 1) ?? otherwise));
+    const stepping = this.slots.some((s) => s.action === 'step');
+    const anything = this.slots.some((s) => s.action !== 'stop');
+    if (!anything) {
+      this.debugStop({ kind: 'interrupted', thread: 1 });
+      return;
+    }
+    this.debugHalted = false;
+    // A zone that is not running (stopped, crashed) has nothing to resume: report that at once.
+    if (this.zoneState === 'stopped') {
+      this.emit({ kind: 'exited', code: 0 });
+      return;
+    }
+    if (this.zoneState === 'crashed') {
+      this.debugHalted = true;
+      const c = this.crashReport!;
+      this.emit({ kind: 'signal', thread: c.vcpu + 1, signal: SIGSEGV, reason: c.cause });
+      return;
+    }
+    // Time stands still while stepping (QEMU's default NOIRQ|NOTIMER stepping), runs otherwise.
+    if (!stepping) this.clock.thaw();
+    this.onRunnable?.();
+  }
+
+  onStop(listener: ((event: StopEvent) => void) | undefined): void {
+    this.stopListener = listener;
+  }
+
+  monitor(command: string): string {
+    return this.monitorCommands.run(command);
+  }
+
+  kill(): void {
+    this.debugHalted = false;
+    for (const s of this.slots) s.action = 'continue';
+    if (this.options.killPolicy === 'stop') this.shutdown('killed by gdb');
+    else this.restart();
+  }
+
+  /** Halts the whole zone for the debugger and reports why. */
+  private debugStop(event: StopEvent): void {
+    this.debugHalted = true;
+    for (const s of this.slots) s.action = 'stop';
+    this.clock.freeze();
+    this.emit(event);
+  }
+
+  private emit(event: StopEvent): void {
+    this.stopListener?.(event);
+  }
+
+  // --- helpers ------------------------------------------------------------------------------
+
+  /** Debugger-side reset that leaves the zone halted (monitor reset). */
+  resetHalted(): void {
+    this.start();
+    this.debugStop({ kind: 'interrupted', thread: 1 });
+  }
+
+  get clockFrozen(): boolean {
+    return this.clock.isFrozen;
+  }
+
+  vcpuWaiting(vcpu: number): boolean {
+    return this.slots[vcpu]?.waiting ?? false;
+  }
+
+  private slot(thread: number): VcpuSlot | undefined {
+    return this.slots[thread - 1];
+  }
+
+  private threadOf(s: VcpuSlot): number {
+    return this.slots.indexOf(s) + 1;
+  }
+
+  private bootArguments(s: VcpuSlot, dtb: bigint): bigint[] {
+    // riscv: a0 = hart id, a1 = dtb (SBI / Linux boot protocol); aarch64: x0 = dtb (arm64 booting.rst).
+    switch (this.machine.arch) {
+      case 'riscv64':
+        return [s.physical.hwid, dtb];
+      case 'aarch64':
+        return [dtb, 0n, 0n, 0n];
+      case 'loongarch64':
+        return [0n, 0n, dtb];
+    }
+  }
+
+  private loadImages(): void {
+    for (const image of this.options.images ?? []) {
+      const end = image.paddr + image.data.length;
+      const inside = this.config.memoryRegions.some((r) => r.type === 'ram' && image.paddr >= r.physicalStart && end <= r.physicalStart + r.size);
+      if (!inside) {
+        throw new RangeError(`zone ${this.id} (${this.name}): ${image.name} [${hex(image.paddr)}, ${hex(end)}) is not inside one of the zone's RAM regions`);
+      }
+      this.machine.physical.writeDebug(image.paddr, image.data);
+      const gpa = this.guestAddressOf(image.paddr);
+      if (gpa !== undefined) for (const s of this.slots) s.cpu.invalidateCode(gpa, image.data.length);
+    }
+  }
+
+  /** The guest-physical address at which the zone sees host-physical RAM `paddr`. */
+  guestAddressOf(paddr: number): number | undefined {
+    const r = this.config.memoryRegions.find((m) => m.type === 'ram' && paddr >= m.physicalStart && paddr < m.physicalStart + m.size);
+    return r === undefined ? undefined : paddr - r.physicalStart + r.virtualStart;
+  }
+
+  private connectInterrupts(): void {
+    if (this.irqchip === undefined) return;
+    const owned = new Set(this.config.interrupts);
+    for (const d of this.machine.devices) {
+      for (const line of d.irqLines) {
+        if (!owned.has(line.number)) continue;
+        const input = this.irqchip.input(line.number);
+        if (input !== undefined) line.connect(input);
+      }
+    }
+  }
+
+  log(line: string): void {
+    this.options.log?.(`zone ${this.id} (${this.name}): ${line}`);
+  }
+}
+
+function hex(n: number | bigint): string {
+  return '0x' + n.toString(16);
+}
