@@ -1,0 +1,389 @@
+/**
+ * GICv3 (arm,gic-v3) as a per-zone model, as Linux's irq-gic-v3 driver drives it: a distributor
+ * with affinity routing always on (GICD_CTLR.ARE RAO, single security state: DS RAO), one
+ * redistributor per vCPU (RD_base + SGI_base, 128 KiB apart, GICR_TYPER with the vCPU's affinity
+ * and Last on the final frame, GICR_WAKER), and the ICC_* system-register CPU interface through
+ * `SystemRegisterHook`. No LPIs/ITS. Group 1 interrupts are signalled on the IRQ output; Group 0
+ * is acknowledged through ICC_IAR0 but, as guests at EL1 never use it, also shares the IRQ line.
+ *
+ * The redistributor window is laid out in vCPU order from the zone's GICR base, so a zone with
+ * physical CPUs [2, 3] sees two frames whose GICR_TYPER carry those CPUs' affinities.
+ */
+import type { IrqLine } from '../../../machine/irq-line.js';
+import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import { sysreg, type SystemRegisterHook } from '../../../arch/aarch64/system-register-hook.js';
+import { InterruptControllerConfigError } from '../ownership.js';
+import { GicCore, NO_TARGET, SPURIOUS } from './gic-core.js';
+import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
+
+export interface Gicv3Options {
+  readonly vcpus: number;
+  readonly ownedSpis: Iterable<number>;
+  /** INTIDs the distributor implements (QEMU virt: 288). Default 288. */
+  readonly numIrqs?: number;
+  /** MPIDR affinity (Aff3:Aff2:Aff1:Aff0 as in MPIDR_EL1, bits 39:32 and 23:0) of each vCPU. */
+  readonly affinities: readonly bigint[];
+  readonly irqOutputs: readonly IrqLine[];
+}
+
+export const REDISTRIBUTOR_STRIDE = 0x20000;
+const SGI_BASE = 0x10000;
+const IIDR = 0x0000043b;
+/** PIDR2 with ArchRev 3; the rest of the ID block as QEMU reports it. */
+const GICD_ID: Readonly<Record<number, number>> = { 0xffd0: 0x44, 0xffe0: 0x92, 0xffe4: 0xb4, 0xffe8: 0x3b, 0xfff0: 0x0d, 0xfff4: 0xf0, 0xfff8: 0x05, 0xfffc: 0xb1 };
+
+/** ICC system-register encodings (op0=3, op1=0, CRn=12 unless noted). */
+export const Icc = {
+  PMR: sysreg(3, 0, 4, 6, 0),
+  IAR0: sysreg(3, 0, 12, 8, 0),
+  EOIR0: sysreg(3, 0, 12, 8, 1),
+  HPPIR0: sysreg(3, 0, 12, 8, 2),
+  BPR0: sysreg(3, 0, 12, 8, 3),
+  AP0R0: sysreg(3, 0, 12, 8, 4),
+  AP1R0: sysreg(3, 0, 12, 9, 0),
+  DIR: sysreg(3, 0, 12, 11, 1),
+  RPR: sysreg(3, 0, 12, 11, 3),
+  SGI1R: sysreg(3, 0, 12, 11, 5),
+  ASGI1R: sysreg(3, 0, 12, 11, 6),
+  SGI0R: sysreg(3, 0, 12, 11, 7),
+  IAR1: sysreg(3, 0, 12, 12, 0),
+  EOIR1: sysreg(3, 0, 12, 12, 1),
+  HPPIR1: sysreg(3, 0, 12, 12, 2),
+  BPR1: sysreg(3, 0, 12, 12, 3),
+  CTLR: sysreg(3, 0, 12, 12, 4),
+  SRE: sysreg(3, 0, 12, 12, 5),
+  IGRPEN0: sysreg(3, 0, 12, 12, 6),
+  IGRPEN1: sysreg(3, 0, 12, 12, 7),
+} as const;
+
+export class Gicv3 implements SystemRegisterHook {
+  readonly core: GicCore;
+  readonly distributor: MmioDevice;
+  /** All redistributor frames: vcpus x 128 KiB. */
+  readonly redistributors: MmioDevice;
+  /** Affinity packed as Aff3<<24 | Aff2<<16 | Aff1<<8 | Aff0, per vCPU. */
+  readonly affinity: Uint32Array;
+  private readonly waker: Uint8Array;
+
+  constructor(options: Gicv3Options) {
+    if (options.affinities.length !== options.vcpus) {
+      throw new InterruptControllerConfigError('gicv3', `${options.affinities.length} affinities for ${options.vcpus} vCPUs`);
+    }
+    this.core = new GicCore({
+      name: 'gicv3',
+      vcpus: options.vcpus,
+      numIrqs: options.numIrqs ?? 288,
+      ownedSpis: options.ownedSpis,
+      irqOutputs: options.irqOutputs,
+      priorityBits: 5,
+      distributorPriorityBits: 8,
+    });
+    this.core.affinityRouting = true;
+    this.affinity = Uint32Array.from(options.affinities.map((m) => packAffinity(m)));
+    this.waker = new Uint8Array(options.vcpus);
+    this.distributor = new Gicv3Distributor(this);
+    this.redistributors = new Gicv3Redistributors(this);
+    this.reset();
+  }
+
+  spiInput(intid: number): IrqLine {
+    return this.core.spiLine(intid);
+  }
+
+  ppiInput(vcpu: number, intid: number): IrqLine {
+    return this.core.ppiLine(vcpu, intid);
+  }
+
+  reset(): void {
+    this.core.resetState();
+    this.waker.fill(6); // ProcessorSleep | ChildrenAsleep
+    // IROUTER resets to affinity 0.0.0.0: resolve it.
+    for (const id of this.core.ownedSpiList) this.core.routeCpu[id] = this.vcpuOf(0);
+    this.core.updateAll();
+  }
+
+  /** The vCPU index with packed affinity `aff`, or NO_TARGET. */
+  vcpuOf(aff: number): number {
+    const a = this.affinity;
+    for (let i = 0; i < a.length; i++) if (a[i] === aff) return i;
+    return NO_TARGET;
+  }
+
+  wakerOf(cpu: number): number {
+    return this.waker[cpu]!;
+  }
+
+  setWaker(cpu: number, value: number): void {
+    // ChildrenAsleep follows ProcessorSleep at once (no power sequencing to wait for).
+    this.waker[cpu] = value & 2 ? 6 : 0;
+  }
+
+  // --- the ICC_* system registers --------------------------------------------------------------
+
+  read(vcpu: number, encoding: number): bigint | undefined {
+    const c = this.core;
+    if (vcpu < 0 || vcpu >= c.vcpus) return undefined;
+    switch (encoding) {
+      case Icc.IAR1:
+        return BigInt(c.acknowledge(vcpu, 2));
+      case Icc.IAR0:
+        return BigInt(c.acknowledge(vcpu, 1));
+      case Icc.HPPIR1:
+        return BigInt(c.highestPendingSignallable(vcpu, 2));
+      case Icc.HPPIR0:
+        return BigInt(c.highestPendingSignallable(vcpu, 1));
+      case Icc.PMR:
+        return BigInt(c.pmr[vcpu]!);
+      case Icc.BPR0:
+        return BigInt(c.bpr0[vcpu]!);
+      case Icc.BPR1:
+        return BigInt(c.bpr1[vcpu]!);
+      case Icc.RPR:
+        return BigInt(c.runningPriority(vcpu));
+      case Icc.CTLR:
+        // A3V, IDbits = 16-bit INTIDs (0), PRIbits = 5 - 1, EOImode.
+        return BigInt((1 << 15) | (4 << 8) | (c.eoiMode[vcpu]! << 1));
+      case Icc.SRE:
+        return 7n; // SRE, DFB, DIB: the system-register interface is the only one
+      case Icc.IGRPEN0:
+        return BigInt(c.cpuEnable[vcpu]! & 1);
+      case Icc.IGRPEN1:
+        return BigInt((c.cpuEnable[vcpu]! >> 1) & 1);
+      case Icc.AP0R0:
+      case Icc.AP1R0:
+        return BigInt(c.activePriorityBits(vcpu));
+      case Icc.AP0R0 + 1:
+      case Icc.AP0R0 + 2:
+      case Icc.AP0R0 + 3:
+      case Icc.AP1R0 + 1:
+      case Icc.AP1R0 + 2:
+      case Icc.AP1R0 + 3:
+        return 0n;
+      case Icc.EOIR0:
+      case Icc.EOIR1:
+      case Icc.DIR:
+      case Icc.SGI0R:
+      case Icc.SGI1R:
+      case Icc.ASGI1R:
+        return 0n; // write-only
+    }
+    return undefined;
+  }
+
+  write(vcpu: number, encoding: number, value: bigint): boolean {
+    const c = this.core;
+    if (vcpu < 0 || vcpu >= c.vcpus) return false;
+    const low = Number(value & 0xffffffffn);
+    switch (encoding) {
+      case Icc.EOIR1:
+      case Icc.EOIR0:
+        c.endOfInterrupt(vcpu, low & 0xffffff);
+        return true;
+      case Icc.DIR:
+        c.deactivate(vcpu, low & 0xffffff);
+        return true;
+      case Icc.PMR:
+        c.pmr[vcpu] = low & c.priorityMask;
+        c.update(vcpu);
+        return true;
+      case Icc.BPR0:
+        c.bpr0[vcpu] = Math.max(low & 7, 2);
+        c.update(vcpu);
+        return true;
+      case Icc.BPR1:
+        c.bpr1[vcpu] = Math.max(low & 7, 3);
+        c.update(vcpu);
+        return true;
+      case Icc.CTLR:
+        c.eoiMode[vcpu] = (low >> 1) & 1;
+        return true;
+      case Icc.SRE:
+        return true;
+      case Icc.IGRPEN0:
+        c.cpuEnable[vcpu] = (c.cpuEnable[vcpu]! & 2) | (low & 1);
+        c.update(vcpu);
+        return true;
+      case Icc.IGRPEN1:
+        c.cpuEnable[vcpu] = (c.cpuEnable[vcpu]! & 1) | ((low & 1) << 1);
+        c.update(vcpu);
+        return true;
+      case Icc.AP0R0:
+      case Icc.AP1R0:
+        if (low === 0) c.clearActivePriorities(vcpu);
+        return true;
+      case Icc.AP0R0 + 1:
+      case Icc.AP0R0 + 2:
+      case Icc.AP0R0 + 3:
+      case Icc.AP1R0 + 1:
+      case Icc.AP1R0 + 2:
+      case Icc.AP1R0 + 3:
+        return true;
+      case Icc.SGI1R:
+      case Icc.ASGI1R:
+      case Icc.SGI0R:
+        this.generateSgi(vcpu, value);
+        return true;
+      case Icc.IAR0:
+      case Icc.IAR1:
+      case Icc.HPPIR0:
+      case Icc.HPPIR1:
+      case Icc.RPR:
+        return true; // read-only: writes ignored
+    }
+    return false;
+  }
+
+  /** ICC_SGI1R: TargetList[15:0] at Aff3.Aff2.Aff1.(RS*16 + n), INTID[27:24], IRM[40] = all but self. */
+  private generateSgi(source: number, value: bigint): void {
+    const c = this.core;
+    const lo = Number(value & 0xffffffffn);
+    const hi = Number((value >> 32n) & 0xffffffffn);
+    const id = (lo >>> 24) & 15;
+    if ((hi >>> 8) & 1) {
+      for (let t = 0; t < c.vcpus; t++) if (t !== source) c.sendSgi(source, t, id);
+    } else {
+      const targetList = lo & 0xffff;
+      const aff1 = (lo >>> 16) & 0xff;
+      const aff2 = hi & 0xff;
+      const rs = (hi >>> 12) & 15;
+      const aff3 = (hi >>> 16) & 0xff;
+      for (let n = 0; n < 16; n++) {
+        if (!((targetList >> n) & 1)) continue;
+        const t = this.vcpuOf(((aff3 << 24) | (aff2 << 16) | (aff1 << 8) | (rs * 16 + n)) >>> 0);
+        if (t !== NO_TARGET) c.sendSgi(source, t, id);
+      }
+    }
+    c.updateAll();
+  }
+}
+
+/** MPIDR_EL1 → Aff3<<24 | Aff2<<16 | Aff1<<8 | Aff0. */
+export function packAffinity(mpidr: bigint): number {
+  const aff3 = Number((mpidr >> 32n) & 0xffn);
+  return ((aff3 << 24) | Number(mpidr & 0xffffffn)) >>> 0;
+}
+
+class Gicv3Distributor implements MmioDevice {
+  readonly name = 'gicv3-distributor';
+  private readonly view: IrqRegisterView;
+
+  constructor(private readonly gic: Gicv3) {
+    // With ARE set, SGIs and PPIs live in the redistributors: GICD serves only SPIs.
+    this.view = { core: gic.core, cpu: 0, lo: 32, hi: gic.core.numIrqs, targets: false, groups: true };
+  }
+
+  reset(): void {
+    this.gic.reset();
+  }
+
+  read(offset: number, size: AccessSize): number {
+    return this.peek(offset, size);
+  }
+
+  peek(offset: number, size: AccessSize): number {
+    if (offset & (size - 1)) return 0;
+    if (isIrqRegister(offset)) return readIrqRegister(this.view, offset, size);
+    if (size !== 4) return 0;
+    const c = this.gic.core;
+    if (offset >= 0x6100 && offset < 0x6000 + 8 * c.numIrqs) {
+      const id = (offset - 0x6000) >> 3;
+      if (!c.exists(id)) return 0;
+      return offset & 4 ? c.routeHigh[id]! : c.routeLow[id]!;
+    }
+    switch (offset) {
+      case 0x0000:
+        // EnableGrp0, EnableGrp1, ARE (RAO), DS (RAO); RWP never set (writes complete at once).
+        return (c.distEnable & 3) | (1 << 4) | (1 << 6);
+      case 0x0004:
+        // ITLinesNumber, IDbits = 15 (16-bit INTIDs), A3V, No1N (1-of-N routing not offered).
+        return ((c.numIrqs / 32 - 1) | (15 << 19) | (1 << 24) | (1 << 25)) >>> 0;
+      case 0x0008:
+        return IIDR;
+    }
+    return GICD_ID[offset] ?? 0;
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    if (offset & (size - 1)) return;
+    if (isIrqRegister(offset)) {
+      writeIrqRegister(this.view, offset, size, value);
+      return;
+    }
+    if (size !== 4) return;
+    const c = this.gic.core;
+    if (offset >= 0x6100 && offset < 0x6000 + 8 * c.numIrqs) {
+      const id = (offset - 0x6000) >> 3;
+      if (!c.exists(id)) return;
+      if (offset & 4) c.routeHigh[id] = value & 0xff;
+      else c.routeLow[id] = value & 0x00ffffff; // IRM (bit 31) is RAZ/WI: No1N
+      c.routeCpu[id] = this.gic.vcpuOf(((c.routeHigh[id]! << 24) | c.routeLow[id]!) >>> 0);
+      c.updateAll();
+      return;
+    }
+    if (offset === 0x0000) {
+      c.distEnable = value & 3;
+      c.updateAll();
+    }
+  }
+}
+
+class Gicv3Redistributors implements MmioDevice {
+  readonly name = 'gicv3-redistributor';
+  private readonly views: IrqRegisterView[];
+
+  constructor(private readonly gic: Gicv3) {
+    this.views = Array.from({ length: gic.core.vcpus }, (_, cpu) => ({ core: gic.core, cpu, lo: 0, hi: 32, targets: false, groups: true }));
+  }
+
+  reset(): void {
+    this.gic.reset();
+  }
+
+  read(offset: number, size: AccessSize): number {
+    return this.peek(offset, size);
+  }
+
+  peek(offset: number, size: AccessSize): number {
+    if (offset & (size - 1)) return 0;
+    const cpu = Math.floor(offset / REDISTRIBUTOR_STRIDE);
+    if (cpu >= this.gic.core.vcpus) return 0;
+    const off = offset % REDISTRIBUTOR_STRIDE;
+    if (off >= SGI_BASE) {
+      const o = off - SGI_BASE;
+      if (o === 0xd00) return 0; // IGRPMODR0
+      return isIrqRegister(o) ? readIrqRegister(this.views[cpu]!, o, size) : 0;
+    }
+    if (size !== 4) return 0;
+    switch (off) {
+      case 0x0000:
+        return 0; // GICR_CTLR: no LPIs
+      case 0x0004:
+        return IIDR;
+      case 0x0008:
+        // Processor_Number, Last on the final frame; no PLPIS.
+        return ((cpu << 8) | (cpu === this.gic.core.vcpus - 1 ? 1 << 4 : 0)) >>> 0;
+      case 0x000c:
+        return this.gic.affinity[cpu]!;
+      case 0x0014:
+        return this.gic.wakerOf(cpu);
+      case 0xffe8:
+        return 0x3b;
+    }
+    return 0;
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    if (offset & (size - 1)) return;
+    const cpu = Math.floor(offset / REDISTRIBUTOR_STRIDE);
+    if (cpu >= this.gic.core.vcpus) return;
+    const off = offset % REDISTRIBUTOR_STRIDE;
+    if (off >= SGI_BASE) {
+      const o = off - SGI_BASE;
+      if (isIrqRegister(o)) writeIrqRegister(this.views[cpu]!, o, size, value);
+      return;
+    }
+    if (size === 4 && off === 0x0014) this.gic.setWaker(cpu, value);
+  }
+}
+
+export { SPURIOUS };
