@@ -1,16 +1,17 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import type { SplitVirtqueue } from './virtqueue.js';
+import type { SplitVirtqueue, VirtqueueError } from './virtqueue.js';
 
-/** VIRTIO_F_VERSION_1: modern devices only (virtio-pci here is modern-only). */
+/** VIRTIO_F_VERSION_1: modern devices only (both transports here are modern-only). */
 export const VIRTIO_F_VERSION_1 = 1n << 32n;
 export const VIRTIO_F_RING_INDIRECT_DESC = 1n << 28n;
+export const VIRTIO_F_RING_EVENT_IDX = 1n << 29n;
 
 /**
- * What a virtio transport needs from a device backend (blk, net, ...). The seam between the
- * virtio-pci transport here and the virtio helper's backends: any object of this shape plugs in.
+ * What a virtio transport needs from a device backend (blk, net, console, gpu). The seam between
+ * the transports (virtio-mmio, virtio-pci) and the device models: every backend works on both.
  */
 export interface VirtioBackend {
-  /** Virtio device id: 1 net, 2 block. */
+  /** Virtio device id: 1 net, 2 block, 3 console, 16 gpu. */
   readonly deviceId: number;
   readonly name: string;
   /** Feature bits offered (VERSION_1 is added by the transport). */
@@ -39,4 +40,9 @@ export interface VirtioTransportPort {
   used(index: number): void;
   /** The device configuration changed (e.g. link status). */
   configChanged(): void;
+  /**
+   * A ring the backend used on its own (outside `notify`, e.g. a frame arriving) is malformed:
+   * the transport sets DEVICE_NEEDS_RESET, as it does when `notify` throws a VirtqueueError.
+   */
+  fail(index: number, error: VirtqueueError): void;
 }

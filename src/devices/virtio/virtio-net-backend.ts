@@ -1,6 +1,6 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
 import type { VirtioBackend, VirtioTransportPort } from './virtio-backend.js';
-import type { SplitVirtqueue } from './virtqueue.js';
+import { VirtqueueError, type SplitVirtqueue } from './virtqueue.js';
 
 const F_MAC = 1n << 5n;
 const F_STATUS = 1n << 16n;
@@ -11,8 +11,8 @@ const HDR = 12;
 
 /**
  * virtio-net (virtio 1.2 §5.1) with one RX/TX queue pair and no offloads: frames the guest sends
- * go to `transmit`; `receive` hands frames to the guest. A stand-in until the virtio helper's net
- * backend (tap, user networking) lands behind the same VirtioBackend seam.
+ * go to `transmit`; `receive` hands frames to the guest. What joins NICs together (the board's
+ * virtual switch, a UDP tunnel to another instance) is a NetLink outside this class.
  */
 export class VirtioNetBackend implements VirtioBackend {
   readonly deviceId = 1;
@@ -23,6 +23,7 @@ export class VirtioNetBackend implements VirtioBackend {
   readonly features = F_MAC | F_STATUS;
   private readonly config = new Uint8Array(8);
   private port: VirtioTransportPort | undefined;
+  private readonly rxHeader = new Uint8Array(HDR);
   /** Frames that arrived while the guest had no receive buffer posted. */
   dropped = 0;
 
@@ -60,18 +61,29 @@ export class VirtioNetBackend implements VirtioBackend {
 
   /** Delivers a frame to the guest; false (and counted as dropped) when it has no buffer posted. */
   receive(frame: Uint8Array): boolean {
-    const vq = this.port?.queue(RX);
-    const chain = vq?.pop();
-    if (vq === undefined || chain === undefined) {
+    const port = this.port;
+    const vq = port?.queue(RX);
+    if (port === undefined || vq === undefined) {
       this.dropped++;
       return false;
     }
-    const packet = new Uint8Array(HDR + frame.length);
-    packet[10] = 1; // num_buffers
-    packet.set(frame, HDR);
-    const n = vq.writeAll(chain, packet);
-    if (vq.push(chain.head, Math.max(n, 0))) this.port!.used(RX);
-    return n === packet.length;
+    try {
+      const chain = vq.pop();
+      if (chain === undefined) {
+        this.dropped++;
+        return false;
+      }
+      this.rxHeader[10] = 1; // num_buffers
+      const fits = vq.writeAt(chain, 0, this.rxHeader) && vq.writeAt(chain, HDR, frame);
+      if (vq.push(chain.head, fits ? HDR + frame.length : 0)) port.used(RX);
+      if (!fits) this.dropped++;
+      return fits;
+    } catch (e) {
+      if (!(e instanceof VirtqueueError)) throw e;
+      port.fail(RX, e);
+      this.dropped++;
+      return false;
+    }
   }
 
   reset(): void {}
