@@ -43,6 +43,10 @@ export class FakeZone implements GdbTarget {
   /** Every monitor command received, for assertions. */
   readonly monitorLog: string[] = [];
   kills = 0;
+  /** resume() calls so far (tests wait for gdb's continue with it). */
+  resumes = 0;
+  /** Set by `monitor hold`: the resume of a detach leaves the zone halted, so tests can inspect it. */
+  holdOnDetach = false;
   private running = false;
   private haltRequested = false;
   private listener: ((e: StopEvent) => void) | undefined;
@@ -139,11 +143,13 @@ export class FakeZone implements GdbTarget {
   }
 
   resume(actions: ReadonlyMap<number, ResumeAction>, otherwise: ResumeAction): void {
+    this.resumes++;
     if (this.exited) {
       queueMicrotask(() => this.stop({ kind: 'exited', code: 0 }));
       this.running = true;
       return;
     }
+    if (this.holdOnDetach && actions.size === 0 && otherwise === 'continue') return;
     for (const v of this.vcpus) v.action = actions.get(v.id) ?? otherwise;
     this.running = true;
     this.haltRequested = false;
@@ -164,6 +170,9 @@ export class FakeZone implements GdbTarget {
         return `${this.name}: ${this.vcpus.length} vCPUs, RAM ${RAM_BASE.toString(16)}+${this.ram.length.toString(16)}\n`;
       case 'regs':
         return this.vcpus.map((v) => `vcpu${v.id - 1} pc=${v.pc.toString(16)}\n`).join('');
+      case 'hold':
+        this.holdOnDetach = true;
+        return 'the zone stays halted when the debugger detaches\n';
       case 'long':
         return '0123456789'.repeat(3000);
       case 'fail':

@@ -8,8 +8,12 @@ export interface GdbRun {
 }
 
 export interface GdbBatchOptions {
-  /** Send SIGINT to gdb after this many ms (gdb forwards it to the stub as Ctrl-C). */
+  /**
+   * Send SIGINT to gdb (which forwards it to the stub as Ctrl-C) once `interruptWhen` holds
+   * (polled every 20 ms; default: at once), then `interruptAfterMs` later.
+   */
   readonly interruptAfterMs?: number;
+  readonly interruptWhen?: () => boolean;
   /** Kill gdb if it has not finished (default 30 s). */
   readonly timeoutMs?: number;
 }
@@ -26,7 +30,15 @@ export function gdbBatch(port: number, elf: string | undefined, commands: readon
     let stderr = '';
     gdb.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     gdb.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const interrupt = options.interruptAfterMs === undefined ? undefined : setTimeout(() => gdb.kill('SIGINT'), options.interruptAfterMs);
+    let interrupt: NodeJS.Timeout | undefined;
+    if (options.interruptAfterMs !== undefined) {
+      const delay = options.interruptAfterMs;
+      const poll = () => {
+        if (!options.interruptWhen || options.interruptWhen()) interrupt = setTimeout(() => gdb.kill('SIGINT'), delay);
+        else interrupt = setTimeout(poll, 20);
+      };
+      poll();
+    }
     const killer = setTimeout(() => gdb.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     gdb.on('error', reject);
     gdb.on('close', (code) => {
