@@ -18,4 +18,10 @@ describe('riscv64 against qemu-riscv64 (user mode), random programs', () => {
   it('integer, M, A, Zba/Zbb and compressed instructions', () => {
     for (let seed = 1; seed <= 16; seed++) compare(seed, true, false, 400);
   });
+  it('F and D in every rounding mode, with flags, NaN boxing and conversions', () => {
+    for (let seed = 101; seed <= 116; seed++) compare(seed, false, true, 400);
+  });
+  it('integer and FP mixed', () => {
+    for (let seed = 201; seed <= 206; seed++) compare(seed, true, true, 500);
+  });
 });

@@ -158,7 +158,8 @@ function fpInstruction(r: Rng, lines: string[]): void {
     lines.push(`fcvt.${it}.${p} ${xd}, ${fs1}, ${rm}`);
   } else if (k < 78) {
     const it = r.pick(['w', 'wu', 'l', 'lu']);
-    lines.push(`fcvt.${p}.${it} ${fd}, ${xs}, ${rm}`);
+    // int32 to double is exact: binutils takes no rounding mode there
+    lines.push(p === 'd' && (it === 'w' || it === 'wu') ? `fcvt.d.${it} ${fd}, ${xs}` : `fcvt.${p}.${it} ${fd}, ${xs}, ${rm}`);
   } else if (k < 83) lines.push(p === 's' ? `fcvt.s.d ${fd}, ${fs1}, ${rm}` : `fcvt.d.s ${fd}, ${fs1}`);
   else if (k < 88) lines.push(r.pick([`fmv.x.w ${xd}, ${fs1}`, `fmv.x.d ${xd}, ${fs1}`, `fmv.w.x ${fd}, ${xs}`, `fmv.d.x ${fd}, ${xs}`]));
   else if (k < 93) {
