@@ -1,0 +1,94 @@
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { ConsoleEndpoint } from './console-endpoint.js';
+
+/** Guest output kept for the next client while nobody is connected (the boot log, typically). */
+const BACKLOG = 64 * 1024;
+
+export class ConsoleSocketError extends Error {}
+
+/**
+ * A zone console served on a TCP port (loopback by default) or a Unix socket, one client at a
+ * time, like `telnet localhost 4321` or `socat - UNIX-CONNECT:zone1.sock`. Output produced while
+ * no client is attached is kept (bounded) and replayed to the next one; a second client is told
+ * the console is busy and closed.
+ */
+export class SocketConsole implements ConsoleEndpoint {
+  readonly description: string;
+  /** Resolves once the socket accepts connections; rejects with a ConsoleSocketError. */
+  readonly listening: Promise<void>;
+  private readonly server: Server;
+  private client: Socket | undefined;
+  private sink: ((bytes: Uint8Array) => void) | undefined;
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
+
+  static tcp(port: number, host = '127.0.0.1'): SocketConsole {
+    return new SocketConsole({ port, host }, `tcp ${host}:${port}`);
+  }
+
+  static unix(path: string): SocketConsole {
+    // A stale socket file from an earlier run would make listen fail; anything else is not ours.
+    if (existsSync(path)) {
+      if (!lstatSync(path).isSocket()) throw new ConsoleSocketError(`console socket path ${path} exists and is not a socket`);
+      unlinkSync(path);
+    }
+    return new SocketConsole({ path }, `unix ${path}`);
+  }
+
+  private constructor(where: { port: number; host: string } | { path: string }, description: string) {
+    this.description = description;
+    this.server = createServer((socket) => this.accept(socket));
+    this.listening = new Promise((resolve, reject) => {
+      this.server.once('error', (e) => reject(new ConsoleSocketError(`console ${description}: ${e.message}`)));
+      this.server.listen(where, () => resolve());
+    });
+  }
+
+  /** The TCP port actually bound (useful with port 0), or undefined for a Unix socket. */
+  get port(): number | undefined {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? (a as AddressInfo).port : undefined;
+  }
+
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.client !== undefined) {
+      this.client.write(bytes);
+      return;
+    }
+    this.backlog.push(Buffer.from(bytes));
+    this.backlogBytes += bytes.length;
+    while (this.backlogBytes > BACKLOG && this.backlog.length > 0) this.backlogBytes -= this.backlog.shift()!.length;
+  }
+
+  attach(sink: (bytes: Uint8Array) => void): void {
+    this.sink = sink;
+  }
+
+  close(): Promise<void> {
+    this.client?.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    if (this.client !== undefined) {
+      socket.end('console busy: another client is attached\r\n');
+      return;
+    }
+    this.client = socket;
+    socket.setNoDelay(true);
+    for (const chunk of this.backlog) socket.write(chunk);
+    this.backlog = [];
+    this.backlogBytes = 0;
+    socket.on('data', (chunk: Buffer) => this.sink?.(new Uint8Array(chunk)));
+    const gone = (): void => {
+      if (this.client === socket) this.client = undefined;
+    };
+    socket.on('close', gone);
+    socket.on('error', gone);
+  }
+}
