@@ -1,0 +1,156 @@
+/**
+ * `hvisor board list` and `hvisor board show NAME [--dtb FILE] [--cpus N] [--memory SIZE] [--json|--dts]`:
+ * the boards we know, and a board's memory, CPUs and devices (address windows, interrupts as zone
+ * configs number them, and the bound model or "no model"), built from its generated device tree or
+ * the DTB given.
+ */
+import { readFileSync } from 'node:fs';
+import chalk from 'chalk';
+import type { Argv, CommandModule } from 'yargs';
+import { boards, findBoard } from '../../../boards/index.js';
+import { BoardNeedsDtbError, BoardParameterError } from '../../../boards/board-errors.js';
+import { renderDts } from '../../../boards/dts-source.js';
+import type { BoardParams } from '../../../boards/board-descriptor.js';
+import { buildBoard } from '../../machine/board-builder.js';
+import { boardReport, type BoardReport, type DeviceReport } from '../../machine/board-report.js';
+
+interface ShowArgs {
+  name: string;
+  dtb?: string;
+  cpus?: number;
+  memory?: string;
+  json?: boolean;
+  dts?: boolean;
+}
+
+/** "2G", "512M", "64K", "0x40000000" or plain bytes. */
+export function parseMemorySize(text: string, board: string): number {
+  const m = /^(0x[0-9a-f]+|\d+)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (m === null) throw new BoardParameterError(board, 'memory', `"${text}" is not a size (e.g. 2G, 512M, 0x40000000)`);
+  const scale = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Number(m[1]) * scale;
+}
+
+/** The data of `hvisor board show`: what --json prints and the text view renders. */
+export function showBoard(args: Omit<ShowArgs, 'json' | 'dts'>): BoardReport {
+  const board = findBoard(args.name);
+  const params: Partial<BoardParams> = {
+    ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
+    ...(args.memory !== undefined ? { memoryBytes: parseMemorySize(args.memory, board.name) } : {}),
+  };
+  const dtb = args.dtb === undefined ? undefined : readFileSync(args.dtb);
+  const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params });
+  return boardReport(build, args.dtb ?? 'generated');
+}
+
+export function listBoards(): string {
+  const width = Math.max(...boards.map((b) => b.name.length));
+  return boards
+    .map((b) => {
+      const dt = b.generateTree !== undefined ? chalk.green('generated DT') : chalk.yellow('needs --dtb');
+      return `${chalk.bold(b.name.padEnd(width))}  ${chalk.cyan(b.arch.padEnd(11))} ${dt.padEnd(22)} ${b.title}`;
+    })
+    .join('\n');
+}
+
+const roleOrder: readonly DeviceReport['role'][] = ['interrupt-controller', 'timer', 'pci-host', 'virtio-slot', 'device', 'other'];
+const roleTitle: Record<DeviceReport['role'], string> = {
+  'interrupt-controller': 'Interrupt controllers (per-zone models)',
+  timer: 'Timers (per-zone models)',
+  'pci-host': 'PCI host bridges',
+  'virtio-slot': 'virtio-mmio slots',
+  device: 'Devices',
+  other: 'Other nodes (no MMIO model needed)',
+};
+
+function sizeText(hexSize: string): string {
+  let v = Number(hexSize);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (v >= 1024 && v % 1024 === 0 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v} ${units[i]}`;
+}
+
+function modelText(d: DeviceReport): string {
+  if (d.model !== null) return chalk.green(d.model);
+  if (d.role === 'interrupt-controller' || d.role === 'timer') return chalk.cyan(`per-zone${d.expectedModel ? ` (${d.expectedModel})` : ''}`);
+  if (d.role === 'other') return chalk.dim('-');
+  const expects = d.expectedModel === undefined ? '' : chalk.dim(` (expects ${d.expectedModel})`);
+  const error = d.modelError === undefined ? '' : chalk.red(` ${d.modelError}`);
+  return chalk.yellow('no model') + expects + error;
+}
+
+export function renderBoard(r: BoardReport): string {
+  const out: string[] = [];
+  out.push(`${chalk.bold(r.board)} ${chalk.dim('—')} ${r.title}`);
+  const dt = r.params === undefined ? r.deviceTree : `generated (${r.params.cpus} CPUs, ${sizeText('0x' + r.params.memoryBytes.toString(16))})`;
+  out.push(`arch ${chalk.cyan(r.arch)} · hvisor platform ${r.hvisorPlatform} · device tree: ${dt}`);
+  out.push('', chalk.bold(`Memory${r.memoryFromBoardFallback ? chalk.dim(' (board layout: the DTB has no /memory)') : ''}`));
+  for (const m of r.memory) out.push(`  ${m.base.padStart(12)} .. ${('0x' + (Number(m.base) + Number(m.size)).toString(16)).padEnd(12)} ${sizeText(m.size)}`);
+  out.push('', chalk.bold(`CPUs (${r.cpus.length})`));
+  for (const c of r.cpus) out.push(`  cpu${String(c.id).padEnd(3)} hwid ${c.hwid.padEnd(6)} ${chalk.dim(c.path)}`);
+  for (const role of roleOrder) {
+    const devices = r.devices.filter((d) => d.role === role);
+    if (devices.length === 0) continue;
+    out.push('', chalk.bold(`${roleTitle[role]} (${devices.length})`));
+    for (const d of devices) {
+      const windows = d.windows.map((w) => `${w.name ? w.name + ' ' : ''}${w.base}+${w.size}`).join(', ') || chalk.dim('no MMIO');
+      const irqs = d.irqs.length === 0 ? '' : ' irq ' + d.irqs.map((q) => (q.number !== undefined ? `${q.number} ${chalk.dim(`(${q.source})`)}` : chalk.dim(q.source))).join(', ');
+      out.push(`  ${d.path}  ${chalk.dim(d.compatible[0] ?? '')}`);
+      out.push(`      ${windows}${irqs}  → ${modelText(d)}`);
+      if (d.pci !== undefined) {
+        const bus = d.pci.busRange === undefined ? '' : `buses ${d.pci.busRange[0]}..${d.pci.busRange[1]}  `;
+        const wins = d.pci.windows.map((w) => `${w.space} ${w.cpuBase}+${w.size}${w.cpuBase === w.pciBase ? '' : ` (PCI ${w.pciBase})`}`).join(', ');
+        out.push(`      ${chalk.dim(bus + wins)}`);
+      }
+    }
+  }
+  if (r.disabled.length > 0) {
+    out.push('', chalk.bold(`Disabled nodes (${r.disabled.length})`));
+    for (const d of r.disabled) out.push(`  ${chalk.dim(`${d.path}  ${d.compatible[0] ?? ''}  status "${d.status}"`)}`);
+  }
+  const z = r.rootZone;
+  out.push('', chalk.bold('Root zone (as hvisor compiles it)'));
+  out.push(`  ${z.name}: cpus [${z.cpus.join(', ')}], interrupts [${z.interrupts.join(', ')}], entry ${z.entry_point}`);
+  for (const m of z.memory_regions) out.push(`  ${m.type.padEnd(6)} ${m.physical_start} + ${m.size}`);
+  return out.join('\n');
+}
+
+function showBuilder(y: Argv): Argv<ShowArgs> {
+  return y
+    .positional('name', { type: 'string', demandOption: true, describe: 'board name (hvisor board list)' })
+    .option('dtb', { type: 'string', describe: 'the board DTB to use instead of the generated one' })
+    .option('cpus', { type: 'number', describe: 'CPUs of a generated tree (QEMU -smp)' })
+    .option('memory', { type: 'string', describe: 'RAM of a generated tree, e.g. 2G (QEMU -m)' })
+    .option('json', { type: 'boolean', describe: 'machine-readable output' })
+    .option('dts', { type: 'boolean', describe: 'print the generated device tree source' })
+    .conflicts('json', 'dts');
+}
+
+function showHandler(args: ShowArgs): void {
+  if (args.dts === true) {
+    const board = findBoard(args.name);
+    if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
+    const memoryBytes = args.memory === undefined ? board.defaults.memoryBytes : parseMemorySize(args.memory, board.name);
+    process.stdout.write(renderDts(board.generateTree({ cpus: args.cpus ?? board.defaults.cpus, memoryBytes })));
+    return;
+  }
+  const report = showBoard(args);
+  console.log(args.json === true ? JSON.stringify(report, null, 2) : renderBoard(report));
+}
+
+export const boardCommand: CommandModule<object, object> = {
+  command: 'board',
+  describe: 'List the boards, or show one: memory, CPUs, devices with addresses, IRQs and models',
+  builder: (yargs: Argv) =>
+    yargs
+      .command('list', 'List the boards', {}, () => {
+        console.log(listBoards());
+      })
+      .command('show <name>', 'Show a board built from its generated device tree or --dtb FILE', showBuilder, showHandler)
+      .demandCommand(1, 'board list | board show NAME'),
+  handler: () => {},
+};

@@ -1,0 +1,264 @@
+/**
+ * Builds the physical Machine of a board from its device tree: RAM banks from /memory (or the
+ * board's fallback), CPUs from /cpus, and one DeviceInstance per memory-mapped device node with
+ * its CPU-physical windows (after `ranges`), its interrupts numbered as zone configs name them,
+ * its role, and the model the device registry binds by `compatible` (or none: listed, not fatal).
+ * Disabled nodes are noted, not instantiated.
+ */
+import type { BoardDescriptor, BoardParams } from '../../boards/board-descriptor.js';
+import { BoardNeedsDtbError } from '../../boards/board-errors.js';
+import { toDeviceTree } from '../../boards/dts-source.js';
+import type { DeviceTree } from '../../dtb/device-tree.js';
+import type { DtNode } from '../../dtb/node.js';
+import { parseDtb } from '../../dtb/reader.js';
+import type { RangeEntry } from '../../dtb/addresses.js';
+import type { DeviceNodeDescription, DeviceServices } from '../devices/device-node.js';
+import { deviceRole, findDeviceFactory } from '../devices/registry.js';
+import { Machine, type DeviceInstance, type PhysicalCpu } from './machine.js';
+import type { MmioDevice } from './mmio-device.js';
+import { disconnectedIrq, type IrqLine } from './irq-line.js';
+import { RoutedIrq } from './routed-irq.js';
+import { interruptMapZoneIrqs, nodeZoneIrqs, type ZoneIrq } from './zone-irq-number.js';
+
+export interface BoardBuildOptions {
+  /** A DTB to use instead of the board's generated tree (required for vendor boards). */
+  readonly dtb?: Uint8Array;
+  /** Generated-tree parameters; the board's defaults fill the rest. */
+  readonly params?: Partial<BoardParams>;
+  /** Host services handed to device models (consoles, clock, power-off). */
+  readonly services?: DeviceServices;
+  /**
+   * Serialises the generated tree to the Machine's `dtb` bytes. Until the dtb writer lands the
+   * default leaves them empty; tests can pass a compiler.
+   */
+  readonly serialize?: (tree: DeviceTree) => Uint8Array;
+}
+
+/** Display facts about a device beyond the Machine's DeviceInstance. */
+export interface DeviceDetail {
+  readonly instance: DeviceInstance;
+  readonly irqs: readonly ZoneIrq[];
+  /** `reg-names`, one per window when present. */
+  readonly windowNames?: readonly string[];
+  /** The model the board descriptor expects for this compatible (whether or not it is registered yet). */
+  readonly expectedModel?: string;
+  /** Why a registered model could not be built or mapped. */
+  readonly modelError?: string;
+  /** PCI host bridges: their `ranges` windows. */
+  readonly pciWindows?: readonly PciWindow[];
+  /** PCI host bridges: `bus-range`. */
+  readonly busRange?: readonly [number, number];
+}
+
+export interface PciWindow {
+  readonly space: string;
+  readonly cpuBase: number;
+  readonly pciBase: number;
+  readonly size: number;
+  readonly prefetchable: boolean;
+}
+
+export interface DisabledNode {
+  readonly path: string;
+  readonly compatible: readonly string[];
+  readonly status: string;
+  readonly windows: readonly { readonly base: number; readonly size: number }[];
+}
+
+export interface BoardBuild {
+  readonly board: BoardDescriptor;
+  readonly machine: Machine;
+  readonly tree: DeviceTree;
+  /** True when the tree is the board's generated one. */
+  readonly generated: boolean;
+  readonly params: BoardParams;
+  /** Memory came from the board's fallback because the DTB has no /memory node. */
+  readonly ramFromFallback: boolean;
+  readonly details: readonly DeviceDetail[];
+  readonly disabled: readonly DisabledNode[];
+}
+
+/** Nodes that describe the platform, not devices. */
+const NOT_DEVICES = new Set(['chosen', 'aliases', 'cpus', 'reserved-memory', '__symbols__', '__fixups__', '__local_fixups__']);
+
+export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = {}): BoardBuild {
+  const params: BoardParams = { ...board.defaults, ...options.params };
+  let tree: DeviceTree;
+  let dtbBytes: Uint8Array;
+  const generated = options.dtb === undefined;
+  if (options.dtb !== undefined) {
+    tree = parseDtb(options.dtb);
+    dtbBytes = options.dtb;
+  } else {
+    if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
+    tree = toDeviceTree(board.generateTree(params));
+    dtbBytes = options.serialize?.(tree) ?? new Uint8Array(0);
+  }
+
+  const machine = new Machine(board.name, board.arch, readCpus(tree), dtbBytes);
+  const ram = readMemory(tree);
+  const ramFromFallback = ram.length === 0 && board.fallbackRam !== undefined;
+  for (const bank of ramFromFallback ? board.fallbackRam!(params) : ram) machine.addRam(bank.base, bank.size);
+
+  const details: DeviceDetail[] = [];
+  const disabled: DisabledNode[] = [];
+  const visit = (bus: DtNode): void => {
+    for (const node of bus.children) {
+      if (NOT_DEVICES.has(node.name) || node.string('device_type') === 'memory') continue;
+      if (!node.enabled) {
+        disabled.push({ path: node.path, compatible: node.compatible, status: node.string('status') ?? '', windows: windowsOf(tree, node) });
+        continue;
+      }
+      const compatible = node.compatible;
+      const isContainer = compatible.includes('simple-bus') || (compatible.length === 0 && node.has('ranges'));
+      if (isContainer) {
+        if (node.has('ranges')) visit(node); // children of an unmapped bus are not CPU-addressable
+        continue;
+      }
+      if (compatible.length === 0 && !node.has('reg')) continue;
+      details.push(describeDevice(board, tree, node, machine, options.services ?? {}));
+      if (node.has('ranges') && !isPciBus(node)) visit(node);
+    }
+  };
+  visit(tree.root);
+  return { board, machine, tree, generated, params, ramFromFallback, details, disabled };
+}
+
+function isPciBus(node: DtNode): boolean {
+  const type = node.string('device_type');
+  return type === 'pci' || type === 'pciex';
+}
+
+function readCpus(tree: DeviceTree): PhysicalCpu[] {
+  const cpus = tree.node('/cpus');
+  if (cpus === undefined) return [];
+  const out: PhysicalCpu[] = [];
+  for (const n of cpus.children) {
+    if (n.string('device_type') !== 'cpu' || !n.enabled) continue;
+    const reg = n.cells('reg') ?? [];
+    let hwid = 0n;
+    for (const c of reg) hwid = (hwid << 32n) | BigInt(c);
+    out.push({ id: out.length, hwid, path: n.path });
+  }
+  return out;
+}
+
+function readMemory(tree: DeviceTree): { base: number; size: number }[] {
+  const out: { base: number; size: number }[] = [];
+  for (const n of tree.root.children) {
+    if (n.string('device_type') !== 'memory' || !n.enabled) continue;
+    for (const r of tree.cpuReg(n) ?? []) if (r.size > 0) out.push({ base: r.address, size: r.size });
+  }
+  return out.sort((a, b) => a.base - b.base);
+}
+
+function windowsOf(tree: DeviceTree, node: DtNode): { base: number; size: number }[] {
+  return (tree.cpuReg(node) ?? []).map((r) => ({ base: r.address, size: r.size }));
+}
+
+function roleOf(board: BoardDescriptor, node: DtNode): DeviceInstance['role'] {
+  const compatible = node.compatible;
+  const override = board.bindings.find((b) => b.role !== undefined && compatible.includes(b.compatible))?.role;
+  const role = override ?? deviceRole(compatible);
+  if (role === 'interrupt-controller') return 'interrupt-controller';
+  if (role === 'timer') return 'timer';
+  if (role === 'no-model') return 'other';
+  if (isPciBus(node)) return 'pci-host';
+  if (compatible.includes('virtio,mmio')) return 'virtio-slot';
+  return 'device';
+}
+
+function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, machine: Machine, services: DeviceServices): DeviceDetail {
+  const compatible = node.compatible;
+  const windows = windowsOf(tree, node);
+  const role = roleOf(board, node);
+  const irqs = [...nodeZoneIrqs(tree, node)];
+  if (role === 'pci-host') {
+    for (const irq of interruptMapZoneIrqs(tree, node)) if (!irqs.some((i) => i.source === irq.source)) irqs.push(irq);
+  }
+  // Lines exist for what a model raises; controllers and timers are per-zone models of the hypervisor.
+  const passable = role === 'device' || role === 'virtio-slot' || role === 'pci-host';
+  const numbered = irqs.filter((i): i is ZoneIrq & { number: number } => i.number !== undefined);
+  // The model sees one line per `interrupts` entry, in order; cascaded ones go nowhere.
+  const modelLines: IrqLine[] = irqs.map((i) => (i.number === undefined ? disconnectedIrq : new RoutedIrq(i.source, i.number)));
+  const irqLines = passable ? modelLines.filter((l): l is RoutedIrq => l instanceof RoutedIrq) : [];
+  const expectedModel = board.bindings.find((b) => compatible.includes(b.compatible))?.model;
+
+  let model: MmioDevice | undefined;
+  let modelName: string | undefined;
+  let modelError: string | undefined;
+  const factory = passable ? findDeviceFactory(compatible) : undefined;
+  if (factory !== undefined) {
+    try {
+      model = factory.create(nodeDescription(tree, node, windows, modelLines), services);
+      modelName = factory.model;
+    } catch (e) {
+      modelError = `${factory.model}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  const base = { path: node.path, compatible, windows, irqs: numbered.map((i) => i.number), irqLines, role };
+  let instance: DeviceInstance = { ...base, modelName, model };
+  try {
+    machine.addDevice(instance);
+  } catch (e) {
+    // A window overlapping RAM or another model: keep the node listed, unbound, with the reason.
+    modelError = `${modelName ?? 'model'}: ${e instanceof Error ? e.message : String(e)}`;
+    instance = { ...base, modelName: undefined, model: undefined };
+    machine.addDevice(instance);
+  }
+
+  const windowNames = node.strings('reg-names');
+  const detail: DeviceDetail = {
+    instance,
+    irqs,
+    ...(windowNames !== undefined ? { windowNames } : {}),
+    ...(expectedModel !== undefined ? { expectedModel } : {}),
+    ...(modelError !== undefined ? { modelError } : {}),
+  };
+  if (role !== 'pci-host') return detail;
+  const busRange = node.cells('bus-range');
+  return {
+    ...detail,
+    pciWindows: (tree.ranges(node) ?? []).flatMap(pciWindow),
+    ...(busRange !== undefined && busRange.length === 2 ? { busRange: [busRange[0]!, busRange[1]!] as const } : {}),
+  };
+}
+
+function pciWindow(r: RangeEntry): PciWindow[] {
+  if (r.cpuAddress === undefined) return [];
+  return [{
+    space: r.pciSpace ?? 'unknown',
+    cpuBase: Number(r.cpuAddress),
+    pciBase: Number(r.childAddress),
+    size: Number(r.size),
+    prefetchable: r.prefetchable ?? false,
+  }];
+}
+
+function nodeDescription(
+  tree: DeviceTree,
+  node: DtNode,
+  windows: readonly { base: number; size: number }[],
+  irqs: readonly IrqLine[],
+): DeviceNodeDescription {
+  const clockFrequency = node.u32('clock-frequency') ?? firstClockRate(tree, node);
+  const regShift = node.u32('reg-shift');
+  const regIoWidth = node.u32('reg-io-width');
+  return {
+    path: node.path,
+    compatible: node.compatible,
+    windows,
+    irqs,
+    ...(clockFrequency !== undefined ? { clockFrequency } : {}),
+    ...(regShift !== undefined ? { regShift } : {}),
+    ...(regIoWidth !== undefined ? { regIoWidth } : {}),
+    property: (name) => node.property(name)?.value,
+  };
+}
+
+/** The rate of the node's first clock when it is a fixed clock (QEMU's apb-pclk, for instance). */
+function firstClockRate(tree: DeviceTree, node: DtNode): number | undefined {
+  const clocks = node.cells('clocks');
+  if (clocks === undefined || clocks.length === 0) return undefined;
+  return tree.nodeByPhandle(clocks[0]!)?.u32('clock-frequency');
+}
