@@ -20,7 +20,7 @@ export function translateBranch(insn: number, site: Site): Emitted | undefined {
     const target = site.pc + BigInt(signExtend(bits(insn, 23, 5), 19) * 4);
     const isZero = t === 31 ? 'true' : insn >>> 31 ? `(r32[${2 * t}]|r32[${2 * t + 1}])===0` : `r32[${2 * t}]===0`;
     const nonZero = (insn >>> 24) & 1;
-    return terminal(`${PC}=(${nonZero ? '!' : ''}${isZero})?${big(target)}:${big(next)};`);
+    return terminal(`${PC}=(${nonZero ? "!" : ""}(${isZero}))?${big(target)}:${big(next)};`);
   }
   if ((insn & 0x7e000000) === 0x36000000) {
     const t = insn & 31;
@@ -29,7 +29,7 @@ export function translateBranch(insn: number, site: Site): Emitted | undefined {
     const word = t === 31 ? '0' : `r32[${2 * t + (bit >> 5)}]`;
     const set = `((${word}>>>${bit & 31})&1)===1`;
     const onSet = (insn >>> 24) & 1;
-    return terminal(`${PC}=(${onSet ? '' : '!'}${set})?${big(target)}:${big(next)};`);
+    return terminal(`${PC}=(${onSet ? "" : "!"}(${set}))?${big(target)}:${big(next)};`);
   }
   if ((insn & 0xfe000000) >>> 0 === 0xd6000000) return branchRegister(insn, next);
   return undefined;

@@ -1,0 +1,215 @@
+/**
+ * Random unprivileged A64 test programs for the qemu-aarch64 oracle: registers and a data buffer
+ * start from seeded random values, a random instruction sequence runs, then every register, NZCV
+ * and the buffer are stored at `dump` (sp) and written to stdout with the Linux write syscall.
+ */
+
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Data registers the sequence may write (x26 index scratch, x27/x28 buffer pointers are reserved). */
+const DATA = [...Array.from({ length: 26 }, (_, i) => i), 29, 30];
+export const BUFFER_BYTES = 512;
+
+export interface Generator {
+  readonly rnd: () => number;
+  pick<T>(a: readonly T[]): T;
+  int(n: number): number;
+}
+
+function generator(seed: number): Generator {
+  const rnd = prng(seed);
+  return { rnd, pick: (a) => a[Math.floor(rnd() * a.length)]!, int: (n) => Math.floor(rnd() * n) };
+}
+
+const CONDS = ['eq', 'ne', 'cs', 'cc', 'mi', 'pl', 'vs', 'vc', 'hi', 'ls', 'ge', 'lt', 'gt', 'le', 'al'];
+const LOGIC_IMM64 = ['0xff', '0xff00', '0x5555555555555555', '0xfffffffffffffff0', '0x7ffffffffffffffe', '0xf0f0f0f0f0f0f0f0', '0x1', '0x8000000000000000', '0xffff0000ffff', '0x3ffc'];
+const LOGIC_IMM32 = ['0xff', '0xff00', '0x55555555', '0xfffffff0', '0x7ffffffe', '0xf0f0f0f0', '0x1', '0x80000000', '0x3ffc'];
+
+function integerInstruction(g: Generator): string {
+  const x = (): string => `x${g.pick(DATA)}`;
+  const w = (): string => `w${g.pick(DATA)}`;
+  const sf = g.rnd() < 0.6;
+  const r = sf ? x : w;
+  const bitsN = sf ? 64 : 32;
+  const sh = (): string => g.pick(['lsl', 'lsr', 'asr']);
+  const k = g.int(40);
+  switch (k) {
+    case 0: return `${g.pick(['add', 'sub', 'adds', 'subs'])} ${r()}, ${r()}, #${g.int(4096)}${g.rnd() < 0.3 ? ', lsl #12' : ''}`;
+    case 1: return `${g.pick(['add', 'sub', 'adds', 'subs'])} ${r()}, ${r()}, ${r()}, ${sh()} #${g.int(bitsN)}`;
+    case 2: return sf
+      ? `${g.pick(['add', 'sub', 'adds', 'subs'])} ${x()}, ${x()}, ${g.pick([`w${g.pick(DATA)}, ${g.pick(['uxtb', 'uxth', 'uxtw', 'sxtb', 'sxth', 'sxtw'])}`, `x${g.pick(DATA)}, ${g.pick(['uxtx', 'sxtx'])}`])} #${g.int(5)}`
+      : `${g.pick(['add', 'sub', 'adds', 'subs'])} ${w()}, ${w()}, ${w()}, ${g.pick(['uxtb', 'uxth', 'sxtb', 'sxth', 'uxtw', 'sxtw'])} #${g.int(5)}`;
+    case 3: return `${g.pick(['and', 'orr', 'eor', 'ands'])} ${r()}, ${r()}, #${g.pick(sf ? LOGIC_IMM64 : LOGIC_IMM32)}`;
+    case 4: return `${g.pick(['and', 'orr', 'eor', 'ands', 'bic', 'orn', 'eon', 'bics'])} ${r()}, ${r()}, ${r()}, ${g.pick(['lsl', 'lsr', 'asr', 'ror'])} #${g.int(bitsN)}`;
+    case 5: return `${g.pick(['movz', 'movn', 'movk'])} ${r()}, #${g.int(65536)}, lsl #${16 * g.int(sf ? 4 : 2)}`;
+    case 6: {
+      const lsb = g.int(bitsN);
+      const width = 1 + g.int(bitsN - lsb);
+      return `${g.pick(['ubfx', 'sbfx', 'bfxil', 'ubfiz', 'sbfiz', 'bfi'])} ${r()}, ${r()}, #${lsb}, #${width}`;
+    }
+    case 7: return `${g.pick(['lsl', 'lsr', 'asr', 'ror'])} ${r()}, ${r()}, #${g.int(bitsN)}`;
+    case 8: return `extr ${r()}, ${r()}, ${r()}, #${g.int(bitsN)}`;
+    case 9: return `${g.pick(['csel', 'csinc', 'csinv', 'csneg'])} ${r()}, ${r()}, ${r()}, ${g.pick(CONDS)}`;
+    case 10: return `${g.pick(['cset', 'csetm'])} ${r()}, ${g.pick(CONDS.slice(0, 14))}`;
+    case 11: return `${g.pick(['ccmp', 'ccmn'])} ${r()}, #${g.int(32)}, #${g.int(16)}, ${g.pick(CONDS)}`;
+    case 12: return `${g.pick(['ccmp', 'ccmn'])} ${r()}, ${r()}, #${g.int(16)}, ${g.pick(CONDS)}`;
+    case 13: return `${g.pick(['adc', 'adcs', 'sbc', 'sbcs'])} ${r()}, ${r()}, ${r()}`;
+    case 14: return `${g.pick(['mul', 'mneg'])} ${r()}, ${r()}, ${r()}`;
+    case 15: return `${g.pick(['madd', 'msub'])} ${r()}, ${r()}, ${r()}, ${r()}`;
+    case 16: return `${g.pick(['smaddl', 'umaddl', 'smsubl', 'umsubl'])} ${x()}, ${w()}, ${w()}, ${x()}`;
+    case 17: return `${g.pick(['smulh', 'umulh'])} ${x()}, ${x()}, ${x()}`;
+    case 18: return `${g.pick(['udiv', 'sdiv'])} ${r()}, ${r()}, ${r()}`;
+    case 19: return `${g.pick(['lslv', 'lsrv', 'asrv', 'rorv'])} ${r()}, ${r()}, ${r()}`;
+    case 20: return `${g.pick(sf ? ['rbit', 'rev', 'rev16', 'rev32', 'clz', 'cls'] : ['rbit', 'rev', 'rev16', 'clz', 'cls'])} ${r()}, ${r()}`;
+    case 21: return g.rnd() < 0.5
+      ? `${g.pick(['crc32b', 'crc32h', 'crc32w', 'crc32cb', 'crc32ch', 'crc32cw'])} ${w()}, ${w()}, ${w()}`
+      : `${g.pick(['crc32x', 'crc32cx'])} ${w()}, ${w()}, ${x()}`;
+    case 22: return `${g.pick(['sxtb', 'sxth', 'uxtb', 'uxth'])} ${w()}, ${w()}`;
+    case 23: return `${g.pick(['sxtb', 'sxth', 'sxtw'])} ${x()}, ${w()}`;
+    case 24: return `${g.pick(['cmp', 'cmn', 'tst'])} ${r()}, ${r()}`;
+    case 25: return `${g.pick(['neg', 'negs', 'ngc', 'ngcs', 'mvn'])} ${r()}, ${r()}`;
+    case 26: return `${g.pick(['smull', 'umull', 'smnegl', 'umnegl'])} ${x()}, ${w()}, ${w()}`;
+    case 27: return `mov ${r()}, ${r()}`;
+    case 28: return `cinc ${r()}, ${r()}, ${g.pick(CONDS.slice(0, 14))}`;
+    default: return memoryInstruction(g);
+  }
+}
+
+/** Two different data registers (pair loads of one register are UNPREDICTABLE). */
+function two(g: Generator): [number, number] {
+  const a = g.pick(DATA);
+  let b = g.pick(DATA);
+  while (b === a) b = g.pick(DATA);
+  return [a, b];
+}
+
+function memoryInstruction(g: Generator): string {
+  const x = (): string => `x${g.pick(DATA)}`;
+  const w = (): string => `w${g.pick(DATA)}`;
+  const k = g.int(12);
+  const off = (scale: number, max: number): number => g.int(max) * scale;
+  switch (k) {
+    case 0: return `${g.pick(['ldr', 'str'])} ${x()}, [x28, #${off(8, 60)}]`;
+    case 1: return `${g.pick(['ldr', 'str', 'ldrb', 'strb', 'ldrh', 'strh', 'ldrsb', 'ldrsh'])} ${w()}, [x28, #${off(4, 100)}]`;
+    case 2: return `${g.pick(['ldrsb', 'ldrsh', 'ldrsw'])} ${x()}, [x28, #${off(4, 100)}]`;
+    case 3: return `${g.pick(['ldur', 'stur'])} ${g.rnd() < 0.5 ? x() : w()}, [x28, #${g.int(200) + 1}]`;
+    case 4: {
+      const imm = (g.int(16) - 8) * 8;
+      return `add x27, x28, #256\n${g.pick(['ldr', 'str'])} ${x()}, [x27, #${imm}]${g.rnd() < 0.5 ? '!' : ''}`;
+    }
+    case 5: return `add x27, x28, #256\n${g.pick(['ldr', 'str', 'ldrb', 'strh'])} ${w()}, [x27], #${(g.int(16) - 8) * 4}`;
+    case 6: { const [a, b] = two(g); return `${g.pick(['ldp', 'stp'])} x${a}, x${b}, [x28, #${off(8, 30)}]`; }
+    case 7: { const [a, b] = two(g); return `add x27, x28, #256\n${g.pick(['ldp', 'stp'])} w${a}, w${b}, [x27, #${(g.int(16) - 8) * 4}]!`; }
+    case 8: return `and x26, ${x()}, #0xf8\n${g.pick(['ldr', 'str'])} ${x()}, [x28, x26${g.rnd() < 0.5 ? '' : ', lsl #0'}]`;
+    case 9: return `and x26, ${x()}, #0x3c\n${g.pick(['ldr', 'str'])} ${w()}, [x28, w26, uxtw #${g.pick([0, 2])}]`;
+    case 10: {
+      const o = off(8, 30);
+      return `add x27, x28, #${o}\nldxr ${x()}, [x27]\nstxr w26, ${x()}, [x27]`;
+    }
+    default: {
+      const o = off(8, 30);
+      const op = g.pick(['ldadd', 'ldclr', 'ldeor', 'ldset', 'ldsmax', 'ldsmin', 'ldumax', 'ldumin', 'swp', 'ldaddal', 'swpal']);
+      return g.rnd() < 0.2 ? `add x27, x28, #${o}\ncas ${x()}, ${x()}, [x27]` : `add x27, x28, #${o}\n${op} ${x()}, ${x()}, [x27]`;
+    }
+  }
+}
+
+/** A branch over one instruction, so both paths get exercised. */
+function branchy(g: Generator, label: number): string {
+  const x = `x${g.pick(DATA)}`;
+  const branch = g.pick([`b.${g.pick(CONDS.slice(0, 14))}`, `cbz ${x},`, `cbnz ${x},`, `tbz ${x}, #${g.int(64)},`, `tbnz ${x}, #${g.int(64)},`]);
+  return `${branch} ${label}f\n${integerInstruction(g)}\n${label}:`;
+}
+
+export function randomProgram(seed: number, length: number): string {
+  const g = generator(seed);
+  const init: string[] = [];
+  for (let i = 0; i < 31; i++) {
+    const v = g.rnd() < 0.15 ? g.pick([0n, 1n, 0xffffffffffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 0xffffffffn, 0x80000000n])
+      : (BigInt(Math.floor(g.rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(g.rnd() * 2 ** 32));
+    init.push(`.quad 0x${v.toString(16)}`);
+  }
+  const buf: string[] = [];
+  for (let i = 0; i < BUFFER_BYTES / 8; i++) buf.push(`.quad 0x${((BigInt(Math.floor(g.rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(g.rnd() * 2 ** 32))).toString(16)}`);
+  const nzcv = g.int(16) << 28;
+  // Instructions last, so a shorter program with the same seed is a prefix (for bisecting).
+  const lines: string[] = [];
+  for (let i = 0; i < length; i++) lines.push(g.rnd() < 0.12 ? branchy(g, 1 + (i % 9)) : integerInstruction(g));
+  return `
+    .text
+    .global _start
+_start:
+    adr x0, dump
+    mov sp, x0
+    adr x0, init
+    ldp x2, x3, [x0, #16]
+    ldp x4, x5, [x0, #32]
+    ldp x6, x7, [x0, #48]
+    ldp x8, x9, [x0, #64]
+    ldp x10, x11, [x0, #80]
+    ldp x12, x13, [x0, #96]
+    ldp x14, x15, [x0, #112]
+    ldp x16, x17, [x0, #128]
+    ldp x18, x19, [x0, #144]
+    ldp x20, x21, [x0, #160]
+    ldp x22, x23, [x0, #176]
+    ldp x24, x25, [x0, #192]
+    ldp x29, x30, [x0, #232]
+    adr x28, buf
+    mov x27, x28
+    mov x26, #0
+    mov x1, #${nzcv >>> 16}
+    lsl x1, x1, #16
+    msr nzcv, x1
+    ldp x0, x1, [x0]
+${lines.join('\n')}
+    .global dump_regs
+dump_regs:
+    stp x0, x1, [sp, #0]
+    stp x2, x3, [sp, #16]
+    stp x4, x5, [sp, #32]
+    stp x6, x7, [sp, #48]
+    stp x8, x9, [sp, #64]
+    stp x10, x11, [sp, #80]
+    stp x12, x13, [sp, #96]
+    stp x14, x15, [sp, #112]
+    stp x16, x17, [sp, #128]
+    stp x18, x19, [sp, #144]
+    stp x20, x21, [sp, #160]
+    stp x22, x23, [sp, #176]
+    stp x24, x25, [sp, #192]
+    stp x26, x27, [sp, #208]
+    stp x28, x29, [sp, #224]
+    str x30, [sp, #240]
+    mrs x0, nzcv
+    str x0, [sp, #248]
+    .global dump_done
+dump_done:
+    mov x0, #1
+    adr x1, dump
+    mov x2, #${256 + BUFFER_BYTES}
+    mov x8, #64
+    svc #0
+    mov x0, #0
+    mov x8, #93
+    svc #0
+    .data
+    .balign 16
+init:
+${init.join('\n')}
+    .balign 16
+dump:
+    .space 256
+buf:
+${buf.join('\n')}
+`;
+}
