@@ -30,3 +30,5 @@ export {
 export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
 export { writeDtb } from './writer.js';
 export { treeToJson, valueToJson, type JsonTree, type JsonNode, type JsonValue } from './json.js';
+export { compileDts, compileDtsFile, diskFiles, type CompileOptions } from './dts/compiler.js';
+export { DtsError, type SourceFiles } from './dts/source.js';
