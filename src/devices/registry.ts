@@ -11,6 +11,9 @@ import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
+import { GoldfishRtc } from './platform/goldfish-rtc.js';
+import { Pl031 } from './platform/pl031.js';
+import { SifiveTest } from './platform/sifive-test.js';
 import { Ns16550a } from './uart/ns16550a.js';
 import { Pl011 } from './uart/pl011.js';
 
@@ -35,7 +38,27 @@ const builtIn: readonly DeviceFactory[] = [
     create: (node, services) =>
       new Ns16550a({ backend: consoleFor(node, services), irq: irq(node, 0), regShift: node.regShift ?? 0 }),
   },
+  {
+    model: 'sifive-test',
+    compatible: ['sifive,test1', 'sifive,test0'],
+    create: (_node, services) =>
+      new SifiveTest({ powerOff: (code) => services.powerOff?.(code), reset: () => services.reset?.() }),
+  },
+  {
+    model: 'pl031',
+    compatible: ['arm,pl031'],
+    create: (node, services) => new Pl031({ irq: irq(node, 0), wallClockNs: clockFor(services) }),
+  },
+  {
+    model: 'goldfish-rtc',
+    compatible: ['google,goldfish-rtc'],
+    create: (node, services) => new GoldfishRtc({ irq: irq(node, 0), wallClockNs: clockFor(services) }),
+  },
 ];
+
+function clockFor(services: DeviceServices): () => bigint {
+  return services.wallClockNs ?? (() => BigInt(Date.now()) * 1_000_000n);
+}
 
 function consoleFor(node: DeviceNodeDescription, services: DeviceServices): CharBackend {
   return services.console?.(node.path) ?? nullCharBackend;

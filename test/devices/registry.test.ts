@@ -46,3 +46,17 @@ describe('registry: 8250 family', () => {
     expect(backend.outputText).toBe('K');
   });
 });
+
+describe('registry: platform devices', () => {
+  const node = (compatible: string[]) => ({ path: '/x', compatible, windows: [{ base: 0, size: 0x1000 }], irqs: [] });
+  it('routes the finisher to the power services and RTCs to the host clock', () => {
+    const events: string[] = [];
+    const test = createDevice(node(['sifive,test1', 'sifive,test0', 'syscon']), { powerOff: (c) => events.push(`off ${c}`), reset: () => events.push('reset') })!;
+    test.write(0, 4, 0x5555);
+    test.write(0, 4, 0x7777);
+    expect(events).toEqual(['off 0', 'reset']);
+    const clock = { wallClockNs: () => 1234n * 1_000_000_000n };
+    expect(createDevice(node(['arm,pl031', 'arm,primecell']), clock)!.read(0, 4)).toBe(1234);
+    expect(createDevice(node(['google,goldfish-rtc']), clock)!.read(4, 4)).toBe(0);
+  });
+});
