@@ -1,0 +1,127 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GdbServer } from '../../gdbstub/server.js';
+import { tool } from '../helpers/fixtures.js';
+import { loadElf, makeZone, type TestZone } from '../aarch64/test-host.js';
+import { freePort } from './free-port.js';
+import { gdbBatch } from './gdb-batch.js';
+import { SingleCpuTarget } from './single-cpu-target.js';
+
+// The real aarch64 core behind the stub: gdb shows what the core holds, and the same script against
+// qemu-system-aarch64's stub (cortex-a57, EL1) on the same ELF shows the same registers and memory.
+const SOURCE = `
+  .text
+  .globl _start
+_start:
+  adr   x10, buf
+  mov   x1, #3000
+  mov   x2, #0
+  mov   x3, #0
+  mov   x6, #0
+  .globl loop
+loop:
+  add   x2, x2, x1
+  eor   x3, x3, x2
+  lsl   x4, x3, #3
+  add   x5, x10, x6
+  ldr   x7, [x5]
+  add   x7, x7, x4
+  str   x7, [x5]
+  add   x6, x6, #8
+  and   x6, x6, #0x7f8
+  subs  x1, x1, #1
+  b.ne  loop
+  .globl done
+done:
+  ldr   x8, [x10]
+  mov   sp, x10
+  stp   x2, x3, [sp, #-16]!
+1:
+  b     1b
+  .bss
+  .balign 4096
+  .globl buf
+buf:
+  .space 2048
+`;
+
+function build(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gdbstub-a64-'));
+  writeFileSync(join(dir, 'p.s'), SOURCE);
+  execFileSync(tool('aarch64-linux-gnu-as'), ['-g', '-o', join(dir, 'p.o'), join(dir, 'p.s')]);
+  execFileSync(tool('aarch64-linux-gnu-ld'), ['-Ttext=0x40080000', '-e', '_start', '--no-warn-rwx-segments', '-o', join(dir, 'p.elf'), join(dir, 'p.o')]);
+  return join(dir, 'p.elf');
+}
+
+function registerLines(text: string): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const m of text.matchAll(/^(\w+)\s+(0x[0-9a-f]+)/gm)) out.set(m[1]!, BigInt(m[2]!));
+  return out;
+}
+
+const ZERO = ['set var $x0 = 0', 'set var $x1 = 0', 'set var $x2 = 0', 'set var $x3 = 0'];
+const SCRIPT = [
+  'echo <<stepi 100>>\\n', 'stepi 100', 'info registers',
+  'break done', 'continue', 'echo <<done>>\\n', 'info registers', 'x/8gx &buf', 'delete',
+  'watch *(long *)((char *)&buf - 16)', 'continue', 'echo <<watch>>\\n', 'info registers',
+];
+const CORE = [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'sp', 'pc'];
+
+describe('gdb-multiarch: our stub over the real aarch64 core vs qemu-system-aarch64', () => {
+  let elf: string;
+  let zone: TestZone;
+  let target: SingleCpuTarget;
+  let server: GdbServer;
+  let qemu: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    elf = build();
+    zone = makeZone();
+    const { entry } = loadElf(zone.memory, elf);
+    zone.cpu.reset(entry, []);
+    target = new SingleCpuTarget(zone.cpu, zone.memory, 'zone0', { pc: entry, args: [] });
+    server = new GdbServer({ target, port: 0 });
+    await server.listen();
+  });
+  afterAll(async () => {
+    await server?.close();
+    target?.dispose();
+    qemu?.kill();
+  });
+
+  it('shows exactly the registers the core holds, and matches QEMU after the same script', async () => {
+    const ours = await gdbBatch(server.port, elf, [...ZERO, ...SCRIPT, 'monitor hold']);
+    expect(ours.stderr).not.toMatch(/warning|error/i);
+    const sections = ours.stdout.split(/<<(?:stepi 100|done|watch)>>/);
+    expect(sections.length).toBe(4);
+    expect(ours.stdout).toMatch(/Hardware watchpoint 2: .*\s+Old value = 0\s+New value = /);
+
+    const core = (regno: number) => zone.cpu.readRegister(regno)!.reduceRight((v, b) => (v << 8n) | BigInt(b), 0n);
+    const final = registerLines(sections[3]!);
+    CORE.forEach((name, regno) => expect(final.get(name), name).toBe(core(regno)));
+    expect(final.get('cpsr')).toBe(core(33));
+
+    const port = await freePort();
+    qemu = spawn(tool('qemu-system-aarch64'), [
+      '-M', 'virt', '-cpu', 'cortex-a57', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none',
+      '-nic', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+    ], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    const theirs = await gdbBatch(port, elf, [...ZERO, ...SCRIPT, 'kill']);
+    const qemuSections = theirs.stdout.split(/<<(?:stepi 100|done|watch)>>/);
+    expect(qemuSections.length).toBe(4);
+    for (let s = 1; s < 4; s++) {
+      const a = registerLines(sections[s]!);
+      const b = registerLines(qemuSections[s]!);
+      for (const n of CORE) expect(a.get(n), `section ${s} register ${n}`).toBe(b.get(n));
+      // Condition flags (cpsr[31:28]); the mode bits differ by design (QEMU's reset EL1h vs our zone's state).
+      expect(a.get('cpsr')! >> 28n, `section ${s} NZCV`).toBe(b.get('cpsr')! >> 28n);
+    }
+    const words = (t: string) => [...t.matchAll(/\t(0x[0-9a-f]{16})/g)].map((m) => m[1]);
+    expect(words(sections[2]!).length).toBe(8);
+    expect(words(sections[2]!)).toEqual(words(qemuSections[2]!));
+  });
+});
