@@ -1,0 +1,134 @@
+import type { Machine } from '../machine/machine.js';
+import { checkPartition } from './partition-check.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import type { VirtioProvider, ZoneDeviceWindow } from './stage2.js';
+import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
+import { readZoneImages } from './zone-images.js';
+import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from './zone.js';
+import { handleHypercall } from './hypercalls.js';
+import { Errno, LifecycleError } from './lifecycle-error.js';
+
+export { Errno, LifecycleError };
+
+export interface ZoneSummary {
+  readonly id: number;
+  readonly name: string;
+  readonly cpus: readonly number[];
+  readonly state: ZoneState;
+  readonly halted: boolean;
+  readonly stage2Faults: number;
+  readonly crash?: string;
+}
+
+export interface HypervisorOptions {
+  readonly machine: Machine;
+  readonly createCpu: CpuFactory;
+  readonly timerFrequency: number;
+  readonly createIrqchip?: IrqchipFactory;
+  /** Further zone-owned windows per zone (vECAM, IVC control tables). */
+  readonly emulated?: (config: ZoneConfig) => readonly ZoneDeviceWindow[];
+  readonly virtio?: VirtioProvider;
+  readonly console?: (zone: number, bytes: Uint8Array) => void;
+  readonly log?: (line: string) => void;
+  readonly zoneDefaults?: Pick<ZoneOptions, 'hostClock' | 'timeMode' | 'killPolicy'>;
+  readonly scheduler?: SchedulerOptions;
+  /** Zone lifecycle events, e.g. to open and close each zone's gdb stub. */
+  readonly onZoneStarted?: (zone: Zone) => void;
+  readonly onZoneRemoved?: (zone: Zone) => void;
+}
+
+/**
+ * The hypervisor: the board, its zones and the scheduler. Zones start (partition-checked against
+ * the running ones), shut down (their CPUs, RAM and devices become free again, as hvisor's
+ * remove_zone does) and restart, from the CLI, the control channel or zone0's hypercalls.
+ */
+export class Hypervisor {
+  readonly machine: Machine;
+  readonly scheduler: Scheduler;
+  private readonly zoneMap = new Map<number, Zone>();
+
+  constructor(readonly options: HypervisorOptions) {
+    this.machine = options.machine;
+    this.scheduler = new Scheduler(options.scheduler);
+  }
+
+  get zones(): readonly Zone[] {
+    return [...this.zoneMap.values()].sort((a, b) => a.id - b.id);
+  }
+
+  zone(id: number): Zone | undefined {
+    return this.zoneMap.get(id);
+  }
+
+  /** Checks the partition against the running zones, builds the zone and starts it. */
+  startZone(config: ZoneConfig, images: readonly ZoneImage[] = []): Zone {
+    if (this.zoneMap.has(config.zoneId)) {
+      throw new LifecycleError(Errno.EBUSY, `zone ${config.zoneId} is already running (${this.zoneMap.get(config.zoneId)!.config.source})`);
+    }
+    checkPartition(this.machine, [...this.zones.map((z) => z.config), config]);
+    const dtbGpa = config.memoryRegions.find((r) => r.type === 'ram' && config.dtbLoadPaddr >= r.physicalStart && config.dtbLoadPaddr < r.physicalStart + r.size);
+    const zone = new Zone({
+      ...this.options.zoneDefaults,
+      machine: this.machine,
+      config,
+      createCpu: this.options.createCpu,
+      timerFrequency: this.options.timerFrequency,
+      ...(this.options.createIrqchip && { createIrqchip: this.options.createIrqchip }),
+      emulated: this.options.emulated?.(config) ?? [],
+      ...(this.options.virtio && { virtio: this.options.virtio }),
+      hypercall: (caller, code, args) => handleHypercall(this, caller, code, args),
+      images,
+      dtbAddress: dtbGpa === undefined ? 0 : config.dtbLoadPaddr - dtbGpa.physicalStart + dtbGpa.virtualStart,
+      console: (bytes) => this.options.console?.(config.zoneId, bytes),
+      ...(this.options.log && { log: this.options.log }),
+    });
+    zone.start();
+    this.zoneMap.set(zone.id, zone);
+    this.scheduler.add(zone);
+    this.options.onZoneStarted?.(zone);
+    return zone;
+  }
+
+  /** `hvisor zone start FILE`: the config and the images it names. */
+  startZoneFile(path: string): Zone {
+    const config = loadZoneConfig(path);
+    return this.startZone(config, readZoneImages(config));
+  }
+
+  /** Stops a zone and frees its resources. The root zone (0) cannot be shut down, as in hvisor. */
+  shutdownZone(id: number): void {
+    if (id === 0) throw new LifecycleError(Errno.EINVAL, 'zone 0 is the root zone and cannot be shut down');
+    const zone = this.zoneMap.get(id);
+    if (zone === undefined) throw new LifecycleError(Errno.EINVAL, `zone ${id} not found`);
+    if (zone.state === 'running') zone.shutdown('shut down by the hypervisor');
+    this.scheduler.remove(zone);
+    this.zoneMap.delete(id);
+    this.options.onZoneRemoved?.(zone);
+  }
+
+  restartZone(id: number): void {
+    const zone = this.zoneMap.get(id);
+    if (zone === undefined) throw new LifecycleError(Errno.EINVAL, `zone ${id} not found`);
+    zone.restart();
+  }
+
+  list(): ZoneSummary[] {
+    return this.zones.map((z) => ({
+      id: z.id,
+      name: z.name,
+      cpus: z.config.cpus,
+      state: z.state,
+      halted: z.halted,
+      stage2Faults: z.stage2Faults,
+      ...(z.crash && { crash: `vCPU ${z.crash.vcpu} pc 0x${z.crash.pc.toString(16)}: ${z.crash.cause}` }),
+    }));
+  }
+
+  run(): void {
+    this.scheduler.start();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+}

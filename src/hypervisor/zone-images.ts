@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseElf64 } from '../loader/elf.js';
+import { ImageError } from '../loader/image-error.js';
+import type { ZoneImage } from './zone.js';
+import type { ZoneConfig } from './zone-config.js';
+
+/**
+ * The images a zone config names, ready to be placed at host-physical addresses. hvisor-tool copies
+ * the kernel file whole to kernel_load_paddr and the dtb to dtb_load_paddr; we do the same, except
+ * that an ELF kernel is loaded by its PT_LOAD segments (p_paddr, bss zero-filled). Relative paths
+ * are resolved against the config file's folder (hvisor-tool uses its working directory).
+ */
+export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8Array = (p) => readFileSync(p)): ZoneImage[] {
+  const base = dirname(config.source);
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const load = (field: string, p: string): Uint8Array => {
+    try {
+      return read(path(p));
+    } catch (e) {
+      throw new ImageError(path(p), `${config.source}: ${field} cannot be read (${(e as Error).message})`);
+    }
+  };
+  const images: ZoneImage[] = [];
+  const kernelPath = path(config.kernelFilepath);
+  const kernel = load('kernel_filepath', config.kernelFilepath);
+  if (kernel.length >= 4 && kernel[0] === 0x7f && kernel[1] === 0x45 && kernel[2] === 0x4c && kernel[3] === 0x46) {
+    const elf = parseElf64(kernel, kernelPath);
+    elf.segments.forEach((s, k) => {
+      if (s.memSize === 0) return;
+      const data = new Uint8Array(s.memSize);
+      data.set(kernel.subarray(s.offset, s.offset + s.fileSize));
+      if (s.paddr > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError(kernelPath, `segment ${k} p_paddr 0x${s.paddr.toString(16)} is beyond 2^53`);
+      images.push({ name: `${kernelPath} segment ${k}`, paddr: Number(s.paddr), data });
+    });
+  } else {
+    if (kernel.length === 0) throw new ImageError(kernelPath, 'empty kernel image');
+    images.push({ name: kernelPath, paddr: config.kernelLoadPaddr, data: kernel });
+  }
+  if (config.dtbFilepath !== '') {
+    images.push({ name: path(config.dtbFilepath), paddr: config.dtbLoadPaddr, data: load('dtb_filepath', config.dtbFilepath) });
+  }
+  return images;
+}
