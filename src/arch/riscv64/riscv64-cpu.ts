@@ -277,6 +277,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   /**
    * The interpreter: runs up to `limit` instructions; returns how many were executed (trapping ones
    * included). Leaves early when stopReason is set.
+   * Op numbers are written as literals with the name in a comment: transpilers that do not inline const enums
+   * (vitest's) would otherwise turn every case into a property load and V8 could not build a jump
+   * table. test/riscv64/op-literals.test.ts checks the literals against the Op enum.
    */
   private execute(limit: number): number {
     const x = this.x;
@@ -315,7 +318,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         let i = off >> 1;
         let word = w[i]!;
         if (word === 0) word = this.decodeSlot(page, off);
-        if ((word & 0xff) === Op.CrossPage) {
+        if ((word & 0xff) === 2 /* CrossPage */) {
           this.pcLo = pageLo + off;
           this.pcHi = pageHi;
           word = this.decodeCrossPage(page);
@@ -328,22 +331,22 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         const s2 = (word >>> 20) & 63;
         const next = off + 4 - ((word >>> 25) & 2);
         switch (word & 0xff) {
-          case Op.Addi: x[d] = x[s1]! + immB[i]!; break;
-          case Op.Add: x[d] = x[s1]! + x[s2]!; break;
-          case Op.Sub: x[d] = x[s1]! - x[s2]!; break;
-          case Op.Xor: x[d] = x[s1]! ^ x[s2]!; break;
-          case Op.Or: x[d] = x[s1]! | x[s2]!; break;
-          case Op.And: x[d] = x[s1]! & x[s2]!; break;
-          case Op.Xori: x[d] = x[s1]! ^ immB[i]!; break;
-          case Op.Ori: x[d] = x[s1]! | immB[i]!; break;
-          case Op.Andi: x[d] = x[s1]! & immB[i]!; break;
-          case Op.Lui: x[d] = immB[i]!; break;
-          case Op.Addiw: x[d] = BigInt.asIntN(32, x[s1]! + immB[i]!); break;
-          case Op.Addw: x[d] = BigInt.asIntN(32, x[s1]! + x[s2]!); break;
-          case Op.Subw: x[d] = BigInt.asIntN(32, x[s1]! - x[s2]!); break;
-          case Op.Mul: x[d] = x[s1]! * x[s2]!; break;
-          case Op.Mulw: x[d] = BigInt.asIntN(32, x[s1]! * x[s2]!); break;
-          case Op.Slli: {
+          case 24 /* Addi */: x[d] = x[s1]! + immB[i]!; break;
+          case 33 /* Add */: x[d] = x[s1]! + x[s2]!; break;
+          case 34 /* Sub */: x[d] = x[s1]! - x[s2]!; break;
+          case 38 /* Xor */: x[d] = x[s1]! ^ x[s2]!; break;
+          case 41 /* Or */: x[d] = x[s1]! | x[s2]!; break;
+          case 42 /* And */: x[d] = x[s1]! & x[s2]!; break;
+          case 27 /* Xori */: x[d] = x[s1]! ^ immB[i]!; break;
+          case 28 /* Ori */: x[d] = x[s1]! | immB[i]!; break;
+          case 29 /* Andi */: x[d] = x[s1]! & immB[i]!; break;
+          case 3 /* Lui */: x[d] = immB[i]!; break;
+          case 43 /* Addiw */: x[d] = BigInt.asIntN(32, x[s1]! + immB[i]!); break;
+          case 47 /* Addw */: x[d] = BigInt.asIntN(32, x[s1]! + x[s2]!); break;
+          case 48 /* Subw */: x[d] = BigInt.asIntN(32, x[s1]! - x[s2]!); break;
+          case 52 /* Mul */: x[d] = x[s1]! * x[s2]!; break;
+          case 60 /* Mulw */: x[d] = BigInt.asIntN(32, x[s1]! * x[s2]!); break;
+          case 30 /* Slli */: {
             const sh = imm[i]!;
             const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
             if (sh === 0) { x[d] = x[s1]!; } else if (sh < 32) {
@@ -355,9 +358,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             }
             break;
           }
-          case Op.Srli: shiftRight(x32, xi, d, s1, imm[i]!, false); break;
-          case Op.Srai: shiftRight(x32, xi, d, s1, imm[i]!, true); break;
-          case Op.Sll: {
+          case 31 /* Srli */: shiftRight(x32, xi, d, s1, imm[i]!, false); break;
+          case 32 /* Srai */: shiftRight(x32, xi, d, s1, imm[i]!, true); break;
+          case 35 /* Sll */: {
             const sh = x32[s2 * 2]! & 63;
             const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
             if (sh === 0) { x[d] = x[s1]!; } else if (sh < 32) {
@@ -369,19 +372,19 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             }
             break;
           }
-          case Op.Srl: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, false); break;
-          case Op.Sra: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, true); break;
-          case Op.Slliw: setW(x32, xi, d, x32[s1 * 2]! << imm[i]!); break;
-          case Op.Srliw: setW(x32, xi, d, x32[s1 * 2]! >>> imm[i]!); break;
-          case Op.Sraiw: setW(x32, xi, d, xi[s1 * 2]! >> imm[i]!); break;
-          case Op.Sllw: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); break;
-          case Op.Srlw: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); break;
-          case Op.Sraw: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); break;
-          case Op.Slt: x[d] = BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!) ? 1n : 0n; break;
-          case Op.Sltu: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
-          case Op.Slti: x[d] = BigInt.asIntN(64, x[s1]!) < immB[i]! ? 1n : 0n; break;
-          case Op.Sltiu: x[d] = x[s1]! < BigInt.asUintN(64, immB[i]!) ? 1n : 0n; break;
-          case Op.Auipc: {
+          case 39 /* Srl */: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, false); break;
+          case 40 /* Sra */: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, true); break;
+          case 44 /* Slliw */: setW(x32, xi, d, x32[s1 * 2]! << imm[i]!); break;
+          case 45 /* Srliw */: setW(x32, xi, d, x32[s1 * 2]! >>> imm[i]!); break;
+          case 46 /* Sraiw */: setW(x32, xi, d, xi[s1 * 2]! >> imm[i]!); break;
+          case 49 /* Sllw */: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); break;
+          case 50 /* Srlw */: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); break;
+          case 51 /* Sraw */: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); break;
+          case 36 /* Slt */: x[d] = BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!) ? 1n : 0n; break;
+          case 37 /* Sltu */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
+          case 25 /* Slti */: x[d] = BigInt.asIntN(64, x[s1]!) < immB[i]! ? 1n : 0n; break;
+          case 26 /* Sltiu */: x[d] = x[s1]! < BigInt.asUintN(64, immB[i]!) ? 1n : 0n; break;
+          case 4 /* Auipc */: {
             let lo = pageLo + off + imm[i]!;
             let hi = pageHi;
             if (lo >= TWO32) { lo -= TWO32; hi++; } else if (lo < 0) { lo += TWO32; hi--; }
@@ -389,25 +392,25 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             x32[d * 2 + 1] = hi;
             break;
           }
-          case Op.Beq:
+          case 7 /* Beq */:
             if (x[s1] === x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Bne:
+          case 8 /* Bne */:
             if (x[s1] !== x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Blt:
+          case 9 /* Blt */:
             if (BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Bge:
+          case 10 /* Bge */:
             if (BigInt.asIntN(64, x[s1]!) >= BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Bltu:
+          case 11 /* Bltu */:
             if (x[s1]! < x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Bgeu:
+          case 12 /* Bgeu */:
             if (x[s1]! >= x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case Op.Jal: {
+          case 5 /* Jal */: {
             x32[d * 2] = pageLo + next;
             x32[d * 2 + 1] = pageHi;
             off += imm[i]!;
@@ -415,7 +418,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             this.setPc(pageHi, pageLo + off);
             continue outer;
           }
-          case Op.Jalr: {
+          case 6 /* Jalr */: {
             let lo = x32[s1 * 2]! + imm[i]!;
             let hi = xi[s1 * 2 + 1]!;
             if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
@@ -428,7 +431,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             continue outer;
           }
           // Loads: the TLB gives the RAM page; misaligned or missing entries take the slow path.
-          case Op.Ld: case Op.Lw: case Op.Lwu: case Op.Lh: case Op.Lhu: case Op.Lb: case Op.Lbu: {
+          case 16 /* Ld */: case 15 /* Lw */: case 19 /* Lwu */: case 14 /* Lh */: case 18 /* Lhu */: case 13 /* Lb */: case 17 /* Lbu */: {
             let lo = x32[s1 * 2]! + imm[i]!;
             let hi = xi[s1 * 2 + 1]!;
             if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
@@ -437,12 +440,12 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (tlbRKey[tt] === hi * 1048576 + (lo >>> 12)) {
               const info = tlbRInfo[tt]!;
               const o = tlbROff[tt]! + (lo & 0xfff);
-              if (op === Op.Ld) { if ((o & 7) === 0) { x[d] = info.u64[o >>> 3]!; break; } }
-              else if (op === Op.Lw) { if ((o & 3) === 0) { setW(x32, xi, d, info.u32[o >>> 2]! | 0); break; } }
-              else if (op === Op.Lwu) { if ((o & 3) === 0) { x32[d * 2] = info.u32[o >>> 2]!; x32[d * 2 + 1] = 0; break; } }
-              else if (op === Op.Lbu) { x32[d * 2] = info.u8[o]!; x32[d * 2 + 1] = 0; break; }
-              else if (op === Op.Lb) { setW(x32, xi, d, (info.u8[o]! << 24) >> 24); break; }
-              else if (op === Op.Lhu) { if ((o & 1) === 0) { x32[d * 2] = info.u16[o >>> 1]!; x32[d * 2 + 1] = 0; break; } }
+              if (op === 16 /* Ld */) { if ((o & 7) === 0) { x[d] = info.u64[o >>> 3]!; break; } }
+              else if (op === 15 /* Lw */) { if ((o & 3) === 0) { setW(x32, xi, d, info.u32[o >>> 2]! | 0); break; } }
+              else if (op === 19 /* Lwu */) { if ((o & 3) === 0) { x32[d * 2] = info.u32[o >>> 2]!; x32[d * 2 + 1] = 0; break; } }
+              else if (op === 17 /* Lbu */) { x32[d * 2] = info.u8[o]!; x32[d * 2 + 1] = 0; break; }
+              else if (op === 13 /* Lb */) { setW(x32, xi, d, (info.u8[o]! << 24) >> 24); break; }
+              else if (op === 18 /* Lhu */) { if ((o & 1) === 0) { x32[d * 2] = info.u16[o >>> 1]!; x32[d * 2 + 1] = 0; break; } }
               else if ((o & 1) === 0) { setW(x32, xi, d, (info.u16[o >>> 1]! << 16) >> 16); break; }
             }
             this.pcLo = pageLo + off;
@@ -450,7 +453,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (!this.loadSlow(op, d, lo, hi)) continue outer;
             break;
           }
-          case Op.Sd: case Op.Sw: case Op.Sh: case Op.Sb: {
+          case 23 /* Sd */: case 22 /* Sw */: case 21 /* Sh */: case 20 /* Sb */: {
             let lo = x32[s1 * 2]! + imm[i]!;
             let hi = xi[s1 * 2 + 1]!;
             if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
@@ -460,9 +463,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
               const info = tlbWInfo[tt]!;
               const o = tlbWOff[tt]! + (lo & 0xfff);
               if (info.code[o >>> 12] === 0) {
-                if (op === Op.Sd) { if ((o & 7) === 0) { info.u64[o >>> 3] = x[s2]!; break; } }
-                else if (op === Op.Sw) { if ((o & 3) === 0) { info.u32[o >>> 2] = x32[s2 * 2]!; break; } }
-                else if (op === Op.Sb) { info.u8[o] = x32[s2 * 2]!; break; }
+                if (op === 23 /* Sd */) { if ((o & 7) === 0) { info.u64[o >>> 3] = x[s2]!; break; } }
+                else if (op === 22 /* Sw */) { if ((o & 3) === 0) { info.u32[o >>> 2] = x32[s2 * 2]!; break; } }
+                else if (op === 20 /* Sb */) { info.u8[o] = x32[s2 * 2]!; break; }
                 else if ((o & 1) === 0) { info.u16[o >>> 1] = x32[s2 * 2]!; break; }
               }
             }
@@ -473,19 +476,19 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (w[next >> 1] === 0 || next >= 4096) { this.setPc(pageHi, pageLo + next); continue outer; }
             break;
           }
-          case Op.Div: x[d] = div(x[s1]!, x[s2]!, true, 64); break;
-          case Op.Divu: x[d] = x[s2] === 0n ? 0xffffffffffffffffn : x[s1]! / x[s2]!; break;
-          case Op.Rem: x[d] = rem(x[s1]!, x[s2]!, true, 64); break;
-          case Op.Remu: x[d] = x[s2] === 0n ? x[s1]! : x[s1]! % x[s2]!; break;
-          case Op.Divw: x[d] = div(x[s1]!, x[s2]!, true, 32); break;
-          case Op.Divuw: x[d] = div(x[s1]!, x[s2]!, false, 32); break;
-          case Op.Remw: x[d] = rem(x[s1]!, x[s2]!, true, 32); break;
-          case Op.Remuw: x[d] = rem(x[s1]!, x[s2]!, false, 32); break;
-          case Op.Mulh: x[d] = (BigInt.asIntN(64, x[s1]!) * BigInt.asIntN(64, x[s2]!)) >> 64n; break;
-          case Op.Mulhu: x[d] = (x[s1]! * x[s2]!) >> 64n; break;
-          case Op.Mulhsu: x[d] = (BigInt.asIntN(64, x[s1]!) * x[s2]!) >> 64n; break;
-          case Op.Fence: break;
-          case Op.FenceI:
+          case 56 /* Div */: x[d] = div(x[s1]!, x[s2]!, true, 64); break;
+          case 57 /* Divu */: x[d] = x[s2] === 0n ? 0xffffffffffffffffn : x[s1]! / x[s2]!; break;
+          case 58 /* Rem */: x[d] = rem(x[s1]!, x[s2]!, true, 64); break;
+          case 59 /* Remu */: x[d] = x[s2] === 0n ? x[s1]! : x[s1]! % x[s2]!; break;
+          case 61 /* Divw */: x[d] = div(x[s1]!, x[s2]!, true, 32); break;
+          case 62 /* Divuw */: x[d] = div(x[s1]!, x[s2]!, false, 32); break;
+          case 63 /* Remw */: x[d] = rem(x[s1]!, x[s2]!, true, 32); break;
+          case 64 /* Remuw */: x[d] = rem(x[s1]!, x[s2]!, false, 32); break;
+          case 53 /* Mulh */: x[d] = (BigInt.asIntN(64, x[s1]!) * BigInt.asIntN(64, x[s2]!)) >> 64n; break;
+          case 55 /* Mulhu */: x[d] = (x[s1]! * x[s2]!) >> 64n; break;
+          case 54 /* Mulhsu */: x[d] = (BigInt.asIntN(64, x[s1]!) * x[s2]!) >> 64n; break;
+          case 65 /* Fence */: break;
+          case 66 /* FenceI */:
             this.flushCode();
             this.setPc(pageHi, pageLo + next);
             continue outer;

@@ -1,0 +1,113 @@
+/**
+ * riscv64 interpreter speed beside QEMU TCG on the shared fixed-instruction-count program
+ * (test/riscv64/programs/bench-riscv64.S, 11 instructions x ITERS in its loop): ours runs the
+ * S-mode build on a bare machine, QEMU runs the M-mode build with -bios none, both timed in the same run.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BareRiscv64Machine } from '../src/arch/riscv64/bare-machine.js';
+import { StopReason } from '../src/arch/cpu.js';
+import { EM_RISCV, loadElf } from '../src/loader/elf.js';
+
+export const BENCH_ITERS = 90_909_091;
+/** Executed instructions (fixtures.md §4): S-mode program 11·N + 2951, M-mode 11·N + 3207 + 6 in QEMU's reset ROM. */
+export const smodeInstructions = (iters: number): number => 11 * iters + 2951;
+export const mmodeInstructions = (iters: number): number => 11 * iters + 3213;
+/** The CKSUM line the default build prints (checked against the C reference model in fixtures.md). */
+export const EXPECTED_CKSUM = 'CKSUM a=000eae3e1c3963b6 b=000194f640565600 m=0f6f7c812f1c6978';
+
+export interface BenchResult {
+  name: string;
+  instructions: number;
+  ourSeconds: number;
+  ourMips: number;
+  ourOutput: string;
+  qemuInstructions: number;
+  qemuSeconds: number;
+  qemuMips: number;
+  /** QEMU's rate divided by ours. */
+  ratio: number;
+}
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('bench: cannot find the repository root');
+    dir = up;
+  }
+  return dir;
+}
+
+/** Builds the bench program (S-mode at 0x8020_0000 or M-mode at 0x8000_0000) with the Debian cross tools. */
+export function buildBenchRiscv64(iters: number, smode: boolean, outDir = mkdtempSync(join(tmpdir(), 'bench-rv64-'))): string {
+  const programs = join(repoRoot(), 'test', 'riscv64', 'programs');
+  const name = `bench-riscv64${smode ? '-smode' : ''}-n${iters}`;
+  const obj = join(outDir, `${name}.o`);
+  const elf = join(outDir, `${name}.elf`);
+  execFileSync('riscv64-linux-gnu-gcc', ['-march=rv64gc', '-mabi=lp64d', '-c', `-DITERS=${iters}`, ...(smode ? ['-DSMODE'] : []),
+    join(programs, 'bench-riscv64.S'), '-o', obj]);
+  execFileSync('riscv64-linux-gnu-ld', ['-T', join(programs, 'link.ld'), `--defsym=LOAD_ADDR=${smode ? '0x80200000' : '0x80000000'}`,
+    '-z', 'max-page-size=4096', '--no-warn-rwx-segments', '-o', elf, obj]);
+  return elf;
+}
+
+/** Runs an S-mode bench ELF on our core to its exit; returns the retired count, seconds and console output. */
+export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; output: string; stop: StopReason } {
+  const m = new BareRiscv64Machine();
+  const image = loadElf(readFileSync(elf), m.memory, { machine: EM_RISCV, image: elf });
+  m.cpu.reset(image.entry, [0n, 0n]);
+  const t0 = performance.now();
+  const stop = m.runToEnd(20_000_000_000);
+  const seconds = (performance.now() - t0) / 1000;
+  if (m.finisher.status !== 0x5555) {
+    throw new Error(`bench: our core stopped with ${stop} (finisher ${m.finisher.status}), ${m.cpu.lastError?.cause ?? ''}`);
+  }
+  return { instructions: m.cpu.retired, seconds, output: m.output(), stop };
+}
+
+/** Times qemu-system-riscv64 on the M-mode build (whole process, as fixtures/scripts/bench-qemu.sh does). */
+export function runBenchOnQemu(elf: string): { seconds: number; output: string } {
+  const t0 = performance.now();
+  const r = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-smp', '1', '-m', '1G', '-nographic', '-nic', 'none', '-bios', 'none',
+    '-kernel', elf], { encoding: 'utf8', timeout: 120_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.error) throw r.error;
+  return { seconds, output: r.stdout };
+}
+
+export async function benchRiscv64(iters = BENCH_ITERS): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rv64-'));
+  const ours = runBenchOnOurCore(buildBenchRiscv64(iters, true, dir));
+  const qemu = runBenchOnQemu(buildBenchRiscv64(iters, false, dir));
+  const cksum = (s: string): string => s.split('\n').find((l) => l.startsWith('CKSUM'))?.trim() ?? '(no CKSUM line)';
+  if (cksum(ours.output) !== cksum(qemu.output)) {
+    throw new Error(`bench: checksums differ: ours "${cksum(ours.output)}", qemu "${cksum(qemu.output)}"`);
+  }
+  const qemuInstructions = mmodeInstructions(iters);
+  const result: BenchResult = {
+    name: 'riscv64',
+    instructions: ours.instructions,
+    ourSeconds: ours.seconds,
+    ourMips: ours.instructions / ours.seconds / 1e6,
+    ourOutput: cksum(ours.output),
+    qemuInstructions,
+    qemuSeconds: qemu.seconds,
+    qemuMips: qemuInstructions / qemu.seconds / 1e6,
+    ratio: 0,
+  };
+  result.ratio = result.qemuMips / result.ourMips;
+  console.log(
+    `riscv64: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS; ` +
+      `qemu-system-riscv64 ${qemuInstructions} insns in ${result.qemuSeconds.toFixed(3)} s = ${result.qemuMips.toFixed(1)} MIPS; ` +
+      `qemu/ours = ${result.ratio.toFixed(1)}x; ${result.ourOutput}`,
+  );
+  return result;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await benchRiscv64(process.argv[2] !== undefined ? Number(process.argv[2]) : BENCH_ITERS);
+}
