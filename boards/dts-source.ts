@@ -1,11 +1,9 @@
 /**
  * A small builder for the generated boards' device trees. A board describes its tree as nodes
- * and typed properties in the exact order QEMU emits them; the same description renders as DTS
- * text (for users, and for a DTS compiler or dtc) or becomes a `DeviceTree` directly. Phandles are
- * explicit numbers, as QEMU allocates them, so the result matches QEMU's dump property for property.
+ * and typed properties in the exact order QEMU emits them, rendered as DTS text that our DTS
+ * compiler (dtb/dts) or dtc compiles. Phandles are explicit numbers, as QEMU allocates them, so
+ * the compiled blob matches QEMU's dump property for property.
  */
-import { DeviceTree } from '../dtb/device-tree.js';
-import { DtNode } from '../dtb/node.js';
 
 /** One property: u32 cells, a string list, or nothing (a boolean property such as `ranges;`). */
 export interface DtsProperty {
@@ -52,17 +50,6 @@ function dtsValue(p: DtsProperty): string | undefined {
   if (p.cells !== undefined) return `<${p.cells.map((v) => '0x' + v.toString(16)).join(' ')}>`;
   if (p.strings !== undefined) return p.strings.map((s) => JSON.stringify(s)).join(', ');
   return undefined;
-}
-
-/** The same tree as a `DeviceTree`, without going through text. */
-export function toDeviceTree(root: DtsNode): DeviceTree {
-  const tree = new DeviceTree(new DtNode(''));
-  const fill = (from: DtsNode, to: DtNode): void => {
-    for (const p of from.properties) to.setProperty(p.name, p.cells ?? p.strings ?? new Uint8Array(0));
-    for (const c of from.children) fill(c, to.addChild(c.name));
-  };
-  fill(root, tree.root);
-  return tree;
 }
 
 /** Renders a whole tree as DTS text, root node first. */

@@ -7,7 +7,9 @@
  */
 import type { BoardDescriptor, BoardParams } from '../../boards/board-descriptor.js';
 import { BoardNeedsDtbError } from '../../boards/board-errors.js';
-import { toDeviceTree } from '../../boards/dts-source.js';
+import { renderDts } from '../../boards/dts-source.js';
+import { compileDts } from '../../dtb/dts/compiler.js';
+import { writeDtb } from '../../dtb/writer.js';
 import type { DeviceTree } from '../../dtb/device-tree.js';
 import type { DtNode } from '../../dtb/node.js';
 import { parseDtb } from '../../dtb/reader.js';
@@ -27,11 +29,6 @@ export interface BoardBuildOptions {
   readonly params?: Partial<BoardParams>;
   /** Host services handed to device models (consoles, clock, power-off). */
   readonly services?: DeviceServices;
-  /**
-   * Serialises the generated tree to the Machine's `dtb` bytes. Until the dtb writer lands the
-   * default leaves them empty; tests can pass a compiler.
-   */
-  readonly serialize?: (tree: DeviceTree) => Uint8Array;
 }
 
 /** Display facts about a device beyond the Machine's DeviceInstance. */
@@ -91,8 +88,9 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
     dtbBytes = options.dtb;
   } else {
     if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
-    tree = toDeviceTree(board.generateTree(params));
-    dtbBytes = options.serialize?.(tree) ?? new Uint8Array(0);
+    // The generated source goes through our DTS compiler, as a user's edited copy of it would.
+    tree = compileDts(renderDts(board.generateTree(params)), { file: `${board.name}.dts` });
+    dtbBytes = writeDtb(tree);
   }
 
   const machine = new Machine(board.name, board.arch, readCpus(tree), dtbBytes);
