@@ -2,7 +2,7 @@ import type { AccessSize } from '../../machine/mmio-device.js';
 import { CapId } from './capabilities.js';
 import { PciFunction } from './pci-function.js';
 import { VIRTIO_F_VERSION_1, type VirtioBackend, type VirtioTransportPort } from '../virtio/virtio-backend.js';
-import { SplitVirtqueue, VirtqueueError } from '../virtio/virtqueue.js';
+import { SplitVirtqueue, VirtqueueError, type VirtqueueMemory } from '../virtio/virtqueue.js';
 
 /** virtio_pci_cap cfg_type values (virtio 1.2 §4.1.4). */
 const CfgType = { Common: 1, Notify: 2, Isr: 3, Device: 4 } as const;
@@ -82,6 +82,10 @@ export class VirtioPciFunction extends PciFunction implements VirtioTransportPor
   }
 
   // ---- VirtioTransportPort ----
+  get memory(): VirtqueueMemory {
+    return this.busDma;
+  }
+
   queue(index: number): SplitVirtqueue | undefined {
     return (this.status & Status.DriverOk) !== 0 ? this.queues[index]?.vq : undefined;
   }

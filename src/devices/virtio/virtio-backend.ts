@@ -1,5 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import type { SplitVirtqueue, VirtqueueError } from './virtqueue.js';
+import type { SplitVirtqueue, VirtqueueError, VirtqueueMemory } from './virtqueue.js';
 
 /** VIRTIO_F_VERSION_1: modern devices only (both transports here are modern-only). */
 export const VIRTIO_F_VERSION_1 = 1n << 32n;
@@ -34,6 +34,8 @@ export interface VirtioBackend {
 
 /** The transport as a backend sees it outside `notify`. */
 export interface VirtioTransportPort {
+  /** The owning zone's memory as the device reaches it (gpu backing pages live outside the rings). */
+  readonly memory: VirtqueueMemory;
   /** The queue when the driver has enabled it and DRIVER_OK is set, else undefined. */
   queue(index: number): SplitVirtqueue | undefined;
   /** Buffers were pushed on `index`: interrupt the driver (subject to its suppression flags). */

@@ -91,7 +91,7 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
 
   constructor(
     readonly backend: VirtioBackend,
-    private readonly memory: VirtqueueMemory,
+    readonly memory: VirtqueueMemory,
     private readonly irq: IrqLine,
     private readonly vendorId = HVISOR_TS_VENDOR_ID,
   ) {
