@@ -49,11 +49,7 @@ export function encodeValue(value: PropertyValue): Uint8Array {
 
 /** Bytes as a latin1 string (one char per byte). */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))));
-  }
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 export function decodeCells(bytes: Uint8Array): number[] | undefined {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DeviceTree } from '../device-tree.js';
+import { DtbError } from '../errors.js';
 import { DtNode, DtProperty } from '../node.js';
 import { IrNode, IrProperty } from './ir.js';
 import { DtsParser, findNode } from './parser.js';
@@ -195,5 +196,11 @@ export function compileDts(text: string, options: CompileOptions = {}): DeviceTr
 
 /** Compiles a .dts file from disk, with /include/ relative to it and to `includeDirs`. */
 export function compileDtsFile(file: string, includeDirs: readonly string[] = []): DeviceTree {
-  return compileDts(readFileSync(file, 'latin1'), { file, files: diskFiles(includeDirs) });
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch (e) {
+    throw new DtbError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { path: file });
+  }
+  return compileDts(text, { file, files: diskFiles(includeDirs) });
 }

@@ -14,6 +14,9 @@ export interface ParsedSource {
 }
 
 const U64 = 0xffffffffffffffffn;
+const LABEL_CHARS = /[a-zA-Z0-9_]*/y;
+const PATH_CHARS = /[a-zA-Z0-9,._+*#?@\-/]*/y;
+const HEX_CHARS = /[0-9a-fA-F]*/y;
 
 export class DtsParser {
   private root: IrNode | undefined;
@@ -102,12 +105,12 @@ export class DtsParser {
     src.expect('&');
     if (src.peek() === '{') {
       src.eat('{');
-      const path = src.run(/[a-zA-Z0-9,._+*#?@\-/]/);
+      const path = src.run(PATH_CHARS);
       if (!path.startsWith('/')) throw src.error(`path reference &{${path}} must start with '/'`);
       src.expect('}');
       return path;
     }
-    const label = src.run(/[a-zA-Z0-9_]/);
+    const label = src.run(LABEL_CHARS);
     if (!LABEL_RE.test(label)) throw src.error(`bad reference &${label}`);
     return label;
   }
@@ -119,7 +122,7 @@ export class DtsParser {
     for (;;) {
       src.skip();
       const start = src.position;
-      const name = src.run(/[a-zA-Z0-9_]/);
+      const name = src.run(LABEL_CHARS);
       if (name !== '' && LABEL_RE.test(name) && src.peek() === ':') {
         src.eat(':');
         out.push(name);
@@ -253,7 +256,12 @@ export class DtsParser {
         if (value > mask && (value | mask) !== U64) throw src.error(`value out of range for a ${bits}-bit array element`, at);
         value &= mask;
       }
-      for (let i = width - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
+      if (width === 4) {
+        const v = Number(value);
+        bytes.push(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+      } else {
+        for (let i = width - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 0xffn));
+      }
     }
   }
 
@@ -264,7 +272,7 @@ export class DtsParser {
       this.labels();
       src.skip();
       if (src.eat(']')) return;
-      const pair = src.run(/[0-9a-fA-F]/);
+      const pair = src.run(HEX_CHARS);
       if (pair.length === 0 || pair.length % 2 !== 0) throw src.error(`byte string needs pairs of hex digits, found ${JSON.stringify(pair) || src.describeNext()}`);
       for (let i = 0; i < pair.length; i += 2) bytes.push(parseInt(pair.slice(i, i + 2), 16));
     }

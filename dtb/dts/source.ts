@@ -28,7 +28,8 @@ interface Frame {
 const MAX_INCLUDE_DEPTH = 32;
 
 export const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const NAME_CHARS = /[a-zA-Z0-9,._+*#?@-]/;
+const NAME_CHARS = /[a-zA-Z0-9,._+*#?@-]*/y;
+const INTEGER = /(0[xX][0-9a-fA-F]+|[0-9]+)(U|L|UL|LL|ULL)?(?![0-9a-zA-Z_])/y;
 
 export class Source {
   private readonly stack: Frame[];
@@ -155,18 +156,17 @@ export class Source {
 
   /** A run of node/property name characters (may be empty). Raw: no trivia skipped. */
   nameRun(): string {
-    const f = this.top;
-    const start = f.pos;
-    while (f.pos < f.text.length && NAME_CHARS.test(f.text[f.pos]!)) f.pos++;
-    return f.text.slice(start, f.pos);
+    return this.run(NAME_CHARS);
   }
 
-  /** Reads characters matching `re` (one at a time) without skipping trivia. */
+  /** Reads a run matching the sticky pattern `re` (e.g. /[a-z]*\/y) without skipping trivia. */
   run(re: RegExp): string {
     const f = this.top;
-    const start = f.pos;
-    while (f.pos < f.text.length && re.test(f.text[f.pos]!)) f.pos++;
-    return f.text.slice(start, f.pos);
+    re.lastIndex = f.pos;
+    const m = re.exec(f.text);
+    if (m === null) return '';
+    f.pos += m[0].length;
+    return m[0];
   }
 
   /** Moves back to `pos` in the current file (only within one frame). */
@@ -252,11 +252,13 @@ export class Source {
   integerLiteral(): bigint {
     const f = this.top;
     const start = f.pos;
-    const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)(U|L|UL|LL|ULL)?(?![0-9a-zA-Z_])/.exec(f.text.slice(f.pos, f.pos + 80));
+    INTEGER.lastIndex = f.pos;
+    const m = INTEGER.exec(f.text);
     if (m === null) throw this.error(`bad integer literal ${this.describeNext()}`);
     const digits = m[1]!;
     let value: bigint;
-    if (/^0[xX]/.test(digits)) value = BigInt(digits);
+    if (digits.length < 10 && !digits.startsWith('0')) value = BigInt(Number(digits));
+    else if (digits[1] === 'x' || digits[1] === 'X') value = BigInt(digits);
     else if (digits.length > 1 && digits.startsWith('0')) {
       if (!/^[0-7]+$/.test(digits)) throw this.error(`bad octal literal ${digits}`, start);
       value = BigInt('0o' + digits.slice(1));
