@@ -14,7 +14,9 @@ import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
 import { GoldfishRtc } from './platform/goldfish-rtc.js';
 import { Pl031 } from './platform/pl031.js';
 import { SifiveTest } from './platform/sifive-test.js';
+import { ImxUart } from './uart/imx-uart.js';
 import { Ns16550a } from './uart/ns16550a.js';
+import { Xuartps } from './uart/xuartps.js';
 import { Pl011 } from './uart/pl011.js';
 
 export interface DeviceFactory {
@@ -37,6 +39,16 @@ const builtIn: readonly DeviceFactory[] = [
     compatible: ['ns16550a', 'ns16550', 'ns16450', 'ns8250'],
     create: (node, services) =>
       new Ns16550a({ backend: consoleFor(node, services), irq: irq(node, 0), regShift: node.regShift ?? 0 }),
+  },
+  {
+    model: 'imx-uart',
+    compatible: ['fsl,imx8mp-uart', 'fsl,imx8mm-uart', 'fsl,imx8mq-uart', 'fsl,imx6q-uart', 'fsl,imx53-uart', 'fsl,imx21-uart'],
+    create: (node, services) => new ImxUart({ backend: consoleFor(node, services), irq: irq(node, 0) }),
+  },
+  {
+    model: 'xuartps',
+    compatible: ['cdns,uart-r1p12', 'cdns,uart-r1p8', 'xlnx,xuartps', 'xlnx,zynqmp-uart'],
+    create: (node, services) => new Xuartps({ backend: consoleFor(node, services), irq: irq(node, 0) }),
   },
   {
     model: 'sifive-test',

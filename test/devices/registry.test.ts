@@ -60,3 +60,10 @@ describe('registry: platform devices', () => {
     expect(createDevice(node(['google,goldfish-rtc']), clock)!.read(4, 4)).toBe(0);
   });
 });
+
+describe('registry: vendor UARTs as the Debian arm64 DTBs name them', () => {
+  it('binds the i.MX8MP and ZynqMP UART compatibles', () => {
+    expect(findDeviceFactory(['fsl,imx8mp-uart', 'fsl,imx6q-uart'])?.model).toBe('imx-uart');
+    expect(findDeviceFactory(['cdns,uart-r1p12', 'xlnx,xuartps'])?.model).toBe('xuartps');
+  });
+});
