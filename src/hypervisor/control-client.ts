@@ -1,0 +1,68 @@
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ZoneSummary } from './hypervisor.js';
+import type { ControlAddress, ControlRequest, ControlResponse } from './control-protocol.js';
+
+/** Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise. */
+export function defaultControlAddress(): ControlAddress {
+  return { path: join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), 'hvisor-ts.sock') };
+}
+
+/** The control channel could not be used, or the hypervisor refused the request. */
+export class ControlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+/** Sends one request and returns the successful response (or throws ControlError). */
+export function controlRequest(address: ControlAddress, request: ControlRequest, timeoutMs = 10_000): Promise<ControlResponse & { ok: true }> {
+  const where = 'path' in address ? address.path : `127.0.0.1:${address.port}`;
+  return new Promise((resolvePromise, reject) => {
+    const socket = 'path' in address ? connect(address.path) : connect(address.port, '127.0.0.1');
+    let buffered = '';
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new ControlError(why));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`no answer from the hypervisor at ${where} within ${timeoutMs} ms`));
+    socket.on('error', (e) => fail(`cannot reach a running hypervisor at ${where} (${e.message}); is \`hvisor run\` running?`));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const nl = buffered.indexOf('\n');
+      if (nl < 0) return;
+      socket.end();
+      let response: ControlResponse;
+      try {
+        response = JSON.parse(buffered.slice(0, nl)) as ControlResponse;
+      } catch {
+        return fail(`garbled answer from ${where}`);
+      }
+      if (response.ok) resolvePromise(response);
+      else reject(new ControlError(response.error));
+    });
+    socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
+  });
+}
+
+export const zoneList = (a: ControlAddress) => controlRequest(a, { cmd: 'list' });
+/** The file path is made absolute here: the hypervisor may run in another directory. */
+export const zoneStart = (a: ControlAddress, file: string) => controlRequest(a, { cmd: 'start', file: resolve(file) });
+export const zoneShutdown = (a: ControlAddress, id: number) => controlRequest(a, { cmd: 'shutdown', id });
+export const zoneRestart = (a: ControlAddress, id: number) => controlRequest(a, { cmd: 'restart', id });
+
+/** A table like hvisor-tool's `hvisor zone list`. */
+export function formatZoneList(zones: readonly ZoneSummary[]): string {
+  const rows = [['zone_id', 'cpus', 'name', 'status'], ...zones.map((z) => [
+    String(z.id),
+    z.cpus.join(', '),
+    z.name,
+    z.crash !== undefined ? `error: ${z.crash}` : z.halted ? `${z.state} (halted by gdb)` : z.state,
+  ])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,44 @@
+import type { ZoneSummary } from './hypervisor.js';
+
+/**
+ * The control channel between `hvisor zone …` and a running instance: one JSON object per line
+ * each way over a Unix socket (or TCP on 127.0.0.1).
+ */
+export type ControlRequest =
+  | { readonly cmd: 'list' }
+  | { readonly cmd: 'start'; readonly file: string }
+  | { readonly cmd: 'shutdown'; readonly id: number }
+  | { readonly cmd: 'restart'; readonly id: number };
+
+export type ControlResponse =
+  | { readonly ok: true; readonly zones: readonly ZoneSummary[]; readonly message?: string }
+  | { readonly ok: false; readonly error: string };
+
+/** Unix socket path, or a TCP port on 127.0.0.1. */
+export type ControlAddress = { readonly path: string } | { readonly port: number };
+
+/** Longest request line accepted (a path and a command). */
+export const MAX_CONTROL_LINE = 64 * 1024;
+
+/** Validates a parsed request line; returns an error text for anything else. */
+export function parseControlRequest(line: string): ControlRequest | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return `not JSON: ${line.slice(0, 80)}`;
+  }
+  if (v === null || typeof v !== 'object') return 'a request is a JSON object with "cmd"';
+  const r = v as Record<string, unknown>;
+  switch (r['cmd']) {
+    case 'list':
+      return { cmd: 'list' };
+    case 'start':
+      return typeof r['file'] === 'string' && r['file'] !== '' ? { cmd: 'start', file: r['file'] } : '"start" needs "file" (a zone config path)';
+    case 'shutdown':
+    case 'restart':
+      return Number.isInteger(r['id']) && (r['id'] as number) >= 0 ? { cmd: r['cmd'], id: r['id'] as number } : `"${r['cmd']}" needs "id" (a zone id)`;
+    default:
+      return `unknown cmd ${JSON.stringify(r['cmd'])}: list, start, shutdown or restart`;
+  }
+}
