@@ -167,7 +167,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.r.fill(0n);
     this.sys.fill(0n);
     this.sys[Sys.Sctlr] = SCTLR_RESET;
-    this.n = this.z = this.c = this.v = 0;
+    this.n = this.c = this.v = 0;
+    this.z = 1; // QEMU's reset NZCV (architecturally UNKNOWN): keeps oracle runs comparable
     this.el = 1;
     this.spsel = 1;
     this.daif = 0xf;
@@ -333,7 +334,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   private takeInterrupt(): void {
     const fiq = this.fiqLevel && (this.daif & 1) === 0;
-    this.enterException(fiq ? VectorKind.Fiq : VectorKind.Irq, -1, this.pc, undefined);
+    this.enterException(fiq ? VectorKind.Fiq : VectorKind.Irq, undefined, this.pc, undefined);
   }
 
   now(): number {
@@ -688,7 +689,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const tr = this.walk(va);
     if (tr.fault !== 0) this.dataAbort(lo, hi, tr.fault, write === 1, k);
     const need = this.accessEl === 0 ? (write ? Perm.W0 : Perm.R0) : write ? Perm.W1 : Perm.R1;
-    if ((tr.perms & need) === 0) this.dataAbort(lo, hi, FaultKind.Permission + 3, write === 1, k);
+    if ((tr.perms & need) === 0) this.dataAbort(lo, hi, FaultKind.Permission + tr.level, write === 1, k);
     this.fill(tlb, lo, hi, tr.pagePa, write === 1);
     return tr.pagePa + (lo & 0xfff);
   }
@@ -714,7 +715,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       return -1;
     }
     if ((tr.perms & (this.el === 0 ? Perm.X0 : Perm.X1)) === 0) {
-      this.fetchAbort(FaultKind.Permission + 3);
+      this.fetchAbort(FaultKind.Permission + tr.level);
       return -1;
     }
     tlb.fill(lo, hi, tr.pagePa, undefined, 0);
@@ -847,17 +848,17 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     return this.current ? this.current.va + BigInt(4 * k) : this.pc;
   }
 
-  /** Enters an exception at EL1. esr < 0: asynchronous (ESR/FAR untouched). */
-  private enterException(kind: VectorKind, esr: number, returnPc: bigint, far: bigint | undefined): void {
+  /** Enters an exception at EL1. esr undefined: asynchronous (ESR/FAR untouched). */
+  private enterException(kind: VectorKind, esr: number | undefined, returnPc: bigint, far: bigint | undefined): void {
     const vbar = this.sys[Sys.Vbar]!;
-    if (++this.consecutiveExceptions > 8 || (vbar === 0n && esr >= 0)) {
+    if (++this.consecutiveExceptions > 8 || (vbar === 0n && esr !== undefined)) {
       this.stopWithError(returnPc, esr, far);
       return;
     }
     const offset = this.el === 0 ? 0x400 : this.spsel ? 0x200 : 0;
     this.sys[Sys.Spsr] = BigInt(this.pstate());
     this.sys[Sys.Elr] = returnPc;
-    if (esr >= 0) {
+    if (esr !== undefined) {
       this.sys[Sys.Esr] = BigInt(esr >>> 0);
       if (far !== undefined) this.sys[Sys.Far] = far;
     }
@@ -872,9 +873,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.pc = vbar + BigInt(offset + kind);
   }
 
-  private stopWithError(pc: bigint, esr: number, far: bigint | undefined): void {
+  private stopWithError(pc: bigint, esr: number | undefined, far: bigint | undefined): void {
     const cause =
-      esr >= 0
+      esr !== undefined
         ? `${describeEsr(esr)} at EL${this.el} with no exception vector (VBAR_EL1 = 0x${this.sys[Sys.Vbar]!.toString(16)})`
         : 'exception loop: the vector itself faults';
     this.lastError = far !== undefined ? { pc, cause, address: far } : { pc, cause };
@@ -990,7 +991,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   mrs(encoding: number, t: number, k: number): void {
     const spec = this.sysregs.get(encoding);
     if (spec) {
-      if (this.el === 0 && !spec.el0?.(this, false)) return this.sysRegTrap(encoding, t, true, k);
+      if (this.el === 0 && !spec.el0) return this.undefinedInstruction(k, 0xd5300000 | encoding << 5 | (t & 31));
+      if (this.el === 0 && !spec.el0!(this, false)) return this.sysRegTrap(encoding, t, true, k);
       this.r[t] = spec.read(this);
       return;
     }
@@ -1004,7 +1006,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const value = this.r[t]!;
     if (spec) {
       if (!spec.write) return this.undefinedInstruction(k, 0xd5100000 | encoding << 5 | (t & 31));
-      if (this.el === 0 && !spec.el0?.(this, true)) return this.sysRegTrap(encoding, t, false, k);
+      if (this.el === 0 && !spec.el0) return this.undefinedInstruction(k, 0xd5100000 | encoding << 5 | (t & 31));
+      if (this.el === 0 && !spec.el0!(this, true)) return this.sysRegTrap(encoding, t, false, k);
       spec.write(this, value);
       return;
     }
@@ -1042,8 +1045,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const write = (op2 & 1) === 1;
     const need = el0 ? (write ? Perm.W0 : Perm.R0) : write ? Perm.W1 : Perm.R1;
     if (tr.fault !== 0 || (tr.perms & need) === 0) {
-      const fst = tr.fault !== 0 ? tr.fault : FaultKind.Permission + 3;
-      this.sys[Sys.Par] = BigInt((fst << 1) | 1);
+      const fst = tr.fault !== 0 ? tr.fault : FaultKind.Permission + tr.level;
+      this.sys[Sys.Par] = BigInt((fst << 1) | 1 | (1 << 11));
       return;
     }
     const attr = (this.sys[Sys.Mair]! >> BigInt(8 * tr.attrIndex)) & 0xffn;

@@ -30,6 +30,8 @@ export interface Translation {
   perms: number;
   /** MAIR attribute index of the final descriptor (for PAR_EL1). */
   attrIndex: number;
+  /** Level of the final descriptor (permission faults report it). */
+  level: number;
 }
 
 export interface TranslationRegime {
@@ -42,14 +44,14 @@ export interface TranslationRegime {
 const PA_MASK = 0x0000fffffffff000n;
 
 function fault(code: number): Translation {
-  return { fault: code, pagePa: 0, perms: 0, attrIndex: 0 };
+  return { fault: code, pagePa: 0, perms: 0, attrIndex: 0, level: code & 3 };
 }
 
 /** Translates the page of `va`. `memory` is only read (no A/D updates: we do not advertise HAFDBS). */
 export function translateStage1(va: bigint, regime: TranslationRegime, memory: AddressSpace): Translation {
   if ((regime.sctlr & 1n) === 0n) {
     if (va >> 48n !== 0n) return fault(FaultKind.AddressSize);
-    return { fault: 0, pagePa: Number(va & PA_MASK), perms: Perm.All, attrIndex: 0 };
+    return { fault: 0, pagePa: Number(va & PA_MASK), perms: Perm.All, attrIndex: 0, level: 0 };
   }
   const tcr = regime.tcr;
   const upper = ((va >> 55n) & 1n) === 1n;
@@ -106,6 +108,6 @@ export function translateStage1(va: bigint, regime: TranslationRegime, memory: A
     const wxn = ((regime.sctlr >> 19n) & 1n) === 1n;
     if (!pxn && !(perms & Perm.W0) && !(wxn && perms & Perm.W1)) perms |= Perm.X1;
     if (wxn && perms & Perm.W0) perms &= ~Perm.X0;
-    return { fault: 0, pagePa, perms, attrIndex: Number((desc >> 2n) & 7n) };
+    return { fault: 0, pagePa, perms, attrIndex: Number((desc >> 2n) & 7n), level };
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * Oracle: programs/system.S (exceptions, EL0, stage-1 MMU, AT, DC ZVA, exclusives) runs bare metal at
+ * EL1 on qemu-system-aarch64 (virt, cortex-a53) and on our core; both must print the same text.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StopReason } from '../../src/arch/cpu.js';
+import { tool } from '../helpers/fixtures.js';
+import { loadElf, makeZone } from './test-host.js';
+
+export function buildProgram(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'a64sys-'));
+  const out = join(dir, `${name}.elf`);
+  const src = join(import.meta.dirname, 'programs', `${name}.S`);
+  execFileSync(tool('aarch64-linux-gnu-gcc'), ['-nostdlib', '-static', '-Wl,-Ttext=0x40080000', '-Wl,--build-id=none', '-o', out, src]);
+  return out;
+}
+
+export function runQemuSystem(elf: string): string {
+  return execFileSync(
+    tool('qemu-system-aarch64'),
+    ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '1G', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf],
+    { encoding: 'latin1', timeout: 20_000 },
+  );
+}
+
+export function runOurs(elf: string, budget = 10_000_000): { text: string; reason: StopReason } {
+  const z = makeZone(0x4000_0000, 0x100_0000);
+  const { entry } = loadElf(z.memory, elf);
+  z.cpu.reset(entry, []);
+  let reason: StopReason;
+  let spent = 0;
+  do {
+    reason = z.cpu.run(100_000);
+    spent += 100_000;
+  } while (reason === StopReason.Budget && spent < budget);
+  if (z.cpu.lastError) throw new Error(`${z.cpu.lastError.cause} at 0x${z.cpu.lastError.pc.toString(16)}\n${z.uart.text()}`);
+  return { text: z.uart.text(), reason };
+}
+
+describe('system program against qemu-system-aarch64', () => {
+  it('prints the same exceptions, faults, translations and EL0 traps', () => {
+    const elf = buildProgram('system');
+    const expected = runQemuSystem(elf);
+    expect(expected).toContain('bye');
+    const ours = runOurs(elf);
+    expect(ours.text).toBe(expected);
+    expect(ours.reason).toBe(StopReason.SystemEvent);
+  });
+});
