@@ -2,7 +2,9 @@
  * Prints a tree as DTS text exactly as Debian's `dtc -I dtb -O dts` (1.6.1) does: a blob carries
  * no type information, so each value's form is guessed from its bytes — a string list when it is
  * NUL-terminated printable text with no more NULs than other bytes, cells when its length is a
- * multiple of 4, bytes otherwise. No labels (a blob has none), properties and nodes in blob order.
+ * multiple of 4, bytes otherwise. No labels (dtc 1.6.1 prints none from a blob, even with
+ * __symbols__), properties and nodes in blob order, except that a `name` property equal to the
+ * node's base name is left out as dtc leaves it out (dtc refuses a wrong one; we print it).
  */
 import type { DeviceTree } from './device-tree.js';
 import type { DtNode, DtProperty } from './node.js';
@@ -68,6 +70,14 @@ export function formatValue(value: Uint8Array): string {
   }
 }
 
+/** dtc drops a `name` property equal to the node's base name (its name_properties check), even from a blob. */
+function isRedundantName(node: DtNode, p: DtProperty): boolean {
+  if (p.name !== 'name' || p.length !== node.baseName.length + 1) return false;
+  const v = p.value;
+  for (let i = 0; i < node.baseName.length; i++) if (v[i] !== (node.baseName.charCodeAt(i) & 0xff)) return false;
+  return v[v.length - 1] === 0;
+}
+
 function formatProperty(p: DtProperty, indent: string): string {
   return `${indent}${p.name}${formatValue(p.value)}\n`;
 }
@@ -91,7 +101,7 @@ export function printDts(tree: DeviceTree): string {
     // dtc puts a blank line before every child node.
     out.push(depth === 0 ? '/ {\n' : `\n${indent}${node.name} {\n`);
     const inner = indent + '\t';
-    for (const p of node.properties) out.push(formatProperty(p, inner));
+    for (const p of node.properties) if (!isRedundantName(node, p)) out.push(formatProperty(p, inner));
     stack.push({ node, depth, open: false });
     const children = node.children;
     for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, depth: depth + 1, open: true });

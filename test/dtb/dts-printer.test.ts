@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeviceTree, parseDtb, printDts } from '../../dtb/index.js';
-import { tool } from '../helpers/fixtures.js';
+import { DeviceTree, parseDtb, printDts, writeDtb } from '../../dtb/index.js';
+import { fixture, tool } from '../helpers/fixtures.js';
 import { allDebianDtbs, debianDtbPath, dtcCompile, dtcDts, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
 import { randomValue, rng } from './random.js';
 
@@ -48,6 +48,23 @@ describe('DTS printer is byte-identical to dtc -I dtb -O dts', () => {
       if (diff !== undefined) mismatches.push(`${file}: ${diff}`);
     });
     expect(mismatches).toEqual([]);
+    // ~10 s on an idle 2-core machine (577 dtc runs); allow for a loaded CI runner.
+  }, 180_000);
+
+  it('on the raw QEMU dumps, a blob with __symbols__, and a redundant name property', () => {
+    const dir = fixture('qemu-dtb');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.dtb')).map((f) => join(dir, f));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) expect(firstDifference(ours(file), dtcDts(file)), file).toBeUndefined();
+    const tmp = mkdtempSync(join(tmpdir(), 'dtb-symbols-'));
+    const withSymbols = join(tmp, 'symbols.dtb');
+    writeFileSync(withSymbols, dtcCompile('/dts-v1/; / { l1: a { p = <&l2>; }; l2: b@1 { name = "b"; reg = <1>; }; };', ['-@']));
+    expect(dtcDts(withSymbols)).toContain('__symbols__');
+    expect(firstDifference(ours(withSymbols), dtcDts(withSymbols))).toBeUndefined();
+    const tree = new DeviceTree();
+    tree.root.addChild('foo').setProperty('name', 'foo');
+    writeFileSync(join(tmp, 'name.dtb'), writeDtb(tree));
+    expect(firstDifference(printDts(tree), dtcDts(join(tmp, 'name.dtb')))).toBeUndefined();
   });
 
   it('guesses string, cell and byte forms as dtc does for thousands of boundary values', () => {
