@@ -47,6 +47,8 @@ export interface BoardDescriptor {
   readonly bindings: readonly BoardBinding[];
   /** The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. */
   readonly rootZone: ZoneConfigJson;
+  /** hvisor's example nonroot zones for the platform (`hvisor zone start` files). */
+  readonly exampleZones: readonly ZoneConfigJson[];
 }
 
 export const GiB = 2 ** 30;

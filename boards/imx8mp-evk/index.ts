@@ -20,4 +20,5 @@ export const imx8mpEvk: BoardDescriptor = {
     { compatible: 'fsl,imx8mp-pcie', model: 'dw-pcie' },
   ],
   rootZone,
+  exampleZones: [],
 };

@@ -30,4 +30,5 @@ export const ls3a5000With7a2000: BoardDescriptor = {
     { compatible: 'qemu,fw-cfg-mmio', model: 'fw-cfg' },
   ],
   rootZone,
+  exampleZones: [],
 };

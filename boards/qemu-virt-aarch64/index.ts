@@ -1,6 +1,7 @@
 import { GiB, type BoardBinding, type BoardDescriptor } from '../board-descriptor.js';
 import { virtAarch64Tree } from './device-tree.js';
 import { rootZoneGicv2, rootZoneGicv3 } from './root-zone.js';
+import { zone1LinuxGicv2, zone1LinuxGicv3 } from './zone1-linux.js';
 
 const bindings: readonly BoardBinding[] = [
   { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
@@ -30,6 +31,7 @@ function virt(gicVersion: 2 | 3): BoardDescriptor {
     generateTree: (p) => virtAarch64Tree(name, { ...p, gicVersion }),
     bindings,
     rootZone: gicVersion === 3 ? rootZoneGicv3 : rootZoneGicv2,
+    exampleZones: [gicVersion === 3 ? zone1LinuxGicv3 : zone1LinuxGicv2],
   };
 }
 

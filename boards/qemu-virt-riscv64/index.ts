@@ -1,6 +1,7 @@
 import { GiB, type BoardDescriptor } from '../board-descriptor.js';
 import { virtRiscv64Tree } from './device-tree.js';
 import { rootZone } from './root-zone.js';
+import { zone1Linux } from './zone1-linux.js';
 
 const name = 'qemu-virt-riscv64';
 
@@ -27,4 +28,5 @@ export const qemuVirtRiscv64: BoardDescriptor = {
     { compatible: 'cfi-flash', model: 'cfi-flash' },
   ],
   rootZone,
+  exampleZones: [zone1Linux],
 };

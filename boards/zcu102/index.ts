@@ -19,4 +19,5 @@ export const zcu102: BoardDescriptor = {
     { compatible: 'xlnx,nwl-pcie-2.11', model: 'nwl-pcie' },
   ],
   rootZone,
+  exampleZones: [],
 };

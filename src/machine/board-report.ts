@@ -21,6 +21,7 @@ export interface BoardReport {
   readonly devices: readonly DeviceReport[];
   readonly disabled: readonly { readonly path: string; readonly compatible: readonly string[]; readonly status: string; readonly windows: readonly WindowReport[] }[];
   readonly rootZone: ZoneConfigJson;
+  readonly exampleZones: readonly ZoneConfigJson[];
 }
 
 export interface WindowReport {
@@ -83,5 +84,6 @@ export function boardReport(build: BoardBuild, deviceTree: string): BoardReport 
     }),
     disabled: build.disabled.map((d) => ({ path: d.path, compatible: d.compatible, status: d.status, windows: d.windows.map((w) => ({ base: hex(w.base), size: hex(w.size) })) })),
     rootZone: board.rootZone,
+    exampleZones: board.exampleZones,
   };
 }

@@ -120,6 +120,15 @@ describe('hvisor board (yargs command)', () => {
     expect(text).toContain('broken-goldfish: cannot model /soc/rtc@101000');
   });
 
+  it('show --zone-config N prints that zone as hvisor-tool JSON; an unknown zone is a typed error', async () => {
+    const root = JSON.parse(await run(['board', 'show', 'qemu-virt-aarch64', '--zone-config', '0']));
+    expect(root).toMatchObject({ zone_id: 0, cpus: [0, 1], arch_config: { gic_version: 'v3', gicd_base: '0x8000000' } });
+    logs.length = 0;
+    const zone1 = JSON.parse(await run(['board', 'show', 'qemu-virt-riscv64', '--zone-config', '1']));
+    expect(zone1).toMatchObject({ zone_id: 1, cpus: [2, 3], interrupts: [7, 34] });
+    await expect(run(['board', 'show', 'zcu102', '--zone-config', '3'])).rejects.toThrow(/zcu102: zone-config 3 is not one of its zones \(0\)/);
+  });
+
   it('show --dts prints the generated source', async () => {
     const chunks: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));

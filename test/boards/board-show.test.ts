@@ -202,6 +202,30 @@ describe("hvisor's root zones fit their boards", () => {
   });
 });
 
+describe("hvisor's example nonroot zones fit their boards beside the root zone", () => {
+  for (const name of ['qemu-virt-aarch64', 'qemu-virt-aarch64-gicv2', 'qemu-virt-riscv64']) {
+    it(`${name}: own CPUs, RAM on the board, virtio windows inside virtio-mmio slots, interrupts the board has`, () => {
+      const report = showBoard({ name });
+      expect(report.exampleZones.length).toBeGreaterThan(0);
+      const boardIrqs = new Set(report.devices.flatMap((d) => d.irqs.map((q) => q.number)));
+      const slots = report.devices.filter((d) => d.role === 'virtio-slot').flatMap((d) => d.windows);
+      for (const zone of report.exampleZones) {
+        for (const cpu of zone.cpus) {
+          expect(report.rootZone.cpus).not.toContain(cpu);
+          expect(cpu).toBeLessThan(report.cpus.length);
+        }
+        for (const r of zone.memory_regions) {
+          const base = Number(r.physical_start);
+          const end = base + Number(r.size);
+          if (r.type === 'ram') expect(report.memory.some((m) => base >= Number(m.base) && end <= Number(m.base) + Number(m.size))).toBe(true);
+          if (r.type === 'virtio') expect(slots.some((w) => base >= Number(w.base) && end <= Number(w.base) + Number(w.size)), r.physical_start).toBe(true);
+        }
+        for (const irq of zone.interrupts) expect(boardIrqs.has(irq), `irq ${irq}`).toBe(true);
+      }
+    });
+  }
+});
+
 describe('bad input is a typed error naming what and where', () => {
   it('unknown board, vendor board without --dtb, bad sizes, corrupt DTB', () => {
     expect(() => showBoard({ name: 'nope' })).toThrow(/unknown board "nope" \(known: qemu-virt-aarch64/);

@@ -21,6 +21,7 @@ interface ShowArgs {
   memory?: string;
   json?: boolean;
   dts?: boolean;
+  zoneConfig?: number;
 }
 
 /** "2G", "512M", "64K", "0x40000000" or plain bytes. */
@@ -32,7 +33,7 @@ export function parseMemorySize(text: string, board: string): number {
 }
 
 /** The data of `hvisor board show`: what --json prints and the text view renders. */
-export function showBoard(args: Omit<ShowArgs, 'json' | 'dts'>): BoardReport {
+export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): BoardReport {
   const board = findBoard(args.name);
   const params: Partial<BoardParams> = {
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
@@ -112,10 +113,12 @@ export function renderBoard(r: BoardReport): string {
     out.push('', chalk.bold(`Disabled nodes (${r.disabled.length})`));
     for (const d of r.disabled) out.push(`  ${chalk.dim(`${d.path}  ${d.compatible[0] ?? ''}  status "${d.status}"`)}`);
   }
-  const z = r.rootZone;
-  out.push('', chalk.bold('Root zone (as hvisor compiles it)'));
-  out.push(`  ${z.name}: cpus [${z.cpus.join(', ')}], interrupts [${z.interrupts.join(', ')}], entry ${z.entry_point}`);
-  for (const m of z.memory_regions) out.push(`  ${m.type.padEnd(6)} ${m.physical_start} + ${m.size}`);
+  for (const z of [r.rootZone, ...r.exampleZones]) {
+    const title = z.zone_id === 0 ? 'Root zone (as hvisor compiles it)' : `Example zone ${z.zone_id} (hvisor's config)`;
+    out.push('', chalk.bold(title) + chalk.dim(`  hvisor board show ${r.board} --zone-config ${z.zone_id}`));
+    out.push(`  ${z.name}: cpus [${z.cpus.join(', ')}], interrupts [${z.interrupts.join(', ')}], entry ${z.entry_point}`);
+    for (const m of z.memory_regions) out.push(`  ${m.type.padEnd(6)} ${m.physical_start} + ${m.size}`);
+  }
   return out.join('\n');
 }
 
@@ -127,10 +130,22 @@ function showBuilder(y: Argv): Argv<ShowArgs> {
     .option('memory', { type: 'string', describe: 'RAM of a generated tree, e.g. 2G (QEMU -m)' })
     .option('json', { type: 'boolean', describe: 'machine-readable output' })
     .option('dts', { type: 'boolean', describe: 'print the generated device tree source' })
-    .conflicts('json', 'dts');
+    .option('zone-config', { type: 'number', describe: 'print zone N\'s config (0 = root) as hvisor-tool JSON' })
+    .conflicts('json', 'dts')
+    .conflicts('zone-config', ['json', 'dts']);
 }
 
 function showHandler(args: ShowArgs): void {
+  if (args.zoneConfig !== undefined) {
+    const board = findBoard(args.name);
+    const zone = [board.rootZone, ...board.exampleZones].find((z) => z.zone_id === args.zoneConfig);
+    if (zone === undefined) {
+      const known = [board.rootZone, ...board.exampleZones].map((z) => z.zone_id).join(', ');
+      throw new BoardParameterError(board.name, 'zone-config', `${args.zoneConfig} is not one of its zones (${known})`);
+    }
+    console.log(JSON.stringify(zone, null, 4));
+    return;
+  }
   if (args.dts === true) {
     const board = findBoard(args.name);
     if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
