@@ -258,8 +258,10 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   remoteFence(vcpu: number): void {
-    // The Cpu interface has no TLB call yet: a core that keeps a TLB exposes flushTlb().
-    (this.slots[vcpu]?.cpu as { flushTlb?: () => void } | undefined)?.flushTlb?.();
+    // The Cpu interface has no TLB call yet: the riscv64 core exposes flushTranslations().
+    const cpu = this.slots[vcpu]?.cpu as { flushTranslations?: () => void; flushTlb?: () => void } | undefined;
+    if (cpu?.flushTranslations !== undefined) cpu.flushTranslations();
+    else cpu?.flushTlb?.();
   }
 
   systemOff(): void {

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
+import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
+import { qemuVirtRiscv64 } from './boards.js';
+import { assembleRiscv, symbolAddress } from './riscv-asm.js';
+
+const dir = join(import.meta.dirname, 'configs');
+
+/** Writes a copy of a config with its kernel replaced by `elf` (and no dtb file). */
+function withKernel(configFile: string, elf: string): string {
+  const j = JSON.parse(readFileSync(join(dir, configFile), 'utf8'));
+  j.kernel_filepath = elf;
+  j.dtb_filepath = '';
+  const out = join(mkdtempSync(join(tmpdir(), 'rvzone-')), configFile);
+  writeFileSync(out, JSON.stringify(j));
+  return out;
+}
+
+// zone0: counts in its RAM forever, after asking hvisor for the zone list through the SBI
+// extension 0x114514 (a0 = code 4, a1 = buffer, a2 = count; the count comes back in a1).
+const ZONE0 = `
+  .globl _start
+_start:
+  li a7, 0x114514
+  li a0, 4
+  li a1, 0x80300000
+  li a2, 4
+  ecall
+  li t0, 0x80100010
+  sd a1, 0(t0)
+  li t0, 0x80100000
+1:ld t1, 0(t0)
+  addi t1, t1, 1
+  sd t1, 0(t0)
+  j 1b
+`;
+
+// zone1 (hvisor-tool's qemu-riscv64 linux2 config): a heartbeat in its own RAM, then a probe of
+// zone0's RAM, with no trap handler installed.
+const ZONE1 = `
+  .globl _start
+_start:
+  li t0, 0x83100000
+  li t1, 0x1234
+  sd t1, 0(t0)
+  li t0, 0x80100008
+probe:
+  sd t1, 0(t0)
+  j .
+`;
+
+describe('two zones on real riscv64 cores (programs built by GNU as)', () => {
+  it('a guest probing another zone’s memory faults and stops; the other zone runs on untouched', () => {
+    const { machine } = qemuVirtRiscv64();
+    const log: string[] = [];
+    const hv = new Hypervisor({
+      machine,
+      createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id),
+      timerFrequency: 10_000_000,
+      log: (l) => log.push(l),
+    });
+    hv.startZoneFile(withKernel('qemu-riscv64-zone0.json', assembleRiscv(ZONE0, 0x80200000, 'zone0')));
+    const zone1Elf = assembleRiscv(ZONE1, 0x84000000, 'zone1');
+    hv.startZoneFile(withKernel('qemu-riscv64-linux2.json', zone1Elf));
+    for (let i = 0; i < 20; i++) hv.scheduler.runRound();
+
+    const z1 = hv.zone(1)!;
+    expect(z1.state).toBe('crashed');
+    const crash = z1.crash!;
+    expect(crash.vcpu).toBe(0);
+    expect(crash.pc).toBe(symbolAddress(zone1Elf, 'probe'));
+    expect(crash.address).toBe(0x80100008n);
+    expect(crash.cause).toMatch(/store.*fault/i);
+    expect(machine.physical.read(0x83100000, 8)).toBe(0x1234n);
+    expect(machine.physical.read(0x80100008, 8)).toBe(0n);
+    expect(log.some((l) => l.startsWith('zone 1 (linux2): stage-2 fault: vCPU 0 pc 0x') && l.endsWith('write of 8 bytes at 0x80100008'))).toBe(true);
+    expect(log).toContain(`zone 1 (linux2): crashed: vCPU 0 (CPU 3) pc 0x${crash.pc.toString(16)}: ${crash.cause} at 0x80100008`);
+
+    const before = machine.physical.read(0x80100000, 8)!;
+    expect(before).toBeGreaterThan(1000n);
+    hv.scheduler.runRound();
+    expect(machine.physical.read(0x80100000, 8)!).toBeGreaterThan(before);
+    // Both zones existed before zone0's first instruction: the zone list hypercall answered 2.
+    expect(machine.physical.read(0x80100010, 8)).toBe(2n);
+    expect(machine.physical.read(0x80300000, 4)).toBe(0n); // zone_info[0].zone_id
+    expect(Buffer.from(machine.physical.readDebug(0x80300010, 4)).toString()).toBe('root');
+    expect(machine.physical.read(0x80300038, 4)).toBe(1n); // zone_info[1].zone_id
+    expect(machine.physical.read(0x80300040, 8)).toBe(0b1000n); // zone_info[1].cpus: CPU 3
+  });
+});
