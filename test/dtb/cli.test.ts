@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
 import { dtbCommand, renderDtb } from '../../src/cli/commands/dtb.js';
+import { tool } from '../helpers/fixtures.js';
 import { debianDtbPath, dtcDts, qemuDtbPath } from './dtb-fixtures.js';
 
 /** Runs `hvisor dtb ...` through yargs as main.ts does, capturing stdout. */
@@ -50,10 +55,22 @@ describe('hvisor dtb', () => {
     expect(text).toContain('bootargs: earlycon');
   });
 
+  it('compiles a zone .dts with --out to the blob dtc makes', async () => {
+    const source = join(dirname(fileURLToPath(import.meta.url)), 'dts', 'zone1-linux-aarch64.dts');
+    const out = join(mkdtempSync(join(tmpdir(), 'hvisor-dtb-')), 'zone1.dtb');
+    const text = await run(['dtb', source, '--out', out]);
+    expect(text).toContain('cpus: 2 × arm,cortex-a53 (enable-method psci)');
+    expect(text).toContain('reserved: 0x50000000 size 0x10000');
+    const dtc = execFileSync(tool('dtc'), ['-q', '-I', 'dts', '-O', 'dtb', source]);
+    expect(Buffer.from(readFileSync(out)).equals(dtc)).toBe(true);
+    expect(await run(['dtb', out, '--dts'])).toBe(dtcDts(out));
+  });
+
   it('fails with a DtbError naming the file and the problem', async () => {
     await expect(run(['dtb', '/nonexistent.dtb'])).rejects.toThrow('/nonexistent.dtb: cannot read: ENOENT');
     const text = new Uint8Array(readFileSync(qemuDtbPath('qemu-virt-riscv64')));
     text[0] = 0;
     expect(() => renderDtb(text, 'summary')).toThrow(/offset 0x0: bad magic/);
+    await expect(run(['dtb', join(dirname(fileURLToPath(import.meta.url)), 'dts', 'features-included.dtsi')])).rejects.toThrow(/features-included.dtsi:2:1: expected \/dts-v1\//);
   });
 });

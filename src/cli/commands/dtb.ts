@@ -1,10 +1,13 @@
 /**
- * `hvisor dtb FILE [--dts|--json]`: reads a device tree blob and prints a summary, the DTS text
- * `dtc -I dtb -O dts` would print, or a JSON view of the tree.
+ * `hvisor dtb FILE [--dts|--json] [--out BLOB]`: reads a device tree blob (or compiles a DTS
+ * source) and prints a summary, the DTS text `dtc -I dtb -O dts` would print, or a JSON view of
+ * the tree; `--out` writes the blob (so a zone's .dts compiles to the .dtb hvisor loads).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { DeviceTree, DtbError, parseDtb, printDts, readHeader, treeToJson } from '../../../dtb/index.js';
+import {
+  compileDts, DeviceTree, diskFiles, DtbError, parseDtb, printDts, readHeader, treeToJson, writeDtb,
+} from '../../../dtb/index.js';
 
 export type DtbOutput = 'summary' | 'dts' | 'json';
 
@@ -12,6 +15,19 @@ interface DtbArgs {
   file: string;
   dts?: boolean;
   json?: boolean;
+  out?: string;
+  include?: string[];
+}
+
+/** A blob starts with the FDT magic; anything else is taken as DTS source. */
+function isBlob(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0xd0 && bytes[1] === 0x0d && bytes[2] === 0xfe && bytes[3] === 0xed;
+}
+
+/** The blob of a .dtb file, or of a .dts file compiled (with /include/ relative to it and `includeDirs`). */
+export function loadBlob(file: string, bytes: Uint8Array, includeDirs: readonly string[] = []): Uint8Array {
+  if (isBlob(bytes)) return bytes;
+  return writeDtb(compileDts(Buffer.from(bytes).toString('latin1'), { file, files: diskFiles(includeDirs) }));
 }
 
 function hex(n: number | bigint): string {
@@ -84,12 +100,22 @@ export const dtbCommand: CommandModule<object, DtbArgs> = {
   describe: 'Show a device tree blob: a summary, its DTS (as dtc prints it) or JSON',
   builder: (y) =>
     y
-      .positional('file', { type: 'string', demandOption: true, describe: 'a .dtb file' })
+      .positional('file', { type: 'string', demandOption: true, describe: 'a .dtb file, or a .dts source to compile' })
       .option('dts', { type: 'boolean', describe: 'print DTS source, identical to `dtc -I dtb -O dts`' })
       .option('json', { type: 'boolean', describe: 'print the tree as JSON' })
+      .option('out', { alias: 'o', type: 'string', describe: 'write the (compiled) blob to this file' })
+      .option('include', { alias: 'i', type: 'string', array: true, describe: 'directory searched by /include/ in DTS input' })
       .conflicts('dts', 'json'),
   handler: (args) => {
     const output: DtbOutput = args.dts === true ? 'dts' : args.json === true ? 'json' : 'summary';
-    process.stdout.write(renderDtb(readInput(args.file), output, args.file));
+    const blob = loadBlob(args.file, readInput(args.file), args.include ?? []);
+    if (args.out !== undefined) {
+      try {
+        writeFileSync(args.out, blob);
+      } catch (e) {
+        throw new DtbError(`cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { path: args.out });
+      }
+    }
+    process.stdout.write(renderDtb(blob, output, args.file));
   },
 };
