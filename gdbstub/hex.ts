@@ -23,7 +23,12 @@ const BYTE_HEX: string[] = [];
 for (let i = 0; i < 256; i++) BYTE_HEX.push(HEX[i >> 4]! + HEX[i & 15]!);
 
 export function bytesToHex(bytes: Uint8Array): string {
-  // Buffer's hex encoder is native; faster than joining for large reads.
+  // Registers and small reads: a table walk; large reads: Buffer's native encoder.
+  if (bytes.length <= 32) {
+    let out = '';
+    for (let i = 0; i < bytes.length; i++) out += BYTE_HEX[bytes[i]!]!;
+    return out;
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 

@@ -524,8 +524,9 @@ export class GdbSession implements PacketEvents {
       // Built at offset 0 and kept while gdb pages through it, so the chunks agree.
       if (range.startsWith('0,') || this.threadXfer === undefined) this.threadXfer = this.threadListXml();
       document = this.threadXfer;
-    } else if (object === 'memory-map' && annex === '' && this.target.memoryMap) document = this.memoryMapXml();
-    else if (object !== 'features' && object !== 'threads' && object !== 'memory-map') return '';
+    } else if (object === 'memory-map' && this.target.memoryMap) {
+      if (annex === '') document = this.memoryMapXml();
+    } else if (object !== 'features' && object !== 'threads') return '';
     if (document === undefined) throw new PacketError('E00', `qXfer:${object}: no annex '${annex.slice(0, 40)}'`);
     const [o, l] = splitPair(range, ',', 'qXfer');
     const offset = parseHexNumber(o, 'qXfer offset');

@@ -45,7 +45,14 @@ export interface GuestProgram {
   readonly symbols: ReadonlyMap<string, bigint>;
 }
 
+let built: GuestProgram | undefined;
+
+/** Built once per test process. */
 export function buildGuestProgram(): GuestProgram {
+  return (built ??= build());
+}
+
+function build(): GuestProgram {
   const dir = mkdtempSync(join(tmpdir(), 'gdbstub-guest-'));
   const src = join(dir, 'guest.s');
   const obj = join(dir, 'guest.o');
