@@ -1,7 +1,7 @@
 /**
  * Device models bound by `compatible`. The board walks its DTB, and for each node asks
  * `findDeviceFactory(node.compatible)` (most specific string first wins); the factory builds one
- * MmioDevice that serves every window of the node (offsets are relative to the first window).
+ * MmioDevice for the node (Machine maps it at each of the node's windows).
  *
  * Interrupt controllers (GIC, PLIC) are not built here: they are per-zone models the hypervisor
  * constructs with the zone's interrupts and vCPUs (see gic/ and plic.ts). `deviceRole` tells the
@@ -13,7 +13,9 @@ import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
 import { GoldfishRtc } from './platform/goldfish-rtc.js';
 import { Pl031 } from './platform/pl031.js';
+import { Pl061 } from './platform/pl061.js';
 import { SifiveTest } from './platform/sifive-test.js';
+import { DwApbUart } from './uart/dw-apb-uart.js';
 import { ImxUart } from './uart/imx-uart.js';
 import { Ns16550a } from './uart/ns16550a.js';
 import { Xuartps } from './uart/xuartps.js';
@@ -41,6 +43,12 @@ const builtIn: readonly DeviceFactory[] = [
       new Ns16550a({ backend: consoleFor(node, services), irq: irq(node, 0), regShift: node.regShift ?? 0 }),
   },
   {
+    model: 'dw-apb-uart',
+    compatible: ['snps,dw-apb-uart'],
+    create: (node, services) =>
+      new DwApbUart({ backend: consoleFor(node, services), irq: irq(node, 0), regShift: node.regShift ?? 2 }),
+  },
+  {
     model: 'imx-uart',
     compatible: ['fsl,imx8mp-uart', 'fsl,imx8mm-uart', 'fsl,imx8mq-uart', 'fsl,imx6q-uart', 'fsl,imx53-uart', 'fsl,imx21-uart'],
     create: (node, services) => new ImxUart({ backend: consoleFor(node, services), irq: irq(node, 0) }),
@@ -60,6 +68,11 @@ const builtIn: readonly DeviceFactory[] = [
     model: 'pl031',
     compatible: ['arm,pl031'],
     create: (node, services) => new Pl031({ irq: irq(node, 0), wallClockNs: clockFor(services) }),
+  },
+  {
+    model: 'pl061',
+    compatible: ['arm,pl061'],
+    create: (node) => new Pl061({ irq: irq(node, 0) }),
   },
   {
     model: 'goldfish-rtc',

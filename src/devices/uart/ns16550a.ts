@@ -96,6 +96,11 @@ export class Ns16550a implements MmioDevice {
     this.pullInput();
   }
 
+  /** Bytes waiting in the receive FIFO (DesignWare's USR/RFL registers report it). */
+  get receiveLevel(): number {
+    return this.rxCount;
+  }
+
   /** The register index of an access, or -1 when it falls between registers or outside them. */
   private index(offset: number): number {
     if (offset & ((1 << this.shift) - 1)) return -1;
