@@ -2,9 +2,11 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import chalk from 'chalk';
+import { boardCommand } from './commands/board.js';
+import { dtbCommand } from './commands/dtb.js';
 
 // Each command lives in its own module under ./commands; this file only assembles them.
-const commands: CommandModule<any, any>[] = [];
+const commands: CommandModule<any, any>[] = [dtbCommand, boardCommand];
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('hvisor')
