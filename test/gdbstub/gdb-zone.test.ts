@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GdbServer } from '../../gdbstub/server.js';
+import { Aarch64Cpu } from '../../src/arch/aarch64/aarch64-cpu.js';
+import { Scheduler } from '../../src/hypervisor/scheduler.js';
+import { Zone } from '../../src/hypervisor/zone.js';
+import { tool } from '../helpers/fixtures.js';
+import { qemuVirtAarch64 } from '../hypervisor/boards.js';
+import { config } from '../hypervisor/zone-fixture.js';
+import { gdbBatch } from './gdb-batch.js';
+
+// The product path: the hypervisor's Zone (two of them, real aarch64 cores, the real scheduler)
+// behind one stub each, two gdb-multiarch sessions at once.
+const SOURCE = `
+  .text
+  .globl _start
+_start:
+  adr   x10, counter
+loop:
+  ldr   x1, [x10]
+  add   x1, x1, #1
+  str   x1, [x10]
+  b     loop
+  .balign 4096
+counter:
+  .quad 0
+`;
+const COUNTER_OFFSET = 0x1000n;
+
+function buildImage(): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'gdbstub-zone-'));
+  writeFileSync(join(dir, 'p.s'), SOURCE);
+  execFileSync(tool('aarch64-linux-gnu-as'), ['-o', join(dir, 'p.o'), join(dir, 'p.s')]);
+  execFileSync(tool('aarch64-linux-gnu-objcopy'), ['-O', 'binary', join(dir, 'p.o'), join(dir, 'p.bin')]);
+  return new Uint8Array(readFileSync(join(dir, 'p.bin')));
+}
+
+function printed(text: string): bigint[] {
+  return [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
+}
+
+describe('gdb-multiarch on two hypervisor zones at once', () => {
+  const { machine } = qemuVirtAarch64();
+  const scheduler = new Scheduler({ budget: 5000 });
+  const zones: Zone[] = [];
+  const servers: GdbServer[] = [];
+  const counter = (z: Zone) => machine.physical.read(z.config.kernelLoadPaddr + Number(COUNTER_OFFSET), 8)!;
+
+  beforeAll(async () => {
+    const image = buildImage();
+    for (const which of [0, 1] as const) {
+      const cfg = config(which, (j) => {
+        j.pci_config = [];
+        j.num_pci_devs = 0;
+        j.alloc_pci_devs = [];
+      });
+      const zone = new Zone({
+        machine,
+        config: cfg,
+        createCpu: ({ index, physical, host }) => new Aarch64Cpu({ index, physicalId: physical.id, host }),
+        timerFrequency: 62_500_000,
+        images: [{ name: 'loop', paddr: cfg.kernelLoadPaddr, data: image }],
+      });
+      zone.start();
+      scheduler.add(zone);
+      zones.push(zone);
+      const server = new GdbServer({ target: zone, port: 0, name: cfg.name });
+      await server.listen();
+      servers.push(server);
+    }
+    scheduler.start();
+  });
+  afterAll(async () => {
+    scheduler.stop();
+    for (const s of servers) await s.close();
+  });
+
+  it('halting zone0 in gdb leaves zone1 running; threads, registers, memory, monitor, Ctrl-C, detach', async () => {
+    const [z0, z1] = zones as [Zone, Zone];
+    const entry0 = BigInt(z0.config.entryPoint);
+    const samples: Array<[bigint, bigint]> = [];
+    const sampler = setInterval(() => samples.push([counter(z0), counter(z1)]), 100);
+    const [g0, g1] = await Promise.all([
+      gdbBatch(servers[0]!.port, undefined, [
+        'info threads', 'p/x $pc', `p/x *(long *)${entry0 + COUNTER_OFFSET}`, 'shell sleep 1', `p/x *(long *)${entry0 + COUNTER_OFFSET}`,
+        'monitor zone', 'monitor help', 'detach',
+      ]),
+      gdbBatch(servers[1]!.port, undefined, ['p/x $pc', 'continue', 'p/x $x10'], {
+        interruptWhen: () => !z1.halted && servers[1]!.attached,
+        interruptAfterMs: 400,
+      }),
+    ]);
+    clearInterval(sampler);
+
+    // zone0: two vCPUs as threads (the second still off), gdb's view is the core's.
+    expect(g0.stdout).toMatch(/\* 1 +Thread 1\.1 "root-linux\/vcpu0 \(cpu 0\)" \(EL1h?[^)]*halted\)/);
+    expect(g0.stdout).toMatch(/ {2}2 +Thread 1\.2 "root-linux\/vcpu1 \(cpu 1\)" \([^)]*off\)/);
+    const [pc, before, after] = printed(g0.stdout);
+    expect(pc! >= entry0 && pc! < entry0 + 0x20n).toBe(true);
+    expect(after).toBe(before); // halted for a whole second: not one more increment
+    expect(g0.stderr).toMatch(/root-linux/);
+    // zone1: interrupted with Ctrl-C while running on.
+    expect(g1.stdout).toMatch(/received signal SIGINT/);
+    expect(printed(g1.stdout)[1]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
+    // While gdb held zone0, zone1's counter kept growing.
+    const held = samples.filter(([a]) => a === before);
+    expect(held.length).toBeGreaterThan(3);
+    expect(held[held.length - 1]![1]).toBeGreaterThan(held[0]![1]);
+    // After detach zone0 runs on.
+    const detached = counter(z0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(counter(z0)).toBeGreaterThan(detached);
+    expect(z0.halted).toBe(false);
+  });
+});
