@@ -14,7 +14,6 @@ export class ConsoleSocketError extends Error {}
  * the console is busy and closed.
  */
 export class SocketConsole implements ConsoleEndpoint {
-  readonly description: string;
   /** Resolves once the socket accepts connections; rejects with a ConsoleSocketError. */
   readonly listening: Promise<void>;
   private readonly server: Server;
@@ -24,7 +23,7 @@ export class SocketConsole implements ConsoleEndpoint {
   private backlogBytes = 0;
 
   static tcp(port: number, host = '127.0.0.1'): SocketConsole {
-    return new SocketConsole({ port, host }, `tcp ${host}:${port}`);
+    return new SocketConsole({ port, host }, host);
   }
 
   static unix(path: string): SocketConsole {
@@ -33,16 +32,25 @@ export class SocketConsole implements ConsoleEndpoint {
       if (!lstatSync(path).isSocket()) throw new ConsoleSocketError(`console socket path ${path} exists and is not a socket`);
       unlinkSync(path);
     }
-    return new SocketConsole({ path }, `unix ${path}`);
+    return new SocketConsole({ path }, undefined);
   }
 
-  private constructor(where: { port: number; host: string } | { path: string }, description: string) {
-    this.description = description;
+  private constructor(
+    private readonly where: { port: number; host: string } | { path: string },
+    private readonly host: string | undefined,
+  ) {
     this.server = createServer((socket) => this.accept(socket));
+    const description = this.description;
     this.listening = new Promise((resolve, reject) => {
       this.server.once('error', (e) => reject(new ConsoleSocketError(`console ${description}: ${e.message}`)));
       this.server.listen(where, () => resolve());
     });
+  }
+
+  /** "tcp 127.0.0.1:4321" (the port actually bound, once listening) or "unix /path". */
+  get description(): string {
+    if ('path' in this.where) return `unix ${this.where.path}`;
+    return `tcp ${this.host}:${this.port ?? this.where.port}`;
   }
 
   /** The TCP port actually bound (useful with port 0), or undefined for a Unix socket. */
