@@ -170,39 +170,45 @@ function fpInstruction(r: Rng, lines: string[]): void {
   else lines.push(r.pick([`frflags ${xd}`, `fsflags ${xd}, ${xs}`, `frcsr ${xd}`, `csrrs ${xd}, fflags, x0`]));
 }
 
-export function randomProgram(seed: number, options: ProgramOptions): string {
+/**
+ * `cases` independent random cases in one program (one assembler and QEMU run for all of them): each
+ * loads every register from its own table, runs its body and writes its dump; the data area carries over.
+ */
+export function randomProgram(seed: number, options: ProgramOptions, cases = 1): string {
   const r = new Rng(seed);
-  const init = Array.from({ length: 32 }, () => value(r));
-  const finit = Array.from({ length: 32 }, () => fpValue(r));
   const data = Array.from({ length: (DATA_END - DATA) / 8 }, () => (r.int(3) === 0 ? fpValue(r) : value(r)));
-  const body: string[] = [];
   const labels = { n: 0 };
-  for (let i = 0; i < options.length; i++) {
-    if (options.fp && (!options.integer || r.int(2) === 0)) fpInstruction(r, body);
-    else intInstruction(r, body, labels);
+  const out: string[] = ['  .section .text.boot, "ax"', '  .global _start', '_start:'];
+  const tables: string[] = [];
+  for (let c = 0; c < cases; c++) {
+    const init = Array.from({ length: 32 }, () => value(r));
+    const finit = Array.from({ length: 32 }, () => fpValue(r));
+    const body: string[] = [];
+    for (let i = 0; i < options.length; i++) {
+      if (options.fp && (!options.integer || r.int(2) === 0)) fpInstruction(r, body);
+      else intInstruction(r, body, labels);
+    }
+    out.push('  la gp, dump');
+    if (options.fp) {
+      out.push(`  la tp, finit${c}`);
+      for (let i = 0; i < 32; i++) out.push(`  fld f${i}, ${i * 8}(tp)`);
+      out.push('  fscsr x0');
+    }
+    out.push(`  la tp, init${c}`);
+    for (const n of REGS) if (n !== 0) out.push(`  ld x${n}, ${n * 8}(tp)`);
+    out.push(...body.map((l) => (l.endsWith(':') ? l : `  ${l}`)));
+    for (const n of REGS) if (n !== 0) out.push(`  sd x${n}, ${n * 8}(gp)`);
+    if (options.fp) {
+      for (let i = 0; i < 32; i++) out.push(`  fsd f${i}, ${FP_DUMP + i * 8}(gp)`);
+      out.push('  frcsr t0', `  sd t0, ${FCSR_DUMP}(gp)`);
+    }
+    out.push('  li a0, 1', '  mv a1, gp', `  li a2, ${DUMP_BYTES}`, '  li a7, 64', '  ecall');
+    tables.push(`init${c}:`, ...init.map((v) => `  .dword 0x${v.toString(16)}`));
+    tables.push(`finit${c}:`, ...finit.map((v) => `  .dword 0x${v.toString(16)}`));
   }
-  const out: string[] = [
-    '  .section .text.boot, "ax"', '  .global _start', '_start:', '  la gp, dump',
-  ];
-  if (options.fp) {
-    out.push('  la tp, finit');
-    for (let i = 0; i < 32; i++) out.push(`  fld f${i}, ${i * 8}(tp)`);
-    out.push('  fscsr x0');
-  }
-  out.push('  la tp, init');
-  for (const n of REGS) if (n !== 0) out.push(`  ld x${n}, ${n * 8}(tp)`);
-  out.push(...body.map((l) => (l.endsWith(':') ? l : `  ${l}`)));
-  for (const n of REGS) if (n !== 0) out.push(`  sd x${n}, ${n * 8}(gp)`);
-  if (options.fp) {
-    for (let i = 0; i < 32; i++) out.push(`  fsd f${i}, ${FP_DUMP + i * 8}(gp)`);
-    out.push('  frcsr t0', `  sd t0, ${FCSR_DUMP}(gp)`);
-  }
-  out.push('  li a0, 1', '  mv a1, gp', `  li a2, ${DUMP_BYTES}`, '  li a7, 64', '  ecall', '  li a0, 0', '  li a7, 93', '  ecall');
+  out.push('  li a0, 0', '  li a7, 93', '  ecall');
   out.push('  .section .data', '  .balign 4096', 'dump:', `  .space ${DATA}`);
   for (const v of data) out.push(`  .dword 0x${v.toString(16)}`);
-  out.push('init:');
-  for (const v of init) out.push(`  .dword 0x${v.toString(16)}`);
-  out.push('finit:');
-  for (const v of finit) out.push(`  .dword 0x${v.toString(16)}`);
+  out.push(...tables);
   return out.join('\n') + '\n';
 }

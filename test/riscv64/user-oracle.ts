@@ -13,18 +13,27 @@ export function runUnderQemuUser(elf: string): Uint8Array {
 }
 
 /**
- * The same program on our core in U-mode with bare translation: the program's write ecall traps to
- * S-mode, where no handler is installed, so the vCPU stops there and the dump is read from memory at gp.
+ * The same program on our core in U-mode with bare translation: each write ecall traps to S-mode,
+ * where no handler is installed, so the vCPU stops there with the trap not taken; the dump is read
+ * from memory at gp and the run resumes after the ecall. Ends at the exit ecall (a7 = 93).
  */
-export function runOnOurCore(elf: string, maxInstructions = 1_000_000): { dump: Uint8Array; stop: StopReason; cause?: string } {
+export function runOnOurCore(elf: string, maxInstructions = 1_000_000): { dumps: Uint8Array[]; problem?: string } {
   const m = new BareRiscv64Machine();
   const image = loadElf(readFileSync(elf), m.memory, { machine: EM_RISCV });
   m.cpu.reset(image.entry, []);
   m.cpu.priv = 0;
   m.cpu.status |= 1 << 13; // FS = Initial: FP usable in U-mode
-  const stop = m.cpu.run(maxInstructions);
-  const gp = Number(m.cpu.reg(3));
-  return { dump: m.memory.readDebug(gp, DUMP_BYTES), stop, cause: m.cpu.lastError?.cause };
+  const dumps: Uint8Array[] = [];
+  for (;;) {
+    const stop = m.cpu.run(maxInstructions);
+    const cause = m.cpu.lastError?.cause;
+    if (stop !== StopReason.GuestError || cause !== 'environment call from U-mode') {
+      return { dumps, problem: `stopped with ${stop} (${cause}) at 0x${m.cpu.pc.toString(16)}` };
+    }
+    if (m.cpu.reg(17) === 93n) return { dumps };
+    dumps.push(m.memory.readDebug(Number(m.cpu.reg(3)), DUMP_BYTES));
+    m.cpu.pc += 4n;
+  }
 }
 
 const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7',

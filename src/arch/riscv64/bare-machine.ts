@@ -47,6 +47,9 @@ export class BareRiscv64Machine {
   readonly cpu: Riscv64Cpu;
   readonly console: number[] = [];
   systemEvent: 'off' | 'reset' | undefined;
+  /** hvisor hypercalls the program made, and what they return. */
+  readonly hypercalls: { code: bigint; args: readonly bigint[] }[] = [];
+  hypercallResult = 0n;
 
   constructor(ramSize = 64 << 20, ramBase = 0x8000_0000) {
     this.ram = new Ram(ramSize);
@@ -66,7 +69,7 @@ export class BareRiscv64Machine {
       systemOff: () => { machine.systemEvent = 'off'; },
       systemReset: () => { machine.systemEvent = 'reset'; },
       consoleWrite: (bytes) => { machine.console.push(...bytes); },
-      hypercall: () => 0n,
+      hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
     };
     this.cpu = new Riscv64Cpu(host, 0);
   }

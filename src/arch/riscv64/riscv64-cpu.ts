@@ -104,6 +104,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   reservation = -1;
 
   private irqDirty = true;
+  /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
+  private waiting = false;
   private stopReason: StopReason | undefined;
   private error: GuestErrorReport | undefined;
   private watchHit: WatchHit | undefined;
@@ -183,6 +185,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.error = undefined;
     this.watchHit = undefined;
     this.stopReason = undefined;
+    this.waiting = false;
     this.flushTranslations();
     this.flushCode();
     this.irqDirty = true;
@@ -196,6 +199,10 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (!this.powered) return StopReason.Off;
     this.stopReason = undefined;
     this.watchHit = undefined;
+    if (this.waiting) {
+      if (!this.wakeable()) return StopReason.Wait;
+      this.waiting = false;
+    }
     const debugChecks = this.breakpoints.size > 0 || this.watchpoints.length > 0;
     let left = step ? 1 : budget;
     while (left > 0) {
@@ -207,7 +214,10 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       const stop = this.stopReason;
       if (stop !== undefined) {
         this.stopReason = undefined;
-        if (stop === StopReason.Wait && step) return StopReason.Step;
+        if (stop === StopReason.Wait) {
+          this.waiting = true;
+          if (step) return StopReason.Step;
+        }
         return stop;
       }
       if (done === 0 && step) break;
