@@ -71,8 +71,26 @@ export function interrupts(tree: DeviceTree, node: DtNode): InterruptSpec[] {
   return out;
 }
 
-/** The nexus's `interrupt-map` entries; [] when it has none. */
+/**
+ * The nexus's `interrupt-map` entries; [] when it has none. Entries are read as the specification
+ * says (the parent unit address has the parent's #address-cells). Some real trees (Layerscape
+ * extirq, IPQ8074 PCIe) write no parent unit address although the parent has #address-cells;
+ * when the map only parses that way, it is read that way.
+ */
 export function interruptMap(tree: DeviceTree, nexus: DtNode): InterruptMapEntry[] {
+  try {
+    return readInterruptMap(tree, nexus, false);
+  } catch (e) {
+    if (!(e instanceof DtbError)) throw e;
+    try {
+      return readInterruptMap(tree, nexus, true);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+function readInterruptMap(tree: DeviceTree, nexus: DtNode, noParentAddress: boolean): InterruptMapEntry[] {
   const map = nexus.property('interrupt-map');
   if (map === undefined) return [];
   const cells = map.cells();
@@ -93,7 +111,7 @@ export function interruptMap(tree: DeviceTree, nexus: DtNode): InterruptMapEntry
     const parent = tree.requirePhandle(take(at, 1, 'interrupt parent')[0]!, `${nexus.path}:interrupt-map`);
     at += 1;
     // A parent without #address-cells contributes no unit-address cells (as Linux reads it).
-    const parentAc = parent.has('#address-cells') ? tree.addressCells(parent) : 0;
+    const parentAc = !noParentAddress && parent.has('#address-cells') ? tree.addressCells(parent) : 0;
     const parentAddress = take(at, parentAc, 'parent unit address');
     at += parentAc;
     const parentIc = tree.interruptCells(parent);

@@ -3,6 +3,7 @@
  * interrupt-parent chains acyclic, `reg`, `ranges`, `interrupts` and `interrupt-map` matching
  * their cell counts. The reader does not run these (dtc prints such trees too); boards do.
  */
+import { regCells } from './addresses.js';
 import type { DeviceTree } from './device-tree.js';
 import { DtbError } from './errors.js';
 
@@ -20,7 +21,8 @@ export function validateTree(tree: DeviceTree): DtbError[] {
   attempt(() => tree.phandles());
   if (problems.length > 0) return problems;
   for (const node of tree.nodes()) {
-    if (node.has('reg')) attempt(() => tree.reg(node));
+    // Cell counts only: PCI and other 3-cell addresses are valid but are not plain numbers.
+    if (node.has('reg')) attempt(() => regCells(tree, node));
     if (node.has('ranges') && node.parent !== undefined) attempt(() => tree.ranges(node));
     if (node.has('interrupt-parent')) attempt(() => tree.interruptParent(node));
     if (node.has('interrupts') || node.has('interrupts-extended')) attempt(() => tree.interrupts(node));

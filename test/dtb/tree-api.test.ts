@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DeviceTree, DtbError, parseDtb, validateTree } from '../../dtb/index.js';
-import { debianDtbPath, NAMED_DEBIAN_DTBS, qemuDtb, QEMU_DTBS } from './dtb-fixtures.js';
+import { allDebianDtbs, debianDtbPath, NAMED_DEBIAN_DTBS, qemuDtb, QEMU_DTBS } from './dtb-fixtures.js';
 
 const virt = (name: (typeof QEMU_DTBS)[number]): DeviceTree => parseDtb(qemuDtb(name));
 const debian = (relative: string): DeviceTree => parseDtb(readFileSync(debianDtbPath(relative)));
@@ -110,6 +110,29 @@ describe('tree API on Debian board DTBs', () => {
 
   it('gives every named board DTB a consistent tree', () => {
     for (const f of NAMED_DEBIAN_DTBS) expect(validateTree(debian(f)), f).toEqual([]);
+  });
+
+  it('finds every DTB of the Debian package consistent, and CPU addresses for its memory-mapped nodes', () => {
+    const files = allDebianDtbs();
+    let mapped = 0;
+    for (const file of files) {
+      const t = parseDtb(readFileSync(file));
+      expect(validateTree(t), file).toEqual([]);
+      for (const n of t.nodes()) if (n.has('reg') && n.parent?.parent === undefined && t.cpuReg(n) !== undefined) mapped++;
+    }
+    expect(mapped).toBeGreaterThan(files.length * 5);
+  });
+
+  it('reads interrupt-maps that leave out the parent unit address (Layerscape extirq, IPQ8074 PCIe)', () => {
+    const t = debian('freescale/fsl-ls2081a-rdb.dtb');
+    const extirq = [...t.nodes()].find((n) => n.isCompatible('fsl,ls2080a-extirq'))!;
+    const map = t.interruptMap(extirq);
+    expect(map).toHaveLength(12);
+    expect(map[3]).toMatchObject({ childInterrupt: [3, 0], parentAddress: [], parentInterrupt: [0, 3, 4] });
+    expect(map[3]!.parent.isCompatible('arm,gic-v3')).toBe(true);
+    const ipq = debian('qcom/ipq8074-hk10-c1.dtb');
+    const pci = ipq.requireNode('/soc/pci@10000000');
+    expect(ipq.mapInterrupt(pci, [0, 0, 0], [2])?.cells).toEqual([0, 0x8f, 4]);
   });
 });
 
