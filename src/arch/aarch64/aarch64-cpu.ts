@@ -214,15 +214,18 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       } else {
         this.current = block;
         this.watchSuppressed = this.watchResume;
+        this.loopIter = 0;
+        this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
         try {
-          block.fn(this, r, r32, this.s, this.s32, this.si);
-          this.retired += block.count;
-          executed += block.count;
+          const done = block.fn(this, r, r32, this.s, this.s32, this.si) * block.count;
+          this.retired += done;
+          executed += done;
           this.consecutiveExceptions = 0;
         } catch (e) {
           if (e !== EXCEPTION_TAKEN) throw e;
-          this.retired += this.exceptionIndex;
-          executed += this.exceptionIndex + 1;
+          const done = this.loopIter * block.count + this.exceptionIndex;
+          this.retired += done;
+          executed += done + 1;
           this.accessEl = this.el;
           this.selectTlbs();
         }
@@ -241,6 +244,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   }
 
   private exceptionIndex = 0;
+  /** Iterations a self-looping block may run / has finished (see BlockFunction). */
+  loopLimit = 1;
+  loopIter = 0;
 
   /** The block at VA (lo, hi) for the current EL, compiling it if needed; undefined after a fetch fault. */
   private lookupBlock(lo: number, hi: number, single: boolean): Block | undefined {

@@ -4,23 +4,27 @@ import { Reg } from './registers.js';
 
 const PC = `r[${Reg.Pc}]`;
 
+const direct = (code: string, target: bigint, cond: string, next: bigint): Emitted => ({ code, ends: true, direct: { target, cond, next } });
+
 export function translateBranch(insn: number, site: Site): Emitted | undefined {
   const next = site.pc + 4n;
   if ((insn & 0x7c000000) === 0x14000000) {
     const target = site.pc + BigInt(signExtend(insn & 0x3ffffff, 26) * 4);
-    const link = insn >>> 31 ? `r[30]=${big(next)};` : '';
-    return terminal(`${link}${PC}=${big(target)};`);
+    if (insn >>> 31) return terminal(`r[30]=${big(next)};${PC}=${big(target)};`);
+    return direct(`${PC}=${big(target)};`, target, 'true', next);
   }
   if ((insn & 0xff000010) === 0x54000000) {
     const target = site.pc + BigInt(signExtend(bits(insn, 23, 5), 19) * 4);
-    return terminal(`${PC}=(${condition(insn & 15)})?${big(target)}:${big(next)};`);
+    const cond = condition(insn & 15);
+    return direct(`${PC}=(${cond})?${big(target)}:${big(next)};`, target, cond, next);
   }
   if ((insn & 0x7e000000) === 0x34000000) {
     const t = insn & 31;
     const target = site.pc + BigInt(signExtend(bits(insn, 23, 5), 19) * 4);
     const isZero = t === 31 ? 'true' : insn >>> 31 ? `(r32[${2 * t}]|r32[${2 * t + 1}])===0` : `r32[${2 * t}]===0`;
     const nonZero = (insn >>> 24) & 1;
-    return terminal(`${PC}=(${nonZero ? "!" : ""}(${isZero}))?${big(target)}:${big(next)};`);
+    const cond = `${nonZero ? '!' : ''}(${isZero})`;
+    return direct(`${PC}=(${cond})?${big(target)}:${big(next)};`, target, cond, next);
   }
   if ((insn & 0x7e000000) === 0x36000000) {
     const t = insn & 31;
@@ -29,7 +33,8 @@ export function translateBranch(insn: number, site: Site): Emitted | undefined {
     const word = t === 31 ? '0' : `r32[${2 * t + (bit >> 5)}]`;
     const set = `((${word}>>>${bit & 31})&1)===1`;
     const onSet = (insn >>> 24) & 1;
-    return terminal(`${PC}=(${onSet ? "" : "!"}(${set}))?${big(target)}:${big(next)};`);
+    const cond = `${onSet ? '' : '!'}(${set})`;
+    return direct(`${PC}=(${cond})?${big(target)}:${big(next)};`, target, cond, next);
   }
   if ((insn & 0xfe000000) >>> 0 === 0xd6000000) return branchRegister(insn, next);
   return undefined;

@@ -14,10 +14,10 @@ export function translateException(insn: number, site: Site): Emitted | undefine
   const ll = insn & 3;
   if (bits(insn, 4, 2) !== 0) return undefined;
   const k = site.k;
-  if (opc === 0 && ll === 1) return terminal(`m.svc(${imm},${k});return;`);
-  if (opc === 0 && ll === 2) return terminal(`m.hvc(${imm},${k});return;`);
-  if (opc === 0 && ll === 3) return terminal(`m.smc(${imm},${k});return;`);
-  if (opc === 1 && ll === 0) return terminal(`m.brk(${imm},${k});return;`);
+  if (opc === 0 && ll === 1) return terminal(`m.svc(${imm},${k});return 1;`);
+  if (opc === 0 && ll === 2) return terminal(`m.hvc(${imm},${k});return 1;`);
+  if (opc === 0 && ll === 3) return terminal(`m.smc(${imm},${k});return 1;`);
+  if (opc === 1 && ll === 0) return terminal(`m.brk(${imm},${k});return 1;`);
   return undefined;
 }
 

@@ -9,6 +9,8 @@ export interface Emitted {
   readonly code: string;
   /** The instruction transfers control (branch, exception, ERET, MSR that changes state): the block ends. */
   readonly ends: boolean;
+  /** A direct branch: taken when `cond` holds (lets a block that branches to itself loop inside its function). */
+  readonly direct?: { readonly target: bigint; readonly cond: string; readonly next: bigint };
 }
 
 /** Where the instruction sits: its address and its index inside the block (for precise faults). */
@@ -70,7 +72,7 @@ export const mask32 = (width: number): number => (width >= 32 ? 0xffffffff : (1 
 
 /** Raise UNDEFINED for this instruction (used when an encoding is reserved at translation time). */
 export const undefinedInsn = (insn: number, site: Site): Emitted =>
-  terminal(`m.undefinedInstruction(${site.k},${insn >>> 0});return;`);
+  terminal(`m.undefinedInstruction(${site.k},${insn >>> 0});return 1;`);
 
 /** ARM ARM DecodeBitMasks: the (wmask, tmask) pair of a logical immediate or bitfield. */
 export function decodeBitMasks(

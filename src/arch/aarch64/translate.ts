@@ -26,10 +26,14 @@ export function translateInstruction(insn: number, site: Site): Emitted {
   return e ?? undefinedInsn(insn, site);
 }
 
-/** The compiled form of a block: runs all its instructions and leaves the next pc in r[Reg.Pc]. */
+/**
+ * The compiled form of a block: runs its instructions and leaves the next pc in r[Reg.Pc]. Returns
+ * how many times the block ran: a block ending in a branch to its own start loops inside its
+ * function, at most `m.loopLimit` times, publishing the finished iterations in `m.loopIter`.
+ */
 export type BlockFunction = (
   m: unknown, r: BigUint64Array, r32: Uint32Array, s: BigUint64Array, s32: Uint32Array, si: BigInt64Array,
-) => void;
+) => number;
 
 export interface CompiledBlock {
   readonly fn: BlockFunction;
@@ -44,18 +48,26 @@ export interface CompiledBlock {
 export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: number): CompiledBlock {
   const parts: string[] = [];
   let count = 0;
-  let ended = false;
+  let last: Emitted | undefined;
   while (count < limit) {
-    const e = translateInstruction(fetch(count), { pc: pc + BigInt(4 * count), k: count });
-    parts.push(e.code);
+    last = translateInstruction(fetch(count), { pc: pc + BigInt(4 * count), k: count });
     count++;
-    if (e.ends) {
-      ended = true;
-      break;
-    }
+    if (last.ends) break;
+    parts.push(last.code);
   }
-  if (!ended) parts.push(`r[${Reg.Pc}]=0x${(pc + BigInt(4 * count)).toString(16)}n;`);
-  const source = parts.join('\n');
+  let source: string;
+  if (last?.ends && last.direct && last.direct.target === pc && limit > 1) {
+    const d = last.direct;
+    source =
+      `let it=0;const lim=m.loopLimit;for(;;){m.loopIter=it;\n${parts.join('\n')}\n` +
+      `if(!(${d.cond})){r[${Reg.Pc}]=0x${d.next.toString(16)}n;return it+1;}` +
+      `if(++it>=lim){r[${Reg.Pc}]=0x${pc.toString(16)}n;return it;}}`;
+  } else {
+    if (last?.ends) parts.push(last.code);
+    else parts.push(`r[${Reg.Pc}]=0x${(pc + BigInt(4 * count)).toString(16)}n;`);
+    parts.push('return 1;');
+    source = parts.join('\n');
+  }
   const fn = new Function('m', 'r', 'r32', 's', 's32', 'si', source) as BlockFunction;
   return { fn, count, source };
 }
