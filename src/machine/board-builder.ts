@@ -75,6 +75,21 @@ export interface BoardBuild {
   readonly disabled: readonly DisabledNode[];
 }
 
+/** A RAM bank the emulator cannot back: not a whole number of 8-byte words, or beyond the limit. */
+export class BoardRamError extends Error {
+  constructor(
+    readonly path: string,
+    readonly base: number,
+    readonly size: number,
+    reason: string,
+  ) {
+    super(`${path}: RAM bank 0x${base.toString(16)}+0x${size.toString(16)} ${reason}`);
+  }
+}
+
+/** Guest RAM is host memory (SharedArrayBuffer, committed lazily): cap what one board may ask for. */
+export const MAX_BOARD_RAM = 256 * 2 ** 30;
+
 /** Nodes that describe the platform, not devices. */
 const NOT_DEVICES = new Set(['chosen', 'aliases', 'cpus', 'reserved-memory', '__symbols__', '__fixups__', '__local_fixups__']);
 
@@ -96,7 +111,14 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
   const machine = new Machine(board.name, board.arch, readCpus(tree), dtbBytes);
   const ram = readMemory(tree);
   const ramFromFallback = ram.length === 0 && board.fallbackRam !== undefined;
-  for (const bank of ramFromFallback ? board.fallbackRam!(params) : ram) machine.addRam(bank.base, bank.size);
+  const banks = ramFromFallback ? board.fallbackRam!(params).map((r) => ({ ...r, path: `${board.name} RAM layout` })) : ram;
+  let total = 0;
+  for (const bank of banks) {
+    total += bank.size;
+    if (bank.size % 8 !== 0) throw new BoardRamError(bank.path, bank.base, bank.size, 'is not a multiple of 8 bytes');
+    if (total > MAX_BOARD_RAM) throw new BoardRamError(bank.path, bank.base, bank.size, `takes the board past ${MAX_BOARD_RAM / 2 ** 30} GiB of RAM`);
+    machine.addRam(bank.base, bank.size);
+  }
 
   const details: DeviceDetail[] = [];
   const disabled: DisabledNode[] = [];
@@ -141,11 +163,11 @@ function readCpus(tree: DeviceTree): PhysicalCpu[] {
   return out;
 }
 
-function readMemory(tree: DeviceTree): { base: number; size: number }[] {
-  const out: { base: number; size: number }[] = [];
+function readMemory(tree: DeviceTree): { base: number; size: number; path: string }[] {
+  const out: { base: number; size: number; path: string }[] = [];
   for (const n of tree.root.children) {
     if (n.string('device_type') !== 'memory' || !n.enabled) continue;
-    for (const r of tree.cpuReg(n) ?? []) if (r.size > 0) out.push({ base: r.address, size: r.size });
+    for (const r of tree.cpuReg(n) ?? []) if (r.size > 0) out.push({ base: r.address, size: r.size, path: n.path });
   }
   return out.sort((a, b) => a.base - b.base);
 }
