@@ -16,13 +16,15 @@ export interface GdbBatchOptions {
   readonly interruptWhen?: () => boolean;
   /** Kill gdb if it has not finished (default 30 s). */
   readonly timeoutMs?: number;
+  /** `target remote` (default) or `target extended-remote`. */
+  readonly extended?: boolean;
 }
 
 /** Runs Debian's gdb-multiarch in batch mode against a stub: `target remote` then `commands`. */
 export function gdbBatch(port: number, elf: string | undefined, commands: readonly string[], options: GdbBatchOptions = {}): Promise<GdbRun> {
   const args = ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0'];
   if (elf) args.push('-ex', `file ${elf}`);
-  args.push('-ex', `target remote 127.0.0.1:${port}`);
+  args.push('-ex', `target ${options.extended ? 'extended-remote' : 'remote'} 127.0.0.1:${port}`);
   for (const c of commands) args.push('-ex', c);
   return new Promise((resolve, reject) => {
     const gdb = spawn(tool('gdb-multiarch'), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -178,6 +178,18 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     const { server } = await serve();
     const run = await gdbBatch(server.port, program.elf, ['set var $pc = exit_now', 'continue']);
     expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) exited with code 07\]/);
+    // The port stays open for the next debugger, which finds the zone where it stopped.
+    const again = await gdbBatch(server.port, program.elf, ['p/x $pc']);
+    expect(printed(again.stdout)).toEqual([sym('exit_now') + 12n]);
+  });
+
+  it('works as a target extended-remote', async () => {
+    const { server } = await serve();
+    const run = await gdbBatch(server.port, program.elf, ['info threads', 'stepi', 'p/x $pc', 'detach'], { extended: true });
+    expect(run.stderr).not.toMatch(/warning|error/i);
+    expect(run.stdout).toMatch(/Thread 1\.2 "zone0\/vcpu1"/);
+    expect(printed(run.stdout)).toEqual([RAM_BASE + 4n]);
+    expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) detached\]/);
   });
 
   it('detaches (the zone runs on), accepts a new gdb, and kill resets only the zone', async () => {
