@@ -9,9 +9,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DeviceTree } from '../device-tree.js';
 import { DtbError } from '../errors.js';
 import { DtNode, DtProperty } from '../node.js';
-import { IrNode, IrProperty } from './ir.js';
+import { IrNode, IrProperty, type Reference } from './ir.js';
 import { DtsParser, findNode } from './parser.js';
-import { DtsError, Source, type SourceFiles } from './source.js';
+import { Source, type SourceFiles, type Where } from './source.js';
 
 export interface CompileOptions {
   /** Name used in error messages and as the base for relative /include/ paths. */
@@ -43,17 +43,17 @@ function cell(value: number[], offset: number): number {
   return ((value[offset]! << 24) | (value[offset + 1]! << 16) | (value[offset + 2]! << 8) | value[offset + 3]!) >>> 0;
 }
 
-function fail(where: () => Error, message: string): never {
-  const e = where();
-  if (e instanceof DtsError) throw new DtsError(message, e.file, e.line, e.column);
-  throw e;
-}
 
 class Compilation {
   private readonly used = new Map<number, IrNode>();
   private nextPhandle = 1;
 
   constructor(private readonly root: IrNode, private readonly src: Source) {}
+
+  /** An error at the definition of `item` (or at the end of input when its place is unknown). */
+  private at(item: { where: Where | undefined }, message: string): Error {
+    return (item.where ?? this.src.here())(message);
+  }
 
   run(): void {
     this.checkLabels();
@@ -71,7 +71,7 @@ class Compilation {
       for (const item of items) {
         for (const l of item.labels) {
           const other = owner.get(l);
-          if (other !== undefined && other !== item) throw this.src.error(`duplicate label ${l} (on ${n.path})`, 0);
+          if (other !== undefined && other !== item) throw this.at(item, `duplicate label ${l} (on ${n.path})`);
           owner.set(l, item);
         }
       }
@@ -85,7 +85,7 @@ class Compilation {
       if (p === undefined) continue;
       const expected = [...Buffer.from(n.baseName, 'latin1'), 0];
       if (p.value.length !== expected.length || p.value.some((b, i) => b !== expected[i])) {
-        throw this.src.error(`${n.path}: "name" property is not the base node name`, 0);
+        throw this.at(p, `${n.path}: "name" property is not the base node name`);
       }
       n.properties.splice(n.properties.indexOf(p), 1);
     }
@@ -96,14 +96,14 @@ class Compilation {
       for (const name of ['phandle', 'linux,phandle']) {
         const p = n.liveProperty(name);
         if (p === undefined) continue;
-        if (p.value.length !== 4) throw this.src.error(`${n.path}: ${name} is not one cell`, 0);
+        if (p.value.length !== 4) throw this.at(p, `${n.path}: ${name} is not one cell`);
         // `phandle = <&self>` asks for an automatic value.
         if (p.references.length > 0) continue;
         const value = cell(p.value, 0);
-        if (INVALID_PHANDLES.has(value)) throw this.src.error(`${n.path}: ${name} has invalid value 0x${value.toString(16)}`, 0);
-        if (n.phandle !== undefined && n.phandle !== value) throw this.src.error(`${n.path}: phandle and linux,phandle differ`, 0);
+        if (INVALID_PHANDLES.has(value)) throw this.at(p, `${n.path}: ${name} has invalid value 0x${value.toString(16)}`);
+        if (n.phandle !== undefined && n.phandle !== value) throw this.at(p, `${n.path}: phandle and linux,phandle differ`);
         const other = this.used.get(value);
-        if (other !== undefined && other !== n) throw this.src.error(`${n.path}: phandle 0x${value.toString(16)} is also used by ${other.path}`, 0);
+        if (other !== undefined && other !== n) throw this.at(p, `${n.path}: phandle 0x${value.toString(16)} is also used by ${other.path}`);
         n.phandle = value;
         this.used.set(value, n);
       }
@@ -123,9 +123,9 @@ class Compilation {
     return value;
   }
 
-  private resolve(ref: { target: string; where: () => Error }): IrNode {
+  private resolve(ref: Reference): IrNode {
     const node = findNode(this.root, ref.target);
-    if (node === undefined) fail(ref.where, `reference to non-existent node or label ${ref.target}`);
+    if (node === undefined) throw ref.where(`reference to non-existent node or label ${ref.target}`);
     return node;
   }
 

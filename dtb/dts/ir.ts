@@ -1,3 +1,5 @@
+import type { Where } from './source.js';
+
 /**
  * The compiler's working tree. Like dtc's live tree it keeps deleted nodes and properties in
  * place (marked), because redefining them later revives them at their original position.
@@ -11,12 +13,14 @@ export interface Reference {
   /** A label, or a path starting with '/'. */
   readonly target: string;
   /** Source position for errors. */
-  readonly where: () => Error;
+  readonly where: Where;
 }
 
 export class IrProperty {
   deleted = false;
   readonly labels: string[] = [];
+  /** Where it was (last) defined, for errors found after parsing. */
+  where: Where | undefined;
 
   constructor(readonly name: string, public value: number[], public references: Reference[]) {}
 }
@@ -27,6 +31,8 @@ export class IrNode {
   referenced = false;
   phandle: number | undefined;
   parent: IrNode | undefined;
+  /** Where it was first defined, for errors found after parsing. */
+  where: Where | undefined;
   readonly labels: string[] = [];
   readonly properties: IrProperty[] = [];
   readonly children: IrNode[] = [];
@@ -88,6 +94,7 @@ export class IrNode {
 export function mergeNodes(old: IrNode, fresh: IrNode): void {
   old.deleted = false;
   for (const l of fresh.labels) if (!old.labels.includes(l)) old.labels.push(l);
+  old.where ??= fresh.where;
   if (fresh.omitIfUnreferenced) old.omitIfUnreferenced = true;
   for (const p of fresh.properties) {
     if (p.deleted) {
@@ -102,6 +109,7 @@ export function mergeNodes(old: IrNode, fresh: IrNode): void {
       for (const l of p.labels) if (!existing.labels.includes(l)) existing.labels.push(l);
       existing.value = p.value;
       existing.references = p.references;
+      existing.where = p.where;
       existing.deleted = false;
     } else {
       old.properties.push(p);

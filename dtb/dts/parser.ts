@@ -71,8 +71,10 @@ export class DtsParser {
     const labels = this.labels();
     src.skip();
     if (src.peek() === '/' && !src.lookingAt('/delete-') && !src.lookingAt('/omit-')) {
+      const where = src.here();
       src.eat('/');
       const body = this.nodeBody('');
+      body.where = where;
       body.labels.unshift(...labels);
       if (this.root === undefined) this.root = body;
       else mergeNodes(this.root, body);
@@ -167,6 +169,7 @@ export class DtsParser {
         src.rewind(src.position - 1);
         if (itemName.includes('/')) throw src.error(`bad node name ${itemName}`, at);
         const child = this.nodeBody(itemName);
+        child.where = src.here(at);
         child.labels.unshift(...labels);
         child.omitIfUnreferenced = omit;
         if (node.children.some((c) => !c.deleted && c.name === itemName)) throw src.error(`duplicate node name ${itemName}`, at);
@@ -178,6 +181,7 @@ export class DtsParser {
       if (seenChild) throw src.error('properties must precede subnodes', at);
       if (itemName.includes('@')) throw src.error(`bad property name ${itemName}`, at);
       const prop = src.eat('=') ? this.value(itemName) : new IrProperty(itemName, [], []);
+      prop.where = src.here(at);
       src.expect(';');
       prop.labels.push(...labels);
       if (node.properties.some((p) => !p.deleted && p.name === itemName)) throw src.error(`duplicate property ${itemName}`, at);
@@ -215,7 +219,7 @@ export class DtsParser {
       } else if (c === '&') {
         const at = src.position;
         const target = this.referenceTarget();
-        refs.push({ offset: bytes.length, kind: 'path', target, where: () => src.error(`reference to ${target}`, at) });
+        refs.push({ offset: bytes.length, kind: 'path', target, where: src.here(at) });
       } else if (src.eat('/incbin/')) {
         this.incbin(bytes);
       } else {
@@ -248,7 +252,7 @@ export class DtsParser {
       if (src.peek() === '&') {
         if (bits !== 32) throw src.error('references are only allowed in arrays with 32-bit elements', at);
         const target = this.referenceTarget();
-        refs.push({ offset: bytes.length, kind: 'phandle', target, where: () => src.error(`reference to ${target}`, at) });
+        refs.push({ offset: bytes.length, kind: 'phandle', target, where: src.here(at) });
         value = 0xffffffffn;
       } else {
         value = parsePrimary(src);

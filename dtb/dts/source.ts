@@ -25,6 +25,22 @@ interface Frame {
   pos: number;
 }
 
+/** Makes the error for a place remembered with `Source.here()`. */
+export type Where = (message: string) => DtsError;
+
+function errorIn(frame: Frame, message: string, at: number): DtsError {
+  const { text, file } = frame;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < at && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return new DtsError(message, file, line, at - lineStart + 1);
+}
+
 const MAX_INCLUDE_DEPTH = 32;
 
 export const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -46,19 +62,17 @@ export class Source {
     return this.top.file;
   }
 
-  /** An error at the current position. */
+  /** An error at the current position (or at `at` in the current file). */
   error(message: string, at = this.top.pos): DtsError {
-    const { text, file } = this.top;
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < at && i < text.length; i++) {
-      if (text.charCodeAt(i) === 10) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    return new DtsError(message, file, line, at - lineStart + 1);
+    return errorIn(this.top, message, at);
   }
+
+  /** The current place (file and offset), to report an error there later. */
+  here(at = this.top.pos): Where {
+    const frame = this.top;
+    return (message) => errorIn(frame, message, at);
+  }
+
 
   get position(): number {
     return this.top.pos;

@@ -90,7 +90,7 @@ describe('DTS compiler errors', () => {
     ['missing header', '/ { };', /<dts>:1:1: expected \/dts-v1\/;/],
     ['undefined label', '/dts-v1/;\n/ {\n\tp = <&nowhere>;\n};', /<dts>:3:7: reference to non-existent node or label nowhere/],
     ['override of unknown label', '/dts-v1/;\n/ { };\n&nowhere { };', /<dts>:3:1: label or path nowhere not found/],
-    ['duplicate label', '/dts-v1/;\n/ { l: a { }; l: b { }; };', /duplicate label l/],
+    ['duplicate label', '/dts-v1/;\n/ { l: a { };\n l: b { }; };', /<dts>:3:5: duplicate label l \(on \/b\)/],
     ['value out of range', '/dts-v1/;\n/ { p = <0x100000000>; };', /<dts>:2:10: value out of range for a 32-bit array element/],
     ['byte out of range', '/dts-v1/;\n/ { p = /bits/ 8 <256>; };', /value out of range for a 8-bit array element/],
     ['property after node', '/dts-v1/;\n/ { n { }; p = <1>; };', /properties must precede subnodes/],
@@ -104,8 +104,8 @@ describe('DTS compiler errors', () => {
     ['missing semicolon', '/dts-v1/;\n/ { p = <1> };', /expected ';'/],
     ['odd byte string', '/dts-v1/;\n/ { p = [123]; };', /pairs of hex digits/],
     ['char literal', "/dts-v1/;\n/ { p = <'ab'>; };", /character literal has 2 characters/],
-    ['wrong name property', '/dts-v1/;\n/ { n { name = "m"; }; };', /"name" property is not the base node name/],
-    ['duplicate phandle', '/dts-v1/;\n/ { a { phandle = <1>; }; b { phandle = <1>; }; };', /phandle 0x1 is also used by \/a/],
+    ['wrong name property', '/dts-v1/;\n/ { n { name = "m"; }; };', /<dts>:2:9: \/n: "name" property is not the base node name/],
+    ['duplicate phandle', '/dts-v1/;\n/ { a { phandle = <1>; };\n b { phandle = <1>; }; };', /<dts>:3:6: \/b: phandle 0x1 is also used by \/a/],
   ];
 
   it('rejects what dtc rejects, with a DtsError naming file:line:column', () => {
@@ -122,6 +122,14 @@ describe('DTS compiler errors', () => {
       expect(error, what).toBeInstanceOf(DtbError);
       expect((error as Error).message, what).toMatch(message);
     }
+  });
+
+  it('names the included file and line of an error inside an /include/', () => {
+    const files = {
+      read: (name: string) => ({ name, bytes: Buffer.from('/ {\n\tp = <&missing>;\n};\n') }),
+    };
+    expect(() => compileDts('/dts-v1/;\n/include/ "inc.dtsi"\n/ { q = <1>; };\n', { file: 'main.dts', files }))
+      .toThrow(/^inc\.dtsi:2:7: reference to non-existent node or label missing$/);
   });
 
   it('needs file access for /include/', () => {
