@@ -5,20 +5,16 @@
  * Reads where QEMU is knowingly different (vendor id, its offered feature set beyond the ring
  * bits, its 1024-entry QueueNumMax, its leniency about FEATURES_OK without VERSION_1) are left out.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tool } from '../helpers/fixtures.js';
 import { MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
 import { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backend.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { MMIO_BASE, zoneWithMmio } from './mmio-driver.js';
+import { QEMU_LAST_SLOT, QtestSession } from './qtest-session.js';
 
-/** QEMU virt puts the first -device virtio-*-device in the highest of its 32 slots. */
-const QEMU_SLOT = 0x0a00_3e00;
 const RAM = 0x4000_0000;
 
 type Access =
@@ -55,52 +51,22 @@ class Script {
   }
 }
 
-/**
- * Drives QEMU one command at a time (each answer awaited), so its main loop turns between commands
- * and asynchronous block I/O completes while we poll, as a guest would see it.
- */
 async function runQemu(image: string, s: Script): Promise<number[]> {
-  const qemu = spawn(
-    tool('qemu-system-aarch64'),
-    ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '256M', '-S', '-display', 'none', '-nodefaults', '-qtest', 'stdio', '-qtest-log', '/dev/null',
-      '-global', 'virtio-mmio.force-legacy=false', '-drive', `if=none,id=d0,file=${image},format=raw`, '-device', 'virtio-blk-device,drive=d0'],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: qemu.stdout });
-  const answers = lines[Symbol.asyncIterator]();
-  const ask = async (command: string): Promise<string> => {
-    qemu.stdin.write(command + '\n');
-    for (;;) {
-      const next = await answers.next();
-      if (next.done === true) throw new Error(`qemu exited before answering "${command}": ${stderr}`);
-      if (next.value.startsWith('OK') || next.value.startsWith('FAIL')) {
-        if (next.value.startsWith('FAIL')) throw new Error(`qtest: ${next.value} for "${command}"`);
-        return next.value;
-      }
-    }
-  };
-  const name = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' } as const;
+  const qemu = new QtestSession(['-drive', `if=none,id=d0,file=${image},format=raw`, '-device', 'virtio-blk-device,drive=d0']);
   const out: number[] = [];
   try {
     for (const a of s.accesses) {
       if (a.op === 'step') {
         await new Promise((r) => setTimeout(r, 5));
-        await ask(`readl 0x${QEMU_SLOT.toString(16)}`);
-        continue;
-      }
-      const addr = '0x' + ((a.slot ? QEMU_SLOT : 0) + a.addr).toString(16);
-      if (a.op === 'w') {
-        await ask(`write${name[a.size]} ${addr} 0x${a.value.toString(16)}`);
+        await qemu.read(QEMU_LAST_SLOT, 4);
+      } else if (a.op === 'w') {
+        await qemu.write((a.slot ? QEMU_LAST_SLOT : 0) + a.addr, a.size, a.value);
       } else {
-        const answer = await ask(`read${name[a.size]} ${addr}`);
-        out.push(Number(BigInt(answer.split(' ')[1]!) & BigInt(a.mask ?? 0xffff_ffff)));
+        out.push(((await qemu.read((a.slot ? QEMU_LAST_SLOT : 0) + a.addr, a.size)) & (a.mask ?? 0xffff_ffff)) >>> 0);
       }
     }
   } finally {
-    qemu.stdin.end();
-    qemu.kill();
+    qemu.close();
   }
   return out;
 }
