@@ -4,6 +4,9 @@
  * configs name them; a model that cannot be built leaves its node listed, unbound. Also the CLI
  * command itself, through yargs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import yargs from 'yargs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findBoard } from '../../boards/index.js';
@@ -136,5 +139,25 @@ describe('hvisor board (yargs command)', () => {
     const dts = chunks.join('');
     expect(dts.startsWith('/dts-v1/;')).toBe(true);
     expect(dtcDecompile(dtcCompile(dts))).toContain('compatible = "loongarch,ls7a";');
+  });
+
+  it('show --dtb accepts an edited copy of the --dts source (compiled by our DTS compiler)', async () => {
+    const chunks: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
+    await run(['board', 'show', 'qemu-virt-riscv64', '--dts']);
+    vi.mocked(process.stdout.write).mockRestore();
+    const dir = mkdtempSync(join(tmpdir(), 'hvisor-board-'));
+    try {
+      const edited = join(dir, 'edited.dts');
+      // The user disables the UART: it leaves the device list and is noted as disabled.
+      writeFileSync(edited, chunks.join('').replace('compatible = "ns16550a";', 'compatible = "ns16550a";\n\t\t\tstatus = "disabled";'));
+      const report = showBoard({ name: 'qemu-virt-riscv64', dtb: edited });
+      const generated = showBoard({ name: 'qemu-virt-riscv64' });
+      expect(report.devices.map((d) => d.path)).toEqual(generated.devices.map((d) => d.path).filter((p) => p !== '/soc/serial@10000000'));
+      expect(report.disabled.map((d) => [d.path, d.status])).toEqual([['/soc/serial@10000000', 'disabled']]);
+      expect(report.memory).toEqual(generated.memory);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,8 @@
 /**
- * `hvisor board list` and `hvisor board show NAME [--dtb FILE] [--cpus N] [--memory SIZE] [--json|--dts]`:
- * the boards we know, and a board's memory, CPUs and devices (address windows, interrupts as zone
- * configs number them, and the bound model or "no model"), built from its generated device tree or
- * the DTB given.
+ * `hvisor board list` and `hvisor board show NAME [--dtb FILE] [--cpus N] [--memory SIZE]
+ * [--json|--dts|--zone-config N]`: the boards we know, and a board's memory, CPUs and devices
+ * (address windows, interrupts as zone configs number them, and the bound model or "no model"),
+ * built from its generated device tree or the DTB (or DTS source) given.
  */
 import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
@@ -11,6 +11,8 @@ import { boards, findBoard } from '../../../boards/index.js';
 import { BoardNeedsDtbError, BoardParameterError } from '../../../boards/board-errors.js';
 import { renderDts } from '../../../boards/dts-source.js';
 import type { BoardParams } from '../../../boards/board-descriptor.js';
+import { compileDtsFile } from '../../../dtb/dts/compiler.js';
+import { writeDtb } from '../../../dtb/writer.js';
 import { buildBoard } from '../../machine/board-builder.js';
 import { boardReport, type BoardReport, type DeviceReport } from '../../machine/board-report.js';
 
@@ -39,9 +41,14 @@ export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): 
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
     ...(args.memory !== undefined ? { memoryBytes: parseMemorySize(args.memory, board.name) } : {}),
   };
-  const dtb = args.dtb === undefined ? undefined : readFileSync(args.dtb);
+  const dtb = args.dtb === undefined ? undefined : readBoardTree(args.dtb);
   const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params });
   return boardReport(build, args.dtb ?? 'generated');
+}
+
+/** A DTB, or a DTS source (by its .dts extension) compiled with our DTS compiler. */
+function readBoardTree(file: string): Uint8Array {
+  return file.endsWith('.dts') ? writeDtb(compileDtsFile(file)) : readFileSync(file);
 }
 
 export function listBoards(): string {
@@ -125,7 +132,7 @@ export function renderBoard(r: BoardReport): string {
 function showBuilder(y: Argv): Argv<ShowArgs> {
   return y
     .positional('name', { type: 'string', demandOption: true, describe: 'board name (hvisor board list)' })
-    .option('dtb', { type: 'string', describe: 'the board DTB to use instead of the generated one' })
+    .option('dtb', { type: 'string', describe: 'the board DTB (or .dts source) to use instead of the generated one' })
     .option('cpus', { type: 'number', describe: 'CPUs of a generated tree (QEMU -smp)' })
     .option('memory', { type: 'string', describe: 'RAM of a generated tree, e.g. 2G (QEMU -m)' })
     .option('json', { type: 'boolean', describe: 'machine-readable output' })
