@@ -1,5 +1,9 @@
 /** A tiny zone for core tests: RAM, a UART that captures bytes, a VcpuHost that records events. */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tool } from '../helpers/fixtures.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';
@@ -107,4 +111,22 @@ export function loadElf(memory: AddressSpace, path: string): { entry: bigint; sy
     }
   }
   return { entry, symbols };
+}
+
+/** Assembles a bare-metal snippet (entry `_start`, linked at 0x4008_0000) into an ELF file. */
+export function assembleBare(source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'a64snip-'));
+  const src = join(dir, 'snippet.S');
+  const out = join(dir, 'snippet.elf');
+  writeFileSync(src, `    .text\n    .global _start\n_start:\n${source}\n`);
+  execFileSync(tool('aarch64-linux-gnu-gcc'), ['-nostdlib', '-static', '-Wl,-Ttext=0x40080000', '-Wl,--build-id=none', '-o', out, src]);
+  return out;
+}
+
+/** A zone with `source` loaded and the core reset at its entry. */
+export function zoneWith(source: string, options: Partial<Aarch64CpuOptions> = {}): TestZone & { symbols: Map<string, bigint> } {
+  const z = makeZone(0x4000_0000, 0x100_0000, options);
+  const { entry, symbols } = loadElf(z.memory, assembleBare(source));
+  z.cpu.reset(entry, []);
+  return { ...z, symbols };
 }
