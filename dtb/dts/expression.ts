@@ -9,13 +9,27 @@ const U64 = 0xffffffffffffffffn;
 const wrap = (v: bigint): bigint => v & U64;
 const bool = (b: boolean): bigint => (b ? 1n : 0n);
 
+/** Deepest parenthesis / unary / ternary nesting accepted: keeps recursion far from the JS stack limit. */
+const MAX_NESTING = 256;
+let nesting = 0;
+
+function nested<T>(src: Source, f: () => T): T {
+  if (nesting >= MAX_NESTING) throw src.error(`expression nested deeper than ${MAX_NESTING}`);
+  nesting++;
+  try {
+    return f();
+  } finally {
+    nesting--;
+  }
+}
+
 /** A primary: literal, character literal or parenthesised expression. */
 export function parsePrimary(src: Source): bigint {
   src.skip();
   const c = src.peek();
   if (c === '(') {
     src.eat('(');
-    const v = parseExpression(src);
+    const v = nested(src, () => parseExpression(src));
     src.expect(')');
     return v;
   }
@@ -27,17 +41,17 @@ export function parsePrimary(src: Source): bigint {
 function unary(src: Source): bigint {
   src.skip();
   const c = src.peek();
-  if (c === '-' ) {
+  if (c === '-') {
     src.eat('-');
-    return wrap(-unary(src));
+    return wrap(-nested(src, () => unary(src)));
   }
   if (c === '~') {
     src.eat('~');
-    return wrap(~unary(src));
+    return wrap(~nested(src, () => unary(src)));
   }
   if (c === '!' && src.peek(1) !== '=') {
     src.eat('!');
-    return bool(unary(src) === 0n);
+    return bool(nested(src, () => unary(src)) === 0n);
   }
   return parsePrimary(src);
 }
@@ -93,8 +107,8 @@ function binary(src: Source, level: number): bigint {
 export function parseExpression(src: Source): bigint {
   const cond = binary(src, 0);
   if (!src.eat('?')) return cond;
-  const yes = parseExpression(src);
+  const yes = nested(src, () => parseExpression(src));
   src.expect(':');
-  const no = parseExpression(src);
+  const no = nested(src, () => parseExpression(src));
   return cond !== 0n ? yes : no;
 }

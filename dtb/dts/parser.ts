@@ -4,6 +4,7 @@
  * /incbin/, path references), node overrides by &label or &{/path}, /delete-node/,
  * /delete-property/ and /omit-if-no-ref/.
  */
+import { MAX_DEPTH } from '../format.js';
 import { parseExpression, parsePrimary } from './expression.js';
 import { IrNode, IrProperty, mergeNodes, type Reference } from './ir.js';
 import { LABEL_RE, type Source } from './source.js';
@@ -20,6 +21,7 @@ const HEX_CHARS = /[0-9a-fA-F]*/y;
 
 export class DtsParser {
   private root: IrNode | undefined;
+  private depth = 0;
   private readonly reservations: { address: bigint; size: bigint }[] = [];
 
   constructor(private readonly src: Source) {}
@@ -137,6 +139,17 @@ export class DtsParser {
 
   /** `{ properties subnodes };` */
   private nodeBody(name: string): IrNode {
+    const src = this.src;
+    if (this.depth >= MAX_DEPTH) throw src.error(`nodes nested deeper than ${MAX_DEPTH}`);
+    this.depth++;
+    try {
+      return this.nodeBodyContents(name);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private nodeBodyContents(name: string): IrNode {
     const src = this.src;
     const node = new IrNode(name);
     src.expect('{');

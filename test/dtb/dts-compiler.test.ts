@@ -124,6 +124,16 @@ describe('DTS compiler errors', () => {
     }
   });
 
+  it('bounds nesting (where dtc would recurse on) with a DtsError, not a stack overflow', () => {
+    const deep: [string, RegExp][] = [
+      [`/dts-v1/;\n/ { p = <${'('.repeat(5000)}1${')'.repeat(5000)}>; };`, /expression nested deeper than 256/],
+      [`/dts-v1/;\n/ { p = <(${'-'.repeat(5000)}1)>; };`, /expression nested deeper than 256/],
+      [`/dts-v1/;\n/ { ${'a { '.repeat(3000)}${'}; '.repeat(3000)} };`, /nodes nested deeper than 512/],
+    ];
+    for (const [source, message] of deep) expect(() => compileDts(source)).toThrow(message);
+    expect(() => compileDts(`/dts-v1/;\n/ { p = <${'('.repeat(200)}7${')'.repeat(200)}>; };`)).not.toThrow();
+  });
+
   it('names the included file and line of an error inside an /include/', () => {
     const files = {
       read: (name: string) => ({ name, bytes: Buffer.from('/ {\n\tp = <&missing>;\n};\n') }),
