@@ -44,8 +44,14 @@ export class Gicv2 {
       priorityBits: 5,
       distributorPriorityBits: 5,
     });
-    this.distributor = new Gicv2Distributor(this.core, options.currentVcpu);
-    this.cpuInterface = new Gicv2CpuInterface(this.core, options.currentVcpu);
+    // A vCPU index the zone got wrong must not break the model: it is served as vCPU 0.
+    const vcpus = options.vcpus;
+    const current = (): number => {
+      const c = options.currentVcpu();
+      return c >= 0 && c < vcpus ? c : 0;
+    };
+    this.distributor = new Gicv2Distributor(this.core, current);
+    this.cpuInterface = new Gicv2CpuInterface(this.core, current);
   }
 
   /** The wire from a device to SPI `intid` (throws InterruptNotOwnedError for a foreign SPI). */
@@ -65,13 +71,18 @@ export class Gicv2 {
 
 class Gicv2Distributor implements MmioDevice {
   readonly name = 'gicv2-distributor';
+  /** One register view per vCPU, built once (the banked SGI/PPI state differs per vCPU). */
+  private readonly views: IrqRegisterView[];
+
   constructor(
     private readonly core: GicCore,
     private readonly currentVcpu: () => number,
-  ) {}
+  ) {
+    this.views = Array.from({ length: core.vcpus }, (_, cpu) => ({ core, cpu, lo: 0, hi: core.numIrqs, targets: true, groups: false }));
+  }
 
   private view(): IrqRegisterView {
-    return { core: this.core, cpu: this.currentVcpu(), lo: 0, hi: this.core.numIrqs, targets: true, groups: false };
+    return this.views[this.currentVcpu()]!;
   }
 
   reset(): void {

@@ -30,11 +30,14 @@ function visible(v: IrqRegisterView, intid: number): boolean {
   return intid >= v.lo && intid < v.hi && v.core.exists(intid);
 }
 
-function bitmapRead(v: IrqRegisterView, first: number, bit: (s: number) => boolean): number {
+/** One bit per INTID from `state` (or the pending state when `state` is undefined). */
+function bitmapRead(v: IrqRegisterView, first: number, state: Uint8Array | undefined): number {
   let r = 0;
   for (let b = 0; b < 32; b++) {
     const id = first + b;
-    if (visible(v, id) && bit(v.core.slot(v.cpu, id))) r |= 1 << b;
+    if (!visible(v, id)) continue;
+    const s = v.core.slot(v.cpu, id);
+    if (state === undefined ? v.core.isPending(s) : state[s] === 1) r |= 1 << b;
   }
   return r >>> 0;
 }
@@ -59,16 +62,16 @@ export function readIrqRegister(v: IrqRegisterView, offset: number, size: Access
   const first = ((offset & 0x7f) >> 2) * 32;
   switch (offset & ~0x7f) {
     case 0x080:
-      return v.groups ? bitmapRead(v, first, (s) => c.group[s] === 1) : 0;
+      return v.groups ? bitmapRead(v, first, c.group) : 0;
     case 0x100:
     case 0x180:
-      return bitmapRead(v, first, (s) => c.enabled[s] === 1);
+      return bitmapRead(v, first, c.enabled);
     case 0x200:
     case 0x280:
-      return bitmapRead(v, first, (s) => c.isPending(s));
+      return bitmapRead(v, first, undefined);
     case 0x300:
     case 0x380:
-      return bitmapRead(v, first, (s) => c.active[s] === 1);
+      return bitmapRead(v, first, c.active);
   }
   return 0;
 }
