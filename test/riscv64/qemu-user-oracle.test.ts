@@ -18,7 +18,7 @@ function compare(seed: number, integer: boolean, fp: boolean, length: number, ca
 }
 
 describe('riscv64 against qemu-riscv64 (user mode), random programs', () => {
-  it('integer, M, A, Zba/Zbb and compressed instructions', () => {
+  it('integer, M, A, Zba/Zbb/Zbc/Zbs and compressed instructions', () => {
     for (let seed = 1; seed <= 2; seed++) compare(seed, true, false, 400, 16);
   });
   it('F and D in every rounding mode, with flags, NaN boxing and conversions', () => {

@@ -70,11 +70,11 @@ const REGS = [0, 1, 2, ...Array.from({ length: 27 }, (_, i) => i + 5)];
 const R_OPS = ['add', 'sub', 'sll', 'slt', 'sltu', 'xor', 'srl', 'sra', 'or', 'and', 'addw', 'subw', 'sllw', 'srlw', 'sraw',
   'mul', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'mulw', 'divw', 'divuw', 'remw', 'remuw'];
 const ZB_R = ['sh1add', 'sh2add', 'sh3add', 'add.uw', 'sh1add.uw', 'sh2add.uw', 'sh3add.uw', 'andn', 'orn', 'xnor', 'min', 'max',
-  'minu', 'maxu', 'rol', 'ror', 'rolw', 'rorw'];
+  'minu', 'maxu', 'rol', 'ror', 'rolw', 'rorw', 'bclr', 'bext', 'binv', 'bset', 'clmul', 'clmulh', 'clmulr'];
 const ZB_UNARY = ['clz', 'ctz', 'cpop', 'clzw', 'ctzw', 'cpopw', 'sext.b', 'sext.h', 'zext.h', 'rev8', 'orc.b'];
 const I_OPS = ['addi', 'slti', 'sltiu', 'xori', 'ori', 'andi', 'addiw'];
 const SHIFT_OPS: [string, number][] = [['slli', 64], ['srli', 64], ['srai', 64], ['slliw', 32], ['srliw', 32], ['sraiw', 32],
-  ['rori', 64], ['roriw', 32], ['slli.uw', 64]];
+  ['rori', 64], ['roriw', 32], ['slli.uw', 64], ['bclri', 64], ['bexti', 64], ['binvi', 64], ['bseti', 64]];
 const LOADS: [string, number][] = [['lb', 1], ['lbu', 1], ['lh', 2], ['lhu', 2], ['lw', 4], ['lwu', 4], ['ld', 8]];
 const STORES: [string, number][] = [['sb', 1], ['sh', 2], ['sw', 4], ['sd', 8]];
 const BRANCHES = ['beq', 'bne', 'blt', 'bge', 'bltu', 'bgeu'];

@@ -21,7 +21,7 @@ export function buildProgram(name: string, source: string, options: { loadAddres
   const obj = join(dir, `${name}.o`);
   const elf = join(dir, `${name}.elf`);
   writeFileSync(src, source);
-  const march = options.march ?? 'rv64gc_zba_zbb';
+  const march = options.march ?? 'rv64gc_zba_zbb_zbc_zbs';
   if (options.defines === undefined) {
     execFileSync(tool('riscv64-linux-gnu-as'), [`-march=${march}`, '-mabi=lp64d', src, '-o', obj]);
   } else {

@@ -1,4 +1,4 @@
-/** Zba and Zbb on 64-bit registers (rare in hot code, so plain BigInt arithmetic). */
+/** Zba, Zbb, Zbc and Zbs on 64-bit registers (rare in hot code, so plain BigInt arithmetic). */
 
 const M64 = 0xffffffffffffffffn;
 
@@ -15,6 +15,22 @@ function cpop(v: bigint): bigint {
   for (; v !== 0n; v &= v - 1n) n++;
   return n;
 }
+/** Carry-less product of two 64-bit values (128 bits). */
+function clmul(a: bigint, b: bigint): bigint {
+  let r = 0n;
+  for (let i = 0n; i < 64n; i++) if ((b >> i) & 1n) r ^= a << i;
+  return r;
+}
+
+function singleBit(a: bigint, f6or7: number, index: bigint): bigint {
+  const bit = 1n << (index & 63n);
+  switch (f6or7) {
+    case 0x12: case 0x24: return a & ~bit; // bclr
+    case 0x1a: case 0x34: return a ^ bit; // binv
+    default: return a | bit; // bset (0x0a / 0x14)
+  }
+}
+
 function rotl(v: bigint, sh: number, bits: number): bigint {
   const s = BigInt(sh % bits), w = BigInt(bits);
   const m = (1n << w) - 1n;
@@ -32,7 +48,10 @@ export function executeBitmanip(x: BigUint64Array, d: number, s1: number, s2: nu
   const shamt = (inst >> 20) & 63;
   let r: bigint;
   if (opcode === 0x13) {
-    if (f3 === 1) {
+    const f6 = inst >>> 26;
+    if (f3 === 5 && f6 === 0x12) r = (a >> BigInt(shamt)) & 1n; // bexti
+    else if (f3 === 1 && (f6 === 0x12 || f6 === 0x1a || f6 === 0x0a)) r = singleBit(a, f6, BigInt(shamt));
+    else if (f3 === 1) {
       r = f12 === 0x600 ? clz(a, 64) : f12 === 0x601 ? ctz(a, 64) : f12 === 0x602 ? cpop(a)
         : f12 === 0x604 ? BigInt.asIntN(8, a) : BigInt.asIntN(16, a);
     } else if (f12 === 0x287) {
@@ -57,6 +76,11 @@ export function executeBitmanip(x: BigUint64Array, d: number, s1: number, s2: nu
   } else if (opcode === 0x33) {
     if (f7 === 0x20) r = f3 === 7 ? a & ~b : f3 === 6 ? a | ~b : ~(a ^ b);
     else if (f7 === 0x10) r = (a << BigInt(f3 >> 1)) + b; // sh1add/sh2add/sh3add
+    else if (f7 === 0x05 && f3 <= 3) {
+      const p = clmul(a, b);
+      r = f3 === 1 ? p : f3 === 3 ? p >> 64n : p >> 63n; // clmul / clmulh / clmulr
+    } else if (f7 === 0x24 && f3 === 5) r = (a >> (b & 63n)) & 1n; // bext
+    else if (f7 === 0x24 || f7 === 0x34 || f7 === 0x14) r = singleBit(a, f7, b);
     else if (f7 === 0x05) {
       const sa = BigInt.asIntN(64, a), sb = BigInt.asIntN(64, b);
       r = f3 === 4 ? (sa < sb ? a : b) : f3 === 5 ? (a < b ? a : b) : f3 === 6 ? (sa > sb ? a : b) : (a > b ? a : b);

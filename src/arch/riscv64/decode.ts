@@ -79,11 +79,12 @@ function decode32(inst: number, out: Decoded): void {
         case 1:
           if (f6 === 0) return set(Op.Slli, (inst >> 20) & 63, rs1, 0);
           if (f12 === 0x600 || f12 === 0x601 || f12 === 0x602 || f12 === 0x604 || f12 === 0x605) return set(Op.Bitmanip, inst | 0, rs1, 0);
+          if (f6 === 0x12 || f6 === 0x1a || f6 === 0x0a) return set(Op.Bitmanip, inst | 0, rs1, 0); // bclri/binvi/bseti
           return;
         default:
           if (f6 === 0) return set(Op.Srli, (inst >> 20) & 63, rs1, 0);
           if (f6 === 0x10) return set(Op.Srai, (inst >> 20) & 63, rs1, 0);
-          if (f6 === 0x18 || f12 === 0x287 || f12 === 0x6b8) return set(Op.Bitmanip, inst | 0, rs1, 0);
+          if (f6 === 0x18 || f6 === 0x12 || f12 === 0x287 || f12 === 0x6b8) return set(Op.Bitmanip, inst | 0, rs1, 0);
           return;
       }
     }
@@ -111,7 +112,8 @@ function decode32(inst: number, out: Decoded): void {
         if (f3 === 4 || f3 === 6 || f3 === 7) return set(Op.Bitmanip, inst | 0);
         return;
       }
-      if ((f7 === 0x10 && (f3 === 2 || f3 === 4 || f3 === 6)) || (f7 === 0x05 && f3 >= 4) || (f7 === 0x30 && (f3 === 1 || f3 === 5))) {
+      if ((f7 === 0x10 && (f3 === 2 || f3 === 4 || f3 === 6)) || (f7 === 0x05 && f3 !== 0) || (f7 === 0x30 && (f3 === 1 || f3 === 5)) ||
+          (f7 === 0x24 && (f3 === 1 || f3 === 5)) || ((f7 === 0x34 || f7 === 0x14) && f3 === 1)) {
         return set(Op.Bitmanip, inst | 0);
       }
       return;
