@@ -29,7 +29,16 @@ const range = (start: number, size: number) => `[${hex(start)}, ${hex(start + si
  * doorbell interrupts excepted: both peers name them), and every RAM/io region lies on the board.
  * `virtio` windows are per-zone emulated, so two zones may use the same guest address for them.
  */
-export function checkPartition(machine: Machine, zones: readonly ZoneConfig[]): void {
+export interface PartitionPolicy {
+  /**
+   * hvisor's own root-zone configs cover the nonroot zones' RAM (zone0's Linux loads their images
+   * there and keeps it out of use with a reserved-memory no-map node). Allowed by default, as in
+   * hvisor; `false` makes RAM strictly exclusive, zone0 included.
+   */
+  readonly rootMayCoverNonrootRam?: boolean;
+}
+
+export function checkPartition(machine: Machine, zones: readonly ZoneConfig[], policy: PartitionPolicy = {}): void {
   const ids = new Map<number, ZoneConfig>();
   for (const z of zones) {
     const other = ids.get(z.zoneId);
@@ -54,7 +63,7 @@ export function checkPartition(machine: Machine, zones: readonly ZoneConfig[]): 
 
   for (const z of zones) checkZoneOnBoard(machine, z);
   checkGuestPhysicalOverlaps(zones);
-  checkPhysicalOwnership(zones);
+  checkPhysicalOwnership(zones, policy.rootMayCoverNonrootRam ?? true);
   checkInterrupts(zones);
   checkPciFunctions(zones);
   checkIvc(zones);
@@ -97,24 +106,29 @@ function checkGuestPhysicalOverlaps(zones: readonly ZoneConfig[]): void {
 }
 
 /** RAM and io regions are exclusive across zones by physical address. */
-function checkPhysicalOwnership(zones: readonly ZoneConfig[]): void {
+function checkPhysicalOwnership(zones: readonly ZoneConfig[], rootMayCoverNonrootRam: boolean): void {
+  const root = zones.find((z) => z.zoneId === 0);
+  const rootRam = root?.memoryRegions.filter((r) => r.type === 'ram') ?? [];
+  const coveredByRoot = (z: ZoneConfig, r: MemoryRegionConfig) =>
+    rootMayCoverNonrootRam && z !== root && r.type === 'ram' &&
+    rootRam.some((q) => r.physicalStart >= q.physicalStart && r.physicalStart + r.size <= q.physicalStart + q.size);
   const claims: { z: ZoneConfig; r: MemoryRegionConfig; i: number }[] = [];
   for (const z of zones) z.memoryRegions.forEach((r, i) => r.type !== 'virtio' && claims.push({ z, r, i }));
-  claims.sort((a, b) => a.r.physicalStart - b.r.physicalStart);
-  // Sorted by start: any overlap shows up against the claim reaching furthest so far.
-  let reach: (typeof claims)[number] | undefined;
-  for (const c of claims) {
-    if (reach !== undefined && c.r.physicalStart < reach.r.physicalStart + reach.r.size && reach.z !== c.z) {
-      const start = c.r.physicalStart;
-      const end = Math.min(c.r.physicalStart + c.r.size, reach.r.physicalStart + reach.r.size);
-      const resource = c.r.type === 'ram' && reach.r.type === 'ram' ? 'ram' : 'io';
+  claims.sort((a, b) => a.r.physicalStart - b.r.physicalStart || a.z.zoneId - b.z.zoneId);
+  for (let x = 0; x < claims.length; x++) {
+    const a = claims[x]!;
+    for (let y = x + 1; y < claims.length; y++) {
+      const b = claims[y]!;
+      if (b.r.physicalStart >= a.r.physicalStart + a.r.size) break;
+      if (a.z === b.z) continue;
+      if ((a.z === root && coveredByRoot(b.z, b.r) && a.r.type === 'ram') || (b.z === root && coveredByRoot(a.z, a.r) && b.r.type === 'ram')) continue;
+      const end = Math.min(a.r.physicalStart + a.r.size, b.r.physicalStart + b.r.size);
       throw new PartitionError(
-        resource,
-        `physical ${range(start, end - start)} is claimed by both ${zoneLabel(reach.z)} (memory_regions[${reach.i}] ${reach.r.type}) ` +
-          `and ${zoneLabel(c.z)} (memory_regions[${c.i}] ${c.r.type})`,
+        a.r.type === 'ram' && b.r.type === 'ram' ? 'ram' : 'io',
+        `physical ${range(b.r.physicalStart, end - b.r.physicalStart)} is claimed by both ${zoneLabel(a.z)} (memory_regions[${a.i}] ${a.r.type}) ` +
+          `and ${zoneLabel(b.z)} (memory_regions[${b.i}] ${b.r.type})`,
       );
     }
-    if (reach === undefined || c.r.physicalStart + c.r.size > reach.r.physicalStart + reach.r.size) reach = c;
   }
 }
 
@@ -134,10 +148,17 @@ function checkInterrupts(zones: readonly ZoneConfig[]): void {
   }
 }
 
+/**
+ * PCI functions are exclusive, except each domain's host bridge (bus_range_begin:00.0), which
+ * hvisor clones into every zone's virtual bus (pci_config.rs: is_host_bridge).
+ */
 function checkPciFunctions(zones: readonly ZoneConfig[]): void {
   const owner = new Map<string, ZoneConfig>();
   for (const z of zones) {
     for (const d of z.allocPciDevs) {
+      const buses = z.pciConfig.filter((p) => p.domain === d.domain);
+      const hostBridge = buses.length === 0 ? d.bdf === 0 : buses.some((p) => d.bdf === p.busRangeBegin << 8);
+      if (hostBridge) continue;
       const key = `${d.domain}:${d.bdf}`;
       const other = owner.get(key);
       if (other !== undefined && other !== z) {

@@ -57,7 +57,7 @@ describe('partition check', () => {
     });
     const pci = refusal([zone1(), z2]);
     expect(pci.resource).toBe('pci');
-    expect(pci.message).toBe('PCI function 0000:00:00.0 is given to both zone 1 (linux2, ' + join(dir, 'qemu-aarch64-zone1_linux_with_pci.json') + ') and zone 2 (other, zone2.json)');
+    expect(pci.message).toBe('PCI function 0000:00:11.0 is given to both zone 1 (linux2, ' + join(dir, 'qemu-aarch64-zone1_linux_with_pci.json') + ') and zone 2 (other, zone2.json)');
   });
 
   it('lets two zones use the same virtio window (per-zone emulated) but not the same zone id', () => {
@@ -96,5 +96,24 @@ describe('partition check', () => {
     expect(() => checkPartition(qemuVirtAarch64().machine, [peer(1, 2, '0x50000000', 0), peer(2, 3, '0x60000000', 1)])).not.toThrow();
     expect(refusal([peer(1, 2, '0x50000000', 0), peer(2, 3, '0x60000000', 0)]).message).toBe('ivc 0: peer id 0 is taken by both zone 1 (ruxos_display, ivc1.json) and zone 2 (ruxos_display, ivc2.json)');
     expect(refusal([peer(1, 2, '0x50000000', 0), peer(2, 3, '0x60000000', 1, '0x2000')]).resource).toBe('ivc');
+  });
+
+  it('as in hvisor, the root zone’s RAM may cover a nonroot zone’s RAM (its loader area); strict mode refuses', () => {
+    const root = variant('qemu-aarch64-zone0.json', 'zone0.json', (j) => (j.memory_regions[0].size = '0x70000000'));
+    expect(() => checkPartition(qemuVirtAarch64().machine, [root, zone1()])).not.toThrow();
+    let e: unknown;
+    try {
+      checkPartition(qemuVirtAarch64().machine, [root, zone1()], { rootMayCoverNonrootRam: false });
+    } catch (x) {
+      e = x;
+    }
+    expect((e as PartitionError).message).toMatch(/^physical \[0x50000000, 0x80000000\) is claimed by both zone 0 \(root-linux, zone0.json\)/);
+    // Two nonroot zones never share RAM, whatever the root zone covers.
+    const z2 = variant('qemu-aarch64-zone1_linux_with_pci.json', 'zone2.json', (j) => {
+      j.zone_id = 2; j.cpus = [0]; j.interrupts = []; j.alloc_pci_devs = []; j.memory_regions[0].physical_start = '0x60000000';
+      j.memory_regions[0].virtual_start = '0x60000000';
+    });
+    const root2 = variant('qemu-aarch64-zone0.json', 'zone0.json', (j) => ((j.memory_regions[0].size = '0x70000000'), (j.cpus = [1])));
+    expect(refusal([root2, zone1(), z2]).message).toMatch(/^physical \[0x60000000, 0x80000000\) is claimed by both zone 1 .* and zone 2/);
   });
 });
