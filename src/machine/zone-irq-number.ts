@@ -24,8 +24,9 @@ export function isGic(compatible: readonly string[]): boolean {
   return compatible.some((c) => /^arm,(gic-v[1-4]|gic-400|cortex-a(7|9|15)-gic|gic-v2m-frame|pl390|arm11mp-gic)$/.test(c));
 }
 
+/** SiFive/T-Head PLICs and the AIA APLIC: sources numbered from 1 (riscv,plic0, thead,c900-plic, riscv,aplic). */
 function isPlic(compatible: readonly string[]): boolean {
-  return compatible.some((c) => c.endsWith(',plic0') || c.includes('plic-1.0.0') || c === 'riscv,aplic');
+  return compatible.some((c) => /(^|[,-])a?plic(0|-[0-9.]+)?$/.test(c));
 }
 
 function isLoongsonRootController(compatible: readonly string[]): boolean {
