@@ -171,6 +171,13 @@ export class GicCore {
     return { set: (l) => this.input(s, l), pulse: () => this.pulseSlot(s) };
   }
 
+  /** A message-signalled (edge) request for SPI `intid`; false when the zone does not own it. */
+  signalSpi(intid: number): boolean {
+    if (intid < 32 || intid >= this.numIrqs || !this.owned[intid]) return false;
+    this.pulseSlot(this.slot(0, intid));
+    return true;
+  }
+
   private input(s: number, lvl: boolean): void {
     const v = lvl ? 1 : 0;
     if (this.level[s] === v) return;
