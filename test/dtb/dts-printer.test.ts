@@ -1,11 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeviceTree, parseDtb, printDts, writeDtb } from '../../dtb/index.js';
-import { fixture, tool } from '../helpers/fixtures.js';
-import { allDebianDtbs, debianDtbPath, dtcCompile, dtcDts, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
+import { fixture } from '../helpers/fixtures.js';
+import { allDebianDtbs, debianDtbPath, dtcBatch, dtcCompile, dtcDts, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
 import { randomValue, rng } from './random.js';
 
 /** The first differing line, so a failure shows where rather than two 3000-line blobs. */
@@ -37,14 +36,10 @@ describe('DTS printer is byte-identical to dtc -I dtb -O dts', () => {
   it('on every DTB of the Debian 6.1 arm64 kernel package', () => {
     const files = allDebianDtbs();
     expect(files.length).toBeGreaterThan(500);
-    // One shell loop runs dtc on them all: far cheaper than one Node spawn per file.
-    const out = mkdtempSync(join(tmpdir(), 'dtb-printer-'));
-    const list = join(out, 'list');
-    writeFileSync(list, files.join('\n') + '\n');
-    execFileSync('bash', ['-c', `i=0; while read -r f; do "${tool('dtc')}" -q -I dtb -O dts -o "${out}/$i.dts" "$f"; i=$((i+1)); done < "${list}"`]);
+    const dtcOutputs = dtcBatch(files, ['-I', 'dtb', '-O', 'dts'], 'dts');
     const mismatches: string[] = [];
     files.forEach((file, i) => {
-      const diff = firstDifference(ours(file), readFileSync(join(out, `${i}.dts`), 'latin1'));
+      const diff = firstDifference(ours(file), readFileSync(dtcOutputs[i]!, 'latin1'));
       if (diff !== undefined) mismatches.push(`${file}: ${diff}`);
     });
     expect(mismatches).toEqual([]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeviceTree, DtNode, parseDtb, printDts, writeDtb } from '../../dtb/index.js';
 import { fixture, tool } from '../helpers/fixtures.js';
-import { allDebianDtbs, debianDtbPath, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
+import { allDebianDtbs, debianDtbPath, dtcBatch, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
 
 /** dtc's own re-encoding of a blob: the byte-level oracle for our writer. */
 const dtcRewrite = (file: string): Buffer => execFileSync(tool('dtc'), ['-q', '-I', 'dtb', '-O', 'dtb', file], { maxBuffer: 64 << 20 });
@@ -29,10 +29,11 @@ describe('DTB writer', () => {
 
   it('re-encodes the named Debian board DTBs and every 10th other one byte for byte', () => {
     const files = [...NAMED_DEBIAN_DTBS.map(debianDtbPath), ...allDebianDtbs().filter((_, i) => i % 10 === 0)];
-    for (const file of files) {
+    const dtcOutputs = dtcBatch(files, ['-I', 'dtb', '-O', 'dtb'], 'dtb');
+    files.forEach((file, i) => {
       const ours = writeDtb(parseDtb(readFileSync(file)));
-      expect(Buffer.from(ours).equals(dtcRewrite(file)), file).toBe(true);
-    }
+      expect(Buffer.from(ours).equals(readFileSync(dtcOutputs[i]!)), file).toBe(true);
+    });
   });
 
   it('round-trips parse → write → parse to the same tree, with memory reservations and boot CPU', () => {
