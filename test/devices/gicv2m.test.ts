@@ -7,7 +7,7 @@ describe('GICv2m MSI frame', () => {
   function make(owned: number[]) {
     const out = new TestIrq();
     const gic = new Gicv2({ vcpus: 1, ownedSpis: owned, irqOutputs: [out], currentVcpu: () => 0 });
-    const frame = new Gicv2m({ core: gic.core, baseIntid: 80, count: 64 });
+    const frame = new Gicv2m({ core: gic.core, baseIntid: 80, count: 64, frameBase: 0x8020000 });
     return { gic, frame, out };
   }
 
@@ -27,6 +27,10 @@ describe('GICv2m MSI frame', () => {
     frame.write(0x040, 4, 40); // outside the frame
     frame.write(0x044, 4, 81); // not MSI_SETSPI_NS
     expect(out.level).toBe(false);
+    expect(frame.dropped).toBe(2);
+    frame.signal(0x8, 0x8020040, 81); // a PCI function's MSI through the MsiController seam
+    expect(out.level).toBe(true);
+    frame.signal(0x8, 0x8030040, 81);
     expect(frame.dropped).toBe(2);
   });
 

@@ -149,6 +149,25 @@ describe('GICv3 (per-zone)', () => {
     expect(g.gic.read(0, 0x1234)).toBeUndefined(); // not an ICC register: the core UNDEFs
   });
 
+  it('message-based SPIs: GICD_SETSPI_NSR (and the MSI doorbell for PCI) raise owned SPIs only', () => {
+    const g = make([40, 78]);
+    linuxBoot(g);
+    expect(g.d.read(0x4, 4) & (1 << 16)).toBe(1 << 16); // MBIS
+    g.d.write(0xc00 + 8, 4, 0xaaaaaaaa); // INTIDs 32..47 edge
+    g.d.write(0x100 + 4, 4, 1 << 8);
+    g.d.write(0x040, 4, 40);
+    expect(g.outs[0]!.level).toBe(true);
+    g.d.write(0x048, 4, 40); // CLRSPI
+    expect(g.outs[0]!.level).toBe(false);
+    const msi = g.gic.msiDoorbell(0x8000000);
+    msi.signal(0x18, 0x8000040, 40);
+    expect(g.gic.read(0, Icc.IAR1)).toBe(40n);
+    g.gic.write(0, Icc.EOIR1, 40n);
+    msi.signal(0x18, 0x8000040, 41); // not the zone's
+    msi.signal(0x18, 0x9000040, 40); // not the doorbell
+    expect(g.outs[0]!.level).toBe(false);
+  });
+
   it('malformed MMIO accesses read zero and change nothing', () => {
     const g = make();
     expect(g.d.read(0x2, 4)).toBe(0);

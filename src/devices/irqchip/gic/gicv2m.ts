@@ -5,6 +5,8 @@
  * or not owned by the zone is dropped (and counted, for `monitor` listings).
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import type { Bdf } from '../../pci/bdf.js';
+import type { MsiController } from '../../pci/msi.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import type { GicCore } from './gic-core.js';
 
@@ -21,9 +23,11 @@ export interface Gicv2mOptions {
   readonly baseIntid: number;
   /** SPIs in the frame (QEMU virt: 64). */
   readonly count: number;
+  /** Guest-physical base of the frame, for MSIs delivered through `signal` (QEMU virt: 0x8020000). */
+  readonly frameBase?: number;
 }
 
-export class Gicv2m implements MmioDevice {
+export class Gicv2m implements MmioDevice, MsiController {
   readonly name = 'gicv2m';
   /** MSIs dropped because they named an SPI outside the frame or the zone. */
   dropped = 0;
@@ -48,6 +52,12 @@ export class Gicv2m implements MmioDevice {
     if (offset === MSI_TYPER) return ((this.options.baseIntid << 16) | this.options.count) >>> 0;
     if (offset === MSI_IIDR) return IIDR_VALUE;
     return 0;
+  }
+
+  /** A PCI function's MSI write (src/devices/pci/msi.ts): ours when aimed at MSI_SETSPI_NS. */
+  signal(_requester: Bdf, address: number, data: number): void {
+    const base = this.options.frameBase;
+    if (base !== undefined && address === base + MSI_SETSPI_NS) this.write(MSI_SETSPI_NS, 4, data);
   }
 
   write(offset: number, size: AccessSize, value: number): void {

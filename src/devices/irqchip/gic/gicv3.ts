@@ -3,7 +3,8 @@
  * with affinity routing always on (GICD_CTLR.ARE RAO, single security state: DS RAO), one
  * redistributor per vCPU (RD_base + SGI_base, 128 KiB apart, GICR_TYPER with the vCPU's affinity
  * and Last on the final frame, GICR_WAKER), and the ICC_* system-register CPU interface through
- * `SystemRegisterHook`. No LPIs/ITS. Group 1 interrupts are signalled on the IRQ output; Group 0
+ * `SystemRegisterHook`. No LPIs/ITS; MSIs arrive as message-based SPIs (GICD_SETSPI_NSR, the
+ * GIC node's "mbi-ranges" in the zone DTB). Group 1 interrupts are signalled on the IRQ output; Group 0
  * is acknowledged through ICC_IAR0 but, as guests at EL1 never use it, also shares the IRQ line.
  *
  * The redistributor window is laid out in vCPU order from the zone's GICR base, so a zone with
@@ -12,6 +13,8 @@
 import type { IrqLine } from '../../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import { sysreg, type SystemRegisterHook } from '../../../arch/aarch64/system-register-hook.js';
+import type { Bdf } from '../../pci/bdf.js';
+import type { MsiController } from '../../pci/msi.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, NO_TARGET, SPURIOUS } from './gic-core.js';
 import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
@@ -27,6 +30,9 @@ export interface Gicv3Options {
 }
 
 export const REDISTRIBUTOR_STRIDE = 0x20000;
+/** Message-based SPI doorbells in the distributor frame (offsets). */
+export const GICD_SETSPI_NSR = 0x040;
+export const GICD_CLRSPI_NSR = 0x048;
 const SGI_BASE = 0x10000;
 const IIDR = 0x0000043b;
 /** PIDR2 with ArchRev 3; the rest of the ID block as QEMU reports it. */
@@ -92,6 +98,20 @@ export class Gicv3 implements SystemRegisterHook {
 
   ppiInput(vcpu: number, intid: number): IrqLine {
     return this.core.ppiLine(vcpu, intid);
+  }
+
+  /**
+   * An MSI controller for PCI functions (src/devices/pci/msi.ts): a write to the distributor's
+   * GICD_SETSPI_NSR doorbell at guest-physical `gicdBase` raises the SPI named by the data.
+   * Other addresses are not ours: false.
+   */
+  msiDoorbell(gicdBase: number): MsiController {
+    const core = this.core;
+    return {
+      signal(_requester: Bdf, address: number, data: number): void {
+        if (address === gicdBase + GICD_SETSPI_NSR) core.signalSpi(data & 0x3ff);
+      },
+    };
   }
 
   reset(): void {
@@ -295,8 +315,8 @@ class Gicv3Distributor implements MmioDevice {
         // EnableGrp0, EnableGrp1, ARE (RAO), DS (RAO); RWP never set (writes complete at once).
         return (c.distEnable & 3) | (1 << 4) | (1 << 6);
       case 0x0004:
-        // ITLinesNumber, IDbits = 15 (16-bit INTIDs), A3V, No1N (1-of-N routing not offered).
-        return ((c.numIrqs / 32 - 1) | (15 << 19) | (1 << 24) | (1 << 25)) >>> 0;
+        // ITLinesNumber, MBIS (GICD_SETSPI_NSR), IDbits = 15 (16-bit INTIDs), A3V, No1N.
+        return ((c.numIrqs / 32 - 1) | (1 << 16) | (15 << 19) | (1 << 24) | (1 << 25)) >>> 0;
       case 0x0008:
         return IIDR;
     }
@@ -320,9 +340,23 @@ class Gicv3Distributor implements MmioDevice {
       c.updateAll();
       return;
     }
-    if (offset === 0x0000) {
-      c.distEnable = value & 3;
-      c.updateAll();
+    switch (offset) {
+      case 0x0000:
+        c.distEnable = value & 3;
+        c.updateAll();
+        return;
+      case GICD_SETSPI_NSR:
+        // A message-based SPI (Linux's "mbi-ranges" MSI path): raise the owned SPI as an edge.
+        c.signalSpi(value & 0x3ff);
+        return;
+      case GICD_CLRSPI_NSR: {
+        const id = value & 0x3ff;
+        if (c.exists(id) && id >= 32) {
+          c.setPending(c.slot(0, id), false);
+          c.updateAll();
+        }
+        return;
+      }
     }
   }
 }
