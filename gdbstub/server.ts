@@ -22,7 +22,6 @@ export interface GdbServerOptions {
 export class GdbServer {
   private readonly server: Server;
   private session: GdbSession | undefined;
-  private socket: Socket | undefined;
   private readonly sockets = new Set<Socket>();
   private boundPort = 0;
   readonly host: string;
@@ -74,7 +73,6 @@ export class GdbServer {
       this.refuse(socket);
       return;
     }
-    this.socket = socket;
     let session: GdbSession;
     try {
       session = new GdbSession(
@@ -102,7 +100,6 @@ export class GdbServer {
   private endSession(): void {
     this.session?.close();
     this.session = undefined;
-    this.socket = undefined;
   }
 
   /**

@@ -1,6 +1,8 @@
 import { PacketDecoder, PacketEncoder, type PacketEvents } from './packet.js';
 import { E_FAULT, E_INVALID, E_REFUSED, PacketError, bytesToHex, byteToHex, hexToBytes, parseHexBigint, parseHexNumber, splitPair, textToHex, hexToText } from './hex.js';
-import { RegisterMap, TargetDescriptionFiles, escapeXml } from './target-xml.js';
+import { RegisterMap, TargetDescriptionFiles } from './target-xml.js';
+import { consolePackets, runMonitorCommand } from './stub-monitor.js';
+import { memoryMapXml, threadListXml, xferChunk } from './xfer-documents.js';
 import type { GdbTarget, StopEvent, ThreadInfo, WatchpointKind } from './target.js';
 import { VCONT_SUPPORTED, parseVCont, type ResumePlan } from './resume.js';
 import { ZONE_PID, formatThreadId, parseThreadId } from './thread-id.js';
@@ -21,9 +23,6 @@ export interface SessionOptions {
 
 const SIGTRAP = 5;
 const SIGINT = 2;
-
-/** Stub-level monitor commands; everything else goes to the target. */
-const STUB_MONITOR_HELP = 'help                  this list\nphys on|off           gdb memory accesses as guest-physical (on) or through the vCPU translation (off)\n';
 
 /**
  * One gdb connection to one zone: decodes packets, answers them from the GdbTarget, reports stops.
@@ -234,9 +233,14 @@ export class GdbSession implements PacketEvents {
         break;
     }
     let reply = `T${byteToHex(signal)}thread:${formatThreadId(event.thread, this.multiprocess)};${why}`;
-    for (const regno of this.target.description.expedite) {
-      const value = this.target.readRegister(event.thread, regno);
-      if (value) reply += `${regno.toString(16)}:${this.registerHex(regno, value)};`;
+    try {
+      for (const regno of this.target.description.expedite) {
+        const value = this.target.readRegister(event.thread, regno);
+        if (value) reply += `${regno.toString(16)}:${this.registerHex(regno, value)};`;
+      }
+    } catch (e) {
+      // Expedited registers only save gdb a round trip: report the stop without them.
+      this.log(`gdbstub: expedited registers of thread ${event.thread}: ${(e as Error).message}`);
     }
     return reply;
   }
@@ -352,7 +356,12 @@ export class GdbSession implements PacketEvents {
     this.waitingForStop = true;
     this.waitingIsQuery = false;
     this.lastStop = undefined;
-    this.target.resume(plan.actions, plan.otherwise);
+    try {
+      this.target.resume(plan.actions, plan.otherwise);
+    } catch (e) {
+      this.waitingForStop = false;
+      throw e;
+    }
     return undefined;
   }
 
@@ -437,14 +446,6 @@ export class GdbSession implements PacketEvents {
     return typeof sel === 'number' && this.threads().some((t) => t.id === sel) ? 'OK' : E_INVALID;
   }
 
-  private threadListXml(): string {
-    let xml = '<?xml version="1.0"?><threads>';
-    for (const t of this.threads()) {
-      xml += `<thread id="${formatThreadId(t.id, this.multiprocess)}" core="${t.id - 1}" name="${escapeXml(t.name)}">${escapeXml(t.extra)}</thread>`;
-    }
-    return xml + '</threads>';
-  }
-
   // --- queries -------------------------------------------------------------------------------
 
   private query(p: string): string | undefined {
@@ -522,61 +523,25 @@ export class GdbSession implements PacketEvents {
     if (object === 'features') document = this.xml.get(annex);
     else if (object === 'threads' && annex === '') {
       // Built at offset 0 and kept while gdb pages through it, so the chunks agree.
-      if (range.startsWith('0,') || this.threadXfer === undefined) this.threadXfer = this.threadListXml();
+      if (range.startsWith('0,') || this.threadXfer === undefined) this.threadXfer = threadListXml(this.threads(), this.multiprocess);
       document = this.threadXfer;
     } else if (object === 'memory-map' && this.target.memoryMap) {
-      if (annex === '') document = this.memoryMapXml();
+      if (annex === '') document = memoryMapXml(this.target.memoryMap());
     } else if (object !== 'features' && object !== 'threads') return '';
     if (document === undefined) throw new PacketError('E00', `qXfer:${object}: no annex '${annex.slice(0, 40)}'`);
     const [o, l] = splitPair(range, ',', 'qXfer');
-    const offset = parseHexNumber(o, 'qXfer offset');
-    const length = Math.min(parseHexNumber(l, 'qXfer length'), this.maxRead);
-    if (offset >= document.length) {
-      this.send(this.encoder.binary('l', ''));
-      return undefined;
-    }
-    const chunk = document.slice(offset, offset + length);
-    this.send(this.encoder.binary(offset + chunk.length >= document.length ? 'l' : 'm', chunk));
+    const chunk = xferChunk(document, parseHexNumber(o, 'qXfer offset'), Math.min(parseHexNumber(l, 'qXfer length'), this.maxRead));
+    this.send(this.encoder.binary(chunk.prefix, chunk.data));
     return undefined;
-  }
-
-  private memoryMapXml(): string {
-    let xml = '<?xml version="1.0"?><!DOCTYPE memory-map PUBLIC "+//IDN gnu.org//DTD GDB Memory Map V1.0//EN" "http://sourceware.org/gdb/gdb-memory-map.dtd"><memory-map>';
-    for (const r of this.target.memoryMap?.() ?? []) {
-      xml += `<memory type="${r.kind}" start="0x${r.start.toString(16)}" length="0x${r.length.toString(16)}"/>`;
-    }
-    return xml + '</memory-map>';
   }
 
   // --- monitor, detach, kill ---------------------------------------------------------------
 
   private monitor(command: string): string {
-    const words = command.trim().split(/\s+/);
-    let output: string;
-    let reply = 'OK';
-    if (words[0] === 'help') {
-      output = STUB_MONITOR_HELP + this.targetMonitor('help').output;
-    } else if (words[0] === 'phys' && words.length === 2 && (words[1] === 'on' || words[1] === 'off')) {
-      this.physical = words[1] === 'on';
-      output = `gdb memory accesses are now ${this.physical ? 'guest-physical' : 'through the vCPU translation'}\n`;
-    } else if (words[0] === 'phys') {
-      output = `memory accesses are ${this.physical ? 'guest-physical' : 'guest-virtual'}; usage: phys on|off\n`;
-    } else {
-      ({ output, reply } = this.targetMonitor(command.trim()));
-    }
-    if (output.length > 0 && !output.endsWith('\n')) output += '\n';
-    const hex = textToHex(output);
-    const chunk = (this.packetSize - 8) & ~1;
-    for (let i = 0; i < hex.length; i += chunk) this.reply('O' + hex.slice(i, i + chunk));
-    return reply;
-  }
-
-  private targetMonitor(command: string): { output: string; reply: string } {
-    try {
-      return { output: this.target.monitor(command), reply: 'OK' };
-    } catch (e) {
-      return { output: `error: ${(e as Error).message}\n`, reply: 'OK' };
-    }
+    const result = runMonitorCommand(command, this.target, this.physical);
+    this.physical = result.physical;
+    for (const packet of consolePackets(result.output, this.packetSize)) this.reply(packet);
+    return 'OK';
   }
 
   private detach(): string {
