@@ -6,7 +6,7 @@
  * Disabled nodes are noted, not instantiated.
  */
 import type { BoardDescriptor, BoardParams } from '../../boards/board-descriptor.js';
-import { BoardNeedsDtbError } from '../../boards/board-errors.js';
+import { BoardNeedsDtbError, BoardParameterError } from '../../boards/board-errors.js';
 import { renderDts } from '../../boards/dts-source.js';
 import { compileDts } from '../../dtb/dts/compiler.js';
 import { writeDtb } from '../../dtb/writer.js';
@@ -99,6 +99,8 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
   let dtbBytes: Uint8Array;
   const generated = options.dtb === undefined;
   if (options.dtb !== undefined) {
+    // A given DTB fixes the CPUs; memory only matters when it has no /memory (the board's fallback).
+    if (options.params?.cpus !== undefined) throw new BoardParameterError(board.name, 'cpus', 'only applies to the generated device tree, not to --dtb');
     tree = parseDtb(options.dtb);
     dtbBytes = options.dtb;
   } else {
@@ -111,6 +113,9 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
   const machine = new Machine(board.name, board.arch, readCpus(tree), dtbBytes);
   const ram = readMemory(tree);
   const ramFromFallback = ram.length === 0 && board.fallbackRam !== undefined;
+  if (options.dtb !== undefined && options.params?.memoryBytes !== undefined && !ramFromFallback) {
+    throw new BoardParameterError(board.name, 'memory', 'only applies to a generated device tree or a DTB without /memory');
+  }
   const banks = ramFromFallback ? board.fallbackRam!(params).map((r) => ({ ...r, path: `${board.name} RAM layout` })) : ram;
   let total = 0;
   for (const bank of banks) {

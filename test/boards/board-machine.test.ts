@@ -109,6 +109,12 @@ describe('hvisor board (yargs command)', () => {
       expect(out).toContain(name);
     }
     expect(out).toMatch(/loongarch64/);
+    logs.length = 0;
+    const json = JSON.parse(await run(['board', 'list', '--json']));
+    expect(json.map((b: { name: string; generatedDeviceTree: boolean }) => [b.name, b.generatedDeviceTree])).toEqual([
+      ['qemu-virt-aarch64', true], ['qemu-virt-aarch64-gicv2', true], ['qemu-virt-riscv64', true],
+      ['imx8mp-evk', false], ['zcu102', false], ['ls3a5000-7a2000', true],
+    ]);
   });
 
   it('show --json is the showBoard data; the text view lists windows, IRQs and "no model"', async () => {

@@ -51,6 +51,18 @@ function readBoardTree(file: string): Uint8Array {
   return file.endsWith('.dts') ? writeDtb(compileDtsFile(file)) : readFileSync(file);
 }
 
+/** `hvisor board list --json`. */
+export function boardList(): { name: string; title: string; arch: string; hvisorPlatform: string; generatedDeviceTree: boolean; defaults: BoardParams }[] {
+  return boards.map((b) => ({
+    name: b.name,
+    title: b.title,
+    arch: b.arch,
+    hvisorPlatform: b.hvisorPlatform,
+    generatedDeviceTree: b.generateTree !== undefined,
+    defaults: b.defaults,
+  }));
+}
+
 export function listBoards(): string {
   const width = Math.max(...boards.map((b) => b.name.length));
   return boards
@@ -169,9 +181,14 @@ export const boardCommand: CommandModule<object, object> = {
   describe: 'List the boards, or show one: memory, CPUs, devices with addresses, IRQs and models',
   builder: (yargs: Argv) =>
     yargs
-      .command('list', 'List the boards', {}, () => {
-        console.log(listBoards());
-      })
+      .command(
+        'list',
+        'List the boards',
+        (y: Argv) => y.option('json', { type: 'boolean', describe: 'machine-readable output' }),
+        (args: { json?: boolean }) => {
+          console.log(args.json === true ? JSON.stringify(boardList(), null, 2) : listBoards());
+        },
+      )
       .command('show <name>', 'Show a board built from its generated device tree or --dtb FILE', showBuilder, showHandler)
       .demandCommand(1, 'board list | board show NAME'),
   handler: () => {},
