@@ -112,7 +112,12 @@ export class GdbSession implements PacketEvents {
   }
 
   interrupt(): void {
-    if (this.waitingForStop && !this.waitingIsQuery) this.target.halt();
+    if (!this.waitingForStop || this.waitingIsQuery) return;
+    try {
+      this.target.halt();
+    } catch (e) {
+      this.log(`gdbstub: Ctrl-C: the target failed to halt: ${(e as Error).message}`);
+    }
   }
 
   nak(): void {
