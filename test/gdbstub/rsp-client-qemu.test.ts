@@ -41,3 +41,35 @@ describe('rsp-client against qemu-system-riscv64 -S -gdb', () => {
     expect(client.acks.every((a) => a === '+')).toBe(true);
   });
 });
+
+// No gdb in Debian 12 speaks LoongArch: this client is how lockstep tests reach QEMU's stub there.
+describe('rsp-client against qemu-system-loongarch64 -S -gdb', () => {
+  let qemu: ChildProcess;
+  let client: RspClient;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    qemu = spawn(tool('qemu-system-loongarch64'), [
+      '-M', 'virt', '-m', '1G', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
+      '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+    ], { stdio: 'ignore' });
+    client = await RspClient.connectRetry(port);
+  });
+  afterAll(async () => {
+    await client?.close();
+    qemu?.kill();
+  });
+
+  it('reads the description, the g registers and single-steps', async () => {
+    await client.request('qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+');
+    expect(await client.request('?')).toMatch(/^T05/);
+    expect(await client.request('qXfer:features:read:target.xml:0,ffb')).toContain('<architecture>loongarch64</architecture>');
+    // r0..r31, orig_a0, pc, badv (gdb-rsp.md: 280 bytes from QEMU 7.2).
+    const regs = await client.readGRegisters();
+    expect(regs.length).toBe(35);
+    expect(regs[0]).toBe(0n);
+    const pc = regs[33]!;
+    expect(await client.step()).toMatch(/^T05/);
+    expect((await client.readGRegisters())[33]).not.toBe(pc);
+  });
+});

@@ -155,6 +155,22 @@ export class RspClient {
     return littleEndianHexToBigint(reply);
   }
 
+  /** The `g` registers of the selected thread as `width`-byte little-endian values (lockstep helper). */
+  async readGRegisters(width = 8): Promise<bigint[]> {
+    const reply = await this.request('g');
+    if (/^E[0-9a-fA-F]{2}$/.test(reply) || reply.length % (2 * width) !== 0) throw new RspError(`g: '${reply.slice(0, 40)}'`);
+    const out: bigint[] = [];
+    for (let i = 0; i < reply.length; i += 2 * width) out.push(littleEndianHexToBigint(reply.slice(i, i + 2 * width)));
+    return out;
+  }
+
+  /** Single-steps one thread (the others stay stopped) and returns the stop reply. */
+  async step(thread = 1, timeoutMs?: number): Promise<string> {
+    const reply = await this.request(`vCont;s:${thread.toString(16)}`, timeoutMs);
+    if (!/^[TS][0-9a-fA-F]{2}/.test(reply)) throw new RspError(`step: '${reply.slice(0, 40)}'`);
+    return reply;
+  }
+
   /** Closes the connection (the stub sees a disconnect). */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
