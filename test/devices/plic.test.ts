@@ -42,6 +42,15 @@ describe('PLIC (per-zone)', () => {
     expect(plic.read(CTX(1) + 4, 4)).toBe(10);
   });
 
+  it('breaks priority ties by the lowest source id whatever order they became pending in', () => {
+    const { plic } = make([3, 40, 70]);
+    linuxInit(plic, 1, [3, 40, 70]);
+    plic.input(70).pulse();
+    plic.input(40).pulse();
+    plic.input(3).pulse();
+    expect([1, 2, 3, 4].map(() => plic.read(CTX(1) + 4, 4))).toEqual([3, 40, 70, 0]);
+  });
+
   it('threshold masks priorities at or below it', () => {
     const { plic, outs } = make([5]);
     linuxInit(plic, 3, [5]);

@@ -43,6 +43,11 @@ export class Plic implements MmioDevice {
   private readonly ownedMask: Uint32Array;
   private readonly priority: Uint32Array;
   private readonly pending: Uint8Array;
+  /** The pending sources, unordered (claims scan only these: usually none or one). */
+  private readonly pendingList: Uint16Array;
+  private pendingCount = 0;
+  /** Position + 1 of each source in pendingList, 0 when not pending. */
+  private readonly pendingPos: Uint16Array;
   private readonly inFlight: Uint8Array;
   private readonly level: Uint8Array;
   private readonly enable: Uint32Array;
@@ -76,11 +81,29 @@ export class Plic implements MmioDevice {
     this.ownedList = Uint32Array.from(list.sort((a, b) => a - b));
     this.priority = new Uint32Array(n);
     this.pending = new Uint8Array(n);
+    this.pendingList = new Uint16Array(n);
+    this.pendingPos = new Uint16Array(n);
     this.inFlight = new Uint8Array(n);
     this.level = new Uint8Array(n);
     this.enable = new Uint32Array(this.contexts * this.words);
     this.threshold = new Uint32Array(this.contexts);
     this.outLevel = new Uint8Array(this.contexts);
+  }
+
+  private setPending(s: number, on: boolean): void {
+    if (on === (this.pending[s] === 1)) return;
+    if (on) {
+      this.pending[s] = 1;
+      this.pendingList[this.pendingCount++] = s;
+      this.pendingPos[s] = this.pendingCount;
+    } else {
+      this.pending[s] = 0;
+      const i = this.pendingPos[s]! - 1;
+      const last = this.pendingList[--this.pendingCount]!;
+      this.pendingList[i] = last;
+      this.pendingPos[last] = i + 1;
+      this.pendingPos[s] = 0;
+    }
   }
 
   /** The wire from a device to source `source`; only owned sources can be wired. */
@@ -104,24 +127,26 @@ export class Plic implements MmioDevice {
   reset(): void {
     this.priority.fill(0);
     this.pending.fill(0);
+    this.pendingPos.fill(0);
+    this.pendingCount = 0;
     this.inFlight.fill(0);
     this.enable.fill(0);
     this.threshold.fill(0);
     // Input levels are the devices' state, not ours: a source still asserted is pending again.
-    for (const s of this.ownedList) if (this.level[s]) this.pending[s] = 1;
+    for (const s of this.ownedList) if (this.level[s]) this.setPending(s, true);
     this.updateAll();
   }
 
   private setLevel(source: number, lvl: boolean): void {
     this.level[source] = lvl ? 1 : 0;
     // Level-triggered gateway (as QEMU's): pending follows the line unless the source is in service.
-    if (!this.inFlight[source]) this.pending[source] = lvl ? 1 : 0;
+    if (!this.inFlight[source]) this.setPending(source, lvl);
     this.updateAll();
   }
 
   private pulse(source: number): void {
     // Edge-triggered: latch one request; it stays pending until claimed.
-    if (!this.inFlight[source]) this.pending[source] = 1;
+    if (!this.inFlight[source]) this.setPending(source, true);
     this.updateAll();
   }
 
@@ -207,12 +232,14 @@ export class Plic implements MmioDevice {
   private best(ctx: number): number {
     let best = 0;
     let bestPriority = this.threshold[ctx]!;
-    const list = this.ownedList;
-    for (let i = 0; i < list.length; i++) {
+    const list = this.pendingList;
+    for (let i = 0; i < this.pendingCount; i++) {
       const s = list[i]!;
-      if (this.pending[s] && this.priority[s]! > bestPriority && this.enabled(ctx, s)) {
+      const p = this.priority[s]!;
+      // Higher priority wins; on equal priority the lower source id.
+      if ((p > bestPriority || (p === bestPriority && best !== 0 && s < best)) && this.enabled(ctx, s)) {
         best = s;
-        bestPriority = this.priority[s]!;
+        bestPriority = p;
       }
     }
     return best;
@@ -221,7 +248,7 @@ export class Plic implements MmioDevice {
   private claim(ctx: number): number {
     const s = this.best(ctx);
     if (s !== 0) {
-      this.pending[s] = 0;
+      this.setPending(s, false);
       this.inFlight[s] = 1;
       this.updateAll();
     }
@@ -232,7 +259,7 @@ export class Plic implements MmioDevice {
     // Completions for a source not enabled on this context are ignored (PLIC spec).
     if (s < 1 || s >= this.numSources || !this.owned[s] || !this.enabled(ctx, s)) return;
     this.inFlight[s] = 0;
-    if (this.level[s]) this.pending[s] = 1;
+    if (this.level[s]) this.setPending(s, true);
     this.updateAll();
   }
 
