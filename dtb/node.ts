@@ -135,6 +135,11 @@ export class DtNode {
     return byBase.length === 1 ? byBase[0] : undefined;
   }
 
+  /** Whether a child of exactly this full name exists. */
+  hasChild(name: string): boolean {
+    return this.childIndex.has(name);
+  }
+
   property(name: string): DtProperty | undefined {
     return this.propertyIndex.get(name);
   }
@@ -255,11 +260,15 @@ export class DtNode {
     }
   }
 
-  /** A deep copy (detached). */
+  /** A deep copy (detached); iterative, like every walk here. */
   clone(): DtNode {
-    const copy = new DtNode(this.name);
-    for (const p of this.propertyList) copy.appendProperty(new DtProperty(p.name, p.value.slice()));
-    for (const c of this.childList) copy.appendChild(c.clone());
-    return copy;
+    const copies = new Map<DtNode, DtNode>();
+    for (const n of this.walk()) {
+      const copy = new DtNode(n.name);
+      for (const p of n.propertyList) copy.appendProperty(new DtProperty(p.name, p.value.slice()));
+      copies.set(n, copy);
+      if (n !== this) copies.get(n.parent!)!.appendChild(copy);
+    }
+    return copies.get(this)!;
   }
 }

@@ -129,7 +129,7 @@ export function parseDtb(blob: Uint8Array): DeviceTree {
           if (name === '' || name.includes('/')) {
             throw new DtbError(`bad node name ${JSON.stringify(name)}`, { offset: tokenAt + 4, path: current.path });
           }
-          if (current.children.length > 0 && current.child(name) !== undefined && current.child(name)!.name === name) {
+          if (current.hasChild(name)) {
             throw new DtbError(`duplicate node name ${name}`, { offset: tokenAt + 4, path: current.path });
           }
           current = current.appendChild(new DtNode(name));

@@ -147,6 +147,7 @@ describe('fuzzing the reader with mutated real DTBs', () => {
     expect(() => parseDtb(build([...root, 2, 1, 0, 2, 9]))).toThrow(/token 0x1 after the root node closed/);
     expect(() => parseDtb(build([...root, 3, 0, 0, 3, 0, 0, 2, 9]))).toThrow(/\/ at offset 0x4c: duplicate property p/);
     expect(() => parseDtb(build([9]))).toThrow(/no root node/);
+    expect(() => parseDtb(build([...root, 1, 0x61000000, 2, 1, 0x61000000, 2, 2, 9]))).toThrow(/\/ at offset 0x50: duplicate node name a/);
     const deep: number[] = [...root];
     for (let i = 0; i < 600; i++) deep.push(1, 0x61000000);
     expect(() => parseDtb(build([...deep, 9]))).toThrow(/nested deeper than 512/);

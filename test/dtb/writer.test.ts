@@ -42,6 +42,7 @@ describe('DTB writer', () => {
     tree.bootCpuId = 2;
     const again = parseDtb(writeDtb(tree));
     sameTree(again, tree);
+    sameTree(tree.clone(), tree);
     expect(printDts(again)).toBe(printDts(tree));
     expect(printDts(again)).toContain('/memreserve/\t0xffff000000000000 0x0000000000001000;\n');
   });
