@@ -130,6 +130,10 @@ describe('virtio-mmio: a malformed ring sets DEVICE_NEEDS_RESET and touches noth
     expect(drv.reg(MmioReg.InterruptStatus)).toBe(2);
     expect(irqLevels).toEqual([true]);
     expect(drv.reg(MmioReg.ConfigGeneration)).toBe(1);
+    expect(device.describe()).toBe(
+      'virtio-mmio-blk: status 0x4f (Acknowledge|Driver|DriverOk|FeaturesOk|NeedsReset), features 0x130006244, queues q0:4, ' +
+        'interrupt pending 0x2, broken: queue 0: descriptor chain loops',
+    );
     drv.setReg(MmioReg.Status, 0xf); // the driver cannot clear NEEDS_RESET by itself
     expect(drv.status() & NEEDS_RESET).toBe(NEEDS_RESET);
     expect(device.queue(0)).toBeUndefined();

@@ -10,6 +10,7 @@ import { Ram } from '../../src/machine/ram.js';
 import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
 import { parseVirtioConfig, VirtioConfigError } from '../../src/devices/virtio/virtio-config.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
+import { virtioZoneProblems } from '../../src/devices/virtio/virtio-zone-check.js';
 import { buildVirtioDevice, virtioMmioNode, type BuiltVirtioDevice } from '../../src/devices/virtio/virtio-zone-devices.js';
 import type { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { cells, dtNodeCells } from '../pci/dt-oracle.js';
@@ -41,6 +42,17 @@ describe('virtio devices from an hvisor-tool virtio_cfg.json', () => {
     expect(zone!.devices.map((d) => [d.type, d.addr, d.irq])).toEqual([['blk', 0xa003c00, 78], ['console', 0xa003800, 76], ['net', 0xa003600, 75]]);
     expect(zone!.devices[1]).toMatchObject({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: 0 } });
     expect(zone!.devices[2]).toMatchObject({ mac: [0, 0x16, 0x3e, 0x10, 0x10, 1], link: { kind: 'switch', name: 'tap0' } });
+  });
+
+  it('cross-checks the zone config: a virtio region and an interrupt per device, no orphan regions', () => {
+    const [zone] = parseVirtioConfig({ zones: [config(1, 0xa003600)] });
+    const regions = [0xa003600, 0xa003800, 0xa003c00].map((virtualStart) => ({ virtualStart, size: 0x200 }));
+    expect(virtioZoneProblems({ zoneId: 1, virtioRegions: regions, interrupts: [75, 76, 78] }, zone!.devices)).toEqual([]);
+    expect(virtioZoneProblems({ zoneId: 1, virtioRegions: [...regions.slice(1), { virtualStart: 0xa003000, size: 0x200 }], interrupts: [75, 78] }, zone!.devices)).toEqual([
+      'zone 1: virtio console at 0xa003800 uses irq 76, which is not in the zone\'s interrupts',
+      'zone 1: virtio net at 0xa003600 has no "virtio" memory region covering [0xa003600, 0xa003800)',
+      'zone 1: "virtio" memory region at 0xa003000 has no device behind it (the zone would fault on it)',
+    ]);
   });
 
   it('bad entries are typed errors naming the file, the entry and the field', () => {

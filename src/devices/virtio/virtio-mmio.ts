@@ -130,6 +130,20 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
     return this.status;
   }
 
+  /** One line for `monitor virtio`: status bits, negotiated features, live queues, last error. */
+  describe(): string {
+    const bits = Object.entries(VirtioStatus).filter(([, b]) => (this.status & b) !== 0).map(([n]) => n);
+    const queues = this.queues.map((q, i) => (q.ready ? `q${i}:${q.num}` : undefined)).filter((q) => q !== undefined);
+    const parts = [
+      `${this.name}: status 0x${this.status.toString(16)}${bits.length > 0 ? ` (${bits.join('|')})` : ''}`,
+      `features 0x${this.negotiatedFeatures.toString(16)}`,
+      `queues ${queues.length > 0 ? queues.join(' ') : 'none'}`,
+    ];
+    if ((this.interruptStatus) !== 0) parts.push(`interrupt pending 0x${this.interruptStatus.toString(16)}`);
+    if (this.lastError !== undefined) parts.push(`broken: ${this.lastError}`);
+    return parts.join(', ');
+  }
+
   // ---- MmioDevice ----
 
   read(offset: number, size: AccessSize): number {
