@@ -10,16 +10,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
 import { tool } from '../helpers/fixtures.js';
-import { BUFFER_BYTES, randomProgram } from './random-program.js';
+import { BUFFER_BYTES, randomProgram, VREG_BYTES } from './random-program.js';
 import { loadElf, makeZone } from './test-host.js';
 
-const DUMP_BYTES = 256 + BUFFER_BYTES;
+const DUMP_BYTES = 256 + VREG_BYTES + BUFFER_BYTES;
 
 export function assemble(source: string, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'a64oracle-'));
   const s = join(dir, `${name}.s`);
   writeFileSync(s, source);
-  execFileSync(tool('aarch64-linux-gnu-as'), ['-march=armv8.1-a+crc', '-o', join(dir, `${name}.o`), s]);
+  execFileSync(tool('aarch64-linux-gnu-as'), ['-march=armv8.1-a+crc+simd+fp', '-o', join(dir, `${name}.o`), s]);
   execFileSync(tool('aarch64-linux-gnu-ld'), ['-static', '-nostdlib', '-o', join(dir, name), join(dir, `${name}.o`)]);
   return join(dir, name);
 }
@@ -43,7 +43,10 @@ function runOurs(elf: string): Buffer {
 function words(b: Buffer): string[] {
   const names = [...Array.from({ length: 31 }, (_, i) => `x${i}`), 'nzcv'];
   const out: string[] = [];
-  for (let i = 0; i < DUMP_BYTES / 8; i++) out.push(`${i < 32 ? names[i] : `buf[${i - 32}]`}=0x${b.readBigUInt64LE(i * 8).toString(16)}`);
+  for (let i = 0; i < DUMP_BYTES / 8; i++) {
+    const name = i < 32 ? names[i] : i < 96 ? `v${(i - 32) >> 1}.d[${i & 1}]` : `buf[${i - 96}]`;
+    out.push(`${name}=0x${b.readBigUInt64LE(i * 8).toString(16)}`);
+  }
   return out;
 }
 
@@ -51,6 +54,14 @@ describe('qemu-aarch64 oracle', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`random sequence #${seed} (400 instructions) matches qemu-aarch64`, () => {
       const elf = assemble(randomProgram(seed, 400), `rand${seed}`);
+      const expected = runQemu(elf);
+      expect(expected.length).toBe(DUMP_BYTES);
+      expect(words(runOurs(elf))).toEqual(words(expected));
+    });
+  }
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    it(`random sequence #${seed} with Advanced SIMD and FP (400 instructions) matches qemu-aarch64`, () => {
+      const elf = assemble(randomProgram(seed, 400, true), `simd${seed}`);
       const expected = runQemu(elf);
       expect(expected.length).toBe(DUMP_BYTES);
       expect(words(runOurs(elf))).toEqual(words(expected));

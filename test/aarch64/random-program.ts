@@ -18,6 +18,7 @@ export function prng(seed: number): () => number {
 /** Data registers the sequence may write (x26 index scratch, x27/x28 buffer pointers are reserved). */
 const DATA = [...Array.from({ length: 26 }, (_, i) => i), 29, 30];
 export const BUFFER_BYTES = 512;
+export const VREG_BYTES = 512;
 
 export interface Generator {
   readonly rnd: () => number;
@@ -84,6 +85,73 @@ function integerInstruction(g: Generator): string {
   }
 }
 
+const VT = ['8b', '16b', '4h', '8h', '2s', '4s', '2d'];
+const VT_NO2D = ['8b', '16b', '4h', '8h', '2s', '4s'];
+
+/** Advanced SIMD and scalar FP instructions (values that stay bit-exact between QEMU and us). */
+function simdInstruction(g: Generator): string {
+  const v = (): number => g.int(32);
+  const x = (): string => `x${g.pick(DATA)}`;
+  const w = (): string => `w${g.pick(DATA)}`;
+  const k = g.int(34);
+  switch (k) {
+    case 0: return `${g.pick(['and', 'orr', 'eor', 'bic', 'orn', 'bsl', 'bit', 'bif'])} v${v()}.${g.pick(['8b', '16b'])}, v${v()}.${'16b'}, v${v()}.16b`.replace(/v(\d+)\.8b, v(\d+)\.16b, v(\d+)\.16b/, 'v$1.8b, v$2.8b, v$3.8b');
+    case 1: { const t = g.pick(VT); return `${g.pick(['add', 'sub', 'cmeq', 'cmhi', 'cmhs', 'cmgt', 'cmge', 'cmtst'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`; }
+    case 2: { const t = g.pick(VT_NO2D); return `${g.pick(['umax', 'umin', 'smax', 'smin', 'umaxp', 'uminp', 'smaxp', 'sminp', 'addp', 'mul'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`; }
+    case 3: { const t = g.pick(VT); return `${g.pick(['cmeq', 'cmgt', 'cmge', 'cmle', 'cmlt'])} v${v()}.${t}, v${v()}.${t}, #0`; }
+    case 4: { const t = g.pick(VT); return `${g.pick(['abs', 'neg'])} v${v()}.${t}, v${v()}.${t}`; }
+    case 5: { const t = g.pick(['8b', '16b', '4h', '8h', '2s', '4s']); return `rev64 v${v()}.${t}, v${v()}.${t}`; }
+    case 6: { const t = g.pick(['8b', '16b', '4h', '8h']); return `rev32 v${v()}.${t}, v${v()}.${t}`; }
+    case 7: { const t = g.pick(['8b', '16b']); return `${g.pick(['rev16', 'cnt', 'not', 'rbit'])} v${v()}.${t}, v${v()}.${t}`; }
+    case 8: { const t = g.pick(VT_NO2D); return `${g.pick(['clz', 'cls'])} v${v()}.${t}, v${v()}.${t}`; }
+    case 9: { const [a, b] = g.pick([['8b', '8h'], ['4h', '4s'], ['2s', '2d']]); return `xtn v${v()}.${a}, v${v()}.${b}`; }
+    case 10: { const [a, b] = g.pick([['16b', '8h'], ['8h', '4s'], ['4s', '2d']]); return `xtn2 v${v()}.${a}, v${v()}.${b}`; }
+    case 11: { const [a, b] = g.pick([['4h', '8b'], ['8h', '16b'], ['2s', '4h'], ['4s', '8h'], ['2d', '4s']]); return `${g.pick(['uaddlp', 'saddlp'])} v${v()}.${a}, v${v()}.${b}`; }
+    case 12: { const [r, t] = g.pick([['b', '16b'], ['b', '8b'], ['h', '8h'], ['h', '4h'], ['s', '4s']]); return `${g.pick(['uminv', 'umaxv', 'sminv', 'smaxv', 'addv'])} ${r}${v()}, v${v()}.${t}`; }
+    case 13: { const [r, t] = g.pick([['h', '16b'], ['s', '8h'], ['d', '4s']]); return `${g.pick(['uaddlv', 'saddlv'])} ${r}${v()}, v${v()}.${t}`; }
+    case 14: return g.pick([`dup v${v()}.16b, ${w()}`, `dup v${v()}.8h, ${w()}`, `dup v${v()}.4s, ${w()}`, `dup v${v()}.2d, ${x()}`, `dup v${v()}.8b, ${w()}`]);
+    case 15: return g.pick([`dup v${v()}.16b, v${v()}.b[${g.int(16)}]`, `dup v${v()}.4s, v${v()}.s[${g.int(4)}]`, `dup v${v()}.2d, v${v()}.d[${g.int(2)}]`, `dup v${v()}.4h, v${v()}.h[${g.int(8)}]`]);
+    case 16: return g.pick([`mov v${v()}.s[${g.int(4)}], ${w()}`, `mov v${v()}.d[${g.int(2)}], ${x()}`, `mov v${v()}.b[${g.int(16)}], v${v()}.b[${g.int(16)}]`, `mov v${v()}.h[${g.int(8)}], ${w()}`]);
+    case 17: return g.pick([`umov ${w()}, v${v()}.b[${g.int(16)}]`, `umov ${w()}, v${v()}.h[${g.int(8)}]`, `mov ${w()}, v${v()}.s[${g.int(4)}]`, `mov ${x()}, v${v()}.d[${g.int(2)}]`, `smov ${x()}, v${v()}.h[${g.int(8)}]`, `smov ${w()}, v${v()}.b[${g.int(16)}]`, `smov ${x()}, v${v()}.s[${g.int(4)}]`]);
+    case 18: return g.pick([`movi v${v()}.16b, #${g.int(256)}`, `movi v${v()}.2d, #0xff00ff0000ffff00`, `movi d${v()}, #0x00ff00ff00ff00ff`, `mvni v${v()}.4s, #${g.int(256)}, lsl #${8 * g.int(4)}`, `orr v${v()}.4s, #${g.int(256)}, lsl #${8 * g.int(4)}`, `bic v${v()}.8h, #${g.int(256)}, lsl #${8 * g.int(2)}`, `movi v${v()}.4s, #${g.int(256)}, msl #${g.pick([8, 16])}`, `fmov v${v()}.4s, #${g.pick(['1.5', '-2.0', '0.125', '31.0'])}`, `fmov v${v()}.2d, #${g.pick(['1.5', '-2.0', '0.125', '31.0'])}`]);
+    case 19: { const [t, e] = g.pick([['16b', 8], ['8h', 16], ['4s', 32], ['2d', 64], ['8b', 8], ['2s', 32]] as const); return `${g.pick(['ushr', 'sshr', 'usra', 'ssra', 'sri'])} v${v()}.${t}, v${v()}.${t}, #${1 + g.int(e)}`; }
+    case 20: { const [t, e] = g.pick([['16b', 8], ['8h', 16], ['4s', 32], ['2d', 64], ['4h', 16]] as const); return `${g.pick(['shl', 'sli'])} v${v()}.${t}, v${v()}.${t}, #${g.int(e)}`; }
+    case 21: { const [a, b, e] = g.pick([['8b', '8h', 8], ['4h', '4s', 16], ['2s', '2d', 32]] as const); return `shrn v${v()}.${a}, v${v()}.${b}, #${1 + g.int(e)}`; }
+    case 22: { const [a, b, e] = g.pick([['16b', '8h', 8], ['8h', '4s', 16], ['4s', '2d', 32]] as const); return `shrn2 v${v()}.${a}, v${v()}.${b}, #${1 + g.int(e)}`; }
+    case 23: { const [a, b, e] = g.pick([['8h', '8b', 8], ['4s', '4h', 16], ['2d', '2s', 32]] as const); return `${g.pick(['ushll', 'sshll'])} v${v()}.${a}, v${v()}.${b}, #${g.int(e)}`; }
+    case 24: { const [a, b] = g.pick([['8h', '16b'], ['4s', '8h'], ['2d', '4s']]); return `${g.pick(['uxtl2', 'sxtl2'])} v${v()}.${a}, v${v()}.${b}`; }
+    case 25: return g.rnd() < 0.5 ? `ext v${v()}.16b, v${v()}.16b, v${v()}.16b, #${g.int(16)}` : `ext v${v()}.8b, v${v()}.8b, v${v()}.8b, #${g.int(8)}`;
+    case 26: { const b = g.int(31); return `${g.pick(['tbl', 'tbx'])} v${v()}.${g.pick(['16b', '8b'])}, {v${b}.16b${g.rnd() < 0.5 ? `, v${b + 1}.16b` : ''}}, v${v()}.${'16b'}`.replace(/(\.8b, \{[^}]*\}, v\d+)\.16b/, '$1.8b'); }
+    case 27: { const t = g.pick(VT); return `${g.pick(['zip1', 'zip2', 'uzp1', 'uzp2', 'trn1', 'trn2'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`; }
+    case 28: return g.pick([`addp d${v()}, v${v()}.2d`, `mov d${v()}, v${v()}.d[${g.int(2)}]`, `mov s${v()}, v${v()}.s[${g.int(4)}]`]);
+    case 29: return g.pick([`fmov d${v()}, ${x()}`, `fmov ${x()}, d${v()}`, `fmov s${v()}, ${w()}`, `fmov ${w()}, s${v()}`, `fmov ${x()}, v${v()}.d[1]`, `fmov v${v()}.d[1], ${x()}`]);
+    case 30: {
+      // FP on values converted from integers (no NaN payloads to disagree about)
+      const [a, b, c] = [v(), v(), v()];
+      const p = g.pick(['d', 's']);
+      return `scvtf ${p}${a}, ${g.pick([x(), w()])}\nucvtf ${p}${b}, ${w()}\n${g.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fnmul'])} ${p}${c}, ${p}${a}, ${p}${b}`;
+    }
+    case 31: {
+      const [a, b] = [v(), v()];
+      const p = g.pick(['d', 's']);
+      return `scvtf ${p}${a}, ${w()}\nscvtf ${p}${b}, ${x()}\n${g.pick(['fcmp', 'fcmpe'])} ${p}${a}, ${p}${b}\nfcsel ${p}${v()}, ${p}${a}, ${p}${b}, ${g.pick(CONDS.slice(0, 14))}`;
+    }
+    case 32: {
+      const a = v();
+      const p = g.pick(['d', 's']);
+      const q = p === 'd' ? 's' : 'd';
+      return `scvtf ${p}${a}, ${x()}\nfmov ${p}${v()}, #${g.pick(['0.5', '-3.25', '10.0'])}\n${g.pick(['fabs', 'fneg', 'fsqrt', 'frintn', 'frintp', 'frintm', 'frintz', 'frinta'])} ${p}${v()}, ${p}${a}\nfcvt ${q}${v()}, ${p}${a}\n${g.pick(['fcvtzs', 'fcvtzu', 'fcvtns', 'fcvtms', 'fcvtps', 'fcvtas'])} ${g.pick([x(), w()])}, ${p}${a}`;
+    }
+    default: {
+      const r = g.int(31);
+      const o = 16 * g.int(28);
+      return g.pick([`ld1 {v${r}.16b}, [x28]`, `add x27, x28, #${o}\nld1 {v${r}.16b, v${r + 1}.16b}, [x27], #32`, `add x27, x28, #${o}\nst1 {v${r}.2d}, [x27]`,
+        `ldr q${r}, [x28, #${o}]`, `str q${r}, [x28, #${o}]`, `ldp q${r}, q${(r + 3) % 32}, [x28, #${o}]`, `ldr d${r}, [x28, #${o}]`, `str s${r}, [x28, #${o + 4}]`,
+        `add x27, x28, #${o}\nst1 {v${r}.8b, v${r + 1}.8b}, [x27], #16`, `ldr b${r}, [x28, #${o + 3}]`, `ldr h${r}, [x28, #${o + 2}]`]);
+    }
+  }
+}
+
 /** Two different data registers (pair loads of one register are UNPREDICTABLE). */
 function two(g: Generator): [number, number] {
   const a = g.pick(DATA);
@@ -130,7 +198,7 @@ function branchy(g: Generator, label: number): string {
   return `${branch} ${label}f\n${integerInstruction(g)}\n${label}:`;
 }
 
-export function randomProgram(seed: number, length: number): string {
+export function randomProgram(seed: number, length: number, simd = false): string {
   const g = generator(seed);
   const init: string[] = [];
   for (let i = 0; i < 31; i++) {
@@ -143,7 +211,7 @@ export function randomProgram(seed: number, length: number): string {
   const nzcv = g.int(16) << 28;
   // Instructions last, so a shorter program with the same seed is a prefix (for bisecting).
   const lines: string[] = [];
-  for (let i = 0; i < length; i++) lines.push(g.rnd() < 0.12 ? branchy(g, 1 + (i % 9)) : integerInstruction(g));
+  for (let i = 0; i < length; i++) lines.push(simd && g.rnd() < 0.6 ? simdInstruction(g) : g.rnd() < 0.12 ? branchy(g, 1 + (i % 9)) : integerInstruction(g));
   return `
     .text
     .global _start
@@ -165,6 +233,7 @@ _start:
     ldp x24, x25, [x0, #192]
     ldp x29, x30, [x0, #232]
     adr x28, buf
+${Array.from({ length: 16 }, (_, i) => `    ldp q${2 * i}, q${2 * i + 1}, [x28, #${32 * i}]`).join('\n')}
     mov x27, x28
     mov x26, #0
     mov x1, #${nzcv >>> 16}
@@ -192,11 +261,12 @@ dump_regs:
     str x30, [sp, #240]
     mrs x0, nzcv
     str x0, [sp, #248]
+${Array.from({ length: 16 }, (_, i) => `    stp q${2 * i}, q${2 * i + 1}, [sp, #${256 + 32 * i}]`).join('\n')}
     .global dump_done
 dump_done:
     mov x0, #1
     adr x1, dump
-    mov x2, #${256 + BUFFER_BYTES}
+    mov x2, #${256 + VREG_BYTES + BUFFER_BYTES}
     mov x8, #64
     svc #0
     mov x0, #0
@@ -208,7 +278,7 @@ init:
 ${init.join('\n')}
     .balign 16
 dump:
-    .space 256
+    .space ${256 + VREG_BYTES}
 buf:
 ${buf.join('\n')}
 `;

@@ -19,6 +19,8 @@ import type { SystemRegisterHook, TimerOutput } from './system-register-hook.js'
 import { buildSystemRegisters, SCTLR_RESET, Sys, type SysRegCore, type SysRegSpec } from './system-registers.js';
 import { compileBlock, type BlockFunction } from './translate.js';
 import { Tlb } from './tlb.js';
+import { SimdUnit } from './simd-unit.js';
+import { FpUnit } from './fp-unit.js';
 import * as bitops from './bit-ops.js';
 
 export interface Aarch64CpuOptions {
@@ -82,6 +84,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   daif = 0xf;
   fpcr = 0;
   fpsr = 0;
+  readonly simd = new SimdUnit(this.r);
+  readonly fp = new FpUnit(this);
 
   private irqLevel = false;
   private fiqLevel = false;
