@@ -125,3 +125,25 @@ describe('gdb-multiarch: our stub over the real aarch64 core vs qemu-system-aarc
     expect(words(sections[2]!)).toEqual(words(qemuSections[2]!));
   });
 });
+
+describe('gdb-multiarch: every register the aarch64 core describes can be read', () => {
+  it('info all-registers shows each described register with a value, no fetch errors', async () => {
+    const zone = makeZone();
+    zone.cpu.reset(0x4008_0000n, []);
+    const target = new SingleCpuTarget(zone.cpu, zone.memory);
+    const server = new GdbServer({ target, port: 0 });
+    await server.listen();
+    try {
+      const run = await gdbBatch(server.port, undefined, ['info all-registers']);
+      // No ELF on purpose; gdb says so, and nothing else.
+      expect(run.stderr.replace(/^warning: No executable has been specified.*\n.*\n/m, '')).toBe('');
+      const shown = new Set([...run.stdout.matchAll(/^(\w+)\s+\S/gm)].map((m) => m[1]!));
+      const described = zone.cpu.gdb.features.flatMap((f) => f.registers.map((r) => r.name));
+      expect(described.filter((n) => !shown.has(n))).toEqual([]);
+      expect(run.stdout).not.toMatch(/unavailable|Could not fetch/);
+    } finally {
+      await server.close();
+      target.dispose();
+    }
+  });
+});

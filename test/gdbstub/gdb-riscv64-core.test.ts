@@ -97,3 +97,25 @@ describe('gdb-multiarch: our stub over the real riscv64 core vs qemu-system-risc
     expect(words(sections[2]!)).toEqual(words(qemuSections[2]!));
   });
 });
+
+describe('gdb-multiarch: every register the riscv64 core describes can be read', () => {
+  it('info all-registers shows each described register with a value, no fetch errors', async () => {
+    const machine = new BareRiscv64Machine(1 << 20);
+    machine.cpu.reset(0x8000_0000n, [0n]);
+    const target = new SingleCpuTarget(machine.cpu, machine.memory);
+    const server = new GdbServer({ target, port: 0 });
+    await server.listen();
+    try {
+      const run = await gdbBatch(server.port, undefined, ['info all-registers']);
+      // No ELF on purpose; gdb says so, and nothing else.
+      expect(run.stderr.replace(/^warning: No executable has been specified.*\n.*\n/m, '')).toBe('');
+      const shown = new Set([...run.stdout.matchAll(/^(\w+)\s+\S/gm)].map((m) => m[1]!));
+      const described = machine.cpu.gdb.features.flatMap((f) => f.registers.map((r) => r.name));
+      expect(described.filter((n) => !shown.has(n))).toEqual([]);
+      expect(run.stdout).not.toMatch(/unavailable|Could not fetch/);
+    } finally {
+      await server.close();
+      target.dispose();
+    }
+  });
+});
