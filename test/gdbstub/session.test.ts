@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
-import { RspClient, bigintToLittleEndianHex, frame, littleEndianHexToBigint } from '../helpers/rsp-client.js';
+import { RspClient, bigintToLittleEndianHex, littleEndianHexToBigint } from '../helpers/rsp-client.js';
 import { FakeZone, RAM_BASE, VIRTUAL_ALIAS } from './fake-zone.js';
 import { buildGuestProgram, type GuestProgram } from './guest-program.js';
 import { PC } from './riscv64-description.js';
@@ -91,7 +91,7 @@ describe('GdbSession over TCP', () => {
     expect(await client.request('G' + edited)).toBe('OK');
     expect(zone.vcpus[1]!.r[6]).toBe(0xabcdn);
     expect(await client.request('G' + edited + '00')).toBe('E22');
-    expect(await client.request(`P142=${bigintToLittleEndianHex(0xdeadn, 8)}`)).toBe('OK'); // sepc (0x141 + 66 → 0x183? no: 66+0x141)
+    expect(await client.request(`P142=${bigintToLittleEndianHex(0xdeadn, 8)}`)).toBe('OK'); // regno 0x142 = 66 + 0x100: sstatus
     expect(await client.request('p43')).toBe(bigintToLittleEndianHex(0n, 4)); // fflags is 32-bit
     expect(zone.vcpus[0]!.r[0x142]).toBe(0n);
     expect(zone.vcpus[1]!.r[0x142]).toBe(0xdeadn);
@@ -220,6 +220,5 @@ describe('GdbSession over TCP', () => {
     expect(zone.vcpus[0]!.pc).toBe(RAM_BASE);
     client = await RspClient.connect(server.port);
     expect(await client.readRegister(PC)).toBe(RAM_BASE);
-    void frame;
   });
 });
