@@ -6,6 +6,8 @@ import type { ZoneConfigJson } from './zone-config-json.js';
 export interface BoardParams {
   readonly cpus: number;
   readonly memoryBytes: number;
+  /** QEMU's `virtualization=on` (EL2 present, as hvisor runs QEMU); only the aarch64 virt boards use it. */
+  readonly virtualization?: boolean;
 }
 
 /** A RAM range of the board, CPU-physical. */

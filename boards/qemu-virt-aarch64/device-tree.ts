@@ -58,6 +58,10 @@ export function virtAarch64Tree(board: string, p: VirtAarch64Params): DtsNode {
   const ppiFlags = p.gicVersion === 3 ? IRQ_LEVEL_HIGH : (((1 << n) - 1) << 8) | IRQ_LEVEL_HIGH;
   const reg64 = (base: number, size: number): number[] => [...u64Cells(base), ...u64Cells(size)];
   const cpuCompatible = `arm,${p.cpuModel ?? 'cortex-a53'}`;
+  // virtualization=on (EL2, as hvisor runs QEMU): PSCI moves to SMC, the GIC gains its maintenance
+  // interrupt and, for GICv2, the GICH/GICV frames.
+  const el2 = p.virtualization === true;
+  const maintenance = el2 ? [cells('interrupts', GIC_PPI, 9, IRQ_LEVEL_HIGH)] : [];
 
   const virtio: DtsNode[] = [];
   for (let i = 0; i < VIRTIO_SLOTS; i++) {
@@ -86,6 +90,7 @@ export function virtAarch64Tree(board: string, p: VirtAarch64Params): DtsNode {
           'intc@8000000',
           [
             cells('phandle', gic),
+            ...maintenance,
             cells('reg', ...reg64(0x0800_0000, 0x1_0000), ...reg64(0x080a_0000, 0xf6_0000)),
             cells('#redistributor-regions', 1),
             strings('compatible', 'arm,gic-v3'),
@@ -109,7 +114,13 @@ export function virtAarch64Tree(board: string, p: VirtAarch64Params): DtsNode {
           'intc@8000000',
           [
             cells('phandle', gic),
-            cells('reg', ...reg64(0x0800_0000, 0x1_0000), ...reg64(0x0801_0000, 0x1_0000)),
+            ...maintenance,
+            cells(
+              'reg',
+              ...reg64(0x0800_0000, 0x1_0000),
+              ...reg64(0x0801_0000, 0x1_0000),
+              ...(el2 ? [...reg64(0x0803_0000, 0x1_0000), ...reg64(0x0804_0000, 0x1_0000)] : []),
+            ),
             strings('compatible', 'arm,cortex-a15-gic'),
             flag('ranges'),
             cells('#size-cells', 2),
@@ -158,7 +169,7 @@ export function virtAarch64Tree(board: string, p: VirtAarch64Params): DtsNode {
         cells('cpu_on', 0xc400_0003),
         cells('cpu_off', 0x8400_0002),
         cells('cpu_suspend', 0xc400_0001),
-        strings('method', 'hvc'),
+        strings('method', el2 ? 'smc' : 'hvc'),
         strings('compatible', 'arm,psci-1.0', 'arm,psci-0.2', 'arm,psci'),
       ]),
       node(`memory@${RAM_BASE.toString(16)}`, [cells('reg', ...reg64(RAM_BASE, p.memoryBytes)), strings('device_type', 'memory')]),

@@ -100,7 +100,9 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
   const generated = options.dtb === undefined;
   if (options.dtb !== undefined) {
     // A given DTB fixes the CPUs; memory only matters when it has no /memory (the board's fallback).
-    if (options.params?.cpus !== undefined) throw new BoardParameterError(board.name, 'cpus', 'only applies to the generated device tree, not to --dtb');
+    for (const knob of ['cpus', 'virtualization'] as const) {
+      if (options.params?.[knob] !== undefined) throw new BoardParameterError(board.name, knob, 'only applies to the generated device tree, not to --dtb');
+    }
     tree = parseDtb(options.dtb);
     dtbBytes = options.dtb;
   } else {

@@ -192,6 +192,24 @@ describe("hvisor's root zones fit their boards", () => {
     });
   }
 
+  const geometry: [string, string | undefined, boolean][] = [
+    ['qemu-virt-aarch64', undefined, false],
+    ['qemu-virt-aarch64-gicv2', undefined, true], // GICH/GICV exist with virtualization=on, as hvisor runs QEMU
+    ['qemu-virt-riscv64', undefined, false],
+    ['imx8mp-evk', 'freescale/imx8mp-evk.dtb', false],
+    ['zcu102', 'xilinx/zynqmp-zcu102-rev1.0.dtb', false],
+  ];
+  for (const [name, dtb, virtualization] of geometry) {
+    it(`${name}: the root zone's interrupt-controller bases are the board controller's windows`, () => {
+      const report = showBoard({ name, ...(dtb !== undefined ? { dtb: debianDtb(dtb) } : {}), ...(virtualization ? { virtualization } : {}) });
+      const bases = new Set(report.devices.filter((d) => d.role === 'interrupt-controller').flatMap((d) => d.windows.map((w) => Number(w.base))));
+      const config = report.rootZone.arch_config as Record<string, string | boolean>;
+      const named = Object.entries(config).filter(([k, v]) => /_base$/.test(k) && typeof v === 'string' && Number(v) !== 0 && !k.startsWith('aplic'));
+      expect(named.length).toBeGreaterThan(0);
+      for (const [key, value] of named) expect(bases.has(Number(value)), `${key} ${value}`).toBe(true);
+    });
+  }
+
   it('qemu virt boards: the root zone interrupts are the SPIs/sources of the devices it is given', () => {
     for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64']) {
       const report = showBoard({ name });

@@ -21,6 +21,7 @@ interface ShowArgs {
   dtb?: string;
   cpus?: number;
   memory?: string;
+  virtualization?: boolean;
   json?: boolean;
   dts?: boolean;
   zoneConfig?: number;
@@ -40,6 +41,7 @@ export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): 
   const params: Partial<BoardParams> = {
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
     ...(args.memory !== undefined ? { memoryBytes: parseMemorySize(args.memory, board.name) } : {}),
+    ...(args.virtualization !== undefined ? { virtualization: args.virtualization } : {}),
   };
   const dtb = args.dtb === undefined ? undefined : readBoardTree(args.dtb);
   const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params });
@@ -147,6 +149,7 @@ function showBuilder(y: Argv): Argv<ShowArgs> {
     .option('dtb', { type: 'string', describe: 'the board DTB (or .dts source) to use instead of the generated one' })
     .option('cpus', { type: 'number', describe: 'CPUs of a generated tree (QEMU -smp)' })
     .option('memory', { type: 'string', describe: 'RAM of a generated tree, e.g. 2G (QEMU -m)' })
+    .option('virtualization', { type: 'boolean', describe: 'aarch64 virt: the tree QEMU gives with virtualization=on (EL2, as hvisor runs it)' })
     .option('json', { type: 'boolean', describe: 'machine-readable output' })
     .option('dts', { type: 'boolean', describe: 'print the generated device tree source' })
     .option('zone-config', { type: 'number', describe: 'print zone N\'s config (0 = root) as hvisor-tool JSON' })
@@ -169,7 +172,8 @@ function showHandler(args: ShowArgs): void {
     const board = findBoard(args.name);
     if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
     const memoryBytes = args.memory === undefined ? board.defaults.memoryBytes : parseMemorySize(args.memory, board.name);
-    process.stdout.write(renderDts(board.generateTree({ cpus: args.cpus ?? board.defaults.cpus, memoryBytes })));
+    const virtualization = args.virtualization ?? board.defaults.virtualization;
+    process.stdout.write(renderDts(board.generateTree({ cpus: args.cpus ?? board.defaults.cpus, memoryBytes, ...(virtualization !== undefined ? { virtualization } : {}) })));
     return;
   }
   const report = showBoard(args);
