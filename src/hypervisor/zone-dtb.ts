@@ -1,0 +1,207 @@
+import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../dtb/index.js';
+import type { Machine } from '../machine/machine.js';
+import type { ZoneConfig } from './zone-config.js';
+
+/** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
+export interface ZoneDtbReport {
+  readonly kept: readonly string[];
+  readonly removed: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export interface ZoneDtb {
+  readonly blob: Uint8Array;
+  readonly tree: DeviceTree;
+  readonly report: ZoneDtbReport;
+}
+
+/** Nodes that describe the platform rather than a device: kept whatever their shape. */
+const PLATFORM_NODES = new Set(['chosen', 'aliases', 'cpus', 'psci', 'timer', 'pmu', 'reserved-memory', '__symbols__']);
+
+const hex = (n: number) => n.toString(16);
+
+/**
+ * A zone's device tree, made from the board's: only the zone's CPUs; one memory node per RAM
+ * region (at its guest-physical address); the devices whose windows lie inside the zone's io
+ * regions (identity-mapped; others are dropped) or virtio regions; the interrupt controller with
+ * only the zone's harts' contexts (PLIC) and the zone's redistributor frames (GICv3); the PCI
+ * host bridge when the zone has a pci_config window at its ECAM; `bootargs` from `kernel_args`.
+ * Everything else with a `reg` goes. Nodes without `reg` (clocks, psci, timer) stay.
+ */
+export interface ZoneDtbOptions {
+  /** The virtio-mmio windows actually served (the virtio config): other slots are left out. */
+  readonly servedVirtio?: readonly { readonly base: number; readonly size: number }[];
+}
+
+export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: ZoneDtbOptions = {}): ZoneDtb {
+  const tree = parseDtb(machine.dtb);
+  const kept: string[] = [];
+  const removed: string[] = [];
+  const warnings: string[] = [];
+  const drop = (n: DtNode) => {
+    removed.push(n.path);
+    n.parent?.removeChild(n);
+  };
+
+  const zoneHwids = new Set(zone.cpus.map((id) => machine.cpus.find((c) => c.id === id)?.hwid).filter((h) => h !== undefined));
+  const keptCpuPhandles = new Set<number>();
+  const cpus = tree.node('/cpus');
+  if (cpus !== undefined) {
+    for (const cpu of [...cpus.children]) {
+      if (cpu.name === 'cpu-map') {
+        drop(cpu); // clusters reference CPUs the zone does not have
+        continue;
+      }
+      if (cpu.string('device_type') !== 'cpu') continue;
+      const reg = cpu.cells('reg') ?? [];
+      const hwid = reg.reduce((v, c) => (v << 32n) | BigInt(c >>> 0), 0n);
+      if (!zoneHwids.has(hwid)) {
+        drop(cpu);
+        continue;
+      }
+      for (const n of cpu.walk()) {
+        const p = n.u32('phandle');
+        if (p !== undefined) keptCpuPhandles.add(p);
+      }
+    }
+  }
+
+  // Memory: replaced by the zone's RAM regions (guest-physical).
+  for (const n of [...tree.root.children]) if (n.string('device_type') === 'memory') drop(n);
+  const addrCells = tree.addressCells(tree.root);
+  const sizeCells = tree.sizeCells(tree.root);
+  for (const r of zone.memoryRegions.filter((m) => m.type === 'ram').sort((a, b) => a.virtualStart - b.virtualStart)) {
+    const mem = tree.root.addChild(`memory@${hex(r.virtualStart)}`);
+    mem.setProperty('device_type', 'memory');
+    mem.setProperty('reg', [...cells(r.virtualStart, addrCells), ...cells(r.size, sizeCells)]);
+  }
+
+  const inside = (address: number, size: number, type: 'io' | 'virtio') =>
+    zone.memoryRegions.some((r) => {
+      if (r.type !== type) return false;
+      const start = type === 'io' ? r.physicalStart : r.virtualStart;
+      return address >= start && address + size <= start + r.size && (type === 'virtio' || r.physicalStart === r.virtualStart);
+    });
+  const interruptControllers = new Set<DtNode>();
+  const arch = zone.archConfig;
+  const irqchipBase = arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? arch.plicBase : undefined;
+  const ecams = new Set(zone.pciConfig.map((p) => p.ecamBase));
+  const owned = new Set(zone.interrupts);
+
+  // Walk every node with a CPU-physical reg outside /cpus and the new memory nodes.
+  const candidates = [...tree.nodes()].filter((n) => n !== tree.root && !n.path.startsWith('/cpus') && n.has('reg') && n.string('device_type') !== 'memory');
+  for (const n of candidates) {
+    if (n.parent === undefined) continue; // under a node dropped already
+    const top = n.path.split('/')[1] ?? '';
+    if (PLATFORM_NODES.has(top.split('@')[0]!)) continue;
+    const windows = cpuReg(tree, n);
+    if (windows === undefined || windows.length === 0) continue;
+    const isController = n.has('interrupt-controller');
+    if (isController && irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) {
+      interruptControllers.add(n);
+      kept.push(n.path);
+      continue;
+    }
+    const isPciHost = n.string('device_type') === 'pci';
+    if (isPciHost) {
+      if (windows.some((w) => ecams.has(w.address))) kept.push(n.path);
+      else drop(n);
+      continue;
+    }
+    const served = (w: { address: number; size: number }) =>
+      inside(w.address, w.size, 'virtio') &&
+      (options.servedVirtio === undefined || options.servedVirtio.some((v) => w.address >= v.base && w.address + w.size <= v.base + v.size));
+    const board = machine.deviceAt(windows[0]!.address);
+    const missing = board?.irqs.filter((i) => !owned.has(i)) ?? [];
+    if (windows.every((w) => inside(w.address, w.size, 'io'))) {
+      // Passed through as configured; say so when its interrupts are not the zone's.
+      kept.push(n.path);
+      if (missing.length > 0) warnings.push(`${n.path}: interrupt ${missing.join(', ')} is not in the zone's interrupts: the device cannot interrupt`);
+    } else if (windows.every(served) && missing.length === 0) {
+      // An emulated virtio slot appears only with its interrupt.
+      kept.push(n.path);
+    } else {
+      drop(n);
+    }
+  }
+  // Containers (buses like /soc) left with no devices still describe address translation: keep.
+
+  for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells);
+  dropDanglingReferences(tree, drop);
+
+  // Aliases and stdout-path must not name removed nodes.
+  const aliasesNode = tree.node('/aliases');
+  if (aliasesNode !== undefined) {
+    for (const p of [...aliasesNode.properties]) {
+      const target = p.string();
+      if (target.startsWith('/') && tree.node(target) === undefined) aliasesNode.removeProperty(p.name);
+    }
+  }
+  const chosenNode = tree.node('/chosen');
+  if (chosenNode !== undefined) {
+    const stdoutPath = chosenNode.string('stdout-path');
+    if (stdoutPath !== undefined && chosen(tree).stdout === undefined) chosenNode.removeProperty('stdout-path');
+    if (zone.kernelArgs !== undefined && zone.kernelArgs !== '') chosenNode.setProperty('bootargs', zone.kernelArgs);
+    // The board firmware's boot artefacts (initrd addresses, kaslr seed) are not the zone's.
+    for (const p of ['linux,initrd-start', 'linux,initrd-end', 'kaslr-seed', 'rng-seed']) chosenNode.removeProperty(p);
+  }
+  return { blob: writeDtb(tree), tree, report: { kept, removed, warnings } };
+}
+
+/**
+ * Nodes left pointing at removed ones: a syscon user (`regmap`, e.g. QEMU's poweroff/reboot on the
+ * sifive test device) or an interrupt source whose controller is gone is dropped; an `msi-parent`
+ * naming a removed ITS is deleted.
+ */
+function dropDanglingReferences(tree: DeviceTree, drop: (n: DtNode) => void): void {
+  const alive = (phandle: number | undefined) => phandle !== undefined && tree.nodeByPhandle(phandle) !== undefined;
+  for (const n of [...tree.nodes()]) {
+    if (n.parent === undefined && n !== tree.root) continue;
+    const regmap = n.u32('regmap');
+    const parent = n.u32('interrupt-parent');
+    const gpio = n.u32('gpios');
+    if ([regmap, parent, gpio].some((p) => p !== undefined && !alive(p))) {
+      const container = n.parent;
+      drop(n);
+      // A gpio-keys node with no keys left goes too.
+      if (container !== undefined && container !== tree.root && container.children.length === 0 && container.isCompatible('gpio-keys')) drop(container);
+      continue;
+    }
+    const msi = n.u32('msi-parent');
+    if (msi !== undefined && !alive(msi)) n.removeProperty('msi-parent');
+    // msi-map = <rid-base msi-controller msi-base length>...
+    const msiMap = n.cells('msi-map');
+    if (msiMap !== undefined && msiMap.some((c, i) => i % 4 === 1 && !alive(c))) n.removeProperty('msi-map');
+  }
+}
+
+/** PLIC: keep only the zone's harts' contexts; GICv3: only the zone's redistributor frames. */
+function trimInterruptController(tree: DeviceTree, ic: DtNode, zone: ZoneConfig, cpuPhandles: ReadonlySet<number>, addrCells: number, sizeCells: number): void {
+  const ext = ic.cells('interrupts-extended');
+  if (ext !== undefined) {
+    // PLIC contexts: <&hart-intc cause> pairs.
+    const out: number[] = [];
+    for (let i = 0; i + 1 < ext.length; i += 2) if (cpuPhandles.has(ext[i]!)) out.push(ext[i]!, ext[i + 1]!);
+    ic.setProperty('interrupts-extended', out);
+  }
+  const a = zone.archConfig;
+  if (a.kind === 'gicv3') {
+    const frames = zone.cpus.length * 0x20000;
+    const parentAddr = ic.parent === tree.root ? addrCells : tree.addressCells(ic.parent!);
+    const parentSize = ic.parent === tree.root ? sizeCells : tree.sizeCells(ic.parent!);
+    ic.setProperty('reg', [...cells(a.gicdBase, parentAddr), ...cells(a.gicdSize, parentSize), ...cells(a.gicrBase, parentAddr), ...cells(frames, parentSize)]);
+    ic.setProperty('#redistributor-regions', [1]);
+    // No ITS: the zone's GIC model has none.
+    for (const child of [...ic.children]) if (child.isCompatible('arm,gic-v3-its')) ic.removeChild(child);
+  }
+}
+
+function cells(value: number, count: number): number[] {
+  const out: number[] = [];
+  let v = BigInt(value);
+  for (let i = 0; i < count; i++) {
+    out.unshift(Number(v & 0xffffffffn));
+    v >>= 32n;
+  }
+  return out;
+}

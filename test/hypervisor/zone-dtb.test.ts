@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tool } from '../helpers/fixtures.js';
+import { findBoard } from '../../boards/index.js';
+import { buildBoard } from '../../src/machine/board-builder.js';
+import { loadZoneConfig, zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
+import { generateZoneDtb } from '../../src/hypervisor/zone-dtb.js';
+
+const configs = join(import.meta.dirname, 'configs');
+
+/** dtc's view of a blob: its DTS text and its warnings (with the file name stripped). */
+function dtc(blob: Uint8Array): { dts: string; warnings: string[] } {
+  const file = join(mkdtempSync(join(tmpdir(), 'zdtb-')), 'zone.dtb');
+  writeFileSync(file, blob);
+  const r = spawnSync(tool('dtc'), ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dtc failed: ${r.stderr}`);
+  const warnings = r.stderr.split('\n').filter((l) => l.includes('Warning')).map((l) => l.slice(l.indexOf('Warning')).replace(/\/cpus\/cpu@\d+/, '/cpus/cpu@N'));
+  return { dts: r.stdout, warnings: [...new Set(warnings)] };
+}
+
+const nodeNames = (dts: string) => [...dts.matchAll(/^\t+([^\t\n]+) \{$/gm)].map((m) => m[1]);
+
+describe('zone device trees from the board DTB and the zone config (dtc as the reader)', () => {
+  it('hvisor-tool’s qemu-aarch64 zone1: its CPUs, its RAM, the two virtio slots it owns the SPIs of, GICv3 trimmed, ECAM host', () => {
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    const zone = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
+    const { blob, report } = generateZoneDtb(machine, zone);
+    const board = dtc(machine.dtb);
+    const out = dtc(blob);
+    expect(out.warnings.filter((w) => !board.warnings.includes(w))).toEqual([]);
+    const names = nodeNames(out.dts);
+    expect(names.filter((n) => n!.startsWith('cpu@'))).toEqual(['cpu@2', 'cpu@3']);
+    expect(names.filter((n) => n!.startsWith('memory@'))).toEqual(['memory@50000000']);
+    expect(out.dts).toContain('reg = <0x00 0x50000000 0x00 0x30000000>;');
+    // SPIs 44 and 46 (INTIDs 76, 78) are the zone's: the slots at 0xa003800 and 0xa003c00.
+    expect(names.filter((n) => n!.startsWith('virtio_mmio@'))).toEqual(['virtio_mmio@a003800', 'virtio_mmio@a003c00']);
+    expect(names).not.toContain('pl011@9000000');
+    expect(names).not.toContain('its@8080000');
+    expect(out.dts).toMatch(/intc@8000000 \{[^}]*reg = <0x00 0x8000000 0x00 0x10000 0x00 0x80a0000 0x00 0x40000>;/);
+    expect(names.some((n) => n!.startsWith('pcie@'))).toBe(true);
+    expect(out.dts).not.toContain('msi-map');
+    expect(report.removed).toContain('/pl011@9000000');
+    expect(names).not.toContain('cpu-map');
+  });
+
+  it('served virtio slots only, bootargs from kernel_args', () => {
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    const zone = { ...loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json')), kernelArgs: 'console=hvc0 earlycon' };
+    const { dts } = dtc(generateZoneDtb(machine, zone, { servedVirtio: [{ base: 0xa003c00, size: 0x200 }] }).blob);
+    expect(nodeNames(dts).filter((n) => n!.startsWith('virtio_mmio@'))).toEqual(['virtio_mmio@a003c00']);
+    expect(dts).toMatch(/chosen \{\s*bootargs = "console=hvc0 earlycon";/);
+  });
+
+  it('riscv64: PLIC contexts only for the zone’s harts; passed-through slots kept; no new dtc warnings', () => {
+    const { machine } = buildBoard(findBoard('qemu-virt-riscv64'));
+    const zone = loadZoneConfig(join(configs, 'qemu-riscv64-linux2.json'));
+    const { blob, report } = generateZoneDtb(machine, zone);
+    // hvisor-tool's example passes the slots through without their PLIC sources 6 and 7.
+    expect([...report.warnings].sort()).toEqual([
+      "/soc/virtio_mmio@10006000: interrupt 6 is not in the zone's interrupts: the device cannot interrupt",
+      "/soc/virtio_mmio@10007000: interrupt 7 is not in the zone's interrupts: the device cannot interrupt",
+    ]);
+    const board = dtc(machine.dtb);
+    const out = dtc(blob);
+    expect(out.warnings.filter((w) => !board.warnings.includes(w))).toEqual([]);
+    const names = nodeNames(out.dts);
+    expect(names.filter((n) => n!.startsWith('cpu@'))).toEqual(['cpu@3']);
+    expect(names.filter((n) => n!.startsWith('virtio_mmio@'))).toEqual(['virtio_mmio@10007000', 'virtio_mmio@10006000']); // QEMU's node order
+    expect(names).not.toContain('clint@2000000');
+    expect(names).not.toContain('poweroff');
+    // One hart: its M and S contexts (causes 11 and 9) on its own interrupt controller.
+    const hartIntc = /cpu@3 \{[\s\S]*?interrupt-controller \{[\s\S]*?phandle = <(0x[0-9a-f]+)>;/.exec(out.dts)![1];
+    expect(out.dts).toContain(`interrupts-extended = <${hartIntc} 0x0b ${hartIntc} 0x09>;`);
+    expect(names.filter((n) => n!.startsWith('memory@'))).toEqual(['memory@83000000']);
+  });
+
+  it('the boards’ own root and example zones all give dtc-clean trees', () => {
+    for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64']) {
+      const b = findBoard(name);
+      const { machine } = buildBoard(b);
+      const baseline = dtc(machine.dtb).warnings;
+      for (const j of [b.rootZone, ...b.exampleZones]) {
+        const z = zoneConfigFromJson(j, name);
+        const out = dtc(generateZoneDtb(machine, z).blob);
+        expect(out.warnings.filter((w) => !baseline.includes(w)), `${name} zone ${z.zoneId}`).toEqual([]);
+        // dtc can compile our output back to the same blob's DTS (a round trip through the oracle).
+        const again = execFileSync(tool('dtc'), ['-I', 'dts', '-O', 'dts', '-q'], { input: out.dts, encoding: 'utf8' });
+        expect(again).toBe(out.dts);
+      }
+    }
+  });
+});
