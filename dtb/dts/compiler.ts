@@ -162,8 +162,9 @@ class Compilation {
   }
 }
 
+/** Only the node itself: a referenced parent does not keep its /omit-if-no-ref/ children (as dtc). */
 function markReferenced(node: IrNode): void {
-  for (const n of node.walk()) n.referenced = true;
+  node.referenced = true;
 }
 
 /** dtc's guess: the `reg` of the first child of /cpus when it is one cell, else 0. */
