@@ -31,7 +31,7 @@ function execSymbol(elf: string, name: string): string {
 const ZERO_BOOT_ARGS = ['set var $a1 = 0', 'set var $a2 = 0', 'set var $t0 = 0'];
 /** The common script; `info registers` after each marker is compared. */
 const SCRIPT = [
-  'echo <<stepi 300>>\\n', 'stepi 300', 'info registers',
+  'echo <<stepi 150>>\\n', 'stepi 150', 'info registers',
   'break bench_done', 'continue', 'echo <<bench_done>>\\n', 'info registers', 'x/16gx &buf', 'delete',
   'rwatch *(long *)&buf', 'continue', 'echo <<watch>>\\n', 'info registers',
 ];
@@ -61,7 +61,7 @@ describe('gdb-multiarch: our stub over the real riscv64 core vs qemu-system-risc
   it('shows exactly the registers the core holds, and matches QEMU after the same script', async () => {
     const ours = await gdbBatch(server.port, elf, [...ZERO_BOOT_ARGS, ...SCRIPT, 'monitor hold']);
     expect(ours.stderr).not.toMatch(/warning|error/i);
-    const sections = ours.stdout.split(/<<(?:stepi 300|bench_done|watch)>>/);
+    const sections = ours.stdout.split(/<<(?:stepi 150|bench_done|watch)>>/);
     expect(sections.length).toBe(4);
 
     // gdb's last full view equals the core's own registers (the core stays where gdb left it).
@@ -83,7 +83,7 @@ describe('gdb-multiarch: our stub over the real riscv64 core vs qemu-system-risc
     ], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 300));
     const theirs = await gdbBatch(port, elf, ['tbreak *_start', 'continue', ...ZERO_BOOT_ARGS, ...SCRIPT, 'kill']);
-    const qemuSections = theirs.stdout.split(/<<(?:stepi 300|bench_done|watch)>>/);
+    const qemuSections = theirs.stdout.split(/<<(?:stepi 150|bench_done|watch)>>/);
     expect(qemuSections.length).toBe(4);
     for (let s = 1; s < 4; s++) {
       const a = registerLines(sections[s]!);
