@@ -103,6 +103,32 @@ describe('virtio-net on the virtual switch (no root)', () => {
   });
 });
 
+describe('virtio-net link status', () => {
+  it('pulling the cable: status 0, a config interrupt with a new generation, frames lost both ways', () => {
+    const sw = new VirtualSwitch();
+    const nicA = sw.nic('zone0', macs.a);
+    const a = zoneWithMmio(nicA);
+    const b = zoneNic(sw.nic('zone1', macs.b));
+    expect(a.drv.negotiate((f) => f) & 8).toBe(8);
+    const tx = a.drv.setupQueue(1, 8);
+    a.drv.driverOk();
+    expect(a.drv.config(6, 2)).toBe(1);
+    nicA.setLink(false);
+    expect(a.drv.config(6, 2)).toBe(0);
+    expect(a.drv.reg(0xfc)).toBe(1); // ConfigGeneration
+    expect(a.drv.ackInterrupt()).toBe(2);
+    const f = a.drv.alloc(12 + 42);
+    a.drv.fill(f + 12, frame(BROADCAST, macs.a, 5));
+    a.drv.post(tx, [[f, 54, false]]);
+    expect(a.drv.reap(tx).length).toBe(1); // consumed...
+    expect(b.inbox()).toEqual([]); // ...but never on the wire
+    expect(nicA.receive(frame(macs.a, macs.b, 6))).toBe(false);
+    nicA.setLink(true);
+    expect(a.drv.config(6, 2)).toBe(1);
+    expect(a.drv.reg(0xfc)).toBe(2);
+  });
+});
+
 describe('virtio-net over UDP between two instances (loopback)', () => {
   it('two boards, each a switch with a NIC and a UDP uplink: frames cross both ways', async () => {
     const link1 = new UdpNetLink({ address: '127.0.0.1', port: 0 });

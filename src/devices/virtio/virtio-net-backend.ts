@@ -40,6 +40,17 @@ export class VirtioNetBackend implements VirtioBackend {
     this.port = port;
   }
 
+  /** Cable plugged or pulled: the status field changes and the driver gets a config interrupt. */
+  setLink(up: boolean): void {
+    if ((this.config[6] === 1) === up) return;
+    this.config[6] = up ? 1 : 0;
+    this.port?.configChanged();
+  }
+
+  get linkUp(): boolean {
+    return this.config[6] === 1;
+  }
+
   configRead(offset: number, size: AccessSize): number {
     let v = 0;
     for (let i = 0; i < size && offset + i < this.config.length; i++) v |= this.config[offset + i]! << (8 * i);
@@ -53,7 +64,8 @@ export class VirtioNetBackend implements VirtioBackend {
     let interrupt = false;
     for (let chain = vq.pop(); chain !== undefined; chain = vq.pop()) {
       const bytes = vq.readAll(chain);
-      if (bytes !== undefined && bytes.length > HDR) this.transmit(bytes.slice(HDR));
+      // With the cable pulled, frames are consumed and lost, as on a real NIC.
+      if (bytes !== undefined && bytes.length > HDR && this.linkUp) this.transmit(bytes.subarray(HDR));
       interrupt = vq.push(chain.head, 0) || interrupt;
     }
     if (interrupt) used();
@@ -63,7 +75,7 @@ export class VirtioNetBackend implements VirtioBackend {
   receive(frame: Uint8Array): boolean {
     const port = this.port;
     const vq = port?.queue(RX);
-    if (port === undefined || vq === undefined) {
+    if (port === undefined || vq === undefined || !this.linkUp) {
       this.dropped++;
       return false;
     }
