@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,16 +81,24 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
   it('halting zone0 in gdb leaves zone1 running; threads, registers, memory, monitor, Ctrl-C, detach', async () => {
     const [z0, z1] = zones as [Zone, Zone];
     const entry0 = BigInt(z0.config.entryPoint);
+    // gdb 0 holds zone0 until gdb 1 has zone1 running (a marker file), then half a second more;
+    // gdb 1 interrupts zone1 once gdb 0 has detached.
+    const marker = join(mkdtempSync(join(tmpdir(), 'gdbstub-zones-')), 'zone1-running');
     const samples: Array<[bigint, bigint]> = [];
-    const sampler = setInterval(() => samples.push([counter(z0), counter(z1)]), 100);
+    const sampler = setInterval(() => {
+      const z1Running = servers[1]!.attached && !z1.halted;
+      if (z1Running && !existsSync(marker)) writeFileSync(marker, '');
+      if (servers[0]!.attached && z0.halted && z1Running) samples.push([counter(z0), counter(z1)]);
+    }, 20);
     const [g0, g1] = await Promise.all([
       gdbBatch(servers[0]!.port, undefined, [
-        'info threads', 'p/x $pc', `p/x *(long *)${entry0 + COUNTER_OFFSET}`, 'shell sleep 1', `p/x *(long *)${entry0 + COUNTER_OFFSET}`,
-        'monitor zone', 'monitor help', 'detach',
+        'info threads', 'p/x $pc', `p/x *(long *)${entry0 + COUNTER_OFFSET}`,
+        `shell while [ ! -f ${marker} ]; do sleep 0.05; done; sleep 0.5`,
+        `p/x *(long *)${entry0 + COUNTER_OFFSET}`, 'monitor zone', 'monitor help', 'detach',
       ]),
       gdbBatch(servers[1]!.port, undefined, ['p/x $pc', 'continue', 'p/x $x10'], {
-        interruptWhen: () => !z1.halted && servers[1]!.attached,
-        interruptAfterMs: 400,
+        interruptWhen: () => existsSync(marker) && !servers[0]!.attached,
+        interruptAfterMs: 100,
       }),
     ]);
     clearInterval(sampler);
@@ -106,9 +114,9 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
     expect(g1.stdout).toMatch(/received signal SIGINT/);
     expect(printed(g1.stdout)[1]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
     // While gdb held zone0, zone1's counter kept growing.
-    const held = samples.filter(([a]) => a === before);
-    expect(held.length).toBeGreaterThan(3);
-    expect(held[held.length - 1]![1]).toBeGreaterThan(held[0]![1]);
+    expect(samples.length).toBeGreaterThan(3);
+    expect(samples.every(([a]) => a === before)).toBe(true);
+    expect(samples[samples.length - 1]![1]).toBeGreaterThan(samples[0]![1]);
     // After detach zone0 runs on.
     const detached = counter(z0);
     await new Promise((r) => setTimeout(r, 200));
