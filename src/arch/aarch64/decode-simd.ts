@@ -250,7 +250,7 @@ function generalConvert(insn: number): Emitted | undefined {
   else return undefined;
   const signed = (opcode & 1) === 0;
   const v = `m.fp.toInteger(${type},${n},${round},${signed},${bitsN})`;
-  return body(sf ? setX(d, v) : setW(d, `Number(${v})`));
+  return body(sf ? setX(d, v) : setW(d, `Number(${v}&0xffffffffn)`));
 }
 
 // --- SIMD loads and stores ------------------------------------------------------------------------
