@@ -48,7 +48,8 @@ export function readHeader(blob: Uint8Array): FdtHeader {
   const offDtStrings = word(3);
   const offMemRsvmap = word(4);
   const sizeDtStrings = word(8);
-  const sizeDtStruct = version >= 17 ? word(9) : totalSize - Math.min(offDtStruct, totalSize);
+  // v16 has no size_dt_struct: the structure block may run to the end of the blob (whole tokens).
+  const sizeDtStruct = version >= 17 ? word(9) : (totalSize - Math.min(offDtStruct, totalSize)) & ~3;
 
   const block = (name: string, offset: number, size: number, fieldOffset: number, align: number): void => {
     if (offset < headerSize || offset > totalSize) {

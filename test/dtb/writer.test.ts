@@ -64,6 +64,15 @@ describe('DTB writer', () => {
     expect(again.requireNode('/ivc@d0000000').u64('hvisor,id')).toBe(7n);
   });
 
+  it('reads version-16 blobs (no size_dt_struct) as dtc writes them with -V 16', () => {
+    const file = qemuDtbPath('qemu-virt-riscv64');
+    const v16 = execFileSync(tool('dtc'), ['-q', '-I', 'dtb', '-O', 'dtb', '-V', '16', file]);
+    expect(v16.readUInt32BE(20)).toBe(16);
+    const tree = parseDtb(v16);
+    sameTree(tree, parseDtb(readFileSync(file)));
+    expect(Buffer.from(writeDtb(tree)).equals(dtcRewrite(file))).toBe(true);
+  });
+
   it('produces a blob dtc accepts and decompiles to our own DTS text', () => {
     const tree = parseDtb(readFileSync(qemuDtbPath('qemu-virt-aarch64-gicv2')));
     tree.root.addChild('extra').setProperty('value', [1, 2, 3]);
