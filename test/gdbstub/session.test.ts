@@ -5,6 +5,12 @@ import { FakeZone, RAM_BASE, VIRTUAL_ALIAS } from './fake-zone.js';
 import { buildGuestProgram, type GuestProgram } from './guest-program.js';
 import { PC } from './riscv64-description.js';
 
+/** Polls until `condition` holds (events cross a real socket); fails after 5 s. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 250 && !condition(); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(condition()).toBe(true);
+}
+
 // The stub over a real socket, driven packet by packet: what gdb does not exercise on its own.
 const program: GuestProgram = buildGuestProgram();
 const sym = (name: string) => program.symbols.get(name)!;
@@ -195,7 +201,7 @@ describe('GdbSession over TCP', () => {
     await second.close();
     expect(await client.request(`Z0,${sym('loop').toString(16)},4`)).toBe('OK');
     await client.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => !server.attached);
     // Disconnecting removed the breakpoint and let the zone run on.
     expect(zone.breakpoints.size).toBe(0);
     expect(zone.halted).toBe(false);
@@ -214,8 +220,7 @@ describe('GdbSession over TCP', () => {
     expect(await client.request('?')).toMatch(/^T05/);
     expect(zone.vcpus[0]!.pc).not.toBe(RAM_BASE);
     expect(await client.request('vKill;1')).toBe('OK');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(client.isClosed).toBe(true);
+    await waitFor(() => client.isClosed);
     expect(zone.kills).toBe(1);
     expect(zone.vcpus[0]!.pc).toBe(RAM_BASE);
     client = await RspClient.connect(server.port);
