@@ -4,6 +4,7 @@ import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import type { VirtioProvider, ZoneDeviceWindow } from './stage2.js';
 import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
 import { readZoneImages } from './zone-images.js';
+import { generateZoneDtb } from './zone-dtb.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from './zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
@@ -89,10 +90,19 @@ export class Hypervisor {
     return zone;
   }
 
-  /** `hvisor zone start FILE`: the config and the images it names. */
+  /**
+   * `hvisor zone start FILE`: the config and the images it names. With an empty dtb_filepath the
+   * zone's device tree is generated from the board's (zone-dtb.ts) and placed at dtb_load_paddr.
+   */
   startZoneFile(path: string): Zone {
     const config = loadZoneConfig(path);
-    return this.startZone(config, readZoneImages(config));
+    const images = readZoneImages(config);
+    if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
+      const { blob, report } = generateZoneDtb(this.machine, config);
+      for (const w of report.warnings) this.options.log?.(`zone ${config.zoneId} (${config.name}) device tree: ${w}`);
+      images.push({ name: `generated device tree of zone ${config.zoneId}`, paddr: config.dtbLoadPaddr, data: blob });
+    }
+    return this.startZone(config, images);
   }
 
   /** Stops a zone and frees its resources. The root zone (0) cannot be shut down, as in hvisor. */

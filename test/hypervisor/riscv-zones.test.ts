@@ -91,3 +91,27 @@ describe('two zones on real riscv64 cores (programs built by GNU as)', () => {
     expect(machine.physical.read(0x80300040, 8)).toBe(0b1000n); // zone_info[1].cpus: CPU 3
   });
 });
+
+describe('a zone on the QEMU virt riscv64 board built from its device tree', () => {
+  it('boots with a0 = hart id and a1 = its generated device tree (the FDT magic is there)', async () => {
+    const { buildBoard } = await import('../../src/machine/board-builder.js');
+    const { findBoard } = await import('../../boards/index.js');
+    const { machine } = buildBoard(findBoard('qemu-virt-riscv64'));
+    const hv = new Hypervisor({ machine, createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id), timerFrequency: 10_000_000 });
+    const elf = assembleRiscv(`
+  .globl _start
+_start:
+  li t0, 0x83100000
+  sd a0, 0(t0)
+  lwu t1, 0(a1)
+  sd t1, 8(t0)
+  sd a1, 16(t0)
+  j .
+`, 0x84000000, 'bootargs');
+    hv.startZoneFile(withKernel('qemu-riscv64-linux2.json', elf));
+    hv.scheduler.runRound();
+    expect(machine.physical.read(0x83100000, 8)).toBe(3n); // a0: the hart id of CPU 3
+    expect(machine.physical.read(0x83100008, 8)).toBe(0xedfe0dd0n); // 0xd00dfeed, big-endian
+    expect(machine.physical.read(0x83100010, 8)).toBe(0x83000000n); // a1 = dtb_load_paddr (identity)
+  });
+});
