@@ -4,9 +4,16 @@ import { hideBin } from 'yargs/helpers';
 import chalk from 'chalk';
 import { boardCommand } from './commands/board.js';
 import { dtbCommand } from './commands/dtb.js';
+import { runCommand } from './commands/run.js';
+
+// Output piped into `head` and the like: a closed pipe ends the program quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 // Each command lives in its own module under ./commands; this file only assembles them.
-const commands: CommandModule<any, any>[] = [dtbCommand, boardCommand];
+const commands: CommandModule<any, any>[] = [runCommand, dtbCommand, boardCommand];
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('hvisor')

@@ -1,0 +1,93 @@
+import chalk from 'chalk';
+import type { Argv, CommandModule } from 'yargs';
+import { defaultControlAddress } from '../../hypervisor/control-client.js';
+import { DEFAULT_GDB_BASE_PORT, launch, type Instance } from '../launch.js';
+import { parseMemorySize } from './board.js';
+
+interface RunArgs {
+  board: string;
+  dtb?: string;
+  cpus?: number;
+  memory?: string;
+  zone: string[];
+  'gdb-base-port': number;
+  'gdb-host': string;
+  gdb: boolean;
+  control?: string;
+  seconds?: number;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Run a board partitioned into zones, each with its own gdb stub (default: qemu-virt-riscv64 with the demo zone0 and zoneR)',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('board', { type: 'string', default: 'qemu-virt-riscv64', describe: 'board name (hvisor board list)' })
+      .option('dtb', { type: 'string', describe: 'the board DTB to use instead of the generated one' })
+      .option('cpus', { type: 'number', describe: 'CPUs of a generated board tree' })
+      .option('memory', { type: 'string', describe: 'RAM of a generated board tree, e.g. 2G' })
+      .option('zone', { type: 'string', array: true, default: [], describe: 'zone config (hvisor-tool JSON), zone0 first; repeat for more zones' })
+      .option('gdb-base-port', { type: 'number', default: DEFAULT_GDB_BASE_PORT, describe: 'zone N listens on base + N' })
+      .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to' })
+      .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
+      .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (default ${'path' in defaultControlAddress() ? (defaultControlAddress() as { path: string }).path : ''})` })
+      .option('seconds', { type: 'number', describe: 'stop after this many seconds (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
+  handler: async (args) => {
+    const instance = await launch({
+      board: args.board,
+      ...(args.dtb !== undefined && { dtb: args.dtb }),
+      params: {
+        ...(args.cpus !== undefined && { cpus: args.cpus }),
+        ...(args.memory !== undefined && { memoryBytes: parseMemorySize(args.memory, args.board) }),
+      },
+      zones: args.zone,
+      gdbBasePort: args.gdb ? args['gdb-base-port'] : false,
+      gdbHost: args['gdb-host'],
+      control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
+    });
+    printBanner(instance);
+    await runUntilStopped(instance, args.seconds);
+  },
+};
+
+function printBanner(instance: Instance): void {
+  const { build } = instance;
+  const control = instance.control?.bound;
+  console.log(chalk.bold(`hvisor-ts: ${build.board.title}`) + chalk.dim(` · ${build.generated ? 'generated device tree' : 'given DTB'}`));
+  for (const line of instance.summary) console.log('  ' + line);
+  if (control !== undefined && 'path' in control) console.log(chalk.dim(`  control: hvisor zone list --control ${control.path}`));
+  console.log(chalk.dim('  keyboard input goes to zone0; Ctrl-C stops everything'));
+}
+
+/** Runs until Ctrl-C (or `seconds`), forwarding the keyboard to zone0's UART. */
+function runUntilStopped(instance: Instance, seconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    const raw = stdin.isTTY === true;
+    let timer: NodeJS.Timeout | undefined;
+    const onData = (data: Buffer) => {
+      if (raw && data.includes(3)) return stop(); // Ctrl-C in raw mode
+      instance.consoles.type(0, data);
+    };
+    const stop = () => {
+      if (timer) clearTimeout(timer);
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      stdin.removeListener('data', onData);
+      if (raw) stdin.setRawMode(false);
+      stdin.pause();
+      void instance.close().then(() => {
+        for (const z of instance.hypervisor.list()) {
+          console.log(chalk.dim(`zone ${z.id} ${z.name}: ${z.crash !== undefined ? chalk.red(`crashed: ${z.crash}`) : z.state}`));
+        }
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
+    if (raw) stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}

@@ -1,0 +1,170 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findBoard, type BoardDescriptor, type BoardParams } from '../../boards/index.js';
+import { DEFAULT_GDB_BASE_PORT, gdbCommandLine, gdbPortForZone } from '../../gdbstub/ports.js';
+import { GdbServer } from '../../gdbstub/server.js';
+import { buildBoard, type BoardBuild } from '../machine/board-builder.js';
+import { aarch64Gicv3Factories, riscvFactories } from '../hypervisor/arch-factories.js';
+import { ControlServer } from '../hypervisor/control-server.js';
+import type { ControlAddress } from '../hypervisor/control-protocol.js';
+import { Hypervisor } from '../hypervisor/hypervisor.js';
+import { loadZoneConfig, type ZoneConfig } from '../hypervisor/zone-config.js';
+import { generateZoneDtb } from '../hypervisor/zone-dtb.js';
+import { readZoneImages } from '../hypervisor/zone-images.js';
+import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone.js';
+import { ZoneConsoles } from './zone-consoles.js';
+
+/** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = [resolve(here, '..', '..'), resolve(here, '..', '..', '..')].find((d) => existsSync(join(d, 'boards', 'guests')))!;
+
+/** Boards whose built-in demo guests `hvisor run` starts when no --zone is given: zone0, zoneR. */
+const DEMO_ZONES: Readonly<Record<string, readonly string[]>> = {
+  'qemu-virt-riscv64': ['boards/guests/riscv64/zone0-demo.json', 'boards/guests/riscv64/zoneR-heartbeat.json'],
+};
+
+export class LaunchError extends Error {}
+
+export interface LaunchOptions {
+  readonly board: string;
+  readonly dtb?: string;
+  readonly params?: Partial<BoardParams>;
+  /** Zone config files, zone0 first; empty = the board's demo zones. */
+  readonly zones: readonly string[];
+  /** Zone N's stub listens on base + N; 0 = ports the OS picks; `false` = no gdb stubs. */
+  readonly gdbBasePort: number | false;
+  readonly gdbHost?: string;
+  readonly control?: ControlAddress;
+  /** Where zone consoles and messages go (stdout by default). */
+  readonly output?: (text: string) => void;
+  readonly log?: (line: string) => void;
+}
+
+/** A running board: its zones, their gdb stubs and the control channel. */
+export interface Instance {
+  readonly build: BoardBuild;
+  readonly hypervisor: Hypervisor;
+  readonly consoles: ZoneConsoles;
+  readonly gdb: ReadonlyMap<number, GdbServer>;
+  readonly control: ControlServer | undefined;
+  /** One line per zone: name, CPUs and the gdb command that debugs it. */
+  readonly summary: readonly string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `hvisor run`: board → machine → zone configs → partition check → zones with their images and
+ * device trees → one gdb stub per zone → the scheduler. Everything that can be wrong with the
+ * input is reported before the first instruction runs.
+ */
+export async function launch(options: LaunchOptions): Promise<Instance> {
+  const board = findBoard(options.board);
+  const consoles = new ZoneConsoles(options.output);
+  const build = buildBoard(board, {
+    ...(options.dtb !== undefined && { dtb: new Uint8Array(readFileSync(options.dtb)) }),
+    ...(options.params && { params: options.params }),
+    services: { console: (path) => consoles.uart(path) },
+  });
+  const files = options.zones.length > 0 ? options.zones : demoZones(board);
+  const configs = files.map((f) => loadZoneConfig(f));
+  if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
+
+  const gdb = new Map<number, GdbServer>();
+  const summary: string[] = [];
+  const hypervisor = new Hypervisor({
+    machine: build.machine,
+    ...archFactories(board, build),
+    timerFrequency: timerFrequency(board, build),
+    console: (zone, bytes) => consoles.write(zone, bytes),
+    log: options.log ?? ((line) => consoles.log(line)),
+    onZoneStarted: (zone) => consoles.nameZone(zone.id, zone.name),
+  });
+  for (const config of configs) {
+    for (const d of build.machine.devices) {
+      if (d.model?.name !== undefined && /uart|pl011|16550|xuartps/.test(d.model.name) && ownsWindow(config, d.windows[0])) {
+        consoles.assignUart(d.path, config.zoneId);
+      }
+    }
+    hypervisor.startZone(config, zoneImages(build, config));
+  }
+
+  let control: ControlServer | undefined;
+  try {
+    if (options.gdbBasePort !== false) {
+      for (const [i, zone] of hypervisor.zones.entries()) {
+        const server = new GdbServer({ target: zone, port: options.gdbBasePort === 0 ? 0 : gdbPortForZone(i, options.gdbBasePort), name: zone.name, ...(options.gdbHost && { host: options.gdbHost }) });
+        await server.listen();
+        gdb.set(zone.id, server);
+      }
+    }
+    if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
+  } catch (e) {
+    await Promise.all([...gdb.values()].map((s) => s.close()));
+    throw e;
+  }
+  for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
+  hypervisor.run();
+  return {
+    build,
+    hypervisor,
+    consoles,
+    gdb,
+    control,
+    summary,
+    async close() {
+      hypervisor.stop();
+      consoles.flush();
+      await Promise.all([...gdb.values()].map((s) => s.close()));
+      await control?.close();
+    },
+  };
+}
+
+function demoZones(board: BoardDescriptor): string[] {
+  const demo = DEMO_ZONES[board.name];
+  if (demo === undefined) {
+    throw new LaunchError(`board ${board.name} has no built-in demo guests: give its zones with --zone FILE (zone0 first); boards with demos: ${Object.keys(DEMO_ZONES).join(', ')}`);
+  }
+  return demo.map((f) => join(REPO, f));
+}
+
+function archFactories(board: BoardDescriptor, build: BoardBuild): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+  switch (board.arch) {
+    case 'riscv64': {
+      const plic = [...build.tree.nodes()].find((n) => n.strings('compatible')?.some((c) => c.includes('plic')));
+      return riscvFactories((plic?.u32('riscv,ndev') ?? 95) + 1);
+    }
+    case 'aarch64':
+      return aarch64Gicv3Factories();
+    default:
+      throw new LaunchError(`board ${board.name}: running ${board.arch} zones is not implemented yet (hvisor board show works)`);
+  }
+}
+
+/** riscv: /cpus timebase-frequency; aarch64: the generic timer's rate on QEMU virt (62.5 MHz). */
+function timerFrequency(board: BoardDescriptor, build: BoardBuild): number {
+  if (board.arch === 'riscv64') return build.tree.node('/cpus')?.u32('timebase-frequency') ?? 10_000_000;
+  return 62_500_000;
+}
+
+function ownsWindow(config: ZoneConfig, w: { base: number; size: number } | undefined): boolean {
+  return w !== undefined && config.memoryRegions.some((r) => r.type === 'io' && w.base >= r.physicalStart && w.base + w.size <= r.physicalStart + r.size);
+}
+
+/** The config's images; a config with an empty dtb_filepath gets a device tree generated from the board's. */
+function zoneImages(build: BoardBuild, config: ZoneConfig) {
+  const images = readZoneImages(config);
+  if (config.dtbFilepath === '') {
+    images.push({ name: `${config.name} generated device tree`, paddr: config.dtbLoadPaddr, data: generateZoneDtb(build.machine, config).blob });
+  }
+  return images;
+}
+
+function describeZone(zone: Zone, server: GdbServer | undefined): string {
+  const cpus = `CPU${zone.config.cpus.length > 1 ? 's' : ''} ${zone.config.cpus.join(',')}`;
+  const gdb = server === undefined ? 'no gdb stub' : gdbCommandLine(server.port, server.host);
+  return `zone ${zone.id} ${zone.name} (${cpus}): ${gdb}`;
+}
+
+export { DEFAULT_GDB_BASE_PORT };
