@@ -1,7 +1,7 @@
 /**
  * Bad device trees never crash the board builder: random edits of the properties it reads (reg,
  * ranges, interrupts, cell counts, status, memory, clocks...) in real DTBs either build a board or
- * fail with a typed error naming the node, quickly.
+ * fail with a typed error naming the node, each within a few seconds even on a loaded machine.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,13 +50,13 @@ describe('board builder on mutated real DTBs', () => {
     ['zcu102', join(vendor, 'xilinx/zynqmp-zcu102-rev1.0.dtb')],
   ];
   for (const [name, file] of inputs) {
-    it(`${name}: 150 mutations build or fail with a typed error`, () => {
+    it(`${name}: 100 mutations build or fail with a typed error`, () => {
       const blob = readFileSync(file);
       const next = rng(0x5eed + name.length);
-      const started = Date.now();
       let built = 0;
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 100; i++) {
         const input = mutated(blob, next);
+        const started = Date.now();
         try {
           buildBoard(findBoard(name), { dtb: input });
           built++;
@@ -65,9 +65,9 @@ describe('board builder on mutated real DTBs', () => {
           if (!typed) throw new Error(`mutation ${i}: untyped ${(e as Error).name}: ${(e as Error).message}`);
           expect((e as Error).message).toMatch(/\//); // names a node path
         }
+        expect(Date.now() - started, `mutation ${i} took too long`).toBeLessThan(5_000);
       }
       expect(built).toBeGreaterThan(0);
-      expect(Date.now() - started).toBeLessThan(30_000);
     });
   }
 });
