@@ -2,6 +2,8 @@
  * A zone configuration in hvisor-tool's JSON form (`hvisor zone start FILE`). Numbers are hex
  * strings as hvisor-tool writes them. The boards use it for the root zone, mirroring the
  * constants hvisor compiles into each platform's board.rs; the zone engineer's schema reads it.
+ * hvisor has no files for its root zone (a loader puts the kernel and DTB at the load addresses):
+ * `kernel_filepath` / `dtb_filepath` there name the platform's conventional images (Image, zone0.dtb).
  */
 export type HexString = `0x${string}`;
 
