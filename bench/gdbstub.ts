@@ -10,12 +10,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GdbServer } from '../gdbstub/server.js';
 import { BareRiscv64Machine } from '../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../src/loader/elf.js';
+import { freePort, waitForListener } from '../test/gdbstub/free-port.js';
 import { SingleCpuTarget } from '../test/gdbstub/single-cpu-target.js';
 
 const SOURCE = `
@@ -68,18 +68,6 @@ timed('dump', 'dump binary memory ' + os.environ['BENCH_DUMP'] + ' 0x80000000 0x
 gdb.execute('kill')
 `;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function runGdb(script: string, env: Record<string, string>): Promise<Map<string, number>> {
   return new Promise((resolve, reject) => {
     const gdb = spawn('gdb-multiarch', ['-nx', '-q', '-batch', '-x', script], { env: { ...process.env, ...env } });
@@ -121,7 +109,7 @@ async function main(): Promise<void> {
     '-M', 'virt', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
     '-bios', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
   ], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
+  await waitForListener(port);
   let theirs: Map<string, number>;
   try {
     theirs = await runGdb(join(dir, 'bench.py'), { BENCH_ELF: elf, BENCH_PORT: String(port), BENCH_DUMP: join(dir, 'qemu.bin') });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
 import { tool } from '../helpers/fixtures.js';
 import { loadElf, makeZone, type TestZone } from '../aarch64/test-host.js';
-import { freePort } from './free-port.js';
+import { freePort, waitForListener } from './free-port.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 
@@ -109,7 +109,7 @@ describe('gdb-multiarch: our stub over the real aarch64 core vs qemu-system-aarc
       '-M', 'virt', '-cpu', 'cortex-a57', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none',
       '-nic', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
     ], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForListener(port);
     const theirs = await gdbBatch(port, elf, [...ZERO, ...SCRIPT, 'kill']);
     const qemuSections = theirs.stdout.split(/<<(?:stepi 100|done|watch)>>/);
     expect(qemuSections.length).toBe(4);

@@ -7,7 +7,7 @@ import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { tool } from '../helpers/fixtures.js';
 import { PROGRAMS, buildProgram } from '../riscv64/toolchain.js';
-import { freePort } from './free-port.js';
+import { freePort, waitForListener } from './free-port.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 
@@ -81,7 +81,7 @@ describe('gdb-multiarch: our stub over the real riscv64 core vs qemu-system-risc
       '-M', 'virt', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
       '-bios', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
     ], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForListener(port);
     const theirs = await gdbBatch(port, elf, ['tbreak *_start', 'continue', ...ZERO_BOOT_ARGS, ...SCRIPT, 'kill']);
     const qemuSections = theirs.stdout.split(/<<(?:stepi 150|bench_done|watch)>>/);
     expect(qemuSections.length).toBe(4);
