@@ -9,6 +9,7 @@
  */
 import type { IrqLine } from '../../../machine/irq-line.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from '../ownership.js';
+import { FIRST_LPI, type LpiTable } from './lpis.js';
 
 export const SPURIOUS = 1023;
 /** Interrupt routing of an SPI to no vCPU (GICv3 affinity that names no vCPU of the zone). */
@@ -63,6 +64,9 @@ export class GicCore {
 
   /** Distributor group enables (bit 0 = group 0, bit 1 = group 1). */
   distEnable = 0;
+
+  /** GICv3 LPIs (Group 1, no active state), when the model offers them. */
+  lpis: LpiTable | undefined;
 
   // CPU interface, per vCPU.
   readonly pmr: Uint8Array;
@@ -152,6 +156,7 @@ export class GicCore {
     this.bpr1.fill(3);
     this.cpuEnable.fill(0);
     this.eoiMode.fill(0);
+    this.lpis?.reset();
     this.updateAll();
   }
 
@@ -255,7 +260,19 @@ export class GicCore {
         bestPrio = this.priority[s]!;
       }
     }
+    if (this.lpis !== undefined && groupMask & 2) {
+      const lpi = this.lpis.best(cpu);
+      if (lpi >= 0 && this.lpis.priority(lpi) < bestPrio) best = lpi;
+    }
     return best;
+  }
+
+  private prioOf(cpu: number, intid: number): number {
+    return intid >= FIRST_LPI ? this.lpis!.priority(intid) : this.priority[this.slot(cpu, intid)]!;
+  }
+
+  private groupOf(cpu: number, intid: number): number {
+    return intid >= FIRST_LPI ? 1 : this.group[this.slot(cpu, intid)]!;
   }
 
   /** The running priority: the highest active priority not yet dropped, or 0xff when idle. */
@@ -274,12 +291,12 @@ export class GicCore {
   /** Whether `intid` would be signalled now: above the mask and preempting the running priority. */
   private signallable(cpu: number, intid: number): boolean {
     if (intid === SPURIOUS) return false;
-    const s = this.slot(cpu, intid);
-    const p = this.priority[s]!;
+    const p = this.prioOf(cpu, intid);
     if (p >= this.pmr[cpu]!) return false;
     const running = this.runningPriority(cpu);
     if (running === 0xff) return true;
-    return this.groupPriority(cpu, p, this.group[s]!) < this.groupPriority(cpu, running, this.group[s]!);
+    const g = this.groupOf(cpu, intid);
+    return this.groupPriority(cpu, p, g) < this.groupPriority(cpu, running, g);
   }
 
   private enabledGroups(cpu: number): number {
@@ -293,6 +310,13 @@ export class GicCore {
   acknowledge(cpu: number, groupMask: number): number {
     const id = this.highestPending(cpu, groupMask & this.enabledGroups(cpu));
     if (!this.signallable(cpu, id)) return SPURIOUS;
+    if (id >= FIRST_LPI) {
+      // LPIs have no active state: acknowledging consumes the pending bit and raises the running priority.
+      this.lpis!.clearPending(id);
+      this.activePrio[cpu * 256 + this.lpis!.priority(id)]!++;
+      this.update(cpu);
+      return id;
+    }
     const s = this.slot(cpu, id);
     let result = id;
     if (id < 16) {
@@ -324,24 +348,34 @@ export class GicCore {
 
   /** EOI: priority drop (and deactivation unless EOImode is split). `intid` is the acknowledged value. */
   endOfInterrupt(cpu: number, intid: number): void {
+    if (intid >= FIRST_LPI) {
+      if (this.lpis?.has(intid)) this.dropPriority(cpu);
+      this.updateAll();
+      return;
+    }
     const id = intid & 0x3ff;
     if (id >= 1020 || !this.exists(id)) return;
     const s = this.slot(cpu, id);
     if (!this.active[s]) return;
-    // Priority drop: the highest active priority goes (the architecture requires EOIs in order).
-    const base = cpu * 256;
-    for (let p = 0; p < 256; p++) {
-      if (this.activePrio[base + p]) {
-        this.activePrio[base + p]!--;
-        break;
-      }
-    }
+    this.dropPriority(cpu);
     if (!this.eoiMode[cpu]) this.active[s] = 0;
     this.updateAll();
   }
 
+  /** Priority drop: the highest active priority goes (the architecture requires EOIs in order). */
+  private dropPriority(cpu: number): void {
+    const base = cpu * 256;
+    for (let p = 0; p < 256; p++) {
+      if (this.activePrio[base + p]) {
+        this.activePrio[base + p]!--;
+        return;
+      }
+    }
+  }
+
   /** DIR: deactivate (EOImode split). */
   deactivate(cpu: number, intid: number): void {
+    if (intid >= FIRST_LPI) return; // LPIs are never active
     const id = intid & 0x3ff;
     if (id >= 1020 || !this.exists(id)) return;
     this.active[this.slot(cpu, id)] = 0;
@@ -351,7 +385,7 @@ export class GicCore {
   /** HPPIR: the INTID that IAR would return (without acknowledging it). */
   highestPendingSignallable(cpu: number, groupMask: number): number {
     const id = this.highestPending(cpu, groupMask & this.enabledGroups(cpu));
-    return id === SPURIOUS || this.priority[this.slot(cpu, id)]! >= this.pmr[cpu]! ? SPURIOUS : id;
+    return id === SPURIOUS || this.prioOf(cpu, id) >= this.pmr[cpu]! ? SPURIOUS : id;
   }
 
   /** Drops all active priorities of `cpu` (a write of 0 to the active-priority registers). */

@@ -17,6 +17,7 @@ import type { Bdf } from '../../pci/bdf.js';
 import type { MsiController } from '../../pci/msi.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, NO_TARGET, SPURIOUS } from './gic-core.js';
+import { FIRST_LPI, LpiTable } from './lpis.js';
 import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
 
 export interface Gicv3Options {
@@ -27,7 +28,21 @@ export interface Gicv3Options {
   /** MPIDR affinity (Aff3:Aff2:Aff1:Aff0 as in MPIDR_EL1, bits 39:32 and 23:0) of each vCPU. */
   readonly affinities: readonly bigint[];
   readonly irqOutputs: readonly IrqLine[];
+  /**
+   * Offer LPIs (for an ITS, gicv3-its.ts): GICD_TYPER.LPIS with 14 INTID bits, GICR_TYPER.PLPIS,
+   * GICR_PROPBASER/PENDBASER and GICR_CTLR.EnableLPIs. `memory` is the zone's guest-physical space
+   * the LPI property table is read from.
+   */
+  readonly lpis?: { readonly memory: GuestMemory };
 }
+
+/** What the GIC reads from guest memory (AddressSpace satisfies it). */
+export interface GuestMemory {
+  read(addr: number, size: 1 | 2 | 4 | 8): bigint | undefined;
+}
+
+/** INTID bits offered with LPIs: LPIs 8192..16383. */
+const LPI_ID_BITS = 14;
 
 export const REDISTRIBUTOR_STRIDE = 0x20000;
 /** Message-based SPI doorbells in the distributor frame (offsets). */
@@ -70,6 +85,10 @@ export class Gicv3 implements SystemRegisterHook {
   /** Affinity packed as Aff3<<24 | Aff2<<16 | Aff1<<8 | Aff0, per vCPU. */
   readonly affinity: Uint32Array;
   private readonly waker: Uint8Array;
+  /** GICR_PROPBASER / PENDBASER per vCPU, as [low, high] words. */
+  readonly propBase: Uint32Array;
+  readonly pendBase: Uint32Array;
+  private readonly memory: GuestMemory | undefined;
 
   constructor(options: Gicv3Options) {
     if (options.affinities.length !== options.vcpus) {
@@ -87,6 +106,10 @@ export class Gicv3 implements SystemRegisterHook {
     this.core.affinityRouting = true;
     this.affinity = Uint32Array.from(options.affinities.map((m) => packAffinity(m)));
     this.waker = new Uint8Array(options.vcpus);
+    this.propBase = new Uint32Array(options.vcpus * 2);
+    this.pendBase = new Uint32Array(options.vcpus * 2);
+    this.memory = options.lpis?.memory;
+    if (options.lpis !== undefined) this.core.lpis = new LpiTable(options.vcpus, LPI_ID_BITS);
     this.distributor = new Gicv3Distributor(this);
     this.redistributors = new Gicv3Redistributors(this);
     this.reset();
@@ -114,8 +137,34 @@ export class Gicv3 implements SystemRegisterHook {
     };
   }
 
+  /**
+   * Re-reads LPI `intid`'s configuration byte from the property table (GICR_PROPBASER of vCPU
+   * `cpu`, Linux programs one table for all), as the ITS does on INV / INVALL / mapping.
+   */
+  refreshLpiConfig(cpu: number, intid: number): void {
+    const lpis = this.core.lpis;
+    if (lpis === undefined || !lpis.has(intid) || this.memory === undefined) return;
+    const c = cpu >= 0 && cpu < this.core.vcpus ? cpu : 0;
+    const lo = this.propBase[2 * c]!;
+    const hi = this.propBase[2 * c + 1]!;
+    const idBits = (lo & 0x1f) + 1;
+    if (intid >= 2 ** idBits) return;
+    const base = (hi & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);
+    const v = this.memory.read(base + intid - FIRST_LPI, 1);
+    lpis.config[intid - FIRST_LPI] = v === undefined ? 0 : Number(v);
+  }
+
+  /** Every LPI's configuration, from the table of vCPU `cpu` (ITS INVALL). */
+  refreshAllLpiConfig(cpu: number): void {
+    const lpis = this.core.lpis;
+    if (lpis === undefined) return;
+    for (let i = 0; i < lpis.count; i++) this.refreshLpiConfig(cpu, FIRST_LPI + i);
+  }
+
   reset(): void {
     this.core.resetState();
+    this.propBase.fill(0);
+    this.pendBase.fill(0);
     this.waker.fill(6); // ProcessorSleep | ChildrenAsleep
     // IROUTER resets to affinity 0.0.0.0: resolve it.
     for (const id of this.core.ownedSpiList) this.core.routeCpu[id] = this.vcpuOf(0);
@@ -315,7 +364,8 @@ class Gicv3Distributor implements MmioDevice {
         // EnableGrp0, EnableGrp1, ARE (RAO), DS (RAO); RWP never set (writes complete at once).
         return (c.distEnable & 3) | (1 << 4) | (1 << 6);
       case 0x0004:
-        // ITLinesNumber, MBIS (GICD_SETSPI_NSR), IDbits = 15 (16-bit INTIDs), A3V, No1N.
+        // ITLinesNumber, MBIS (GICD_SETSPI_NSR), LPIS, IDbits (16-bit INTIDs, 14 with LPIs), A3V, No1N.
+        if (c.lpis !== undefined) return ((c.numIrqs / 32 - 1) | (1 << 16) | (1 << 17) | ((LPI_ID_BITS - 1) << 19) | (3 << 24)) >>> 0;
         return ((c.numIrqs / 32 - 1) | (1 << 16) | (15 << 19) | (1 << 24) | (1 << 25)) >>> 0;
       case 0x0008:
         return IIDR;
@@ -388,14 +438,21 @@ class Gicv3Redistributors implements MmioDevice {
       return isIrqRegister(o) ? readIrqRegister(this.views[cpu]!, o, size) : 0;
     }
     if (size !== 4) return 0;
+    const lpis = this.gic.core.lpis;
     switch (off) {
       case 0x0000:
-        return 0; // GICR_CTLR: no LPIs
+        return lpis === undefined ? 0 : lpis.enabledOn[cpu]!; // EnableLPIs
       case 0x0004:
         return IIDR;
       case 0x0008:
-        // Processor_Number, Last on the final frame; no PLPIS.
-        return ((cpu << 8) | (cpu === this.gic.core.vcpus - 1 ? 1 << 4 : 0)) >>> 0;
+        // Processor_Number, Last on the final frame, PLPIS when LPIs are offered.
+        return ((cpu << 8) | (cpu === this.gic.core.vcpus - 1 ? 1 << 4 : 0) | (lpis === undefined ? 0 : 1)) >>> 0;
+      case 0x0070:
+      case 0x0074:
+        return lpis === undefined ? 0 : this.gic.propBase[2 * cpu + ((off >> 2) & 1)]!;
+      case 0x0078:
+      case 0x007c:
+        return lpis === undefined ? 0 : this.gic.pendBase[2 * cpu + ((off >> 2) & 1)]!;
       case 0x000c:
         return this.gic.affinity[cpu]!;
       case 0x0014:
@@ -416,7 +473,27 @@ class Gicv3Redistributors implements MmioDevice {
       if (isIrqRegister(o)) writeIrqRegister(this.views[cpu]!, o, size, value);
       return;
     }
-    if (size === 4 && off === 0x0014) this.gic.setWaker(cpu, value);
+    if (size !== 4) return;
+    const lpis = this.gic.core.lpis;
+    switch (off) {
+      case 0x0014:
+        this.gic.setWaker(cpu, value);
+        return;
+      case 0x0000:
+        if (lpis !== undefined) {
+          lpis.enabledOn[cpu] = value & 1;
+          this.gic.core.update(cpu);
+        }
+        return;
+      case 0x0070:
+      case 0x0074:
+      case 0x0078:
+      case 0x007c:
+        // Writable while LPIs are off (the architecture makes them UNPREDICTABLE afterwards).
+        if (lpis === undefined || lpis.enabledOn[cpu]) return;
+        (off < 0x78 ? this.gic.propBase : this.gic.pendBase)[2 * cpu + ((off >> 2) & 1)] = value >>> 0;
+        return;
+    }
   }
 }
 
