@@ -5,6 +5,7 @@ import chalk from 'chalk';
 import { boardCommand } from './commands/board.js';
 import { dtbCommand } from './commands/dtb.js';
 import { runCommand } from './commands/run.js';
+import { zoneCommand } from './commands/zone.js';
 
 // Output piped into `head` and the like: a closed pipe ends the program quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -13,7 +14,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 // Each command lives in its own module under ./commands; this file only assembles them.
-const commands: CommandModule<any, any>[] = [runCommand, dtbCommand, boardCommand];
+const commands: CommandModule<any, any>[] = [runCommand, zoneCommand, dtbCommand, boardCommand];
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('hvisor')

@@ -1,0 +1,55 @@
+import { writeFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { findBoard } from '../../../boards/index.js';
+import { buildBoard } from '../../machine/board-builder.js';
+import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutdown, zoneStart } from '../../hypervisor/control-client.js';
+import type { ControlAddress } from '../../hypervisor/control-protocol.js';
+import { loadZoneConfig } from '../../hypervisor/zone-config.js';
+import { generateZoneDtb } from '../../hypervisor/zone-dtb.js';
+
+interface ControlArgs {
+  control?: string;
+}
+
+function address(args: ControlArgs): ControlAddress {
+  return args.control !== undefined ? { path: args.control } : defaultControlAddress();
+}
+
+const withControl = (y: Argv) => y.option('control', { type: 'string', describe: 'control socket of the running `hvisor run`' });
+
+/** `hvisor zone …`: hvisor-tool's zone commands against a running instance, and zone DTBs. */
+export const zoneCommand: CommandModule<object, object> = {
+  command: 'zone',
+  describe: 'Manage the zones of a running `hvisor run` (list, start, shutdown, restart) or write a zone device tree',
+  builder: (yargs: Argv) =>
+    yargs
+      .command('list', 'List the running zones', withControl, async (args: ControlArgs) => {
+        process.stdout.write(formatZoneList((await zoneList(address(args))).zones));
+      })
+      .command('start <file>', 'Start a zone from its config (hvisor-tool JSON)', (y: Argv) => withControl(y).positional('file', { type: 'string', demandOption: true }), async (args: ControlArgs & { file: string }) => {
+        console.log((await zoneStart(address(args), args.file)).message);
+      })
+      .command('shutdown <id>', 'Shut a zone down', (y: Argv) => withControl(y).positional('id', { type: 'number', demandOption: true }), async (args: ControlArgs & { id: number }) => {
+        console.log((await zoneShutdown(address(args), args.id)).message);
+      })
+      .command('restart <id>', 'Restart a zone', (y: Argv) => withControl(y).positional('id', { type: 'number', demandOption: true }), async (args: ControlArgs & { id: number }) => {
+        console.log((await zoneRestart(address(args), args.id)).message);
+      })
+      .command(
+        'dtb <file>',
+        'Write the device tree generated for a zone config (board DTB trimmed to the zone)',
+        (y: Argv) =>
+          y
+            .positional('file', { type: 'string', demandOption: true })
+            .option('board', { type: 'string', default: 'qemu-virt-riscv64', describe: 'board name' })
+            .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'DTB file to write' }),
+        (args: { file: string; board: string; out: string }) => {
+          const { machine } = buildBoard(findBoard(args.board));
+          const dtb = generateZoneDtb(machine, loadZoneConfig(args.file));
+          writeFileSync(args.out, dtb.blob);
+          console.log(`${args.out}: ${dtb.blob.length} bytes; kept ${dtb.report.kept.length} nodes, removed ${dtb.report.removed.length}`);
+        },
+      )
+      .demandCommand(1, 'zone list | start FILE | shutdown ID | restart ID | dtb FILE -o OUT'),
+  handler: () => {},
+};
