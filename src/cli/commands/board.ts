@@ -105,6 +105,19 @@ function modelText(d: DeviceReport): string {
   return chalk.yellow('no model') + expects + error;
 }
 
+/** "33 (SPI 1), 34 (SPI 2)" for zone-numbered interrupts, then cascaded ones grouped by controller. */
+function irqText(d: DeviceReport): string {
+  const parts = d.irqs.filter((q) => q.number !== undefined).map((q) => `${q.number} ${chalk.dim(`(${q.source})`)}`);
+  const cascaded = new Map<string, string[]>();
+  for (const q of d.irqs.filter((x) => x.number === undefined)) {
+    const at = q.source.lastIndexOf(' ');
+    const controller = q.source.slice(0, at);
+    cascaded.set(controller, [...(cascaded.get(controller) ?? []), q.source.slice(at + 1)]);
+  }
+  for (const [controller, lines] of cascaded) parts.push(chalk.dim(`${controller} ${lines.join('/')}`));
+  return parts.length === 0 ? '' : ' irq ' + parts.join(', ');
+}
+
 export function renderBoard(r: BoardReport): string {
   const out: string[] = [];
   out.push(`${chalk.bold(r.board)} ${chalk.dim('—')} ${r.title}`);
@@ -120,7 +133,7 @@ export function renderBoard(r: BoardReport): string {
     out.push('', chalk.bold(`${roleTitle[role]} (${devices.length})`));
     for (const d of devices) {
       const windows = d.windows.map((w) => `${w.name ? w.name + ' ' : ''}${w.base}+${w.size}`).join(', ') || chalk.dim('no MMIO');
-      const irqs = d.irqs.length === 0 ? '' : ' irq ' + d.irqs.map((q) => (q.number !== undefined ? `${q.number} ${chalk.dim(`(${q.source})`)}` : chalk.dim(q.source))).join(', ');
+      const irqs = irqText(d);
       out.push(`  ${d.path}  ${chalk.dim(d.compatible[0] ?? '')}`);
       out.push(`      ${windows}${irqs}  → ${modelText(d)}`);
       if (d.pci !== undefined) {
