@@ -6,7 +6,7 @@ import { cpuReg, ranges, readReg, translateAddress, type RangeEntry, type RegEnt
 import { aliases, chosen, type Chosen } from './chosen.js';
 import { DtbError } from './errors.js';
 import {
-  interruptMap, interruptParent, interrupts, mapInterrupt, type InterruptMapEntry, type InterruptSpec,
+  interruptMap, interruptParent, interrupts, mapInterrupt, resolveInterrupt, type InterruptMapEntry, type InterruptSpec,
 } from './interrupts.js';
 import { DtNode, treeEditCount } from './node.js';
 
@@ -184,6 +184,11 @@ export class DeviceTree {
   /** Maps a child's (unit address, interrupt specifier) through a nexus's masked interrupt-map. */
   mapInterrupt(nexus: DtNode, childAddress: readonly number[], childInterrupt: readonly number[]): InterruptSpec | undefined {
     return mapInterrupt(this, nexus, childAddress, childInterrupt);
+  }
+
+  /** The node's interrupts followed through interrupt-map nexuses to the controllers that receive them. */
+  resolvedInterrupts(node: DtNode): InterruptSpec[] {
+    return interrupts(this, node).map((spec) => resolveInterrupt(this, node, spec));
   }
 
   /** A deep copy. */

@@ -20,7 +20,10 @@ export {
   regCells, readReg, cpuReg, ranges, translateAddress,
   type RegEntry, type RegCells, type RangeEntry, type PciSpace,
 } from './addresses.js';
-export { interruptParent, interrupts, interruptMap, mapInterrupt, type InterruptSpec, type InterruptMapEntry } from './interrupts.js';
+export {
+  interruptParent, interrupts, interruptMap, mapInterrupt, mapInterruptEntry, resolveInterrupt,
+  type InterruptSpec, type InterruptMapEntry,
+} from './interrupts.js';
 export { aliases, chosen, type Chosen } from './chosen.js';
 export { validateTree, assertValidTree } from './validate.js';
 export {

@@ -126,6 +126,14 @@ function readInterruptMap(tree: DeviceTree, nexus: DtNode, noParentAddress: bool
 export function mapInterrupt(
   tree: DeviceTree, nexus: DtNode, childAddress: readonly number[], childInterrupt: readonly number[],
 ): InterruptSpec | undefined {
+  const e = mapInterruptEntry(tree, nexus, childAddress, childInterrupt);
+  return e === undefined ? undefined : { controller: e.parent, cells: e.parentInterrupt };
+}
+
+/** The interrupt-map entry matching a child's (unit address, specifier), or undefined. */
+export function mapInterruptEntry(
+  tree: DeviceTree, nexus: DtNode, childAddress: readonly number[], childInterrupt: readonly number[],
+): InterruptMapEntry | undefined {
   const key = [...childAddress, ...childInterrupt];
   const mask = nexus.cells('interrupt-map-mask') ?? key.map(() => 0xffffffff);
   if (mask.length !== key.length) {
@@ -134,9 +142,33 @@ export function mapInterrupt(
   const masked = key.map((c, i) => (c & mask[i]!) >>> 0);
   for (const e of interruptMap(tree, nexus)) {
     const entryKey = [...e.childAddress, ...e.childInterrupt];
-    if (entryKey.length === masked.length && entryKey.every((c, i) => c === masked[i])) {
-      return { controller: e.parent, cells: e.parentInterrupt };
-    }
+    if (entryKey.length === masked.length && entryKey.every((c, i) => c === masked[i])) return e;
   }
   return undefined;
+}
+
+/**
+ * Follows an interrupt of `node` through interrupt-map nexuses (buses such as Arm's motherboard
+ * bus, PCI hosts) to the interrupt controller that finally receives it, as Linux's
+ * of_irq_parse_raw does: the child unit address is the start of the node's `reg`, then each
+ * map entry's parent unit address. DtbError when a nexus has no matching entry.
+ */
+export function resolveInterrupt(tree: DeviceTree, node: DtNode, spec: InterruptSpec): InterruptSpec {
+  let current = spec;
+  let address: readonly number[] = node.property('reg')?.cells() ?? [];
+  const seen = new Set<DtNode>();
+  while (!current.controller.has('interrupt-controller') && current.controller.has('interrupt-map')) {
+    const nexus = current.controller;
+    if (seen.has(nexus)) throw new DtbError(`interrupt-map loops back to ${nexus.path}`, { path: node.path });
+    seen.add(nexus);
+    const ac = tree.addressCells(nexus);
+    const childAddress = Array.from({ length: ac }, (_, i) => address[i] ?? 0);
+    const entry = mapInterruptEntry(tree, nexus, childAddress, current.cells);
+    if (entry === undefined) {
+      throw new DtbError(`no interrupt-map entry of ${nexus.path} matches <${[...childAddress, ...current.cells].join(' ')}>`, { path: node.path });
+    }
+    current = { controller: entry.parent, cells: entry.parentInterrupt };
+    address = entry.parentAddress;
+  }
+  return current;
 }

@@ -1,7 +1,7 @@
 /**
  * Whole-tree consistency checks beyond the blob structure: phandles unique and resolvable,
  * interrupt-parent chains acyclic, `reg`, `ranges`, `interrupts` and `interrupt-map` matching
- * their cell counts. The reader does not run these (dtc prints such trees too); boards do.
+ * their cell counts, every interrupt reaching a controller through any interrupt-map nexus. The reader does not run these (dtc prints such trees too); boards do.
  */
 import { regCells } from './addresses.js';
 import type { DeviceTree } from './device-tree.js';
@@ -25,7 +25,7 @@ export function validateTree(tree: DeviceTree): DtbError[] {
     if (node.has('reg')) attempt(() => regCells(tree, node));
     if (node.has('ranges') && node.parent !== undefined) attempt(() => tree.ranges(node));
     if (node.has('interrupt-parent')) attempt(() => tree.interruptParent(node));
-    if (node.has('interrupts') || node.has('interrupts-extended')) attempt(() => tree.interrupts(node));
+    if (node.has('interrupts') || node.has('interrupts-extended')) attempt(() => tree.resolvedInterrupts(node));
     if (node.has('interrupt-map')) attempt(() => tree.interruptMap(node));
   }
   return problems;

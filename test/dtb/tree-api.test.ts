@@ -123,6 +123,18 @@ describe('tree API on Debian board DTBs', () => {
     expect(mapped).toBeGreaterThan(files.length * 5);
   });
 
+  it('follows interrupts through a nexus bus to the GIC (Arm FVP motherboard)', () => {
+    const t = debian('arm/fvp-base-revc.dtb');
+    const uart = t.requireNode('/bus@8000000/motherboard-bus@8000000/iofpga-bus@300000000/serial@90000');
+    expect(t.interrupts(uart).map((i) => [i.controller.path, i.cells])).toEqual([['/bus@8000000', [5]]]);
+    const resolved = t.resolvedInterrupts(uart);
+    expect(resolved.map((i) => [i.controller.path, i.cells])).toEqual([['/interrupt-controller@2f000000', [0, 5, 4]]]);
+    // Plain controllers resolve to themselves.
+    const v = virt('qemu-virt-aarch64-gicv3');
+    const pl011 = v.requireNode('/pl011@9000000');
+    expect(v.resolvedInterrupts(pl011)).toEqual(v.interrupts(pl011));
+  });
+
   it('reads interrupt-maps that leave out the parent unit address (Layerscape extirq, IPQ8074 PCIe)', () => {
     const t = debian('freescale/fsl-ls2081a-rdb.dtb');
     const extirq = [...t.nodes()].find((n) => n.isCompatible('fsl,ls2080a-extirq'))!;
