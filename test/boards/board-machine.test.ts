@@ -15,7 +15,8 @@ import { registerDevice } from '../../src/devices/registry.js';
 import type { DeviceNodeDescription } from '../../src/devices/device-node.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';
 import { RoutedIrq } from '../../src/machine/routed-irq.js';
-import { boardCommand, showBoard } from '../../src/cli/commands/board.js';
+import { boardCommand, boardList, showBoard } from '../../src/cli/commands/board.js';
+import { fixtureMatching } from '../helpers/fixtures.js';
 import { dtcCompile, dtcDecompile } from './dt-tools.js';
 import { renderDts } from '../../boards/dts-source.js';
 
@@ -127,6 +128,22 @@ describe('hvisor board (yargs command)', () => {
     expect(text).toMatch(/0x30000000\+0x10000000 irq 32 \(PLIC 32\), 33 \(PLIC 33\), 34 \(PLIC 34\), 35 \(PLIC 35\)/);
     expect(text).toMatch(/\/soc\/virtio_mmio@10001000[\s\S]*0x10001000\+0x1000 irq 1 \(PLIC 1\)\s+→ (no model|virtio-mmio)/);
     expect(text).toContain('broken-goldfish: cannot model /soc/rtc@101000');
+  });
+
+  it('show renders every board (vendor boards with their Debian DTB): controller, memory, root zone', async () => {
+    const vendor = fixtureMatching('debian/arm64-6.1/usr/lib', /^linux-image-/);
+    const dtbs: Record<string, string> = {
+      'imx8mp-evk': join(vendor, 'freescale/imx8mp-evk.dtb'),
+      'zcu102': join(vendor, 'xilinx/zynqmp-zcu102-rev1.0.dtb'),
+    };
+    for (const b of boardList()) {
+      logs.length = 0;
+      const text = (await run(['board', 'show', b.name, ...(dtbs[b.name] ? ['--dtb', dtbs[b.name]!] : [])])).replace(/\x1b\[[0-9;]*m/g, '');
+      expect(text, b.name).toMatch(/^Interrupt controllers \(per-zone models\) \(\d+\)$/m);
+      expect(text, b.name).toMatch(/^Memory/m);
+      expect(text, b.name).toContain('Root zone (as hvisor compiles it)');
+      expect(text, b.name).toMatch(/^PCI host bridges \(1\)$/m);
+    }
   });
 
   it('show --zone-config N prints that zone as hvisor-tool JSON; an unknown zone is a typed error', async () => {
