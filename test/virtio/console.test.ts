@@ -145,4 +145,23 @@ describe('virtio-console', () => {
     expect(used.map(([id, len]) => Buffer.from(drv.bytes(rxBufs[id]!, len)).toString()).join('')).toBe('x'.repeat(100));
     await term.close();
   });
+
+  it('terminal escapes: Ctrl-A x quits, Ctrl-A Ctrl-A is one Ctrl-A, Ctrl-A then a key sends both', async () => {
+    const stdin = new PassThrough();
+    let quits = 0;
+    const term = new TerminalConsole(stdin, new PassThrough(), { onQuit: () => quits++ });
+    const { drv, rx, rxBufs, postRx } = guestConsole(term);
+    postRx();
+    stdin.write('a\x01');
+    stdin.write('x'); // the escape spans two reads
+    await until(() => quits === 1);
+    stdin.write('\x01\x01b\x01c');
+    await until(() => drv.r(rx.used + 2, 2) === 1);
+    expect([...Buffer.from(guestRead(drv, rx, rxBufs), 'latin1')]).toEqual([0x61]);
+    postRx();
+    await until(() => drv.r(rx.used + 2, 2) === 2);
+    expect([...Buffer.from(guestRead(drv, rx, rxBufs), 'latin1')]).toEqual([0x01, 0x62, 0x01, 0x63]);
+    expect(quits).toBe(1);
+    await term.close();
+  });
 });
