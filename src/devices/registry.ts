@@ -12,6 +12,7 @@ import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
 import { GoldfishRtc } from './platform/goldfish-rtc.js';
+import { Ls7aRtc } from './platform/ls7a-rtc.js';
 import { Pl031 } from './platform/pl031.js';
 import { Pl061 } from './platform/pl061.js';
 import { SifiveTest } from './platform/sifive-test.js';
@@ -78,6 +79,11 @@ const builtIn: readonly DeviceFactory[] = [
     model: 'goldfish-rtc',
     compatible: ['google,goldfish-rtc'],
     create: (node, services) => new GoldfishRtc({ irq: irq(node, 0), wallClockNs: clockFor(services) }),
+  },
+  {
+    model: 'ls7a-rtc',
+    compatible: ['loongson,ls7a-rtc', 'loongson,ls2x-rtc'],
+    create: (_node, services) => new Ls7aRtc({ wallClockNs: clockFor(services) }),
   },
 ];
 
@@ -151,6 +157,7 @@ const interruptControllers = new Set([
   'loongson,pch-msi-1.0',
   'loongson,eiointc-1.0',
   'loongson,cpu-interrupt-controller',
+  'loongarch,ls7a',
 ]);
 const timers = new Set(['arm,armv8-timer', 'arm,armv7-timer', 'sifive,clint0', 'riscv,clint0']);
 const noModel = new Set(['syscon-poweroff', 'syscon-reboot', 'arm,psci', 'arm,psci-0.2', 'arm,psci-1.0', 'gpio-keys', 'fixed-clock']);
