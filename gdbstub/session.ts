@@ -1,4 +1,4 @@
-import { PacketDecoder, PacketEncoder, type PacketEvents } from './packet.js';
+import { ACK, NAK, PacketDecoder, PacketEncoder, type PacketEvents } from './packet.js';
 import { E_FAULT, E_INVALID, E_REFUSED, PacketError, bytesToHex, byteToHex, hexToBytes, parseHexBigint, parseHexNumber, splitPair, textToHex, hexToText } from './hex.js';
 import { RegisterMap, TargetDescriptionFiles } from './target-xml.js';
 import { consolePackets, runMonitorCommand } from './stub-monitor.js';
@@ -65,7 +65,7 @@ export class GdbSession implements PacketEvents {
     this.log = options.log ?? (() => {});
     this.registers = new RegisterMap(target.description);
     this.xml = new TargetDescriptionFiles(target.description);
-    this.decoder = new PacketDecoder(this, (ack) => transport.write(Buffer.from(ack)), this.packetSize);
+    this.decoder = new PacketDecoder(this, (ack) => transport.write(ack === '+' ? ACK : NAK), this.packetSize);
     target.onStop((event) => this.onTargetStop(event));
     // Connecting halts the zone (only this zone), as attaching does on QEMU.
     if (!target.halted) target.halt();
