@@ -108,6 +108,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private readonly stepBlocks = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Block[]>();
   private readonly jc: (Block | undefined)[][] = [new Array(JC_SIZE).fill(undefined), new Array(JC_SIZE).fill(undefined)];
+  /** A jump-cache slot is valid only when its epoch is current: flushing is one increment. */
+  private readonly jcEpochs = [new Int32Array(JC_SIZE), new Int32Array(JC_SIZE)];
+  private jcEpoch = 1;
   private readonly subscribed = new Set<CodePages>();
   private current: Block | undefined;
 
@@ -255,8 +258,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   /** The block at VA (lo, hi) for the current EL, compiling it if needed; undefined after a fetch fault. */
   private lookupBlock(lo: number, hi: number, single: boolean): Block | undefined {
     const jc = this.jc[this.el]!;
+    const epochs = this.jcEpochs[this.el]!;
     const slot = (lo >>> 2) & (JC_SIZE - 1);
-    if (!single) {
+    if (!single && epochs[slot] === this.jcEpoch) {
       const b = jc[slot];
       if (b !== undefined && b.vaLo === lo && b.vaHi === hi && b.valid) return b;
     }
@@ -273,7 +277,10 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       if (b === undefined) return undefined;
       cache.set(pa, b);
     }
-    if (!single) jc[slot] = b;
+    if (!single) {
+      jc[slot] = b;
+      epochs[slot] = this.jcEpoch;
+    }
     return b;
   }
 
@@ -752,10 +759,28 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.flushTlb();
   }
 
+  /** TLBI by VA: Xt[43:0] holds VA[55:12] (upper bits copy VA[55]). */
+  private flushTlbPage(xt: bigint): void {
+    let va = (xt & 0xfffffffffffn) << 12n;
+    if ((va >> 55n) & 1n) va |= 0xff00000000000000n;
+    const lo = Number(va & 0xffffffffn);
+    const hi = Number(va >> 32n);
+    for (const set of this.tlbs) {
+      for (const tlb of set) {
+        const i = (lo >>> 12) & 255;
+        // Tagged-byte (TBI) aliases differ only in the top byte: drop any entry for this page index
+        // whose low tag matches.
+        if (tlb.tagLo[i] === lo >>> 12 && ((tlb.tagHi[i]! ^ hi) & 0x00ffffff) === 0) tlb.tagLo[i] = -1;
+      }
+    }
+    // Blocks reached through the jump cache skip the execute TLB: forget the slots of this page.
+    const first = (lo >>> 2) & (JC_SIZE - 1);
+    for (const e of this.jcEpochs) e.fill(0, first, first + 1024);
+  }
+
   private flushTlb(): void {
     for (const set of this.tlbs) for (const t of set) t.flush();
-    this.jc[0]!.fill(undefined);
-    this.jc[1]!.fill(undefined);
+    this.jcEpoch++;
   }
 
   // --- exclusives and atomics -----------------------------------------------------------------------
@@ -1031,7 +1056,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const op1 = (encoding >> 11) & 7, crn = (encoding >> 7) & 15, crm = (encoding >> 3) & 15, op2 = encoding & 7;
     if (crn === 8) {
       if (this.el === 0) return this.undefinedInstruction(k, 0xd5080000 | encoding << 5 | t);
-      this.flushTlb();
+      // By-VA forms (VAE1, VAAE1, VALE1, VAALE1 and their IS variants) drop one page; the rest flush all.
+      if (op1 === 0 && (crm === 3 || crm === 7) && (op2 === 1 || op2 === 3 || op2 === 5 || op2 === 7)) this.flushTlbPage(this.r[t]!);
+      else this.flushTlb();
       return;
     }
     if (crn === 7 && crm === 4 && op1 === 3 && op2 === 1) return this.dcZva(t, k);

@@ -43,6 +43,13 @@ export interface TranslationRegime {
 
 const PA_MASK = 0x0000fffffffff000n;
 
+/** A descriptor read: straight from RAM when possible (the common case), else through the bus. */
+function readDescriptor(memory: AddressSpace, pa: number): bigint | undefined {
+  const r = memory.find(pa);
+  if (r?.kind === 'ram' && (pa & 7) === 0 && pa + 8 - r.base <= r.size) return r.ram.u64[(pa - r.base + r.ramOffset) / 8];
+  return memory.read(pa, 8);
+}
+
 function fault(code: number): Translation {
   return { fault: code, pagePa: 0, perms: 0, attrIndex: 0, level: code & 3 };
 }
@@ -77,7 +84,7 @@ export function translateStage1(va: bigint, regime: TranslationRegime, memory: A
     const indexBits = level === 4 - Math.ceil((inputBits - 12) / 9) ? inputBits - shift : 9;
     const index = (va >> BigInt(shift)) & ((1n << BigInt(indexBits)) - 1n);
     const descAddr = Number((table & ~0xfffn) + index * 8n);
-    const desc = memory.read(descAddr, 8);
+    const desc = readDescriptor(memory, descAddr);
     if (desc === undefined) return fault(FaultKind.ExternalOnWalk + level);
     if ((desc & 1n) === 0n) return fault(FaultKind.Translation + level);
     const isTable = (desc & 2n) !== 0n;
