@@ -19,8 +19,9 @@ export interface TranslationContext {
   mxr: boolean;
 }
 
-const PTE_V = 1n, PTE_R = 2n, PTE_W = 4n, PTE_X = 8n, PTE_U = 16n, PTE_A = 64n, PTE_D = 128n;
-const MAX_PA = 2 ** 53;
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+const TWO32 = 4294967296;
+const MAX_PPN = 2 ** 41; // guest-physical addresses we model stay below 2^53
 
 /**
  * Sv39/Sv48/Sv57 page-table walk from guest-virtual to guest-physical, reading PTEs through the zone's
@@ -28,45 +29,69 @@ const MAX_PA = 2 ** 53;
  * update); without it (debugger) a PTE that would need an update still translates and memory is untouched.
  */
 export function translate(va: bigint, access: Access, ctx: TranslationContext, memory: AddressSpace, update: boolean): number {
-  const mode = Number(ctx.satp >> 60n);
-  if (mode === 0) return va < BigInt(MAX_PA) ? Number(va) : ACCESS_FAULT;
+  return translateParts(Number(BigInt.asIntN(32, va >> 32n)), Number(va & 0xffffffffn), access, ctx, memory, update);
+}
+
+/**
+ * The same walk on a virtual address given as its signed high and unsigned low 32-bit halves, in
+ * plain numbers (no BigInt): this is the TLB-miss path of every load, store and fetch.
+ */
+export function translateParts(hi: number, lo: number, access: Access, ctx: TranslationContext, memory: AddressSpace, update: boolean): number {
+  const satp = ctx.satp;
+  const satpHi = Number(satp >> 32n) | 0;
+  const mode = satpHi >>> 28;
+  if (mode === 0) return hi >= 0 && hi < 0x200000 ? hi * TWO32 + lo : ACCESS_FAULT;
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : mode === 10 ? 5 : 0;
   if (levels === 0) return PAGE_FAULT;
-  const vaBits = 12 + 9 * levels;
-  // The upper bits must all equal bit vaBits-1.
-  const top = BigInt.asIntN(64, va) >> BigInt(vaBits - 1);
-  if (top !== 0n && top !== -1n) return PAGE_FAULT;
-  let table = (ctx.satp & 0xfffffffffffn) << 12n;
+  // The upper bits must all equal bit (12 + 9·levels - 1); hi holds bits 32..63.
+  const topShift = 12 + 9 * levels - 1 - 32;
+  const top = hi >> topShift;
+  if (top !== 0 && top !== -1) return PAGE_FAULT;
+  const vpnAll = (hi & ((1 << (topShift + 1)) - 1)) * 1048576 + (lo >>> 12);
+  let table = (Number(satp & 0xfffffffffffn)) * 4096;
   for (let level = levels - 1; level >= 0; level--) {
-    const vpn = (va >> BigInt(12 + 9 * level)) & 0x1ffn;
-    const pteAddr = table + vpn * 8n;
-    if (pteAddr >= BigInt(MAX_PA)) return ACCESS_FAULT;
-    const pte = memory.read(Number(pteAddr), 8);
-    if (pte === undefined) return ACCESS_FAULT;
-    if ((pte & PTE_V) === 0n || ((pte & PTE_R) === 0n && (pte & PTE_W) !== 0n)) return PAGE_FAULT;
-    if ((pte >> 54n) !== 0n) return PAGE_FAULT; // reserved, Svpbmt, Svnapot: not implemented
-    const ppn = (pte >> 10n) & 0xfffffffffffn;
-    if ((pte & (PTE_R | PTE_X)) === 0n) {
+    const span = 2 ** (9 * level);
+    const vpn = Math.floor(vpnAll / span) % 512;
+    const pteAddr = table + vpn * 8;
+    // Read the PTE's two halves.
+    const r = memory.find(pteAddr);
+    let pteLo: number, pteHi: number;
+    let ramU32: Uint32Array | undefined;
+    let wordIndex = 0;
+    if (r !== undefined && r.kind === 'ram' && pteAddr + 8 - r.base <= r.size && ((pteAddr - r.base + r.ramOffset) & 7) === 0) {
+      ramU32 = r.ram.u32;
+      wordIndex = (pteAddr - r.base + r.ramOffset) / 4;
+      pteLo = ramU32[wordIndex]!;
+      pteHi = ramU32[wordIndex + 1]!;
+    } else {
+      const v = memory.read(pteAddr, 8);
+      if (v === undefined) return ACCESS_FAULT;
+      pteLo = Number(v & 0xffffffffn);
+      pteHi = Number(v >> 32n);
+    }
+    if ((pteLo & PTE_V) === 0 || ((pteLo & PTE_R) === 0 && (pteLo & PTE_W) !== 0)) return PAGE_FAULT;
+    if ((pteHi >>> 22) !== 0) return PAGE_FAULT; // reserved, Svpbmt, Svnapot: not implemented
+    const ppn = (pteHi & 0x3fffff) * 4194304 + (pteLo >>> 10);
+    if ((pteLo & (PTE_R | PTE_X)) === 0) {
       if (level === 0) return PAGE_FAULT;
-      table = ppn << 12n;
+      if (ppn >= MAX_PPN) return ACCESS_FAULT;
+      table = ppn * 4096;
       continue;
     }
     // Leaf: permissions.
-    const user = (pte & PTE_U) !== 0n;
+    const user = (pteLo & PTE_U) !== 0;
     if (ctx.priv === 0 ? !user : user && (access === Access.Execute || !ctx.sum)) return PAGE_FAULT;
-    if (access === Access.Read && (pte & PTE_R) === 0n && !(ctx.mxr && (pte & PTE_X) !== 0n)) return PAGE_FAULT;
-    if (access === Access.Write && (pte & PTE_W) === 0n) return PAGE_FAULT;
-    if (access === Access.Execute && (pte & PTE_X) === 0n) return PAGE_FAULT;
-    const levelMask = (1n << BigInt(9 * level)) - 1n;
-    if ((ppn & levelMask) !== 0n) return PAGE_FAULT; // misaligned superpage
-    const needs = PTE_A | (access === Access.Write ? PTE_D : 0n);
-    if (update && (pte & needs) !== needs) {
-      if (!memory.write(Number(pteAddr), 8, pte | needs)) return ACCESS_FAULT;
+    if (access === Access.Read && (pteLo & PTE_R) === 0 && !(ctx.mxr && (pteLo & PTE_X) !== 0)) return PAGE_FAULT;
+    if (access === Access.Write && (pteLo & PTE_W) === 0) return PAGE_FAULT;
+    if (access === Access.Execute && (pteLo & PTE_X) === 0) return PAGE_FAULT;
+    if (ppn % span !== 0) return PAGE_FAULT; // misaligned superpage
+    const needs = PTE_A | (access === Access.Write ? PTE_D : 0);
+    if (update && (pteLo & needs) !== needs) {
+      if (ramU32 !== undefined) ramU32[wordIndex] = pteLo | needs;
+      else if (!memory.write(pteAddr, 8, (BigInt(pteHi >>> 0) << 32n) | BigInt((pteLo | needs) >>> 0))) return ACCESS_FAULT;
     }
-    const pageBase = (ppn & ~levelMask) << 12n;
-    const offset = va & ((levelMask << 12n) | 0xfffn);
-    const pa = pageBase | offset;
-    return pa < BigInt(MAX_PA) ? Number(pa) : ACCESS_FAULT;
+    if (ppn >= MAX_PPN) return ACCESS_FAULT;
+    return (ppn + (vpnAll % span)) * 4096 + (lo & 0xfff);
   }
   return PAGE_FAULT;
 }

@@ -4,7 +4,7 @@ import { hex } from '../../machine/address-space.js';
 import { Op } from './ops.js';
 import { decode, SINK, type Decoded } from './decode.js';
 import { expandCompressed } from './compressed.js';
-import { Access, ACCESS_FAULT, PAGE_FAULT, translate, type TranslationContext } from './mmu.js';
+import { Access, PAGE_FAULT, translate, translateParts, type TranslationContext } from './mmu.js';
 import {
   Cause, causeName, CSR, IRQ_SEI, IRQ_SSI, IRQ_STI, SIP_MASK, SSTATUS_FS, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE,
   SSTATUS_SPP, SSTATUS_SUM, SSTATUS_UXL64, SSTATUS_WRITABLE,
@@ -36,15 +36,16 @@ interface RamInfo {
   readonly pages: Map<number, DecodedPage>;
 }
 
-/** Predecoded instructions of one 4 KiB guest page, one slot per halfword; slot 2048 holds a page-crossing one. */
+/**
+ * Predecoded instructions of one 4 KiB guest page, one slot per halfword; slot 2048 holds a
+ * page-crossing one. Invalidation is lazy: a page whose `gen` differs from the hart's code generation
+ * is stale and is cleared when it is next executed.
+ */
 class DecodedPage {
   readonly w = new Int32Array(SLOTS + 1);
   readonly imm = new Int32Array(SLOTS + 1);
   readonly immB = new BigInt64Array(SLOTS + 1);
-  constructor(readonly info: RamInfo, readonly ramOffset: number) {}
-  clear(): void {
-    this.w.fill(0);
-  }
+  constructor(readonly info: RamInfo, readonly ramOffset: number, public gen: number) {}
 }
 
 /** A guest fault the guest cannot take (no trap vector): the vCPU stops with this report. */
@@ -104,6 +105,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   reservation = -1;
 
   private irqDirty = true;
+  /** Decoded pages with another generation are stale (fence.i bumps it). */
+  private codeGen = 1;
   /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
   private waiting = false;
   private stopReason: StopReason | undefined;
@@ -308,11 +311,12 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
           if (limit === 1) { count++; break; }
         }
       }
-      // Find the decoded page for pc.
+      // Find the decoded page for pc. TLB keys are (va >> 12) * 2 + privilege.
+      const priv = this.priv;
       let pcLo = this.pcLo;
       const pageHi = this.pcHi;
       const t = (pcLo >>> 12) & TLB_MASK;
-      const key = pageHi * 1048576 + (pcLo >>> 12);
+      const key = (pageHi * 1048576 + (pcLo >>> 12)) * 2 + priv;
       let page = tlbXKey[t] === key ? tlbXPage[t] : undefined;
       if (page === undefined) {
         page = this.fillFetch(t, key);
@@ -321,6 +325,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
           continue outer;
         }
       }
+      if (page.gen !== this.codeGen) this.revalidate(page);
       const pageLo = pcLo - (pcLo & 0xfff);
       const w = page.w, imm = page.imm, immB = page.immB;
       let off = pcLo & 0xfff;
@@ -447,7 +452,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
             const tt = (lo >>> 12) & TLB_MASK;
             const op = word & 0xff;
-            if (tlbRKey[tt] === hi * 1048576 + (lo >>> 12)) {
+            if (tlbRKey[tt] === (hi * 1048576 + (lo >>> 12)) * 2 + priv) {
               const info = tlbRInfo[tt]!;
               const o = tlbROff[tt]! + (lo & 0xfff);
               if (op === 16 /* Ld */) { if ((o & 7) === 0) { x[d] = info.u64[o >>> 3]!; break; } }
@@ -469,7 +474,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
             const tt = (lo >>> 12) & TLB_MASK;
             const op = word & 0xff;
-            if (tlbWKey[tt] === hi * 1048576 + (lo >>> 12)) {
+            if (tlbWKey[tt] === (hi * 1048576 + (lo >>> 12)) * 2 + priv) {
               const info = tlbWInfo[tt]!;
               const o = tlbWOff[tt]! + (lo & 0xfff);
               if (info.code[o >>> 12] === 0) {
@@ -482,8 +487,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             this.pcLo = pageLo + off;
             this.pcHi = pageHi;
             if (!this.storeSlow(op, s2, lo, hi)) continue outer;
-            // A store into this very page may have dropped its decoded instructions: refetch.
-            if (w[next >> 1] === 0 || next >= 4096) { this.setPc(pageHi, pageLo + next); continue outer; }
+            // A store into this very page may have made its decoded instructions stale: refetch.
+            if (page.gen !== this.codeGen) { this.setPc(pageHi, pageLo + next); continue outer; }
             break;
           }
           case 56 /* Div */: x[d] = div(x[s1]!, x[s2]!, true, 64); break;
@@ -508,8 +513,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             this.pcHi = pageHi;
             this.inflight = count;
             const r = this.executeSlow(word, i, page, next - off);
-            if (r === SLOW_NEXT) break;
-            if (r === SLOW_NEXT_RELOAD) { this.setPc(pageHi, pageLo + next); continue outer; }
+            if (r === SLOW_NEXT && page.gen === this.codeGen) break;
+            if (r !== SLOW_TRAP) { this.setPc(pageHi, pageLo + next); continue outer; }
             continue outer; // SLOW_TRAP: pc already set
           }
         }
@@ -525,6 +530,13 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     }
     this.retiredCount += count - this.trapsInChunk;
     return count;
+  }
+
+  /** A stale decoded page about to run again: forget its instructions and watch it for stores again. */
+  private revalidate(page: DecodedPage): void {
+    page.w.fill(0);
+    page.gen = this.codeGen;
+    page.info.code[page.ramOffset / 4096] = 1;
   }
 
   private setPc(hi: number, lo: number): void {
@@ -548,15 +560,22 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     return info;
   }
 
-  /** Guest-physical RAM page holding `gpa`, as (info, page-aligned RAM offset), or undefined (MMIO, unmapped, unaligned region). */
-  private ramPage(gpa: number): { info: RamInfo; offset: number } | undefined {
+  /** Set by ramPageOffset: the RAM block of the page it found. */
+  private pageInfo: RamInfo | undefined;
+
+  /**
+   * Page-aligned RAM offset of the guest-physical page holding `gpa` (its block in this.pageInfo),
+   * or -1 for MMIO, unmapped addresses and RAM windows not aligned to pages.
+   */
+  private ramPageOffset(gpa: number): number {
     const r = this.host.memory.find(gpa);
-    if (r === undefined || r.kind !== 'ram') return undefined;
+    if (r === undefined || r.kind !== 'ram') return -1;
     const pageGpa = gpa - (gpa % 4096);
-    if (pageGpa < r.base || pageGpa + 4096 > r.base + r.size) return undefined;
+    if (pageGpa < r.base || pageGpa + 4096 > r.base + r.size) return -1;
     const offset = pageGpa - r.base + r.ramOffset;
-    if (offset % 4096 !== 0) return undefined;
-    return { info: this.ramInfo(r.ram), offset };
+    if (offset % 4096 !== 0) return -1;
+    this.pageInfo = this.ramInfo(r.ram);
+    return offset;
   }
 
   private translationContext(): TranslationContext {
@@ -570,24 +589,26 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
 
   /** Translates pc for execution and fills the fetch TLB; takes the fetch fault and returns undefined on failure. */
   private fillFetch(t: number, key: number): DecodedPage | undefined {
-    const va = this.pc;
-    const gpa = translate(va, Access.Execute, this.translationContext(), this.host.memory, true);
+    const gpa = translateParts(this.pcHi, this.pcLo, Access.Execute, this.translationContext(), this.host.memory, true);
     if (gpa < 0) {
-      this.exception(gpa === PAGE_FAULT ? Cause.InstructionPageFault : Cause.InstructionAccessFault, va);
+      this.exception(gpa === PAGE_FAULT ? Cause.InstructionPageFault : Cause.InstructionAccessFault, this.pc);
       return undefined;
     }
-    const rp = this.ramPage(gpa);
-    if (rp === undefined) {
-      this.exception(Cause.InstructionAccessFault, va);
+    const offset = this.ramPageOffset(gpa);
+    if (offset < 0) {
+      this.exception(Cause.InstructionAccessFault, this.pc);
       return undefined;
     }
-    const pageNo = rp.offset / 4096;
-    let page = rp.info.pages.get(pageNo);
+    const info = this.pageInfo!;
+    const pageNo = offset / 4096;
+    let page = info.pages.get(pageNo);
     if (page === undefined) {
-      page = new DecodedPage(rp.info, rp.offset);
-      rp.info.pages.set(pageNo, page);
+      page = new DecodedPage(info, offset, this.codeGen);
+      info.pages.set(pageNo, page);
+    } else if (page.gen !== this.codeGen) {
+      this.revalidate(page);
     }
-    rp.info.code[pageNo] = 1;
+    info.code[pageNo] = 1;
     this.tlbXKey[t] = key;
     this.tlbXPage[t] = page;
     return page;
@@ -647,10 +668,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     return r.ram.u8[o]! | (r.ram.u8[o + 1]! << 8);
   }
 
+  /** fence.i: every decoded page becomes stale (cleared lazily when next executed). */
   flushCode(): void {
-    for (const info of this.ramInfos.values()) {
-      for (const page of info.pages.values()) page.clear();
-    }
+    this.codeGen++;
   }
 
   flushTranslations(): void {
@@ -666,7 +686,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       const info = this.ramInfos.get(r.ram);
       if (info === undefined) continue;
       const offset = a - r.base + r.ramOffset;
-      info.pages.get(Math.floor(offset / 4096))?.clear();
+      const page = info.pages.get(Math.floor(offset / 4096));
+      if (page !== undefined) page.gen = 0;
     }
   }
 
@@ -703,22 +724,25 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   }
 
   private fillDataTlb(va: bigint, gpa: number, store: boolean): void {
-    if (this.watchpoints.length > 0) return;
-    const rp = this.ramPage(gpa);
-    if (rp === undefined) return;
-    const lo = Number(va & 0xffffffffn);
-    const hi = Number(BigInt.asIntN(32, va >> 32n));
+    this.fillDataTlbParts(Number(BigInt.asIntN(32, va >> 32n)), Number(va & 0xffffffffn), gpa, store);
+  }
+
+  /** Caches a RAM page for data accesses; returns its RAM offset (block in pageInfo) or -1 (not RAM). */
+  private fillDataTlbParts(hi: number, lo: number, gpa: number, store: boolean): number {
+    const offset = this.ramPageOffset(gpa);
+    if (offset < 0 || this.watchpoints.length > 0) return offset;
     const t = (lo >>> 12) & TLB_MASK;
-    const key = hi * 1048576 + (lo >>> 12);
+    const key = (hi * 1048576 + (lo >>> 12)) * 2 + this.priv;
     if (store) {
       this.tlbWKey[t] = key;
-      this.tlbWOff[t] = rp.offset;
-      this.tlbWInfo[t] = rp.info;
+      this.tlbWOff[t] = offset;
+      this.tlbWInfo[t] = this.pageInfo;
     } else {
       this.tlbRKey[t] = key;
-      this.tlbROff[t] = rp.offset;
-      this.tlbRInfo[t] = rp.info;
+      this.tlbROff[t] = offset;
+      this.tlbRInfo[t] = this.pageInfo;
     }
+    return offset;
   }
 
   /** Reads `size` bytes at a virtual address; undefined after a fault or watchpoint stop. */
@@ -796,18 +820,43 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const pageNo = Math.floor(offset / 4096);
     if (info.code[pageNo] !== 0) {
       info.code[pageNo] = 0;
-      info.pages.get(pageNo)?.clear();
+      const page = info.pages.get(pageNo);
+      if (page !== undefined) page.gen = 0;
     }
     const endPage = Math.floor((offset + size - 1) / 4096);
     if (endPage !== pageNo && info.code[endPage] !== 0) {
       info.code[endPage] = 0;
-      info.pages.get(endPage)?.clear();
+      const page = info.pages.get(endPage);
+      if (page !== undefined) page.gen = 0;
     }
   }
 
   private loadSlow(op: number, d: number, lo: number, hi: number): boolean {
-    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
     const size = op === Op.Ld ? 8 : op === Op.Lw || op === Op.Lwu ? 4 : op === Op.Lh || op === Op.Lhu ? 2 : 1;
+    if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
+      // The common TLB miss: one page, no watchpoints. Numbers only, no BigInt until the value.
+      const gpa = translateParts(hi, lo, Access.Read, this.translationContext(), this.host.memory, true);
+      if (gpa < 0) {
+        this.exception(gpa === PAGE_FAULT ? Cause.LoadPageFault : Cause.LoadAccessFault, vaOf(hi, lo));
+        return false;
+      }
+      const offset = this.fillDataTlbParts(hi, lo, gpa, false);
+      if (offset >= 0) {
+        const u8 = this.pageInfo!.u8;
+        const o = offset + (lo & 0xfff);
+        let low = 0, high = 0;
+        for (let k = Math.min(size, 4) - 1; k >= 0; k--) low = low * 256 + u8[o + k]!;
+        for (let k = size - 1; k >= 4; k--) high = high * 256 + u8[o + k]!;
+        const x32 = this.x32;
+        if (size === 8) { x32[d * 2] = low; x32[d * 2 + 1] = high; }
+        else if (op === Op.Lw) setW(x32, this.xi, d, low | 0);
+        else if (op === Op.Lh) setW(x32, this.xi, d, (low << 16) >> 16);
+        else if (op === Op.Lb) setW(x32, this.xi, d, (low << 24) >> 24);
+        else { x32[d * 2] = low; x32[d * 2 + 1] = 0; }
+        return true;
+      }
+    }
+    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
     const v = this.readVirtual(va, size, true);
     if (v === undefined) return false;
     switch (op) {
@@ -820,8 +869,32 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   }
 
   private storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
-    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
     const size = op === Op.Sd ? 8 : op === Op.Sw ? 4 : op === Op.Sh ? 2 : 1;
+    if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
+      const gpa = translateParts(hi, lo, Access.Write, this.translationContext(), this.host.memory, true);
+      if (gpa < 0) {
+        this.exception(gpa === PAGE_FAULT ? Cause.StorePageFault : Cause.StoreAccessFault, vaOf(hi, lo));
+        return false;
+      }
+      this.noteStore(gpa, size);
+      const offset = this.fillDataTlbParts(hi, lo, gpa, true);
+      if (offset >= 0) {
+        const u8 = this.pageInfo!.u8;
+        const o = offset + (lo & 0xfff);
+        let low = this.x32[s2 * 2]!;
+        const high = this.x32[s2 * 2 + 1]!;
+        for (let k = 0; k < size && k < 4; k++) { u8[o + k] = low & 0xff; low >>>= 8; }
+        for (let k = 4, h = high; k < size; k++) { u8[o + k] = h & 0xff; h >>>= 8; }
+        return true;
+      }
+      const value = size === 8 ? this.x[s2]! : BigInt.asUintN(size * 8, this.x[s2]!);
+      if (!this.host.memory.write(gpa, size, value)) {
+        this.exception(Cause.StoreAccessFault, vaOf(hi, lo));
+        return false;
+      }
+      return true;
+    }
+    const va = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
     const v = size === 8 ? this.x[s2]! : BigInt.asUintN(size * 8, this.x[s2]!);
     return this.writeVirtual(va, size, v, true);
   }
@@ -849,10 +922,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (this.status & SSTATUS_SIE) s |= SSTATUS_SPIE;
     if (this.priv === 1) s |= SSTATUS_SPP;
     this.status = s;
-    if (this.priv !== 1) {
-      this.priv = 1;
-      this.flushTranslations();
-    }
+    this.priv = 1; // TLB entries are tagged with the privilege: no flush
     const base = this.stvec & ~3n;
     this.pc = interrupt && (this.stvec & 3n) === 1n ? base + 4n * BigInt(cause) : base;
     this.reservation = -1;
@@ -894,10 +964,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         if (s & SSTATUS_SPIE) n |= SSTATUS_SIE;
         n |= SSTATUS_SPIE;
         this.status = n;
-        if (toUser) {
-          this.priv = 0;
-          this.flushTranslations();
-        }
+        if (toUser) this.priv = 0;
         this.pc = this.sepc & ~1n;
         this.reservation = -1;
         this.irqDirty = true;
@@ -1157,6 +1224,10 @@ function shiftRight(x32: Uint32Array, xi: Int32Array, d: number, s: number, sh: 
     x32[d * 2] = arith ? hi >> (sh - 32) : hi >>> (sh - 32);
     x32[d * 2 + 1] = arith ? hi >> 31 : 0;
   }
+}
+
+function vaOf(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 /** Writes a 32-bit result sign-extended to 64 bits. */
