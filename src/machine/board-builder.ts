@@ -95,6 +95,9 @@ const NOT_DEVICES = new Set(['chosen', 'aliases', 'cpus', 'reserved-memory', '__
 
 export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = {}): BoardBuild {
   const params: BoardParams = { ...board.defaults, ...options.params };
+  if (params.virtualization !== undefined && board.arch !== 'aarch64') {
+    throw new BoardParameterError(board.name, 'virtualization', 'is an aarch64 virt option (QEMU virtualization=on)');
+  }
   let tree: DeviceTree;
   let dtbBytes: Uint8Array;
   const generated = options.dtb === undefined;

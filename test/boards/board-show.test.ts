@@ -251,6 +251,7 @@ describe('bad input is a typed error naming what and where', () => {
     expect(() => showBoard({ name: 'zcu102' })).toThrow(/zcu102 has no generated device tree: give its DTB with --dtb/);
     expect(() => showBoard({ name: 'qemu-virt-riscv64', memory: 'lots' })).toThrow(/memory "lots" is not a size/);
     expect(() => showBoard({ name: 'qemu-virt-riscv64', cpus: 9 })).toThrow(/cpus must be 1\.\.8/);
+    expect(() => showBoard({ name: 'qemu-virt-riscv64', virtualization: true })).toThrow(/virtualization is an aarch64 virt option/);
     const qemuDtb = fixture('qemu-dtb/qemu-virt-riscv64.dtb');
     expect(() => showBoard({ name: 'qemu-virt-riscv64', dtb: qemuDtb, cpus: 2 })).toThrow(/cpus only applies to the generated device tree/);
     expect(() => showBoard({ name: 'qemu-virt-riscv64', dtb: qemuDtb, memory: '2G' })).toThrow(/memory only applies to a generated device tree or a DTB without \/memory/);
