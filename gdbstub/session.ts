@@ -82,7 +82,12 @@ export class GdbSession implements PacketEvents {
     this.ended = true;
     this.target.onStop(undefined);
     this.removeInserted();
-    if (this.target.halted) this.target.resume(new Map(), 'continue');
+    try {
+      if (this.target.halted) this.target.resume(new Map(), 'continue');
+    } catch (e) {
+      // Called from a socket event: a failing target must not take the process down.
+      this.log(`gdbstub: resuming the zone after the debugger left: ${(e as Error).message}`);
+    }
   }
 
   get isEnded(): boolean {
@@ -412,7 +417,13 @@ export class GdbSession implements PacketEvents {
   }
 
   private removeInserted(): void {
-    for (const undo of this.inserted.values()) undo();
+    for (const [key, undo] of this.inserted) {
+      try {
+        undo();
+      } catch (e) {
+        this.log(`gdbstub: removing ${key}: ${(e as Error).message}`);
+      }
+    }
     this.inserted.clear();
   }
 
