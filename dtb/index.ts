@@ -31,7 +31,7 @@ export {
   type PropertyValue,
 } from './values.js';
 export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
-export { writeDtb } from './writer.js';
+export { writeDtb, type WriteOptions } from './writer.js';
 export { treeToJson, valueToJson, type JsonTree, type JsonNode, type JsonValue } from './json.js';
 export { compileDts, compileDtsFile, diskFiles, type CompileOptions } from './dts/compiler.js';
 export { DtsError, type SourceFiles } from './dts/source.js';

@@ -104,8 +104,34 @@ function writeStructure(root: DtNode, sink: ByteSink, strings: StringTable): voi
   sink.u32(FDT_END);
 }
 
+/**
+ * Free space after the strings block, as dtc's -p / -S / -a give it: room for a bootloader or the
+ * hypervisor to patch /chosen in place. Precedence as in dtc: `padding` overrides `minSize`,
+ * and `align` rounds the total (blob plus padding) up.
+ */
+export interface WriteOptions {
+  /** Exactly this many zero bytes at the end (dtc -p). */
+  readonly padding?: number;
+  /** Pad the blob to at least this total size (dtc -S). */
+  readonly minSize?: number;
+  /** Round the total size up to a multiple of this (dtc -a, a power of two). */
+  readonly align?: number;
+}
+
+function paddingFor(size: number, options: WriteOptions): number {
+  let pad = 0;
+  if (options.minSize !== undefined && options.minSize > 0) pad = Math.max(0, options.minSize - size);
+  if (options.padding !== undefined && options.padding > 0) pad = options.padding;
+  if (options.align !== undefined && options.align > 0) {
+    const a = options.align;
+    if ((a & (a - 1)) !== 0) throw new DtbError(`alignment ${a} is not a power of two`);
+    pad = Math.ceil((size + pad) / a) * a - size;
+  }
+  return pad;
+}
+
 /** The tree as a v17 DTB. */
-export function writeDtb(tree: DeviceTree): Uint8Array {
+export function writeDtb(tree: DeviceTree, options: WriteOptions = {}): Uint8Array {
   const structure = new ByteSink();
   const strings = new StringTable();
   writeStructure(tree.root, structure, strings);
@@ -116,7 +142,8 @@ export function writeDtb(tree: DeviceTree): Uint8Array {
   const reserveSize = (tree.memoryReservations.length + 1) * 16;
   const structOffset = reserveOffset + reserveSize;
   const stringsOffset = structOffset + structBytes.length;
-  const total = stringsOffset + stringBytes.length;
+  const used = stringsOffset + stringBytes.length;
+  const total = used + paddingFor(used, options);
 
   const blob = new Uint8Array(total);
   const view = new DataView(blob.buffer);

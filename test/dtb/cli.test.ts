@@ -64,6 +64,9 @@ describe('hvisor dtb', () => {
     const dtc = execFileSync(tool('dtc'), ['-q', '-I', 'dts', '-O', 'dtb', source]);
     expect(Buffer.from(readFileSync(out)).equals(dtc)).toBe(true);
     expect(await run(['dtb', out, '--dts'])).toBe(dtcDts(out));
+    await run(['dtb', source, '--out', out, '--pad', '4096']);
+    const padded = execFileSync(tool('dtc'), ['-q', '-I', 'dts', '-O', 'dtb', '-p', '4096', source]);
+    expect(Buffer.from(readFileSync(out)).equals(padded)).toBe(true);
   });
 
   it('fails with a DtbError naming the file and the problem', async () => {

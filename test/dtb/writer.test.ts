@@ -64,6 +64,25 @@ describe('DTB writer', () => {
     expect(again.requireNode('/ivc@d0000000').u64('hvisor,id')).toBe(7n);
   });
 
+  it('leaves free space as dtc -p, -S and -a do', () => {
+    const file = qemuDtbPath('qemu-virt-aarch64-gicv3');
+    const tree = parseDtb(readFileSync(file));
+    const cases: [string[], Parameters<typeof writeDtb>[1]][] = [
+      [['-p', '1024'], { padding: 1024 }],
+      [['-S', '65536'], { minSize: 65536 }],
+      [['-S', '100'], { minSize: 100 }],
+      [['-a', '4096'], { align: 4096 }],
+      [['-p', '100', '-a', '64'], { padding: 100, align: 64 }],
+    ];
+    for (const [args, options] of cases) {
+      const dtc = execFileSync(tool('dtc'), ['-q', '-I', 'dtb', '-O', 'dtb', ...args, file]);
+      const ours = writeDtb(tree, options);
+      expect(Buffer.from(ours).equals(dtc), args.join(' ')).toBe(true);
+      sameTree(parseDtb(ours), tree);
+    }
+    expect(() => writeDtb(tree, { align: 100 })).toThrow(/not a power of two/);
+  });
+
   it('reads version-16 blobs (no size_dt_struct) as dtc writes them with -V 16', () => {
     const file = qemuDtbPath('qemu-virt-riscv64');
     const v16 = execFileSync(tool('dtc'), ['-q', '-I', 'dtb', '-O', 'dtb', '-V', '16', file]);

@@ -16,6 +16,7 @@ interface DtbArgs {
   dts?: boolean;
   json?: boolean;
   out?: string;
+  pad?: number;
   include?: string[];
 }
 
@@ -104,14 +105,16 @@ export const dtbCommand: CommandModule<object, DtbArgs> = {
       .option('dts', { type: 'boolean', describe: 'print DTS source, identical to `dtc -I dtb -O dts`' })
       .option('json', { type: 'boolean', describe: 'print the tree as JSON' })
       .option('out', { alias: 'o', type: 'string', describe: 'write the (compiled) blob to this file' })
+      .option('pad', { type: 'number', describe: 'with --out: free bytes at the end of the blob (dtc -p)' })
       .option('include', { alias: 'i', type: 'string', array: true, describe: 'directory searched by /include/ in DTS input' })
       .conflicts('dts', 'json'),
   handler: (args) => {
     const output: DtbOutput = args.dts === true ? 'dts' : args.json === true ? 'json' : 'summary';
     const blob = loadBlob(args.file, readInput(args.file), args.include ?? []);
     if (args.out !== undefined) {
+      const padded = args.pad === undefined ? blob : writeDtb(parseDtb(blob), { padding: args.pad });
       try {
-        writeFileSync(args.out, blob);
+        writeFileSync(args.out, padded);
       } catch (e) {
         throw new DtbError(`cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { path: args.out });
       }
