@@ -128,4 +128,28 @@ describe('session robustness', () => {
     expect(d.written[d.written.length - 1]).toBe(reply);
     zone.dispose();
   });
+
+  it('turns a target that throws into E01 replies and keeps serving; a throwing detach does not escape', () => {
+    const zone = new FakeZone('zone0', program.image, [RAM_BASE]);
+    const broken = new Proxy(zone, {
+      get(target, key, receiver) {
+        if (key === 'readMemory' || key === 'setBreakpoint' || key === 'resume') return () => { throw new Error(`${String(key)} exploded`); };
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const d = directSession(broken);
+    d.feed(frame('m80000000,4'));
+    expect(d.last()).toBe('E01');
+    d.feed(frame('Z0,80000000,4'));
+    expect(d.last()).toBe('E01');
+    d.feed(frame('vCont;c'));
+    expect(d.last()).toBe('E01');
+    expect(d.log.some((l) => l.includes('readMemory exploded'))).toBe(true);
+    d.feed(frame('p20'));
+    expect(d.last()).toBe('0000008000000000');
+    expect(() => d.session.close()).not.toThrow();
+    expect(d.log.some((l) => l.includes('resume exploded'))).toBe(true);
+    zone.dispose();
+  });
 });
