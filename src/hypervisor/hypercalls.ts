@@ -45,6 +45,8 @@ export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args
         if (caller.memory.writeDebug(Number(arg0), out) !== 8) return refuse(caller, Errno.EINVAL, `config check: 0x${arg0.toString(16)} is not RAM`);
         return 0n;
       }
+      case HypercallCode.IvcInfo:
+        return ivcInfo(hv, caller, arg0);
       case HypercallCode.VirtioInit:
       case HypercallCode.VirtioInjectIrq:
       case HypercallCode.ClearInjectIrq:
@@ -103,4 +105,23 @@ function zoneList(hv: Hypervisor, caller: Zone, listGpa: bigint, count: bigint):
   });
   if (caller.memory.writeDebug(Number(listGpa), out) !== out.length) return refuse(caller, Errno.EINVAL, `zone list: 0x${listGpa.toString(16)} is not RAM`);
   return BigInt(n);
+}
+
+/** hvisor's packed IvcInfo: u64 len, u64 ct_ipas[2], u64 shmem_ipas[2], u32 ivc_ids[2], u32 irqs[2]. */
+export const IVC_INFO_SIZE = 56;
+
+function ivcInfo(hv: Hypervisor, caller: Zone, gpa: bigint): bigint {
+  const configs = hv.ivc.infoOf(caller.config);
+  if (configs === undefined) return refuse(caller, Errno.ENODEV, `zone ${caller.id} has no ivc config`);
+  const out = new Uint8Array(IVC_INFO_SIZE);
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, BigInt(configs.length), true);
+  configs.forEach((c, i) => {
+    v.setBigUint64(8 + 8 * i, BigInt(c.controlTableIpa), true);
+    v.setBigUint64(24 + 8 * i, BigInt(c.sharedMemIpa), true);
+    v.setUint32(40 + 4 * i, c.ivcId, true);
+    v.setUint32(48 + 4 * i, c.interruptNum, true);
+  });
+  if (caller.memory.writeDebug(Number(gpa), out) !== IVC_INFO_SIZE) return refuse(caller, Errno.EINVAL, `ivc info: 0x${gpa.toString(16)} is not RAM`);
+  return 0n;
 }

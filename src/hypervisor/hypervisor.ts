@@ -5,6 +5,7 @@ import type { VirtioProvider, ZoneDeviceWindow } from './stage2.js';
 import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
 import { readZoneImages } from './zone-images.js';
 import { generateZoneDtb } from './zone-dtb.js';
+import { IvcHub, type IvcMapping } from './ivc.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from './zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
@@ -47,6 +48,7 @@ export class Hypervisor {
   readonly machine: Machine;
   readonly scheduler: Scheduler;
   private readonly zoneMap = new Map<number, Zone>();
+  readonly ivc = new IvcHub();
 
   constructor(readonly options: HypervisorOptions) {
     this.machine = options.machine;
@@ -67,6 +69,22 @@ export class Hypervisor {
       throw new LifecycleError(Errno.EBUSY, `zone ${config.zoneId} is already running (${this.zoneMap.get(config.zoneId)!.config.source})`);
     }
     checkPartition(this.machine, [...this.zones.map((z) => z.config), config]);
+    const ivc = this.ivc.attach(config);
+    let zone: Zone;
+    try {
+      zone = this.createZone(config, images, ivc);
+    } catch (e) {
+      this.ivc.detach(config.zoneId);
+      throw e;
+    }
+    this.ivc.bind(zone);
+    this.zoneMap.set(zone.id, zone);
+    this.scheduler.add(zone);
+    this.options.onZoneStarted?.(zone);
+    return zone;
+  }
+
+  private createZone(config: ZoneConfig, images: readonly ZoneImage[], ivc: IvcMapping): Zone {
     const dtbGpa = config.memoryRegions.find((r) => r.type === 'ram' && config.dtbLoadPaddr >= r.physicalStart && config.dtbLoadPaddr < r.physicalStart + r.size);
     const zone = new Zone({
       ...this.options.zoneDefaults,
@@ -75,7 +93,8 @@ export class Hypervisor {
       createCpu: this.options.createCpu,
       timerFrequency: this.options.timerFrequency,
       ...(this.options.createIrqchip && { createIrqchip: this.options.createIrqchip }),
-      emulated: this.options.emulated?.(config) ?? [],
+      emulated: [...(this.options.emulated?.(config) ?? []), ...ivc.windows],
+      sharedRam: ivc.sharedRam,
       ...(this.options.virtio && { virtio: this.options.virtio }),
       hypercall: (caller, code, args) => handleHypercall(this, caller, code, args),
       images,
@@ -84,9 +103,6 @@ export class Hypervisor {
       ...(this.options.log && { log: this.options.log }),
     });
     zone.start();
-    this.zoneMap.set(zone.id, zone);
-    this.scheduler.add(zone);
-    this.options.onZoneStarted?.(zone);
     return zone;
   }
 
@@ -113,6 +129,7 @@ export class Hypervisor {
     if (zone.state === 'running') zone.shutdown('shut down by the hypervisor');
     this.scheduler.remove(zone);
     this.zoneMap.delete(id);
+    this.ivc.detach(id);
     this.options.onZoneRemoved?.(zone);
   }
 

@@ -1,5 +1,6 @@
 import type { MmioDevice } from '../machine/mmio-device.js';
 import type { Machine } from '../machine/machine.js';
+import type { Ram } from '../machine/ram.js';
 import { OffsetDevice } from './offset-device.js';
 import { Stage2Space } from './stage2-space.js';
 import type { ZoneConfig } from './zone-config.js';
@@ -10,6 +11,15 @@ export interface ZoneDeviceWindow {
   readonly base: number;
   readonly size: number;
   readonly device: MmioDevice;
+  readonly name: string;
+}
+
+/** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */
+export interface SharedRamWindow {
+  readonly base: number;
+  readonly size: number;
+  readonly ram: Ram;
+  readonly ramOffset: number;
   readonly name: string;
 }
 
@@ -57,6 +67,7 @@ export function buildStage2(
   zone: ZoneConfig,
   emulated: readonly ZoneDeviceWindow[] = [],
   virtio?: VirtioProvider,
+  sharedRam: readonly SharedRamWindow[] = [],
 ): Stage2Map {
   const space = new Stage2Space();
   const holes: Stage2Hole[] = [];
@@ -67,6 +78,14 @@ export function buildStage2(
     const bank = machine.ramBanks.find((b) => r.physicalStart >= b.base && r.physicalStart + r.size <= b.base + b.size);
     if (bank === undefined) throw new Stage2Error(`${label}: RAM ${hex(r.physicalStart)}+${hex(r.size)} is in no board RAM bank`);
     space.mapRam(r.virtualStart, r.size, bank.ram, r.physicalStart - bank.base, `ram@${hex(r.physicalStart)}`);
+  }
+
+  for (const w of sharedRam) {
+    try {
+      space.mapRam(w.base, w.size, w.ram, w.ramOffset, w.name);
+    } catch (e) {
+      throw new Stage2Error(`${label}: ${(e as Error).message}`);
+    }
   }
 
   const mapEmulated = (w: ZoneDeviceWindow) => {

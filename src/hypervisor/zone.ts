@@ -4,7 +4,7 @@ import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
 import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../gdbstub/target.js';
 import type { Machine, PhysicalCpu } from '../machine/machine.js';
 import type { IrqLine } from '../machine/irq-line.js';
-import { buildStage2, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
+import { buildStage2, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
 import type { Stage2Space } from './stage2-space.js';
 import { VirtualClock, type HostClock } from './virtual-clock.js';
 import type { ZoneConfig } from './zone-config.js';
@@ -50,6 +50,8 @@ export interface ZoneOptions {
   /** Further zone-owned windows (vECAM, IVC control tables). */
   readonly emulated?: readonly ZoneDeviceWindow[];
   readonly virtio?: VirtioProvider;
+  /** RAM shared with other zones (IVC sections). */
+  readonly sharedRam?: readonly SharedRamWindow[];
   readonly hypercall?: HypercallHandler;
   readonly images?: readonly ZoneImage[];
   /** Guest-physical address of the device tree handed to the boot vCPU (0 = none). */
@@ -155,7 +157,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.slots = [];
     this.irqchip = options.createIrqchip?.(this);
     this.emulatedWindows = [...(this.irqchip?.windows ?? []), ...(options.emulated ?? [])];
-    const map = buildStage2(machine, config, this.emulatedWindows, options.virtio);
+    const map = buildStage2(machine, config, this.emulatedWindows, options.virtio, options.sharedRam);
     this.memory = map.space;
     this.holes = map.holes;
     this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
