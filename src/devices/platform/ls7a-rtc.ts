@@ -66,6 +66,10 @@ export class Ls7aRtc implements MmioDevice {
     return (this.ctrl & (CTRL_RTCEN | CTRL_EO)) === (CTRL_RTCEN | CTRL_EO);
   }
 
+  private setToy(wantedMs: number): void {
+    if (Number.isFinite(wantedMs)) this.toyOffsetMs = wantedMs - this.hostMs();
+  }
+
   private toyDate(): Date {
     return new Date(this.hostMs() + this.toyOffsetMs);
   }
@@ -121,25 +125,23 @@ export class Ls7aRtc implements MmioDevice {
         this.toyTrim = v;
         return;
       case Reg.ToyWrite0: {
-        // Month, day, hour, minute, second, tenths; the year stays.
+        // Month, day, hour, minute, second, tenths; the year stays. Impossible dates are ignored.
+        const month = (v >>> 26) & 0x3f;
+        const day = (v >>> 21) & 0x1f;
+        const hour = (v >>> 16) & 0x1f;
+        const min = (v >>> 10) & 0x3f;
+        const sec = (v >>> 4) & 0x3f;
+        const tenths = v & 0xf;
+        if (month < 1 || month > 12 || day < 1 || hour > 23 || min > 59 || sec > 59 || tenths > 9) return;
         const d = this.toyDate();
-        const wanted = Date.UTC(
-          d.getUTCFullYear(),
-          ((v >>> 26) & 0x3f) - 1,
-          (v >>> 21) & 0x1f,
-          (v >>> 16) & 0x1f,
-          (v >>> 10) & 0x3f,
-          (v >>> 4) & 0x3f,
-          (v & 0xf) * 100,
-        );
-        this.toyOffsetMs = wanted - this.hostMs();
+        this.setToy(Date.UTC(d.getUTCFullYear(), month - 1, day, hour, min, sec, tenths * 100));
         return;
       }
       case Reg.ToyWrite1: {
-        const d = this.toyDate();
-        const wanted = new Date(d.getTime());
+        if (v > 8099) return; // past year 9999
+        const wanted = this.toyDate();
         wanted.setUTCFullYear(1900 + v);
-        this.toyOffsetMs = wanted.getTime() - this.hostMs();
+        this.setToy(wanted.getTime());
         return;
       }
       case Reg.ToyMatch0:
