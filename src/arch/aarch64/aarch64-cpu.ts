@@ -194,6 +194,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     if (!this.powered) return StopReason.Off;
     if (this.lastError) return StopReason.GuestError;
     this.stopRequest = undefined;
+    // Other vCPUs of the zone may have run since our last slice: the local monitor cannot be trusted
+    // (a spurious STXR failure is allowed; a lost update is not). Kept while single-stepping.
+    if (!step) this.exclusiveAddr = -1;
     this.pollTimer();
     let executed = 0;
     let polls = 0;

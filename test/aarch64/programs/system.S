@@ -105,6 +105,33 @@ _start:
     ldr     x6, =0x0000800000000000     // outside both ranges: level 0 translation fault
     ldr     x3, [x6]
 
+    /* remap PAGES to the physical page of PAGES + 0x6000, TLBI by VA, read through the new mapping */
+    ldr     x3, [x4, #0x10]
+    bl      puthex_nl_x3
+    add     x6, x4, #0x6000
+    ldr     x5, =0xabcdef0123456789
+    str     x5, [x6, #0x10]
+    adr     x3, pt_l3
+    add     x2, x4, #0x6000
+    add     x2, x2, #0x407
+    str     x2, [x3, #0]
+    dsb     ishst
+    lsr     x2, x4, #12
+    tlbi    vae1is, x2
+    dsb     ish
+    isb
+    ldr     x3, [x4, #0x10]
+    bl      puthex_nl_x3
+    adr     x3, pt_l3
+    add     x2, x4, #0x407
+    str     x2, [x3, #0]
+    dsb     ishst
+    tlbi    vmalle1
+    dsb     ish
+    isb
+    ldr     x3, [x4, #0x10]
+    bl      puthex_nl_x3
+
     /* AT */
     add     x6, x4, #0x2000
     at      s1e1w, x6
