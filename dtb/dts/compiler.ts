@@ -43,7 +43,6 @@ function cell(value: number[], offset: number): number {
   return ((value[offset]! << 24) | (value[offset + 1]! << 16) | (value[offset + 2]! << 8) | value[offset + 3]!) >>> 0;
 }
 
-
 class Compilation {
   private readonly used = new Map<number, IrNode>();
   private nextPhandle = 1;
@@ -123,8 +122,15 @@ class Compilation {
     return value;
   }
 
+  private labelIndex: Map<string, IrNode> | undefined;
+
+  /** A reference's node: labels through an index built once (references are many), paths by walking. */
   private resolve(ref: Reference): IrNode {
-    const node = findNode(this.root, ref.target);
+    if (this.labelIndex === undefined) {
+      this.labelIndex = new Map();
+      for (const n of this.root.walk()) for (const l of n.labels) if (!this.labelIndex.has(l)) this.labelIndex.set(l, n);
+    }
+    const node = ref.target.startsWith('/') ? findNode(this.root, ref.target) : this.labelIndex.get(ref.target);
     if (node === undefined) throw ref.where(`reference to non-existent node or label ${ref.target}`);
     return node;
   }
