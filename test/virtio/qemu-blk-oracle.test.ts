@@ -57,6 +57,7 @@ const requests: Request[] = [
 async function runQemu(image: string): Promise<{ status: number; len: number; data: Uint8Array }[]> {
   const q = new QtestSession(['-drive', `if=none,id=d0,file=${image},format=raw,discard=unmap`, '-device', `virtio-blk-device,drive=d0,serial=${SERIAL}`]);
   try {
+    await q.zero(RAM, 0x10000);
     await q.write(SLOT + MmioReg.Status, 4, 0);
     await q.write(SLOT + MmioReg.Status, 4, 3);
     await q.write(SLOT + MmioReg.DriverFeaturesSel, 4, 1);

@@ -78,6 +78,7 @@ async function runQemu(): Promise<{ responses: Uint8Array[]; screen: Uint8Array 
   const q = new QtestSession(['-device', `virtio-gpu-device,xres=${W},yres=${H},edid=off`, '-qmp', `unix:${qmpPath},server=on,wait=off`]);
   try {
     expect(await q.read(SLOT + MmioReg.DeviceId, 4)).toBe(16);
+    await q.zero(RAM, 0x10000); // rings must start zeroed
     await q.write(SLOT + MmioReg.Status, 4, 0);
     await q.write(SLOT + MmioReg.Status, 4, 3);
     await q.write(SLOT + MmioReg.DriverFeaturesSel, 4, 1);

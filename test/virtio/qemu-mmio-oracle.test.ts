@@ -55,6 +55,7 @@ async function runQemu(image: string, s: Script): Promise<number[]> {
   const qemu = new QtestSession(['-drive', `if=none,id=d0,file=${image},format=raw`, '-device', 'virtio-blk-device,drive=d0']);
   const out: number[] = [];
   try {
+    await qemu.zero(RAM, 0x10000);
     for (const a of s.accesses) {
       if (a.op === 'step') {
         await new Promise((r) => setTimeout(r, 5));

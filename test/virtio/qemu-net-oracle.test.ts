@@ -78,6 +78,7 @@ describe('UDP link interoperates with QEMU 7.2 -netdev socket,udp= (virtio-net-d
     ]);
     try {
       expect(await q.read(SLOT + MmioReg.DeviceId, 4)).toBe(1);
+      await q.zero(RAM, 0x10000); // rings must start zeroed
       expect(await q.read(SLOT + MmioReg.Config, 4)).toBe(0x12005452); // its MAC, as our config lays ours out
       await q.write(SLOT + MmioReg.Status, 4, 0);
       await q.write(SLOT + MmioReg.Status, 4, 3);

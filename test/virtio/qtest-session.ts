@@ -59,6 +59,14 @@ export class QtestSession {
     return Uint8Array.from(Buffer.from(answer.split(' ')[1]!.replace(/^0x/, ''), 'hex'));
   }
 
+  /**
+   * Zeroes guest RAM. Needed before building rings: booting firmware, QEMU virt puts its DTB at the
+   * start of RAM, and a ring index read from it is garbage.
+   */
+  async zero(addr: number, length: number): Promise<void> {
+    await this.command(`memset 0x${addr.toString(16)} 0x${length.toString(16)} 0x0`);
+  }
+
   /** Polls `addr` until `done(value)` or about two seconds pass; returns the last value. */
   async poll(addr: number, size: 1 | 2 | 4, done: (v: number) => boolean): Promise<number> {
     let v = await this.read(addr, size);
@@ -67,6 +75,11 @@ export class QtestSession {
       v = await this.read(addr, size);
     }
     return v;
+  }
+
+  /** What QEMU printed on stderr so far (its virtio_error messages land there). */
+  get log(): string {
+    return this.stderr;
   }
 
   close(): void {
