@@ -3,9 +3,14 @@
  *
  * - `parseDtb(bytes)` → `DeviceTree` (typed `DtbError` for any malformed blob, naming the offset or path)
  * - `DeviceTree`: nodes by path or alias, phandles, `/chosen`, `reg` / `cpuReg` (through `ranges`),
- *   `interrupts` / `interrupt-parent` / `interrupt-map`; `DtNode` / `DtProperty` for values and editing
- * - `writeDtb(tree)` → v17 blob; `printDts(tree)` → the text `dtc -I dtb -O dts` prints;
- *   `compileDts(source)` → `DeviceTree`; `treeToJson(tree)` for `hvisor dtb --json`
+ *   `interrupts` / `interrupt-parent` / `interrupt-map` / `resolvedInterrupts` (through nexuses);
+ *   `DtNode` / `DtProperty` for values and editing; `validateTree` for whole-tree reference checks
+ * - `writeDtb(tree)` → v17 blob laid out as dtc lays it out; `printDts(tree)` → the text
+ *   `dtc -I dtb -O dts` (1.6.1) prints; `compileDts(source)` → `DeviceTree` with dtc's phandle
+ *   allocation, so `writeDtb(compileDts(s))` equals `dtc -O dtb s`; `treeToJson(tree)` for
+ *   `hvisor dtb --json`
+ * - Accessors throw DtbError on malformed values and dangling or cyclic references; lookups that
+ *   may legitimately miss return undefined (`node`, `nodeByPhandle`, `cpuReg` for unmapped buses).
  *
  * Number conventions: cells are u32 `number`s; `reg`/`cpuReg` addresses and sizes are `number`s
  * (exact up to 2^53; beyond that a DtbError — use `regCells` for raw cells); values that are
