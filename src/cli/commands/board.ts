@@ -1,6 +1,6 @@
 /**
- * `hvisor board list` and `hvisor board show NAME [--dtb FILE] [--cpus N] [--memory SIZE]
- * [--json|--dts|--zone-config N]`: the boards we know, and a board's memory, CPUs and devices
+ * `hvisor board list [--json]` and `hvisor board show NAME [--dtb FILE] [--cpus N] [--memory SIZE]
+ * [--virtualization] [--json|--dts|--zone-config N]`: the boards we know, and a board's memory, CPUs and devices
  * (address windows, interrupts as zone configs number them, and the bound model or "no model"),
  * built from its generated device tree or the DTB (or DTS source) given.
  */
