@@ -15,6 +15,7 @@ import { Gicv2 } from '../../src/devices/irqchip/gic/gicv2.js';
 import { Gicv3 } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Gicv3Its } from '../../src/devices/irqchip/gic/gicv3-its.js';
 import { Gicv2m } from '../../src/devices/irqchip/gic/gicv2m.js';
+import { Ls7aPchPic } from '../../src/devices/irqchip/ls7a-pch-pic.js';
 import { TestIrq } from './qtest.js';
 
 function prng(seed: number) {
@@ -80,6 +81,10 @@ function subjects(): Subject[] {
   out.push({ name: 'gicv3-distributor', device: v3.distributor, window: 0x10000, lines: v3out, hot: [0, 4, 0x104, 0x204, 0x428, 0x6140, 0xffe8] });
   out.push({ name: 'gicv3-redistributors', device: v3.redistributors, window: 0x40000, lines: v3out, hot: [0, 8, 0xc, 0x14, 0x70, 0x10100, 0x30200] });
   out.push({ name: 'gicv3-its', device: new Gicv3Its({ gic: v3, memory: mem }), window: 0x20000, lines: v3out, hot: [0, 4, 8, 0x80, 0x88, 0x90] });
+  const vectors: TestIrq[] = Array.from({ length: 256 }, () => line());
+  const pch = new Ls7aPchPic({ ownedInputs: [2, 40, 63], vectorOutput: (v, l) => vectors[v]!.set(l) });
+  pch.inputLine(2).set(true);
+  out.push({ name: 'ls7a-pch-pic', device: pch, window: 0x400, lines: vectors, hot: [0, 4, 0x20, 0x24, 0x60, 0x100, 0x200, 0x3a0, 0x3e0] });
   return out;
 }
 
