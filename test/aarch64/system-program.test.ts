@@ -3,21 +3,10 @@
  * EL1 on qemu-system-aarch64 (virt, cortex-a53) and on our core; both must print the same text.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
 import { tool } from '../helpers/fixtures.js';
-import { loadElf, makeZone } from './test-host.js';
-
-export function buildProgram(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'a64sys-'));
-  const out = join(dir, `${name}.elf`);
-  const src = join(import.meta.dirname, 'programs', `${name}.S`);
-  execFileSync(tool('aarch64-linux-gnu-gcc'), ['-nostdlib', '-static', '-Wl,-Ttext=0x40080000', '-Wl,--build-id=none', '-o', out, src]);
-  return out;
-}
+import { buildProgram, loadElf, makeZone } from './test-host.js';
 
 export function runQemuSystem(elf: string): string {
   return execFileSync(

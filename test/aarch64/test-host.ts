@@ -130,3 +130,12 @@ export function zoneWith(source: string, options: Partial<Aarch64CpuOptions> = {
   z.cpu.reset(entry, []);
   return { ...z, symbols };
 }
+
+/** Builds test/aarch64/programs/<name>.S as a bare-metal ELF linked at 0x4008_0000. */
+export function buildProgram(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'a64sys-'));
+  const out = join(dir, `${name}.elf`);
+  const src = join(import.meta.dirname, 'programs', `${name}.S`);
+  execFileSync(tool('aarch64-linux-gnu-gcc'), ['-nostdlib', '-static', '-Wl,-Ttext=0x40080000', '-Wl,--build-id=none', '-o', out, src]);
+  return out;
+}

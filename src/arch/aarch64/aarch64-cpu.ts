@@ -905,6 +905,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.spsel = 1;
     this.unbankSp();
     this.daif = 0xf;
+    // NZCV after entry as QEMU leaves them (cleared); the interrupted values are in SPSR_EL1.
+    this.n = this.z = this.c = this.v = 0;
     this.accessEl = 1;
     this.selectTlbs();
     this.exclusiveAddr = -1;
