@@ -58,6 +58,13 @@ describe('APLIC (direct mode, per-zone)', () => {
     expect(outs[0]!.level).toBe(false);
   });
 
+  it('equal priorities go to the lowest source id whatever order they became pending in', () => {
+    const { aplic } = make([3, 10, 12]);
+    linuxInit(aplic, [[12, 4, 0], [10, 4, 0], [3, 4, 0]]);
+    for (const s of [12, 10, 3]) aplic.sourceInput(s).pulse();
+    expect([1, 2, 3, 4].map(() => aplic.read(IDC(0, 0x1c), 4) >>> 16)).toEqual([3, 10, 12, 0]);
+  });
+
   it('domaincfg.IE and idelivery gate delivery; iforce gives a spurious interrupt that claimi clears', () => {
     const { aplic, outs } = make();
     linuxInit(aplic, [[11, 4, 0]]);

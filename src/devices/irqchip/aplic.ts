@@ -58,10 +58,13 @@ export class Aplic implements MmioDevice {
   private readonly numSources: number;
   private readonly vcpus: number;
   private readonly owned: Uint8Array;
-  private readonly ownedList: Uint16Array;
   private readonly mode: Uint8Array;
   private readonly input: Uint8Array;
   private readonly pending: Uint8Array;
+  /** Pending sources, unordered: topi scans only these. */
+  private readonly pendingList: Uint16Array;
+  private readonly pendingPos: Uint16Array;
+  private pendingCount = 0;
   private readonly enabled: Uint8Array;
   private readonly targetHart: Uint16Array;
   private readonly targetPrio: Uint8Array;
@@ -85,16 +88,15 @@ export class Aplic implements MmioDevice {
     this.vcpus = options.vcpus;
     this.prioMask = (1 << Math.min(Math.max(options.priorityBits ?? 3, 1), 8)) - 1;
     this.owned = new Uint8Array(n);
-    const list: number[] = [];
     for (const s of options.ownedSources) {
       if (!Number.isInteger(s) || s < 1 || s >= n) throw new InterruptControllerConfigError('aplic', `owned source ${s} outside 1..${n - 1}`);
-      if (!this.owned[s]) list.push(s);
       this.owned[s] = 1;
     }
-    this.ownedList = Uint16Array.from(list.sort((a, b) => a - b));
     this.mode = new Uint8Array(n);
     this.input = new Uint8Array(n);
     this.pending = new Uint8Array(n);
+    this.pendingList = new Uint16Array(n);
+    this.pendingPos = new Uint16Array(n);
     this.enabled = new Uint8Array(n);
     this.targetHart = new Uint16Array(n);
     this.targetPrio = new Uint8Array(n).fill(1);
@@ -102,6 +104,22 @@ export class Aplic implements MmioDevice {
     this.iforce = new Uint8Array(this.vcpus);
     this.ithreshold = new Uint8Array(this.vcpus);
     this.outLevel = new Uint8Array(this.vcpus);
+  }
+
+  private setPend(s: number, on: number): void {
+    if ((this.pending[s] === 1) === (on === 1)) return;
+    if (on) {
+      this.pending[s] = 1;
+      this.pendingList[this.pendingCount++] = s;
+      this.pendingPos[s] = this.pendingCount;
+    } else {
+      this.pending[s] = 0;
+      const i = this.pendingPos[s]! - 1;
+      const last = this.pendingList[--this.pendingCount]!;
+      this.pendingList[i] = last;
+      this.pendingPos[last] = i + 1;
+      this.pendingPos[s] = 0;
+    }
   }
 
   /** The wire from a device to source `source` (owned sources only). */
@@ -120,6 +138,8 @@ export class Aplic implements MmioDevice {
     this.domainCfg = 0;
     this.mode.fill(0);
     this.pending.fill(0);
+    this.pendingPos.fill(0);
+    this.pendingCount = 0;
     this.enabled.fill(0);
     this.targetHart.fill(0);
     this.targetPrio.fill(1);
@@ -150,8 +170,8 @@ export class Aplic implements MmioDevice {
     this.input[s] = lvl ? 1 : 0;
     const after = this.rectified(s);
     const m = this.mode[s]!;
-    if ((m === SourceMode.Edge1 || m === SourceMode.Edge0) && !before && after) this.pending[s] = 1;
-    if (this.isLevel(s)) this.pending[s] = after;
+    if ((m === SourceMode.Edge1 || m === SourceMode.Edge0) && !before && after) this.setPend(s, 1);
+    if (this.isLevel(s)) this.setPend(s, after);
     this.update();
   }
 
@@ -160,10 +180,10 @@ export class Aplic implements MmioDevice {
     if (!this.owned[s] || this.mode[s] === SourceMode.Inactive) return;
     if (this.isLevel(s)) {
       // Direct mode: clearing is allowed (claim-like), setting is not; the input re-asserts it.
-      this.pending[s] = on ? this.pending[s]! : this.rectified(s);
+      if (!on) this.setPend(s, this.rectified(s));
       return;
     }
-    this.pending[s] = on ? 1 : 0;
+    this.setPend(s, on ? 1 : 0);
   }
 
   read(offset: number, size: AccessSize): number {
@@ -289,10 +309,10 @@ export class Aplic implements MmioDevice {
     const valid = sm === SourceMode.Inactive || sm === SourceMode.Detached || sm >= SourceMode.Edge1;
     this.mode[s] = valid ? sm : SourceMode.Inactive;
     if (this.mode[s] === SourceMode.Inactive) {
-      this.pending[s] = 0;
+      this.setPend(s, 0);
       this.enabled[s] = 0;
     } else if (this.isLevel(s)) {
-      this.pending[s] = this.rectified(s);
+      this.setPend(s, this.rectified(s));
     }
   }
 
@@ -301,13 +321,13 @@ export class Aplic implements MmioDevice {
     let best = 0;
     let bestPrio = 0x100;
     const threshold = this.ithreshold[hart]!;
-    const list = this.ownedList;
-    for (let i = 0; i < list.length; i++) {
+    const list = this.pendingList;
+    for (let i = 0; i < this.pendingCount; i++) {
       const s = list[i]!;
-      if (!this.pending[s] || !this.enabled[s] || this.targetHart[s] !== hart) continue;
+      if (!this.enabled[s] || this.targetHart[s] !== hart) continue;
       const p = this.targetPrio[s]!;
       if (threshold !== 0 && p >= threshold) continue;
-      if (p < bestPrio) {
+      if (p < bestPrio || (p === bestPrio && s < best)) {
         best = s;
         bestPrio = p;
       }
@@ -322,7 +342,7 @@ export class Aplic implements MmioDevice {
     } else {
       const s = t >>> 16;
       // An edge source is consumed; a level source stays pending while its input holds.
-      this.pending[s] = this.isLevel(s) ? this.rectified(s) : 0;
+      this.setPend(s, this.isLevel(s) ? this.rectified(s) : 0);
     }
     this.update();
     return t;
