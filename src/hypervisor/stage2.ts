@@ -1,6 +1,7 @@
 import type { MmioDevice } from '../machine/mmio-device.js';
 import type { Machine } from '../machine/machine.js';
 import type { Ram } from '../machine/ram.js';
+import type { RoutedIrq } from '../machine/routed-irq.js';
 import { OffsetDevice } from './offset-device.js';
 import { Stage2Space } from './stage2-space.js';
 import type { ZoneConfig } from './zone-config.js';
@@ -12,6 +13,8 @@ export interface ZoneDeviceWindow {
   readonly size: number;
   readonly device: MmioDevice;
   readonly name: string;
+  /** The model's interrupt output (virtio devices): the zone wires it to its controller input `irq.number`. */
+  readonly irqLine?: RoutedIrq;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */
@@ -40,6 +43,8 @@ export interface Stage2Hole {
 export interface Stage2Map {
   readonly space: Stage2Space;
   readonly holes: readonly Stage2Hole[];
+  /** The windows the VirtioProvider supplied. */
+  readonly virtio: readonly ZoneDeviceWindow[];
 }
 
 export class Stage2Error extends Error {
@@ -133,7 +138,7 @@ export function buildStage2(
     for (const gap of gaps(r.virtualStart, r.size, served)) holes.push({ ...gap, why: 'virtio window with no device served here' });
   }
 
-  return { space, holes };
+  return { space, holes, virtio: provided };
 }
 
 /** Splits an uncovered physical range by the board devices in it, saying why each part is a hole. */

@@ -116,6 +116,8 @@ export class Zone implements VcpuHost, GdbTarget {
   readonly description: GdbArchDescription;
   readonly irqchip: ZoneIrqchip | undefined;
   readonly emulatedWindows: readonly ZoneDeviceWindow[];
+  /** The virtio devices the VirtioProvider served to this zone. */
+  readonly virtioWindows: readonly ZoneDeviceWindow[];
 
   private readonly clock: VirtualClock;
   private readonly slots: VcpuSlot[];
@@ -161,6 +163,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.memory = map.space;
     this.holes = map.holes;
     this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
+    this.virtioWindows = map.virtio;
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
       this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue' });
@@ -194,7 +197,7 @@ export class Zone implements VcpuHost, GdbTarget {
       s.action = 'continue';
     }
     this.irqchip?.reset();
-    for (const w of this.options.emulated ?? []) w.device.reset();
+    for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows]) w.device.reset();
     const boot = this.slots[0]!;
     boot.cpu.reset(this.config.entryPoint, this.bootArguments(boot, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
@@ -635,6 +638,13 @@ export class Zone implements VcpuHost, GdbTarget {
   private connectInterrupts(): void {
     if (this.irqchip === undefined) return;
     const owned = new Set(this.config.interrupts);
+    for (const w of [...this.virtioWindows, ...this.emulatedWindows]) {
+      const line = w.irqLine;
+      if (line === undefined) continue;
+      const input = owned.has(line.number) ? this.irqchip.input(line.number) : undefined;
+      if (input === undefined) this.log(`${w.name}: interrupt ${line.number} is not one of the zone's interrupts: the device cannot interrupt`);
+      else line.connect(input);
+    }
     for (const d of this.machine.devices) {
       for (const line of d.irqLines) {
         if (!owned.has(line.number)) continue;
