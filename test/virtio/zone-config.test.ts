@@ -11,6 +11,7 @@ import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
 import { parseVirtioConfig, VirtioConfigError } from '../../src/devices/virtio/virtio-config.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { virtioZoneProblems } from '../../src/devices/virtio/virtio-zone-check.js';
+import { BoardVirtio } from '../../src/devices/virtio/virtio-provider.js';
 import { buildVirtioDevice, virtioMmioNode, type BuiltVirtioDevice } from '../../src/devices/virtio/virtio-zone-devices.js';
 import type { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { cells, dtNodeCells } from '../pci/dt-oracle.js';
@@ -133,6 +134,61 @@ describe('virtio devices from an hvisor-tool virtio_cfg.json', () => {
     expect(drivers.get('blk')!.config(0, 4)).toBe(8); // the image's 8 sectors
     expect(switches.has('tap0')).toBe(true);
     await Promise.all(built.map((b) => b.close()));
+  });
+
+  it('BoardVirtio provides a zone its windows and routed interrupt lines; a shared irq is a wired OR', async () => {
+    writeFileSync(join(tmp, 'disk.img'), new Uint8Array(8 * 512));
+    const cfg = config(1, 0xa003600);
+    cfg.devices.push(
+      { type: 'console', addr: '0xa003000', len: '0x200', irq: 80, unix: join(tmp, 'a.sock'), status: 'enable' } as never,
+      { type: 'console', addr: '0xa003200', len: '0x200', irq: 80, unix: join(tmp, 'b.sock'), status: 'enable' } as never,
+    );
+    const board = new BoardVirtio(parseVirtioConfig({ zones: [cfg] }), tmp);
+    const space = new AddressSpace();
+    const ram = new Ram(0x10_0000);
+    space.mapRam(0x5000_0000, ram.size, ram);
+    expect(board.provide(2, space)).toEqual([]);
+    const windows = board.provide(1, space);
+    await board.ready();
+    expect(windows.map((w) => [w.name, w.base, w.size, w.irqLine.number])).toEqual([
+      ['virtio-blk@a003c00', 0xa003c00, 0x200, 78], ['virtio-console@a003800', 0xa003800, 0x200, 76], ['virtio-net@a003600', 0xa003600, 0x200, 75],
+      ['virtio-console@a003000', 0xa003000, 0x200, 80], ['virtio-console@a003200', 0xa003200, 0x200, 80],
+    ]);
+    expect(windows[3]!.irqLine).toBe(windows[4]!.irqLine);
+    const levels: [number, boolean][] = [];
+    for (const w of windows) {
+      space.mapMmio(w.base, w.size, w.device);
+      if (!w.irqLine.connected) w.irqLine.connect(irqLine((l) => levels.push([w.irqLine.number, l])));
+    }
+    // A blk flush interrupts on 78.
+    const blk = new VirtioMmioTestDriver(space, 0xa003c00, 0x5000_0000);
+    expect(blk.negotiate((f) => f) & 8).toBe(8);
+    const q = blk.setupQueue(0, 8);
+    blk.driverOk();
+    const hdr = blk.alloc(16);
+    blk.w(hdr, 4, 4);
+    blk.post(q, [[hdr, 16, false], [blk.alloc(1), 1, true]]);
+    expect(levels).toEqual([[78, true]]);
+    blk.ackInterrupt();
+    expect(levels).toEqual([[78, true], [78, false]]);
+    // Both consoles on 80: the line stays high until the last one is acknowledged.
+    const [c1, c2] = [0xa003000, 0xa003200].map((base) => {
+      const d = new VirtioMmioTestDriver(space, base, 0x5000_0000);
+      expect(d.negotiate((f) => f) & 8).toBe(8);
+      d.setupQueue(0, 8);
+      const tx = d.setupQueue(1, 8);
+      d.driverOk();
+      const b = d.alloc(1);
+      d.post(tx, [[b, 1, false]]);
+      return d;
+    });
+    expect(levels.slice(2)).toEqual([[80, true]]);
+    c1!.ackInterrupt();
+    expect(levels.slice(2)).toEqual([[80, true]]);
+    c2!.ackInterrupt();
+    expect(levels.slice(2)).toEqual([[80, true], [80, false]]);
+    expect(board.windows.length).toBe(5);
+    await board.close();
   });
 
   it('the zone device-tree node of a slot is the node QEMU virt has there (dtc reads the QEMU DTBs)', () => {
