@@ -11,7 +11,7 @@ import { qemuVirtAarch64 } from './boards.js';
 import { config } from './zone-fixture.js';
 
 describe('virtio devices served into a zone’s virtio window', () => {
-  it('hvisor-tool’s zone1 window gets the virtio layer’s blk device at 0xa003c00, its SPI wired to the zone GIC', () => {
+  it('hvisor-tool’s zone1 window gets the virtio layer’s blk device at 0xa003c00, its SPI wired to the zone GIC', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vio-'));
     writeFileSync(join(dir, 'rootfs2.ext4'), new Uint8Array(1 << 20));
     // hvisor-tool's qemu-aarch64 virtio_cfg.json, its blk device only (the console would take the terminal).
@@ -34,6 +34,6 @@ describe('virtio devices served into a zone’s virtio window', () => {
     expect(zone.virtioWindows.map((w) => w.name)).toEqual(['virtio-blk@a003c00']);
     expect(zone.virtioWindows[0]!.irqLine!.connected).toBe(true);
     expect(zone.monitor('devices')).toContain('[0xa003c00, 0xa003e00) virtio-mmio-blk virtio-blk@a003c00');
-    virtio.close?.();
+    await virtio.close();
   });
 });
