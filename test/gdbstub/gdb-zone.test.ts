@@ -47,6 +47,7 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
   const scheduler = new Scheduler({ budget: 5000 });
   const zones: Zone[] = [];
   const servers: GdbServer[] = [];
+  const logs: [string[], string[]] = [[], []];
   const counter = (z: Zone) => machine.physical.read(z.config.kernelLoadPaddr + Number(COUNTER_OFFSET), 8)!;
 
   beforeAll(async () => {
@@ -63,6 +64,7 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
         createCpu: ({ index, physical, host }) => new Aarch64Cpu({ index, physicalId: physical.id, host }),
         timerFrequency: 62_500_000,
         images: [{ name: 'loop', paddr: cfg.kernelLoadPaddr, data: image }],
+        log: (line) => logs[which].push(line),
       });
       zone.start();
       scheduler.add(zone);
@@ -122,5 +124,20 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(counter(z0)).toBeGreaterThan(detached);
     expect(z0.halted).toBe(false);
+  });
+
+  it('gdb kill restarts only that zone (images reloaded), the port serves the next gdb', async () => {
+    const [z0, z1] = zones as [Zone, Zone];
+    const z0Before = counter(z0);
+    const run = await gdbBatch(servers[1]!.port, undefined, [`p/x *(long *)${BigInt(z1.config.entryPoint) + COUNTER_OFFSET}`, 'kill']);
+    expect(printed(run.stdout)[0]).toBeGreaterThan(0n);
+    expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) killed\]/);
+    expect(z1.state).toBe('running');
+    expect(logs[1].filter((l) => l.endsWith(': restarting')).length).toBe(1);
+    expect(logs[0].filter((l) => l.endsWith(': restarting')).length).toBe(0);
+    const again = await gdbBatch(servers[1]!.port, undefined, ['p/x $x10', 'detach']);
+    expect(printed(again.stdout)[0]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
+    expect(z0.halted).toBe(false);
+    expect(counter(z0)).toBeGreaterThan(z0Before);
   });
 });
