@@ -18,7 +18,9 @@ export function gdbPortForZone(zoneIndex: number, basePort = DEFAULT_GDB_BASE_PO
 /** The exact command a user runs to debug a zone, printed by the CLI for each zone. */
 export function gdbCommandLine(port: number, host = '127.0.0.1', elf?: string): string {
   const file = elf ? ` ${shellQuote(elf)}` : '';
-  return `gdb-multiarch${file} -ex "target remote ${host}:${port}"`;
+  // gdb takes IPv6 literals in brackets: target remote [::1]:1234.
+  const address = host.includes(':') ? `[${host}]` : host;
+  return `gdb-multiarch${file} -ex "target remote ${address}:${port}"`;
 }
 
 function shellQuote(text: string): string {

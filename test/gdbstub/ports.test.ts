@@ -21,6 +21,7 @@ describe('gdb ports and the printed command line', () => {
   it('prints the exact gdb command', () => {
     expect(gdbCommandLine(1234)).toBe('gdb-multiarch -ex "target remote 127.0.0.1:1234"');
     expect(gdbCommandLine(1235, '127.0.0.1', 'out/zoneR.elf')).toBe('gdb-multiarch out/zoneR.elf -ex "target remote 127.0.0.1:1235"');
+    expect(gdbCommandLine(1236, '::1')).toBe('gdb-multiarch -ex "target remote [::1]:1236"');
     expect(gdbCommandLine(1235, '127.0.0.1', "my dir/it's.elf")).toBe(`gdb-multiarch 'my dir/it'\\''s.elf' -ex "target remote 127.0.0.1:1235"`);
   });
 
