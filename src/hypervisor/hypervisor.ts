@@ -1,7 +1,7 @@
 import type { Machine } from '../machine/machine.js';
 import { checkPartition } from './partition-check.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
-import type { VirtioProvider, ZoneDeviceWindow } from './stage2.js';
+import type { DeviceProvider, VirtioProvider, ZoneDeviceWindow } from './stage2.js';
 import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
 import { readZoneImages } from './zone-images.js';
 import { generateZoneDtb } from './zone-dtb.js';
@@ -30,6 +30,8 @@ export interface HypervisorOptions {
   /** Further zone-owned windows per zone (vECAM, IVC control tables). */
   readonly emulated?: (config: ZoneConfig) => readonly ZoneDeviceWindow[];
   readonly virtio?: VirtioProvider;
+  /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped. */
+  readonly devices?: DeviceProvider;
   readonly console?: (zone: number, bytes: Uint8Array) => void;
   readonly log?: (line: string) => void;
   readonly zoneDefaults?: Pick<ZoneOptions, 'hostClock' | 'timeMode' | 'killPolicy'>;
@@ -96,6 +98,7 @@ export class Hypervisor {
       emulated: [...(this.options.emulated?.(config) ?? []), ...ivc.windows],
       sharedRam: ivc.sharedRam,
       ...(this.options.virtio && { virtio: this.options.virtio }),
+      ...(this.options.devices && { devices: this.options.devices }),
       hypercall: (caller, code, args) => handleHypercall(this, caller, code, args),
       images,
       dtbAddress: dtbGpa === undefined ? 0 : config.dtbLoadPaddr - dtbGpa.physicalStart + dtbGpa.virtualStart,

@@ -33,6 +33,12 @@ export interface SharedRamWindow {
  */
 export type VirtioProvider = (zone: ZoneConfig, memory: Stage2Space) => readonly ZoneDeviceWindow[];
 
+/**
+ * Supplies further zone-owned models that need the zone's memory for DMA (the vPCI ECAM and its
+ * windows, which may lie anywhere the config's pci_config puts them). Called once RAM is mapped.
+ */
+export type DeviceProvider = (zone: ZoneConfig, memory: Stage2Space) => readonly ZoneDeviceWindow[];
+
 /** A part of the zone's configured space that has no model behind it: accesses there fault. */
 export interface Stage2Hole {
   readonly base: number;
@@ -45,6 +51,8 @@ export interface Stage2Map {
   readonly holes: readonly Stage2Hole[];
   /** The windows the VirtioProvider supplied. */
   readonly virtio: readonly ZoneDeviceWindow[];
+  /** The windows the DeviceProvider supplied. */
+  readonly devices: readonly ZoneDeviceWindow[];
 }
 
 export class Stage2Error extends Error {
@@ -73,6 +81,7 @@ export function buildStage2(
   emulated: readonly ZoneDeviceWindow[] = [],
   virtio?: VirtioProvider,
   sharedRam: readonly SharedRamWindow[] = [],
+  devices?: DeviceProvider,
 ): Stage2Map {
   const space = new Stage2Space();
   const holes: Stage2Hole[] = [];
@@ -138,7 +147,10 @@ export function buildStage2(
     for (const gap of gaps(r.virtualStart, r.size, served)) holes.push({ ...gap, why: 'virtio window with no device served here' });
   }
 
-  return { space, holes, virtio: provided };
+  const late = devices?.(zone, space) ?? [];
+  for (const w of late) mapEmulated(w);
+
+  return { space, holes, virtio: provided, devices: late };
 }
 
 /** Splits an uncovered physical range by the board devices in it, saying why each part is a hole. */

@@ -4,7 +4,7 @@ import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
 import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../gdbstub/target.js';
 import type { Machine, PhysicalCpu } from '../machine/machine.js';
 import type { IrqLine } from '../machine/irq-line.js';
-import { buildStage2, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
+import { buildStage2, type DeviceProvider, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
 import type { Stage2Space } from './stage2-space.js';
 import { VirtualClock, type HostClock } from './virtual-clock.js';
 import type { ZoneConfig } from './zone-config.js';
@@ -52,6 +52,8 @@ export interface ZoneOptions {
   readonly virtio?: VirtioProvider;
   /** RAM shared with other zones (IVC sections). */
   readonly sharedRam?: readonly SharedRamWindow[];
+  /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped. */
+  readonly devices?: DeviceProvider;
   readonly hypercall?: HypercallHandler;
   readonly images?: readonly ZoneImage[];
   /** Guest-physical address of the device tree handed to the boot vCPU (0 = none). */
@@ -118,6 +120,8 @@ export class Zone implements VcpuHost, GdbTarget {
   readonly emulatedWindows: readonly ZoneDeviceWindow[];
   /** The virtio devices the VirtioProvider served to this zone. */
   readonly virtioWindows: readonly ZoneDeviceWindow[];
+  /** The DMA-capable models the DeviceProvider gave this zone. */
+  readonly deviceWindows: readonly ZoneDeviceWindow[];
 
   private readonly clock: VirtualClock;
   private readonly slots: VcpuSlot[];
@@ -159,11 +163,12 @@ export class Zone implements VcpuHost, GdbTarget {
     this.slots = [];
     this.irqchip = options.createIrqchip?.(this);
     this.emulatedWindows = [...(this.irqchip?.windows ?? []), ...(options.emulated ?? [])];
-    const map = buildStage2(machine, config, this.emulatedWindows, options.virtio, options.sharedRam);
+    const map = buildStage2(machine, config, this.emulatedWindows, options.virtio, options.sharedRam, options.devices);
     this.memory = map.space;
     this.holes = map.holes;
     this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
     this.virtioWindows = map.virtio;
+    this.deviceWindows = map.devices;
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
       this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue' });
@@ -197,7 +202,7 @@ export class Zone implements VcpuHost, GdbTarget {
       s.action = 'continue';
     }
     this.irqchip?.reset();
-    for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows]) w.device.reset();
+    for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows, ...this.deviceWindows]) w.device.reset();
     const boot = this.slots[0]!;
     boot.cpu.reset(this.config.entryPoint, this.bootArguments(boot, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
@@ -638,7 +643,7 @@ export class Zone implements VcpuHost, GdbTarget {
   private connectInterrupts(): void {
     if (this.irqchip === undefined) return;
     const owned = new Set(this.config.interrupts);
-    for (const w of [...this.virtioWindows, ...this.emulatedWindows]) {
+    for (const w of [...this.virtioWindows, ...this.deviceWindows, ...this.emulatedWindows]) {
       const line = w.irqLine;
       if (line === undefined) continue;
       const input = owned.has(line.number) ? this.irqchip.input(line.number) : undefined;

@@ -87,4 +87,19 @@ describe('stage-2 map', () => {
     expect(() => buildStage2(qemuVirtAarch64().machine, z1, [], () => [{ base: 0xb000000, size: 0x200, device: blk, name: 'virtio-blk' }]))
       .toThrow(new Stage2Error("zone 1 (linux2): virtio device virtio-blk at 0xb000000+0x200 lies outside the zone's virtio regions"));
   });
+
+  it('a DeviceProvider (vPCI) gets the zone memory with RAM mapped and may map anywhere free', () => {
+    const ecam = new RecordingDevice('vecam');
+    let dmaSeesRam = false;
+    const m = buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], (_z, memory) => {
+      dmaSeesRam = memory.find(0x50000000)?.kind === 'ram';
+      return [{ base: 0x4010000000, size: 0x10000000, device: ecam, name: 'vecam' }];
+    });
+    expect(dmaSeesRam).toBe(true);
+    m.space.read(0x4010000000 + 0x8, 4);
+    expect(ecam.accesses).toEqual(['r4@8']);
+    expect(m.devices.map((w) => w.name)).toEqual(['vecam']);
+    expect(() => buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], () => [{ base: 0x50000000, size: 0x1000, device: ecam, name: 'over-ram' }]))
+      .toThrow(/zone 1 \(linux2\): region over-ram \[0x50000000, 0x50001000\) overlaps ram@0x50000000/);
+  });
 });
