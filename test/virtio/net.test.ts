@@ -164,6 +164,8 @@ describe('virtio-net over UDP between two instances (loopback)', () => {
     expect(b.inbox()).toEqual([]);
     stranger.close();
     await Promise.all([link1.close(), link2.close()]);
+    a.send(frame(BROADCAST, macs.a, 10)); // after shutdown: dropped, no exception
+    expect(link1.stats.sent).toBe(1);
   });
 
   it('binding a port in use is a typed error naming it', async () => {

@@ -11,6 +11,8 @@ export class FramebufferServerError extends Error {}
  */
 export class FramebufferServer {
   readonly listening: Promise<void>;
+  /** The last socket error after listening (a client gone wrong), for the monitor. */
+  lastError: string | undefined;
   private readonly server: Server;
 
   constructor(
@@ -35,7 +37,11 @@ export class FramebufferServer {
       }
     });
     this.listening = new Promise((resolve, reject) => {
-      this.server.once('error', (e) => reject(new FramebufferServerError(`framebuffer page ${host}:${port}: ${e.message}`)));
+      // Before listening an error is the caller's (port in use); after, it is recorded, never fatal.
+      this.server.on('error', (e) => {
+        this.lastError = e.message;
+        reject(new FramebufferServerError(`framebuffer page ${host}:${port}: ${e.message}`));
+      });
       this.server.listen(port, host, () => resolve());
     });
   }

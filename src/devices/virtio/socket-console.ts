@@ -16,6 +16,8 @@ export class ConsoleSocketError extends Error {}
 export class SocketConsole implements ConsoleEndpoint {
   /** Resolves once the socket accepts connections; rejects with a ConsoleSocketError. */
   readonly listening: Promise<void>;
+  /** The last socket error after listening, for the monitor. */
+  lastError: string | undefined;
   private readonly server: Server;
   private client: Socket | undefined;
   private sink: ((bytes: Uint8Array) => void) | undefined;
@@ -42,7 +44,11 @@ export class SocketConsole implements ConsoleEndpoint {
     this.server = createServer((socket) => this.accept(socket));
     const description = this.description;
     this.listening = new Promise((resolve, reject) => {
-      this.server.once('error', (e) => reject(new ConsoleSocketError(`console ${description}: ${e.message}`)));
+      // Before listening an error is the caller's (port in use); after, it is recorded, never fatal.
+      this.server.on('error', (e) => {
+        this.lastError = e.message;
+        reject(new ConsoleSocketError(`console ${description}: ${e.message}`));
+      });
       this.server.listen(where, () => resolve());
     });
   }

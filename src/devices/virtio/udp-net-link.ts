@@ -18,16 +18,23 @@ export class UdpNetLink {
   /** Resolves once bound; rejects with a UdpLinkError naming the address. */
   readonly ready: Promise<void>;
   readonly stats = { sent: 0, received: 0, ignored: 0 };
+  /** The last socket error after binding (e.g. a send that failed), for the monitor. */
+  lastError: string | undefined;
   private readonly socket: Socket;
   private deliver: ((frame: Uint8Array) => void) | undefined;
   private peer: UdpEndpoint | undefined;
+  private closed = false;
 
   constructor(local: UdpEndpoint, peer?: UdpEndpoint) {
     this.peer = peer;
     this.socket = createSocket(local.address.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('message', (msg: Buffer, from: RemoteInfo) => this.message(msg, from));
     this.ready = new Promise((resolve, reject) => {
-      this.socket.once('error', (e) => reject(new UdpLinkError(`udp link ${local.address}:${local.port}: ${e.message}`)));
+      // Before binding an error is the caller's (port in use); after, it is recorded, never fatal.
+      this.socket.on('error', (e) => {
+        this.lastError = e.message;
+        reject(new UdpLinkError(`udp link ${local.address}:${local.port}: ${e.message}`));
+      });
       this.socket.bind(local.port, local.address, () => resolve());
     });
   }
@@ -48,12 +55,16 @@ export class UdpNetLink {
   }
 
   send(frame: Uint8Array): void {
-    if (this.peer === undefined || frame.length > MAX_FRAME) return;
+    if (this.closed || this.peer === undefined || frame.length > MAX_FRAME) return;
     this.stats.sent++;
-    this.socket.send(frame, this.peer.port, this.peer.address);
+    this.socket.send(frame, this.peer.port, this.peer.address, (e) => {
+      if (e !== null) this.lastError = e.message;
+    });
   }
 
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true; // a guest still transmitting after this is dropped, not an exception
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
