@@ -168,7 +168,7 @@ class Compilation {
   }
 }
 
-/** Only the node itself: a referenced parent does not keep its /omit-if-no-ref/ children (as dtc). */
+/** Only the node itself: a referenced parent keeps no unreferenced /omit-if-no-ref/ child (as dtc). */
 function markReferenced(node: IrNode): void {
   node.referenced = true;
 }

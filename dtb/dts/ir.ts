@@ -95,7 +95,7 @@ export function mergeNodes(old: IrNode, fresh: IrNode): void {
   old.deleted = false;
   for (const l of fresh.labels) if (!old.labels.includes(l)) old.labels.push(l);
   old.where ??= fresh.where;
-  if (fresh.omitIfUnreferenced) old.omitIfUnreferenced = true;
+  // dtc does not carry /omit-if-no-ref/ of a redefinition over to the node it merges into.
   for (const p of fresh.properties) {
     if (p.deleted) {
       for (const q of old.properties) if (q.name === p.name && !q.deleted) {

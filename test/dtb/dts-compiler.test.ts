@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileDts, compileDtsFile, DtbError, DtsError, parseDtb, printDts, writeDtb } from '../../dtb/index.js';
 import { tool } from '../helpers/fixtures.js';
 import { allDebianDtbs, debianDtbPath, dtcBatch, dtcCompile, dtcDts, NAMED_DEBIAN_DTBS, QEMU_DTBS, qemuDtbPath } from './dtb-fixtures.js';
+import { randomDts } from './random-dts.js';
 import { randomInt, rng } from './random.js';
 
 const SOURCES = join(dirname(fileURLToPath(import.meta.url)), 'dts');
@@ -167,5 +169,36 @@ describe('DTS compiler errors', () => {
         if (!(e instanceof DtsError)) throw new Error(`garble ${i} threw ${String(e)}`);
       }
     }
+  });
+});
+
+describe('DTS compiler against dtc on random sources', () => {
+  it('agrees with dtc on 300 random trees with overrides, deletions and references: same blob, or both reject', () => {
+    const next = rng(0xd75);
+    const dir = mkdtempSync(join(tmpdir(), 'random-dts-'));
+    const sources = Array.from({ length: 300 }, () => randomDts(next));
+    sources.forEach((s, i) => writeFileSync(join(dir, `${i}.dts`), s));
+    execFileSync('bash', ['-c', `for i in $(seq 0 ${sources.length - 1}); do "${tool('dtc')}" -q -I dts -O dtb -o "${dir}/$i.dtb" "${dir}/$i.dts" 2>/dev/null || touch "${dir}/$i.rejected"; done`]);
+    const outcomes = { same: 0, bothRejected: 0 };
+    sources.forEach((source, i) => {
+      const dtcRejected = existsSync(join(dir, `${i}.rejected`));
+      let ours: Uint8Array | undefined;
+      let error: unknown;
+      try {
+        ours = writeDtb(compileDts(source, { file: `${i}.dts` }));
+      } catch (e) {
+        error = e;
+      }
+      if (dtcRejected) {
+        expect(error, `dtc rejects ${i}.dts, we accept it:\n${source}`).toBeInstanceOf(DtsError);
+        outcomes.bothRejected++;
+      } else {
+        expect(error, `dtc accepts ${i}.dts:\n${source}`).toBeUndefined();
+        expectSameBlob(ours!, readFileSync(join(dir, `${i}.dtb`)), `${i}.dts:\n${source}`);
+        outcomes.same++;
+      }
+    });
+    expect(outcomes.same).toBeGreaterThan(100);
+    expect(outcomes.bothRejected).toBeGreaterThan(10);
   });
 });
