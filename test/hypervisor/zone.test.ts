@@ -239,4 +239,34 @@ describe('Zone as a GdbTarget', () => {
     expect(c.zone.halted).toBe(true);
     expect(events).toEqual([]);
   });
+
+  it('per-thread resume actions and the step policy for the other vCPUs (halted by default, or run)', () => {
+    const { machine } = qemuVirtAarch64();
+    const prog: [number, number, bigint?][] = [[Op.SetR1, 0, 0n], [Op.CpuOn, 1, ENTRY1 + 0x100n], [Op.Inc, 0], [Op.Jump, 0, ENTRY1 + 32n]];
+    while (prog.length < 16) prog.push([Op.Nop, 0]);
+    prog.push([Op.Inc, 0], [Op.Jump, 0, ENTRY1 + 0x100n]);
+    const z = makeZone(machine, config(1), prog);
+    const events: StopEvent[] = [];
+    z.zone.onStop((e) => events.push(e));
+    z.zone.start();
+    z.zone.runSlice(10);
+    z.zone.halt();
+    const [a, b] = [z.cpus[0]!.retired, z.cpus[1]!.retired];
+    // Only vCPU 1 (thread 2) runs.
+    z.zone.resume(new Map([[2, 'continue']]), 'stop');
+    z.zone.runSlice(10);
+    expect([z.cpus[0]!.retired - a, z.cpus[1]!.retired - b]).toEqual([0, 10]);
+    z.zone.halt();
+    // Step thread 1: thread 2 stays halted by default...
+    z.zone.resume(new Map([[1, 'step']]), 'continue');
+    z.zone.runSlice(10);
+    expect([z.cpus[0]!.retired - a, z.cpus[1]!.retired - b]).toEqual([1, 10]);
+    expect(events.at(-1)).toEqual({ kind: 'step', thread: 1 });
+    // ...or runs (one instruction alongside) with `monitor sstep run`.
+    z.zone.monitor('sstep run');
+    z.zone.resume(new Map([[1, 'step']]), 'continue');
+    z.zone.runSlice(10);
+    expect([z.cpus[0]!.retired - a, z.cpus[1]!.retired - b]).toEqual([2, 11]);
+    expect(z.zone.halted).toBe(true);
+  });
 });
