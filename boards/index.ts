@@ -7,13 +7,14 @@ import { UnknownBoardError } from './board-errors.js';
 import { imx8mpEvk } from './imx8mp-evk/index.js';
 import { ls3a5000With7a2000 } from './ls3a5000-7a2000/index.js';
 import { qemuVirtAarch64, qemuVirtAarch64Gicv2 } from './qemu-virt-aarch64/index.js';
-import { qemuVirtRiscv64 } from './qemu-virt-riscv64/index.js';
+import { qemuVirtRiscv64, qemuVirtRiscv64Aia } from './qemu-virt-riscv64/index.js';
 import { zcu102 } from './zcu102/index.js';
 
 export const boards: readonly BoardDescriptor[] = [
   qemuVirtAarch64,
   qemuVirtAarch64Gicv2,
   qemuVirtRiscv64,
+  qemuVirtRiscv64Aia,
   imx8mpEvk,
   zcu102,
   ls3a5000With7a2000,

@@ -61,7 +61,10 @@ export function zoneIrq(spec: InterruptSpec): ZoneIrq | undefined {
     if (type === GIC_PPI) return { number: n + 16, source: `PPI ${n}`, trigger: trigger(flags) };
     return { number: n, source: `GIC type ${type} ${n}`, trigger: trigger(flags) };
   }
-  if (isPlic(compatible)) return { number: cells[0] ?? 0, source: `PLIC ${cells[0] ?? 0}`, trigger: trigger(cells[1]) };
+  if (isPlic(compatible)) {
+    const label = compatible.includes('riscv,aplic') ? 'APLIC' : 'PLIC';
+    return { number: cells[0] ?? 0, source: `${label} ${cells[0] ?? 0}`, trigger: trigger(cells[1]) };
+  }
   const first = cells[0] ?? 0;
   const flags = cells.length > 1 ? trigger(cells[1]) : undefined;
   if (isLoongsonRootController(compatible)) return { number: first, source: `${spec.controller.baseName} ${first}`, trigger: flags };

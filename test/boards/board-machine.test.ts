@@ -106,14 +106,14 @@ describe('hvisor board (yargs command)', () => {
 
   it('list names every board with its arch', async () => {
     const out = await run(['board', 'list']);
-    for (const name of ['qemu-virt-aarch64', 'qemu-virt-aarch64-gicv2', 'qemu-virt-riscv64', 'imx8mp-evk', 'zcu102', 'ls3a5000-7a2000']) {
+    for (const name of ['qemu-virt-aarch64', 'qemu-virt-aarch64-gicv2', 'qemu-virt-riscv64', 'qemu-virt-riscv64-aia', 'imx8mp-evk', 'zcu102', 'ls3a5000-7a2000']) {
       expect(out).toContain(name);
     }
     expect(out).toMatch(/loongarch64/);
     logs.length = 0;
     const json = JSON.parse(await run(['board', 'list', '--json']));
     expect(json.map((b: { name: string; generatedDeviceTree: boolean }) => [b.name, b.generatedDeviceTree])).toEqual([
-      ['qemu-virt-aarch64', true], ['qemu-virt-aarch64-gicv2', true], ['qemu-virt-riscv64', true],
+      ['qemu-virt-aarch64', true], ['qemu-virt-aarch64-gicv2', true], ['qemu-virt-riscv64', true], ['qemu-virt-riscv64-aia', true],
       ['imx8mp-evk', false], ['zcu102', false], ['ls3a5000-7a2000', true],
     ]);
   });

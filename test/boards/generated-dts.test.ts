@@ -55,6 +55,10 @@ describe('generated QEMU virt device trees equal QEMU 7.2 dumps', () => {
       'qemu-system-riscv64', ['-M', 'virt', '-smp', '1', '-m', '16G']],
     ['riscv64 8 harts 2 GiB', () => virtRiscv64Dts('t', { cpus: 8, memoryBytes: 2048 * MiB }),
       'qemu-system-riscv64', ['-M', 'virt', '-smp', '8', '-m', '2G']],
+    ['riscv64 AIA (aplic-imsic, 1 guest file) 4 harts 2 GiB', () => virtRiscv64Dts('t', { cpus: 4, memoryBytes: 2048 * MiB, aia: 'aplic-imsic', aiaGuests: 1 }),
+      'qemu-system-riscv64', ['-M', 'virt,aia=aplic-imsic,aia-guests=1', '-smp', '4', '-m', '2G']],
+    ['riscv64 AIA 2 harts 3 guest files', () => virtRiscv64Dts('t', { cpus: 2, memoryBytes: 1024 * MiB, aia: 'aplic-imsic', aiaGuests: 3 }),
+      'qemu-system-riscv64', ['-M', 'virt,aia=aplic-imsic,aia-guests=3', '-smp', '2', '-m', '1G']],
     ['loongarch64 2 CPUs 3 GiB', () => virtLoongarch64Dts('t', { cpus: 2, memoryBytes: 3072 * MiB }),
       'qemu-system-loongarch64', ['-M', 'virt', '-smp', '2', '-m', '3G']],
   ];
@@ -102,6 +106,8 @@ describe('generator parameters QEMU would refuse are typed errors', () => {
     expect(() => virtAarch64Dts('b', { gicVersion: 3, cpus: 0, memoryBytes: 1024 * MiB })).toThrow(/board b: cpus must be 1\.\.123/);
     expect(() => virtRiscv64Dts('b', { cpus: 2, memoryBytes: 1000 })).toThrow(/memory must be/);
     expect(() => virtLoongarch64Dts('b', { cpus: 5, memoryBytes: 1024 * MiB })).toThrow(/cpus must be 1\.\.4/);
+    expect(() => virtRiscv64Dts('b', { cpus: 2, memoryBytes: 1024 * MiB, aiaGuests: 1 })).toThrow(/aia-guests .* needs aia=aplic-imsic/);
+    expect(() => virtRiscv64Dts('b', { cpus: 2, memoryBytes: 1024 * MiB, aia: 'aplic-imsic', aiaGuests: 8 })).toThrow(/aia-guests must be 0\.\.7/);
     expect(() => virtLoongarch64Dts('b', { cpus: 1, memoryBytes: 512 * MiB })).toThrow(/from 1 GiB/);
     expect(() => virtAarch64Dts('b', { gicVersion: 3, cpus: 1.5, memoryBytes: 1024 * MiB })).toThrow(BoardParameterError);
   });
