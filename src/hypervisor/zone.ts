@@ -610,14 +610,15 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   private bootArguments(s: VcpuSlot, dtb: bigint): bigint[] {
-    // riscv: a0 = hart id, a1 = dtb (SBI / Linux boot protocol); aarch64: x0 = dtb (arm64 booting.rst).
+    // riscv: a0 = hart id, a1 = dtb (SBI / Linux boot protocol); aarch64: x0 = dtb (arm64 booting.rst);
+    // loongarch64: hvisor clears every register (the guest finds its tables through firmware).
     switch (this.machine.arch) {
       case 'riscv64':
         return [s.physical.hwid, dtb];
       case 'aarch64':
         return [dtb, 0n, 0n, 0n];
       case 'loongarch64':
-        return [0n, 0n, dtb];
+        return [];
     }
   }
 
