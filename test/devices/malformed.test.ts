@@ -16,6 +16,7 @@ import { Gicv3 } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Gicv3Its } from '../../src/devices/irqchip/gic/gicv3-its.js';
 import { Gicv2m } from '../../src/devices/irqchip/gic/gicv2m.js';
 import { Ls7aPchPic } from '../../src/devices/irqchip/ls7a-pch-pic.js';
+import { Imsic } from '../../src/devices/irqchip/imsic.js';
 import { TestIrq } from './qtest.js';
 
 function prng(seed: number) {
@@ -81,6 +82,14 @@ function subjects(): Subject[] {
   out.push({ name: 'gicv3-distributor', device: v3.distributor, window: 0x10000, lines: v3out, hot: [0, 4, 0x104, 0x204, 0x428, 0x6140, 0xffe8] });
   out.push({ name: 'gicv3-redistributors', device: v3.redistributors, window: 0x40000, lines: v3out, hot: [0, 8, 0xc, 0x14, 0x70, 0x10100, 0x30200] });
   out.push({ name: 'gicv3-its', device: new Gicv3Its({ gic: v3, memory: mem }), window: 0x20000, lines: v3out, hot: [0, 4, 8, 0x80, 0x88, 0x90] });
+  const files = [line(), line()];
+  const imsic = new Imsic({ vcpus: 2, numIds: 256, hartOutputs: files });
+  imsic.writeIndirect(0, 0x70, 1n);
+  imsic.writeIndirect(0, 0xc0, ~0n);
+  out.push({ name: 'imsic', device: imsic, window: 0x2000, lines: files, hot: [0, 4, 0x1000] });
+  const msiHarts = [line(), line()];
+  const msiAplic = new Aplic({ numSources: 96, ownedSources: [3, 10], vcpus: 2, hartOutputs: msiHarts, msiTarget: (h, id) => imsic.setPending(h, id) });
+  out.push({ name: 'aplic-msi', device: msiAplic, window: 0x8000, lines: [...msiHarts, ...files], hot: [0, 12, 40, 0x1c00, 0x1e00, 0x3008] });
   const vectors: TestIrq[] = Array.from({ length: 256 }, () => line());
   const pch = new Ls7aPchPic({ ownedInputs: [2, 40, 63], vectorOutput: (v, l) => vectors[v]!.set(l) });
   pch.inputLine(2).set(true);

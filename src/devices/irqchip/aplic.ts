@@ -4,11 +4,11 @@
  * (inactive / detached / edge / level, no child domains), the pending and enable bit arrays and
  * their *num registers, target[i] (hart index + priority), and one interrupt delivery control
  * (IDC) block per hart: idelivery, iforce, ithreshold, topi, claimi. IDC i (hart index i) is vCPU i
- * of the zone, matching the zone DTB's interrupts-extended order.
+ * of the zone, matching the zone DTB's interrupts-extended order. With `msiTarget` the domain also
+ * offers MSI delivery mode (domaincfg.DM): sources are forwarded to the zone's IMSIC as (hart, EIID).
  *
  * Isolation: only the zone's sources exist; any other source's sourcecfg reads 0 (inactive) and
- * ignores writes, so it can never be pending, enabled or delivered. MSI delivery mode is not
- * offered (domaincfg.DM reads 0).
+ * ignores writes, so it can never be pending, enabled or delivered.
  */
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
@@ -40,6 +40,7 @@ export const enum SourceMode {
 }
 
 const DOMAINCFG_IE = 1 << 8;
+const DOMAINCFG_DM = 1 << 2;
 const IDC_STRIDE = 32;
 
 export interface AplicOptions {
@@ -51,6 +52,11 @@ export interface AplicOptions {
   readonly hartOutputs: readonly IrqLine[];
   /** Implemented IPRIO bits (QEMU virt: 3). */
   readonly priorityBits?: number;
+  /**
+   * MSI delivery (domaincfg.DM = 1), offered when given: a pending, enabled source is sent as an
+   * MSI to (hart index, EIID) from its target register, e.g. `(h, id) => imsic.setPending(h, id)`.
+   */
+  readonly msiTarget?: (hart: number, eiid: number) => void;
 }
 
 export class Aplic implements MmioDevice {
@@ -68,6 +74,7 @@ export class Aplic implements MmioDevice {
   private readonly enabled: Uint8Array;
   private readonly targetHart: Uint16Array;
   private readonly targetPrio: Uint8Array;
+  private readonly targetEiid: Uint16Array;
   private domainCfg = 0;
   private readonly prioMask: number;
   private readonly idelivery: Uint8Array;
@@ -100,6 +107,7 @@ export class Aplic implements MmioDevice {
     this.enabled = new Uint8Array(n);
     this.targetHart = new Uint16Array(n);
     this.targetPrio = new Uint8Array(n).fill(1);
+    this.targetEiid = new Uint16Array(n);
     this.idelivery = new Uint8Array(this.vcpus);
     this.iforce = new Uint8Array(this.vcpus);
     this.ithreshold = new Uint8Array(this.vcpus);
@@ -143,6 +151,7 @@ export class Aplic implements MmioDevice {
     this.enabled.fill(0);
     this.targetHart.fill(0);
     this.targetPrio.fill(1);
+    this.targetEiid.fill(0);
     this.idelivery.fill(0);
     this.iforce.fill(0);
     this.ithreshold.fill(0);
@@ -171,7 +180,11 @@ export class Aplic implements MmioDevice {
     const after = this.rectified(s);
     const m = this.mode[s]!;
     if ((m === SourceMode.Edge1 || m === SourceMode.Edge0) && !before && after) this.setPend(s, 1);
-    if (this.isLevel(s)) this.setPend(s, after);
+    if (this.isLevel(s)) {
+      // Direct mode: pending follows the input. MSI mode: a rising input pends once; the MSI consumes it.
+      if (!this.msiMode) this.setPend(s, after);
+      else if (!before && after) this.setPend(s, 1);
+    }
     this.update();
   }
 
@@ -179,6 +192,11 @@ export class Aplic implements MmioDevice {
   private setPendingBySoftware(s: number, on: boolean): void {
     if (!this.owned[s] || this.mode[s] === SourceMode.Inactive) return;
     if (this.isLevel(s)) {
+      if (this.msiMode) {
+        // MSI mode: software may re-pend a level source only while its input is asserted (Linux's retrigger).
+        this.setPend(s, on ? this.rectified(s) : 0);
+        return;
+      }
       // Direct mode: clearing is allowed (claim-like), setting is not; the input re-asserts it.
       if (!on) this.setPend(s, this.rectified(s));
       return;
@@ -216,7 +234,7 @@ export class Aplic implements MmioDevice {
     if (offset >= Off.Target && offset < Off.Idc) {
       const s = ((offset - Off.Target) >> 2) + 1;
       if (s >= this.numSources || !this.owned[s]) return 0;
-      return ((this.targetHart[s]! << 18) | this.targetPrio[s]!) >>> 0;
+      return ((this.targetHart[s]! << 18) | (this.msiMode ? this.targetEiid[s]! : this.targetPrio[s]!)) >>> 0;
     }
     if (offset >= Off.Idc) {
       const hart = (offset - Off.Idc) >> 5;
@@ -250,7 +268,8 @@ export class Aplic implements MmioDevice {
     if (size !== 4 || offset & 3) return;
     const v = value >>> 0;
     if (offset === Off.DomainCfg) {
-      this.domainCfg = v & DOMAINCFG_IE; // DM (MSI mode) and BE are not offered
+      // DM (MSI mode) only when an MSI target exists; BE (big-endian) is not offered.
+      this.domainCfg = v & (DOMAINCFG_IE | (this.options.msiTarget ? DOMAINCFG_DM : 0));
     } else if (offset < Off.SetIp) {
       const s = offset >> 2;
       if (s < this.numSources && this.owned[s]) this.setSourceCfg(s, v);
@@ -274,7 +293,8 @@ export class Aplic implements MmioDevice {
       const s = ((offset - Off.Target) >> 2) + 1;
       if (s < this.numSources && this.owned[s]) {
         this.targetHart[s] = v >>> 18;
-        this.targetPrio[s] = v & this.prioMask || 1; // priority 0 is not allowed: it becomes 1
+        if (this.msiMode) this.targetEiid[s] = v & 0x7ff; // guest index (17:12) stays 0: no guest files
+        else this.targetPrio[s] = v & this.prioMask || 1; // priority 0 is not allowed: it becomes 1
       }
     } else if (offset >= Off.Idc) {
       const hart = (offset - Off.Idc) >> 5;
@@ -348,8 +368,36 @@ export class Aplic implements MmioDevice {
     return t;
   }
 
+  private get msiMode(): boolean {
+    return (this.domainCfg & DOMAINCFG_DM) !== 0;
+  }
+
+  /** MSI mode: sends every pending, enabled source as its MSI and clears its pending bit. */
+  private forwardMsis(): void {
+    const send = this.options.msiTarget!;
+    for (let i = 0; i < this.pendingCount; ) {
+      const s = this.pendingList[i]!;
+      if (this.enabled[s]) {
+        this.setPend(s, 0); // swaps another source into slot i
+        send(this.targetHart[s]!, this.targetEiid[s]!);
+      } else {
+        i++;
+      }
+    }
+  }
+
   private update(): void {
     const ie = (this.domainCfg & DOMAINCFG_IE) !== 0;
+    if (this.msiMode) {
+      if (ie) this.forwardMsis();
+      for (let h = 0; h < this.vcpus; h++) {
+        if (this.outLevel[h]) {
+          this.outLevel[h] = 0;
+          this.options.hartOutputs[h]!.set(false);
+        }
+      }
+      return;
+    }
     for (let h = 0; h < this.vcpus; h++) {
       const lvl = ie && this.idelivery[h] === 1 && (this.iforce[h] === 1 || this.topi(h) !== 0) ? 1 : 0;
       if (lvl !== this.outLevel[h]) {
