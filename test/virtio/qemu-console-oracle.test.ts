@@ -40,7 +40,7 @@ function collect(socket: Socket): { text: () => string } {
 }
 
 async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
   expect(await cond()).toBe(true);
 }
 

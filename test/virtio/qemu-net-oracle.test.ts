@@ -97,7 +97,7 @@ describe('UDP link interoperates with QEMU 7.2 -netdev socket,udp= (virtio-net-d
       await q.writeBytes(RAM + 0x8000, new Uint8Array(HDR));
       await q.writeBytes(RAM + 0x8000 + HDR, fromQemu);
       await qemuPost(q, 1, RAM + 0x1000, 0, RAM + 0x8000, HDR + fromQemu.length, false);
-      for (let i = 0; i < 200 && drv.r(rx.used + 2, 2) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && drv.r(rx.used + 2, 2) === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(drv.reap(rx)).toEqual([[0, HDR + fromQemu.length]]);
       expect(drv.bytes(rbuf + HDR, fromQemu.length)).toEqual(fromQemu);
       expect(board.portOf(QEMU_MAC)).toBe('udp');

@@ -67,10 +67,10 @@ export class QtestSession {
     await this.command(`memset 0x${addr.toString(16)} 0x${length.toString(16)} 0x0`);
   }
 
-  /** Polls `addr` until `done(value)` or about two seconds pass; returns the last value. */
+  /** Polls `addr` until `done(value)` or about five seconds pass; returns the last value. */
   async poll(addr: number, size: 1 | 2 | 4, done: (v: number) => boolean): Promise<number> {
     let v = await this.read(addr, size);
-    for (let i = 0; i < 200 && !done(v); i++) {
+    for (let i = 0; i < 500 && !done(v); i++) {
       await new Promise((r) => setTimeout(r, 10));
       v = await this.read(addr, size);
     }

@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 /**
- * A disk image as a block device model sees it: byte-addressed, whole-sector transfers. The virtio
- * helper's block backend can stand behind the same shape; NVMe and virtio-pci use only this.
+ * A disk image as a block device model sees it: byte-addressed, whole-sector transfers. virtio-blk
+ * (on either transport) and NVMe use only this shape.
  */
 export interface BlockImage {
   readonly byteLength: number;
