@@ -1023,7 +1023,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   private sysRegTrap(encoding: number, t: number, read: boolean, k: number): void {
     const op0 = encoding >> 14, op1 = (encoding >> 11) & 7, crn = (encoding >> 7) & 15, crm = (encoding >> 3) & 15, op2 = encoding & 7;
-    const iss = (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | ((t & 31) << 5) | (crm << 1) | (read ? 1 : 0);
+    const rt = t === Reg.Discard || t === Reg.Zero ? 31 : t;
+    const iss = (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | (read ? 1 : 0);
     this.enterException(VectorKind.Sync, (Ec.SysRegTrap << 26) | (1 << 25) | iss, this.pcOf(k), undefined);
     this.throwAt(k);
   }
