@@ -313,21 +313,17 @@ export class DtsParser {
   }
 }
 
-/** A node by label (live labels only) or by absolute path (exact names, or a unique base name). */
+/** A node by label (live labels only) or by absolute path (exact full names). */
 export function findNode(root: IrNode, target: string): IrNode | undefined {
   if (!target.startsWith('/')) {
     for (const n of root.walk()) if (n.labels.includes(target)) return n;
     return undefined;
   }
+  // Exact names only, as dtc's get_node_by_path: `&{/memory}` does not find memory@40000000.
   let node: IrNode | undefined = root;
   for (const part of target.split('/')) {
     if (part === '' || node === undefined) continue;
-    const live: IrNode[] = node.liveChildren();
-    node = live.find((c) => c.name === part) ?? (part.includes('@') ? undefined : onlyOne(live.filter((c) => c.baseName === part)));
+    node = node.liveChildren().find((c) => c.name === part);
   }
   return node;
-}
-
-function onlyOne<T>(items: T[]): T | undefined {
-  return items.length === 1 ? items[0] : undefined;
 }

@@ -94,6 +94,7 @@ describe('DTS compiler errors', () => {
   const bad: [string, string, RegExp][] = [
     ['missing header', '/ { };', /<dts>:1:1: expected \/dts-v1\/;/],
     ['undefined label', '/dts-v1/;\n/ {\n\tp = <&nowhere>;\n};', /<dts>:3:7: reference to non-existent node or label nowhere/],
+    ['path without unit address', '/dts-v1/;\n/ { memory@0 { }; };\n&{/memory} { };', /<dts>:3:1: label or path \/memory not found/],
     ['override of unknown label', '/dts-v1/;\n/ { };\n&nowhere { };', /<dts>:3:1: label or path nowhere not found/],
     ['duplicate label', '/dts-v1/;\n/ { l: a { };\n l: b { }; };', /<dts>:3:5: duplicate label l \(on \/b\)/],
     ['value out of range', '/dts-v1/;\n/ { p = <0x100000000>; };', /<dts>:2:10: value out of range for a 32-bit array element/],
