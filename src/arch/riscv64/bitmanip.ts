@@ -38,7 +38,67 @@ function rotl(v: bigint, sh: number, bits: number): bigint {
   return s === 0n ? v : ((v << s) | (v >> (w - s))) & m;
 }
 
-export function executeBitmanip(x: BigUint64Array, d: number, s1: number, s2: number, inst: number): void {
+function popcount32(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+function ctz32(v: number): number {
+  return v === 0 ? 32 : 31 - Math.clz32(v & -v);
+}
+
+/** Sets x[d] from a small non-negative count. */
+function setSmall(x32: Uint32Array, d: number, v: number): void {
+  x32[d * 2] = v;
+  x32[d * 2 + 1] = 0;
+}
+
+/**
+ * The Zbb unary operations Linux uses in hot library code (ffs/fls, strlen), on 32-bit halves.
+ * Returns false for everything else.
+ */
+function fastUnary(x32: Uint32Array, d: number, s1: number, inst: number): boolean {
+  const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
+  const opcode = inst & 0x7f;
+  const f12 = inst >>> 20;
+  const f3 = (inst >> 12) & 7;
+  if (opcode === 0x13 && f3 === 1) {
+    if (f12 === 0x600) { setSmall(x32, d, hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo)); return true; }
+    if (f12 === 0x601) { setSmall(x32, d, lo !== 0 ? ctz32(lo) : 32 + ctz32(hi)); return true; }
+    if (f12 === 0x602) { setSmall(x32, d, popcount32(lo) + popcount32(hi)); return true; }
+    if (f12 === 0x604) { const v = (lo << 24) >> 24; x32[d * 2] = v; x32[d * 2 + 1] = v >> 31; return true; }
+    if (f12 === 0x605) { const v = (lo << 16) >> 16; x32[d * 2] = v; x32[d * 2 + 1] = v >> 31; return true; }
+    return false;
+  }
+  if (opcode === 0x13 && f3 === 5) {
+    if (f12 === 0x287) {
+      const orc = (w: number): number =>
+        ((w & 0xff) ? 0xff : 0) | ((w & 0xff00) ? 0xff00 : 0) | ((w & 0xff0000) ? 0xff0000 : 0) | ((w >>> 24) ? 0xff000000 : 0);
+      x32[d * 2] = orc(lo);
+      x32[d * 2 + 1] = orc(hi);
+      return true;
+    }
+    if (f12 === 0x6b8) {
+      const swap = (w: number): number => ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24);
+      x32[d * 2] = swap(hi);
+      x32[d * 2 + 1] = swap(lo);
+      return true;
+    }
+    return false;
+  }
+  if (opcode === 0x1b && f3 === 1) {
+    if (f12 === 0x600) { setSmall(x32, d, Math.clz32(lo)); return true; }
+    if (f12 === 0x601) { setSmall(x32, d, ctz32(lo)); return true; }
+    if (f12 === 0x602) { setSmall(x32, d, popcount32(lo)); return true; }
+    return false;
+  }
+  if (opcode === 0x3b && f3 === 4 && inst >>> 25 === 0x04 && ((inst >> 20) & 31) === 0) { setSmall(x32, d, lo & 0xffff); return true; }
+  return false;
+}
+
+export function executeBitmanip(x: BigUint64Array, d: number, s1: number, s2: number, inst: number, x32?: Uint32Array): void {
+  if (x32 !== undefined && fastUnary(x32, d, s1, inst)) return;
   const a = x[s1]!;
   const b = x[s2]!;
   const opcode = inst & 0x7f;

@@ -24,6 +24,14 @@ const TWO32 = 4294967296;
 const CHUNK = 8192;
 const NO_DEADLINE = 0xffffffffffffffffn;
 
+/** Decoding is a pure function of the instruction bits: a shared cache makes re-decoding stale pages cheap. */
+const DECODE_CACHE_BITS = 14;
+const DECODE_CACHE_SIZE = 1 << DECODE_CACHE_BITS;
+const decodeCacheKey = new Float64Array(DECODE_CACHE_SIZE).fill(-1);
+const decodeCacheWord = new Int32Array(DECODE_CACHE_SIZE);
+const decodeCacheImm = new Int32Array(DECODE_CACHE_SIZE);
+const decodeCacheImmB = new BigInt64Array(DECODE_CACHE_SIZE);
+
 /** Per-RAM-block state of this hart: views, which pages hold decoded code, and the decoded pages. */
 interface RamInfo {
   readonly ram: Ram;
@@ -618,28 +626,29 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const u8 = page.info.u8;
     const base = page.ramOffset + off;
     const lo16 = u8[base]! | (u8[base + 1]! << 8);
-    let inst: number;
-    let compressed = false;
-    if ((lo16 & 3) !== 3) {
-      inst = expandCompressed(lo16);
-      compressed = true;
-    } else {
-      if (off === 4094) {
-        page.w[off >> 1] = Op.CrossPage;
-        return Op.CrossPage;
-      }
-      inst = (lo16 | (u8[base + 2]! << 16) | (u8[base + 3]! << 24)) >>> 0;
+    if ((lo16 & 3) !== 3) return this.store(page, off >> 1, lo16, true);
+    if (off === 4094) {
+      page.w[off >> 1] = Op.CrossPage;
+      return Op.CrossPage;
     }
-    return this.store(page, off >> 1, inst, compressed, compressed ? lo16 : inst);
+    return this.store(page, off >> 1, (lo16 | (u8[base + 2]! << 16) | (u8[base + 3]! << 24)) >>> 0, false);
   }
 
-  private store(page: DecodedPage, slot: number, inst: number, compressed: boolean, raw: number): number {
-    const s = this.scratch;
-    decode(inst, compressed, raw, s);
-    page.imm[slot] = s.imm;
-    page.immB[slot] = BigInt(s.imm);
-    page.w[slot] = s.word;
-    return s.word;
+  /** Decodes `raw` (16-bit compressed or 32-bit) into a slot, through a small cache keyed by the raw bits. */
+  private store(page: DecodedPage, slot: number, raw: number, compressed: boolean): number {
+    const key = compressed ? raw + TWO32 : raw;
+    const h = (Math.imul(raw, 0x9e3779b1) >>> (32 - DECODE_CACHE_BITS)) & (DECODE_CACHE_SIZE - 1);
+    if (decodeCacheKey[h] !== key) {
+      const s = this.scratch;
+      decode(compressed ? expandCompressed(raw) : raw, compressed, raw, s);
+      decodeCacheKey[h] = key;
+      decodeCacheWord[h] = s.word;
+      decodeCacheImm[h] = s.imm;
+      decodeCacheImmB[h] = BigInt(s.imm);
+    }
+    page.imm[slot] = decodeCacheImm[h]!;
+    page.immB[slot] = decodeCacheImmB[h]!;
+    return (page.w[slot] = decodeCacheWord[h]!);
   }
 
   /** A 32-bit instruction whose upper half lies on the next page: fetched through the slow path every time. */
@@ -648,8 +657,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (lo16 < 0) return 0;
     const hi16 = this.fetch16(this.pc + 2n);
     if (hi16 < 0) return 0;
-    const inst = (lo16 | (hi16 << 16)) >>> 0;
-    return this.store(page, SLOTS, inst, false, inst);
+    return this.store(page, SLOTS, (lo16 | (hi16 << 16)) >>> 0, false);
   }
 
   private fetch16(va: bigint): number {
@@ -699,7 +707,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
    * `store` selects write permission; `cause` offsets: load faults 5/13, store faults 7/15.
    */
   translateData(va: bigint, store: boolean): number {
-    const gpa = translate(va, store ? Access.Write : Access.Read, this.translationContext(), this.host.memory, true);
+    const gpa = translateParts(Number(BigInt.asIntN(32, va >> 32n)), Number(va & 0xffffffffn), store ? Access.Write : Access.Read,
+      this.translationContext(), this.host.memory, true);
     if (gpa >= 0) return gpa;
     const cause = gpa === PAGE_FAULT
       ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
@@ -801,11 +810,23 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   }
 
   readPhysical(gpa: number, size: 4 | 8): bigint | undefined {
+    const r = this.host.memory.find(gpa);
+    if (r !== undefined && r.kind === 'ram' && gpa + size - r.base <= r.size) {
+      const o = gpa - r.base + r.ramOffset;
+      if (size === 8 && (o & 7) === 0) return r.ram.u64[o / 8]!;
+      if (size === 4 && (o & 3) === 0) return BigInt(r.ram.u32[o / 4]!);
+    }
     return this.host.memory.read(gpa, size);
   }
 
   writePhysical(gpa: number, size: 4 | 8, value: bigint): boolean {
     this.noteStore(gpa, size);
+    const r = this.host.memory.find(gpa);
+    if (r !== undefined && r.kind === 'ram' && gpa + size - r.base <= r.size) {
+      const o = gpa - r.base + r.ramOffset;
+      if (size === 8 && (o & 7) === 0) { r.ram.u64[o / 8] = value; return true; }
+      if (size === 4 && (o & 3) === 0) { r.ram.u32[o / 4] = Number(value & 0xffffffffn); return true; }
+    }
     return this.host.memory.write(gpa, size, value);
   }
 
@@ -992,7 +1013,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         return ok ? SLOW_NEXT : this.illegal(imm);
       }
       case Op.Bitmanip:
-        executeBitmanip(this.x, d, s1, s2, imm >>> 0);
+        executeBitmanip(this.x, d, s1, s2, imm >>> 0, this.x32);
         return SLOW_NEXT;
       case Op.Cbo: {
         // cbo.zero writes a 64-byte block; clean/flush/inval are no-ops on a coherent memory model.
