@@ -115,3 +115,63 @@ _start:
     expect(machine.physical.read(0x83100010, 8)).toBe(0x83000000n); // a1 = dtb_load_paddr (identity)
   });
 });
+
+describe('zone0 drives the hypervisor with hvisor ecalls, as hvisor-tool does', () => {
+  it('config check, zone start from a binary zone_config in its RAM, then zone shutdown', async () => {
+    const { encodeZoneConfig, zoneConfigLayout } = await import('../../src/hypervisor/zone-config-binary.js');
+    const { loadZoneConfig } = await import('../../src/hypervisor/zone-config.js');
+    const { machine } = qemuVirtRiscv64();
+    const hv = new Hypervisor({ machine, createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id), timerFrequency: 10_000_000 });
+    const size = zoneConfigLayout('riscv64').size;
+    // a0 = code, a1/a2 = arguments; the value comes back in a1 (SBI), stored at 0x80100000 + 8*n.
+    const root = assembleRiscv(`
+  .globl _start
+_start:
+  li s0, 0x80100000
+  li a7, 0x114514
+  li a0, 6
+  li a1, 0x80110000
+  ecall
+  sd a1, 0(s0)
+  li a0, 2
+  li a1, 0x80120000
+  li a2, ${size}
+  ecall
+  sd a1, 8(s0)
+wait:
+  ld t0, 0x10(s0)
+  beqz t0, wait
+  li a0, 3
+  li a1, 1
+  ecall
+  sd a1, 24(s0)
+  j .
+`, 0x80200000, 'manager');
+    hv.startZoneFile(withKernel('qemu-riscv64-zone0.json', root));
+    // What hvisor-tool does in zone0's user space: the image into zone1's RAM, the struct into its own.
+    const guest = assembleRiscv(`
+  .globl _start
+_start:
+  li t0, 0x83100000
+  li t1, 0x600d
+  sd t1, 0(t0)
+  j .
+`, 0x84000000, 'guest');
+    const { parseElf64 } = await import('../../src/loader/elf.js');
+    const bytes = readFileSync(guest);
+    const seg = parseElf64(bytes).segments[0]!;
+    machine.physical.writeDebug(Number(seg.paddr), bytes.subarray(seg.offset, seg.offset + seg.fileSize));
+    const z1 = loadZoneConfig(join(dir, 'qemu-riscv64-linux2.json'));
+    machine.physical.writeDebug(0x80120000, encodeZoneConfig({ ...z1, kernelLoadPaddr: Number(seg.paddr) }, 'riscv64', seg.fileSize, 0));
+    hv.scheduler.runRound();
+    expect(machine.physical.read(0x80110000, 8)).toBe(6n); // CONFIG_MAGIC_VERSION
+    expect(machine.physical.read(0x80100008, 8)).toBe(0n); // zone start: ok
+    expect(hv.list().map((z) => [z.id, z.name, z.state])).toEqual([[0, 'root', 'running'], [1, 'linux2', 'running']]);
+    hv.scheduler.runRound();
+    expect(machine.physical.read(0x83100000, 8)).toBe(0x600dn); // zone1 ran its image
+    machine.physical.write(0x80100010, 8, 1n); // let zone0 go on: shut zone1 down
+    hv.scheduler.runRound();
+    expect(machine.physical.read(0x80100018, 8)).toBe(0n);
+    expect(hv.list().map((z) => z.id)).toEqual([0]);
+  });
+});
