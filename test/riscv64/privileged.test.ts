@@ -370,6 +370,29 @@ var: .dword 5
   });
 });
 
+describe('riscv64 LR/SC across harts', () => {
+  it('fails an SC when another agent changed the reserved word between LR and SC', () => {
+    const r = loadSmode('lrsc-smp', `
+  la t0, var
+  lr.d t1, (t0)
+sc_here:
+  sc.d s3, t1, (t0)
+  ${SHUTDOWN}
+  .section .data
+  .balign 8
+var: .dword 5
+`);
+    const sc = BigInt(r.symbols.get('sc_here')!);
+    r.m.cpu.setBreakpoint(sc, true);
+    expect(r.m.cpu.run(1000)).toBe(StopReason.Breakpoint);
+    r.m.memory.write(r.symbols.get('var')!, 8, 6n); // another hart's store: this hart never saw it
+    r.m.cpu.setBreakpoint(sc, false);
+    expect(r.m.cpu.run(1000)).toBe(StopReason.SystemEvent);
+    expect(reg(r.m, S3)).toBe(1n);
+    expect(r.m.memory.read(r.symbols.get('var')!, 8)).toBe(6n);
+  });
+});
+
 describe('riscv64 debugger view', () => {
   const PROGRAM = `
   li a0, 1

@@ -4,6 +4,8 @@ import { Cause } from './csr.js';
 export interface AmoHart {
   readonly x: BigUint64Array;
   reservation: number;
+  /** The value LR read: SC also requires memory to still hold it, as QEMU's cmpxchg-based SC does. */
+  reservationValue: bigint;
   /** Data translation for an atomic; the fault is taken (and -1 returned) on failure. */
   translateData(va: bigint, store: boolean): number;
   checkWatch(va: bigint, size: number, store: boolean): boolean;
@@ -31,11 +33,14 @@ export function executeAmo(h: AmoHart, imm: number, d: number, s1: number, s2: n
     const v = h.readPhysical(gpa, size);
     if (v === undefined) { h.exception(Cause.LoadAccessFault, va); return false; }
     h.reservation = gpa;
+    h.reservationValue = v;
     h.x[d] = size === 4 ? BigInt.asIntN(32, v) : v;
     return true;
   }
   if (f5 === SC) {
-    const ok = h.reservation === gpa;
+    // Other harts of the zone run interleaved with this one and do not clear our reservation, so SC
+    // also compares memory with the value LR saw (a store by another hart in between fails the SC).
+    const ok = h.reservation === gpa && h.readPhysical(gpa, size) === h.reservationValue;
     h.reservation = -1;
     if (ok && !h.writePhysical(gpa, size, BigInt.asUintN(size * 8, h.x[s2]!))) {
       h.exception(Cause.StoreAccessFault, va);

@@ -111,6 +111,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
 
   /** LR reservation: guest-physical address, or -1. */
   reservation = -1;
+  reservationValue = 0n;
 
   private irqDirty = true;
   /** Decoded pages with another generation are stale (fence.i bumps it). */
