@@ -125,6 +125,7 @@ export class Zone implements VcpuHost, GdbTarget {
 
   private readonly clock: VirtualClock;
   private readonly slots: VcpuSlot[];
+  private readonly cpuList: Cpu[] = [];
   private readonly options: ZoneOptions;
   private readonly monitorCommands: ZoneMonitor;
   private zoneState: ZoneState = 'created';
@@ -172,6 +173,7 @@ export class Zone implements VcpuHost, GdbTarget {
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
       this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue' });
+      this.cpuList.push(cpu);
     });
     this.description = this.slots[0]!.cpu.gdb;
     this.connectInterrupts();
@@ -188,8 +190,9 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.crashReport;
   }
 
+  /** The vCPUs in `cpus` order (a stable array: interrupt callbacks index it). */
   get cpus(): readonly Cpu[] {
-    return this.slots.map((s) => s.cpu);
+    return this.cpuList;
   }
 
   /** Loads the images and powers on the boot vCPU (the first of `cpus`) at the entry point. */
