@@ -198,7 +198,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.watchHit = undefined;
     this.stopReason = undefined;
     this.waiting = false;
-    this.flushTranslations();
+    this.dropTlb();
     this.flushCode();
     this.irqDirty = true;
     this.powered = true;
@@ -682,7 +682,17 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.codeGen++;
   }
 
+  /**
+   * A fence requested for this hart by another one (SBI remote sfence.vma or fence.i; the zone cannot
+   * tell which): drops the TLBs and the decoded instructions.
+   */
   flushTranslations(): void {
+    this.dropTlb();
+    this.flushCode();
+  }
+
+  /** sfence.vma: drops the software TLBs. */
+  private dropTlb(): void {
     this.tlbXKey.fill(NaN);
     this.tlbRKey.fill(NaN);
     this.tlbWKey.fill(NaN);
@@ -1000,7 +1010,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         return SLOW_TRAP;
       case Op.SfenceVma:
         if (this.priv === 0) return this.illegal(0x12000073 | (s1 << 15) | (s2 << 20));
-        this.flushTranslations();
+        this.dropTlb();
         return SLOW_NEXT_RELOAD;
       case Op.Csr:
         return this.executeCsr(imm, d, s1);
@@ -1120,7 +1130,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       case CSR.sstatus: {
         const old = this.status;
         this.status = Number(v & BigInt(SSTATUS_WRITABLE));
-        if ((old ^ this.status) & (SSTATUS_SUM | SSTATUS_MXR)) this.flushTranslations();
+        if ((old ^ this.status) & (SSTATUS_SUM | SSTATUS_MXR)) this.dropTlb();
         this.irqDirty = true;
         return true;
       }
@@ -1138,7 +1148,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         const mode = v >> 60n;
         if (mode !== 0n && mode !== 8n && mode !== 9n && mode !== 10n) return true; // unsupported mode: write ignored
         this.satp = mode === 0n ? 0n : v & 0xf0000fffffffffffn; // ASID not implemented (reads as 0)
-        this.flushTranslations();
+        this.dropTlb();
         return true;
       }
       case CSR.cycle: case CSR.time: case CSR.instret: return false;
@@ -1189,7 +1199,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (regno === RV_PRIV) {
       if (v > 1n) return false;
       this.priv = Number(v);
-      this.flushTranslations();
+      this.dropTlb();
       this.irqDirty = true;
       return true;
     }
@@ -1218,7 +1228,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (on && at < 0) this.watchpoints.push({ va: v, length, kind });
     if (!on && at >= 0) this.watchpoints.splice(at, 1);
     // Data TLB entries bypass the watch check: drop them while watchpoints exist.
-    this.flushTranslations();
+    this.dropTlb();
   }
 
   describe(): string {
