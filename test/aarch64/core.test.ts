@@ -125,6 +125,7 @@ describe('generic timer and interrupts', () => {
     );
     zone = z;
     expect(runUntilStop(z.cpu)).toBe(StopReason.Wait);
+    expect(z.cpu.describe()).toBe('EL1h, waiting for an interrupt (WFI)');
     expect(z.cpu.nextTimerDeadline()).toBe(100);
     z.host.ticks = 150;
     expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
@@ -146,6 +147,14 @@ describe('guests that cannot handle a fault', () => {
     expect(z.cpu.lastError?.cause).toMatch(/undefined instruction 0xffffffff at EL1/);
     expect(z.cpu.describe()).toMatch(/^EL1h, stopped/);
     expect(z.cpu.run(10)).toBe(StopReason.GuestError);
+  });
+
+  it('report an instruction fetch from unmapped guest-physical memory', () => {
+    const z = zoneWith(`mov x1, #0x10000000\n br x1`);
+    expect(runUntilStop(z.cpu)).toBe(StopReason.GuestError);
+    expect(z.cpu.lastError?.pc).toBe(0x10000000n);
+    expect(z.cpu.lastError?.cause).toMatch(/instruction abort, synchronous external abort/);
+    expect(z.cpu.lastError?.address).toBe(0x10000000n);
   });
 
   it('report the unmapped guest-physical address of a load', () => {

@@ -194,6 +194,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     if (!this.powered) return StopReason.Off;
     if (this.lastError) return StopReason.GuestError;
     this.stopRequest = undefined;
+    this.waiting = false;
     // Other vCPUs of the zone may have run since our last slice: the local monitor cannot be trusted
     // (a spurious STXR failure is allowed; a lost update is not). Kept while single-stepping.
     if (!step) this.exclusiveAddr = -1;
@@ -244,6 +245,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       if (this.stopRequest !== undefined) {
         const reason = this.stopRequest;
         this.stopRequest = undefined;
+        this.waiting = reason === StopReason.Wait;
         if (reason === StopReason.Watchpoint) this.watchResume = true;
         return reason;
       }
@@ -254,6 +256,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   }
 
   private exceptionIndex = 0;
+  /** The last slice ended in WFI with nothing pending. */
+  private waiting = false;
   /** Iterations a self-looping block may run / has finished (see BlockFunction). */
   loopLimit = 1;
   loopIter = 0;
@@ -1161,7 +1165,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const mode = `EL${this.el}${this.el === 1 ? (this.spsel ? 'h' : 't') : 't'}`;
     if (!this.powered) return `${mode}, off`;
     if (this.lastError) return `${mode}, stopped: ${this.lastError.cause}`;
-    return `${mode}, running`;
+    return `${mode}, ${this.waiting ? 'waiting for an interrupt (WFI)' : 'running'}`;
   }
 
   /** For reports: the last ESR as text. */
