@@ -167,7 +167,7 @@ describe('virtio-pci modern transport', () => {
 
   it('virtio-net: transmit reaches the backend, receive fills a posted buffer, no buffer → dropped', () => {
     const sent: Uint8Array[] = [];
-    const net = new VirtioNetBackend([0x52, 0x54, 0, 0x12, 0x34, 0x56], (f) => sent.push(f));
+    const net = new VirtioNetBackend([0x52, 0x54, 0, 0x12, 0x34, 0x56], (f) => sent.push(f.slice())); // a frame is valid only during the call
     const { drv, ram } = zoneWith(net);
     drv.findCaps();
     expect(drv.negotiate((f) => f) & 8).toBe(8);

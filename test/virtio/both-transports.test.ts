@@ -123,7 +123,7 @@ describe.each(transports)('backends over %s', (_name, attach) => {
   it('net: a frame crosses the switch to a NIC on the other transport', () => {
     const sw = new VirtualSwitch();
     const got: Uint8Array[] = [];
-    sw.attach('tap', (f) => got.push(f));
+    sw.attach('tap', (f) => got.push(f.slice())); // frames are valid only during delivery
     const g = attach(sw.nic('zone1', [0x52, 0x54, 0, 0, 0, 7]), 2);
     expect(g.deviceConfig(5, 1)).toBe(7);
     const frame = new Uint8Array(60).fill(0x44);

@@ -57,7 +57,8 @@ export class UdpNetLink {
   send(frame: Uint8Array): void {
     if (this.closed || this.peer === undefined || frame.length > MAX_FRAME) return;
     this.stats.sent++;
-    this.socket.send(frame, this.peer.port, this.peer.address, (e) => {
+    // The send completes later and callers reuse their buffer: hand the socket its own copy.
+    this.socket.send(Buffer.from(frame), this.peer.port, this.peer.address, (e) => {
       if (e !== null) this.lastError = e.message;
     });
   }

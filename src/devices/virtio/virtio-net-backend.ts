@@ -1,6 +1,6 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
 import type { VirtioBackend, VirtioTransportPort } from './virtio-backend.js';
-import { VirtqueueError, type SplitVirtqueue } from './virtqueue.js';
+import { SplitVirtqueue, VirtqueueError } from './virtqueue.js';
 
 const F_MAC = 1n << 5n;
 const F_STATUS = 1n << 16n;
@@ -24,11 +24,13 @@ export class VirtioNetBackend implements VirtioBackend {
   private readonly config = new Uint8Array(8);
   private port: VirtioTransportPort | undefined;
   private readonly rxHeader = new Uint8Array(HDR);
+  private txBuffer = new Uint8Array(HDR + 1514);
   /** Frames that arrived while the guest had no receive buffer posted. */
   dropped = 0;
 
   constructor(
     mac: readonly number[],
+    /** Gets each frame the guest sends; the bytes are valid only during the call. */
     private readonly transmit: (frame: Uint8Array) => void,
   ) {
     if (mac.length !== 6 || mac.some((b) => !(b >= 0 && b <= 255))) throw new RangeError(`MAC ${mac.join(':')} is not 6 bytes`);
@@ -63,9 +65,12 @@ export class VirtioNetBackend implements VirtioBackend {
     if (queue !== TX) return; // RX kicks only say buffers were posted
     let interrupt = false;
     for (let chain = vq.pop(); chain !== undefined; chain = vq.pop()) {
-      const bytes = vq.readAll(chain);
-      // With the cable pulled, frames are consumed and lost, as on a real NIC.
-      if (bytes !== undefined && bytes.length > HDR && this.linkUp) this.transmit(bytes.subarray(HDR));
+      const length = SplitVirtqueue.readableLength(chain);
+      if (length > this.txBuffer.length) this.txBuffer = new Uint8Array(Math.max(length, 2 * this.txBuffer.length));
+      const bytes = this.txBuffer.subarray(0, length);
+      // With the cable pulled, frames are consumed and lost, as on a real NIC. The frame handed
+      // on lives in a reused buffer: `transmit` must copy what it keeps beyond the call.
+      if (length > HDR && this.linkUp && vq.readAt(chain, 0, bytes)) this.transmit(bytes.subarray(HDR));
       interrupt = vq.push(chain.head, 0) || interrupt;
     }
     if (interrupt) used();

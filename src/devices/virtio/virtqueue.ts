@@ -49,6 +49,10 @@ export class SplitVirtqueue {
   private readonly scratch = new Uint8Array(16);
   private readonly s16 = new Uint16Array(this.scratch.buffer);
   private readonly s32 = new Uint32Array(this.scratch.buffer);
+  /** Fixed views of the scratch bytes: a ring access allocates nothing. */
+  private readonly scratch2 = this.scratch.subarray(0, 2);
+  private readonly scratch8 = this.scratch.subarray(0, 8);
+  private readonly scratchLast = this.scratch.subarray(15, 16);
 
   constructor(
     private readonly dma: VirtqueueMemory,
@@ -95,7 +99,7 @@ export class SplitVirtqueue {
     this.s32[0] = head;
     this.s32[1] = written;
     const at = this.used + 4 + 8 * (this.usedIdx % this.size);
-    if (!this.dma.write(at, this.scratch.subarray(0, 8))) throw new VirtqueueError('used ring is not in RAM');
+    if (!this.dma.write(at, this.scratch8)) throw new VirtqueueError('used ring is not in RAM');
     const old = this.usedIdx;
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
     this.write16(this.used + 2, this.usedIdx, 'used ring index');
@@ -223,17 +227,17 @@ export class SplitVirtqueue {
 
   /** Without `covers`, a buffer's two ends must at least be readable. */
   private probe(addr: number): boolean {
-    return this.dma.read(addr, this.scratch.subarray(15, 16));
+    return this.dma.read(addr, this.scratchLast);
   }
 
   private read16(addr: number, what: string): number {
-    if (!this.dma.read(addr, this.scratch.subarray(0, 2))) throw new VirtqueueError(`${what} at ${hex(addr)} is not in RAM`);
+    if (!this.dma.read(addr, this.scratch2)) throw new VirtqueueError(`${what} at ${hex(addr)} is not in RAM`);
     return this.s16[0]!;
   }
 
   private write16(addr: number, value: number, what: string): void {
     this.s16[0] = value;
-    if (!this.dma.write(addr, this.scratch.subarray(0, 2))) throw new VirtqueueError(`${what} at ${hex(addr)} is not in RAM`);
+    if (!this.dma.write(addr, this.scratch2)) throw new VirtqueueError(`${what} at ${hex(addr)} is not in RAM`);
   }
 }
 

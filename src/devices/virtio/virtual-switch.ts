@@ -1,6 +1,9 @@
 import { VirtioNetBackend } from './virtio-net-backend.js';
 
-/** One port of the switch: frames in through `send`, out through the port's `deliver`. */
+/**
+ * One port of the switch: frames in through `send`, out through the port's `deliver`. Delivery is
+ * synchronous and the frame's bytes are valid only during the call (NICs reuse their buffers).
+ */
 export interface SwitchPort {
   readonly name: string;
   /** A frame entering the switch from this port. */
