@@ -9,6 +9,7 @@ import type { Stage2Space } from './stage2-space.js';
 import { VirtualClock, type HostClock } from './virtual-clock.js';
 import type { ZoneConfig } from './zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
+import { ImageError } from '../loader/image-error.js';
 
 /** What an arch's core factory gets to build one vCPU of a zone. */
 export interface VcpuSpec {
@@ -630,7 +631,7 @@ export class Zone implements VcpuHost, GdbTarget {
       const end = image.paddr + image.data.length;
       const inside = this.config.memoryRegions.some((r) => r.type === 'ram' && image.paddr >= r.physicalStart && end <= r.physicalStart + r.size);
       if (!inside) {
-        throw new RangeError(`zone ${this.id} (${this.name}): ${image.name} [${hex(image.paddr)}, ${hex(end)}) is not inside one of the zone's RAM regions`);
+        throw new ImageError(image.name, `[${hex(image.paddr)}, ${hex(end)}) is not inside one of the RAM regions of zone ${this.id} (${this.name})`);
       }
       this.machine.physical.writeDebug(image.paddr, image.data);
       const gpa = this.guestAddressOf(image.paddr);

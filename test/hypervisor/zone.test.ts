@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StopEvent } from '../../gdbstub/target.js';
+import { ImageError } from '../../src/loader/image-error.js';
 import { Op, KERNEL_BASE } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
 import { config, FakeHost, makeZone } from './zone-fixture.js';
@@ -26,7 +27,7 @@ describe('Zone: boot, isolation, crashes', () => {
   it('refuses images outside the zone RAM', () => {
     const { machine } = qemuVirtAarch64();
     const { zone } = makeZone(machine, config(1, (j) => (j.kernel_load_paddr = '0x40400000')), [[Op.Nop, 0]]);
-    expect(() => zone.start()).toThrow("zone 1 (linux2): kernel [0x40400000, 0x40400010) is not inside one of the zone's RAM regions");
+    expect(() => zone.start()).toThrow(new ImageError('kernel', '[0x40400000, 0x40400010) is not inside one of the RAM regions of zone 1 (linux2)'));
   });
 
   it('a guest probing another zone’s memory faults; only that zone stops, with zone, vCPU, pc, cause', () => {
