@@ -26,7 +26,7 @@ export function randomDts(next: () => number): string {
           const cells: string[] = [];
           for (let k = randomInt(next, 5); k > 0; k--) {
             const r = next();
-            if (r < 0.35 && labelCount > 0) cells.push(`&L${randomInt(next, labelCount + 2)}`);
+            if (r < 0.35 && labelCount > 0) cells.push(`&L${randomInt(next, labelCount + (next() < 0.2 ? 1 : 0))}`);
             else if (r < 0.45 && nodes.length > 0) cells.push(`&{${pick(nodes).path}}`);
             else cells.push(`0x${randomInt(next, 0x10000).toString(16)}`);
           }
@@ -44,7 +44,7 @@ export function randomDts(next: () => number): string {
           else parts.push('"x"');
           break;
         case 4:
-          parts.push(`/bits/ 16 <${randomInt(next, 0x10000)}>`);
+          parts.push(next() < 0.5 ? `/bits/ 16 <${randomInt(next, 0x10000)}>` : `<(${randomInt(next, 99)} * 3 + (1 << ${randomInt(next, 31)}))>`);
           break;
         default:
           parts.push(`<${randomInt(next, 10)}>`);
@@ -60,13 +60,14 @@ export function randomDts(next: () => number): string {
       const name = `p${randomInt(next, 6)}`;
       if (names.has(name)) continue;
       names.add(name);
-      out.push(next() < 0.15 ? `${indent}${name};` : `${indent}${name} = ${value()};`);
+      const label = next() < 0.08 ? `P${randomInt(next, 6)}: ` : '';
+      out.push(next() < 0.15 ? `${indent}${label}${name};` : `${indent}${label}${name} = ${value()};`);
     }
     if (allowPhandle && next() < 0.08) {
       const v = 1 + randomInt(next, 12);
       if (!usedPhandles.has(v)) {
         usedPhandles.add(v);
-        out.push(`${indent}phandle = <${v}>;`);
+        out.push(`${indent}${next() < 0.3 ? 'linux,phandle' : 'phandle'} = <${v}>;`);
       }
     }
     return out;
@@ -115,7 +116,9 @@ export function randomDts(next: () => number): string {
         const children: string[] = [];
         if (target.children.length > 0 && next() < 0.4) children.push(`\t/delete-node/ ${pick(target.children).name};`);
         children.push(...nodeText(target.path, 2, '\t', target.children));
-        lines.push(`${ref} {`, ...body, ...children, '};');
+        // Sometimes give the target another label on the way (`Lnew: &target { }`).
+        const extra = next() < 0.2 ? `L${labelCount++}: ` : '';
+        lines.push(`${extra}${ref} {`, ...body, ...children, '};');
       }
     }
   }
