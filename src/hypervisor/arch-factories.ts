@@ -4,6 +4,7 @@ import { Riscv64Cpu } from '../arch/riscv64/riscv64-cpu.js';
 import { Gicv3, REDISTRIBUTOR_STRIDE } from '../devices/irqchip/gic/gicv3.js';
 import { Plic } from '../devices/irqchip/plic.js';
 import type { IrqLine } from '../machine/irq-line.js';
+import { ZoneConfigError } from './config-error.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
 
 /** sip/mip bit of the supervisor external interrupt, the riscv64 core's setInterrupt line. */
@@ -62,7 +63,9 @@ export function aarch64Gicv3Factories(numIrqs = 288): { createCpu: CpuFactory; c
     gicOf: (zone) => gics.get(zone),
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
-      if (a.kind !== 'gicv3') throw new RangeError(`zone ${zone.id} (${zone.name}): arch_config is ${a.kind}, this board needs gic_version "v3"`);
+      if (a.kind !== 'gicv3') {
+        throw new ZoneConfigError(zone.config.source, 'arch_config.gic_version', `"v3": board ${zone.machine.boardName} has a GICv3 (the config describes ${a.kind})`);
+      }
       const hwids = zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
       const gic = new Gicv3({
         vcpus: hwids.length,

@@ -69,4 +69,12 @@ describe('zone interrupt controllers wired to passed-through devices', () => {
     expect(z0.memory.read(0x8000200 + 8, 4)).toBe(0n); // zone0 does not own INTID 76
     expect(z0.memory.read(0x8000100 + 8, 4)).toBe(0n);
   });
+
+  it('a GICv2 zone config on a GICv3 board is a config error naming the field', () => {
+    const { machine } = qemuVirtAarch64();
+    const zcu = loadZoneConfig(join(dir, 'zcu102-zone1_linux.json'));
+    const { createIrqchip } = aarch64Gicv3Factories();
+    expect(() => new Zone({ machine, config: zcu, createCpu: FakeCpu.factory(), createIrqchip, timerFrequency: 1000 }))
+      .toThrow(`${join(dir, 'zcu102-zone1_linux.json')}: arch_config.gic_version: "v3": board qemu-virt-aarch64 has a GICv3 (the config describes gicv2)`);
+  });
 });
