@@ -24,6 +24,8 @@ export interface BenchResult {
   instructions: number;
   ourSeconds: number;
   ourMips: number;
+  /** Our process's CPU time for the run: the host is shared and wall time is noisy. */
+  ourCpuSeconds: number;
   ourOutput: string;
   qemuInstructions: number;
   qemuSeconds: number;
@@ -56,17 +58,19 @@ export function buildBenchRiscv64(iters: number, smode: boolean, outDir = mkdtem
 }
 
 /** Runs an S-mode bench ELF on our core to its exit; returns the retired count, seconds and console output. */
-export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; output: string; stop: StopReason } {
+export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; cpuSeconds: number; output: string; stop: StopReason } {
   const m = new BareRiscv64Machine();
   const image = loadElf(readFileSync(elf), m.memory, { machine: EM_RISCV, image: elf });
   m.cpu.reset(image.entry, [0n, 0n]);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const stop = m.runToEnd(20_000_000_000);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   if (m.finisher.status !== 0x5555) {
     throw new Error(`bench: our core stopped with ${stop} (finisher ${m.finisher.status}), ${m.cpu.lastError?.cause ?? ''}`);
   }
-  return { instructions: m.cpu.retired, seconds, output: m.output(), stop };
+  return { instructions: m.cpu.retired, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, output: m.output(), stop };
 }
 
 /** Times qemu-system-riscv64 on the M-mode build (whole process, as fixtures/scripts/bench-qemu.sh does). */
@@ -93,6 +97,7 @@ export async function benchRiscv64(iters = BENCH_ITERS): Promise<BenchResult> {
     instructions: ours.instructions,
     ourSeconds: ours.seconds,
     ourMips: ours.instructions / ours.seconds / 1e6,
+    ourCpuSeconds: ours.cpuSeconds,
     ourOutput: cksum(ours.output),
     qemuInstructions,
     qemuSeconds: qemu.seconds,
@@ -101,7 +106,8 @@ export async function benchRiscv64(iters = BENCH_ITERS): Promise<BenchResult> {
   };
   result.ratio = result.qemuMips / result.ourMips;
   console.log(
-    `riscv64: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS; ` +
+    `riscv64: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS ` +
+      `(CPU ${result.ourCpuSeconds.toFixed(3)} s = ${(result.instructions / result.ourCpuSeconds / 1e6).toFixed(1)} MIPS); ` +
       `qemu-system-riscv64 ${qemuInstructions} insns in ${result.qemuSeconds.toFixed(3)} s = ${result.qemuMips.toFixed(1)} MIPS; ` +
       `qemu/ours = ${result.ratio.toFixed(1)}x; ${result.ourOutput}`,
   );
