@@ -9,8 +9,9 @@
  */
 import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
-import type { DeviceNodeDescription, DeviceServices } from './device-node.js';
+import { firstWindow, type DeviceNodeDescription, type DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
+import { CfiFlash } from './platform/cfi-flash.js';
 import { GoldfishRtc } from './platform/goldfish-rtc.js';
 import { Ls7aRtc } from './platform/ls7a-rtc.js';
 import { Pl031 } from './platform/pl031.js';
@@ -81,11 +82,24 @@ const builtIn: readonly DeviceFactory[] = [
     create: (node, services) => new GoldfishRtc({ irq: irq(node, 0), wallClockNs: clockFor(services) }),
   },
   {
+    model: 'cfi-flash',
+    compatible: ['cfi-flash'],
+    // One model per node: a node with two banks (QEMU virt) sees the same storage in both.
+    create: (node) => new CfiFlash({ size: firstWindow(node).size, bankWidth: cellValue(node, 'bank-width') ?? 4 }, node.path),
+  },
+  {
     model: 'ls7a-rtc',
     compatible: ['loongson,ls7a-rtc', 'loongson,ls2x-rtc'],
     create: (_node, services) => new Ls7aRtc({ wallClockNs: clockFor(services) }),
   },
 ];
+
+/** A one-cell (u32) property, or undefined. */
+function cellValue(node: DeviceNodeDescription, name: string): number | undefined {
+  const p = node.property?.(name);
+  if (p === undefined || p.length < 4) return undefined;
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
 
 function clockFor(services: DeviceServices): () => bigint {
   return services.wallClockNs ?? (() => BigInt(Date.now()) * 1_000_000n);

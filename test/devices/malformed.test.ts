@@ -17,6 +17,7 @@ import { Gicv3Its } from '../../src/devices/irqchip/gic/gicv3-its.js';
 import { Gicv2m } from '../../src/devices/irqchip/gic/gicv2m.js';
 import { Ls7aPchPic } from '../../src/devices/irqchip/ls7a-pch-pic.js';
 import { Imsic } from '../../src/devices/irqchip/imsic.js';
+import { CfiFlash } from '../../src/devices/platform/cfi-flash.js';
 import { TestIrq } from './qtest.js';
 
 function prng(seed: number) {
@@ -82,6 +83,7 @@ function subjects(): Subject[] {
   out.push({ name: 'gicv3-distributor', device: v3.distributor, window: 0x10000, lines: v3out, hot: [0, 4, 0x104, 0x204, 0x428, 0x6140, 0xffe8] });
   out.push({ name: 'gicv3-redistributors', device: v3.redistributors, window: 0x40000, lines: v3out, hot: [0, 8, 0xc, 0x14, 0x70, 0x10100, 0x30200] });
   out.push({ name: 'gicv3-its', device: new Gicv3Its({ gic: v3, memory: mem }), window: 0x20000, lines: v3out, hot: [0, 4, 8, 0x80, 0x88, 0x90] });
+  out.push({ name: 'cfi-flash', device: new CfiFlash({ size: 1024 * 1024, bankWidth: 4 }), window: 1024 * 1024, lines: [], hot: [0, 0x40, 0x44, 0x100] });
   const files = [line(), line()];
   const imsic = new Imsic({ vcpus: 2, numIds: 256, hartOutputs: files });
   imsic.writeIndirect(0, 0x70, 1n);
