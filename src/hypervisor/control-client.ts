@@ -55,14 +55,16 @@ export const zoneStart = (a: ControlAddress, file: string) => controlRequest(a, 
 export const zoneShutdown = (a: ControlAddress, id: number) => controlRequest(a, { cmd: 'shutdown', id });
 export const zoneRestart = (a: ControlAddress, id: number) => controlRequest(a, { cmd: 'restart', id });
 
-/** A table like hvisor-tool's `hvisor zone list`. */
+/**
+ * The table hvisor-tool's `hvisor zone list` prints (tools/hvisor.c: right-aligned printf columns,
+ * CPUs as "2, 3", status "running" or "error"); ours may also say "halted" (by gdb) or "stopped".
+ */
 export function formatZoneList(zones: readonly ZoneSummary[]): string {
-  const rows = [['zone_id', 'cpus', 'name', 'status'], ...zones.map((z) => [
-    String(z.id),
-    z.cpus.join(', '),
-    z.name,
-    z.crash !== undefined ? `error: ${z.crash}` : z.halted ? `${z.state} (halted by gdb)` : z.state,
-  ])];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+  const r = (text: string, width: number) => text.padStart(width);
+  let out = `| ${r('zone_id', 11)}     | ${r('cpus', 10)}        | ${r('name', 9)}       | ${r('status', 10)} |\n`;
+  for (const z of zones) {
+    const status = z.crash !== undefined ? 'error' : z.halted ? 'halted' : z.state;
+    out += `| ${r(String(z.id), 15)} | ${r(z.cpus.join(', ') || 'none', 17)} | ${r(z.name, 15)} | ${r(status, 10)} |\n`;
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,11 +32,11 @@ describe('control channel (hvisor zone list|start|shutdown against a running ins
       expect((await zoneList(at)).zones.map((z) => z.name)).toEqual(['root-linux']);
       const started = await zoneStart(at, join(dir, 'zone1.json'));
       expect(started.message).toBe('zone 1 (linux2) started');
-      expect(formatZoneList(started.zones)).toBe(
-        'zone_id  cpus  name        status\n' +
-        '0        0, 1  root-linux  running\n' +
-        '1        2, 3  linux2      running\n',
-      );
+      // Byte for byte what hvisor-tool's printf format strings (tools/hvisor.c) give, by printf(1).
+      const row = '| %15u | %17s | %15s | %10s |\\n';
+      const expected = execFileSync('printf', [`| %11s     | %10s        | %9s       | %10s |\\n${row}${row}`,
+        'zone_id', 'cpus', 'name', 'status', '0', '0, 1', 'root-linux', 'running', '1', '2, 3', 'linux2', 'running'], { encoding: 'utf8' });
+      expect(formatZoneList(started.zones)).toBe(expected);
       expect((await zoneRestart(at, 1)).message).toBe('zone 1 restarted');
       await expect(zoneStart(at, join(dir, 'zone1.json'))).rejects.toThrow(new ControlError('zone 1 is already running (' + join(dir, 'zone1.json') + ')'));
       await expect(zoneShutdown(at, 0)).rejects.toThrow('zone 0 is the root zone and cannot be shut down');
