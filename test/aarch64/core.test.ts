@@ -91,6 +91,20 @@ describe('PSCI and hypercalls', () => {
   });
 });
 
+describe('TLB maintenance', () => {
+  it('TLBI ...IS asks the zone to flush the other vCPUs; local TLBI does not', () => {
+    const z = zoneWith(`
+      tlbi vmalle1
+      mov x1, #0x1000
+      tlbi vae1is, x1
+      ${hvc(0x84000008)} hvc #0`);
+    const fenced: number[] = [];
+    z.host.remoteFence = (v: number) => void fenced.push(v);
+    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(fenced).toEqual([1]); // the test zone has vCPUs 0 and 1
+  });
+});
+
 describe('generic timer and interrupts', () => {
   it('CNTV fires after TVAL ticks, the IRQ vector runs, WFI waits until then', () => {
     let zone: ReturnType<typeof zoneWith> | undefined;

@@ -766,6 +766,20 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.flushTlb();
   }
 
+  /** Drops every cached translation (VcpuHost.remoteFence from another vCPU's TLBI ...IS). */
+  flushTranslations(): void {
+    this.flushTlb();
+  }
+
+  private broadcastTlbFlush(): void {
+    for (let v = 0; v < 4096; v++) {
+      if (v === this.index) continue;
+      const state = this.host.vcpuState(v);
+      if (state === 'invalid') break;
+      this.host.remoteFence(v);
+    }
+  }
+
   /** TLBI by VA: Xt[43:0] holds VA[55:12] (upper bits copy VA[55]). */
   private flushTlbPage(xt: bigint): void {
     let va = (xt & 0xfffffffffffn) << 12n;
@@ -1069,6 +1083,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       // By-VA forms (VAE1, VAAE1, VALE1, VAALE1 and their IS variants) drop one page; the rest flush all.
       if (op1 === 0 && (crm === 3 || crm === 7) && (op2 === 1 || op2 === 3 || op2 === 5 || op2 === 7)) this.flushTlbPage(this.r[t]!);
       else this.flushTlb();
+      // Inner-shareable forms reach every vCPU of the zone (they drop all their entries).
+      if (crm === 3) this.broadcastTlbFlush();
       return;
     }
     if (crn === 7 && crm === 4 && op1 === 3 && op2 === 1) return this.dcZva(t, k);
