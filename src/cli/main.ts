@@ -31,4 +31,10 @@ const cli = yargs(hideBin(process.argv))
     process.exit(1);
   });
 for (const command of commands) cli.command(command);
-await cli.parseAsync();
+try {
+  await cli.parseAsync();
+} catch (error) {
+  // Errors thrown inside async handlers do not reach .fail(): same treatment, message only.
+  console.error(chalk.red('error: ') + (error instanceof Error ? error.message : String(error)));
+  process.exit(1);
+}
