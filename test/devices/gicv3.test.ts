@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Gicv3, Icc, REDISTRIBUTOR_STRIDE } from '../../src/devices/irqchip/gic/gicv3.js';
-import { InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
+import { InterruptControllerConfigError, InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
 import { modelReplay, qemuReplay, r, TestIrq, w } from './qtest.js';
 
 const SGI = 0x10000;
@@ -166,6 +166,37 @@ describe('GICv3 (per-zone)', () => {
     msi.signal(0x18, 0x8000040, 41); // not the zone's
     msi.signal(0x18, 0x9000040, 40); // not the doorbell
     expect(g.outs[0]!.level).toBe(false);
+  });
+
+  it("can sit its frames at their physical positions in the board's layout; Linux's scan walks past other CPUs' frames", () => {
+    const outs = [new TestIrq(), new TestIrq()];
+    const gic = new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [2n, 3n], irqOutputs: outs, boardRedistributors: [0n, 1n, 2n, 3n] });
+    const rd = gic.redistributors;
+    // gic_iterate_rdists: PIDR2 must say GICv3 on every frame until one with Last.
+    const seen: number[] = [];
+    for (let f = 0; ; f++) {
+      expect(rd.read(f * REDISTRIBUTOR_STRIDE + 0xffe8, 4) & 0xf0).toBe(0x30);
+      seen.push(rd.read(f * REDISTRIBUTOR_STRIDE + GICR_TYPER + 4, 4));
+      if (rd.read(f * REDISTRIBUTOR_STRIDE + GICR_TYPER, 4) & 0x10) break;
+    }
+    expect(seen).toEqual([0, 1, 2, 3]);
+    // A bare-metal guest on physical CPU 3 (vCPU 1) computes its frame as base + 3 * 128 KiB.
+    rd.write(3 * REDISTRIBUTOR_STRIDE + 0x14, 4, 0);
+    rd.write(3 * REDISTRIBUTOR_STRIDE + SGI + 0x080, 4, 0xffffffff);
+    rd.write(3 * REDISTRIBUTOR_STRIDE + SGI + 0x100, 4, 1 << 27);
+    expect(rd.read(3 * REDISTRIBUTOR_STRIDE + SGI + 0x100, 4)).toBe(1 << 27);
+    // Other CPUs' frames are read-only identification.
+    rd.write(0 * REDISTRIBUTOR_STRIDE + SGI + 0x100, 4, 0xffffffff);
+    expect(rd.read(0 * REDISTRIBUTOR_STRIDE + SGI + 0x100, 4)).toBe(0);
+    expect(rd.read(1 * REDISTRIBUTOR_STRIDE + 0x14, 4)).toBe(0);
+    gic.distributor.write(0, 4, 0x13);
+    gic.write(1, Icc.PMR, 0xf0n);
+    gic.write(1, Icc.IGRPEN1, 1n);
+    gic.ppiInput(1, 27).set(true);
+    expect(outs[1]!.level).toBe(true);
+    expect(() => new Gicv3({ vcpus: 1, ownedSpis: [], affinities: [5n], irqOutputs: [new TestIrq()], boardRedistributors: [0n, 1n] })).toThrow(
+      InterruptControllerConfigError,
+    );
   });
 
   it('malformed MMIO accesses read zero and change nothing', () => {

@@ -34,6 +34,13 @@ export interface Gicv3Options {
    * the LPI property table is read from.
    */
   readonly lpis?: { readonly memory: GuestMemory };
+  /**
+   * The board's redistributor layout: the MPIDR of every frame in order (all physical CPUs). Given,
+   * the zone's frames sit at their physical positions (guests that compute base + cpu * 128 KiB
+   * find them) and the other CPUs' frames answer only GICR_TYPER and PIDR2 (so Linux's scan walks
+   * past them to Last). Default: the zone's frames only, in vCPU order.
+   */
+  readonly boardRedistributors?: readonly bigint[];
 }
 
 /** What the GIC reads from guest memory (AddressSpace satisfies it). */
@@ -80,7 +87,7 @@ export const Icc = {
 export class Gicv3 implements SystemRegisterHook {
   readonly core: GicCore;
   readonly distributor: MmioDevice;
-  /** All redistributor frames: vcpus x 128 KiB. */
+  /** All redistributor frames: vcpus (or the board's CPUs) x 128 KiB. */
   readonly redistributors: MmioDevice;
   /** Affinity packed as Aff3<<24 | Aff2<<16 | Aff1<<8 | Aff0, per vCPU. */
   readonly affinity: Uint32Array;
@@ -89,6 +96,9 @@ export class Gicv3 implements SystemRegisterHook {
   readonly propBase: Uint32Array;
   readonly pendBase: Uint32Array;
   private readonly memory: GuestMemory | undefined;
+  /** Frame index → vCPU (or -1 for another CPU's frame), and each frame's affinity. */
+  readonly frameVcpu: Int16Array;
+  readonly frameAffinity: Uint32Array;
 
   constructor(options: Gicv3Options) {
     if (options.affinities.length !== options.vcpus) {
@@ -105,6 +115,14 @@ export class Gicv3 implements SystemRegisterHook {
     });
     this.core.affinityRouting = true;
     this.affinity = Uint32Array.from(options.affinities.map((m) => packAffinity(m)));
+    const board = options.boardRedistributors?.map((m) => packAffinity(m)) ?? Array.from(this.affinity);
+    this.frameAffinity = Uint32Array.from(board);
+    this.frameVcpu = Int16Array.from(board, (a) => this.affinity.indexOf(a));
+    for (let v = 0; v < options.vcpus; v++) {
+      if (!this.frameVcpu.includes(v)) {
+        throw new InterruptControllerConfigError('gicv3', `vCPU ${v} (affinity 0x${this.affinity[v]!.toString(16)}) has no frame in the board's redistributor layout`);
+      }
+    }
     this.waker = new Uint8Array(options.vcpus);
     this.propBase = new Uint32Array(options.vcpus * 2);
     this.pendBase = new Uint32Array(options.vcpus * 2);
@@ -429,9 +447,19 @@ class Gicv3Redistributors implements MmioDevice {
 
   peek(offset: number, size: AccessSize): number {
     if (offset & (size - 1)) return 0;
-    const cpu = Math.floor(offset / REDISTRIBUTOR_STRIDE);
-    if (cpu >= this.gic.core.vcpus) return 0;
+    const frame = Math.floor(offset / REDISTRIBUTOR_STRIDE);
+    const frames = this.gic.frameVcpu.length;
+    if (frame >= frames) return 0;
+    const cpu = this.gic.frameVcpu[frame]!;
     const off = offset % REDISTRIBUTOR_STRIDE;
+    const last = frame === frames - 1 ? 1 << 4 : 0;
+    if (cpu < 0) {
+      // Another CPU's frame: identification only, numbered after the zone's vCPUs.
+      if (size !== 4) return 0;
+      if (off === 0x0008) return (((this.gic.core.vcpus + frame) << 8) | last) >>> 0;
+      if (off === 0x000c) return this.gic.frameAffinity[frame]!;
+      return off === 0xffe8 ? 0x3b : 0;
+    }
     if (off >= SGI_BASE) {
       const o = off - SGI_BASE;
       if (o === 0xd00) return 0; // IGRPMODR0
@@ -446,7 +474,7 @@ class Gicv3Redistributors implements MmioDevice {
         return IIDR;
       case 0x0008:
         // Processor_Number, Last on the final frame, PLPIS when LPIs are offered.
-        return ((cpu << 8) | (cpu === this.gic.core.vcpus - 1 ? 1 << 4 : 0) | (lpis === undefined ? 0 : 1)) >>> 0;
+        return ((cpu << 8) | last | (lpis === undefined ? 0 : 1)) >>> 0;
       case 0x0070:
       case 0x0074:
         return lpis === undefined ? 0 : this.gic.propBase[2 * cpu + ((off >> 2) & 1)]!;
@@ -465,8 +493,10 @@ class Gicv3Redistributors implements MmioDevice {
 
   write(offset: number, size: AccessSize, value: number): void {
     if (offset & (size - 1)) return;
-    const cpu = Math.floor(offset / REDISTRIBUTOR_STRIDE);
-    if (cpu >= this.gic.core.vcpus) return;
+    const frame = Math.floor(offset / REDISTRIBUTOR_STRIDE);
+    if (frame >= this.gic.frameVcpu.length) return;
+    const cpu = this.gic.frameVcpu[frame]!;
+    if (cpu < 0) return; // another CPU's frame
     const off = offset % REDISTRIBUTOR_STRIDE;
     if (off >= SGI_BASE) {
       const o = off - SGI_BASE;
