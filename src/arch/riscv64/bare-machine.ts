@@ -37,7 +37,8 @@ class TestFinisher implements MmioDevice {
 /**
  * A one-hart bare machine laid out like QEMU virt for bare-metal programs (benches, tests):
  * RAM at 0x8000_0000, an output-only ns16550a at 0x1000_0000 and sifive_test at 0x10_0000.
- * Time advances with retired instructions (10 instructions per tick), so runs are deterministic.
+ * Time advances with retired instructions (10 instructions per tick), so runs are deterministic; a
+ * hart waiting for its timer skips ahead to it.
  */
 export class BareRiscv64Machine {
   readonly memory = new AddressSpace();
@@ -50,6 +51,8 @@ export class BareRiscv64Machine {
   /** hvisor hypercalls the program made, and what they return. */
   readonly hypercalls: { code: bigint; args: readonly bigint[] }[] = [];
   hypercallResult = 0n;
+  /** Ticks skipped while the hart waited for its timer. */
+  private skipped = 0;
 
   constructor(ramSize = 64 << 20, ramBase = 0x8000_0000) {
     this.ram = new Ram(ramSize);
@@ -59,7 +62,7 @@ export class BareRiscv64Machine {
     const machine = this;
     const host: VcpuHost = {
       memory: this.memory,
-      now: () => machine.cpu.retired / 10,
+      now: () => machine.skipped + machine.cpu.retired / 10,
       timerFrequency: 10_000_000,
       startVcpu: () => 'invalid',
       vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
@@ -78,8 +81,16 @@ export class BareRiscv64Machine {
     return String.fromCharCode(...this.uart.bytes, ...this.console);
   }
 
+  /** Moves time forward to the hart's timer deadline; false when it has none. */
+  warpToTimer(): boolean {
+    const deadline = this.cpu.nextTimerDeadline();
+    if (deadline === Infinity) return false;
+    this.skipped += Math.max(0, deadline - (this.skipped + this.cpu.retired / 10));
+    return true;
+  }
+
   /**
-   * Runs until the program writes the finisher, powers off, waits with nothing pending, or fails;
+   * Runs until the program writes the finisher, powers off, waits with no timer armed, or fails;
    * at most `maxInstructions`. Returns the last stop reason.
    */
   runToEnd(maxInstructions: number, slice = 1 << 24): StopReason {
@@ -87,7 +98,9 @@ export class BareRiscv64Machine {
     const start = this.cpu.retired;
     while (this.cpu.retired - start < maxInstructions) {
       stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
-      if (this.finisher.status !== undefined || stop !== StopReason.Budget) break;
+      if (this.finisher.status !== undefined) break;
+      if (stop === StopReason.Wait && this.warpToTimer()) continue;
+      if (stop !== StopReason.Budget) break;
     }
     return stop;
   }

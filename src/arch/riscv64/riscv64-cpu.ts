@@ -986,7 +986,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
           return SLOW_NEXT_RELOAD;
         }
       case Op.Ebreak:
-        this.exception(Cause.Breakpoint, this.pc);
+        this.exception(Cause.Breakpoint, 0n); // stval 0, as QEMU 7.2 reports it
         return SLOW_TRAP;
       case Op.Sret: {
         if (this.priv === 0) return this.illegal(imm === 0 ? 0x10200073 : imm);
