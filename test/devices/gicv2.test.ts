@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Gicv2 } from '../../src/devices/irqchip/gic/gicv2.js';
-import { InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
+import { InterruptControllerConfigError, InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
 import { TestIrq } from './qtest.js';
 
 const GICD_CTLR = 0x000, GICD_TYPER = 0x004, GICD_ISENABLER = 0x100, GICD_ICENABLER = 0x180, GICD_ISPENDR = 0x200;
@@ -165,6 +165,13 @@ describe('GICv2 (per-zone, GIC-400 layout)', () => {
     c.write(GICC_EOIR, 4, 40);
     d.write(0x280 + 4, 4, 0xffffffff);
     expect(c.read(GICC_IAR, 4)).toBe(1023);
+  });
+
+  it('refuses configurations a GICv2 cannot express', () => {
+    const outs = Array.from({ length: 9 }, () => new TestIrq());
+    expect(() => new Gicv2({ vcpus: 9, ownedSpis: [], irqOutputs: outs, currentVcpu: () => 0 })).toThrow(InterruptControllerConfigError);
+    expect(() => new Gicv2({ vcpus: 1, ownedSpis: [20], irqOutputs: [outs[0]!], currentVcpu: () => 0 })).toThrow(InterruptControllerConfigError);
+    expect(() => new Gicv2({ vcpus: 1, ownedSpis: [33], irqOutputs: [], currentVcpu: () => 0 })).toThrow(InterruptControllerConfigError);
   });
 
   it('malformed accesses read zero and change nothing', () => {

@@ -9,6 +9,7 @@
  */
 import type { IrqLine } from '../../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, SPURIOUS } from './gic-core.js';
 import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
 
@@ -35,6 +36,8 @@ export class Gicv2 {
   readonly cpuInterface: MmioDevice;
 
   constructor(private readonly options: Gicv2Options) {
+    // GICv2 addresses CPUs by an 8-bit mask (ITARGETSR, SGI target lists, IAR source field).
+    if (options.vcpus > 8) throw new InterruptControllerConfigError('gicv2', `${options.vcpus} vCPUs: a GICv2 serves at most 8`);
     this.core = new GicCore({
       name: 'gicv2',
       vcpus: options.vcpus,
