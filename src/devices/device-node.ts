@@ -45,6 +45,8 @@ export interface DeviceServices {
   powerOff?(code: number): void;
   /** Guest asked for a system reset (sifive,test 0x7777, syscon-reboot). */
   reset?(): void;
+  /** vCPUs of the zone the device serves (fw-cfg's CPU count); default 1. */
+  readonly cpus?: number;
 }
 
 /** A device node whose description cannot build a model (e.g. no `reg`): names the node and why. */

@@ -12,6 +12,7 @@ import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import { firstWindow, type DeviceNodeDescription, type DeviceServices } from './device-node.js';
 import { nullCharBackend, type CharBackend } from './uart/char-backend.js';
 import { CfiFlash } from './platform/cfi-flash.js';
+import { FwCfg } from './platform/fw-cfg.js';
 import { GoldfishRtc } from './platform/goldfish-rtc.js';
 import { Ls7aRtc } from './platform/ls7a-rtc.js';
 import { Pl031 } from './platform/pl031.js';
@@ -86,6 +87,11 @@ const builtIn: readonly DeviceFactory[] = [
     compatible: ['cfi-flash'],
     // One model per node: a node with two banks (QEMU virt) sees the same storage in both.
     create: (node) => new CfiFlash({ size: firstWindow(node).size, bankWidth: cellValue(node, 'bank-width') ?? 4 }, node.path),
+  },
+  {
+    model: 'fw-cfg',
+    compatible: ['qemu,fw-cfg-mmio'],
+    create: (_node, services) => new FwCfg({ cpus: services.cpus ?? 1 }),
   },
   {
     model: 'ls7a-rtc',

@@ -48,7 +48,7 @@ function subjects(): Subject[] {
   const line = () => new TestIrq();
   for (const [compatible, window] of [
     ['arm,pl011', 0x1000], ['ns16550a', 0x100], ['snps,dw-apb-uart', 0x100], ['fsl,imx8mp-uart', 0x4000], ['cdns,uart-r1p12', 0x1000],
-    ['sifive,test1', 0x1000], ['arm,pl031', 0x1000], ['google,goldfish-rtc', 0x1000], ['arm,pl061', 0x1000], ['loongson,ls7a-rtc', 0x100],
+    ['sifive,test1', 0x1000], ['qemu,fw-cfg-mmio', 0x18], ['cfi-flash', 0x100000], ['arm,pl031', 0x1000], ['google,goldfish-rtc', 0x1000], ['arm,pl061', 0x1000], ['loongson,ls7a-rtc', 0x100],
   ] as const) {
     const irq = line();
     const backend = new BufferedCharBackend();
