@@ -93,8 +93,27 @@ function simdInstruction(g: Generator): string {
   const v = (): number => g.int(32);
   const x = (): string => `x${g.pick(DATA)}`;
   const w = (): string => `w${g.pick(DATA)}`;
-  const k = g.int(34);
+  const k = g.int(36);
   switch (k) {
+    case 34: {
+      const [l, nn] = g.pick([['8h', '8b'], ['4s', '4h'], ['2d', '2s']]);
+      const [l2, nn2] = g.pick([['8h', '16b'], ['4s', '8h'], ['2d', '4s']]);
+      return g.pick([
+        `${g.pick(['uaddl', 'saddl', 'usubl', 'ssubl', 'umull', 'smull', 'umlal', 'smlal', 'umlsl', 'smlsl'])} v${v()}.${l}, v${v()}.${nn}, v${v()}.${nn}`,
+        `${g.pick(['uaddl2', 'saddl2', 'umull2', 'smull2'])} v${v()}.${l2}, v${v()}.${nn2}, v${v()}.${nn2}`,
+        `${g.pick(['uaddw', 'saddw', 'usubw', 'ssubw'])} v${v()}.${l}, v${v()}.${l}, v${v()}.${nn}`,
+        `${g.pick(['addhn', 'subhn'])} v${v()}.${nn}, v${v()}.${l}, v${v()}.${l}`,
+        `${g.pick(['addhn2', 'subhn2'])} v${v()}.${nn2}, v${v()}.${l2}, v${v()}.${l2}`,
+      ]);
+    }
+    case 35: return g.pick([
+      `${g.pick(['ushr', 'sshr', 'usra', 'ssra', 'sri'])} d${v()}, d${v()}, #${1 + g.int(64)}`,
+      `${g.pick(['shl', 'sli'])} d${v()}, d${v()}, #${g.int(64)}`,
+      `${g.pick(['cmge', 'cmgt', 'cmeq', 'cmle', 'cmlt'])} d${v()}, d${v()}, #0`,
+      `${g.pick(['abs', 'neg'])} d${v()}, d${v()}`,
+      `${g.pick(['scvtf', 'ucvtf'])} ${g.pick(['d', 's'])}${v()}, ${g.pick(['d', 's'])}${v()}`.replace(/(\w)(\d+), (\w)(\d+)$/, (_m, a, b, _c, e) => `${a}${b}, ${a}${e}`),
+      `scvtf d${v()}, ${x()}\n${g.pick(['fcvtzs', 'fcvtzu'])} d${v()}, d${v()}`,
+    ]);
     case 0: return `${g.pick(['and', 'orr', 'eor', 'bic', 'orn', 'bsl', 'bit', 'bif'])} v${v()}.${g.pick(['8b', '16b'])}, v${v()}.${'16b'}, v${v()}.16b`.replace(/v(\d+)\.8b, v(\d+)\.16b, v(\d+)\.16b/, 'v$1.8b, v$2.8b, v$3.8b');
     case 1: { const t = g.pick(VT); return `${g.pick(['add', 'sub', 'cmeq', 'cmhi', 'cmhs', 'cmgt', 'cmge', 'cmtst'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`; }
     case 2: { const t = g.pick(VT_NO2D); return `${g.pick(['umax', 'umin', 'smax', 'smin', 'umaxp', 'uminp', 'smaxp', 'sminp', 'addp', 'mul'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`; }

@@ -34,6 +34,13 @@ export function translateSimd(insn: number, site: Site): Emitted | undefined {
     if ((op & 3) === 0 || (size === 3 && !((insn >>> 30) & 1))) return undefined;
     return body(`if(!m.simd.permute(${op},${size},${(insn >>> 30) & 1},${insn & 31},${bits(insn, 9, 5)},${bits(insn, 20, 16)}))m.undefinedInstruction(${siteK},${insn >>> 0});`);
   }
+  if ((insn & 0x9f200c00) === 0x0e200000) {
+    return body(orUndefined(`m.simd.threeDifferent(${bits(insn, 15, 12)},${(insn >>> 29) & 1},${bits(insn, 23, 22)},${(insn >>> 30) & 1},${insn & 31},${bits(insn, 9, 5)},${bits(insn, 20, 16)})`, insn, siteK));
+  }
+  if ((insn & 0xdf800400) >>> 0 === 0x5f000400 && bits(insn, 22, 19) !== 0) {
+    return body(orUndefined(`m.simd.scalarShift(${bits(insn, 15, 11)},${(insn >>> 29) & 1},${bits(insn, 22, 19)},${bits(insn, 18, 16)},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
+  }
+  if ((insn & 0xdf3e0c00) >>> 0 === 0x5e200800) return scalarTwoMisc(insn);
   if ((insn >>> 0) === ((0x5ef1b800 | (insn & 0x3ff)) >>> 0)) return body(`m.simd.addPairScalar(${insn & 31},${bits(insn, 9, 5)});`);
   if ((insn & 0xffe0fc00) >>> 0 === 0x5e000400) return scalarDup(insn);
   return undefined;
@@ -123,6 +130,27 @@ function scalarDup(insn: number): Emitted | undefined {
   const esize = 8 << size;
   const d = insn & 31;
   return body(`m.simd.dupGeneral(m.simd.lane(${bits(insn, 9, 5)},${imm5 >> (size + 1)},${esize}),${esize},0,${d});r[${V(d)}]=r[${V(d)}]&${esize === 64 ? '0xffffffffffffffffn' : `${(1n << BigInt(esize)) - 1n}n`};`);
+}
+
+/** Scalar two-register misc: integer compares with zero, ABS/NEG on D; FP<->integer conversions in V registers. */
+function scalarTwoMisc(insn: number): Emitted | undefined {
+  const u = (insn >>> 29) & 1;
+  const size = bits(insn, 23, 22);
+  const op = bits(insn, 16, 12);
+  const d = insn & 31;
+  const n = bits(insn, 9, 5);
+  const type = size & 1; // sz: 0 single, 1 double
+  const width = type ? 64 : 32;
+  if (op === 0x1d && !(size & 2)) {
+    // SCVTF/UCVTF (scalar, integer in Vn)
+    return body(`m.fp.fromInteger(${type},${d},r[${V(n)}],${u === 0},${width});`);
+  }
+  if (op === 0x1b && size & 2) {
+    // FCVTZS/FCVTZU (scalar, integer to Vd)
+    const v = `m.fp.toInteger(${type},${n},3,${u === 0},${width})`;
+    return body(`s[4]=${v};r[${V(d)}]=${type ? 's[4]' : 's[4]&0xffffffffn'};r[${V(d) + 1}]=0n;`);
+  }
+  return body(orUndefined(`m.simd.scalarTwoMisc(${op},${u},${size},${d},${n})`, insn, siteK));
 }
 
 /** AdvSIMDExpandImm for MOVI/MVNI/ORR/BIC (op, cmode, abcdefgh) → 64-bit pattern and action. */

@@ -403,6 +403,71 @@ export class SimdUnit {
     this.u64[Reg.V0 + 2 * d + 1] = BigInt.asUintN(64, hi);
   }
 
+  /**
+   * Three different: {S,U}ADDL/ADDW/SUBL/SUBW, ADDHN/SUBHN, {S,U}MULL/MLAL/MLSL (opcode bits 15:12);
+   * Q selects the upper half of the narrow sources ("2" forms).
+   */
+  threeDifferent(op: number, u: number, size: number, q: number, d: number, n: number, m: number): boolean {
+    const esize = 8 << size;
+    if (esize === 64) return false;
+    const wide = esize * 2;
+    const lanes = 64 / esize;
+    const part = q ? lanes : 0;
+    const narrow = (r: number, i: number): bigint => {
+      const v = this.lane(r, part + i, esize);
+      return u ? v : BigInt.asIntN(esize, v);
+    };
+    const wideLane = (r: number, i: number): bigint => {
+      const v = this.lane(r, i, wide);
+      return u ? v : BigInt.asIntN(wide, v);
+    };
+    this.clearTemp();
+    if (op === 4 || op === 6) {
+      // ADDHN/SUBHN: high halves of wide sums into narrow lanes (low or upper half of Vd).
+      if (u) return false;
+      for (let i = 0; i < part; i++) this.putLane(i, esize, this.lane(d, i, esize));
+      for (let i = 0; i < lanes; i++) {
+        const a = this.lane(n, i, wide);
+        const b = this.lane(m, i, wide);
+        this.putLane(part + i, esize, (op === 4 ? a + b : a - b) >> BigInt(esize));
+      }
+      this.commit(d, q);
+      return true;
+    }
+    for (let i = 0; i < lanes; i++) {
+      let v: bigint;
+      switch (op) {
+        case 0: v = narrow(n, i) + narrow(m, i); break;
+        case 1: v = wideLane(n, i) + narrow(m, i); break;
+        case 2: v = narrow(n, i) - narrow(m, i); break;
+        case 3: v = wideLane(n, i) - narrow(m, i); break;
+        case 8: v = this.lane(d, i, wide) + narrow(n, i) * narrow(m, i); break;
+        case 10: v = this.lane(d, i, wide) - narrow(n, i) * narrow(m, i); break;
+        case 12: v = narrow(n, i) * narrow(m, i); break;
+        default: return false;
+      }
+      this.putLane(i, wide, v);
+    }
+    this.commit(d, 1);
+    return true;
+  }
+
+  /** Scalar (D register) shifts by immediate: SSHR/USHR, SSRA/USRA, SHL, SLI, SRI on 64-bit lanes. */
+  scalarShift(op: number, u: number, immh: number, immb: number, d: number, n: number): boolean {
+    if (!(immh & 8)) return false;
+    const ok = this.shiftImmediate(op, u, immh, immb, 1, d, n);
+    if (ok) this.u64[Reg.V0 + 2 * d + 1] = 0n;
+    return ok;
+  }
+
+  /** Scalar two-register misc on D: CMGT/CMGE/CMEQ/CMLE/CMLT #0, ABS, NEG. */
+  scalarTwoMisc(op: number, u: number, size: number, d: number, n: number): boolean {
+    if (size !== 3 || op < 8 || op > 11) return false;
+    const ok = this.twoMisc(op, u, size, 1, d, n);
+    if (ok) this.u64[Reg.V0 + 2 * d + 1] = 0n;
+    return ok;
+  }
+
   /** Scalar ADDP Dd, Vn.2D. */
   addPairScalar(d: number, n: number): void {
     this.u64[Reg.V0 + 2 * d] = this.get64(n, 0) + this.get64(n, 1);
