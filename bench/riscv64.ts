@@ -75,12 +75,14 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
 
 /** Times qemu-system-riscv64 on the M-mode build (whole process, as fixtures/scripts/bench-qemu.sh does). */
 export function runBenchOnQemu(elf: string): { seconds: number; output: string } {
+  // The UART goes to a file: QEMU's stdio chardev on a pipe can lose output on a loaded host.
+  const serial = `${elf}.serial`;
   const t0 = performance.now();
-  const r = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-smp', '1', '-m', '1G', '-nographic', '-nic', 'none', '-bios', 'none',
-    '-kernel', elf], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync('qemu-system-riscv64', ['-M', 'virt', '-smp', '1', '-m', '1G', '-display', 'none', '-monitor', 'none',
+    '-nic', 'none', '-serial', `file:${serial}`, '-bios', 'none', '-kernel', elf], { encoding: 'utf8', timeout: 120_000 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.error) throw r.error;
-  return { seconds, output: r.stdout };
+  return { seconds, output: readFileSync(serial, 'utf8') };
 }
 
 export async function benchRiscv64(iters = BENCH_ITERS): Promise<BenchResult> {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
 import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
@@ -21,10 +21,13 @@ function logOf(text: string): string[] {
 describe('riscv64 S-mode system program against qemu-system-riscv64 + OpenSBI', () => {
   it('logs the same traps, causes, stvals, sepcs, page-table A/D bits, satp values and interrupts', () => {
     const elf = buildProgram('smode-system', readFileSync(join(PROGRAMS, 'smode-system.S'), 'utf8'), { loadAddress: 0x8020_0000 });
-    const q = spawnSync(tool('qemu-system-riscv64'), ['-M', 'virt', '-smp', '1', '-m', '1G', '-nographic', '-nic', 'none',
-      '-bios', OPENSBI, '-kernel', elf], { encoding: 'utf8', timeout: 30_000 });
-    const expected = logOf(q.stdout);
-    expect(expected.length).toBeGreaterThan(40);
+    // The UART goes to a file: QEMU's stdio chardev on a pipe lost output under load.
+    const serial = join(dirname(elf), 'smode-system.serial');
+    const q = spawnSync(tool('qemu-system-riscv64'), ['-M', 'virt', '-smp', '1', '-m', '1G', '-display', 'none', '-monitor', 'none',
+      '-nic', 'none', '-serial', `file:${serial}`, '-bios', OPENSBI, '-kernel', elf], { encoding: 'utf8', timeout: 30_000 });
+    const qemuOut = readFileSync(serial, 'utf8');
+    const expected = logOf(qemuOut);
+    expect(expected.length, `qemu: status ${q.status} ${q.signal ?? ''} ${q.error?.message ?? ''}\n${q.stderr}\n${qemuOut}`).toBeGreaterThan(40);
     expect(expected.at(-1)).toBe('END');
 
     const m = new BareRiscv64Machine();
