@@ -38,5 +38,6 @@ export {
 export { printDts, formatValue, guessValueForm, type ValueForm } from './dts-printer.js';
 export { writeDtb, type WriteOptions } from './writer.js';
 export { treeToJson, valueToJson, type JsonTree, type JsonNode, type JsonValue } from './json.js';
-export { compileDts, compileDtsFile, diskFiles, type CompileOptions } from './dts/compiler.js';
+export { compileDts, compileDtsFile, diskFiles, type CompileOptions, type FileCompileOptions } from './dts/compiler.js';
+export { needsCpp, runCpp } from './dts/cpp.js';
 export { DtsError, type SourceFiles } from './dts/source.js';

@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DeviceTree } from '../device-tree.js';
 import { DtbError } from '../errors.js';
 import { DtNode, DtProperty } from '../node.js';
+import { needsCpp, runCpp } from './cpp.js';
 import { IrNode, IrProperty, type Reference } from './ir.js';
 import { DtsParser, findNode } from './parser.js';
 import { Source, type SourceFiles, type Where } from './source.js';
@@ -201,13 +202,23 @@ export function compileDts(text: string, options: CompileOptions = {}): DeviceTr
   return toTree(parsed.root, parsed.reservations, bootCpu);
 }
 
-/** Compiles a .dts file from disk, with /include/ relative to it and to `includeDirs`. */
-export function compileDtsFile(file: string, includeDirs: readonly string[] = []): DeviceTree {
+export interface FileCompileOptions {
+  /**
+   * Run the C preprocessor first: 'never' (default), 'always', or 'auto' when the source has
+   * `#include`/`#define`/`#if` lines.
+   */
+  readonly cpp?: 'never' | 'always' | 'auto';
+}
+
+/** Compiles a .dts file from disk, with /include/ (and cpp's #include) relative to it and to `includeDirs`. */
+export function compileDtsFile(file: string, includeDirs: readonly string[] = [], options: FileCompileOptions = {}): DeviceTree {
   let text: string;
   try {
     text = readFileSync(file, 'latin1');
   } catch (e) {
     throw new DtbError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { path: file });
   }
+  const cpp = options.cpp ?? 'never';
+  if (cpp === 'always' || (cpp === 'auto' && needsCpp(text))) text = runCpp(file, includeDirs);
   return compileDts(text, { file, files: diskFiles(includeDirs) });
 }

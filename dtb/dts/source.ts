@@ -23,16 +23,29 @@ interface Frame {
   readonly file: string;
   readonly text: string;
   pos: number;
+  /** cpp line markers seen so far: from `pos` on, text is line `line` of `file`. */
+  readonly markers: { readonly pos: number; readonly line: number; readonly file: string }[];
 }
 
 /** Makes the error for a place remembered with `Source.here()`. */
 export type Where = (message: string) => DtsError;
 
+/** The error at offset `at` of a frame, in original-file terms when cpp line markers say so. */
 function errorIn(frame: Frame, message: string, at: number): DtsError {
-  const { text, file } = frame;
+  const { text } = frame;
+  let file = frame.file;
   let line = 1;
   let lineStart = 0;
-  for (let i = 0; i < at && i < text.length; i++) {
+  let from = 0;
+  for (let m = frame.markers.length - 1; m >= 0; m--) {
+    const marker = frame.markers[m]!;
+    if (marker.pos > at) continue;
+    file = marker.file;
+    line = marker.line;
+    lineStart = from = marker.pos;
+    break;
+  }
+  for (let i = from; i < at && i < text.length; i++) {
     if (text.charCodeAt(i) === 10) {
       line++;
       lineStart = i + 1;
@@ -42,6 +55,7 @@ function errorIn(frame: Frame, message: string, at: number): DtsError {
 }
 
 const MAX_INCLUDE_DEPTH = 32;
+const LINE_MARKER = /^#[ \t]*(?:line[ \t]+)?(\d+)(?:[ \t]+"((?:[^"\\\n]|\\.)*)")?/;
 
 export const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const NAME_CHARS = /[a-zA-Z0-9,._+*#?@-]*/y;
@@ -51,7 +65,7 @@ export class Source {
   private readonly stack: Frame[];
 
   constructor(text: string, file: string, private readonly files: SourceFiles | undefined) {
-    this.stack = [{ file, text, pos: 0 }];
+    this.stack = [{ file, text, pos: 0, markers: [] }];
   }
 
   private get top(): Frame {
@@ -95,11 +109,16 @@ export class Source {
           const end = text.indexOf('\n', f.pos);
           f.pos = end < 0 ? text.length : end + 1;
         } else if (c === '#' && (f.pos === 0 || text[f.pos - 1] === '\n') && /^#\s*(line\s+)?\d/.test(text.slice(f.pos, f.pos + 8))) {
-          // A cpp line marker (`# 12 "board.dts"`): dtc skips it too.
+          // A cpp line marker (`# 12 "board.dts"`): skipped as dtc does, kept for error positions.
           const end = text.indexOf('\n', f.pos);
+          const m = LINE_MARKER.exec(text.slice(f.pos, end < 0 ? text.length : end));
           f.pos = end < 0 ? text.length : end + 1;
+          if (m !== null) {
+            const previous = f.markers[f.markers.length - 1]?.file ?? f.file;
+            f.markers.push({ pos: f.pos, line: Number(m[1]), file: m[2] === undefined ? previous : m[2].replace(/\\(.)/g, '$1') });
+          }
         } else if (c === '#' && /^#\s*include\b/.test(text.slice(f.pos, f.pos + 16))) {
-          throw this.error('#include needs the C preprocessor; use /include/ or run cpp first');
+          throw this.error('#include needs the C preprocessor (hvisor dtb runs cpp for such files; compileDtsFile has a cpp option)');
         } else if (text.startsWith('/include/', f.pos)) {
           f.pos += '/include/'.length;
           this.skip();
@@ -123,7 +142,7 @@ export class Source {
     } catch (e) {
       throw this.error(`cannot include "${name}": ${e instanceof Error ? e.message : String(e)}`);
     }
-    this.stack.push({ file: found.name, text: Buffer.from(found.bytes).toString('latin1'), pos: 0 });
+    this.stack.push({ file: found.name, text: Buffer.from(found.bytes).toString('latin1'), pos: 0, markers: [] });
   }
 
   /** Reads a file's bytes for /incbin/. */

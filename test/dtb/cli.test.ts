@@ -69,6 +69,13 @@ describe('hvisor dtb', () => {
     expect(Buffer.from(readFileSync(out)).equals(padded)).toBe(true);
   });
 
+  it('runs cpp for sources with #include, searching --include directories', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), 'dts');
+    const json = JSON.parse(await run(['dtb', join(dir, 'cpp-board.dts'), '-i', join(dir, 'include'), '--json']));
+    const uart = json.root.children.find((c: { name: string }) => c.name === 'serial@9000000');
+    expect(uart.properties.status).toBe('okay');
+  });
+
   it('fails with a DtbError naming the file and the problem', async () => {
     await expect(run(['dtb', '/nonexistent.dtb'])).rejects.toThrow('/nonexistent.dtb: cannot read: ENOENT');
     const text = new Uint8Array(readFileSync(qemuDtbPath('qemu-virt-riscv64')));

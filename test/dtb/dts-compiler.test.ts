@@ -76,6 +76,27 @@ describe('DTS compiler gives the blob dtc gives', () => {
   });
 });
 
+describe('DTS compiler with the C preprocessor', () => {
+  const include = join(SOURCES, 'include');
+
+  it('compiles a kernel-style board (#include, #define, function-like macros) to the blob cpp | dtc gives', () => {
+    const file = join(SOURCES, 'cpp-board.dts');
+    const preprocessed = execFileSync(tool('cpp'), ['-nostdinc', '-undef', '-D__DTS__', '-x', 'assembler-with-cpp', '-E', '-I', include, file], { encoding: 'latin1' });
+    const tree = compileDtsFile(file, [include], { cpp: 'auto' });
+    expectSameBlob(writeDtb(tree), dtcCompile(preprocessed), 'cpp-board.dts');
+    expect(tree.requireNode('/timer').cells('interrupts')).toEqual([1, 13, 0xf04]);
+    expect(tree.chosen().stdout?.node.path).toBe('/serial@9000000');
+    expect(() => compileDtsFile(file, [include])).toThrow(/cpp-board.dts:4:1: #include needs the C preprocessor/);
+  });
+
+  it('names the original file and line of an error, through cpp line markers', () => {
+    expect(() => compileDtsFile(join(SOURCES, 'cpp-broken.dts'), [], { cpp: 'always' }))
+      // The line is the original one; cpp collapses leading tabs, so the column is approximate.
+      .toThrow(/cpp-broken\.dtsi:4:\d+: reference to non-existent node or label nowhere/);
+    expect(() => compileDtsFile(join(SOURCES, 'cpp-board.dts'), [], { cpp: 'always' })).toThrow(/cpp: .*test-irq\.h/);
+  });
+});
+
 describe('DTS compiler results through the tree API', () => {
   it('gives a zone tree whose references, chosen and interrupts resolve', () => {
     const t = compileDtsFile(join(SOURCES, 'zone1-linux-aarch64.dts'));

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import {
-  compileDts, DeviceTree, diskFiles, DtbError, parseDtb, printDts, readHeader, treeToJson, writeDtb,
+  compileDtsFile, DeviceTree, DtbError, parseDtb, printDts, readHeader, treeToJson, writeDtb,
 } from '../../../dtb/index.js';
 
 export type DtbOutput = 'summary' | 'dts' | 'json';
@@ -25,10 +25,13 @@ function isBlob(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0xd0 && bytes[1] === 0x0d && bytes[2] === 0xfe && bytes[3] === 0xed;
 }
 
-/** The blob of a .dtb file, or of a .dts file compiled (with /include/ relative to it and `includeDirs`). */
+/**
+ * The blob of a .dtb file, or of a .dts file compiled (with /include/ relative to it and
+ * `includeDirs`; through cpp first when it has #include or #define lines, as board sources do).
+ */
 export function loadBlob(file: string, bytes: Uint8Array, includeDirs: readonly string[] = []): Uint8Array {
   if (isBlob(bytes)) return bytes;
-  return writeDtb(compileDts(Buffer.from(bytes).toString('latin1'), { file, files: diskFiles(includeDirs) }));
+  return writeDtb(compileDtsFile(file, includeDirs, { cpp: 'auto' }));
 }
 
 function hex(n: number | bigint): string {
@@ -106,7 +109,7 @@ export const dtbCommand: CommandModule<object, DtbArgs> = {
       .option('json', { type: 'boolean', describe: 'print the tree as JSON' })
       .option('out', { alias: 'o', type: 'string', describe: 'write the (compiled) blob to this file' })
       .option('pad', { type: 'number', describe: 'with --out: free bytes at the end of the blob (dtc -p)' })
-      .option('include', { alias: 'i', type: 'string', array: true, describe: 'directory searched by /include/ in DTS input' })
+      .option('include', { alias: 'i', type: 'string', array: true, describe: 'directory searched by /include/ and #include in DTS input' })
       .conflicts('dts', 'json'),
   handler: (args) => {
     const output: DtbOutput = args.dts === true ? 'dts' : args.json === true ? 'json' : 'summary';
