@@ -129,6 +129,16 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
     expect(z.outs[0]!.level).toBe(false);
   });
 
+  it('keeps the command queue attributes Linux reads back (shareability) and ignores CBASER while enabled', () => {
+    const z = make();
+    z.its.write(0x0, 4, 0);
+    z.its.write(0x80, 4, CMDQ | (1 << 10)); // Inner Shareable
+    expect(z.its.read(0x80, 4)).toBe(CMDQ | (1 << 10));
+    z.its.write(0x0, 4, 1);
+    z.its.write(0x80, 4, 0);
+    expect(z.its.read(0x80, 4)).toBe(CMDQ | (1 << 10));
+  });
+
   it('a queue in unmapped memory and malformed register accesses do not break it', () => {
     const z = make();
     z.its.write(0x0, 4, 0);

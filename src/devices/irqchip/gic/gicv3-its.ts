@@ -120,7 +120,7 @@ export class Gicv3Its implements MmioDevice, MsiController {
         return;
       case 0x0080:
         if (this.enabled) return;
-        this.cbaserLo = (v & 0xfffff0ff) >>> 0; // keep Size, the page-aligned address and attributes
+        this.cbaserLo = (v & 0xfffffcff) >>> 0; // Size, Shareability (Linux checks it reads back) and the address
         this.creadr = 0;
         return;
       case 0x0084:
