@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
 import { GDB_CPSR, GDB_PC, GDB_SYSREGS, GDB_V0 } from '../../src/arch/aarch64/gdb-registers.js';
 import { zoneWith } from './test-host.js';
+import { sysreg } from '../../src/arch/aarch64/system-register-hook.js';
 
 const hvc = (fn: number): string => `movz x0, #0x${(fn & 0xffff).toString(16)}\n movk x0, #0x${(fn >>> 16).toString(16)}, lsl #16\n`;
 
@@ -88,6 +89,40 @@ describe('PSCI and hypercalls', () => {
       ${hvc(0x84000008)} hvc #0`);
     expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
     expect(z.cpu.r[9]! >> 26n).toBe(0n);
+  });
+});
+
+describe('system-register hook (GICv3 CPU interface)', () => {
+  it('MRS/MSR of registers the core does not own go to the hook; what the hook refuses is UNDEFINED', () => {
+    const writes: string[] = [];
+    const hook = {
+      read: (vcpu: number, enc: number) => (enc === sysreg(3, 0, 12, 12, 0) ? 0x1bn + BigInt(vcpu) : undefined),
+      write: (_vcpu: number, enc: number, v: bigint) => {
+        if (enc !== sysreg(3, 0, 12, 12, 1)) return false;
+        writes.push(`eoir ${v}`);
+        return true;
+      },
+    };
+    const z = zoneWith(`
+      adr x0, vec
+      msr vbar_el1, x0
+      mrs x1, icc_iar1_el1
+      msr icc_eoir1_el1, x1
+      mrs x2, icc_hppir1_el1
+      ${hvc(0x84000008)} hvc #0
+      .balign 2048
+    vec: .space 0x200
+      mrs x9, esr_el1
+      mrs x10, elr_el1
+      add x10, x10, #4
+      msr elr_el1, x10
+      eret`, { systemRegisterHook: hook });
+    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(z.cpu.r[1]).toBe(0x1bn);
+    expect(writes).toEqual(['eoir 27']);
+    expect(z.cpu.r[9]! >> 26n).toBe(0n); // ICC_HPPIR1_EL1 refused by the hook: UNDEFINED
+    // ID_AA64PFR0_EL1.GIC advertises the system-register interface when a hook is present
+    expect(z.cpu.readSystemRegister(sysreg(3, 0, 0, 4, 0))! >> 24n & 0xfn).toBe(1n);
   });
 });
 

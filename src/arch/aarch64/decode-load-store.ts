@@ -135,7 +135,6 @@ function pair(insn: number, site: Site): Emitted | undefined {
     bytes = opc === 2 ? 8 : 4;
     signed = opc === 1;
   }
-  if (type === 0 && false) return undefined;
   const imm = BigInt(signExtend(bits(insn, 21, 15), 7) * bytes);
   const base = type === 1 ? `s[3]=r[${n}];` : imm ? `s[3]=r[${n}]+${big(imm)};` : `s[3]=r[${n}];`;
   const writeback = type === 1 || type === 3 ? `r[${n}]=r[${n}]+${big(imm)};` : '';

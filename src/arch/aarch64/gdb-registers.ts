@@ -17,7 +17,6 @@ export interface GdbRegisterCore {
   readSystemRegister(encoding: number): bigint | undefined;
   writeSystemRegister(encoding: number, value: bigint): boolean;
   bankedSp(el: number): bigint;
-  invalidateJumpTargets?(): void;
 }
 
 const SP_EL1 = -1;
