@@ -10,8 +10,6 @@ import { ControlServer } from '../hypervisor/control-server.js';
 import type { ControlAddress } from '../hypervisor/control-protocol.js';
 import { Hypervisor } from '../hypervisor/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../hypervisor/zone-config.js';
-import { generateZoneDtb } from '../hypervisor/zone-dtb.js';
-import { readZoneImages } from '../hypervisor/zone-images.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone.js';
 import { ZoneConsoles } from './zone-consoles.js';
 
@@ -32,7 +30,7 @@ export interface LaunchOptions {
   readonly params?: Partial<BoardParams>;
   /** Zone config files, zone0 first; empty = the board's demo zones. */
   readonly zones: readonly string[];
-  /** Zone N's stub listens on base + N; 0 = ports the OS picks; `false` = no gdb stubs. */
+  /** Zone N's stub listens on base + N (N = zone id); 0 = ports the OS picks; `false` = no gdb stubs. */
   readonly gdbBasePort: number | false;
   readonly gdbHost?: string;
   readonly control?: ControlAddress;
@@ -71,38 +69,55 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
   const gdb = new Map<number, GdbServer>();
+  const pending: Promise<void>[] = [];
   const summary: string[] = [];
+  let startupDone = false;
+  // Every zone gets its stub when it starts, also zones started later (control channel, zone0's
+  // hypercalls); zone N listens on base + N.
+  const serve = (zone: Zone) => {
+    if (options.gdbBasePort === false) return;
+    const port = options.gdbBasePort === 0 ? 0 : gdbPortForZone(zone.id, options.gdbBasePort);
+    const server = new GdbServer({ target: zone, port, name: zone.name, ...(options.gdbHost && { host: options.gdbHost }) });
+    gdb.set(zone.id, server);
+    const listening = server.listen().then(() => {
+      if (startupDone) consoles.log(describeZone(zone, server));
+    });
+    if (startupDone) listening.catch((e: Error) => consoles.log(e.message));
+    else pending.push(listening);
+  };
   const hypervisor = new Hypervisor({
     machine: build.machine,
     ...archFactories(board, build),
     timerFrequency: timerFrequency(board, build),
     console: (zone, bytes) => consoles.write(zone, bytes),
     log: options.log ?? ((line) => consoles.log(line)),
-    onZoneStarted: (zone) => consoles.nameZone(zone.id, zone.name),
+    onZoneStarted: (zone) => {
+      consoles.nameZone(zone.id, zone.name);
+      serve(zone);
+    },
+    onZoneRemoved: (zone) => {
+      void gdb.get(zone.id)?.close();
+      gdb.delete(zone.id);
+    },
   });
-  for (const config of configs) {
+  for (const [i, config] of configs.entries()) {
     for (const d of build.machine.devices) {
       if (d.model?.name !== undefined && /uart|pl011|16550|xuartps/.test(d.model.name) && ownsWindow(config, d.windows[0])) {
         consoles.assignUart(d.path, config.zoneId);
       }
     }
-    hypervisor.startZone(config, zoneImages(build, config));
+    hypervisor.startZoneFile(files[i]!);
   }
 
   let control: ControlServer | undefined;
   try {
-    if (options.gdbBasePort !== false) {
-      for (const [i, zone] of hypervisor.zones.entries()) {
-        const server = new GdbServer({ target: zone, port: options.gdbBasePort === 0 ? 0 : gdbPortForZone(i, options.gdbBasePort), name: zone.name, ...(options.gdbHost && { host: options.gdbHost }) });
-        await server.listen();
-        gdb.set(zone.id, server);
-      }
-    }
+    await Promise.all(pending);
     if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
   } catch (e) {
     await Promise.all([...gdb.values()].map((s) => s.close()));
     throw e;
   }
+  startupDone = true;
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
   hypervisor.run();
   return {
@@ -150,15 +165,6 @@ function timerFrequency(board: BoardDescriptor, build: BoardBuild): number {
 
 function ownsWindow(config: ZoneConfig, w: { base: number; size: number } | undefined): boolean {
   return w !== undefined && config.memoryRegions.some((r) => r.type === 'io' && w.base >= r.physicalStart && w.base + w.size <= r.physicalStart + r.size);
-}
-
-/** The config's images; a config with an empty dtb_filepath gets a device tree generated from the board's. */
-function zoneImages(build: BoardBuild, config: ZoneConfig) {
-  const images = readZoneImages(config);
-  if (config.dtbFilepath === '') {
-    images.push({ name: `${config.name} generated device tree`, paddr: config.dtbLoadPaddr, data: generateZoneDtb(build.machine, config).blob });
-  }
-  return images;
 }
 
 function describeZone(zone: Zone, server: GdbServer | undefined): string {
