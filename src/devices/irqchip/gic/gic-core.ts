@@ -79,6 +79,8 @@ export class GicCore {
   readonly activePrio: Uint16Array;
   /** The priority each slot had when acknowledged (so EOI drops the right one). */
   readonly ackPrio: Uint8Array;
+  /** Cached runningPriority per vCPU. */
+  private readonly running: Uint16Array;
 
   private readonly outLevel: Uint8Array;
 
@@ -123,6 +125,7 @@ export class GicCore {
     this.cpuEnable = new Uint8Array(vcpus);
     this.eoiMode = new Uint8Array(vcpus);
     this.activePrio = new Uint16Array(vcpus * 256);
+    this.running = new Uint16Array(vcpus).fill(0xff);
     this.outLevel = new Uint8Array(vcpus);
     this.resetState();
   }
@@ -147,6 +150,7 @@ export class GicCore {
     this.routeLow.fill(0);
     this.routeHigh.fill(0);
     this.activePrio.fill(0);
+    this.running.fill(0xff);
     // SGIs are always edge-triggered.
     for (let c = 0; c < this.vcpus; c++) for (let i = 0; i < 16; i++) this.edge[c * 32 + i] = 1;
     this.distEnable = 0;
@@ -189,12 +193,18 @@ export class GicCore {
     this.level[s] = v;
     // An edge-triggered interrupt latches on the rising edge.
     if (v && this.edge[s]) this.latch[s] = 1;
-    this.updateAll();
+    this.updateSlot(s);
   }
 
   private pulseSlot(s: number): void {
     this.latch[s] = 1;
-    this.updateAll();
+    this.updateSlot(s);
+  }
+
+  /** A banked (SGI/PPI) slot concerns one vCPU only; an SPI may concern any. */
+  private updateSlot(s: number): void {
+    if (s < this.vcpus * 32) this.update(s >> 5);
+    else this.updateAll();
   }
 
   isPending(s: number): boolean {
@@ -277,9 +287,20 @@ export class GicCore {
 
   /** The running priority: the highest active priority not yet dropped, or 0xff when idle. */
   runningPriority(cpu: number): number {
+    return this.running[cpu]!;
+  }
+
+  /** Recomputes the cached running priority of `cpu` after its active priorities changed. */
+  private refreshRunning(cpu: number): void {
     const base = cpu * 256;
-    for (let p = 0; p < 256; p++) if (this.activePrio[base + p]) return p;
-    return 0xff;
+    let r = 0xff;
+    for (let p = 0; p < 256; p++) {
+      if (this.activePrio[base + p]) {
+        r = p;
+        break;
+      }
+    }
+    this.running[cpu] = r;
   }
 
   /** Group priority under the binary point of `group` (v3 BPR1 is BPR0 + 1 in meaning). */
@@ -314,6 +335,7 @@ export class GicCore {
       // LPIs have no active state: acknowledging consumes the pending bit and raises the running priority.
       this.lpis!.clearPending(id);
       this.activePrio[cpu * 256 + this.lpis!.priority(id)]!++;
+      this.refreshRunning(cpu);
       this.update(cpu);
       return id;
     }
@@ -342,6 +364,7 @@ export class GicCore {
     const p = this.priority[s]!;
     this.ackPrio[s] = p;
     this.activePrio[cpu * 256 + p]!++;
+    this.refreshRunning(cpu);
     this.update(cpu);
     return result;
   }
@@ -350,7 +373,7 @@ export class GicCore {
   endOfInterrupt(cpu: number, intid: number): void {
     if (intid >= FIRST_LPI) {
       if (this.lpis?.has(intid)) this.dropPriority(cpu);
-      this.updateAll();
+      this.update(cpu);
       return;
     }
     const id = intid & 0x3ff;
@@ -359,7 +382,7 @@ export class GicCore {
     if (!this.active[s]) return;
     this.dropPriority(cpu);
     if (!this.eoiMode[cpu]) this.active[s] = 0;
-    this.updateAll();
+    this.updateSlot(s);
   }
 
   /** Priority drop: the highest active priority goes (the architecture requires EOIs in order). */
@@ -368,6 +391,7 @@ export class GicCore {
     for (let p = 0; p < 256; p++) {
       if (this.activePrio[base + p]) {
         this.activePrio[base + p]!--;
+        this.refreshRunning(cpu);
         return;
       }
     }
@@ -391,6 +415,7 @@ export class GicCore {
   /** Drops all active priorities of `cpu` (a write of 0 to the active-priority registers). */
   clearActivePriorities(cpu: number): void {
     this.activePrio.fill(0, cpu * 256, cpu * 256 + 256);
+    this.running[cpu] = 0xff;
     this.update(cpu);
   }
 
