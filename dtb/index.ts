@@ -20,7 +20,7 @@
 export { DtbError, type DtbErrorLocation } from './errors.js';
 export { DtNode, DtProperty } from './node.js';
 export { DeviceTree, type MemoryReservation } from './device-tree.js';
-export { parseDtb, readHeader, type FdtHeader } from './reader.js';
+export { parseDtb, readHeader, type FdtHeader, type ParseOptions } from './reader.js';
 export {
   regCells, readReg, cpuReg, ranges, translateAddress,
   type RegEntry, type RegCells, type RangeEntry, type PciSpace,

@@ -10,6 +10,7 @@ import {
   FDT_V17_HEADER_SIZE, MAX_DEPTH,
 } from './format.js';
 import { DtNode, DtProperty } from './node.js';
+import { assertValidTree } from './validate.js';
 import { latin1 } from './values.js';
 
 export interface FdtHeader {
@@ -79,8 +80,23 @@ function readReservations(view: DataView, header: FdtHeader): MemoryReservation[
   }
 }
 
+export interface ParseOptions {
+  /**
+   * Also check references (validateTree): unique, resolvable phandles, acyclic interrupt-parent
+   * chains, `reg`/`ranges`/`interrupts`/`interrupt-map` matching their cells. Off by default,
+   * since dtc itself prints such trees.
+   */
+  readonly checkReferences?: boolean;
+}
+
 /** Parses a DTB (version 16 or 17) into a tree. */
-export function parseDtb(blob: Uint8Array): DeviceTree {
+export function parseDtb(blob: Uint8Array, options: ParseOptions = {}): DeviceTree {
+  const tree = parseStructure(blob);
+  if (options.checkReferences === true) assertValidTree(tree);
+  return tree;
+}
+
+function parseStructure(blob: Uint8Array): DeviceTree {
   const header = readHeader(blob);
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const memoryReservations = readReservations(view, header);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DeviceTree, DtbError, parseDtb, validateTree } from '../../dtb/index.js';
+import { DeviceTree, DtbError, parseDtb, validateTree, writeDtb } from '../../dtb/index.js';
 import { allDebianDtbs, debianDtbPath, NAMED_DEBIAN_DTBS, qemuDtb, QEMU_DTBS } from './dtb-fixtures.js';
 
 const virt = (name: (typeof QEMU_DTBS)[number]): DeviceTree => parseDtb(qemuDtb(name));
@@ -190,5 +190,13 @@ describe('reference errors name the node', () => {
     expect(() => t.reg(uart)).toThrow(/\/pl011@9000000: reg has 3 cells, not a multiple/);
     const problems = validateTree(t).map((e) => e.path);
     expect(problems).toContain('/pl011@9000000');
+    // The same checks on demand at parse time: a dangling interrupt-parent in a blob.
+    const blob = writeDtb(t);
+    expect(() => parseDtb(blob)).not.toThrow();
+    expect(() => parseDtb(blob, { checkReferences: true })).toThrow(/\/pl011@9000000: reg has 3 cells/);
+    uart.setProperty('reg', [0, 0x9000000, 0, 0x1000]);
+    uart.setProperty('interrupt-parent', [0x7777]);
+    expect(() => parseDtb(writeDtb(t), { checkReferences: true })).toThrow(/phandle 0x7777 refers to no node/);
+    expect(() => parseDtb(qemuDtb('qemu-virt-aarch64-gicv3'), { checkReferences: true })).not.toThrow();
   });
 });
