@@ -1,0 +1,180 @@
+/**
+ * Lockstep against QEMU: programs/riscv64-system.S runs on qemu-system-riscv64 (one instruction per
+ * translation block, CPU state logged before each: `-singlestep -d cpu,fpu,nochain`) and on our
+ * core, stepped one instruction (or trap entry) at a time. From `compare_start` on, pc, x1..x31,
+ * f0..f31, the S-mode view of mstatus, scause, sepc, stval and satp must agree at every step, for
+ * over a million instructions that cover every class, U-mode, Sv39, traps and interrupts.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
+import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
+import { REPO, tool } from '../helpers/fixtures.js';
+
+const PROGRAMS = join(REPO, 'test', 'lockstep', 'programs');
+/** S-visible mstatus bits: SIE, SPIE, SPP, FS, SUM, MXR. */
+const SSTATUS_MASK = 0x2n | 0x20n | 0x100n | 0x6000n | 0x40000n | 0x80000n;
+const CSR = { sstatus: 0x100, sepc: 0x141, scause: 0x142, stval: 0x143, satp: 0x180 } as const;
+
+function build(): { elf: string; symbols: Map<string, bigint>; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-rv64-'));
+  const elf = join(dir, 'system.elf');
+  execFileSync(tool('riscv64-linux-gnu-gcc'), ['-march=rv64gc_zba_zbb_zbs', '-mabi=lp64d', '-nostdlib', '-static',
+    `-Wl,-T,${join(PROGRAMS, 'link.ld')}`, '-Wl,--no-relax', '-Wl,--build-id=none', '-o', elf, join(PROGRAMS, 'riscv64-system.S')]);
+  const symbols = new Map<string, bigint>();
+  for (const line of execFileSync(tool('riscv64-linux-gnu-nm'), [elf], { encoding: 'utf8' }).split('\n')) {
+    const [addr, , name] = line.trim().split(/\s+/);
+    if (addr && name) symbols.set(name, BigInt('0x' + addr));
+  }
+  return { elf, symbols, dir };
+}
+
+/** One logged CPU state: the fields we compare, as QEMU printed them (16 hex digits each). */
+interface QemuState {
+  pc: string;
+  mstatus: string;
+  scause: string;
+  sepc: string;
+  stval: string;
+  satp: string;
+  x: string[];
+  f: string[];
+}
+
+/** Feeds QEMU's `-d cpu,fpu` text in; calls `onState` for each complete state (after its f28..f31 line). */
+class CpuLogParser {
+  private rest = '';
+  private state: QemuState = CpuLogParser.empty();
+
+  constructor(private readonly onState: (s: QemuState) => void) {}
+
+  private static empty(): QemuState {
+    return { pc: '', mstatus: '', scause: '', sepc: '', stval: '', satp: '', x: [], f: [] };
+  }
+
+  push(chunk: string): void {
+    const text = this.rest + chunk;
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  private line(l: string): void {
+    const key = l.slice(1, 9).trimEnd();
+    if (key === 'pc' || key === 'mstatus' || key === 'scause' || key === 'sepc' || key === 'stval' || key === 'satp') {
+      this.state[key] = l.slice(10, 26);
+      return;
+    }
+    const kind = l[1];
+    if ((kind === 'x' || kind === 'f') && l.length >= 26 * 4) {
+      const regs = kind === 'x' ? this.state.x : this.state.f;
+      for (let k = 0; k < 4; k++) regs.push(l.slice(26 * k + 10, 26 * k + 26));
+      if (kind === 'f' && regs.length === 32) {
+        this.onState(this.state);
+        this.state = CpuLogParser.empty();
+      }
+    }
+  }
+}
+
+const hexBig = (s: string) => BigInt('0x' + s);
+
+describe('riscv64 lockstep with qemu-system-riscv64', () => {
+  it('agrees on every register after each of over 1,000,000 instructions (all classes, U-mode, Sv39, traps, interrupts)', async () => {
+    const { elf, symbols, dir } = build();
+    const compareStart = symbols.get('compare_start')!;
+    const m = new BareRiscv64Machine();
+    const image = loadElf(new Uint8Array(readFileSync(elf)), m.memory, { machine: EM_RISCV });
+    expect(image.entry).toBe(symbols.get('_start'));
+    m.cpu.reset(symbols.get('s_entry')!, []);
+    for (let i = 0; i < 200 && m.cpu.pc !== compareStart; i++) m.cpu.run(1, true);
+    expect(m.cpu.pc).toBe(compareStart);
+
+    const csr = (n: number): bigint => {
+      const b = m.cpu.readRegister(65 + n)!;
+      return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, true);
+    };
+    const x32 = m.cpu.x32;
+    const f32 = m.cpu.fu32;
+    const same = (hex: string, words: Uint32Array, i: number) =>
+      parseInt(hex.slice(8), 16) === words[2 * i] && parseInt(hex.slice(0, 8), 16) === words[2 * i + 1];
+
+    const differences = (q: QemuState): string[] => {
+      const diffs: string[] = [];
+      const pc = m.cpu.pc;
+      if (hexBig(q.pc) !== pc) diffs.push(`pc: qemu ${q.pc} ours ${pc.toString(16)}`);
+      for (let i = 1; i < 32; i++) if (!same(q.x[i]!, x32, i)) diffs.push(`x${i}: qemu ${q.x[i]} ours ${m.cpu.reg(i).toString(16)}`);
+      for (let i = 0; i < 32; i++) if (!same(q.f[i]!, f32, i)) diffs.push(`f${i}: qemu ${q.f[i]} ours ${m.cpu.fb[i]!.toString(16)}`);
+      // CSRs are read through the debugger view (an allocation each): every 16th step, and on any other difference.
+      if (diffs.length > 0 || compared % 16 === 0) {
+        if ((hexBig(q.mstatus) & SSTATUS_MASK) !== (csr(CSR.sstatus) & SSTATUS_MASK)) diffs.push(`sstatus: qemu mstatus ${q.mstatus} ours ${csr(CSR.sstatus).toString(16)}`);
+        for (const name of ['scause', 'sepc', 'stval', 'satp'] as const) {
+          if (hexBig(q[name]) !== csr(CSR[name])) diffs.push(`${name}: qemu ${q[name]} ours ${csr(CSR[name]).toString(16)}`);
+        }
+      }
+      return diffs;
+    };
+
+    let compared = 0;
+    let skipped = 0;
+    let started = false;
+    let failure: string | undefined;
+    const check = (q: QemuState) => {
+      if (failure !== undefined) return;
+      if (!started) {
+        if (hexBig(q.pc) !== compareStart) {
+          if (++skipped > 10_000) failure = `QEMU never reached compare_start (0x${compareStart.toString(16)}); last pc ${q.pc}`;
+          return;
+        }
+        started = true;
+      }
+      if (compared > 5_000_000) failure = 'the program ran past 5,000,000 instructions without finishing';
+      let diffs = differences(q);
+      if (diffs.length > 0) {
+        // QEMU takes a pending interrupt before it logs the next instruction; our core reports the
+        // interrupt entry as a step of its own. If that is what our next step does, compare again.
+        const before = m.cpu.pc;
+        m.cpu.run(1, true);
+        if (csr(CSR.scause) >> 63n === 1n && csr(CSR.sepc) === before) diffs = differences(q);
+      }
+      if (diffs.length > 0) {
+        failure = `after ${compared} steps, at qemu pc ${q.pc}: ${diffs.join('; ')}`;
+        return;
+      }
+      compared++;
+      m.cpu.run(1, true);
+    };
+
+    // QEMU logs into a FIFO (it cannot open a socket as its log file); we read it as it is written.
+    const fifo = join(dir, 'cpu.log');
+    execFileSync('mkfifo', [fifo]);
+    const parser = new CpuLogParser(check);
+    const qemu = spawn(tool('qemu-system-riscv64'), ['-M', 'virt', '-smp', '1', '-m', '256M', '-bios', 'none', '-kernel', elf,
+      '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none', '-singlestep', '-d', 'cpu,fpu,nochain', '-D', fifo],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const log = createReadStream(fifo, { encoding: 'latin1', highWaterMark: 1 << 20 });
+    log.on('data', (chunk) => {
+      parser.push(chunk as string);
+      if (failure !== undefined) qemu.kill('SIGKILL');
+    });
+    const [code] = await Promise.all([
+      new Promise<number | null>((resolve) => qemu.on('close', resolve)),
+      new Promise<void>((resolve) => log.on('close', () => resolve())),
+    ]);
+    if (failure !== undefined) throw new Error(failure);
+    expect(code, stderr).toBe(0); // the program wrote 0x5555 to the sifive_test finisher
+    expect(m.finisher.status).toBe(0x5555);
+    expect(compared).toBeGreaterThan(1_000_000);
+    const result = symbols.get('result')!;
+    expect(m.memory.read(Number(result), 8)).not.toBe(0n);
+  }, 600_000);
+});
