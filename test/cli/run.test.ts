@@ -65,6 +65,39 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
     await until(() => beats(plain(), 'zoneR') > zoneRAfter, 'zoneR beating after detach');
   }, 60_000);
 
+  it('three zones: Debian\'s U-Boot in zone0 on its generated device tree, zoneR and zoneU beating beside it', async () => {
+    tool('qemu-system-riscv64'); // the fixtures script installs u-boot-qemu with QEMU
+    let out = '';
+    const guests = join(REPO, 'boards/guests/riscv64');
+    instance = await launch({
+      board: 'qemu-virt-riscv64',
+      zones: ['zone0-uboot.json', 'zoneR-heartbeat.json', 'zoneU-heartbeat.json'].map((f) => join(guests, f)),
+      gdbBasePort: false,
+      output: (t) => (out += t),
+      log: () => {},
+    });
+    const plain = () => out.replace(/\x1b\[[0-9;]*m/g, '');
+    await until(() => plain().includes('Hit any key to stop autoboot'), 'U-Boot\'s autoboot prompt', 40_000);
+    instance.consoles.type(0, new TextEncoder().encode(' '));
+    await until(() => /zone0-uboot\s*│ => $/m.test(plain()), 'the U-Boot prompt');
+    instance.consoles.type(0, new TextEncoder().encode('version\rbdinfo\r'));
+    await until(() => /-> size\s+= 0x0000000008000000/.test(plain()), 'bdinfo');
+    await until(() => beats(plain(), 'zoneR') >= 1 && beats(plain(), 'zoneU') >= 1, 'zoneR and zoneU heartbeats');
+    const text = plain();
+    expect(text).toMatch(/^zone0-uboot\s*│ U-Boot 2023\.01/m);
+    expect(text).toMatch(/^zone0-uboot\s*│ DRAM:\s+128 MiB$/m); // the zone's RAM, from its generated device tree
+    expect(text).toMatch(/^zone0-uboot\s*│ -> start\s+= 0x0000000080000000$/m);
+    expect(text).toMatch(/^zone0-uboot\s*│ riscv64-linux-gnu-gcc/m); // `version` answered
+    expect(beats(text, 'zoneR')).toBeGreaterThanOrEqual(1);
+    expect(beats(text, 'zoneU')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^zoneU\s*│ hvisor-ts demo guest: up on hart 2$/m);
+    expect(instance.hypervisor.list().map((z) => [z.id, z.name, z.state])).toEqual([
+      [0, 'zone0-uboot', 'running'],
+      [1, 'zoneR', 'running'],
+      [2, 'zoneU', 'running'],
+    ]);
+  }, 90_000);
+
   it('refuses a board without demo guests and a zone list without the root zone first', async () => {
     await expect(launch({ board: 'qemu-virt-aarch64', zones: [], gdbBasePort: false })).rejects.toThrow(LaunchError);
     await expect(launch({ board: 'qemu-virt-riscv64', zones: [join(REPO, 'boards/guests/riscv64/zoneR-heartbeat.json')], gdbBasePort: false })).rejects.toThrow(/first zone must be the root zone/);
