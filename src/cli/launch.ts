@@ -11,6 +11,8 @@ import type { ControlAddress } from '../hypervisor/control-protocol.js';
 import { Hypervisor } from '../hypervisor/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../hypervisor/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone.js';
+import { parseVirtioConfig } from '../devices/virtio/virtio-config.js';
+import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
 import { ZoneConsoles } from './zone-consoles.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
@@ -34,6 +36,8 @@ export interface LaunchOptions {
   readonly gdbBasePort: number | false;
   readonly gdbHost?: string;
   readonly control?: ControlAddress;
+  /** hvisor-tool's virtio_cfg.json: the virtio devices served into the zones' virtio regions. */
+  readonly virtio?: string;
   /** Where zone consoles and messages go (stdout by default). */
   readonly output?: (text: string) => void;
   readonly log?: (line: string) => void;
@@ -68,6 +72,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const configs = files.map((f) => loadZoneConfig(f));
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
+  const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio);
   const gdb = new Map<number, GdbServer>();
   const pending: Promise<void>[] = [];
   const summary: string[] = [];
@@ -90,6 +95,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     ...archFactories(board, build),
     timerFrequency: timerFrequency(board, build),
     console: (zone, bytes) => consoles.write(zone, bytes),
+    ...(virtio && { virtio: (config, space) => virtio.provide(config.zoneId, space) }),
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {
       consoles.nameZone(zone.id, zone.name);
@@ -115,6 +121,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
   } catch (e) {
     await Promise.all([...gdb.values()].map((s) => s.close()));
+    await virtio?.close();
     throw e;
   }
   startupDone = true;
@@ -132,8 +139,19 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       consoles.flush();
       await Promise.all([...gdb.values()].map((s) => s.close()));
       await control?.close();
+      await virtio?.close();
     },
   };
+}
+
+function loadVirtio(file: string): BoardVirtio {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LaunchError(`${file}: cannot read the virtio config (${(e as Error).message})`);
+  }
+  return new BoardVirtio(parseVirtioConfig(json, file), dirname(resolve(file)));
 }
 
 function demoZones(board: BoardDescriptor): string[] {

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -97,6 +99,37 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
       [2, 'zoneU', 'running'],
     ]);
   }, 90_000);
+
+  it('serves hvisor-tool virtio_cfg.json devices into the virtio region of their zone only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvisor-run-virtio-'));
+    const guests = join(REPO, 'boards/guests/riscv64');
+    const zoneU = JSON.parse(readFileSync(join(guests, 'zoneU-heartbeat.json'), 'utf8'));
+    zoneU.kernel_filepath = join(guests, 'heartbeat.bin');
+    zoneU.memory_regions.push({ type: 'virtio', physical_start: '0x10001000', virtual_start: '0x10001000', size: '0x1000' });
+    zoneU.interrupts = [1];
+    writeFileSync(join(dir, 'zoneU.json'), JSON.stringify(zoneU));
+    writeFileSync(join(dir, 'disk.img'), new Uint8Array(1 << 20));
+    writeFileSync(join(dir, 'virtio.json'), JSON.stringify({
+      zones: [{ id: 2, memory_region: [{ zone0_ipa: '0x101000000', zonex_ipa: '0x101000000', size: '0x1000000' }],
+        devices: [{ type: 'blk', addr: '0x10001000', len: '0x200', irq: 1, img: 'disk.img', status: 'enable' }] }],
+    }));
+    instance = await launch({
+      board: 'qemu-virt-riscv64',
+      zones: [join(guests, 'zone0-demo.json'), join(dir, 'zoneU.json')],
+      virtio: join(dir, 'virtio.json'),
+      gdbBasePort: false,
+      output: () => {},
+      log: () => {},
+    });
+    const zone = instance.hypervisor.zone(2)!;
+    expect(zone.memory.read(0x1000_1000, 4)).toBe(0x74726976n); // "virt"
+    expect(zone.memory.read(0x1000_1004, 4)).toBe(2n); // virtio-mmio version 2
+    expect(zone.memory.read(0x1000_1008, 4)).toBe(2n); // block device
+    expect(zone.monitor('devices')).toContain('virtio-blk@10001000');
+    // zone0 has no virtio region there: a stage-2 hole, not the device.
+    expect(instance.hypervisor.zone(0)!.memory.read(0x1000_1000, 4)).toBeUndefined();
+    await expect(launch({ board: 'qemu-virt-riscv64', zones: [], virtio: join(dir, 'missing.json'), gdbBasePort: false })).rejects.toThrow(/missing\.json: cannot read the virtio config/);
+  });
 
   it('refuses a board without demo guests and a zone list without the root zone first', async () => {
     await expect(launch({ board: 'qemu-virt-aarch64', zones: [], gdbBasePort: false })).rejects.toThrow(LaunchError);

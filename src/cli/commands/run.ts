@@ -14,6 +14,7 @@ interface RunArgs {
   'gdb-host': string;
   gdb: boolean;
   control?: string;
+  virtio?: string;
   seconds?: number;
 }
 
@@ -31,6 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (default ${'path' in defaultControlAddress() ? (defaultControlAddress() as { path: string }).path : ''})` })
+      .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('seconds', { type: 'number', describe: 'stop after this many seconds (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const instance = await launch({
@@ -44,6 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       gdbBasePort: args.gdb ? args['gdb-base-port'] : false,
       gdbHost: args['gdb-host'],
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
+      ...(args.virtio !== undefined && { virtio: args.virtio }),
     });
     printBanner(instance);
     await runUntilStopped(instance, args.seconds);
