@@ -39,6 +39,8 @@ interface RamInfo {
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
   readonly u64: BigUint64Array;
+  /** Signed view for the interpreter's 64-bit loads and stores (see Riscv64Cpu.xs). */
+  readonly i64: BigInt64Array;
   /** Non-zero for RAM pages with a decoded page: stores there must drop it. */
   readonly code: Uint8Array;
   readonly pages: Map<number, DecodedPage>;
@@ -75,6 +77,12 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   readonly gdb = riscv64GdbDescription;
 
   readonly x = new BigUint64Array(34);
+  /**
+   * The same registers signed: the interpreter computes on this view because V8 keeps BigInt
+   * arithmetic in machine int64 only while values stay in the signed 64-bit range (an unsigned view
+   * yields values >= 2^63 for every kernel address and falls back to heap BigInts).
+   */
+  readonly xs = new BigInt64Array(this.x.buffer);
   readonly x32 = new Uint32Array(this.x.buffer);
   readonly xi = new Int32Array(this.x.buffer);
   readonly f = new Float64Array(32);
@@ -304,7 +312,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
    * table. test/riscv64/op-literals.test.ts checks the literals against the Op enum.
    */
   private execute(limit: number): number {
-    const x = this.x;
+    const x = this.xs;
+    const xu = this.x;
     const x32 = this.x32;
     const xi = this.xi;
     const tlbXKey = this.tlbXKey, tlbXPage = this.tlbXPage;
@@ -404,10 +413,10 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
           case 49 /* Sllw */: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); break;
           case 50 /* Srlw */: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); break;
           case 51 /* Sraw */: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); break;
-          case 36 /* Slt */: x[d] = BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!) ? 1n : 0n; break;
-          case 37 /* Sltu */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
-          case 25 /* Slti */: x[d] = BigInt.asIntN(64, x[s1]!) < immB[i]! ? 1n : 0n; break;
-          case 26 /* Sltiu */: x[d] = x[s1]! < BigInt.asUintN(64, immB[i]!) ? 1n : 0n; break;
+          case 36 /* Slt */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
+          case 37 /* Sltu */: x[d] = ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!) ? 1n : 0n; break;
+          case 25 /* Slti */: x[d] = x[s1]! < immB[i]! ? 1n : 0n; break;
+          case 26 /* Sltiu */: x[d] = ltu(x32, s1, imm[i]! < 0 ? 0xffffffff : 0, imm[i]! >>> 0) ? 1n : 0n; break;
           case 4 /* Auipc */: {
             let lo = pageLo + off + imm[i]!;
             let hi = pageHi;
@@ -423,16 +432,16 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (x[s1] !== x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 9 /* Blt */:
-            if (BigInt.asIntN(64, x[s1]!) < BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
-            break;
-          case 10 /* Bge */:
-            if (BigInt.asIntN(64, x[s1]!) >= BigInt.asIntN(64, x[s2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
-            break;
-          case 11 /* Bltu */:
             if (x[s1]! < x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
-          case 12 /* Bgeu */:
+          case 10 /* Bge */:
             if (x[s1]! >= x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case 11 /* Bltu */:
+            if (ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            break;
+          case 12 /* Bgeu */:
+            if (!ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 5 /* Jal */: {
             x32[d * 2] = pageLo + next;
@@ -464,7 +473,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (tlbRKey[tt] === (hi * 1048576 + (lo >>> 12)) * 2 + priv) {
               const info = tlbRInfo[tt]!;
               const o = tlbROff[tt]! + (lo & 0xfff);
-              if (op === 16 /* Ld */) { if ((o & 7) === 0) { x[d] = info.u64[o >>> 3]!; break; } }
+              if (op === 16 /* Ld */) { if ((o & 7) === 0) { x[d] = info.i64[o >>> 3]!; break; } }
               else if (op === 15 /* Lw */) { if ((o & 3) === 0) { setW(x32, xi, d, info.u32[o >>> 2]! | 0); break; } }
               else if (op === 19 /* Lwu */) { if ((o & 3) === 0) { x32[d * 2] = info.u32[o >>> 2]!; x32[d * 2 + 1] = 0; break; } }
               else if (op === 17 /* Lbu */) { x32[d * 2] = info.u8[o]!; x32[d * 2 + 1] = 0; break; }
@@ -487,7 +496,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
               const info = tlbWInfo[tt]!;
               const o = tlbWOff[tt]! + (lo & 0xfff);
               if (info.code[o >>> 12] === 0) {
-                if (op === 23 /* Sd */) { if ((o & 7) === 0) { info.u64[o >>> 3] = x[s2]!; break; } }
+                if (op === 23 /* Sd */) { if ((o & 7) === 0) { info.i64[o >>> 3] = x[s2]!; break; } }
                 else if (op === 22 /* Sw */) { if ((o & 3) === 0) { info.u32[o >>> 2] = x32[s2 * 2]!; break; } }
                 else if (op === 20 /* Sb */) { info.u8[o] = x32[s2 * 2]!; break; }
                 else if ((o & 1) === 0) { info.u16[o >>> 1] = x32[s2 * 2]!; break; }
@@ -500,17 +509,18 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (page.gen !== this.codeGen) { this.setPc(pageHi, pageLo + next); continue outer; }
             break;
           }
-          case 56 /* Div */: x[d] = div(x[s1]!, x[s2]!, true, 64); break;
-          case 57 /* Divu */: x[d] = x[s2] === 0n ? 0xffffffffffffffffn : x[s1]! / x[s2]!; break;
-          case 58 /* Rem */: x[d] = rem(x[s1]!, x[s2]!, true, 64); break;
-          case 59 /* Remu */: x[d] = x[s2] === 0n ? x[s1]! : x[s1]! % x[s2]!; break;
-          case 61 /* Divw */: x[d] = div(x[s1]!, x[s2]!, true, 32); break;
-          case 62 /* Divuw */: x[d] = div(x[s1]!, x[s2]!, false, 32); break;
-          case 63 /* Remw */: x[d] = rem(x[s1]!, x[s2]!, true, 32); break;
-          case 64 /* Remuw */: x[d] = rem(x[s1]!, x[s2]!, false, 32); break;
-          case 53 /* Mulh */: x[d] = (BigInt.asIntN(64, x[s1]!) * BigInt.asIntN(64, x[s2]!)) >> 64n; break;
-          case 55 /* Mulhu */: x[d] = (x[s1]! * x[s2]!) >> 64n; break;
-          case 54 /* Mulhsu */: x[d] = (BigInt.asIntN(64, x[s1]!) * x[s2]!) >> 64n; break;
+          // Division and high multiplies: rarer, on the unsigned view with explicit conversions.
+          case 56 /* Div */: xu[d] = div(xu[s1]!, xu[s2]!, true, 64); break;
+          case 57 /* Divu */: xu[d] = xu[s2] === 0n ? 0xffffffffffffffffn : xu[s1]! / xu[s2]!; break;
+          case 58 /* Rem */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 64); break;
+          case 59 /* Remu */: xu[d] = xu[s2] === 0n ? xu[s1]! : xu[s1]! % xu[s2]!; break;
+          case 61 /* Divw */: xu[d] = div(xu[s1]!, xu[s2]!, true, 32); break;
+          case 62 /* Divuw */: xu[d] = div(xu[s1]!, xu[s2]!, false, 32); break;
+          case 63 /* Remw */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 32); break;
+          case 64 /* Remuw */: xu[d] = rem(xu[s1]!, xu[s2]!, false, 32); break;
+          case 53 /* Mulh */: xu[d] = (x[s1]! * x[s2]!) >> 64n; break;
+          case 55 /* Mulhu */: xu[d] = (xu[s1]! * xu[s2]!) >> 64n; break;
+          case 54 /* Mulhsu */: xu[d] = (x[s1]! * xu[s2]!) >> 64n; break;
           case 65 /* Fence */: break;
           case 66 /* FenceI */:
             this.flushCode();
@@ -561,7 +571,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     let info = this.ramInfos.get(ram);
     if (info === undefined) {
       info = {
-        ram, u8: ram.u8, u16: ram.u16, u32: ram.u32, u64: ram.u64,
+        ram, u8: ram.u8, u16: ram.u16, u32: ram.u32, u64: ram.u64, i64: new BigInt64Array(ram.buffer),
         code: new Uint8Array(Math.ceil(ram.size / 4096)), pages: new Map(),
       };
       this.ramInfos.set(ram, info);
@@ -1256,6 +1266,12 @@ function shiftRight(x32: Uint32Array, xi: Int32Array, d: number, s: number, sh: 
     x32[d * 2] = arith ? hi >> (sh - 32) : hi >>> (sh - 32);
     x32[d * 2 + 1] = arith ? hi >> 31 : 0;
   }
+}
+
+/** Unsigned 64-bit x[a] < (bHi:bLo), on 32-bit halves. */
+function ltu(x32: Uint32Array, a: number, bHi: number, bLo: number): boolean {
+  const aHi = x32[a * 2 + 1]!;
+  return aHi < bHi || (aHi === bHi && x32[a * 2]! < bLo);
 }
 
 function vaOf(hi: number, lo: number): bigint {
