@@ -52,6 +52,8 @@ interface Block {
   readonly vaHi: number;
   readonly va: bigint;
   readonly pageKey: number;
+  /** The block branches to its own start and loops inside its function (see BlockFunction). */
+  readonly loops: boolean;
   valid: boolean;
 }
 
@@ -225,16 +227,18 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       } else {
         this.current = block;
         this.watchSuppressed = this.watchResume;
-        this.loopIter = 0;
-        this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
+        if (block.loops) {
+          this.loopIter = 0;
+          this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
+        }
         try {
           const done = block.fn(this, r, r32, this.s, this.s32, this.si) * block.count;
           this.retired += done;
           executed += done;
-          this.consecutiveExceptions = 0;
+          if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
         } catch (e) {
           if (e !== EXCEPTION_TAKEN) throw e;
-          const done = this.loopIter * block.count + this.exceptionIndex;
+          const done = (block.loops ? this.loopIter * block.count : 0) + this.exceptionIndex;
           this.retired += done;
           executed += done + 1;
           this.accessEl = this.el;
@@ -310,7 +314,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     }
     const ramPage = Math.floor(offset / 4096);
     const pageKey = pages.id * 0x200000 + ramPage;
-    const block: Block = { fn: compiled.fn, count: compiled.count, vaLo: lo, vaHi: hi, va, pageKey, valid: true };
+    const block: Block = { fn: compiled.fn, count: compiled.count, vaLo: lo, vaHi: hi, va, pageKey, loops: compiled.loops, valid: true };
     let list = this.pageBlocks.get(pageKey);
     if (!list) this.pageBlocks.set(pageKey, (list = []));
     list.push(block);

@@ -39,6 +39,7 @@ export interface CompiledBlock {
   readonly fn: BlockFunction;
   readonly count: number;
   readonly source: string;
+  readonly loops: boolean;
 }
 
 /**
@@ -56,8 +57,10 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
     parts.push(last.code);
   }
   let source: string;
+  let loops = false;
   if (last?.ends && last.direct && last.direct.target === pc && limit > 1) {
     const d = last.direct;
+    loops = true;
     source =
       `let it=0;const lim=m.loopLimit;for(;;){m.loopIter=it;\n${parts.join('\n')}\n` +
       `if(!(${d.cond})){r[${Reg.Pc}]=0x${d.next.toString(16)}n;return it+1;}` +
@@ -69,5 +72,5 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
     source = parts.join('\n');
   }
   const fn = new Function('m', 'r', 'r32', 's', 's32', 'si', source) as BlockFunction;
-  return { fn, count, source };
+  return { fn, count, source, loops };
 }
