@@ -40,6 +40,8 @@ export interface LaunchOptions {
   readonly virtio?: string;
   /** Where zone consoles and messages go (stdout by default). */
   readonly output?: (text: string) => void;
+  /** Hold console output until `instance.consoles.release()` (the CLI prints its banner first). */
+  readonly holdOutput?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -62,7 +64,7 @@ export interface Instance {
  */
 export async function launch(options: LaunchOptions): Promise<Instance> {
   const board = findBoard(options.board);
-  const consoles = new ZoneConsoles(options.output);
+  const consoles = new ZoneConsoles(options.output, options.holdOutput === true);
   const build = buildBoard(board, {
     ...(options.dtb !== undefined && { dtb: new Uint8Array(readFileSync(options.dtb)) }),
     ...(options.params && { params: options.params }),

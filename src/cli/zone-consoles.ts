@@ -20,7 +20,27 @@ export class ZoneConsoles {
   private readonly uarts = new Map<string, BufferedCharBackend>();
   private readonly decoder = new TextDecoder();
 
-  constructor(private readonly out: (text: string) => void = (t) => process.stdout.write(t)) {}
+  /** Output waiting for `release()` (while a banner is printed, say); undefined once flowing. */
+  private held: string[] | undefined;
+
+  constructor(
+    private readonly sink: (text: string) => void = (t) => process.stdout.write(t),
+    hold = false,
+  ) {
+    if (hold) this.held = [];
+  }
+
+  /** Lets held output through, in order, and everything after it. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const text of held) this.sink(text);
+  }
+
+  private out(text: string): void {
+    if (this.held !== undefined) this.held.push(text);
+    else this.sink(text);
+  }
 
   nameZone(id: number, name: string): void {
     this.names.set(id, name);

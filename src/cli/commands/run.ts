@@ -47,8 +47,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       gdbHost: args['gdb-host'],
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
       ...(args.virtio !== undefined && { virtio: args.virtio }),
+      holdOutput: true,
     });
     printBanner(instance);
+    instance.consoles.release();
     await runUntilStopped(instance, args.seconds);
   },
 };
