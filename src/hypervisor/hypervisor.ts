@@ -117,7 +117,8 @@ export class Hypervisor {
     const config = loadZoneConfig(path);
     const images = readZoneImages(config);
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
-      const { blob, report } = generateZoneDtb(this.machine, config);
+      const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
+      const { blob, report } = generateZoneDtb(this.machine, config, initrd === undefined ? {} : { initrdSize: initrd.data.length });
       for (const w of report.warnings) this.options.log?.(`zone ${config.zoneId} (${config.name}) device tree: ${w}`);
       images.push({ name: `generated device tree of zone ${config.zoneId}`, paddr: config.dtbLoadPaddr, data: blob });
     }

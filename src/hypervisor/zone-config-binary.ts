@@ -182,6 +182,8 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string):
     dtbLoadPaddr: num(L.dtbLoadPaddr, 'dtb_load_paddr'),
     entryPoint: u64(L.entryPoint),
     kernelArgs: undefined,
+    initrdFilepath: undefined,
+    initrdLoadPaddr: undefined,
     archConfig: decodeArch(v, L.archConfig, arch, num),
     pciConfig,
     allocPciDevs,

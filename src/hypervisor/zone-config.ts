@@ -119,6 +119,12 @@ export interface ZoneConfig {
   /** A virtual address on some arches (loongarch64 uses 0x9000…): kept as bigint. */
   readonly entryPoint: bigint;
   readonly kernelArgs: string | undefined;
+  /**
+   * Our extension (hvisor-tool has no initrd field): an initramfs copied to `initrd_load_paddr`
+   * and named in the generated device tree's /chosen (linux,initrd-start/end).
+   */
+  readonly initrdFilepath: string | undefined;
+  readonly initrdLoadPaddr: number | undefined;
   readonly archConfig: ArchConfig;
   readonly pciConfig: readonly PciBusConfig[];
   readonly allocPciDevs: readonly PciDeviceAlloc[];
@@ -197,6 +203,11 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
 
   const archField = root.optionalField('arch');
   const kernelArgsField = root.optionalField('kernel_args');
+  const initrdField = root.optionalField('initrd_filepath');
+  const initrdPaddrField = root.optionalField('initrd_load_paddr');
+  if ((initrdField === undefined) !== (initrdPaddrField === undefined)) {
+    (initrdField ?? initrdPaddrField)!.fail('initrd_filepath and initrd_load_paddr given together');
+  }
   return {
     source,
     name,
@@ -212,6 +223,8 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
     dtbLoadPaddr: root.field('dtb_load_paddr').num(),
     entryPoint: root.field('entry_point').u(64),
     kernelArgs: kernelArgsField?.string(),
+    initrdFilepath: initrdField?.string(),
+    initrdLoadPaddr: initrdPaddrField?.num(),
     archConfig: parseArchConfig(root),
     pciConfig: pciItems.map(parsePciBus),
     allocPciDevs: allocItems.map(parsePciAlloc),

@@ -31,6 +31,8 @@ const hex = (n: number) => n.toString(16);
 export interface ZoneDtbOptions {
   /** The virtio-mmio windows actually served (the virtio config): other slots are left out. */
   readonly servedVirtio?: readonly { readonly base: number; readonly size: number }[];
+  /** Bytes of the zone's initrd (initrd_filepath), placed at initrd_load_paddr: named in /chosen. */
+  readonly initrdSize?: number;
 }
 
 export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: ZoneDtbOptions = {}): ZoneDtb {
@@ -144,6 +146,18 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     if (zone.kernelArgs !== undefined && zone.kernelArgs !== '') chosenNode.setProperty('bootargs', zone.kernelArgs);
     // The board firmware's boot artefacts (initrd addresses, kaslr seed) are not the zone's.
     for (const p of ['linux,initrd-start', 'linux,initrd-end', 'kaslr-seed', 'rng-seed']) chosenNode.removeProperty(p);
+  }
+  if (zone.initrdLoadPaddr !== undefined && options.initrdSize !== undefined) {
+    // The guest sees its RAM at virtual_start: name the initrd at its guest-physical address.
+    const paddr = zone.initrdLoadPaddr;
+    const ram = zone.memoryRegions.find((r) => r.type === 'ram' && paddr >= r.physicalStart && paddr + options.initrdSize! <= r.physicalStart + r.size);
+    if (ram === undefined) warnings.push(`initrd [0x${hex(paddr)}, 0x${hex(paddr + options.initrdSize)}) is not inside one of the zone's RAM regions: not named in /chosen`);
+    else {
+      const start = paddr - ram.physicalStart + ram.virtualStart;
+      const node = chosenNode ?? tree.root.addChild('chosen');
+      node.setProperty('linux,initrd-start', cells(start, 2));
+      node.setProperty('linux,initrd-end', cells(start + options.initrdSize, 2));
+    }
   }
   return { blob: writeDtb(tree), tree, report: { kept, removed, warnings } };
 }

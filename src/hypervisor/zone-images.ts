@@ -40,5 +40,8 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
   if (config.dtbFilepath !== '') {
     images.push({ name: path(config.dtbFilepath), paddr: config.dtbLoadPaddr, data: load('dtb_filepath', config.dtbFilepath) });
   }
+  if (config.initrdFilepath !== undefined && config.initrdLoadPaddr !== undefined) {
+    images.push({ name: path(config.initrdFilepath), paddr: config.initrdLoadPaddr, data: load('initrd_filepath', config.initrdFilepath) });
+  }
   return images;
 }

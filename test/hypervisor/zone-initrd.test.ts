@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, tool } from '../helpers/fixtures.js';
+import { findBoard } from '../../boards/index.js';
+import { buildBoard } from '../../src/machine/board-builder.js';
+import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
+import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
+import { generateZoneDtb } from '../../src/hypervisor/zone-dtb.js';
+import { readZoneImages } from '../../src/hypervisor/zone-images.js';
+
+/** dtc's DTS text of a blob. */
+function dts(blob: Uint8Array): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'zinitrd-')), 'zone.dtb');
+  writeFileSync(file, blob);
+  const r = spawnSync(tool('dtc'), ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dtc failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function writeConfig(changes: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zinitrd-'));
+  const config = { ...JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux.json'), 'utf8')), ...changes };
+  for (const [k, v] of Object.entries(changes)) if (v === undefined) delete config[k];
+  writeFileSync(join(dir, 'kernel'), new Uint8Array(64));
+  writeFileSync(join(dir, 'initrd'), new Uint8Array(0x1234).fill(7));
+  writeFileSync(join(dir, 'zone.json'), JSON.stringify({ ...config, kernel_filepath: 'kernel', ...('initrd_filepath' in config && { initrd_filepath: 'initrd' }) }));
+  return join(dir, 'zone.json');
+}
+
+describe('initrd (our extension of hvisor-tool zone configs)', () => {
+  it('is loaded at initrd_load_paddr and named in /chosen beside bootargs', () => {
+    const config = loadZoneConfig(writeConfig({ initrd_load_paddr: '0x48100000' }));
+    expect(config.initrdLoadPaddr).toBe(0x4810_0000);
+    const images = readZoneImages(config);
+    const initrd = images.find((i) => i.name.endsWith('initrd'))!;
+    expect(initrd.paddr).toBe(0x4810_0000);
+    expect(initrd.data.length).toBe(0x1234);
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    const text = dts(generateZoneDtb(machine, config, { initrdSize: 0x1234 }).blob);
+    expect(text).toMatch(/chosen \{[^}]*bootargs = "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init";/);
+    expect(text).toMatch(/linux,initrd-start = <0x00 0x48100000>;/);
+    expect(text).toMatch(/linux,initrd-end = <0x00 0x48101234>;/);
+  });
+
+  it('without the fields: no initrd image and none in /chosen', () => {
+    const config = loadZoneConfig(writeConfig({ initrd_filepath: undefined, initrd_load_paddr: undefined }));
+    expect(config.initrdFilepath).toBeUndefined();
+    expect(readZoneImages(config).map((i) => i.name.split('/').pop())).toEqual(['kernel']);
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    expect(dts(generateZoneDtb(machine, config).blob)).not.toContain('linux,initrd');
+  });
+
+  it('refuses one field without the other, naming it', () => {
+    expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(ZoneConfigError);
+    expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(/initrd_filepath.*initrd_filepath and initrd_load_paddr given together/);
+  });
+
+  it('warns instead of naming an initrd outside the zone\'s RAM', () => {
+    const config = loadZoneConfig(writeConfig({ initrd_load_paddr: '0x7ffff000' }));
+    const { blob, report } = generateZoneDtb(buildBoard(findBoard('qemu-virt-aarch64')).machine, config, { initrdSize: 0x2000 });
+    expect(report.warnings.some((w) => w.includes('initrd [0x7ffff000, 0x80001000)'))).toBe(true);
+    expect(dts(blob)).not.toContain('linux,initrd');
+  });
+});
