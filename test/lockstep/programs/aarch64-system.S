@@ -441,6 +441,97 @@ jump_back:
     st1     {v5.4s, v6.4s, v7.4s}, [x12]
     ld1     {v31.16b}, [x12]
 
+    /* --- more loads/stores, cache and translation maintenance ----------------------------------- */
+    add     x12, x22, #0x900
+    stnp    x3, x4, [x12]
+    ldnp    x6, x7, [x12]
+    prfm    pldl1keep, [x12]
+    str     q0, [x12, #32]!
+    ldr     q29, [x12], #-32
+    ldr     s30, [x12, #4]
+    ldur    h28, [x12, #6]
+    sttr    x5, [x23, #16]              // unprivileged: EL0 data is EL0 RW
+    ldtr    x8, [x23, #16]
+    ldtrsw  x9, [x23, #20]
+    ldtrb   w10, [x23, #17]
+    add     x24, x24, x6
+    eor     x24, x24, x7
+    add     x24, x24, x8
+    eor     x24, x24, x9
+    add     x24, x24, x10
+    add     x12, x22, #0xa00
+    stp     x3, x3, [x12]
+    dc      zva, x12
+    ldp     x6, x7, [x12]
+    orr     x24, x24, x6
+    eor     x24, x24, x7
+    // A successful AT's PAR_EL1 is not read: its low bits differ (QEMU 0xa00: NS, IMP DEF bit 11,
+    // SH 00 from the descriptor; the core 0x180: SH 11), and every register is compared.
+    at      s1e1r, x22
+    at      s1e0w, x22                  // EL1-only page: fault reported in PAR
+    mrs     x7, par_el1
+    eor     x24, x24, x7
+    tlbi    vmalle1
+    dsb     ish
+    isb
+    dc      civac, x12
+    ic      iallu
+    isb
+12: ldaxp   x6, x7, [x12]
+    stlxp   w9, x7, x6, [x12]
+    cbnz    w9, 12b
+
+    /* --- more floating point and SIMD --------------------------------------------------------- */
+    frintn  d6, d8
+    frintz  d7, d8
+    frintm  s8, s19
+    frintp  s9, s19
+    frinta  d10, d14
+    frintx  d11, d14
+    fcvtzs  x6, d6
+    fcvtzs  x7, d7
+    fcvtzs  w8, s8
+    fcvtzs  w9, s9
+    fcvtzs  x10, d10
+    fcvtzs  x11, d11
+    add     x24, x24, x6
+    eor     x24, x24, x7
+    add     x24, x24, x8
+    eor     x24, x24, x9
+    add     x24, x24, x10
+    eor     x24, x24, x11
+    // FPCR.RMode is written and read back, and FRINTI follows it; arithmetic is left at
+    // round-to-nearest: the core rounds FADD/FDIV/SCVTF to nearest whatever RMode says.
+    mov     x6, #(3 << 22)              // FPCR.RMode = towards zero
+    msr     fpcr, x6
+    frinti  d12, d8
+    mrs     x7, fpcr
+    msr     fpcr, xzr
+    fcvtzs  x8, d12
+    add     x24, x24, x8
+    eor     x24, x24, x7
+    uaddlv  h16, v0.16b
+    xtn     v17.8b, v0.8h
+    ushll   v18.2d, v1.2s, #3
+    umull   v19.2d, v0.2s, v1.2s
+    addp    v20.4s, v0.4s, v1.4s
+    abs     v21.4s, v1.4s
+    neg     v22.2d, v0.2d
+    cmtst   v23.16b, v0.16b, v1.16b
+    fmov    v24.4s, #1.5               // (vector FP arithmetic and SCVTF are not implemented by the core)
+    ins     v24.s[1], v3.s[0]
+    ins     v24.s[2], v2.s[0]
+    ins     v25.d[0], v9.d[0]
+    ins     v25.d[1], v5.d[0]
+    sli     v27.2d, v0.2d, #12
+    ushr    d28, d0, #9
+    umov    x6, v16.d[0]
+    umov    x7, v19.d[1]
+    umov    x8, v25.d[0]
+    add     x24, x24, x6
+    eor     x24, x24, x7
+    add     x24, x24, x8
+
     /* --- system registers --------------------------------------------------------------------- */
     msr     tpidr_el0, x3
     mrs     x6, tpidr_el0
