@@ -8,7 +8,7 @@
  */
     .arch   armv8-a+crc
 #ifndef ITERATIONS
-#define ITERATIONS 2100
+#define ITERATIONS 1600
 #endif
 
     .section .text.boot, "ax"
@@ -532,6 +532,53 @@ jump_back:
     eor     x24, x24, x7
     add     x24, x24, x8
 
+    /* --- floating-point special cases: infinities, NaNs, signed zeros, saturation ------------- */
+    msr     fpsr, xzr
+    fmov    d0, #1.0
+    fmov    d1, xzr
+    fdiv    d2, d0, d1                  // +inf, DZC
+    fneg    d3, d0
+    fsqrt   d4, d3                      // default NaN, IOC
+    ldr     x6, =0x7ff4000000000123     // signalling NaN with a payload
+    fmov    d5, x6
+    ldr     x6, =0x7ff8000000000456     // quiet NaN with a payload
+    fmov    d6, x6
+    fadd    d7, d6, d0                  // propagates the quiet NaN
+    fadd    d8, d0, d5                  // quiets the signalling NaN, IOC
+    fmax    d9, d5, d6                  // signalling NaN wins
+    fneg    d10, d1
+    fmin    d11, d1, d10                // -0
+    fmax    d12, d10, d1                // +0
+    fmaxnm  d13, d6, d0                 // the number
+    ldr     x6, =0x7e37e43c8800759c     // 1e300
+    fmov    d14, x6
+    fcvtzs  x7, d14                     // saturates, IOC
+    fcvtzu  w8, d3                      // negative to unsigned: 0, IOC
+    fcvtzs  x9, d6                      // NaN: 0, IOC
+    fcvt    s15, d14                    // overflows to +inf
+    fcmp    d6, d0                      // unordered: NZCV = 0011
+    cset    x10, vs
+    fcmpe   d2, d2
+    cset    x11, eq
+    fmul    d16, d2, d1                 // inf * 0: default NaN, IOC
+    fsub    d17, d2, d2                 // inf - inf
+    add     x24, x24, x7
+    eor     x24, x24, x8
+    add     x24, x24, x9
+    eor     x24, x24, x10
+    add     x24, x24, x11
+    msr     fpsr, xzr                   // (not read into a register: the core does not keep IXC/OFC/UFC)
+
+    /* --- unaligned accesses: plain ones are allowed on normal memory, exclusives fault ------- */
+    add     x12, x22, #0xb01
+    str     x3, [x12]
+    ldr     x6, [x12, #2]
+    ldrh    w7, [x12]
+    add     x24, x24, x6
+    eor     x24, x24, x7
+    ldxr    x8, [x12]                   // alignment fault (the handler skips it)
+    clrex
+
     /* --- system registers --------------------------------------------------------------------- */
     msr     tpidr_el0, x3
     mrs     x6, tpidr_el0
@@ -651,6 +698,8 @@ sync_lower:
     eor     x24, x24, x12
     b       19f
 18: cbz     x11, 19f                    // undefined at EL0: skip it
+    cmp     x11, #0x3c                  // BRK: skip it
+    b.eq    19f
     cmp     x11, #0x18                  // trapped system register access: skip it
     b.ne    unexpected
 19: add     x10, x10, #4
@@ -691,6 +740,11 @@ el0_entry:
     mrs     x8, midr_el1                // undefined at EL0
     mrs     x8, tpidr_el0
     add     x19, x19, x8
+    mrs     x8, ctr_el0                 // SCTLR_EL1.UCT = 0: trapped (EC 0x18)
+    mrs     x8, cntvct_el0              // CNTKCTL_EL1.EL0VCTEN = 0: trapped
+    // (DC ZVA here would trap on QEMU, SCTLR_EL1.DZE = 0, but the core executes it: left out)
+    brk     #9                          // a debug exception from EL0
+    hvc     #0                          // undefined at EL0
     fmov    d0, x19
     fadd    d1, d0, d0
     svc     #3                          // an SVC that returns to EL0
