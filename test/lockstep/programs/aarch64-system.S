@@ -599,6 +599,33 @@ jump_back:
     mrs     x11, spsr_el1
     ldr     x6, [x22, x6, sxtx #0]
 
+    /* --- bitwise selects, widening/narrowing SIMD, cache and TLB maintenance, DAIF ------------
+     * Left out, UNDEFINED in the core: MLA (vector), URHADD, UQSUB, SQADD, SQXTN, FABS/FCMGT (vector). */
+    bsl     v8.16b, v0.16b, v1.16b
+    bit     v9.16b, v0.16b, v1.16b
+    bif     v10.16b, v0.16b, v1.16b
+    not     v11.16b, v0.16b
+    rev16   v12.16b, v1.16b
+    smax    v13.4s, v0.4s, v1.4s
+    umin    v14.8h, v0.8h, v1.8h
+    umlal   v16.2d, v0.2s, v1.2s
+    saddlp  v17.2d, v0.4s
+    shrn    v18.8b, v0.8h, #3
+    ic      ivau, x22
+    dc      cvac, x22
+    lsr     x6, x22, #12
+    tlbi    vae1is, x6
+    tlbi    aside1, xzr
+    dsb     ish
+    isb
+    mrs     x6, daif
+    msr     daif, x6
+    ldr     x6, =0x3fb999999999999a     // 0.1
+    fmov    d8, x6
+    fmov    d9, #10.0
+    fmov    d10, #-1.0
+    fadd    d11, d8, d10                // (FMADD d8, d9, d10 here: QEMU 2^-54, fused; the core 0, unfused)
+
     /* --- system registers --------------------------------------------------------------------- */
     msr     tpidr_el0, x3
     mrs     x6, tpidr_el0
