@@ -626,6 +626,21 @@ jump_back:
     fmov    d10, #-1.0
     fadd    d11, d8, d10                // (FMADD d8, d9, d10 here: QEMU 2^-54, fused; the core 0, unfused)
 
+    /* --- hints, a store-exclusive without a reservation, an exception taken from EL1t -------- */
+    sevl
+    wfe
+    yield
+    nop
+    csdb
+    stxr    w6, x3, [x22]              // no reservation: fails
+    add     x24, x24, x6
+    mov     x7, sp
+    msr     spsel, #0
+    mov     sp, x7
+    svc     #0x77                       // taken from EL1t: vector 0x000
+    msr     spsel, #1
+    add     x24, x24, x7
+
     /* --- system registers --------------------------------------------------------------------- */
     msr     tpidr_el0, x3
     mrs     x6, tpidr_el0
@@ -753,6 +768,13 @@ sync_lower:
     msr     elr_el1, x10
     eret
 
+sync_current_sp0:
+    mrs     x9, esr_el1
+    add     x24, x24, x9
+    mrs     x10, spsr_el1
+    add     x24, x24, x10
+    eret
+
 unexpected:
     mrs     x9, esr_el1
     b       finish
@@ -766,7 +788,9 @@ jump_table: .quad jump_table_0, jump_table_1, jump_table_2, jump_table_3
 vectors:
     .irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
     .balign 128
-    .if \i == 4
+    .if \i == 0
+    b       sync_current_sp0
+    .elseif \i == 4
     b       sync_current
     .elseif \i == 8
     b       sync_lower
