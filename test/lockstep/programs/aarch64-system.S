@@ -8,7 +8,7 @@
  */
     .arch   armv8-a+crc
 #ifndef ITERATIONS
-#define ITERATIONS 1600
+#define ITERATIONS 1450
 #endif
 
     .section .text.boot, "ax"
