@@ -36,6 +36,13 @@ function shellInitramfs(dir: string): string {
   return path;
 }
 
+/** The per-CPU counts of the /proc/interrupts row whose description matches `row`. */
+function counts(table: string, row: RegExp): number[] {
+  const line = table.split('\n').find((l) => row.test(l));
+  if (line === undefined) throw new Error(`no ${row} row in:\n${table}`);
+  return line.split(':')[1]!.trim().split(/\s+/).slice(0, 2).map(Number);
+}
+
 async function until(predicate: () => boolean, what: string, ms: number, text: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!predicate()) {
@@ -51,7 +58,7 @@ describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
     instance = undefined;
   });
 
-  it('boots to a BusyBox shell on the zone\'s PL011 and answers uname, cpuinfo and interrupts', async () => {
+  it('boots to a BusyBox shell on the zone\'s PL011 (2 vCPUs) and answers uname, cpuinfo and interrupts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'a64-zone0-'));
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
@@ -64,7 +71,7 @@ describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
     await until(() => plain().includes('SHELL-READY') && /zone0# $/.test(plain()), 'the shell prompt', 240_000, plain);
     const booted = (Date.now() - started) / 1000;
     const zone = instance.hypervisor.zone(0)!;
-    console.log(`zone0 shell after ${booted} s, ${zone.cpus[0]!.retired} instructions`);
+    console.log(`zone0 shell after ${booted} s, ${zone.cpus.reduce((n, c) => n + c.retired, 0)} instructions on ${zone.cpus.length} vCPUs`);
     const type = (s: string) => instance!.consoles.type(0, new TextEncoder().encode(s));
     const answer = async (command: string, done: RegExp) => {
       const from = plain().length;
@@ -75,16 +82,20 @@ describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
     const uname = await answer('uname -a', /GNU\/Linux[\s\S]*zone0# $/);
     expect(uname).toMatch(/Linux \(none\) 6\.1\.\d+-\d+-arm64 #1 SMP Debian 6\.1\.\d+.* aarch64 GNU\/Linux/);
     const cpuinfo = await answer('cat /proc/cpuinfo', /CPU revision[^\n]*\n[\s\S]*zone0# $/);
-    expect(cpuinfo).toMatch(/processor\s*: 0/);
+    expect([...cpuinfo.matchAll(/^processor\s*: (\d+)/gm)].map((m) => m[1])).toEqual(['0', '1']);
     expect(cpuinfo).toMatch(/CPU implementer\s*: 0x41/);
     expect(cpuinfo).toMatch(/CPU part\s*: 0xd03/);
     const interrupts = await answer('cat /proc/interrupts', /Err:[^\n]*\n[\s\S]*zone0# $/);
-    expect(interrupts).toMatch(/^\s*\d+:\s+[1-9]\d*\s+GICv3\s+27 Level\s+arch_timer/m);
-    expect(interrupts).toMatch(/^\s*\d+:\s+[1-9]\d*\s+GICv3\s+33 Level\s+uart-pl011/m);
+    expect(interrupts).toMatch(/^\s+CPU0\s+CPU1\s*$/m);
+    // Both vCPUs take their timer PPI and IPIs; the PL011's SPI (typing) reached the shell.
+    expect(counts(interrupts, /GICv3\s+27 Level\s+arch_timer/).every((n) => n > 0)).toBe(true);
+    expect(counts(interrupts, /Function call interrupts/).every((n) => n > 0)).toBe(true);
+    expect(counts(interrupts, /GICv3\s+33 Level\s+uart-pl011/).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     // The generated device tree carried the bootargs and the initrd; the GIC is the zone's GICv3.
     const log = plain();
     expect(log).toMatch(/Kernel command line: console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init/);
     expect(log).toMatch(/GICv3: \d+ SPIs implemented/);
+    expect(log).toMatch(/smp: Brought up 1 node, 2 CPUs/);
     expect(log).not.toMatch(/Initramfs unpacking failed|Internal error|Unable to handle|BUG:/);
   }, 300_000);
 });
