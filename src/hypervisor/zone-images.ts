@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { ARM64_IMAGE_MAGIC, parseArm64ImageHeader } from '../loader/arm64-image.js';
 import { parseElf64 } from '../loader/elf.js';
 import { ImageError } from '../loader/image-error.js';
 import type { ZoneImage } from './zone.js';
@@ -35,6 +36,13 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
     });
   } else {
     if (kernel.length === 0) throw new ImageError(kernelPath, 'empty kernel image');
+    if (isArm64Image(kernel)) {
+      // arm64 booting.rst: the Image runs at a 2 MiB-aligned base + text_offset, entered at its start.
+      const { textOffset } = parseArm64ImageHeader(kernel, kernelPath);
+      if ((config.kernelLoadPaddr - textOffset) % 0x20_0000 !== 0) {
+        throw new ImageError(kernelPath, `${config.source}: kernel_load_paddr 0x${config.kernelLoadPaddr.toString(16)} is not a 2 MiB-aligned base + text_offset 0x${textOffset.toString(16)} (arm64 Image)`);
+      }
+    }
     images.push({ name: kernelPath, paddr: config.kernelLoadPaddr, data: kernel });
   }
   if (config.dtbFilepath !== '') {
@@ -44,4 +52,8 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
     images.push({ name: path(config.initrdFilepath), paddr: config.initrdLoadPaddr, data: load('initrd_filepath', config.initrdFilepath) });
   }
   return images;
+}
+
+function isArm64Image(bytes: Uint8Array): boolean {
+  return bytes.length >= 64 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(56, true) === ARM64_IMAGE_MAGIC;
 }

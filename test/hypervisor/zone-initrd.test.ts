@@ -58,6 +58,20 @@ describe('initrd (our extension of hvisor-tool zone configs)', () => {
     expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(/initrd_filepath.*initrd_filepath and initrd_load_paddr given together/);
   });
 
+  it('refuses an arm64 Image not at a 2 MiB-aligned base + text_offset', () => {
+    const file = writeConfig({ initrd_filepath: undefined, initrd_load_paddr: undefined, kernel_load_paddr: '0x40300000' });
+    const image = new Uint8Array(64);
+    new DataView(image.buffer).setUint32(56, 0x644d5241, true); // "ARM\x64", text_offset 0, image_size 0 (= 0x80000)
+    writeFileSync(join(file, '..', 'kernel'), image);
+    expect(() => readZoneImages(loadZoneConfig(file))).toThrow(/kernel_load_paddr 0x40300000 is not a 2 MiB-aligned base \+ text_offset 0x80000/);
+    new DataView(image.buffer).setBigUint64(16, 0x100000n, true); // image_size set: text_offset 0 applies
+    writeFileSync(join(file, '..', 'kernel'), image);
+    expect(() => readZoneImages(loadZoneConfig(file))).toThrow(/text_offset 0x0 \(arm64 Image\)/);
+    const ok = writeConfig({ initrd_filepath: undefined, initrd_load_paddr: undefined });
+    writeFileSync(join(ok, '..', 'kernel'), image);
+    expect(readZoneImages(loadZoneConfig(ok))[0]!.paddr).toBe(0x4020_0000);
+  });
+
   it('warns instead of naming an initrd outside the zone\'s RAM', () => {
     const config = loadZoneConfig(writeConfig({ initrd_load_paddr: '0x7ffff000' }));
     const { blob, report } = generateZoneDtb(buildBoard(findBoard('qemu-virt-aarch64')).machine, config, { initrdSize: 0x2000 });
