@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { findBoard } from '../../../boards/index.js';
 import { buildBoard } from '../../machine/board-builder.js';
@@ -45,7 +46,10 @@ export const zoneCommand: CommandModule<object, object> = {
             .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'DTB file to write' }),
         (args: { file: string; board: string; out: string }) => {
           const { machine } = buildBoard(findBoard(args.board));
-          const dtb = generateZoneDtb(machine, loadZoneConfig(args.file));
+          const config = loadZoneConfig(args.file);
+          // As `hvisor run` does: /chosen names the initrd the config loads.
+          const initrd = config.initrdFilepath === undefined ? undefined : statSync(resolve(dirname(config.source), config.initrdFilepath)).size;
+          const dtb = generateZoneDtb(machine, config, initrd === undefined ? {} : { initrdSize: initrd });
           writeFileSync(args.out, dtb.blob);
           console.log(`${args.out}: ${dtb.blob.length} bytes; kept ${dtb.report.kept.length} nodes, removed ${dtb.report.removed.length}`);
         },
