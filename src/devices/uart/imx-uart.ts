@@ -11,6 +11,7 @@
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
+import { RxFifo } from './rx-fifo.js';
 
 const enum Reg {
   URXD = 0x00,
@@ -70,9 +71,7 @@ export interface ImxUartOptions {
 
 export class ImxUart implements MmioDevice {
   readonly name = 'imx-uart';
-  private readonly rx = new Uint16Array(FIFO_DEPTH);
-  private rxHead = 0;
-  private rxCount = 0;
+  private readonly rx = new RxFifo(FIFO_DEPTH);
   private ucr1 = 0;
   private ucr2 = 0;
   private ucr3 = 0;
@@ -107,7 +106,7 @@ export class ImxUart implements MmioDevice {
 
   /** What UCR2.SRST clears: FIFOs, status latches, UTS FIFO bits. */
   private softReset(): void {
-    this.rxHead = this.rxCount = 0;
+    this.rx.clear();
     this.usr1Latched = this.usr2Latched = 0;
   }
 
@@ -123,15 +122,15 @@ export class ImxUart implements MmioDevice {
 
   private get usr1(): number {
     let v = USR1_TRDY | USR1_RXDS | this.usr1Latched;
-    if (this.rxCount >= this.rxThreshold) v |= USR1_RRDY;
+    if (this.rx.length >= this.rxThreshold) v |= USR1_RRDY;
     // The ageing timer fires after idle time with data below the threshold; time is not modelled.
-    if (this.rxCount > 0 && this.rxCount < this.rxThreshold) v |= USR1_AGTIM;
+    if (this.rx.length > 0 && this.rx.length < this.rxThreshold) v |= USR1_AGTIM;
     return v;
   }
 
   private get usr2(): number {
     let v = USR2_TXFE | USR2_TXDC | USR2_DCDIN | this.usr2Latched;
-    if (this.rxCount > 0) v |= USR2_RDR;
+    if (this.rx.length > 0) v |= USR2_RDR;
     return v;
   }
 
@@ -173,8 +172,8 @@ export class ImxUart implements MmioDevice {
         return this.onems;
       case Reg.UTS: {
         let v = this.uts | UTS_TXEMPTY;
-        if (this.rxCount === 0) v |= UTS_RXEMPTY;
-        if (this.rxCount >= FIFO_DEPTH) v |= UTS_RXFULL;
+        if (this.rx.length === 0) v |= UTS_RXEMPTY;
+        if (this.rx.length >= FIFO_DEPTH) v |= UTS_RXFULL;
         return v;
       }
       case Reg.UMCR:
@@ -245,21 +244,18 @@ export class ImxUart implements MmioDevice {
   }
 
   private popRx(): number {
-    if (this.rxCount === 0) return 0;
-    const c = this.rx[this.rxHead]!;
-    this.rxHead = (this.rxHead + 1) % FIFO_DEPTH;
-    this.rxCount--;
+    if (this.rx.length === 0) return 0;
+    const c = this.rx.shift();
     this.pullInput();
     this.update();
     return URXD_CHARRDY | c;
   }
 
   private pushRx(byte: number): void {
-    if (this.rxCount >= FIFO_DEPTH) {
+    if (this.rx.length >= FIFO_DEPTH) {
       this.usr2Latched |= USR2_ORE;
     } else {
-      this.rx[(this.rxHead + this.rxCount) % FIFO_DEPTH] = byte;
-      this.rxCount++;
+      this.rx.push(byte);
     }
     this.update();
   }
@@ -267,7 +263,7 @@ export class ImxUart implements MmioDevice {
   private pullInput(): void {
     if (this.uts & UTS_LOOP || !(this.ucr2 & UCR2_RXEN)) return;
     const b = this.options.backend;
-    while (this.rxCount < FIFO_DEPTH && b.hasInput) {
+    while (this.rx.length < FIFO_DEPTH && b.hasInput) {
       const c = b.read();
       if (c < 0) break;
       this.pushRx(c);

@@ -10,6 +10,7 @@
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
+import { RxFifo } from './rx-fifo.js';
 
 const enum Reg {
   RBR_THR_DLL = 0,
@@ -64,9 +65,7 @@ export interface Ns16550aOptions {
 export class Ns16550a implements MmioDevice {
   readonly name = 'ns16550a';
   private readonly shift: number;
-  private readonly rx = new Uint8Array(FIFO_DEPTH);
-  private rxHead = 0;
-  private rxCount = 0;
+  private readonly rx = new RxFifo(FIFO_DEPTH);
   private ier = 0;
   private lcr = 0;
   /** OUT2 set at reset, as QEMU's model does (it gates the interrupt on PC-style boards). */
@@ -87,7 +86,7 @@ export class Ns16550a implements MmioDevice {
   }
 
   reset(): void {
-    this.rxHead = this.rxCount = 0;
+    this.rx.clear();
     this.ier = this.lcr = this.lsrErrors = this.msrDelta = this.scr = 0;
     this.mcr = MCR_OUT2;
     this.dll = this.dlm = this.fcr = 0;
@@ -98,7 +97,7 @@ export class Ns16550a implements MmioDevice {
 
   /** Bytes waiting in the receive FIFO (DesignWare's USR/RFL registers report it). */
   get receiveLevel(): number {
-    return this.rxCount;
+    return this.rx.length;
   }
 
   /** The register index of an access, or -1 when it falls between registers or outside them. */
@@ -122,7 +121,7 @@ export class Ns16550a implements MmioDevice {
 
   private get lsr(): number {
     let v = Lsr.THRE | Lsr.TEMT | this.lsrErrors;
-    if (this.rxCount > 0) v |= Lsr.DR;
+    if (this.rx.length > 0) v |= Lsr.DR;
     return v;
   }
 
@@ -139,10 +138,10 @@ export class Ns16550a implements MmioDevice {
   private get iir(): number {
     const fifoBits = this.fifoOn ? Iir.FifoEnabled : 0;
     if (this.ier & Ier.RLSI && this.lsrErrors & (Lsr.OE | Lsr.BI)) return Iir.RLSI | fifoBits;
-    if (this.ier & Ier.RDI && this.rxCount > 0) {
+    if (this.ier & Ier.RDI && this.rx.length > 0) {
       // Below the trigger level the chip reports a character timeout after 4 character times;
       // time is not modelled, so the timeout is immediate.
-      return (this.rxCount >= this.trigger ? Iir.RDI : Iir.Timeout) | fifoBits;
+      return (this.rx.length >= this.trigger ? Iir.RDI : Iir.Timeout) | fifoBits;
     }
     if (this.ier & Ier.THRI && this.thrIntPending) return Iir.THRI | fifoBits;
     if (this.ier & Ier.MSI && this.msrDelta & 0x0f) return Iir.MSI | fifoBits;
@@ -228,7 +227,7 @@ export class Ns16550a implements MmioDevice {
         this.update();
         return;
       case Reg.IIR_FCR:
-        if ((v ^ this.fcr) & FCR_ENABLE || v & 0x02) this.rxHead = this.rxCount = 0;
+        if ((v ^ this.fcr) & FCR_ENABLE || v & 0x02) this.rx.clear();
         this.fcr = v & 0xc9;
         this.pullInput();
         this.update();
@@ -250,21 +249,18 @@ export class Ns16550a implements MmioDevice {
   }
 
   private popRx(): number {
-    if (this.rxCount === 0) return 0;
-    const c = this.rx[this.rxHead]!;
-    this.rxHead = (this.rxHead + 1) % FIFO_DEPTH;
-    this.rxCount--;
+    if (this.rx.length === 0) return 0;
+    const c = this.rx.shift();
     this.pullInput();
     this.update();
     return c;
   }
 
   private pushRx(byte: number): void {
-    if (this.rxCount >= this.depth) {
+    if (this.rx.length >= this.depth) {
       this.lsrErrors |= Lsr.OE;
     } else {
-      this.rx[(this.rxHead + this.rxCount) % FIFO_DEPTH] = byte;
-      this.rxCount++;
+      this.rx.push(byte);
     }
     this.update();
   }
@@ -272,7 +268,7 @@ export class Ns16550a implements MmioDevice {
   private pullInput(): void {
     if (this.mcr & MCR_LOOP) return;
     const b = this.options.backend;
-    while (this.rxCount < this.depth && b.hasInput) {
+    while (this.rx.length < this.depth && b.hasInput) {
       const c = b.read();
       if (c < 0) break;
       this.pushRx(c);

@@ -9,6 +9,7 @@ import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { aligned, lane } from '../access.js';
 import type { CharBackend } from './char-backend.js';
+import { RxFifo } from './rx-fifo.js';
 
 const enum Reg {
   DR = 0x000,
@@ -59,9 +60,7 @@ export interface Pl011Options {
 
 export class Pl011 implements MmioDevice {
   readonly name = 'pl011';
-  private readonly rx = new Uint16Array(FIFO_DEPTH);
-  private rxHead = 0;
-  private rxCount = 0;
+  private readonly rx = new RxFifo(FIFO_DEPTH);
   private rsr = 0;
   private ilpr = 0;
   private ibrd = 0;
@@ -79,7 +78,7 @@ export class Pl011 implements MmioDevice {
   }
 
   reset(): void {
-    this.rxHead = this.rxCount = 0;
+    this.rx.clear();
     this.rsr = this.ilpr = this.ibrd = this.fbrd = this.lcr = 0;
     this.cr = 0x300;
     this.ifls = 0x12;
@@ -94,8 +93,8 @@ export class Pl011 implements MmioDevice {
 
   private get flags(): number {
     let f = Pl011Flag.TXFE;
-    if (this.rxCount === 0) f |= Pl011Flag.RXFE;
-    if (this.rxCount >= this.depth) f |= Pl011Flag.RXFF;
+    if (this.rx.length === 0) f |= Pl011Flag.RXFE;
+    if (this.rx.length >= this.depth) f |= Pl011Flag.RXFF;
     return f;
   }
 
@@ -171,7 +170,7 @@ export class Pl011 implements MmioDevice {
         return;
       case Reg.LCR_H:
         // Turning the FIFOs on or off flushes them.
-        if ((this.lcr ^ value) & LCR_FEN) this.rxHead = this.rxCount = 0;
+        if ((this.lcr ^ value) & LCR_FEN) this.rx.clear();
         this.lcr = value & 0xff;
         this.pullInput();
         return;
@@ -196,24 +195,21 @@ export class Pl011 implements MmioDevice {
   }
 
   private popRx(): number {
-    if (this.rxCount === 0) return 0;
-    const c = this.rx[this.rxHead]!;
-    this.rxHead = (this.rxHead + 1) % FIFO_DEPTH;
-    this.rxCount--;
+    if (this.rx.length === 0) return 0;
+    const c = this.rx.shift();
     this.rsr = c >> 8;
-    if (this.rxCount === 0) this.ris &= ~(Pl011Int.RX | Pl011Int.RT);
+    if (this.rx.length === 0) this.ris &= ~(Pl011Int.RX | Pl011Int.RT);
     this.pullInput();
     this.update();
     return c;
   }
 
   private pushRx(byte: number): void {
-    if (this.rxCount >= this.depth) {
+    if (this.rx.length >= this.depth) {
       this.ris |= Pl011Int.OE;
       return;
     }
-    this.rx[(this.rxHead + this.rxCount) % FIFO_DEPTH] = byte;
-    this.rxCount++;
+    this.rx.push(byte);
     // Raised when data arrives (QEMU's trigger level of one character): Linux reads the FIFO only
     // from its interrupt handler, until RXFE.
     this.ris |= Pl011Int.RX;
@@ -224,7 +220,7 @@ export class Pl011 implements MmioDevice {
   private pullInput(): void {
     if (this.cr & CR_LBE) return;
     const b = this.options.backend;
-    while (this.rxCount < this.depth && b.hasInput) {
+    while (this.rx.length < this.depth && b.hasInput) {
       const c = b.read();
       if (c < 0) break;
       this.pushRx(c);

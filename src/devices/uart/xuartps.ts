@@ -9,6 +9,7 @@
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
+import { RxFifo } from './rx-fifo.js';
 
 const enum Reg {
   CR = 0x00,
@@ -61,9 +62,7 @@ export interface XuartpsOptions {
 
 export class Xuartps implements MmioDevice {
   readonly name = 'xuartps';
-  private readonly rx = new Uint8Array(FIFO_DEPTH);
-  private rxHead = 0;
-  private rxCount = 0;
+  private readonly rx = new RxFifo(FIFO_DEPTH);
   private cr = 0x128;
   private mr = 0;
   private imr = 0;
@@ -83,7 +82,7 @@ export class Xuartps implements MmioDevice {
   }
 
   reset(): void {
-    this.rxHead = this.rxCount = 0;
+    this.rx.clear();
     this.cr = 0x128;
     this.mr = this.imr = this.isr = this.rxtout = this.modemcr = this.flowdel = 0;
     this.baudgen = 0x28b;
@@ -96,9 +95,9 @@ export class Xuartps implements MmioDevice {
 
   private get sr(): number {
     let v = XuartpsInt.TXEMPTY;
-    if (this.rxCount === 0) v |= XuartpsInt.RXEMPTY;
-    if (this.rxCount >= FIFO_DEPTH) v |= XuartpsInt.RXFULL;
-    if (this.rxwm > 0 && this.rxCount >= this.rxwm) v |= XuartpsInt.RXTRIG;
+    if (this.rx.length === 0) v |= XuartpsInt.RXEMPTY;
+    if (this.rx.length >= FIFO_DEPTH) v |= XuartpsInt.RXFULL;
+    if (this.rxwm > 0 && this.rx.length >= this.rxwm) v |= XuartpsInt.RXTRIG;
     return v;
   }
 
@@ -152,7 +151,7 @@ export class Xuartps implements MmioDevice {
     switch (offset) {
       case Reg.CR:
         // The reset bits self-clear; a reset flushes that direction's FIFO.
-        if (v & CR_RXRST) this.rxHead = this.rxCount = 0;
+        if (v & CR_RXRST) this.rx.clear();
         this.cr = v & 0x1ff & ~(CR_RXRST | CR_TXRST);
         this.pullInput();
         break;
@@ -199,24 +198,21 @@ export class Xuartps implements MmioDevice {
   }
 
   private popRx(): number {
-    if (this.rxCount === 0) return 0;
-    const c = this.rx[this.rxHead]!;
-    this.rxHead = (this.rxHead + 1) % FIFO_DEPTH;
-    this.rxCount--;
+    if (this.rx.length === 0) return 0;
+    const c = this.rx.shift();
     this.pullInput();
     this.update();
     return c;
   }
 
   private pushRx(byte: number): void {
-    if (this.rxCount >= FIFO_DEPTH) {
+    if (this.rx.length >= FIFO_DEPTH) {
       this.isr |= XuartpsInt.RXOVR;
     } else {
-      this.rx[(this.rxHead + this.rxCount) % FIFO_DEPTH] = byte;
-      this.rxCount++;
+      this.rx.push(byte);
       // Below the trigger level the receiver times out after RXTOUT character times; time is not
       // modelled, so the timeout event is immediate when a timeout is programmed.
-      if (this.rxtout !== 0 && this.rxCount < this.rxwm) this.isr |= XuartpsInt.TOUT;
+      if (this.rxtout !== 0 && this.rx.length < this.rxwm) this.isr |= XuartpsInt.TOUT;
     }
     this.update();
   }
@@ -224,7 +220,7 @@ export class Xuartps implements MmioDevice {
   private pullInput(): void {
     if (!this.rxEnabled || (this.mr & MR_MODE_MASK) === MR_LOOPBACK) return;
     const b = this.options.backend;
-    while (this.rxCount < FIFO_DEPTH && b.hasInput) {
+    while (this.rx.length < FIFO_DEPTH && b.hasInput) {
       const c = b.read();
       if (c < 0) break;
       this.pushRx(c);
