@@ -6,13 +6,14 @@
  * agree at every step, for over a million instructions covering every class the core implements,
  * stage-1 translation, EL0, SVC/BRK/abort entries and ERET. The program keeps interrupts masked.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { loadElf, makeZone } from '../aarch64/test-host.js';
+import { runQemuCpuLog } from './qemu-cpu-log.js';
 
 const PROGRAMS = join(REPO, 'test', 'lockstep', 'programs');
 /** Slot of V0's low half in the core's register file (see src/arch/aarch64/registers.ts). */
@@ -45,23 +46,11 @@ interface QemuState {
 }
 
 class CpuLogParser {
-  private rest = '';
   private state: QemuState | undefined;
 
   constructor(private readonly onState: (s: QemuState) => void, private readonly onError: (message: string) => void) {}
 
-  push(chunk: string): void {
-    const text = this.rest + chunk;
-    let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) >= 0) {
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.rest = text.slice(start);
-  }
-
-  private line(l: string): void {
+  line(l: string): void {
     if (l.startsWith(' PC=')) {
       if (this.state !== undefined) this.onError(`incomplete QEMU state before: ${l}`);
       this.state = { gpr: [l], pstate: '', q: [] };
@@ -160,24 +149,12 @@ describe('aarch64 lockstep with qemu-system-aarch64', () => {
       if (z.cpu.lastError) fail(`our core stopped: ${z.cpu.lastError.cause} at 0x${z.cpu.lastError.pc.toString(16)}`);
     };
 
-    // QEMU logs into a FIFO (it cannot log to a pipe it inherits); we read it as it is written.
-    const fifo = join(dir, 'cpu.log');
-    execFileSync('mkfifo', [fifo]);
     const parser = new CpuLogParser(check, fail);
-    const qemu = spawn(tool('qemu-system-aarch64'), ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '1', '-m', '256M',
-      '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf,
-      '-singlestep', '-d', 'cpu,fpu,nochain', '-D', fifo], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const log = createReadStream(fifo, { encoding: 'latin1', highWaterMark: 1 << 20 });
-    log.on('data', (chunk) => {
-      parser.push(chunk as string);
-      if (failure !== undefined) qemu.kill('SIGKILL');
+    const { code, stderr } = await runQemuCpuLog('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '1', '-m', '256M',
+      '-no-reboot', '-kernel', elf], dir, (line) => {
+      parser.line(line);
+      return failure === undefined;
     });
-    const [code] = await Promise.all([
-      new Promise<number | null>((resolve) => qemu.on('close', resolve)),
-      new Promise<void>((resolve) => log.on('close', () => resolve())),
-    ]);
     if (failure !== undefined) throw new Error(failure);
     expect(code, stderr).toBe(0); // PSCI SYSTEM_OFF
     expect(started, 'QEMU never logged compare_start').toBe(true);

@@ -5,14 +5,15 @@
  * f0..f31, the S-mode view of mstatus, scause, sepc, stval and satp must agree at every step, for
  * over a million instructions that cover every class, U-mode, Sv39, traps and interrupts.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { REPO, tool } from '../helpers/fixtures.js';
+import { runQemuCpuLog } from './qemu-cpu-log.js';
 
 const PROGRAMS = join(REPO, 'test', 'lockstep', 'programs');
 /** S-visible mstatus bits: SIE, SPIE, SPP, FS, SUM, MXR. */
@@ -44,9 +45,8 @@ interface QemuState {
   f: string[];
 }
 
-/** Feeds QEMU's `-d cpu,fpu` text in; calls `onState` for each complete state (after its f28..f31 line). */
+/** Reads QEMU's `-d cpu,fpu` lines; calls `onState` for each complete state (after its f28..f31 line). */
 class CpuLogParser {
-  private rest = '';
   private state: QemuState = CpuLogParser.empty();
 
   constructor(private readonly onState: (s: QemuState) => void) {}
@@ -55,18 +55,7 @@ class CpuLogParser {
     return { pc: '', mstatus: '', scause: '', sepc: '', stval: '', satp: '', x: [], f: [] };
   }
 
-  push(chunk: string): void {
-    const text = this.rest + chunk;
-    let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) >= 0) {
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    this.rest = text.slice(start);
-  }
-
-  private line(l: string): void {
+  line(l: string): void {
     const key = l.slice(1, 9).trimEnd();
     if (key === 'pc' || key === 'mstatus' || key === 'scause' || key === 'sepc' || key === 'stval' || key === 'satp') {
       this.state[key] = l.slice(10, 26);
@@ -152,24 +141,11 @@ describe('riscv64 lockstep with qemu-system-riscv64', () => {
       m.cpu.run(1, true);
     };
 
-    // QEMU logs into a FIFO (it cannot open a socket as its log file); we read it as it is written.
-    const fifo = join(dir, 'cpu.log');
-    execFileSync('mkfifo', [fifo]);
     const parser = new CpuLogParser(check);
-    const qemu = spawn(tool('qemu-system-riscv64'), ['-M', 'virt', '-smp', '1', '-m', '256M', '-bios', 'none', '-kernel', elf,
-      '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none', '-singlestep', '-d', 'cpu,fpu,nochain', '-D', fifo],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    qemu.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const log = createReadStream(fifo, { encoding: 'latin1', highWaterMark: 1 << 20 });
-    log.on('data', (chunk) => {
-      parser.push(chunk as string);
-      if (failure !== undefined) qemu.kill('SIGKILL');
+    const { code, stderr } = await runQemuCpuLog('qemu-system-riscv64', ['-M', 'virt', '-smp', '1', '-m', '256M', '-bios', 'none', '-kernel', elf], dir, (line) => {
+      parser.line(line);
+      return failure === undefined;
     });
-    const [code] = await Promise.all([
-      new Promise<number | null>((resolve) => qemu.on('close', resolve)),
-      new Promise<void>((resolve) => log.on('close', () => resolve())),
-    ]);
     if (failure !== undefined) throw new Error(failure);
     expect(code, stderr).toBe(0); // the program wrote 0x5555 to the sifive_test finisher
     expect(m.finisher.status).toBe(0x5555);
