@@ -3,17 +3,9 @@
  * start from seeded random values, a random instruction sequence runs, then every register, NZCV
  * and the buffer are stored at `dump` (sp) and written to stdout with the Linux write syscall.
  */
+import { mulberry32 } from '../helpers/prng.js';
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** Data registers the sequence may write (x26 index scratch, x27/x28 buffer pointers are reserved). */
 const DATA = [...Array.from({ length: 26 }, (_, i) => i), 29, 30];

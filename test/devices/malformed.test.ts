@@ -19,17 +19,9 @@ import { Ls7aPchPic } from '../../src/devices/irqchip/ls7a-pch-pic.js';
 import { Imsic } from '../../src/devices/irqchip/imsic.js';
 import { CfiFlash } from '../../src/devices/platform/cfi-flash.js';
 import { TestIrq } from './qtest.js';
+import { mulberry32 } from '../helpers/prng.js';
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const prng = mulberry32;
 
 interface Subject {
   name: string;

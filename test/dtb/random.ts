@@ -1,14 +1,7 @@
-/** A small seeded PRNG (mulberry32): fuzz and oracle tests are reproducible run to run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/prng.js';
+
+/** Seeded, so fuzz and oracle tests are reproducible run to run. */
+export const rng = mulberry32;
 
 export function randomInt(next: () => number, below: number): number {
   return Math.floor(next() * below);

@@ -17,21 +17,12 @@ import { VirtioConsoleBackend } from '../../src/devices/virtio/virtio-console-ba
 import { VirtioGpuBackend } from '../../src/devices/virtio/virtio-gpu-backend.js';
 import { MmioReg, VirtioMmioDevice } from '../../src/devices/virtio/virtio-mmio.js';
 import { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const ZONE_RAM = 0x4000_0000;
 const SIZE = 0x1_0000;
 
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const REGISTERS = Object.values(MmioReg).filter((r) => r < MmioReg.Config);
 
