@@ -1,0 +1,138 @@
+/**
+ * Initramfs images for the Linux-in-a-zone tests: the fixture's BusyBox archive followed by a second
+ * cpio (Linux unpacks concatenated archives; later files win) holding the test's own /init, any
+ * extra files, and kernel modules taken from the same Debian kernel package with their dependencies.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fixture, tool } from './fixtures.js';
+
+/** The `.modinfo` strings of a kernel module (an ELF64 little-endian relocatable object). */
+function modinfo(ko: Uint8Array): Map<string, string> {
+  const v = new DataView(ko.buffer, ko.byteOffset, ko.byteLength);
+  if (v.getUint32(0) !== 0x7f454c46 || ko[4] !== 2 || ko[5] !== 1) throw new Error('not an ELF64 little-endian module');
+  const shoff = Number(v.getBigUint64(0x28, true));
+  const shentsize = v.getUint16(0x3a, true);
+  const shnum = v.getUint16(0x3c, true);
+  const section = (i: number) => ({
+    name: v.getUint32(shoff + i * shentsize, true),
+    offset: Number(v.getBigUint64(shoff + i * shentsize + 0x18, true)),
+    size: Number(v.getBigUint64(shoff + i * shentsize + 0x20, true)),
+  });
+  const names = section(v.getUint16(0x3e, true));
+  const text = new TextDecoder('latin1');
+  const nameOf = (at: number) => {
+    let end = names.offset + at;
+    while (ko[end] !== 0) end++;
+    return text.decode(ko.subarray(names.offset + at, end));
+  };
+  const info = new Map<string, string>();
+  for (let i = 0; i < shnum; i++) {
+    const s = section(i);
+    if (nameOf(s.name) !== '.modinfo') continue;
+    for (const entry of text.decode(ko.subarray(s.offset, s.offset + s.size)).split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) info.set(entry.slice(0, eq), entry.slice(eq + 1));
+    }
+  }
+  return info;
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.ko')) out.push(p);
+  }
+  return out;
+}
+
+/** The module tree of the Debian arm64 kernel fixture (lib/modules/<version>/kernel). */
+export function arm64ModuleTree(): string {
+  const base = fixture('debian/arm64-6.1/lib/modules');
+  const version = readdirSync(base).sort().pop();
+  if (version === undefined) throw new Error(`no kernel version under ${base}: run \`bash scripts/fixtures.sh\``);
+  return join(base, version, 'kernel');
+}
+
+/**
+ * The module files for `names` and everything they depend on, dependencies first (the order
+ * `insmod` needs). Names are module names (`virtio_blk`, `nvme`); '-' and '_' are the same.
+ */
+export function modulesWithDependencies(tree: string, names: readonly string[]): string[] {
+  const files = new Map<string, string>();
+  for (const f of walk(tree)) files.set(basename(f, '.ko').replace(/-/g, '_'), f);
+  const ordered: string[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string, chain: string[]) => {
+    const key = name.replace(/-/g, '_');
+    if (seen.has(key)) return;
+    const file = files.get(key);
+    if (file === undefined) throw new Error(`module ${name} (needed by ${chain.join(' <- ') || 'the test'}) is not in ${tree}`);
+    seen.add(key);
+    const depends = modinfo(readFileSync(file)).get('depends') ?? '';
+    for (const d of depends.split(',').filter(Boolean)) visit(d, [key, ...chain]);
+    ordered.push(file);
+  };
+  for (const n of names) visit(n, []);
+  return ordered;
+}
+
+export interface InitramfsSpec {
+  /** The fixture archive to extend (`initramfs-arm64.cpio.gz`). */
+  readonly base: string;
+  /** The shell script that becomes /init. */
+  readonly init: string;
+  /** Kernel module files to place in /lib/modules (in load order, see {@link modulesWithDependencies}). */
+  readonly modules?: readonly string[];
+  /** Extra files: archive path → contents. */
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
+}
+
+/**
+ * Writes the combined initramfs into a fresh temporary directory and returns its path. /init can load
+ * the modules in order with `for m in $(cat /lib/modules/order); do insmod /lib/modules/$m; done`.
+ */
+export function buildInitramfs(spec: InitramfsSpec): string {
+  const dir = mkdtempSync(join(tmpdir(), 'initramfs-'));
+  const root = join(dir, 'overlay');
+  const entries: string[] = [];
+  const put = (path: string, data: string | Uint8Array, mode = 0o644) => {
+    const full = join(root, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, data);
+    chmodSync(full, mode);
+    entries.push(path);
+  };
+  mkdirSync(root);
+  put('init', spec.init, 0o755);
+  const modules = spec.modules ?? [];
+  if (modules.length > 0) {
+    mkdirSync(join(root, 'lib/modules'), { recursive: true });
+    entries.push('lib', 'lib/modules');
+    for (const m of modules) {
+      copyFileSync(m, join(root, 'lib/modules', basename(m)));
+      entries.push(`lib/modules/${basename(m)}`);
+    }
+    put('lib/modules/order', modules.map((m) => basename(m)).join('\n') + '\n');
+  }
+  for (const [path, data] of Object.entries(spec.files ?? {})) {
+    const parts = path.split('/');
+    for (let i = 1; i < parts.length; i++) entries.push(parts.slice(0, i).join('/'));
+    put(path, data);
+  }
+  const list = [...new Set(entries)].sort().join('\n') + '\n';
+  const overlay = execFileSync(tool('cpio'), ['-o', '-H', 'newc', '--owner=0:0', '--quiet'], { cwd: root, input: list });
+  const base = readFileSync(fixture(spec.base));
+  const path = join(dir, 'initramfs.cpio');
+  // Each archive must start 4-byte aligned; zeros between archives are skipped.
+  writeFileSync(path, Buffer.concat([base, new Uint8Array((4 - (base.length % 4)) % 4), overlay]));
+  return path;
+}
+
+/** A scratch directory for a test's zone configs and images. */
+export function scratch(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
