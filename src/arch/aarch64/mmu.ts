@@ -32,6 +32,8 @@ export interface Translation {
   attrIndex: number;
   /** Level of the final descriptor (permission faults report it). */
   level: number;
+  /** SH[1:0] of the final descriptor (for PAR_EL1). */
+  shareability: number;
 }
 
 export interface TranslationRegime {
@@ -51,14 +53,14 @@ function readDescriptor(memory: AddressSpace, pa: number): bigint | undefined {
 }
 
 function fault(code: number): Translation {
-  return { fault: code, pagePa: 0, perms: 0, attrIndex: 0, level: code & 3 };
+  return { fault: code, pagePa: 0, perms: 0, attrIndex: 0, level: code & 3, shareability: 0 };
 }
 
 /** Translates the page of `va`. `memory` is only read (no A/D updates: we do not advertise HAFDBS). */
 export function translateStage1(va: bigint, regime: TranslationRegime, memory: AddressSpace): Translation {
   if ((regime.sctlr & 1n) === 0n) {
     if (va >> 48n !== 0n) return fault(FaultKind.AddressSize);
-    return { fault: 0, pagePa: Number(va & PA_MASK), perms: Perm.All, attrIndex: 0, level: 0 };
+    return { fault: 0, pagePa: Number(va & PA_MASK), perms: Perm.All, attrIndex: 0, level: 0, shareability: 0 };
   }
   const tcr = regime.tcr;
   const upper = ((va >> 55n) & 1n) === 1n;
@@ -115,6 +117,6 @@ export function translateStage1(va: bigint, regime: TranslationRegime, memory: A
     const wxn = ((regime.sctlr >> 19n) & 1n) === 1n;
     if (!pxn && !(perms & Perm.W0) && !(wxn && perms & Perm.W1)) perms |= Perm.X1;
     if (wxn && perms & Perm.W0) perms &= ~Perm.X0;
-    return { fault: 0, pagePa, perms, attrIndex: Number((desc >> 2n) & 7n), level };
+    return { fault: 0, pagePa, perms, attrIndex: Number((desc >> 2n) & 7n), level, shareability: Number((desc >> 8n) & 3n) };
   }
 }
