@@ -1091,6 +1091,14 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       if (crm === 3) this.broadcastTlbFlush();
       return;
     }
+    if (crn === 7 && this.el === 0) {
+      // EL0 may use DC ZVA (SCTLR_EL1.DZE) and the by-VA-to-PoC/PoU maintenance (SCTLR_EL1.UCI);
+      // with the control clear they trap as system-register accesses. Everything else is UNDEFINED.
+      const byVa = op1 === 3 && op2 === 1 && (crm === 4 || crm === 5 || crm === 10 || crm === 11 || crm === 12 || crm === 14);
+      if (!byVa) return this.undefinedInstruction(k, 0xd5080000 | encoding << 5 | t);
+      const control = crm === 4 ? 14n : 26n;
+      if (((this.sys[Sys.Sctlr]! >> control) & 1n) === 0n) return this.sysRegTrap((1 << 14) | encoding, t, false, k);
+    }
     if (crn === 7 && crm === 4 && op1 === 3 && op2 === 1) return this.dcZva(t, k);
     if (crn === 7 && crm === 8 && op1 === 0 && op2 < 4) return this.addressTranslate(t, op2);
     if (crn === 7) return; // IC / DC maintenance: our caches are coherent
@@ -1117,7 +1125,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       return;
     }
     const attr = (this.sys[Sys.Mair]! >> BigInt(8 * tr.attrIndex)) & 0xffn;
-    this.sys[Sys.Par] = (attr << 56n) | BigInt(tr.pagePa) | (3n << 7n);
+    // SH is the descriptor's (for Device memory too, as QEMU 7.2 reports it); bit 11 is RES1 and
+    // NS (bit 9) is set as QEMU does for a Non-secure EL1.
+    this.sys[Sys.Par] = (attr << 56n) | BigInt(tr.pagePa) | (1n << 11n) | (1n << 9n) | (BigInt(tr.shareability) << 7n);
   }
 
   // --- watchpoints -----------------------------------------------------------------------------------
