@@ -268,7 +268,7 @@ describe('debugger view', () => {
     expect(z.cpu.readRegister(GDB_PC)).toEqual(new Uint8Array([0, 0, 0x08, 0x40, 0, 0, 0, 0]));
     expect(z.cpu.readRegister(GDB_CPSR)).toEqual(new Uint8Array([0xc5, 0x03, 0, 0x40])); // EL1h, DAIF, Z
     expect(z.cpu.readRegister(GDB_V0)?.length).toBe(16);
-    expect(z.cpu.readRegister(GDB_SYSREGS)).toEqual(new Uint8Array([0x00, 0x08, 0xd0, 0x30, 0, 0, 0, 0])); // SCTLR_EL1
+    expect(z.cpu.readRegister(GDB_SYSREGS)).toEqual(new Uint8Array([0x38, 0x08, 0xc5, 0x00, 0, 0, 0, 0])); // SCTLR_EL1 (Cortex-A53 reset)
     expect(z.cpu.readRegister(999)).toBeUndefined();
     z.cpu.run(1, true);
     expect(z.cpu.readRegister(0)).toEqual(new Uint8Array([0x42, 0, 0, 0, 0, 0, 0, 0x80]));

@@ -223,11 +223,14 @@ function floatingPoint(insn: number, site: Site): Emitted | undefined {
     const kind = ((insn >>> 20) & 2) | ((insn >>> 15) & 1);
     return body(`m.fp.dp3(${kind},${type},${d},${n},${m},${bits(insn, 14, 10)});`);
   }
-  if ((insn & 0xff200000) >>> 0 !== 0x1e200000 || type > 1) return undefined;
+  if ((insn & 0x7f200000) === 0x1e000000) return fixedPointConvert(insn);
+  if ((insn & 0xff200000) >>> 0 !== 0x1e200000 || type === 2) return undefined;
   if ((insn & 0x7c00) === 0x4000) {
+    // Half precision (type 3) only as an FCVT source; dp1 rejects the rest.
     const op = bits(insn, 20, 15);
     return body(orUndefined(`m.fp.dp1(${op},${type},${d},${n})`, insn, site.k));
   }
+  if (type > 1) return undefined;
   if ((insn & 0xfc07) === 0x2000) {
     const opc = bits(insn, 4, 3);
     return body(`m.fp.compare(${type},${n},${m},${(opc & 1) === 1},${(opc & 2) === 2});`);
@@ -248,6 +251,26 @@ function floatingPoint(insn: number, site: Site): Emitted | undefined {
       if ((insn & 0x1fe0) === 0x1000) return body(`m.fp.moveImmediate(${type},${d},${bits(insn, 20, 13)});`);
       return undefined;
   }
+}
+
+/** SCVTF/UCVTF/FCVTZS/FCVTZU (scalar, fixed-point): sf 0 0 11110 type 0 rmode opcode scale Rn Rd. */
+function fixedPointConvert(insn: number): Emitted | undefined {
+  const sf = insn >>> 31;
+  const type = bits(insn, 23, 22);
+  const rmode = bits(insn, 20, 19);
+  const opcode = bits(insn, 18, 16);
+  const scale = bits(insn, 15, 10);
+  const d = insn & 31;
+  const n = bits(insn, 9, 5);
+  const fbits = 64 - scale;
+  if (type > 1 || (!sf && scale < 32)) return undefined;
+  const width = sf ? 64 : 32;
+  if (rmode === 0 && (opcode === 2 || opcode === 3)) return body(`m.fp.fromInteger(${type},${d},${X(n)},${opcode === 2},${width},${fbits});`);
+  if (rmode === 3 && (opcode === 0 || opcode === 1)) {
+    const v = `m.fp.toInteger(${type},${n},3,${opcode === 0},${width},${fbits})`;
+    return body(sf ? setX(d, v) : setW(d, `Number(${v})`));
+  }
+  return undefined;
 }
 
 function generalConvert(insn: number): Emitted | undefined {

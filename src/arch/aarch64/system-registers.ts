@@ -43,8 +43,6 @@ export interface SysRegSpec {
   el0?(c: SysRegCore, write: boolean): boolean;
 }
 
-const RES1_SCTLR = 0x30d00800n;
-
 function stored(name: string, slot: Sys, onWrite?: (c: SysRegCore) => void, el0?: SysRegSpec['el0']): SysRegSpec {
   return {
     name,
@@ -104,7 +102,7 @@ export function buildSystemRegisters(): Map<number, SysRegSpec> {
     name: 'SCTLR_EL1',
     read: (c) => c.sys[Sys.Sctlr]!,
     write: (c, v) => {
-      c.sys[Sys.Sctlr] = v | RES1_SCTLR;
+      c.sys[Sys.Sctlr] = v;
       c.translationChanged();
     },
   });
@@ -142,8 +140,8 @@ export function buildSystemRegisters(): Map<number, SysRegSpec> {
     },
     el0: (c) => sctlrBit(c, 9n),
   });
-  add(3, 3, 4, 4, 0, { name: 'FPCR', read: (c) => BigInt(c.fpcr), write: (c, v) => { c.fpcr = Number(v & 0x07ff9f00n); }, el0: () => true });
-  add(3, 3, 4, 4, 1, { name: 'FPSR', read: (c) => BigInt(c.fpsr), write: (c, v) => { c.fpsr = Number(v & 0xf800009fn); }, el0: () => true });
+  add(3, 3, 4, 4, 0, { name: 'FPCR', read: (c) => BigInt(c.fpcr >>> 0), write: (c, v) => { c.fpcr = Number(v & 0x07ff9f00n); }, el0: () => true });
+  add(3, 3, 4, 4, 1, { name: 'FPSR', read: (c) => BigInt(c.fpsr >>> 0), write: (c, v) => { c.fpsr = Number(v & 0xf800009fn); }, el0: () => true });
   add(3, 0, 5, 1, 0, stored('AFSR0_EL1', Sys.Afsr0));
   add(3, 0, 5, 1, 1, stored('AFSR1_EL1', Sys.Afsr1));
   add(3, 0, 5, 2, 0, stored('ESR_EL1', Sys.Esr));
@@ -185,4 +183,5 @@ export function buildSystemRegisters(): Map<number, SysRegSpec> {
   return t;
 }
 
-export const SCTLR_RESET = RES1_SCTLR;
+/** Cortex-A53's SCTLR_EL1 reset value, as QEMU models it (the lockstep program reads it). */
+export const SCTLR_RESET = 0x00c50838n;

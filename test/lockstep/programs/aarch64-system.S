@@ -8,7 +8,7 @@
  */
     .arch   armv8-a+crc
 #ifndef ITERATIONS
-#define ITERATIONS 1450
+#define ITERATIONS 1000
 #endif
 
     .section .text.boot, "ax"
@@ -17,6 +17,10 @@ _start:
     mov     x0, #0                      // QEMU may pass a DTB pointer: clear before comparing
     .global compare_start
 compare_start:
+    mrs     x2, sctlr_el1               // the reset value (QEMU's cortex-a53: 0x00c50838)
+    msr     sctlr_el1, xzr              // RES1 bits are not forced on a write
+    mrs     x3, sctlr_el1
+    msr     sctlr_el1, x2
     mov     x1, #(3 << 20)              // CPACR_EL1.FPEN: FP/SIMD at EL0 and EL1
     msr     cpacr_el1, x1
     adr     x1, vectors
@@ -465,9 +469,13 @@ jump_back:
     ldp     x6, x7, [x12]
     orr     x24, x24, x6
     eor     x24, x24, x7
-    // A successful AT's PAR_EL1 is not read: its low bits differ (QEMU 0xa00: NS, IMP DEF bit 11,
-    // SH 00 from the descriptor; the core 0x180: SH 11), and every register is compared.
-    at      s1e1r, x22
+    at      s1e1r, x22                  // normal memory: PAR_EL1.SH from the descriptor, NS, bit 11
+    mrs     x7, par_el1
+    eor     x24, x24, x7
+    mov     x7, #0x09000000
+    at      s1e1w, x7                   // device memory: SH as in the descriptor (QEMU 7.2)
+    mrs     x7, par_el1
+    eor     x24, x24, x7
     at      s1e0w, x22                  // EL1-only page: fault reported in PAR
     mrs     x7, par_el1
     eor     x24, x24, x7
@@ -567,7 +575,84 @@ jump_back:
     add     x24, x24, x9
     eor     x24, x24, x10
     add     x24, x24, x11
-    msr     fpsr, xzr                   // (not read into a register: the core does not keep IXC/OFC/UFC)
+    mrs     x6, fpsr                    // IOC, DZC, OFC, IXC accumulated above
+    add     x24, x24, x6
+
+    /* --- every FP arithmetic op and conversion under each FPCR.RMode, with its FPSR flags -------
+     * d0/s0.. moderate values, d2/d3 raw random bit patterns (overflow, underflow, subnormals). */
+    mov     x13, #0
+20: lsl     x6, x13, #22
+    msr     fpcr, x6
+    msr     fpsr, xzr
+    and     x6, x3, #0x800fffffffffffff
+    orr     x6, x6, #0x3fe0000000000000 // ±[0.5, 1)
+    fmov    d0, x6
+    and     x7, x4, #0x800fffffffffffff
+    orr     x7, x7, #0x4000000000000000 // ±[2, 4)
+    fmov    d1, x7
+    fmov    d2, x5
+    ror     x8, x5, #7
+    fmov    d3, x8
+    fadd    d4, d0, d1
+    fsub    d5, d0, d1
+    fmul    d6, d0, d1
+    fdiv    d7, d0, d1
+    fsqrt   d8, d1
+    fmadd   d9, d0, d1, d4
+    fmsub   d10, d0, d1, d6             // the exact error of the rounded product
+    fnmadd  d11, d2, d3, d0
+    fnmsub  d12, d2, d0, d1
+    fmul    d13, d2, d3
+    fadd    d14, d2, d3
+    fdiv    d15, d2, d3
+    fnmul   d16, d0, d2
+    fcvt    s17, d2
+    fcvt    s18, d7
+    fcvt    h19, d7
+    fcvt    h20, s17
+    fcvt    d21, h19
+    fcvt    s22, h20
+    scvtf   d23, x3
+    ucvtf   s24, x4
+    scvtf   s25, w5
+    frinti  d26, d7
+    frintx  d27, d15
+    fsub    d28, d0, d0                 // exact zero: -0 when rounding towards minus infinity
+    scvtf   d29, x3, #20
+    ucvtf   s30, w4, #3
+    fmul    d31, d2, d2
+    fcvtzs  x9, d4, #10
+    fcvtzu  w10, s18, #5
+    add     x24, x24, x9
+    eor     x24, x24, x10
+    and     w9, w3, #0x807fffff         // single precision: ±[0.5, 1), ±[2, 4) and raw patterns
+    orr     w9, w9, #0x3f000000
+    fmov    s0, w9
+    and     w10, w4, #0x807fffff
+    orr     w10, w10, #0x40000000
+    fmov    s1, w10
+    fmov    s2, w5
+    fmov    s3, w8
+    fadd    s4, s0, s1
+    fsub    s5, s2, s3
+    fmul    s6, s0, s1
+    fmul    s7, s2, s3
+    fdiv    s8, s0, s1
+    fdiv    s9, s2, s3
+    fsqrt   s10, s1
+    fmadd   s11, s0, s1, s4
+    fnmsub  s12, s2, s3, s0
+    fcvtzs  w11, s0
+    fcvtns  x12, d15
+    add     x24, x24, x11
+    eor     x24, x24, x12
+    mrs     x9, fpsr
+    add     x24, x24, x9
+    add     x13, x13, #1
+    cmp     x13, #4
+    b.ne    20b
+    msr     fpcr, xzr
+    msr     fpsr, xzr
 
     /* --- unaligned accesses: plain ones are allowed on normal memory, exclusives fault ------- */
     add     x12, x22, #0xb01
@@ -624,7 +709,7 @@ jump_back:
     fmov    d8, x6
     fmov    d9, #10.0
     fmov    d10, #-1.0
-    fadd    d11, d8, d10                // (FMADD d8, d9, d10 here: QEMU 2^-54, fused; the core 0, unfused)
+    fmadd   d11, d8, d9, d10            // fused: 2^-54 (unfused it would be 0)
 
     /* --- hints, a store-exclusive without a reservation, an exception taken from EL1t -------- */
     sevl
@@ -813,7 +898,7 @@ el0_entry:
     add     x19, x19, x8
     mrs     x8, ctr_el0                 // SCTLR_EL1.UCT = 0: trapped (EC 0x18)
     mrs     x8, cntvct_el0              // CNTKCTL_EL1.EL0VCTEN = 0: trapped
-    // (DC ZVA here would trap on QEMU, SCTLR_EL1.DZE = 0, but the core executes it: left out)
+    dc      zva, x6                     // SCTLR_EL1.DZE = 0: trapped (EC 0x18)
     brk     #9                          // a debug exception from EL0
     hvc     #0                          // undefined at EL0
     fmov    d0, x19
