@@ -1,6 +1,6 @@
 import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../dtb/index.js';
 import type { Machine } from '../machine/machine.js';
-import type { ZoneConfig } from './zone-config.js';
+import type { PciBusConfig, ZoneConfig } from './zone-config.js';
 
 /** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
 export interface ZoneDtbReport {
@@ -87,7 +87,6 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
   const interruptControllers = new Set<DtNode>();
   const arch = zone.archConfig;
   const irqchipBase = arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? arch.plicBase : undefined;
-  const ecams = new Set(zone.pciConfig.map((p) => p.ecamBase));
   const owned = new Set(zone.interrupts);
 
   // Walk every node with a CPU-physical reg outside /cpus and the new memory nodes.
@@ -106,8 +105,13 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     }
     const isPciHost = n.string('device_type') === 'pci';
     if (isPciHost) {
-      if (windows.some((w) => ecams.has(w.address))) kept.push(n.path);
-      else drop(n);
+      const bus = zone.pciConfig.find((p) => windows.some((w) => w.address === p.ecamBase));
+      if (bus === undefined) {
+        drop(n);
+        continue;
+      }
+      kept.push(n.path);
+      describeZonePciBus(tree, n, bus);
       continue;
     }
     const served = (w: { address: number; size: number }) =>
@@ -187,6 +191,28 @@ function dropDanglingReferences(tree: DeviceTree, drop: (n: DtNode) => void): vo
     const msiMap = n.cells('msi-map');
     if (msiMap !== undefined && msiMap.some((c, i) => i % 4 === 1 && !alive(c))) n.removeProperty('msi-map');
   }
+}
+
+/**
+ * The zone's PCI host bridge node says what its pci_config gives it: the zone's ECAM size, its bus
+ * range, and only its I/O, 32-bit and 64-bit windows (CPU address → zone PCI address), so Linux
+ * places BARs where the zone's virtual ECAM forwards them.
+ */
+function describeZonePciBus(tree: DeviceTree, n: DtNode, bus: PciBusConfig): void {
+  const parent = n.parent!;
+  const parentAddr = tree.addressCells(parent);
+  const parentSize = tree.sizeCells(parent);
+  const sizeCells = tree.sizeCells(n);
+  n.setProperty('reg', [...cells(bus.ecamBase, parentAddr), ...cells(Math.min(bus.ecamSize, (bus.busRangeEnd - bus.busRangeBegin + 1) * 0x10_0000), parentSize)]);
+  n.setProperty('bus-range', [bus.busRangeBegin, bus.busRangeEnd]);
+  const ranges: number[] = [];
+  const add = (hi: number, pci: number, cpu: number, size: number) => {
+    if (size > 0) ranges.push(hi, ...cells(pci, 2), ...cells(cpu, parentAddr), ...cells(size, sizeCells));
+  };
+  add(0x0100_0000, bus.pciIoBase, bus.ioBase, bus.ioSize);
+  add(0x0200_0000, bus.pciMem32Base, bus.mem32Base, bus.mem32Size);
+  add(0x0300_0000, bus.pciMem64Base, bus.mem64Base, bus.mem64Size);
+  n.setProperty('ranges', ranges);
 }
 
 /** PLIC: keep only the zone's harts' contexts; GICv3: only the zone's redistributor frames. */

@@ -1,3 +1,4 @@
+import { virtualEcamOf } from '../devices/pci/virtual-ecam.js';
 import type { Zone } from './zone.js';
 
 const HELP =
@@ -5,6 +6,7 @@ const HELP =
   'regs                  every vCPU: privilege level, state, pc\n' +
   'tlb                   every vCPU: where its pc translates (guest-virtual → guest-physical)\n' +
   'devices               the stage-2 map: RAM, passed-through and emulated devices, holes\n' +
+  'pci                   this zone\'s PCI functions (its virtual ECAM): ids, BARs, INTx, capabilities\n' +
   'reset                 restart this zone (images reloaded), halted\n' +
   'sstep [halted|run]    while one vCPU steps, the others stay halted (default) or run\n';
 
@@ -32,6 +34,8 @@ export class ZoneMonitor {
           .join('');
       case 'devices':
         return this.describeDevices();
+      case 'pci':
+        return this.describePci();
       case 'reset':
         this.zone.resetHalted();
         return `zone ${this.zone.id} reset; halted at its entry point\n`;
@@ -55,6 +59,14 @@ export class ZoneMonitor {
     if (c !== undefined) out += `  crashed: vCPU ${c.vcpu} pc ${hex(c.pc)}: ${c.cause}${c.address !== undefined ? ` at ${hex(c.address)}` : ''}\n`;
     for (const f of z.recentFaults) out += `  ${f}\n`;
     return out;
+  }
+
+  private describePci(): string {
+    for (const w of this.zone.deviceWindows) {
+      const view = virtualEcamOf(w.device);
+      if (view !== undefined) return `virtual ECAM at ${hex(w.base)}\n` + view.describe();
+    }
+    return `zone ${this.zone.id} has no PCI functions (no alloc_pci_devs, or the board's PCI functions were not given with --pci)\n`;
   }
 
   private describeDevices(): string {

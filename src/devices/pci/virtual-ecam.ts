@@ -1,6 +1,7 @@
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { formatBdf, type Bdf } from './bdf.js';
 import { allOnes, Cfg, validAccess } from './config-space.js';
+import { describePciTree } from './describe.js';
 import type { DmaMemory } from './dma.js';
 import type { PciHostEcam } from './host-bridge.js';
 import type { MsiController } from './msi.js';
@@ -25,6 +26,8 @@ export interface ZonePciAssignment {
   readonly dma: DmaMemory;
   /** The zone's interrupt controller for MSI/MSI-X (undefined: INTx only). */
   readonly msi?: MsiController;
+  /** Names of the host bridge's 4 INTx lines, for listings (`monitor pci`). */
+  readonly lineNames?: readonly string[];
 }
 
 export class PciAssignmentError extends Error {}
@@ -59,7 +62,7 @@ export class VirtualEcam {
   filteredWrites = 0;
 
   constructor(
-    private readonly host: PciHostEcam,
+    readonly host: PciHostEcam,
     private readonly assignment: ZonePciAssignment,
   ) {
     this.zone = assignment.zone;
@@ -91,6 +94,15 @@ export class VirtualEcam {
     this.windowDevices = assignment.windows.map((w) =>
       host.filteredWindow(w, (b) => owned.has(b), (w.physicalPciBase ?? w.pciBase) - w.pciBase),
     );
+  }
+
+  get windows(): readonly ZonePciWindow[] {
+    return this.assignment.windows;
+  }
+
+  /** The zone's part of the PCI tree as `monitor pci` prints it. */
+  describe(): string {
+    return describePciTree(this.host, { zone: this, ...(this.assignment.lineNames && { lineNames: this.assignment.lineNames }) });
   }
 
   owns(where: Bdf): boolean {
@@ -192,10 +204,15 @@ export class VirtualEcam {
   }
 }
 
+/** The zone's view behind a vECAM device found in its stage-2 map (for the gdb monitor). */
+export function virtualEcamOf(device: MmioDevice): VirtualEcam | undefined {
+  return device instanceof ZoneEcamDevice ? device.view : undefined;
+}
+
 class ZoneEcamDevice implements MmioDevice {
   readonly name = 'pci-vecam';
   constructor(
-    private readonly view: VirtualEcam,
+    readonly view: VirtualEcam,
     private readonly host: PciHostEcam,
   ) {}
 
