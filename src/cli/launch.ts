@@ -5,7 +5,7 @@ import { findBoard, type BoardDescriptor, type BoardParams } from '../../boards/
 import { DEFAULT_GDB_BASE_PORT, gdbCommandLine, gdbPortForZone } from '../../gdbstub/ports.js';
 import { GdbServer } from '../../gdbstub/server.js';
 import { buildBoard, type BoardBuild } from '../machine/board-builder.js';
-import { aarch64Gicv3Factories, riscvFactories } from '../hypervisor/arch-factories.js';
+import { aarch64Factories, riscvFactories } from '../hypervisor/arch-factories.js';
 import { ControlServer } from '../hypervisor/control-server.js';
 import type { ControlAddress } from '../hypervisor/control-protocol.js';
 import { Hypervisor } from '../hypervisor/hypervisor.js';
@@ -170,8 +170,12 @@ function archFactories(board: BoardDescriptor, build: BoardBuild): { createCpu: 
       const plic = [...build.tree.nodes()].find((n) => n.strings('compatible')?.some((c) => c.includes('plic')));
       return riscvFactories((plic?.u32('riscv,ndev') ?? 95) + 1);
     }
-    case 'aarch64':
-      return aarch64Gicv3Factories();
+    case 'aarch64': {
+      const compatibles = [...build.tree.nodes()].flatMap((n) => n.strings('compatible') ?? []);
+      if (compatibles.includes('arm,gic-v3')) return aarch64Factories('gicv3');
+      if (compatibles.some((c) => c === 'arm,cortex-a15-gic' || c === 'arm,gic-400')) return aarch64Factories('gicv2');
+      throw new LaunchError(`board ${board.name}: its device tree has no GICv2 or GICv3 to give zones`);
+    }
     default:
       throw new LaunchError(`board ${board.name}: running ${board.arch} zones is not implemented yet (hvisor board show works)`);
   }

@@ -1,10 +1,12 @@
 import { Aarch64Irq } from '../arch/aarch64/system-register-hook.js';
 import { Aarch64Cpu } from '../arch/aarch64/aarch64-cpu.js';
 import { Riscv64Cpu } from '../arch/riscv64/riscv64-cpu.js';
+import { Gicv2 } from '../devices/irqchip/gic/gicv2.js';
 import { Gicv3, REDISTRIBUTOR_STRIDE } from '../devices/irqchip/gic/gicv3.js';
 import { Plic } from '../devices/irqchip/plic.js';
 import type { IrqLine } from '../machine/irq-line.js';
 import { ZoneConfigError } from './config-error.js';
+import type { GicV2Config, GicV3Config } from './zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
 
 /** sip/mip bit of the supervisor external interrupt, the riscv64 core's setInterrupt line. */
@@ -52,42 +54,72 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
   };
 }
 
+/** The zone's vCPUs' MPIDR affinities (the board CPUs' hwids, in the config's `cpus` order). */
+function zoneHwids(zone: Zone): bigint[] {
+  return zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
+}
+
+/** What the aarch64 vCPU factory needs from the zone's interrupt controller. */
+interface Aarch64Gic {
+  ppiInput(vcpu: number, intid: number): IrqLine;
+  /** GICv3's ICC_* system registers; GICv2 has a memory-mapped CPU interface instead. */
+  readonly systemRegisterHook?: Gicv3;
+}
+
 /**
- * aarch64 with GICv3: Aarch64Cpu vCPUs whose ICC_* registers and timer PPIs go to a per-zone GICv3
- * (distributor at gicd_base, one redistributor frame per vCPU from gicr_base). MPIDRs are the
- * board CPUs' (so PSCI CPU_ON names physical CPUs, as in hvisor).
+ * aarch64: Aarch64Cpu vCPUs and a per-zone GIC of the board's kind (`boardGic`): a GICv3 (distributor at gicd_base,
+ * one redistributor frame per vCPU from gicr_base, ICC_* system registers) or a GICv2 (distributor at
+ * gicd_base, the CPU interface at gicc_base, banked by the vCPU making the access). Timer outputs go
+ * to PPIs 27/30. MPIDRs are the board CPUs' (so PSCI CPU_ON names physical CPUs, as in hvisor).
  */
-export function aarch64Gicv3Factories(numIrqs = 288): { createCpu: CpuFactory; createIrqchip: IrqchipFactory; gicOf: (zone: Zone) => Gicv3 | undefined } {
-  const gics = new WeakMap<Zone, Gicv3>();
+export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { createCpu: CpuFactory; createIrqchip: IrqchipFactory; gicOf: (zone: Zone) => Gicv3 | undefined } {
+  const gics = new WeakMap<Zone, Aarch64Gic>();
+  const ownedSpis = (zone: Zone) => zone.config.interrupts.filter((i) => i >= 32 && i < numIrqs);
+  const spiInput = (zone: Zone, irq: number, line: (irq: number) => IrqLine) =>
+    irq >= 32 && irq < numIrqs && zone.config.interrupts.includes(irq) ? line(irq) : undefined;
+  const irqOutputs = (zone: Zone, vcpus: number) => Array.from({ length: vcpus }, (_, v) => vcpuLine(zone, v, Aarch64Irq.Irq));
+
+  const gicv3 = (zone: Zone, a: GicV3Config): ZoneIrqchip => {
+    const hwids = zoneHwids(zone);
+    const gic = new Gicv3({ vcpus: hwids.length, ownedSpis: ownedSpis(zone), numIrqs, affinities: hwids, irqOutputs: irqOutputs(zone, hwids.length) });
+    gics.set(zone, { ppiInput: (v, i) => gic.ppiInput(v, i), systemRegisterHook: gic });
+    return {
+      windows: [
+        { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv3 distributor (zone view)' },
+        { base: a.gicrBase, size: Math.min(a.gicrSize, hwids.length * REDISTRIBUTOR_STRIDE), device: gic.redistributors, name: 'gicv3 redistributors (zone view)' },
+      ],
+      input: (irq) => spiInput(zone, irq, (i) => gic.spiInput(i)),
+      reset: () => gic.reset(),
+    };
+  };
+
+  const gicv2 = (zone: Zone, a: GicV2Config): ZoneIrqchip => {
+    const vcpus = zone.config.cpus.length;
+    const gic = new Gicv2({ vcpus, ownedSpis: ownedSpis(zone), numIrqs, irqOutputs: irqOutputs(zone, vcpus), currentVcpu: () => zone.currentVcpu });
+    gics.set(zone, { ppiInput: (v, i) => gic.ppiInput(v, i) });
+    return {
+      windows: [
+        { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv2 distributor (zone view)' },
+        { base: a.giccBase, size: a.giccSize, device: gic.cpuInterface, name: 'gicv2 cpu interface (zone view)' },
+      ],
+      input: (irq) => spiInput(zone, irq, (i) => gic.spiInput(i)),
+      reset: () => gic.reset(),
+    };
+  };
+
   return {
-    gicOf: (zone) => gics.get(zone),
+    gicOf: (zone) => gics.get(zone)?.systemRegisterHook,
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
-      if (a.kind !== 'gicv3') {
-        throw new ZoneConfigError(zone.config.source, 'arch_config.gic_version', `"v3": board ${zone.machine.boardName} has a GICv3 (the config describes ${a.kind})`);
-      }
-      const hwids = zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
-      const gic = new Gicv3({
-        vcpus: hwids.length,
-        ownedSpis: zone.config.interrupts.filter((i) => i >= 32 && i < numIrqs),
-        numIrqs,
-        affinities: hwids,
-        irqOutputs: hwids.map((_, v) => vcpuLine(zone, v, Aarch64Irq.Irq)),
-      });
-      gics.set(zone, gic);
-      return {
-        windows: [
-          { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv3 distributor (zone view)' },
-          { base: a.gicrBase, size: Math.min(a.gicrSize, hwids.length * REDISTRIBUTOR_STRIDE), device: gic.redistributors, name: 'gicv3 redistributors (zone view)' },
-        ],
-        input: (irq) => (irq >= 32 && irq < numIrqs && zone.config.interrupts.includes(irq) ? gic.spiInput(irq) : undefined),
-        reset: () => gic.reset(),
-      };
+      if (a.kind === 'gicv3' && boardGic === 'gicv3') return gicv3(zone, a);
+      if (a.kind === 'gicv2' && boardGic === 'gicv2') return gicv2(zone, a);
+      const v = boardGic.slice(3);
+      throw new ZoneConfigError(zone.config.source, 'arch_config.gic_version', `"${v}": board ${zone.machine.boardName} has a GIC${v} (the config describes ${a.kind})`);
     },
     createCpu: ({ host, index, physical }) => {
       const zone = host as Zone;
       const gic = gics.get(zone);
-      const hwids = zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
+      const hwids = zoneHwids(zone);
       const virtTimer = gic?.ppiInput(index, PPI_VIRTUAL_TIMER);
       const physTimer = gic?.ppiInput(index, PPI_PHYSICAL_TIMER);
       return new Aarch64Cpu({
@@ -99,10 +131,8 @@ export function aarch64Gicv3Factories(numIrqs = 288): { createCpu: CpuFactory; c
           const i = hwids.findIndex((h) => (h & 0xff00ffffffn) === (m & 0xff00ffffffn));
           return i < 0 ? undefined : i;
         },
-        ...(gic && {
-          systemRegisterHook: gic,
-          timerOutput: (timer, level) => (timer === 'virt' ? virtTimer : physTimer)!.set(level),
-        }),
+        ...(gic?.systemRegisterHook && { systemRegisterHook: gic.systemRegisterHook }),
+        ...(gic && { timerOutput: (timer: 'phys' | 'virt', level: boolean) => (timer === 'virt' ? virtTimer : physTimer)!.set(level) }),
       });
     },
   };

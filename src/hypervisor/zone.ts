@@ -196,6 +196,14 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.cpuList;
   }
 
+  /**
+   * The index of the vCPU executing right now, for models with per-CPU banked registers (GICv2's
+   * CPU interface); 0 when the access comes from outside a vCPU (a debugger, a device).
+   */
+  get currentVcpu(): number {
+    return this.running === undefined ? 0 : this.cpuList.indexOf(this.running.cpu);
+  }
+
   /** Loads the images and powers on the boot vCPU (the first of `cpus`) at the entry point. */
   start(): void {
     this.loadImages();

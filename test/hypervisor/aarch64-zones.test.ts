@@ -7,7 +7,7 @@ import { tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
 import { buildBoard } from '../../src/machine/board-builder.js';
 import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
-import { aarch64Gicv3Factories } from '../../src/hypervisor/arch-factories.js';
+import { aarch64Factories } from '../../src/hypervisor/arch-factories.js';
 import { loadZoneConfig, zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
 
 const configs = join(import.meta.dirname, 'configs');
@@ -68,7 +68,7 @@ second:
 describe('zones on real aarch64 cores, QEMU virt GICv3 board from its device tree', () => {
   it('HVC zone list from zone0, PSCI CPU_ON by physical MPIDR in zone1, a probe of zone0 stops only zone1', () => {
     const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
-    const { createCpu, createIrqchip } = aarch64Gicv3Factories();
+    const { createCpu, createIrqchip } = aarch64Factories('gicv3');
     const log: string[] = [];
     const hv = new Hypervisor({ machine, createCpu, createIrqchip, timerFrequency: 62_500_000, log: (l) => log.push(l) });
     const root = zoneConfigFromJson(JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8')), 'zone0.json');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
 import { Zone } from '../../src/hypervisor/zone.js';
-import { riscvFactories, aarch64Gicv3Factories } from '../../src/hypervisor/arch-factories.js';
+import { riscvFactories, aarch64Factories } from '../../src/hypervisor/arch-factories.js';
 import { Icc } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Aarch64Irq } from '../../src/arch/aarch64/system-register-hook.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';
@@ -46,7 +46,7 @@ describe('zone interrupt controllers wired to passed-through devices', () => {
     const { machine } = qemuVirtAarch64();
     // A board device on SPI 44 (INTID 76), as QEMU virt's virtio-mmio slot 12.
     const slot = machine.devices.find((d) => d.irqs.includes(76))!;
-    const { createIrqchip, gicOf } = aarch64Gicv3Factories();
+    const { createIrqchip, gicOf } = aarch64Factories('gicv3');
     const cpus1: FakeCpu[] = [];
     const z1 = new Zone({ machine, config: config(1), createCpu: FakeCpu.factory(cpus1), createIrqchip, timerFrequency: 1000, images: [{ name: 'k', paddr: 0x50400000, data: encode([[Op.WaitIrq, 0]]) }] });
     const z0 = new Zone({ machine, config: config(0), createCpu: FakeCpu.factory(), createIrqchip, timerFrequency: 1000 });
@@ -73,7 +73,7 @@ describe('zone interrupt controllers wired to passed-through devices', () => {
   it('a GICv2 zone config on a GICv3 board is a config error naming the field', () => {
     const { machine } = qemuVirtAarch64();
     const zcu = loadZoneConfig(join(dir, 'zcu102-zone1_linux.json'));
-    const { createIrqchip } = aarch64Gicv3Factories();
+    const { createIrqchip } = aarch64Factories('gicv3');
     expect(() => new Zone({ machine, config: zcu, createCpu: FakeCpu.factory(), createIrqchip, timerFrequency: 1000 }))
       .toThrow(`${join(dir, 'zcu102-zone1_linux.json')}: arch_config.gic_version: "v3": board qemu-virt-aarch64 has a GICv3 (the config describes gicv2)`);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BoardVirtio } from '../../src/devices/virtio/virtio-provider.js';
 import { parseVirtioConfig } from '../../src/devices/virtio/virtio-config.js';
-import { aarch64Gicv3Factories } from '../../src/hypervisor/arch-factories.js';
+import { aarch64Factories } from '../../src/hypervisor/arch-factories.js';
 import { Zone } from '../../src/hypervisor/zone.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
@@ -20,7 +20,7 @@ describe('virtio devices served into a zone’s virtio window', () => {
         devices: [{ type: 'blk', addr: '0xa003c00', len: '0x200', irq: 78, img: 'rootfs2.ext4', status: 'enable' }] }],
     }), dir);
     const { machine } = qemuVirtAarch64();
-    const { createIrqchip } = aarch64Gicv3Factories();
+    const { createIrqchip } = aarch64Factories('gicv3');
     const zone = new Zone({
       machine, config: config(1), createCpu: FakeCpu.factory(), createIrqchip, timerFrequency: 1000,
       virtio: (cfg, space) => virtio.provide(cfg.zoneId, space),

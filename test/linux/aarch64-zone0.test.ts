@@ -1,6 +1,7 @@
 /**
  * Debian's arm64 Linux 6.1 in zone0 of QEMU virt aarch64, through the whole stack: `launch()` →
- * board machine → hypervisor zone with its own GICv3 → aarch64 core. The zone's device tree is
+ * board machine → hypervisor zone with its own GIC (v3 with redistributors and ICC_* registers, or
+ * v2 with its memory-mapped CPU interface) → aarch64 core. The zone's device tree is
  * generated from the board's (bootargs and the initrd in /chosen); the initramfs is the fixture's
  * BusyBox one with a second cpio appended (Linux unpacks concatenated archives, later files win)
  * whose /init starts an interactive shell on the PL011. The test types commands on that console.
@@ -29,7 +30,13 @@ function counts(table: string, row: RegExp): number[] {
   return line.split(':')[1]!.trim().split(/\s+/).slice(0, 2).map(Number);
 }
 
-describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
+/** Each GIC: the board variant, its zone config, and how Linux names the chip in /proc/interrupts. */
+const GICS = [
+  { gic: 'GICv3', board: 'qemu-virt-aarch64', config: 'zone0-linux.json', chip: 'GICv3', banner: /GICv3: \d+ SPIs implemented/ },
+  { gic: 'GICv2', board: 'qemu-virt-aarch64-gicv2', config: 'zone0-linux-gicv2.json', chip: 'GIC-0', banner: /Root IRQ handler: gic_handle_irq/ },
+] as const;
+
+describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, config: configFile, chip, banner }) => {
   let instance: Instance | undefined;
   afterEach(async () => {
     await instance?.close();
@@ -38,14 +45,14 @@ describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
 
   it('boots to a BusyBox shell on the zone\'s PL011 (2 vCPUs) and answers uname, cpuinfo and interrupts', async () => {
     const dir = scratch('a64-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
+    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64', configFile), 'utf8'));
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
     config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: SHELL_INIT });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     let typeOn: (bytes: Uint8Array) => void = () => {};
     const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));
     const started = Date.now();
-    instance = await launch({ board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
+    instance = await launch({ board, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
     await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 240_000);
     const booted = (Date.now() - started) / 1000;
@@ -61,13 +68,13 @@ describe('Debian arm64 Linux in zone0 of qemu-virt-aarch64', () => {
     const interrupts = await answer('cat /proc/interrupts', /Err:[^\n]*\n[\s\S]*zone0# $/);
     expect(interrupts).toMatch(/^\s+CPU0\s+CPU1\s*$/m);
     // Both vCPUs take their timer PPI and IPIs; the PL011's SPI (typing) reached the shell.
-    expect(counts(interrupts, /GICv3\s+27 Level\s+arch_timer/).every((n) => n > 0)).toBe(true);
+    expect(counts(interrupts, new RegExp(`${chip}\\s+27 Level\\s+arch_timer`)).every((n) => n > 0)).toBe(true);
     expect(counts(interrupts, /Function call interrupts/).every((n) => n > 0)).toBe(true);
-    expect(counts(interrupts, /GICv3\s+33 Level\s+uart-pl011/).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    // The generated device tree carried the bootargs and the initrd; the GIC is the zone's GICv3.
+    expect(counts(interrupts, new RegExp(`${chip}\\s+33 Level\\s+uart-pl011`)).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    // The generated device tree carried the bootargs and the initrd; the GIC is the zone's.
     const log = console0.text();
     expect(log).toMatch(/Kernel command line: console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init/);
-    expect(log).toMatch(/GICv3: \d+ SPIs implemented/);
+    expect(log).toMatch(banner);
     expect(log).toMatch(/smp: Brought up 1 node, 2 CPUs/);
     expect(log).not.toMatch(/Initramfs unpacking failed|Internal error|Unable to handle|BUG:/);
   }, 300_000);
