@@ -1145,7 +1145,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         return true;
       }
       case CSR.sie: this.sieReg = Number(v) & SIP_MASK; this.irqDirty = true; return true;
-      case CSR.stvec: this.stvec = (v & 3n) >= 2n ? v & ~3n : v; return true;
+      // WARL: a reserved mode (2, 3) makes the whole write a no-op, as QEMU does.
+      case CSR.stvec: if ((v & 3n) < 2n) this.stvec = v; return true;
       case CSR.scounteren: this.scounteren = Number(v & 0xffffffffn); return true;
       case CSR.senvcfg: this.senvcfg = v & 0xf1n; return true; // FIOM, CBIE, CBCFE, CBZE
       case CSR.sscratch: this.sscratch = v; return true;

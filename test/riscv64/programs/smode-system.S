@@ -18,6 +18,27 @@ _start:
     .word   0xffffffff
     ebreak
 
+    /* 1b. stvec is WARL: a write with a reserved mode (2, 3) is ignored whole, a vectored one kept;
+     * each logs stvec - handler after writing handler + 0x100 with that mode */
+    csrr    t1, stvec
+    addi    t2, t1, 0x102
+    csrw    stvec, t2
+    csrr    t3, stvec
+    sub     t3, t3, t1
+    sd      t3, 0(s11)
+    addi    t2, t1, 0x103
+    csrw    stvec, t2
+    csrr    t3, stvec
+    sub     t3, t3, t1
+    sd      t3, 8(s11)
+    addi    t2, t1, 0x101
+    csrw    stvec, t2
+    csrr    t3, stvec
+    sub     t3, t3, t1
+    sd      t3, 16(s11)
+    csrw    stvec, t1
+    addi    s11, s11, 24
+
     /* 2. U-mode: a CSR access is illegal, ecall from U */
     la      t0, user
     csrw    sepc, t0
