@@ -85,8 +85,80 @@ function simdInstruction(g: Generator): string {
   const v = (): number => g.int(32);
   const x = (): string => `x${g.pick(DATA)}`;
   const w = (): string => `w${g.pick(DATA)}`;
-  const k = g.int(36);
+  const k = g.int(43);
   switch (k) {
+    case 36: {
+      const t = g.pick(['2s', '4s', '2d']);
+      const op = g.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fmla', 'fmls', 'fmulx', 'fabd', 'faddp', 'fmaxp',
+        'fminp', 'fmaxnmp', 'fminnmp', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt']);
+      return `${op} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`;
+    }
+    case 37: {
+      const t = g.pick(['2s', '4s', '2d']);
+      return g.pick([
+        `${g.pick(['fabs', 'fneg', 'fsqrt', 'frintn', 'frintp', 'frintm', 'frintz', 'frinta', 'frintx', 'frinti', 'fcvtns', 'fcvtps', 'fcvtms', 'fcvtzs',
+          'fcvtas', 'fcvtnu', 'fcvtpu', 'fcvtmu', 'fcvtzu', 'fcvtau', 'scvtf', 'ucvtf'])} v${v()}.${t}, v${v()}.${t}`,
+        `${g.pick(['fcmgt', 'fcmge', 'fcmeq', 'fcmle', 'fcmlt'])} v${v()}.${t}, v${v()}.${t}, #0.0`,
+        g.pick([`fcvtl v${v()}.4s, v${v()}.4h`, `fcvtl2 v${v()}.4s, v${v()}.8h`, `fcvtl v${v()}.2d, v${v()}.2s`, `fcvtl2 v${v()}.2d, v${v()}.4s`,
+          `fcvtn v${v()}.4h, v${v()}.4s`, `fcvtn2 v${v()}.8h, v${v()}.4s`, `fcvtn v${v()}.2s, v${v()}.2d`, `fcvtn2 v${v()}.4s, v${v()}.2d`,
+          `fcvtxn v${v()}.2s, v${v()}.2d`, `fcvtxn2 v${v()}.4s, v${v()}.2d`, `fcvtxn s${v()}, d${v()}`]),
+        `${g.pick(['fcvtzs', 'fcvtzu', 'fcvtns', 'fcvtau', 'scvtf', 'ucvtf'])} ${g.pick(['s', 'd'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}`),
+        `${g.pick(['fcmgt', 'fcmeq', 'fcmlt'])} ${g.pick(['s', 'd'])}${v()}, %, #0.0`.replace(/(\w)(\d+), %/, (_m, p, a) => `${p}${a}, ${p}${v()}`),
+      ]);
+    }
+    case 38: {
+      const [t, e] = g.pick([['2s', 32], ['4s', 32], ['2d', 64]] as const);
+      return g.pick([
+        `${g.pick(['scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu'])} v${v()}.${t}, v${v()}.${t}, #${1 + g.int(e)}`,
+        `${g.pick(['scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu'])} d${v()}, d${v()}, #${1 + g.int(64)}`,
+        `${g.pick(['scvtf', 'ucvtf'])} ${g.pick(['s', 'd'])}${v()}, ${g.rnd() < 0.5 ? `${x()}, #${1 + g.int(64)}` : `${w()}, #${1 + g.int(32)}`}`,
+        `${g.pick(['fcvtzs', 'fcvtzu'])} ${g.rnd() < 0.5 ? `${x()}, ${g.pick(['s', 'd'])}${v()}, #${1 + g.int(64)}` : `${w()}, ${g.pick(['s', 'd'])}${v()}, #${1 + g.int(32)}`}`,
+      ]);
+    }
+    case 39: {
+      const t = g.pick(VT);
+      const tn = g.pick(VT_NO2D);
+      const [nn, ww] = g.pick([['8b', '8h'], ['4h', '4s'], ['2s', '2d']]);
+      const [nn2, ww2] = g.pick([['16b', '8h'], ['8h', '4s'], ['4s', '2d']]);
+      const sc = g.pick(['b', 'h', 's', 'd']);
+      return g.pick([
+        `${g.pick(['sqadd', 'uqadd', 'sqsub', 'uqsub', 'sshl', 'ushl', 'srshl', 'urshl'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`,
+        `${g.pick(['shadd', 'uhadd', 'srhadd', 'urhadd', 'shsub', 'uhsub', 'sabd', 'uabd', 'saba', 'uaba', 'mla', 'mls'])} v${v()}.${tn}, v${v()}.${tn}, v${v()}.${tn}`,
+        `${g.pick(['sqxtn', 'uqxtn', 'sqxtun'])} v${v()}.${nn}, v${v()}.${ww}`,
+        `${g.pick(['sqxtn2', 'uqxtn2', 'sqxtun2'])} v${v()}.${nn2}, v${v()}.${ww2}`,
+        `${g.pick(['sqabs', 'sqneg'])} v${v()}.${t}, v${v()}.${t}`,
+        `${g.pick(['sqadd', 'uqadd', 'sqsub', 'uqsub'])} ${sc}${v()}, ${sc}${v()}, ${sc}${v()}`.replace(/^(\w+) (\w)(\d+), \w(\d+), \w(\d+)$/, (_m, o, p, a, b, c) => `${o} ${p}${a}, ${p}${b}, ${p}${c}`),
+        `${g.pick(['add', 'sub', 'cmgt', 'cmhi', 'cmge', 'cmhs', 'cmeq', 'cmtst', 'sshl', 'ushl', 'srshl', 'urshl'])} d${v()}, d${v()}, d${v()}`,
+      ]);
+    }
+    case 40: return g.pick([
+      `${g.pick(['fmul', 'fmla', 'fmls', 'fmulx'])} v${v()}.4s, v${v()}.4s, v${v()}.s[${g.int(4)}]`,
+      `${g.pick(['fmul', 'fmla', 'fmls', 'fmulx'])} v${v()}.2d, v${v()}.2d, v${v()}.d[${g.int(2)}]`,
+      `${g.pick(['fmul', 'fmla', 'fmls', 'fmulx'])} ${g.rnd() < 0.5 ? `s${v()}, s${v()}, v${v()}.s[${g.int(4)}]` : `d${v()}, d${v()}, v${v()}.d[${g.int(2)}]`}`,
+      `${g.pick(['mul', 'mla', 'mls'])} v${v()}.8h, v${v()}.8h, v${g.int(16)}.h[${g.int(8)}]`,
+      `${g.pick(['mul', 'mla', 'mls'])} v${v()}.2s, v${v()}.2s, v${v()}.s[${g.int(4)}]`,
+      `${g.pick(['fmaxv', 'fminv', 'fmaxnmv', 'fminnmv'])} s${v()}, v${v()}.4s`,
+      `${g.pick(['faddp', 'fmaxp', 'fminp', 'fmaxnmp', 'fminnmp'])} ${g.rnd() < 0.5 ? `d${v()}, v${v()}.2d` : `s${v()}, v${v()}.2s`}`,
+      `${g.pick(['fabd', 'fmulx', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt'])} ${g.pick(['s', 'd'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}, ${p}${v()}`),
+    ]);
+    case 41: {
+      // Scalar FP on raw register contents (NaNs, subnormals, infinities included).
+      const p = g.pick(['s', 'd']);
+      return g.pick([
+        `${g.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fnmul', 'fmax', 'fminnm'])} ${p}${v()}, ${p}${v()}, ${p}${v()}`,
+        `${g.pick(['fmadd', 'fmsub', 'fnmadd', 'fnmsub'])} ${p}${v()}, ${p}${v()}, ${p}${v()}, ${p}${v()}`,
+        `${g.pick(['fsqrt', 'frintx', 'frinti', 'fabs'])} ${p}${v()}, ${p}${v()}`,
+        `fcvt ${g.pick(['h', p === 's' ? 'd' : 's'])}${v()}, ${p}${v()}`,
+        `fcvt ${p}${v()}, h${v()}`,
+        `${g.pick(['fcmp', 'fcmpe'])} ${p}${v()}, ${p}${v()}`,
+        `${g.pick(['fcvtzs', 'fcvtns', 'fcvtau', 'fcvtmu'])} ${g.pick([x(), w()])}, ${p}${v()}`,
+      ]);
+    }
+    case 42: {
+      // A new FPCR: rounding mode, sometimes default NaN or flush-to-zero.
+      const fpcr = (g.int(4) << 22) | (g.rnd() < 0.2 ? 1 << 25 : 0) | (g.rnd() < 0.15 ? 1 << 24 : 0);
+      return `mov x26, #${fpcr >>> 16}\nlsl x26, x26, #16\nmsr fpcr, x26`;
+    }
     case 34: {
       const [l, nn] = g.pick([['8h', '8b'], ['4s', '4h'], ['2d', '2s']]);
       const [l2, nn2] = g.pick([['8h', '16b'], ['4s', '8h'], ['2d', '4s']]);
@@ -271,6 +343,8 @@ dump_regs:
     stp x28, x29, [sp, #224]
     str x30, [sp, #240]
     mrs x0, nzcv
+    mrs x1, fpsr
+    orr x0, x0, x1, lsl #32
     str x0, [sp, #248]
 ${Array.from({ length: 16 }, (_, i) => `    stp q${2 * i}, q${2 * i + 1}, [sp, #${256 + 32 * i}]`).join('\n')}
     .global dump_done

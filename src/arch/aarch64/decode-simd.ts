@@ -38,9 +38,19 @@ export function translateSimd(insn: number, site: Site): Emitted | undefined {
     return body(orUndefined(`m.simd.threeDifferent(${bits(insn, 15, 12)},${(insn >>> 29) & 1},${bits(insn, 23, 22)},${(insn >>> 30) & 1},${insn & 31},${bits(insn, 9, 5)},${bits(insn, 20, 16)})`, insn, siteK));
   }
   if ((insn & 0xdf800400) >>> 0 === 0x5f000400 && bits(insn, 22, 19) !== 0) {
+    const op = bits(insn, 15, 11);
+    if (op === 0x1c || op === 0x1f) {
+      return body(orUndefined(`m.simdFp.fixedPoint(${op},${(insn >>> 29) & 1},${bits(insn, 22, 19)},${bits(insn, 18, 16)},0,${insn & 31},${bits(insn, 9, 5)},true)`, insn, siteK));
+    }
     return body(orUndefined(`m.simd.scalarShift(${bits(insn, 15, 11)},${(insn >>> 29) & 1},${bits(insn, 22, 19)},${bits(insn, 18, 16)},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
   }
   if ((insn & 0xdf3e0c00) >>> 0 === 0x5e200800) return scalarTwoMisc(insn);
+  if ((insn & 0xdf200400) >>> 0 === 0x5e200400) return scalarThreeSame(insn);
+  if ((insn & 0xdf3e0c00) >>> 0 === 0x5e300800 && (insn >>> 29) & 1) {
+    return body(orUndefined(`m.simdFp.scalarPairwise(${bits(insn, 16, 12)},${bits(insn, 23, 23)},${bits(insn, 22, 22)},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
+  }
+  if ((insn & 0x9f000400) >>> 0 === 0x0f000000) return byElement(insn, false);
+  if ((insn & 0xdf000400) >>> 0 === 0x5f000000) return byElement(insn, true);
   if ((insn >>> 0) === ((0x5ef1b800 | (insn & 0x3ff)) >>> 0)) return body(`m.simd.addPairScalar(${insn & 31},${bits(insn, 9, 5)});`);
   if ((insn & 0xffe0fc00) >>> 0 === 0x5e000400) return scalarDup(insn);
   return undefined;
@@ -71,8 +81,55 @@ function threeSame(insn: number): Emitted | undefined {
     const hiE = q ? f(hi(n), hi(m), hi(d)) : '0n';
     return body(`s[4]=${loE};s[5]=${hiE};r[${V(d)}]=s[4];r[${V(d) + 1}]=s[5];`);
   }
-  if (op >= 0x18 || (size === 3 && !q)) return undefined;
+  if (op >= 0x18) return body(orUndefined(`m.simdFp.threeSame(${op},${u},${size >> 1},${size & 1},${q},${d},${n},${m},false)`, insn, siteK));
+  if (size === 3 && !q) return undefined;
   return body(orUndefined(`m.simd.threeSame(${op},${u},${size},${q},${d},${n},${m})`, insn, siteK));
+}
+
+/** Floating-point two-register-misc opcodes (FCMxx #0 and FABS/FNEG need size bit 1). */
+const isFpTwoMisc = (op: number, size: number): boolean => (op >= 0x0c && op <= 0x0f ? (size & 2) !== 0 : op >= 0x16);
+
+/** Scalar three same: saturating add/subtract (any size), 64-bit compares/shifts/add/sub, and the FP forms. */
+function scalarThreeSame(insn: number): Emitted | undefined {
+  const u = (insn >>> 29) & 1;
+  const size = bits(insn, 23, 22);
+  const m = bits(insn, 20, 16);
+  const op = bits(insn, 15, 11);
+  const n = bits(insn, 9, 5);
+  const d = insn & 31;
+  if (op >= 0x18) return body(orUndefined(`m.simdFp.threeSame(${op},${u},${size >> 1},${size & 1},0,${d},${n},${m},true)`, insn, siteK));
+  const anySize = op === 0x01 || op === 0x05;
+  const doubleOnly = op === 0x06 || op === 0x07 || op === 0x08 || op === 0x0a || op === 0x10 || op === 0x11;
+  if (!anySize && !(doubleOnly && size === 3)) return undefined;
+  return body(orUndefined(`m.simd.threeSame(${op},${u},${size},0,${d},${n},${m},1)`, insn, siteK));
+}
+
+/** By element (vector or scalar): FMUL/FMLA/FMLS/FMULX, and vector MUL/MLA/MLS. */
+function byElement(insn: number, scalar: boolean): Emitted | undefined {
+  const q = (insn >>> 30) & 1;
+  const u = (insn >>> 29) & 1;
+  const size = bits(insn, 23, 22);
+  const l = (insn >>> 21) & 1;
+  const mBit = (insn >>> 20) & 1;
+  const rm = bits(insn, 19, 16);
+  const op = bits(insn, 15, 12);
+  const h = (insn >>> 11) & 1;
+  const n = bits(insn, 9, 5);
+  const d = insn & 31;
+  if (op === 0x1 || op === 0x5 || op === 0x9) {
+    if (!(size & 2) || (op !== 0x9 && u)) return undefined;
+    const sz = size & 1;
+    if (sz && l) return undefined;
+    const index = sz ? h : (h << 1) | l;
+    const kind = op === 0x9 ? (u ? 3 : 0) : op === 0x1 ? 1 : 2;
+    return body(orUndefined(`m.simdFp.byElement(${kind},${sz},${scalar ? 0 : q},${d},${n},${(mBit << 4) | rm},${index},${scalar})`, insn, siteK));
+  }
+  const integer = op === 0x8 ? !u : (op === 0x0 || op === 0x4) && u === 1;
+  if (scalar || !integer || (size !== 1 && size !== 2)) return undefined;
+  const index = size === 1 ? (h << 2) | (l << 1) | mBit : (h << 1) | l;
+  const m = size === 1 ? rm : (mBit << 4) | rm;
+  const kind = op === 0x8 ? 0 : op === 0x0 ? 1 : 2;
+  return body(`m.simd.byElement(${kind},${size},${q},${d},${n},${m},${index});`);
 }
 
 function twoMisc(insn: number): Emitted | undefined {
@@ -80,6 +137,7 @@ function twoMisc(insn: number): Emitted | undefined {
   const u = (insn >>> 29) & 1;
   const size = bits(insn, 23, 22);
   const op = bits(insn, 16, 12);
+  if (isFpTwoMisc(op, size)) return body(orUndefined(`m.simdFp.twoMisc(${op},${u},${size >> 1},${size & 1},${q},${insn & 31},${bits(insn, 9, 5)},false)`, insn, siteK));
   return body(orUndefined(`m.simd.twoMisc(${op},${u},${size},${q},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
 }
 
@@ -88,6 +146,7 @@ function acrossLanes(insn: number): Emitted | undefined {
   const u = (insn >>> 29) & 1;
   const size = bits(insn, 23, 22);
   const op = bits(insn, 16, 12);
+  if (u && (op === 0x0c || op === 0x0f)) return body(orUndefined(`m.simdFp.acrossLanes(${op},${size >> 1},${size & 1},${q},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
   return body(orUndefined(`m.simd.acrossLanes(${op},${u},${size},${q},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
 }
 
@@ -139,17 +198,7 @@ function scalarTwoMisc(insn: number): Emitted | undefined {
   const op = bits(insn, 16, 12);
   const d = insn & 31;
   const n = bits(insn, 9, 5);
-  const type = size & 1; // sz: 0 single, 1 double
-  const width = type ? 64 : 32;
-  if (op === 0x1d && !(size & 2)) {
-    // SCVTF/UCVTF (scalar, integer in Vn)
-    return body(`m.fp.fromInteger(${type},${d},r[${V(n)}],${u === 0},${width});`);
-  }
-  if (op === 0x1b && size & 2) {
-    // FCVTZS/FCVTZU (scalar, integer to Vd)
-    const v = `m.fp.toInteger(${type},${n},3,${u === 0},${width})`;
-    return body(`s[4]=${v};r[${V(d)}]=${type ? 's[4]' : 's[4]&0xffffffffn'};r[${V(d) + 1}]=0n;`);
-  }
+  if (isFpTwoMisc(op, size)) return body(orUndefined(`m.simdFp.twoMisc(${op},${u},${size >> 1},${size & 1},0,${d},${n},true)`, insn, siteK));
   return body(orUndefined(`m.simd.scalarTwoMisc(${op},${u},${size},${d},${n})`, insn, siteK));
 }
 
@@ -206,6 +255,7 @@ function shiftImmediate(insn: number): Emitted | undefined {
   const immb = bits(insn, 18, 16);
   const op = bits(insn, 15, 11);
   if (immh & 8 && !q && op !== 0x10 && op !== 0x14) return undefined;
+  if (op === 0x1c || op === 0x1f) return body(orUndefined(`m.simdFp.fixedPoint(${op},${u},${immh},${immb},${q},${insn & 31},${bits(insn, 9, 5)},false)`, insn, siteK));
   return body(orUndefined(`m.simd.shiftImmediate(${op},${u},${immh},${immb},${q},${insn & 31},${bits(insn, 9, 5)})`, insn, siteK));
 }
 

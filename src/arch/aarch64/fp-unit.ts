@@ -484,8 +484,8 @@ export class FpUnit {
     return BigInt.asUintN(bits, v);
   }
 
-  /** FCVT between precisions for one lane (from/to: 0 single, 1 double, 3 half). */
-  laneConvert(from: number, to: number, dw: number, aw: number): void {
+  /** FCVT between precisions for one lane (from/to: 0 single, 1 double, 3 half); mode defaults to FPCR's. */
+  laneConvert(from: number, to: number, dw: number, aw: number, mode: Rounding = this.mode): void {
     const src = formatOf(from), dst = formatOf(to);
     const a = this.unpackAt(from, aw);
     switch (a.cls) {
@@ -499,7 +499,7 @@ export class FpUnit {
       }
       case FpClass.Infinity: return this.setBits(to, dw, infinityBits(a.sign, dst));
       case FpClass.Zero: return this.setBits(to, dw, zeroBits(a.sign, dst));
-      default: this.setBits(to, dw, roundToFormat(a.sign, a.mantissa, a.exp, dst, this.mode, this.core));
+      default: this.setBits(to, dw, roundToFormat(a.sign, a.mantissa, a.exp, dst, mode, this.core));
     }
   }
 

@@ -16,6 +16,10 @@ export const enum Reg {
   /** Scratch slots for multi-step instructions (pair loads onto the base register, ...). */
   Tmp0 = 35,
   Tmp1 = 36,
+  /** A 128-bit scratch vector (two slots) for lane results that must not overwrite their sources. */
+  VTmp = 40,
+  /** 64 bytes (eight slots) of scratch for structure loads/stores (LD2..LD4, ST2..ST4). */
+  StructTmp = 48,
   /** V0..V31: 128 bits each, low half at V0 + 2n, high half at V0 + 2n + 1. */
   V0 = 64,
   Count = 128,

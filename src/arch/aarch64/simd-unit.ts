@@ -4,8 +4,17 @@
  * and then written back (so Vd may alias a source), clearing the upper half for 64-bit forms.
  */
 import { Reg } from './registers.js';
+import { FPSR_QC } from './fp-round.js';
 
 const BASE8 = Reg.V0 * 8;
+
+/** Three-same integer opcodes done lane by lane in BigInt (halving, saturating, shifts by register, ABD/ABA, MLA/MLS). */
+const WIDE_THREE_SAME = new Set([0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x0a, 0x0e, 0x0f, 0x12]);
+
+/** Where saturation is recorded (FPSR.QC). */
+export interface SaturationStatus {
+  fpsr: number;
+}
 
 export class SimdUnit {
   private readonly u8: Uint8Array;
@@ -22,7 +31,7 @@ export class SimdUnit {
   private readonly t32 = new Uint32Array(this.t);
   private readonly t64 = new BigUint64Array(this.t);
 
-  constructor(regs: BigUint64Array) {
+  constructor(regs: BigUint64Array, private readonly status: SaturationStatus = { fpsr: 0 }) {
     const b = regs.buffer;
     this.u8 = new Uint8Array(b);
     this.u16 = new Uint16Array(b);
@@ -100,9 +109,10 @@ export class SimdUnit {
 
   // --- three same --------------------------------------------------------------------------------
 
-  threeSame(op: number, u: number, size: number, q: number, d: number, n: number, m: number): boolean {
+  threeSame(op: number, u: number, size: number, q: number, d: number, n: number, m: number, lanes = 0): boolean {
     const esize = 8 << size;
-    const count = this.lanes(q, esize);
+    const count = lanes || this.lanes(q, esize);
+    if (WIDE_THREE_SAME.has(op)) return this.threeSameWide(op, u, esize, count, q, d, n, m);
     this.clearTemp();
     if (esize === 64) {
       for (let i = 0; i < count; i++) {
@@ -151,6 +161,87 @@ export class SimdUnit {
       }
       this.put(i, esize, v);
     }
+    this.commit(d, q);
+    return true;
+  }
+
+  /** Saturates v to the lane's range, noting QC when it had to. */
+  private saturate(v: bigint, esize: number, signed: boolean): bigint {
+    const max = signed ? (1n << BigInt(esize - 1)) - 1n : (1n << BigInt(esize)) - 1n;
+    const min = signed ? -(1n << BigInt(esize - 1)) : 0n;
+    if (v > max || v < min) {
+      this.status.fpsr |= FPSR_QC;
+      return v > max ? max : min;
+    }
+    return v;
+  }
+
+  private laneValue(r: number, i: number, esize: number, signed: boolean): bigint {
+    const v = this.lane(r, i, esize);
+    return signed ? BigInt.asIntN(esize, v) : v;
+  }
+
+  /** {S,U}HADD, {S,U}QADD, {S,U}RHADD, {S,U}HSUB, {S,U}QSUB, {S,U}SHL, {S,U}RSHL, {S,U}ABD, {S,U}ABA, MLA/MLS. */
+  private threeSameWide(op: number, u: number, esize: number, count: number, q: number, d: number, n: number, m: number): boolean {
+    const signed = u === 0;
+    // Halving, absolute-difference and multiply-accumulate forms have no 64-bit lanes.
+    if (esize === 64 && op !== 0x01 && op !== 0x05 && op !== 0x08 && op !== 0x0a) return false;
+    this.clearTemp();
+    for (let i = 0; i < count; i++) {
+      const a = this.laneValue(n, i, esize, signed);
+      const b = this.laneValue(m, i, esize, signed);
+      let v: bigint;
+      switch (op) {
+        case 0x00: v = (a + b) >> 1n; break;
+        case 0x01: v = this.saturate(a + b, esize, signed); break;
+        case 0x02: v = (a + b + 1n) >> 1n; break;
+        case 0x04: v = (a - b) >> 1n; break;
+        case 0x05: v = this.saturate(a - b, esize, signed); break;
+        case 0x08: case 0x0a: {
+          // Shift by the signed low byte of Vm's lane: left when positive, right (rounding for RSHL) when negative.
+          const shift = Number(BigInt.asIntN(8, this.lane(m, i, esize) & 0xffn));
+          if (shift >= 0) v = shift >= esize ? 0n : a << BigInt(shift);
+          else {
+            const right = BigInt(Math.min(-shift, esize + 1));
+            v = op === 0x0a ? (a + (1n << (right - 1n))) >> right : a >> right;
+          }
+          break;
+        }
+        case 0x0e: v = a > b ? a - b : b - a; break;
+        case 0x0f: v = this.lane(d, i, esize) + (a > b ? a - b : b - a); break;
+        default: v = u ? this.lane(d, i, esize) - a * b : this.lane(d, i, esize) + a * b; // MLA / MLS
+      }
+      this.putLane(i, esize, v);
+    }
+    this.commit(d, q);
+    return true;
+  }
+
+  /** MUL / MLA / MLS (kind 0, 1, 2) by element on 16- or 32-bit lanes. */
+  byElement(kind: number, size: number, q: number, d: number, n: number, m: number, index: number): void {
+    const esize = 8 << size;
+    const count = this.lanes(q, esize);
+    const b = this.get(m, index, esize);
+    this.clearTemp();
+    for (let i = 0; i < count; i++) {
+      const a = this.get(n, i, esize);
+      const product = esize === 32 ? Math.imul(a, b) : a * b;
+      const v = kind === 0 ? product : kind === 1 ? this.get(d, i, esize) + product : this.get(d, i, esize) - product;
+      this.put(i, esize, v);
+    }
+    this.commit(d, q);
+  }
+
+  /** SQXTN/UQXTN/SQXTUN (op 0x14 U=0/1, 0x12 U=1), narrowing with saturation into the low or high half. */
+  private saturatingNarrow(op: number, u: number, esize: number, q: number, d: number, n: number): boolean {
+    if (esize === 64) return false;
+    const half = 64 / esize;
+    const base = q ? half : 0;
+    const srcSigned = op === 0x14 ? u === 0 : true;
+    const dstSigned = op === 0x14 ? u === 0 : false;
+    this.clearTemp();
+    for (let i = 0; i < base; i++) this.putLane(i, esize, this.lane(d, i, esize));
+    for (let i = 0; i < half; i++) this.putLane(base + i, esize, this.saturate(this.laneValue(n, i, esize * 2, srcSigned), esize, dstSigned));
     this.commit(d, q);
     return true;
   }
@@ -211,8 +302,16 @@ export class SimdUnit {
         }
         break;
       }
-      case 0x12: { // XTN / XTN2
-        if (u || esize === 64) return false;
+      case 0x14: return this.saturatingNarrow(op, u, esize, q, d, n);
+      case 0x07: // SQABS / SQNEG
+        for (let i = 0; i < count; i++) {
+          const s = this.laneValue(n, i, esize, true);
+          this.putLane(i, esize, this.saturate(u ? -s : s < 0n ? -s : s, esize, true));
+        }
+        break;
+      case 0x12: { // XTN / XTN2, SQXTUN / SQXTUN2
+        if (u) return this.saturatingNarrow(op, u, esize, q, d, n);
+        if (esize === 64) return false;
         const half = 64 / esize; // destination lanes per 64 bits
         const base = q ? half : 0;
         for (let i = 0; i < base; i++) this.put(i, esize, this.get(d, i, esize));
