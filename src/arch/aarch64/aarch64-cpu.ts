@@ -21,6 +21,7 @@ import { compileBlock, type BlockFunction } from './translate.js';
 import { Tlb } from './tlb.js';
 import { SimdUnit } from './simd-unit.js';
 import { FpUnit } from './fp-unit.js';
+import { SimdFp } from './simd-fp.js';
 import * as bitops from './bit-ops.js';
 
 export interface Aarch64CpuOptions {
@@ -42,6 +43,11 @@ export interface Aarch64CpuOptions {
 const EXCEPTION_TAKEN = { exceptionTaken: true };
 
 const HVISOR_HVC_IMM = 0x4856;
+/**
+ * The cores of each host (zone) in this thread, by vCPU index: a broadcast TLBI by VA reaches them
+ * directly as the same by-VA invalidation (the host's remoteFence can only flush everything).
+ */
+const siblings = new WeakMap<VcpuHost, Aarch64Cpu[]>();
 const JC_SIZE = 4096;
 const MAX_BLOCK = 64;
 
@@ -86,8 +92,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   daif = 0xf;
   fpcr = 0;
   fpsr = 0;
-  readonly simd = new SimdUnit(this.r);
+  readonly simd = new SimdUnit(this.r, this);
   readonly fp = new FpUnit(this);
+  readonly simdFp = new SimdFp(this.fp, this);
 
   private irqLevel = false;
   private fiqLevel = false;
@@ -149,6 +156,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.rt = this.tlbs[1]![0]!;
     this.wt = this.tlbs[1]![1]!;
     this.resetState();
+    let cores = siblings.get(options.host);
+    if (cores === undefined) siblings.set(options.host, (cores = []));
+    cores[options.index] = this;
   }
 
   get timerFrequency(): number {
@@ -232,7 +242,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
           this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
         }
         try {
-          const done = block.fn(this, r, r32, this.s, this.s32, this.si) * block.count;
+          const ran = block.fn(this, r, r32, this.s, this.s32, this.si);
+          const done = ran > 0 ? ran * block.count : -ran;
           this.retired += done;
           executed += done;
           if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
@@ -775,12 +786,17 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.flushTlb();
   }
 
-  private broadcastTlbFlush(): void {
+  /** TLBI ...IS: `xt` for the by-VA forms (cores in this thread drop that page), else everything. */
+  private broadcastTlbFlush(xt: bigint | undefined): void {
+    const cores = siblings.get(this.host);
     for (let v = 0; v < 4096; v++) {
       if (v === this.index) continue;
       const state = this.host.vcpuState(v);
       if (state === 'invalid') break;
-      this.host.remoteFence(v);
+      const core = cores?.[v];
+      if (core === undefined) this.host.remoteFence(v);
+      else if (xt !== undefined) core.flushTlbPage(xt);
+      else core.flushTlb();
     }
   }
 
@@ -1085,10 +1101,11 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     if (crn === 8) {
       if (this.el === 0) return this.undefinedInstruction(k, 0xd5080000 | encoding << 5 | t);
       // By-VA forms (VAE1, VAAE1, VALE1, VAALE1 and their IS variants) drop one page; the rest flush all.
-      if (op1 === 0 && (crm === 3 || crm === 7) && (op2 === 1 || op2 === 3 || op2 === 5 || op2 === 7)) this.flushTlbPage(this.r[t]!);
+      const byVa = op1 === 0 && (crm === 3 || crm === 7) && (op2 === 1 || op2 === 3 || op2 === 5 || op2 === 7);
+      if (byVa) this.flushTlbPage(this.r[t]!);
       else this.flushTlb();
-      // Inner-shareable forms reach every vCPU of the zone (they drop all their entries).
-      if (crm === 3) this.broadcastTlbFlush();
+      // Inner-shareable forms reach every vCPU of the zone.
+      if (crm === 3) this.broadcastTlbFlush(byVa ? this.r[t]! : undefined);
       return;
     }
     if (crn === 7 && this.el === 0) {
