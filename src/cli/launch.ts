@@ -13,6 +13,8 @@ import { loadZoneConfig, type ZoneConfig } from '../hypervisor/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone.js';
 import { parseVirtioConfig } from '../devices/virtio/virtio-config.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
+import { parseBoardPciConfig } from '../devices/pci/board-pci-config.js';
+import { BoardPci, findBoardPciHost } from '../devices/pci/board-pci.js';
 import { ZoneConsoles } from './zone-consoles.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
@@ -38,6 +40,8 @@ export interface LaunchOptions {
   readonly control?: ControlAddress;
   /** hvisor-tool's virtio_cfg.json: the virtio devices served into the zones' virtio regions. */
   readonly virtio?: string;
+  /** The board's PCI functions and their backends (board-pci-config.ts); zones take them with alloc_pci_devs. */
+  readonly pci?: string;
   /** Where zone consoles and messages go (stdout by default). */
   readonly output?: (text: string) => void;
   /** Hold console output until `instance.consoles.release()` (the CLI prints its banner first). */
@@ -52,6 +56,8 @@ export interface Instance {
   readonly consoles: ZoneConsoles;
   readonly gdb: ReadonlyMap<number, GdbServer>;
   readonly control: ControlServer | undefined;
+  /** The board's PCIe host and the zones' virtual ECAMs (when `pci` was given). */
+  readonly pci: BoardPci | undefined;
   /** One line per zone: name, CPUs and the gdb command that debugs it. */
   readonly summary: readonly string[];
   close(): Promise<void>;
@@ -75,6 +81,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
   const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio);
+  const pci = options.pci === undefined ? undefined : loadPci(options.pci, build, board);
   const gdb = new Map<number, GdbServer>();
   const pending: Promise<void>[] = [];
   const summary: string[] = [];
@@ -98,23 +105,30 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     timerFrequency: timerFrequency(board, build),
     console: (zone, bytes) => consoles.write(zone, bytes),
     ...(virtio && { virtio: (config, space) => virtio.provide(config.zoneId, space) }),
+    ...(pci && { devices: (config, space) => pci.provide(config, space) }),
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },
     onZoneRemoved: (zone) => {
+      pci?.release(zone.id);
       void gdb.get(zone.id)?.close();
       gdb.delete(zone.id);
     },
   });
-  for (const [i, config] of configs.entries()) {
-    for (const d of build.machine.devices) {
-      if (d.model?.name !== undefined && /uart|pl011|16550|xuartps/.test(d.model.name) && ownsWindow(config, d.windows[0])) {
-        consoles.assignUart(d.path, config.zoneId);
+  try {
+    for (const [i, config] of configs.entries()) {
+      for (const d of build.machine.devices) {
+        if (d.model?.name !== undefined && /uart|pl011|16550|xuartps/.test(d.model.name) && ownsWindow(config, d.windows[0])) {
+          consoles.assignUart(d.path, config.zoneId);
+        }
       }
+      hypervisor.startZoneFile(files[i]!);
     }
-    hypervisor.startZoneFile(files[i]!);
+  } catch (e) {
+    pci?.close();
+    throw e;
   }
 
   let control: ControlServer | undefined;
@@ -124,6 +138,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   } catch (e) {
     await Promise.all([...gdb.values()].map((s) => s.close()));
     await virtio?.close();
+    pci?.close();
     throw e;
   }
   startupDone = true;
@@ -135,6 +150,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     consoles,
     gdb,
     control,
+    pci,
     summary,
     async close() {
       hypervisor.stop();
@@ -142,6 +158,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       await Promise.all([...gdb.values()].map((s) => s.close()));
       await control?.close();
       await virtio?.close();
+      pci?.close();
     },
   };
 }
@@ -154,6 +171,19 @@ function loadVirtio(file: string): BoardVirtio {
     throw new LaunchError(`${file}: cannot read the virtio config (${(e as Error).message})`);
   }
   return new BoardVirtio(parseVirtioConfig(json, file), dirname(resolve(file)));
+}
+
+function loadPci(file: string, build: BoardBuild, board: BoardDescriptor): BoardPci {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new LaunchError(`${file}: cannot read the PCI functions file (${(e as Error).message})`);
+  }
+  const config = parseBoardPciConfig(json, file);
+  const host = findBoardPciHost(build);
+  if (host === undefined) throw new LaunchError(`${file}: board ${board.name} has no pci-host-ecam-generic host bridge to plug PCI functions into`);
+  return new BoardPci(host, config, dirname(resolve(file)));
 }
 
 function demoZones(board: BoardDescriptor): string[] {
