@@ -166,6 +166,23 @@ describe('the board PCIe host in zones', () => {
     pci.close();
   });
 
+  it('a zone (re)start resets its functions: command off, BARs unassigned, the device state gone', () => {
+    const { pci } = board();
+    const z0 = zoneSpace(pci, config('zone0-linux-pci.json'));
+    const [, blk] = z0.enumerate();
+    const common = blk!.bars.find((b) => b.index === 4)!;
+    z0.space.write(common.cpu + 0x14, 1, 0x3n); // device_status = ACKNOWLEDGE | DRIVER
+    expect(z0.space.read(common.cpu + 0x14, 1)).toBe(3n);
+    expect(z0.ecam.read((1 << 15) + 4, 2) & 0x6).toBe(0x6);
+    z0.windows[0]!.device.reset(); // the vECAM, as Zone.start() resets its device windows
+    expect(z0.ecam.read((1 << 15) + 4, 2)).toBe(0);
+    expect(z0.ecam.read((1 << 15) + 0x20, 4)).toBe(0xc); // BAR4: mem64 prefetchable, no address
+    expect(z0.space.read(common.cpu + 0x14, 1)).toBe(0xffn); // nothing decodes there now
+    const [, again] = z0.enumerate();
+    expect(z0.space.read(again!.bars.find((b) => b.index === 4)!.cpu + 0x14, 1)).toBe(0n);
+    pci.close();
+  });
+
   it('refuses a function given to two zones, absent functions and virtual dev_types, naming the zone', () => {
     const { pci } = board();
     zoneSpace(pci, config('zone0-linux-pci.json'));

@@ -117,6 +117,21 @@ export class VirtualEcam {
     return [...this.blockedBars.values()];
   }
 
+  /**
+   * The zone (re)starts: its functions get a function-level reset and their BARs read as at power
+   * on (unassigned, not decoded), so a restarted guest finds them as a fresh boot would. The host
+   * bridge's own function is every zone's and is left alone.
+   */
+  reset(): void {
+    const hostBridge = this.host.config.busStart << 8;
+    for (const [where, fn] of this.owned) {
+      if (where === hostBridge) continue;
+      fn.reset();
+      this.shadows.set(where, this.initialShadow(fn));
+      for (let bar = 0; bar < fn.config.bars.length; bar++) if (fn.config.bars[bar] !== undefined) this.apply(where, fn, bar);
+    }
+  }
+
   /** The zone-visible value of BAR dword `word` of a function. */
   barShadow(where: Bdf, word: number): number | undefined {
     return this.shadows.get(where)?.[word];
@@ -230,7 +245,9 @@ class ZoneEcamDevice implements MmioDevice {
     return this.read(offset, size);
   }
 
-  reset(): void {}
+  reset(): void {
+    this.view.reset();
+  }
 }
 
 /**
