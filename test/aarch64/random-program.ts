@@ -85,8 +85,23 @@ function simdInstruction(g: Generator): string {
   const v = (): number => g.int(32);
   const x = (): string => `x${g.pick(DATA)}`;
   const w = (): string => `w${g.pick(DATA)}`;
-  const k = g.int(43);
+  const k = g.int(45);
   switch (k) {
+    case 43: case 44: {
+      // Structure loads/stores: LDn/STn of whole registers, one lane, or load-and-replicate.
+      const nregs = 1 + g.int(4);
+      const first = g.int(33 - nregs);
+      const list = (t: string): string => `{${Array.from({ length: nregs }, (_, i) => `v${first + i}.${t}`).join(', ')}}`;
+      const o = 16 * g.int(27);
+      const base = `add x27, x28, #${o}\n`;
+      const [et, lanes, eb] = g.pick([['b', 16, 1], ['h', 8, 2], ['s', 4, 4], ['d', 2, 8]] as const);
+      const post = (bytes: number): string => (g.rnd() < 0.5 ? `, #${bytes}` : '');
+      return g.pick([
+        (() => { const t = g.pick(nregs === 1 ? VT : ['8b', '16b', '4h', '8h', '2s', '4s', '2d']); const q = t === '16b' || t === '8h' || t === '4s' || t === '2d'; return `${base}${g.pick(['ld', 'st'])}${nregs} ${list(t)}, [x27]${post(nregs * (q ? 16 : 8))}`; })(),
+        `${base}${g.pick(['ld', 'st'])}${nregs} ${list(et)}[${g.int(lanes)}], [x27]${post(nregs * eb)}`,
+        (() => { const t = g.pick(VT); const [, , b] = ({ '8b': [0, 0, 1], '16b': [0, 0, 1], '4h': [0, 0, 2], '8h': [0, 0, 2], '2s': [0, 0, 4], '4s': [0, 0, 4], '2d': [0, 0, 8] } as const)[t as '8b']; return `${base}ld${nregs}r ${list(t)}, [x27]${post(nregs * b)}`; })(),
+      ]);
+    }
     case 36: {
       const t = g.pick(['2s', '4s', '2d']);
       const op = g.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fmla', 'fmls', 'fmulx', 'fabd', 'faddp', 'fmaxp',

@@ -357,28 +357,103 @@ function generalConvert(insn: number): Emitted | undefined {
 // --- SIMD loads and stores ------------------------------------------------------------------------
 
 export function translateSimdLoadStore(insn: number, site: Site): Emitted | undefined {
-  // LD1/ST1 (multiple structures), no offset or post-index: 0 Q 0011000 L 000000 opcode size Rn Rt
+  if ((insn & 0xbf9f0000) >>> 0 === 0x0d000000 || (insn & 0xbf800000) >>> 0 === 0x0d800000) return singleStructure(insn, site);
+  // LD1-LD4/ST1-ST4 (multiple structures), no offset or post-index: 0 Q 0011000 L 000000 opcode size Rn Rt
   const post = (insn & 0xbfa00000) >>> 0 === 0x0c800000;
   if ((insn & 0xbfbf0000) >>> 0 !== 0x0c000000 && !post) return undefined;
   const q = (insn >>> 30) & 1;
   const load = (insn >>> 22) & 1;
   const opcode = bits(insn, 15, 12);
+  const size = bits(insn, 11, 10);
   const n = bits(insn, 9, 5);
   const t = insn & 31;
-  const regsByOpcode: Record<number, number> = { 7: 1, 10: 2, 6: 3, 2: 4 };
-  const count = regsByOpcode[opcode];
-  if (count === undefined) return undefined;
   const k = site.k;
+  const regsByOpcode: Record<number, number> = { 7: 1, 10: 2, 6: 3, 2: 4 };
+  const selemByOpcode: Record<number, number> = { 8: 2, 4: 3, 0: 4 };
+  const count = regsByOpcode[opcode];
+  const selem = selemByOpcode[opcode];
   let code = `s[3]=r[${n}];`;
-  for (let i = 0; i < count; i++) {
-    const v = V((t + i) % 32);
-    if (load) code += `m.ld64(${Reg.Tmp0},${k});s[3]=s[3]+8n;` + (q ? `m.ld64(${v + 1},${k});s[3]=s[3]+8n;` : `r[${v + 1}]=0n;`) + `r[${v}]=r[${Reg.Tmp0}];`;
-    else code += `m.st64(${v},${k});s[3]=s[3]+8n;` + (q ? `m.st64(${v + 1},${k});s[3]=s[3]+8n;` : '');
+  let bytes: number;
+  if (count !== undefined) {
+    // LD1/ST1 of whole registers: straight 64-bit transfers.
+    for (let i = 0; i < count; i++) {
+      const v = V((t + i) % 32);
+      if (load) code += `m.ld64(${Reg.Tmp0},${k});s[3]=s[3]+8n;` + (q ? `m.ld64(${v + 1},${k});s[3]=s[3]+8n;` : `r[${v + 1}]=0n;`) + `r[${v}]=r[${Reg.Tmp0}];`;
+      else code += `m.st64(${v},${k});s[3]=s[3]+8n;` + (q ? `m.st64(${v + 1},${k});s[3]=s[3]+8n;` : '');
+    }
+    bytes = count * (q ? 16 : 8);
+  } else if (selem !== undefined) {
+    // LD2-LD4/ST2-ST4: the interleaved bytes pass through the structure scratch (all loads before any register changes).
+    if (size === 3 && !q) return undefined;
+    bytes = selem * (q ? 16 : 8);
+    const chunks = bytes / 8;
+    if (load) {
+      for (let i = 0; i < chunks; i++) code += `m.ld64(${Reg.StructTmp + i},${k});s[3]=s[3]+8n;`;
+      code += `m.simd.deinterleave(${t},${selem},${8 << size},${q});`;
+    } else {
+      code += `m.simd.interleave(${t},${selem},${8 << size},${q});`;
+      for (let i = 0; i < chunks; i++) code += `m.st64(${Reg.StructTmp + i},${k});s[3]=s[3]+8n;`;
+    }
+  } else return undefined;
+  if (post) {
+    const m = bits(insn, 20, 16);
+    code += m === 31 ? `r[${n}]=r[${n}]+${bytes}n;` : `r[${n}]=r[${n}]+r[${m}];`;
+  }
+  return body(code);
+}
+
+/** The core's load/store helper for an element of `bytes` bytes. */
+const ACCESS: Record<number, [string, string]> = { 1: ['ld8', 'st8'], 2: ['ld16', 'st16'], 4: ['ld32', 'st32'], 8: ['ld64', 'st64'] };
+
+/**
+ * LD1-LD4 / ST1-ST4 (single structure: one lane of 1-4 consecutive registers) and LD1R-LD4R
+ * (load and replicate): 0 Q 0011010 L R 00000 opcode S size Rn Rt, or 0011011 with Rm (post-index).
+ */
+function singleStructure(insn: number, site: Site): Emitted | undefined {
+  const q = (insn >>> 30) & 1;
+  const load = (insn >>> 22) & 1;
+  const r = (insn >>> 21) & 1;
+  const opcode = bits(insn, 15, 13);
+  const s = (insn >>> 12) & 1;
+  const size = bits(insn, 11, 10);
+  const n = bits(insn, 9, 5);
+  const t = insn & 31;
+  const post = (insn >>> 23) & 1;
+  const selem = (((opcode & 1) << 1) | r) + 1;
+  let scale = opcode >> 1;
+  let index = 0;
+  let replicate = false;
+  switch (scale) {
+    case 0: index = (q << 3) | (s << 2) | size; break;
+    case 1: if (size & 1) return undefined; index = (q << 2) | (s << 1) | (size >> 1); break;
+    case 2:
+      if (size & 2) return undefined;
+      if (size & 1) {
+        if (s) return undefined;
+        scale = 3;
+        index = q;
+      } else index = (q << 1) | s;
+      break;
+    default:
+      if (!load || s) return undefined;
+      scale = size;
+      replicate = true;
+  }
+  const ebytes = 1 << scale;
+  const esize = 8 * ebytes;
+  const k = site.k;
+  const [ld, st] = ACCESS[ebytes]!;
+  let code = '';
+  for (let e = 0; e < selem; e++) {
+    const v = (t + e) % 32;
+    code += `s[3]=r[${n}]+${e * ebytes}n;`;
+    if (!load) code += `r[${Reg.Tmp0}]=m.simd.lane(${v},${index},${esize});m.${st}(${Reg.Tmp0},${k});`;
+    else if (replicate) code += `m.${ld}(${Reg.Tmp0},${k});m.simd.dupGeneral(r[${Reg.Tmp0}],${esize},${q},${v});`;
+    else code += `m.${ld}(${Reg.Tmp0},${k});m.simd.insert(${v},${index},${esize},r[${Reg.Tmp0}]);`;
   }
   if (post) {
     const m = bits(insn, 20, 16);
-    const bytes = count * (q ? 16 : 8);
-    code += m === 31 ? `r[${n}]=r[${n}]+${bytes}n;` : `r[${n}]=r[${n}]+r[${m}];`;
+    code += m === 31 ? `r[${n}]=r[${n}]+${selem * ebytes}n;` : `r[${n}]=r[${n}]+r[${m}];`;
   }
   return body(code);
 }

@@ -264,6 +264,8 @@ export class FpUnit {
         return;
       }
       this.propagateNaN(type, dw, aw, bw);
+      // FABD takes the absolute value of whatever FSUB gave, a NaN included.
+      if (op === FpOp.AbsDiff) this.laneSign(type, dw, dw, false);
       return;
     }
     const f = formatOf(type);

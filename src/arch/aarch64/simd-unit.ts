@@ -217,6 +217,39 @@ export class SimdUnit {
     return true;
   }
 
+  /**
+   * LD2-LD4 (multiple structures): the `selem` × (8 or 16) bytes loaded into the structure scratch
+   * are de-interleaved, element e of structure member r going to lane e of V(t + r).
+   */
+  deinterleave(t: number, selem: number, esize: number, q: number): void {
+    const count = this.lanes(q, esize);
+    const bytes = esize >> 3;
+    const src = Reg.StructTmp * 8;
+    for (let r = 0; r < selem; r++) {
+      const v = (t + r) % 32;
+      const dst = BASE8 + 16 * v;
+      for (let e = 0; e < count; e++) {
+        const from = src + (e * selem + r) * bytes;
+        for (let b = 0; b < bytes; b++) this.u8[dst + e * bytes + b] = this.u8[from + b]!;
+      }
+      if (!q) this.u64[Reg.V0 + 2 * v + 1] = 0n;
+    }
+  }
+
+  /** ST2-ST4: interleaves lanes of V(t)..V(t + selem - 1) into the structure scratch. */
+  interleave(t: number, selem: number, esize: number, q: number): void {
+    const count = this.lanes(q, esize);
+    const bytes = esize >> 3;
+    const dst = Reg.StructTmp * 8;
+    for (let r = 0; r < selem; r++) {
+      const src = BASE8 + 16 * ((t + r) % 32);
+      for (let e = 0; e < count; e++) {
+        const to = dst + (e * selem + r) * bytes;
+        for (let b = 0; b < bytes; b++) this.u8[to + b] = this.u8[src + e * bytes + b]!;
+      }
+    }
+  }
+
   /** MUL / MLA / MLS (kind 0, 1, 2) by element on 16- or 32-bit lanes. */
   byElement(kind: number, size: number, q: number, d: number, n: number, m: number, index: number): void {
     const esize = 8 << size;
