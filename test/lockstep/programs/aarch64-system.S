@@ -526,7 +526,7 @@ jump_back:
     abs     v21.4s, v1.4s
     neg     v22.2d, v0.2d
     cmtst   v23.16b, v0.16b, v1.16b
-    fmov    v24.4s, #1.5               // (vector FP arithmetic and SCVTF are not implemented by the core)
+    fmov    v24.4s, #1.5
     ins     v24.s[1], v3.s[0]
     ins     v24.s[2], v2.s[0]
     ins     v25.d[0], v9.d[0]
@@ -664,10 +664,7 @@ jump_back:
     ldxr    x8, [x12]                   // alignment fault (the handler skips it)
     clrex
 
-    /* --- SIMD post-index by register, FP immediates, exception-state registers -----------------
-     * Left out because the core does not implement them (they are UNDEFINED there, QEMU runs them):
-     * LD1R, LD1/ST1 (single lane), LD2/ST2/LD4 (structures), SCVTF/FCVTZS fixed-point (fbits),
-     * FCVT to/from half precision, vector FP arithmetic (FADD/FMUL .4s/.2d) and vector SCVTF. */
+    /* --- SIMD post-index by register, FP immediates, exception-state registers ----------------- */
     add     x12, x22, #0xc00
     mov     x6, #16
     ld1     {v0.4s, v1.4s}, [x12], x6
@@ -684,8 +681,7 @@ jump_back:
     mrs     x11, spsr_el1
     ldr     x6, [x22, x6, sxtx #0]
 
-    /* --- bitwise selects, widening/narrowing SIMD, cache and TLB maintenance, DAIF ------------
-     * Left out, UNDEFINED in the core: MLA (vector), URHADD, UQSUB, SQADD, SQXTN, FABS/FCMGT (vector). */
+    /* --- bitwise selects, widening/narrowing SIMD, cache and TLB maintenance, DAIF ------------ */
     bsl     v8.16b, v0.16b, v1.16b
     bit     v9.16b, v0.16b, v1.16b
     bif     v10.16b, v0.16b, v1.16b
@@ -710,6 +706,48 @@ jump_back:
     fmov    d9, #10.0
     fmov    d10, #-1.0
     fmadd   d11, d8, d9, d10            // fused: 2^-54 (unfused it would be 0)
+
+    /* --- structure loads/stores, vector FP, saturating and halving integer SIMD ---------------- */
+    add     x12, x22, #0xd00
+    st1     {v0.16b, v1.16b}, [x12]
+    ld1r    {v2.4s}, [x12]
+    ld2r    {v3.8h, v4.8h}, [x12], #4
+    ld1     {v5.s}[2], [x12]
+    mov     x6, #3
+    ld3     {v6.b, v7.b, v8.b}[9], [x12], x6
+    sub     x12, x12, x6
+    st1     {v1.d}[1], [x12]
+    st4     {v0.h, v1.h, v2.h, v3.h}[5], [x12], #8
+    ld2     {v10.4s, v11.4s}, [x12]
+    ld3     {v12.8b, v13.8b, v14.8b}, [x12], #24
+    ld4     {v16.8h, v17.8h, v18.8h, v19.8h}, [x22]
+    st2     {v10.2d, v11.2d}, [x12]
+    st3     {v5.4s, v6.4s, v7.4s}, [x12], #48
+    ld4r    {v20.2d, v21.2d, v22.2d, v23.2d}, [x12]
+    scvtf   v24.4s, v0.4s
+    ucvtf   v25.2d, v1.2d, #12
+    fadd    v26.4s, v24.4s, v2.4s
+    fmul    v27.2d, v25.2d, v1.2d
+    fmla    v26.4s, v24.4s, v25.s[3]
+    fdiv    v28.2d, v27.2d, v25.2d
+    fabs    v29.4s, v26.4s
+    fcmgt   v30.2d, v28.2d, #0.0
+    fcvtzs  v31.4s, v26.4s, #4
+    faddp   v12.4s, v24.4s, v26.4s
+    fmaxnmv s13, v26.4s
+    fcvtn   v14.4h, v24.4s
+    fcvtl   v15.2d, v24.2s
+    sqadd   v16.8h, v0.8h, v1.8h
+    uqsub   v17.16b, v0.16b, v1.16b
+    urhadd  v18.4s, v0.4s, v1.4s
+    mla     v19.8h, v0.8h, v1.8h
+    sqxtn   v20.8b, v16.8h
+    sqxtun2 v20.16b, v1.8h
+    uqadd   d21, d0, d1
+    sshl    v22.2d, v0.2d, v1.2d
+    mrs     x6, fpsr                    // QC from the saturating ones
+    add     x24, x24, x6
+    msr     fpsr, xzr
 
     /* --- hints, a store-exclusive without a reservation, an exception taken from EL1t -------- */
     sevl
