@@ -105,7 +105,7 @@ function simdInstruction(g: Generator): string {
     case 36: {
       const t = g.pick(['2s', '4s', '2d']);
       const op = g.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fmla', 'fmls', 'fmulx', 'fabd', 'faddp', 'fmaxp',
-        'fminp', 'fmaxnmp', 'fminnmp', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt']);
+        'fminp', 'fmaxnmp', 'fminnmp', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt', 'frecps', 'frsqrts']);
       return `${op} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`;
     }
     case 37: {
@@ -154,7 +154,7 @@ function simdInstruction(g: Generator): string {
       `${g.pick(['mul', 'mla', 'mls'])} v${v()}.2s, v${v()}.2s, v${v()}.s[${g.int(4)}]`,
       `${g.pick(['fmaxv', 'fminv', 'fmaxnmv', 'fminnmv'])} s${v()}, v${v()}.4s`,
       `${g.pick(['faddp', 'fmaxp', 'fminp', 'fmaxnmp', 'fminnmp'])} ${g.rnd() < 0.5 ? `d${v()}, v${v()}.2d` : `s${v()}, v${v()}.2s`}`,
-      `${g.pick(['fabd', 'fmulx', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt'])} ${g.pick(['s', 'd'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}, ${p}${v()}`),
+      `${g.pick(['fabd', 'fmulx', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt', 'frecps', 'frsqrts'])} ${g.pick(['s', 'd'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}, ${p}${v()}`),
     ]);
     case 41: {
       // Scalar FP on raw register contents (NaNs, subnormals, infinities included).

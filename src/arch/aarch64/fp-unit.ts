@@ -380,6 +380,36 @@ export class FpUnit {
     this.store(type, dw, s, zeroSign);
   }
 
+  /**
+   * FRECPS (rsqrt false: 2 − n × m) and FRSQRTS (rsqrt true: (3 − n × m) / 2), fused and rounded
+   * once; ∞ × 0 gives exactly 2.0 / 1.5 without raising Invalid.
+   */
+  laneStep(rsqrt: boolean, type: number, dw: number, aw: number, bw: number): void {
+    const f = formatOf(type);
+    const signBit = 1n << BigInt(f.width - 1);
+    const aBits = this.bitsAt(type, aw) ^ signBit; // operand 1 negated first, NaNs included
+    const x = unpack(aBits, f, this.core);
+    const y = this.unpackAt(type, bw);
+    const nan = (u: Unpacked) => u.cls === FpClass.QuietNaN || u.cls === FpClass.SignallingNaN;
+    if (nan(x) || nan(y)) {
+      const pick = x.cls === FpClass.SignallingNaN ? aBits : y.cls === FpClass.SignallingNaN ? this.bitsAt(type, bw) : nan(x) ? aBits : this.bitsAt(type, bw);
+      if (x.cls === FpClass.SignallingNaN || y.cls === FpClass.SignallingNaN) this.invalid();
+      this.setBits(type, dw, this.core.fpcr & FPCR_DN ? defaultNaNBits(f) : pick | (1n << BigInt(f.fraction - 1)));
+      return;
+    }
+    const constant: Unpacked = { cls: FpClass.Finite, sign: 0, mantissa: rsqrt ? 3n : 1n, exp: rsqrt ? -1 : 1 }; // 1.5 or 2
+    const xInf = x.cls === FpClass.Infinity, yInf = y.cls === FpClass.Infinity;
+    if ((xInf && y.cls === FpClass.Zero) || (x.cls === FpClass.Zero && yInf)) {
+      this.setBits(type, dw, roundToFormat(0, constant.mantissa, constant.exp, f, Rounding.Nearest, { fpsr: 0, fpcr: 0 }));
+      return;
+    }
+    if (xInf || yInf) return this.setBits(type, dw, infinityBits(x.sign ^ y.sign, f));
+    const addend: Unpacked = rsqrt ? { ...constant, mantissa: 3n, exp: 0 } : constant;
+    const s = exactSum(addend, exactProduct(x, y));
+    if (rsqrt && s.cls === FpClass.Finite) s.exp -= 1; // the halving is exact before the one rounding
+    this.store(type, dw, s, this.mode === Rounding.MinusInf ? 1 : 0);
+  }
+
   /** FSQRT of one lane. */
   laneSqrt(type: number, dw: number, aw: number): void {
     if (type === 1) {

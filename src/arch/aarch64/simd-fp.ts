@@ -77,12 +77,14 @@ export class SimdFp {
       case 0x26: binary = FpOp.Max; break; // FMAXP
       case 0x36: binary = FpOp.Min; break; // FMINP
       case 0x27: binary = FpOp.Div; break;
+      case 0x07: case 0x17: break; // FRECPS, FRSQRTS
       default: return false;
     }
+    const step = key === 0x07 || key === 0x17;
     if (scalar && (fused !== 0 || key === 0x00 || key === 0x10 || key === 0x02 || key === 0x12 || key === 0x06 || key === 0x16 || key === 0x23 || key === 0x27)) return false;
     if (!scalar && sz && !q) return false;
     const count = scalar ? 1 : SimdFp.lanes(sz, q);
-    const step = SimdFp.step(sz);
+    const stride = SimdFp.step(sz);
     const nw = vword(n), mw = vword(m);
     const fp = this.fp;
     this.clearTmp();
@@ -92,17 +94,18 @@ export class SimdFp {
         const half = count / 2;
         const src = i < half ? nw : mw;
         const j = 2 * (i < half ? i : i - half);
-        aw = src + j * step;
-        bw = aw + step;
+        aw = src + j * stride;
+        bw = aw + stride;
       } else {
-        aw = nw + i * step;
-        bw = mw + i * step;
+        aw = nw + i * stride;
+        bw = mw + i * stride;
       }
-      const dw = TMP + i * step;
-      if (compare !== undefined) fp.laneCompare(compare, sz, dw, aw, bw, false);
+      const dw = TMP + i * stride;
+      if (step) fp.laneStep(key === 0x17, sz, dw, aw, bw);
+      else if (compare !== undefined) fp.laneCompare(compare, sz, dw, aw, bw, false);
       else if (fused !== 0) {
         // Accumulator first: copy Vd's lane into the scratch lane, then Vd' = Vd + (±Vn) × Vm.
-        this.copyLane(sz, dw, vword(d) + i * step);
+        this.copyLane(sz, dw, vword(d) + i * stride);
         fp.laneFused(false, fused === 2, sz, dw, aw, bw, dw);
       } else fp.laneArith(binary!, sz, dw, aw, bw);
     }

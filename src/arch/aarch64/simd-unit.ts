@@ -9,7 +9,7 @@ import { FPSR_QC } from './fp-round.js';
 const BASE8 = Reg.V0 * 8;
 
 /** Three-same integer opcodes done lane by lane in BigInt (halving, saturating, shifts by register, ABD/ABA, MLA/MLS). */
-const WIDE_THREE_SAME = new Set([0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x0a, 0x0e, 0x0f, 0x12]);
+const WIDE_THREE_SAME = [0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x0a, 0x0e, 0x0f, 0x12].reduce((mask, op) => mask | (1 << op), 0);
 
 /** Where saturation is recorded (FPSR.QC). */
 export interface SaturationStatus {
@@ -112,7 +112,7 @@ export class SimdUnit {
   threeSame(op: number, u: number, size: number, q: number, d: number, n: number, m: number, lanes = 0): boolean {
     const esize = 8 << size;
     const count = lanes || this.lanes(q, esize);
-    if (WIDE_THREE_SAME.has(op)) return this.threeSameWide(op, u, esize, count, q, d, n, m);
+    if ((WIDE_THREE_SAME >>> op) & 1) return this.threeSameWide(op, u, esize, count, q, d, n, m);
     this.clearTemp();
     if (esize === 64) {
       for (let i = 0; i < count; i++) {
