@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { loadZoneConfig, parseZoneConfig, formatBdf } from '../../src/hypervisor/zone-config.js';
-import { loadVirtioConfig, parseVirtioConfig } from '../../src/hypervisor/virtio-config.js';
 import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
 import { parseCNumber } from '../../src/hypervisor/json-fields.js';
 
@@ -75,17 +74,6 @@ describe('hvisor-tool zone configs, read unmodified', () => {
     expect(z.kernelArgs).toContain('console=ttyS0');
     expect(z.pciConfig[0]!.ecamBase).toBe(0xfe00000000);
   });
-
-  it('hvisor virtio daemon config', () => {
-    const v = loadVirtioConfig(cfg('qemu-aarch64-virtio_cfg.json'));
-    expect(v.zones).toHaveLength(1);
-    expect(v.zones[0]!.id).toBe(1);
-    expect(v.zones[0]!.memoryRegions).toEqual([{ zone0Ipa: 0x50000000, zonexIpa: 0x50000000, size: 0x30000000 }]);
-    expect(v.zones[0]!.devices).toEqual([
-      { type: 'blk', addr: 0xa003c00, len: 0x200, irq: 78, enabled: true, img: 'rootfs2.ext4' },
-      { type: 'console', addr: 0xa003800, len: 0x200, irq: 76, enabled: true },
-    ]);
-  });
 });
 
 describe('schema errors name the file, the JSON path and what was expected', () => {
@@ -122,13 +110,9 @@ describe('schema errors name the file, the JSON path and what was expected', () 
     expect(attempt((j) => (j.alloc_pci_devs[1].device = '0x20')).message).toBe('zone1.json: alloc_pci_devs[1].device: a device number 0..31, got 32');
     expect(attempt((j) => (j.name = 'x'.repeat(33))).message).toBe('zone1.json: name: at most 32 characters, got 33');
   });
-  it('not JSON, unreadable file, virtio config errors', () => {
+  it('not JSON, unreadable file', () => {
     expect(() => parseZoneConfig('{', 'z.json')).toThrow(/^z\.json: \(top level\): not valid JSON/);
     expect(() => loadZoneConfig(join(dir, 'nope.json'))).toThrow(/nope\.json: \(top level\): cannot read the file/);
-    expect(() => parseVirtioConfig('{"zones":[{"id":1,"devices":[{"type":"blk","addr":"0xa003c00","len":"0x200","irq":78}]}]}', 'v.json'))
-      .toThrow('v.json: zones[0].devices[0]: a blk device needs "img" (its image file)');
-    expect(() => parseVirtioConfig('{"zones":[{"id":1,"devices":[{"type":"sound","addr":1,"len":1,"irq":1}]}]}', 'v.json'))
-      .toThrow('v.json: zones[0].devices[0].type: one of "blk", "console", "net", "gpu", "scmi", got "sound"');
   });
   it('numbers like strtoumax base 0', () => {
     expect(parseCNumber('0x1F')).toBe(31n);

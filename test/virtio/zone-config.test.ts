@@ -8,7 +8,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
-import { parseVirtioConfig, VirtioConfigError } from '../../src/devices/virtio/virtio-config.js';
+import { loadVirtioConfig, parseVirtioConfig, VirtioConfigError } from '../../src/devices/virtio/virtio-config.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { virtioZoneProblems } from '../../src/devices/virtio/virtio-zone-check.js';
 import { BoardVirtio } from '../../src/devices/virtio/virtio-provider.js';
@@ -72,6 +72,24 @@ describe('virtio devices from an hvisor-tool virtio_cfg.json', () => {
     expect(() => parseVirtioConfig({ zones: [twice] }, 'cfg.json')).toThrow(/zones\[0\]\.devices\[4\]: addr 0xa003c00 is already used by cfg.json: zones\[0\]\.devices\[0\]/);
     expect(parseVirtioConfig({ zones: [config(1, 0xa003600), config(2, 0xa003600)] }).length).toBe(2); // per-zone addresses
     expect(() => parseVirtioConfig({ zone: [] })).toThrow(/zones: must be an array/);
+  });
+
+  it('reads hvisor-tool\'s own qemu-aarch64 virtio_cfg.json file; unreadable files, bad JSON and scmi are typed errors', () => {
+    const example = join(import.meta.dirname, '..', 'hypervisor', 'configs', 'qemu-aarch64-virtio_cfg.json');
+    expect(loadVirtioConfig(example)).toEqual([{
+      zoneId: 1,
+      memoryRegions: [{ zone0Ipa: 0x5000_0000, zonexIpa: 0x5000_0000, size: 0x3000_0000 }],
+      devices: [
+        { type: 'blk', addr: 0xa003c00, len: 0x200, irq: 78, img: 'rootfs2.ext4', readOnly: false, serial: undefined },
+        { type: 'console', addr: 0xa003800, len: 0x200, irq: 76, endpoint: { kind: 'terminal' } },
+      ],
+    }]);
+    expect(() => loadVirtioConfig(join(tmp, 'nope.json'))).toThrow(/nope\.json: cannot read the file/);
+    writeFileSync(join(tmp, 'broken.json'), '{"zones": [');
+    expect(() => loadVirtioConfig(join(tmp, 'broken.json'))).toThrow(/broken\.json: not valid JSON/);
+    const scmi = (status: string) => ({ zones: [{ id: 1, devices: [{ type: 'scmi', addr: '0xa003e00', irq: 79, status }] }] });
+    expect(() => parseVirtioConfig(scmi('enable'), 'v.json')).toThrow('v.json: zones[0].devices[0].type: "scmi" is not served by hvisor-ts');
+    expect(parseVirtioConfig(scmi('disable'), 'v.json')[0]!.devices).toEqual([]);
   });
 
   it('builds working devices for two zones: blk on a relative image path, TCP console, NICs on one switch, gpu page', async () => {

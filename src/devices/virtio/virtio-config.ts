@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The virtio device list of hvisor-tool's `virtio_cfg.json` ({"zones": [{"id", "memory_region",
  * "devices": [{"type", "addr", "len", "irq", ...}]}]}), read into typed specs. Our additions are
@@ -39,6 +41,23 @@ export interface ZoneVirtioConfig {
   readonly memoryRegions: readonly { zone0Ipa: number; zonexIpa: number; size: number }[];
   /** Enabled devices only ("status": "disable" ones are dropped). */
   readonly devices: readonly VirtioDeviceSpec[];
+}
+
+/** Reads and parses a virtio_cfg.json file; an unreadable file or bad JSON is a VirtioConfigError naming it. */
+export function loadVirtioConfig(path: string): ZoneVirtioConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new VirtioConfigError(path, `cannot read the file (${(e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new VirtioConfigError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  return parseVirtioConfig(json, path);
 }
 
 export function parseVirtioConfig(json: unknown, source = 'virtio config'): ZoneVirtioConfig[] {
@@ -99,6 +118,9 @@ function device(d: Record<string, unknown>, where: string): VirtioDeviceSpec | u
       const webPort = d['web'] === undefined ? undefined : port(d['web'], `${where}.web`);
       return { ...common, type: 'gpu', width, height, webPort };
     }
+    case 'scmi':
+      // hvisor-tool's SCMI device forwards to zone0's firmware interface, which an emulated board has not.
+      throw new VirtioConfigError(`${where}.type`, '"scmi" is not served by hvisor-ts (blk, console, net, gpu are); set its status to "disable"');
     default:
       throw new VirtioConfigError(`${where}.type`, `"${String(d['type'])}" is not one of blk, console, net, gpu`);
   }
