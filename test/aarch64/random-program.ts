@@ -85,7 +85,7 @@ function simdInstruction(g: Generator): string {
   const v = (): number => g.int(32);
   const x = (): string => `x${g.pick(DATA)}`;
   const w = (): string => `w${g.pick(DATA)}`;
-  const k = g.int(45);
+  const k = g.int(46);
   switch (k) {
     case 43: case 44: {
       // Structure loads/stores: LDn/STn of whole registers, one lane, or load-and-replicate.
@@ -143,7 +143,23 @@ function simdInstruction(g: Generator): string {
         `${g.pick(['sqxtn2', 'uqxtn2', 'sqxtun2'])} v${v()}.${nn2}, v${v()}.${ww2}`,
         `${g.pick(['sqabs', 'sqneg'])} v${v()}.${t}, v${v()}.${t}`,
         `${g.pick(['sqadd', 'uqadd', 'sqsub', 'uqsub'])} ${sc}${v()}, ${sc}${v()}, ${sc}${v()}`.replace(/^(\w+) (\w)(\d+), \w(\d+), \w(\d+)$/, (_m, o, p, a, b, c) => `${o} ${p}${a}, ${p}${b}, ${p}${c}`),
-        `${g.pick(['add', 'sub', 'cmgt', 'cmhi', 'cmge', 'cmhs', 'cmeq', 'cmtst', 'sshl', 'ushl', 'srshl', 'urshl'])} d${v()}, d${v()}, d${v()}`,
+        `${g.pick(['add', 'sub', 'cmgt', 'cmhi', 'cmge', 'cmhs', 'cmeq', 'cmtst', 'sshl', 'ushl', 'srshl', 'urshl', 'sqshl', 'uqrshl'])} d${v()}, d${v()}, d${v()}`,
+        `${g.pick(['sqshl', 'uqshl', 'sqrshl', 'uqrshl'])} v${v()}.${t}, v${v()}.${t}, v${v()}.${t}`,
+        (() => { const h = g.pick(['4h', '8h', '2s', '4s']); return `${g.pick(['sqdmulh', 'sqrdmulh'])} v${v()}.${h}, v${v()}.${h}, v${v()}.${h}`; })(),
+        `${g.pick(['sqdmulh', 'sqrdmulh'])} ${g.pick(['h', 's'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}, ${p}${v()}`),
+        `pmul v${v()}.16b, v${v()}.16b, v${v()}.16b`,
+        (() => { const [a, b] = g.pick([['4h', '8b'], ['8h', '16b'], ['2s', '4h'], ['4s', '8h'], ['2d', '4s']]); return `${g.pick(['sadalp', 'uadalp'])} v${v()}.${a}, v${v()}.${b}`; })(),
+        `${g.pick(['suqadd', 'usqadd'])} v${v()}.${t}, v${v()}.${t}`,
+      ]);
+    }
+    case 45: {
+      const [t, e] = g.pick([['16b', 8], ['8h', 16], ['4s', 32], ['2d', 64], ['8b', 8], ['2s', 32]] as const);
+      const [nn, ww, ne] = g.pick([['8b', '8h', 8], ['4h', '4s', 16], ['2s', '2d', 32], ['16b', '8h', 8], ['8h', '4s', 16], ['4s', '2d', 32]] as const);
+      const two = nn === '16b' || nn === '8h' || nn === '4s' ? '2' : '';
+      return g.pick([
+        `${g.pick(['srshr', 'urshr', 'srsra', 'ursra'])} v${v()}.${t}, v${v()}.${t}, #${1 + g.int(e)}`,
+        `${g.pick(['sqshl', 'uqshl', 'sqshlu'])} v${v()}.${t}, v${v()}.${t}, #${g.int(e)}`,
+        `${g.pick(['rshrn', 'sqshrn', 'uqshrn', 'sqrshrn', 'uqrshrn', 'sqshrun', 'sqrshrun'])}${two} v${v()}.${nn}, v${v()}.${ww}, #${1 + g.int(ne)}`,
       ]);
     }
     case 40: return g.pick([

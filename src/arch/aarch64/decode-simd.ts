@@ -98,7 +98,7 @@ function scalarThreeSame(insn: number): Emitted | undefined {
   const n = bits(insn, 9, 5);
   const d = insn & 31;
   if (op >= 0x18) return body(orUndefined(`m.simdFp.threeSame(${op},${u},${size >> 1},${size & 1},0,${d},${n},${m},true)`, insn, siteK));
-  const anySize = op === 0x01 || op === 0x05;
+  const anySize = op === 0x01 || op === 0x05 || op === 0x09 || op === 0x0b || (op === 0x16 && (size === 1 || size === 2));
   const doubleOnly = op === 0x06 || op === 0x07 || op === 0x08 || op === 0x0a || op === 0x10 || op === 0x11;
   if (!anySize && !(doubleOnly && size === 3)) return undefined;
   return body(orUndefined(`m.simd.threeSame(${op},${u},${size},0,${d},${n},${m},1)`, insn, siteK));

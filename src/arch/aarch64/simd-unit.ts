@@ -9,9 +9,16 @@ import { FPSR_QC } from './fp-round.js';
 const BASE8 = Reg.V0 * 8;
 
 /** Three-same integer opcodes done lane by lane in BigInt (halving, saturating, shifts by register, ABD/ABA, MLA/MLS). */
-const WIDE_THREE_SAME = [0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x0a, 0x0e, 0x0f, 0x12].reduce((mask, op) => mask | (1 << op), 0);
+const WIDE_THREE_SAME = [0x00, 0x01, 0x02, 0x04, 0x05, 0x08, 0x09, 0x0a, 0x0b, 0x0e, 0x0f, 0x12, 0x16].reduce((mask, op) => mask | (1 << op), 0);
 
 /** Where saturation is recorded (FPSR.QC). */
+/** PMUL: the polynomial (carry-less) product of two bytes, truncated to 8 bits. */
+function carrylessMultiply(a: number, b: number): number {
+  let r = 0;
+  for (let i = 0; i < 8; i++) if ((b >> i) & 1) r ^= a << i;
+  return r & 0xff;
+}
+
 export interface SaturationStatus {
   fpsr: number;
 }
@@ -146,7 +153,11 @@ export class SimdUnit {
         case 0x0d: v = u ? Math.min(a, b) : Math.min(this.getSigned(n, i, esize), this.getSigned(m, i, esize)); break;
         case 0x10: v = u ? a - b : a + b; break;
         case 0x11: v = u ? (a === b ? mask : 0) : (a & b) !== 0 ? mask : 0; break;
-        case 0x13: if (u) return false; v = esize === 32 ? Math.imul(a, b) : a * b; break;
+        case 0x13:
+          if (!u) v = esize === 32 ? Math.imul(a, b) : a * b;
+          else if (esize === 8) v = carrylessMultiply(a, b); // PMUL
+          else return false;
+          break;
         case 0x14: case 0x15: case 0x17: {
           // Pairwise: lanes 0..count/2-1 from Vn's pairs, the rest from Vm's pairs.
           const half = count / 2;
@@ -184,8 +195,9 @@ export class SimdUnit {
   /** {S,U}HADD, {S,U}QADD, {S,U}RHADD, {S,U}HSUB, {S,U}QSUB, {S,U}SHL, {S,U}RSHL, {S,U}ABD, {S,U}ABA, MLA/MLS. */
   private threeSameWide(op: number, u: number, esize: number, count: number, q: number, d: number, n: number, m: number): boolean {
     const signed = u === 0;
-    // Halving, absolute-difference and multiply-accumulate forms have no 64-bit lanes.
-    if (esize === 64 && op !== 0x01 && op !== 0x05 && op !== 0x08 && op !== 0x0a) return false;
+    // Halving, absolute-difference and multiply-accumulate forms have no 64-bit lanes; doubling multiplies only 16/32.
+    if (esize === 64 && op !== 0x01 && op !== 0x05 && op !== 0x08 && op !== 0x09 && op !== 0x0a && op !== 0x0b) return false;
+    if (op === 0x16 && (esize === 8 || esize === 64)) return false;
     this.clearTemp();
     for (let i = 0; i < count; i++) {
       const a = this.laneValue(n, i, esize, signed);
@@ -197,14 +209,23 @@ export class SimdUnit {
         case 0x02: v = (a + b + 1n) >> 1n; break;
         case 0x04: v = (a - b) >> 1n; break;
         case 0x05: v = this.saturate(a - b, esize, signed); break;
-        case 0x08: case 0x0a: {
-          // Shift by the signed low byte of Vm's lane: left when positive, right (rounding for RSHL) when negative.
+        case 0x08: case 0x09: case 0x0a: case 0x0b: {
+          // Shift by the signed low byte of Vm's lane: left when positive (saturating for QSHL/QRSHL),
+          // right (rounding for RSHL/QRSHL) when negative.
           const shift = Number(BigInt.asIntN(8, this.lane(m, i, esize) & 0xffn));
-          if (shift >= 0) v = shift >= esize ? 0n : a << BigInt(shift);
-          else {
+          const saturating = op === 0x09 || op === 0x0b;
+          if (shift >= 0) {
+            if (saturating) v = this.saturate(a === 0n ? 0n : a << BigInt(Math.min(shift, esize + 1)), esize, signed);
+            else v = shift >= esize ? 0n : a << BigInt(shift);
+          } else {
             const right = BigInt(Math.min(-shift, esize + 1));
-            v = op === 0x0a ? (a + (1n << (right - 1n))) >> right : a >> right;
+            v = op === 0x0a || op === 0x0b ? (a + (1n << (right - 1n))) >> right : a >> right;
           }
+          break;
+        }
+        case 0x16: { // SQDMULH / SQRDMULH
+          const product = 2n * BigInt.asIntN(esize, this.lane(n, i, esize)) * BigInt.asIntN(esize, this.lane(m, i, esize));
+          v = this.saturate((product + (u ? 1n << BigInt(esize - 1) : 0n)) >> BigInt(esize), esize, true);
           break;
         }
         case 0x0e: v = a > b ? a - b : b - a; break;
@@ -352,16 +373,24 @@ export class SimdUnit {
         this.commit(d, q);
         return true;
       }
-      case 0x02: { // SADDLP / UADDLP
+      case 0x02: case 0x06: { // SADDLP / UADDLP, SADALP / UADALP (accumulating)
         if (esize === 64) return false;
         const out = count / 2;
         for (let i = 0; i < out; i++) {
           const x = u ? this.lane(n, 2 * i, esize) : BigInt(this.getSigned(n, 2 * i, esize));
           const y = u ? this.lane(n, 2 * i + 1, esize) : BigInt(this.getSigned(n, 2 * i + 1, esize));
-          this.putLane(i, esize * 2, x + y);
+          this.putLane(i, esize * 2, op === 0x06 ? this.lane(d, i, esize * 2) + x + y : x + y);
         }
         break;
       }
+      case 0x03: // SUQADD (signed Vd + unsigned Vn) / USQADD (unsigned Vd + signed Vn), saturating to Vd's kind
+        if (esize === 64 && !q) return false;
+        for (let i = 0; i < count; i++) {
+          const acc = this.laneValue(d, i, esize, u === 0);
+          const add = this.laneValue(n, i, esize, u === 1);
+          this.putLane(i, esize, this.saturate(acc + add, esize, u === 0));
+        }
+        break;
       default: return false;
     }
     this.commit(d, q);
@@ -476,6 +505,29 @@ export class SimdUnit {
         }
         break;
       }
+      case 0x04: case 0x06: { // SRSHR/URSHR, SRSRA/URSRA: rounding shift right (and accumulate)
+        const shift = BigInt(2 * esize - immhb);
+        const count = this.lanes(q, esize);
+        for (let i = 0; i < count; i++) {
+          let v = (this.laneValue(n, i, esize, u === 0) + (1n << (shift - 1n))) >> shift;
+          if (op === 0x06) v += this.lane(d, i, esize);
+          this.putLane(i, esize, v);
+        }
+        break;
+      }
+      case 0x0c: case 0x0e: { // SQSHLU (U=1, 0x0c), SQSHL/UQSHL (0x0e): saturating shift left
+        if (op === 0x0c && !u) return false;
+        const shift = BigInt(immhb - esize);
+        const count = this.lanes(q, esize);
+        const srcSigned = op === 0x0c || u === 0;
+        const dstSigned = op === 0x0e && u === 0;
+        for (let i = 0; i < count; i++) this.putLane(i, esize, this.saturate(this.laneValue(n, i, esize, srcSigned) << shift, esize, dstSigned));
+        break;
+      }
+      case 0x11: // RSHRN (U=0), SQRSHRUN (U=1)
+        return u ? this.narrowShift(true, true, false, immh, immb, q, d, n) : this.narrowShift(true, false, false, immh, immb, q, d, n);
+      case 0x12: case 0x13: // {S,U}QSHRN, {S,U}QRSHRN
+        return this.narrowShift(op === 0x13, true, u === 0, immh, immb, q, d, n, u === 0);
       case 0x0a: { // SHL / SLI
         const shift = immhb - esize;
         const count = this.lanes(q, esize);
@@ -494,8 +546,9 @@ export class SimdUnit {
         for (let i = 0; i < count; i++) this.putLane(i, esize, (this.lane(n, i, esize) >> BigInt(shift)) | (this.lane(d, i, esize) & keepMask));
         break;
       }
-      case 0x10: { // SHRN / SHRN2 (U=0)
-        if (u || esize === 64) return false;
+      case 0x10: { // SHRN / SHRN2 (U=0); SQSHRUN (U=1)
+        if (u) return this.narrowShift(false, true, false, immh, immb, q, d, n);
+        if (esize === 64) return false;
         const shift = 2 * esize - immhb;
         const lanes = 64 / esize;
         const base = q ? lanes : 0;
@@ -516,6 +569,27 @@ export class SimdUnit {
         return true;
       }
       default: return false;
+    }
+    this.commit(d, q);
+    return true;
+  }
+
+  /**
+   * Shift right and narrow into the low (or, with Q, high) half of Vd: optionally rounding, and
+   * saturating to a signed or unsigned lane (the source is signed unless `srcSigned` says otherwise).
+   */
+  private narrowShift(rounding: boolean, saturating: boolean, dstSigned: boolean, immh: number, immb: number, q: number, d: number, n: number, srcSigned = true): boolean {
+    const esize = 8 << (31 - Math.clz32(immh));
+    if (esize === 64) return false;
+    const shift = BigInt(2 * esize - ((immh << 3) | immb));
+    const lanes = 64 / esize;
+    const base = q ? lanes : 0;
+    this.clearTemp();
+    for (let i = 0; i < base; i++) this.putLane(i, esize, this.lane(d, i, esize));
+    for (let i = 0; i < lanes; i++) {
+      const x = saturating ? this.laneValue(n, i, esize * 2, srcSigned) : this.lane(n, i, esize * 2);
+      const v = (x + (rounding ? 1n << (shift - 1n) : 0n)) >> shift;
+      this.putLane(base + i, esize, saturating ? this.saturate(v, esize, dstSigned) : v);
     }
     this.commit(d, q);
     return true;
