@@ -117,6 +117,14 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       gdb.delete(zone.id);
     },
   });
+  // A zone that cannot start, a port in use: nothing of this board may stay open.
+  const release = async () => {
+    await Promise.allSettled(pending);
+    await Promise.all([...gdb.values()].map((s) => s.close()));
+    await virtio?.close();
+    pci?.close();
+  };
+  let control: ControlServer | undefined;
   try {
     for (const [i, config] of configs.entries()) {
       for (const d of build.machine.devices) {
@@ -126,19 +134,10 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       }
       hypervisor.startZoneFile(files[i]!);
     }
-  } catch (e) {
-    pci?.close();
-    throw e;
-  }
-
-  let control: ControlServer | undefined;
-  try {
     await Promise.all(pending);
     if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
   } catch (e) {
-    await Promise.all([...gdb.values()].map((s) => s.close()));
-    await virtio?.close();
-    pci?.close();
+    await release();
     throw e;
   }
   startupDone = true;
