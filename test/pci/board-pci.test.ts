@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { findBoard } from '../../boards/index.js';
 import { parseBoardPciConfig } from '../../src/devices/pci/board-pci-config.js';
 import { BoardPci, findBoardPciHost } from '../../src/devices/pci/board-pci.js';
+import { noDma } from '../../src/devices/pci/dma.js';
 import { PciAssignmentError } from '../../src/devices/pci/virtual-ecam.js';
 import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
 import { Stage2Space } from '../../src/hypervisor/stage2-space.js';
@@ -185,7 +186,7 @@ describe('the board PCIe host in zones', () => {
 
   it('refuses a function given to two zones, absent functions and virtual dev_types, naming the zone', () => {
     const { pci } = board();
-    zoneSpace(pci, config('zone0-linux-pci.json'));
+    zoneSpace(pci, config('zone0-linux-pci.json')).enumerate();
     expect(() => zoneSpace(pci, config('zone1-linux-pci.json', (j) => j.alloc_pci_devs.push({ bdf: '0x18', dev_type: 0 })))).toThrow(
       new PciAssignmentError('PCI function 00:03.0 is given to both zone 0 and zone 1'),
     );
@@ -195,8 +196,13 @@ describe('the board PCIe host in zones', () => {
     expect(() => zoneSpace(pci, config('zone1-linux-pci.json', (j) => (j.alloc_pci_devs = [{ bdf: '0x28', dev_type: 1 }])))).toThrow(
       'zone 1 (zone1-linux-pci): 00:05.0 has dev_type 1; only physical functions (0) are modelled',
     );
-    // Once zone 0 is gone, zone 1 may take 00:03.0.
+    // Once zone 0 is gone, its functions are reset and reach no memory; zone 1 may take 00:03.0.
+    const nvme = pci.host.function(0x18)!;
+    expect(nvme.dma).not.toBe(noDma);
+    expect(nvme.config.get(4, 2)).toBe(0x6);
     pci.release(0);
+    expect(nvme.dma).toBe(noDma);
+    expect(nvme.config.get(4, 2)).toBe(0);
     expect(() => zoneSpace(pci, config('zone1-linux-pci.json', (j) => j.alloc_pci_devs.push({ bdf: '0x18', dev_type: 0 })))).not.toThrow();
     pci.close();
   });

@@ -145,6 +145,7 @@ export class BoardPci {
 
   /** A zone left: its functions are free again (a later zone may take them). */
   release(zoneId: number): void {
+    this.views.get(zoneId)?.detach();
     this.views.delete(zoneId);
   }
 

@@ -2,7 +2,7 @@ import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { formatBdf, type Bdf } from './bdf.js';
 import { allOnes, Cfg, validAccess } from './config-space.js';
 import { describePciTree } from './describe.js';
-import type { DmaMemory } from './dma.js';
+import { noDma, type DmaMemory } from './dma.js';
 import type { PciHostEcam } from './host-bridge.js';
 import type { MsiController } from './msi.js';
 import type { PciFunction } from './pci-function.js';
@@ -130,6 +130,16 @@ export class VirtualEcam {
       this.shadows.set(where, this.initialShadow(fn));
       for (let bar = 0; bar < fn.config.bars.length; bar++) if (fn.config.bars[bar] !== undefined) this.apply(where, fn, bar);
     }
+  }
+
+  /**
+   * The zone is gone: its functions are reset and lose its memory and interrupt controller, so
+   * nothing (a frame arriving at a NIC) can DMA into RAM that may soon be another zone's.
+   */
+  detach(): void {
+    this.reset();
+    const hostBridge = this.host.config.busStart << 8;
+    for (const [where, fn] of this.owned) if (where !== hostBridge) fn.assign(noDma, undefined);
   }
 
   /** The zone-visible value of BAR dword `word` of a function. */
