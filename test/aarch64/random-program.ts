@@ -112,7 +112,9 @@ function simdInstruction(g: Generator): string {
       const t = g.pick(['2s', '4s', '2d']);
       return g.pick([
         `${g.pick(['fabs', 'fneg', 'fsqrt', 'frintn', 'frintp', 'frintm', 'frintz', 'frinta', 'frintx', 'frinti', 'fcvtns', 'fcvtps', 'fcvtms', 'fcvtzs',
-          'fcvtas', 'fcvtnu', 'fcvtpu', 'fcvtmu', 'fcvtzu', 'fcvtau', 'scvtf', 'ucvtf'])} v${v()}.${t}, v${v()}.${t}`,
+          'fcvtas', 'fcvtnu', 'fcvtpu', 'fcvtmu', 'fcvtzu', 'fcvtau', 'scvtf', 'ucvtf', 'frecpe', 'frsqrte'])} v${v()}.${t}, v${v()}.${t}`,
+        `${g.pick(['urecpe', 'ursqrte'])} v${v()}.${g.pick(['2s', '4s'])}, %`.replace(/v(\d+)\.(\w+), %$/, (_m, a, t2) => `v${a}.${t2}, v${v()}.${t2}`),
+        `${g.pick(['frecpe', 'frsqrte', 'frecpx'])} ${g.pick(['s', 'd'])}${v()}, %`.replace(/(\w)(\d+), %$/, (_m, p, a) => `${p}${a}, ${p}${v()}`),
         `${g.pick(['fcmgt', 'fcmge', 'fcmeq', 'fcmle', 'fcmlt'])} v${v()}.${t}, v${v()}.${t}, #0.0`,
         g.pick([`fcvtl v${v()}.4s, v${v()}.4h`, `fcvtl2 v${v()}.4s, v${v()}.8h`, `fcvtl v${v()}.2d, v${v()}.2s`, `fcvtl2 v${v()}.2d, v${v()}.4s`,
           `fcvtn v${v()}.4h, v${v()}.4s`, `fcvtn2 v${v()}.8h, v${v()}.4s`, `fcvtn v${v()}.2s, v${v()}.2d`, `fcvtn2 v${v()}.4s, v${v()}.2d`,

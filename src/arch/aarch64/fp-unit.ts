@@ -12,7 +12,7 @@
 import { Reg } from './registers.js';
 import {
   bitLength, defaultNaNBits, DOUBLE, exactProduct, exactSum, FpClass, fpcrRounding, FPCR_DN, FPCR_FZ, FPSR_DZC,
-  FPSR_IOC, FPSR_IXC, HALF, infinityBits, quotient, Rounding, roundToFormat, roundToInteger, SINGLE, squareRoot,
+  FPSR_IOC, FPSR_IXC, FPSR_OFC, FPSR_UFC, HALF, infinityBits, quotient, Rounding, roundToFormat, roundToInteger, SINGLE, squareRoot,
   unpack, zeroBits, type FpFormat, type Unpacked,
 } from './fp-round.js';
 
@@ -410,6 +410,86 @@ export class FpUnit {
     this.store(type, dw, s, this.mode === Rounding.MinusInf ? 1 : 0);
   }
 
+  /**
+   * FRECPE (rsqrt false) and FRSQRTE (rsqrt true) of one single/double lane: the ARM ARM's 8-bit
+   * estimates, exponent and special cases included.
+   */
+  laneEstimate(rsqrt: boolean, type: number, dw: number, aw: number): void {
+    const f = formatOf(type);
+    if (this.laneIsNaN(type, aw)) return this.propagateNaN(type, dw, aw);
+    const a = this.unpackAt(type, aw);
+    const bits = this.bitsAt(type, aw);
+    const F = BigInt(f.fraction);
+    if (a.cls === FpClass.Zero) {
+      this.core.fpsr |= FPSR_DZC;
+      return this.setBits(type, dw, infinityBits(a.sign, f));
+    }
+    if (rsqrt && a.sign) return this.defaultNaN(type, dw);
+    if (a.cls === FpClass.Infinity) return this.setBits(type, dw, zeroBits(rsqrt ? 0 : a.sign, f));
+    // The fraction as 52 bits (singles padded), and the biased exponent.
+    let fraction = (bits & ((1n << F) - 1n)) << (52n - F);
+    let exp = Number((bits >> F) & ((1n << BigInt(f.exponent)) - 1n));
+    const top = 1n << 51n;
+    const mask52 = (1n << 52n) - 1n;
+    let estimate: number;
+    let resultExp: number;
+    if (!rsqrt) {
+      const tinyLimit = type ? -1024 : -128;
+      const magnitudeTop = a.exp + bitLength(a.mantissa); // |a| < 2^magnitudeTop
+      if (magnitudeTop <= tinyLimit) {
+        const mode = this.mode;
+        const toInf = mode === Rounding.Nearest || (mode === Rounding.PlusInf && a.sign === 0) || (mode === Rounding.MinusInf && a.sign === 1);
+        this.core.fpsr |= FPSR_OFC | FPSR_IXC;
+        return this.setBits(type, dw, toInf ? infinityBits(a.sign, f) : infinityBits(a.sign, f) - 1n);
+      }
+      if (this.core.fpcr & FPCR_FZ && magnitudeTop > (type ? 1022 : 126)) {
+        this.core.fpsr |= FPSR_UFC;
+        return this.setBits(type, dw, zeroBits(a.sign, f));
+      }
+      if (exp === 0) {
+        if ((fraction & top) === 0n) {
+          exp = -1;
+          fraction = (fraction << 2n) & mask52;
+        } else fraction = (fraction << 1n) & mask52;
+      }
+      const scaled = Number((1n << 8n) | (fraction >> 44n));
+      resultExp = (type ? 2045 : 253) - exp;
+      estimate = recipEstimate(scaled);
+    } else {
+      if (exp === 0) {
+        while ((fraction & top) === 0n) {
+          fraction = (fraction << 1n) & mask52;
+          exp -= 1;
+        }
+        fraction = (fraction << 1n) & mask52;
+      }
+      const scaled = (exp & 1) === 0 ? Number((1n << 8n) | (fraction >> 44n)) : Number((1n << 7n) | (fraction >> 45n));
+      resultExp = Math.floor(((type ? 3068 : 380) - exp) / 2);
+      estimate = rsqrtEstimate(scaled);
+    }
+    let out = BigInt(estimate & 0xff) << 44n; // 52-bit fraction
+    if (resultExp === 0) out = (1n << 51n) | (out >> 1n);
+    else if (resultExp === -1) {
+      out = (1n << 50n) | (out >> 2n);
+      resultExp = 0;
+    }
+    const sign = rsqrt ? 0 : a.sign;
+    this.setBits(type, dw, (BigInt(sign) << BigInt(f.width - 1)) | (BigInt(resultExp) << F) | (out >> (52n - F)));
+  }
+
+  /** FRECPX: the sign and inverted exponent of one lane, fraction zero (NaNs propagate, zero/subnormal → max exponent). */
+  laneRecipExponent(type: number, dw: number, aw: number): void {
+    if (this.laneIsNaN(type, aw)) return this.propagateNaN(type, dw, aw);
+    const f = formatOf(type);
+    const bits = this.bitsAt(type, aw);
+    const F = BigInt(f.fraction);
+    const expMask = (1n << BigInt(f.exponent)) - 1n;
+    const exp = (bits >> F) & expMask;
+    this.unpackAt(type, aw); // FPCR.FZ notes IDC for a subnormal input
+    const outExp = exp === 0n ? expMask - 1n : exp ^ expMask;
+    this.setBits(type, dw, (bits & (1n << BigInt(f.width - 1))) | (outExp << F));
+  }
+
   /** FSQRT of one lane. */
   laneSqrt(type: number, dw: number, aw: number): void {
     if (type === 1) {
@@ -627,6 +707,21 @@ export class FpUnit {
   toInteger(type: number, n: number, rmode: number, signed: boolean, bits: number, fbits = 0): bigint {
     return this.laneToInteger(type, vword(n), rmode, signed, bits, fbits);
   }
+}
+
+/** ARM RecipEstimate: a in [256, 512) (0.5 ≤ x < 1 in 1/512 steps) → 1/x in [256, 512). */
+export function recipEstimate(a: number): number {
+  const odd = a * 2 + 1;
+  const b = Math.floor(2 ** 19 / odd);
+  return (b + 1) >> 1;
+}
+
+/** ARM RecipSqrtEstimate: a in [128, 512) → 1/sqrt(x) in [256, 512). */
+export function rsqrtEstimate(a: number): number {
+  const x = a < 256 ? a * 2 + 1 : (((a >> 1) << 1) + 1) * 2;
+  let b = 512;
+  while (x * (b + 1) * (b + 1) < 2 ** 28) b++;
+  return (b + 1) >> 1;
 }
 
 /** Orders two non-NaN values: -1, 0, 1 (±0 equal). */

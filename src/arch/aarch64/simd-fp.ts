@@ -5,7 +5,7 @@
  * FMUL/FMLA/FMLS, and the fixed-point conversions of the shift-immediate group. Each lane goes
  * through FpUnit's lane operations, so rounding, NaNs and FPSR flags are those of the scalar forms.
  */
-import { FpCompare, FpOp, vword, type FpUnit } from './fp-unit.js';
+import { FpCompare, FpOp, recipEstimate, rsqrtEstimate, vword, type FpUnit } from './fp-unit.js';
 import { Rounding } from './fp-round.js';
 import { Reg } from './registers.js';
 
@@ -170,6 +170,19 @@ export class SimdFp {
       case 0x5b: lane = toInt(Rounding.MinusInf, false); break;
       case 0x7b: lane = toInt(Rounding.Zero, false); break;
       case 0x5c: lane = toInt(Rounding.TiesAway, false); break;
+      case 0x3d: lane = (dw, aw) => fp.laneEstimate(false, sz, dw, aw); break; // FRECPE
+      case 0x7d: lane = (dw, aw) => fp.laneEstimate(true, sz, dw, aw); break; // FRSQRTE
+      case 0x3f: if (!scalar) return false; lane = (dw, aw) => fp.laneRecipExponent(sz, dw, aw); break; // FRECPX
+      case 0x3c: case 0x7c: { // URECPE, URSQRTE (32-bit lanes only)
+        if (sz || scalar) return false;
+        const rsqrt = u === 1;
+        lane = (dw, aw) => {
+          const x = this.u32[aw]!;
+          if (rsqrt ? x >>> 30 === 0 : x >>> 31 === 0) this.u32[dw] = 0xffffffff;
+          else this.u32[dw] = ((rsqrt ? rsqrtEstimate(x >>> 23) : recipEstimate(x >>> 23)) << 23) >>> 0;
+        };
+        break;
+      }
       case 0x1d: lane = fromInt(true); break; // SCVTF
       case 0x5d: lane = fromInt(false); break; // UCVTF
       default: return false;
