@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { runCommand } from '../../src/cli/commands/run.js';
 import { launch, LaunchError, type Instance } from '../../src/cli/launch.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 
@@ -134,5 +136,16 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
   it('refuses a board without demo guests and a zone list without the root zone first', async () => {
     await expect(launch({ board: 'qemu-virt-aarch64', zones: [], gdbBasePort: false })).rejects.toThrow(LaunchError);
     await expect(launch({ board: 'qemu-virt-riscv64', zones: [join(REPO, 'boards/guests/riscv64/zoneR-heartbeat.json')], gdbBasePort: false })).rejects.toThrow(/first zone must be the root zone/);
+  });
+
+  it('hvisor run --pci hands the board\'s PCI functions file to the zones, naming a bad one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvisor-run-pci-'));
+    writeFileSync(join(dir, 'pci.json'), JSON.stringify({ functions: [{ bdf: '00:01.0', type: 'floppy' }] }));
+    const cli = (pci: string) => yargs(['run', '--board', 'qemu-virt-aarch64', '--zone', join(REPO, 'boards/guests/aarch64/zone0-linux-pci.json'), '--pci', pci, '--no-gdb', '--seconds', '0'])
+      .command(runCommand).strict().fail((msg, err) => {
+        throw err ?? new Error(msg);
+      }).parseAsync();
+    await expect(cli(join(dir, 'missing.json'))).rejects.toThrow(/missing\.json/);
+    await expect(cli(join(dir, 'pci.json'))).rejects.toThrow(/pci\.json: functions\[0\]\.type: one of "virtio-blk", "virtio-net", "nvme", got "floppy"/);
   });
 });

@@ -15,6 +15,7 @@ interface RunArgs {
   gdb: boolean;
   control?: string;
   virtio?: string;
+  pci?: string;
   seconds?: number;
 }
 
@@ -33,6 +34,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (default ${'path' in defaultControlAddress() ? (defaultControlAddress() as { path: string }).path : ''})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
+      .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
       .option('seconds', { type: 'number', describe: 'stop after this many seconds (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const instance = await launch({
@@ -47,6 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       gdbHost: args['gdb-host'],
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
       ...(args.virtio !== undefined && { virtio: args.virtio }),
+      ...(args.pci !== undefined && { pci: args.pci }),
       holdOutput: true,
     });
     printBanner(instance);
