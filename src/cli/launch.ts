@@ -172,7 +172,8 @@ function loadVirtio(file: string): BoardVirtio {
   return new BoardVirtio(parseVirtioConfig(json, file), dirname(resolve(file)));
 }
 
-function loadPci(file: string, build: BoardBuild, board: BoardDescriptor): BoardPci {
+/** The board's PCI functions from a `--pci` file, plugged into its ECAM host bridge. */
+export function loadPci(file: string, build: BoardBuild, board: BoardDescriptor): BoardPci {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));

@@ -15,6 +15,7 @@ import { compileDtsFile } from '../../../dtb/dts/compiler.js';
 import { writeDtb } from '../../../dtb/writer.js';
 import { buildBoard } from '../../machine/board-builder.js';
 import { boardReport, type BoardReport, type DeviceReport } from '../../machine/board-report.js';
+import { loadPci } from '../launch.js';
 
 interface ShowArgs {
   name: string;
@@ -25,6 +26,7 @@ interface ShowArgs {
   json?: boolean;
   dts?: boolean;
   zoneConfig?: number;
+  pci?: string;
 }
 
 /** "2G", "512M", "64K", "0x40000000" or plain bytes. */
@@ -36,7 +38,7 @@ export function parseMemorySize(text: string, board: string): number {
 }
 
 /** The data of `hvisor board show`: what --json prints and the text view renders. */
-export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): BoardReport {
+export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): BoardReport & { pciFunctions?: string } {
   const board = findBoard(args.name);
   const params: Partial<BoardParams> = {
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
@@ -45,7 +47,14 @@ export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): 
   };
   const dtb = args.dtb === undefined ? undefined : readBoardTree(args.dtb);
   const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params });
-  return boardReport(build, args.dtb ?? 'generated');
+  const report = boardReport(build, args.dtb ?? 'generated');
+  if (args.pci === undefined) return report;
+  const pci = loadPci(args.pci, build, board);
+  try {
+    return { ...report, pciFunctions: pci.describe() };
+  } finally {
+    pci.close();
+  }
 }
 
 /** A DTB, or a DTS source (by its .dts extension) compiled with our DTS compiler. */
@@ -165,6 +174,7 @@ function showBuilder(y: Argv): Argv<ShowArgs> {
     .option('virtualization', { type: 'boolean', describe: 'aarch64 virt: the tree QEMU gives with virtualization=on (EL2, as hvisor runs it)' })
     .option('json', { type: 'boolean', describe: 'machine-readable output' })
     .option('dts', { type: 'boolean', describe: 'print the generated device tree source' })
+    .option('pci', { type: 'string', describe: 'also list the PCI functions of a `hvisor run --pci` file on the board\'s host bridge' })
     .option('zone-config', { type: 'number', describe: 'print zone N\'s config (0 = root) as hvisor-tool JSON' })
     .conflicts('json', 'dts')
     .conflicts('zone-config', ['json', 'dts']);
@@ -191,6 +201,7 @@ function showHandler(args: ShowArgs): void {
   }
   const report = showBoard(args);
   console.log(args.json === true ? JSON.stringify(report, null, 2) : renderBoard(report));
+  if (args.json !== true && report.pciFunctions !== undefined) console.log('\n' + chalk.bold('PCI functions') + '\n' + report.pciFunctions.trimEnd());
 }
 
 export const boardCommand: CommandModule<object, object> = {
