@@ -196,7 +196,10 @@ function simdInstruction(g: Generator): string {
       const [l, nn] = g.pick([['8h', '8b'], ['4s', '4h'], ['2d', '2s']]);
       const [l2, nn2] = g.pick([['8h', '16b'], ['4s', '8h'], ['2d', '4s']]);
       return g.pick([
-        `${g.pick(['uaddl', 'saddl', 'usubl', 'ssubl', 'umull', 'smull', 'umlal', 'smlal', 'umlsl', 'smlsl'])} v${v()}.${l}, v${v()}.${nn}, v${v()}.${nn}`,
+        `${g.pick(['uaddl', 'saddl', 'usubl', 'ssubl', 'umull', 'smull', 'umlal', 'smlal', 'umlsl', 'smlsl', 'sabal', 'uabal', 'sabdl', 'uabdl'])} v${v()}.${l}, v${v()}.${nn}, v${v()}.${nn}`,
+        (() => { const [a, b] = g.pick([['4s', '4h'], ['2d', '2s']]); return `${g.pick(['sqdmlal', 'sqdmlsl', 'sqdmull'])} v${v()}.${a}, v${v()}.${b}, v${v()}.${b}`; })(),
+        (() => { const [a, b] = g.pick([['4s', '8h'], ['2d', '4s']]); return `${g.pick(['sqdmlal2', 'sqdmlsl2', 'sqdmull2'])} v${v()}.${a}, v${v()}.${b}, v${v()}.${b}`; })(),
+        `${g.pick(['pmull v%.8h, v%.8b, v%.8b', 'pmull2 v%.8h, v%.16b, v%.16b'])}`.replace(/%/g, () => `${v()}`),
         `${g.pick(['uaddl2', 'saddl2', 'umull2', 'smull2'])} v${v()}.${l2}, v${v()}.${nn2}, v${v()}.${nn2}`,
         `${g.pick(['uaddw', 'saddw', 'usubw', 'ssubw'])} v${v()}.${l}, v${v()}.${l}, v${v()}.${nn}`,
         `${g.pick(['addhn', 'subhn'])} v${v()}.${nn}, v${v()}.${l}, v${v()}.${l}`,

@@ -650,6 +650,23 @@ export class SimdUnit {
         case 8: v = this.lane(d, i, wide) + narrow(n, i) * narrow(m, i); break;
         case 10: v = this.lane(d, i, wide) - narrow(n, i) * narrow(m, i); break;
         case 12: v = narrow(n, i) * narrow(m, i); break;
+        case 5: { const x = narrow(n, i), y = narrow(m, i); v = this.lane(d, i, wide) + (x > y ? x - y : y - x); break; } // {S,U}ABAL
+        case 7: { const x = narrow(n, i), y = narrow(m, i); v = x > y ? x - y : y - x; break; } // {S,U}ABDL
+        case 9: case 11: case 13: { // SQDMLAL, SQDMLSL, SQDMULL: doubled product saturated, then accumulated with saturation
+          if (u || esize === 8) return false;
+          const product = this.saturate(2n * narrow(n, i) * narrow(m, i), wide, true);
+          const acc = BigInt.asIntN(wide, this.lane(d, i, wide));
+          v = op === 13 ? product : this.saturate(op === 9 ? acc + product : acc - product, wide, true);
+          break;
+        }
+        case 14: { // PMULL (8-bit lanes only: the 64-bit form is the crypto extension)
+          if (u || esize !== 8) return false;
+          const x = Number(this.lane(n, part + i, 8)), y = Number(this.lane(m, part + i, 8));
+          let r = 0;
+          for (let b = 0; b < 8; b++) if ((y >> b) & 1) r ^= x << b;
+          v = BigInt(r);
+          break;
+        }
         default: return false;
       }
       this.putLane(i, wide, v);
