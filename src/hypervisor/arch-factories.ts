@@ -2,11 +2,13 @@ import { Aarch64Irq } from '../arch/aarch64/system-register-hook.js';
 import { Aarch64Cpu } from '../arch/aarch64/aarch64-cpu.js';
 import { Riscv64Cpu } from '../arch/riscv64/riscv64-cpu.js';
 import { Gicv2 } from '../devices/irqchip/gic/gicv2.js';
-import { Gicv3, REDISTRIBUTOR_STRIDE } from '../devices/irqchip/gic/gicv3.js';
+import { Gicv3, REDISTRIBUTOR_STRIDE, type GuestMemory } from '../devices/irqchip/gic/gicv3.js';
+import { Gicv3Its } from '../devices/irqchip/gic/gicv3-its.js';
 import { Plic } from '../devices/irqchip/plic.js';
 import type { IrqLine } from '../machine/irq-line.js';
 import { ZoneConfigError } from './config-error.js';
 import type { GicV2Config, GicV3Config } from './zone-config.js';
+import type { ZoneDeviceWindow } from './stage2.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
 
 /** sip/mip bit of the supervisor external interrupt, the riscv64 core's setInterrupt line. */
@@ -81,15 +83,36 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
 
   const gicv3 = (zone: Zone, a: GicV3Config): ZoneIrqchip => {
     const hwids = zoneHwids(zone);
-    const gic = new Gicv3({ vcpus: hwids.length, ownedSpis: ownedSpis(zone), numIrqs, affinities: hwids, irqOutputs: irqOutputs(zone, hwids.length) });
+    const withIts = a.gitsSize > 0;
+    // The zone's stage 2 is built after its irqchip: LPI tables and the ITS command queue are read through it lazily.
+    const memory: GuestMemory = { read: (addr, size) => zone.memory.read(addr, size) };
+    const gic = new Gicv3({
+      vcpus: hwids.length,
+      ownedSpis: ownedSpis(zone),
+      numIrqs,
+      affinities: hwids,
+      irqOutputs: irqOutputs(zone, hwids.length),
+      ...(withIts && { lpis: { memory } }),
+    });
     gics.set(zone, { ppiInput: (v, i) => gic.ppiInput(v, i), systemRegisterHook: gic });
+    const windows: ZoneDeviceWindow[] = [
+      { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv3 distributor (zone view)' },
+      { base: a.gicrBase, size: Math.min(a.gicrSize, hwids.length * REDISTRIBUTOR_STRIDE), device: gic.redistributors, name: 'gicv3 redistributors (zone view)' },
+    ];
+    let its: Gicv3Its | undefined;
+    if (withIts) {
+      // DeviceID = requester id, as QEMU virt's identity msi-map gives it; only the zone's functions have one here.
+      const owned = new Set(zone.config.allocPciDevs.filter((d) => d.domain === 0).map((d) => d.bdf));
+      its = new Gicv3Its({ gic, memory, base: a.gitsBase, ownsDevice: (id) => owned.has(id) });
+      windows.push({ base: a.gitsBase, size: a.gitsSize, device: its, name: 'gicv3 its (zone view)' });
+    }
     return {
-      windows: [
-        { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv3 distributor (zone view)' },
-        { base: a.gicrBase, size: Math.min(a.gicrSize, hwids.length * REDISTRIBUTOR_STRIDE), device: gic.redistributors, name: 'gicv3 redistributors (zone view)' },
-      ],
+      windows,
       input: (irq) => spiInput(zone, irq, (i) => gic.spiInput(i)),
-      reset: () => gic.reset(),
+      reset: () => {
+        gic.reset();
+        its?.reset();
+      },
     };
   };
 

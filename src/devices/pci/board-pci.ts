@@ -17,6 +17,7 @@ import { PciHostEcam } from './host-bridge.js';
 import { PciHostBridgeFunction } from './host-bridge-function.js';
 import { NvmeController } from './nvme.js';
 import type { PciFunction } from './pci-function.js';
+import { ZoneMsiRouter } from './msi.js';
 import { VirtioPciFunction } from './virtio-pci.js';
 import { checkPciPartition, PciAssignmentError, VirtualEcam, type ZonePciWindow } from './virtual-ecam.js';
 import type { PciWindow } from './windows.js';
@@ -71,8 +72,9 @@ export function findBoardPciHost(build: BoardBuild): BoardPciHostNode | undefine
 /**
  * The board's PCIe: the host bridge with its physical functions (from the `--pci` file) and, per
  * zone with `alloc_pci_devs`, the zone's virtual ECAM (hvisor's vPCI) mapped at the config's
- * ecam_base with its mem/io windows. Functions DMA into their zone's RAM; interrupts are INTx
- * through the board's interrupt-map lines, which reach the zone owning that interrupt number.
+ * ecam_base with its mem/io windows. Functions DMA into their zone's RAM; MSI/MSI-X writes go to
+ * the zone's doorbell (its GICv3 ITS) through its own stage-2 space, INTx through the board's
+ * interrupt-map lines, which reach the zone owning that interrupt number.
  */
 export class BoardPci {
   readonly host: PciHostEcam;
@@ -129,7 +131,9 @@ export class BoardPci {
       ...others.map((v) => ({ zone: v.zone, devices: v.functions().map(([b]) => b).filter((b) => b !== hostBridge), windows: v.windows })),
       { zone: name, devices: devices.filter((b) => b !== hostBridge), windows },
     ]);
-    const view = new VirtualEcam(this.host, { zone: name, devices, windows, dma: dmaFromAddressSpace(space), lineNames: this.lineNames });
+    // MSIs are writes into the zone's own space: only a doorbell mapped there (its ITS) takes them.
+    const msi = new ZoneMsiRouter(space);
+    const view = new VirtualEcam(this.host, { zone: name, devices, windows, dma: dmaFromAddressSpace(space), msi, lineNames: this.lineNames });
     this.views.set(zone.zoneId, view);
     const ecamSize = Math.min(bus.ecamSize, this.node.ecamSize);
     return [

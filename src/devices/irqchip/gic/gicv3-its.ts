@@ -12,7 +12,7 @@
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import type { Bdf } from '../../pci/bdf.js';
-import type { MsiController } from '../../pci/msi.js';
+import type { MsiController, MsiDoorbell } from '../../pci/msi.js';
 import type { Gicv3 } from './gicv3.js';
 import type { GuestMemory } from './gicv3.js';
 import { FIRST_LPI } from './lpis.js';
@@ -48,9 +48,14 @@ export interface Gicv3ItsOptions {
   readonly memory: GuestMemory;
   /** Guest-physical base of the ITS frame (for MSIs arriving through `signal`). */
   readonly base?: number;
+  /**
+   * The DeviceIDs (requester ids) of the zone's own functions: MAPD of any other is refused and
+   * an MSI tagged with one is dropped. Default: every DeviceID the ITS can hold.
+   */
+  readonly ownsDevice?: (deviceId: number) => boolean;
 }
 
-export class Gicv3Its implements MmioDevice, MsiController {
+export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   readonly name = 'gicv3-its';
   private enabled = false;
   private cbaserLo = 0;
@@ -142,9 +147,15 @@ export class Gicv3Its implements MmioDevice, MsiController {
     this.translate(requester, data >>> 0);
   }
 
+  /** An MSI write landing in the ITS frame (the zone's MSI router found it there). */
+  message(requester: Bdf, offset: number, data: number): void {
+    if (offset === ITS_TRANSLATER) this.translate(requester, data >>> 0);
+    else this.droppedMsis++;
+  }
+
   /** DeviceID / EventID → LPI pending on the collection's vCPU. */
   translate(deviceId: number, eventId: number): boolean {
-    const m = this.enabled ? this.devices.get(deviceId)?.get(eventId) : undefined;
+    const m = this.enabled && this.owns(deviceId) ? this.devices.get(deviceId)?.get(eventId) : undefined;
     const cpu = m === undefined ? -1 : this.collections[m.icid] ?? -1;
     if (m === undefined || cpu < 0) {
       this.droppedMsis++;
@@ -154,6 +165,10 @@ export class Gicv3Its implements MmioDevice, MsiController {
     core.lpis!.setPending(cpu, m.lpi);
     core.update(cpu);
     return true;
+  }
+
+  private owns(deviceId: number): boolean {
+    return this.options.ownsDevice?.(deviceId) ?? true;
   }
 
   private get queueBytes(): number {
@@ -202,7 +217,7 @@ export class Gicv3Its implements MmioDevice, MsiController {
         if (!valid) {
           for (const m of this.devices.get(deviceId)?.values() ?? []) lpis.clearPending(m.lpi);
           this.devices.delete(deviceId);
-        } else if (deviceId < 2 ** DEVICE_BITS) {
+        } else if (deviceId < 2 ** DEVICE_BITS && this.owns(deviceId)) {
           this.devices.set(deviceId, new Map());
         } else {
           this.commandErrors++;
