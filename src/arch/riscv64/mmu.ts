@@ -12,7 +12,9 @@ export const PAGE_FAULT = -1;
 export const ACCESS_FAULT = -2;
 
 export interface TranslationContext {
-  satp: bigint;
+  /** satp.MODE (0 = bare, 8/9/10 = Sv39/48/57) and the root table's PPN, as numbers: no BigInt on a TLB miss. */
+  mode: number;
+  rootPpn: number;
   /** 0 = U, 1 = S. */
   priv: number;
   sum: boolean;
@@ -37,9 +39,7 @@ export function translate(va: bigint, access: Access, ctx: TranslationContext, m
  * plain numbers (no BigInt): this is the TLB-miss path of every load, store and fetch.
  */
 export function translateParts(hi: number, lo: number, access: Access, ctx: TranslationContext, memory: AddressSpace, update: boolean): number {
-  const satp = ctx.satp;
-  const satpHi = Number(satp >> 32n) | 0;
-  const mode = satpHi >>> 28;
+  const mode = ctx.mode;
   if (mode === 0) return hi >= 0 && hi < 0x200000 ? hi * TWO32 + lo : ACCESS_FAULT;
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : mode === 10 ? 5 : 0;
   if (levels === 0) return PAGE_FAULT;
@@ -48,7 +48,7 @@ export function translateParts(hi: number, lo: number, access: Access, ctx: Tran
   const top = hi >> topShift;
   if (top !== 0 && top !== -1) return PAGE_FAULT;
   const vpnAll = (hi & ((1 << (topShift + 1)) - 1)) * 1048576 + (lo >>> 12);
-  let table = (Number(satp & 0xfffffffffffn)) * 4096;
+  let table = ctx.rootPpn * 4096;
   for (let level = levels - 1; level >= 0; level--) {
     const span = 2 ** (9 * level);
     const vpn = Math.floor(vpnAll / span) % 512;
