@@ -9,7 +9,7 @@ import { translateDpRegister } from './decode-dp-register.js';
 import { translateLoadStore } from './decode-load-store.js';
 import { translateSimd, translateSimdLoadStore } from './decode-simd.js';
 import { translateException, translateSystem } from './decode-system.js';
-import { undefinedInsn, type Emitted, type Site } from './emit.js';
+import { big, undefinedInsn, type Emitted, type Site } from './emit.js';
 import { Reg } from './registers.js';
 
 export function translateInstruction(insn: number, site: Site): Emitted {
@@ -27,9 +27,11 @@ export function translateInstruction(insn: number, site: Site): Emitted {
 }
 
 /**
- * The compiled form of a block: runs its instructions and leaves the next pc in r[Reg.Pc]. Returns
- * how many times the block ran: a block ending in a branch to its own start loops inside its
- * function, at most `m.loopLimit` times, publishing the finished iterations in `m.loopIter`.
+ * The compiled form of a block: runs its instructions and leaves the next pc in r[Reg.Pc]. A positive
+ * result is how many times the whole block ran: a block ending in a branch to its own start loops
+ * inside its function, at most `m.loopLimit` times, publishing the finished iterations in
+ * `m.loopIter`. A block goes on past its conditional branches (superblock); one taken there leaves
+ * early and returns minus the number of instructions retired.
  */
 export type BlockFunction = (
   m: unknown, r: BigUint64Array, r32: Uint32Array, s: BigUint64Array, s32: Uint32Array, si: BigInt64Array,
@@ -40,21 +42,39 @@ export interface CompiledBlock {
   readonly count: number;
   readonly source: string;
   readonly loops: boolean;
+  /** Conditional branches inside the block that may leave it early. */
+  readonly exits: number;
 }
+
+/** Stands for the block's final instruction count inside a loop body's early exits. */
+const COUNT = '\u0000';
 
 /**
  * Compiles the block starting at `pc`; `fetch(i)` returns the i-th instruction word and at most
- * `limit` instructions are taken (1 for single steps, up to the page end otherwise).
+ * `limit` instructions are taken (1 for single steps, up to the page end otherwise). A conditional
+ * branch that does not target the block's start becomes an early exit and translation continues
+ * with the next instruction: fewer, longer blocks mean fewer dispatches and fewer compilations.
  */
 export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: number): CompiledBlock {
   const parts: string[] = [];
   let count = 0;
   let last: Emitted | undefined;
+  let exits = 0;
   while (count < limit) {
-    last = translateInstruction(fetch(count), { pc: pc + BigInt(4 * count), k: count });
+    const e = translateInstruction(fetch(count), { pc: pc + BigInt(4 * count), k: count });
     count++;
-    if (last.ends) break;
-    parts.push(last.code);
+    if (!e.ends) {
+      parts.push(e.code);
+      continue;
+    }
+    const d = e.direct;
+    if (d !== undefined && d.cond !== 'true' && d.target !== pc && count < limit) {
+      parts.push(`if(${d.cond}){r[${Reg.Pc}]=${big(d.target)};return -(it*${COUNT}+${count});}`);
+      exits++;
+      continue;
+    }
+    last = e;
+    break;
   }
   let source: string;
   let loops = false;
@@ -65,12 +85,14 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
       `let it=0;const lim=m.loopLimit;for(;;){m.loopIter=it;\n${parts.join('\n')}\n` +
       `if(!(${d.cond})){r[${Reg.Pc}]=0x${d.next.toString(16)}n;return it+1;}` +
       `if(++it>=lim){r[${Reg.Pc}]=0x${pc.toString(16)}n;return it;}}`;
+    source = source.split(COUNT).join(String(count));
   } else {
     if (last?.ends) parts.push(last.code);
     else parts.push(`r[${Reg.Pc}]=0x${(pc + BigInt(4 * count)).toString(16)}n;`);
     parts.push('return 1;');
-    source = parts.join('\n');
+    // Early exits outside a loop have no iteration count.
+    source = parts.join('\n').split(`it*${COUNT}+`).join('');
   }
   const fn = new Function('m', 'r', 'r32', 's', 's32', 'si', source) as BlockFunction;
-  return { fn, count, source, loops };
+  return { fn, count, source, loops, exits };
 }
