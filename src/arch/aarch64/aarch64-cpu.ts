@@ -12,7 +12,7 @@ import { crc32Update } from './crc32.js';
 import { describeEsr, describeFaultStatus, Ec, VectorKind } from './exception-syndrome.js';
 import { AARCH64_GDB, readGdbRegister, writeGdbRegister } from './gdb-registers.js';
 import { GenericTimer } from './generic-timer.js';
-import { FaultKind, Perm, translateStage1, type Translation } from './mmu.js';
+import { FaultKind, Perm, RegimeWord, translateStage1, walkStage1, type Translation } from './mmu.js';
 import { firmwareCall, type PsciCaller } from './psci.js';
 import { Reg } from './registers.js';
 import type { SystemRegisterHook, TimerOutput } from './system-register-hook.js';
@@ -109,6 +109,10 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private rt: Tlb;
   private wt: Tlb;
   private accessEl = 1;
+  /** Translation regime words for walkStage1 and its reused result (refills allocate nothing). */
+  private readonly sys32 = new Uint32Array(this.sys.buffer);
+  private readonly regime = new Uint32Array(RegimeWord.Count);
+  private readonly walked: Translation = { fault: 0, pagePa: 0, perms: 0, attrIndex: 0, level: 0, shareability: 0 };
   /** Keep data accesses off the RAM fast path (watchpoints are set). */
   private slowData = false;
 
@@ -447,17 +451,20 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   // --- flags (called by compiled blocks) -------------------------------------------------------------
 
-  /** s[2] = s[0] + s[1] + carry with NZCV (subtraction passes ~b and carry 1). */
+  /** s[2] = s[0] + s[1] + carry with NZCV (subtraction passes ~b and carry 1), on 32-bit halves. */
   addc64(carry: number): void {
-    const s = this.s;
     const s32 = this.s32;
-    s[2] = carry ? s[0]! + s[1]! + 1n : s[0]! + s[1]!;
     const ah = s32[1]!;
     const bh = s32[3]!;
-    const rh = s32[5]!;
+    const lo = s32[0]! + s32[2]! + carry;
+    const hi = ah + bh + (lo > 0xffffffff ? 1 : 0);
+    const rl = lo >>> 0;
+    const rh = hi >>> 0;
+    s32[4] = rl;
+    s32[5] = rh;
     this.n = rh >>> 31;
-    this.z = (s32[4]! | rh) === 0 ? 1 : 0;
-    this.c = carry ? (s[2]! <= s[0]! ? 1 : 0) : s[2]! < s[0]! ? 1 : 0;
+    this.z = (rl | rh) === 0 ? 1 : 0;
+    this.c = hi > 0xffffffff ? 1 : 0;
     this.v = ((~(ah ^ bh) & (ah ^ rh)) >>> 31) & 1;
   }
 
@@ -724,8 +731,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const tlb = write ? this.wt : this.rt;
     const i = tlb.lookup(lo, hi);
     if (i >= 0) return tlb.pa[i]! + (lo & 0xfff);
-    const va = (BigInt(hi) << 32n) | BigInt(lo);
-    const tr = this.walk(va);
+    const tr = this.walkWords(lo, hi);
     if (tr.fault !== 0) this.dataAbort(lo, hi, tr.fault, write === 1, k);
     const need = this.accessEl === 0 ? (write ? Perm.W0 : Perm.R0) : write ? Perm.W1 : Perm.R1;
     if ((tr.perms & need) === 0) this.dataAbort(lo, hi, FaultKind.Permission + tr.level, write === 1, k);
@@ -748,7 +754,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const tlb = this.tlbs[this.el]![2]!;
     const i = tlb.lookup(lo, hi);
     if (i >= 0) return tlb.pa[i]! + (lo & 0xfff);
-    const tr = this.walk((BigInt(hi) << 32n) | BigInt(lo));
+    const tr = this.walkWords(lo, hi);
     if (tr.fault !== 0) {
       this.fetchAbort(tr.fault);
       return -1;
@@ -759,6 +765,20 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     }
     tlb.fill(lo, hi, tr.pagePa, undefined, 0);
     return tr.pagePa + (lo & 0xfff);
+  }
+
+  /** The stage-1 walk of VA (lo, hi) on numbers; the result object is reused by the next walk. */
+  private walkWords(lo: number, hi: number): Translation {
+    const w = this.regime;
+    const s = this.sys32;
+    w[RegimeWord.SctlrLo] = s[Sys.Sctlr * 2]!;
+    w[RegimeWord.TcrLo] = s[Sys.Tcr * 2]!;
+    w[RegimeWord.TcrHi] = s[Sys.Tcr * 2 + 1]!;
+    w[RegimeWord.Ttbr0Lo] = s[Sys.Ttbr0 * 2]!;
+    w[RegimeWord.Ttbr0Hi] = s[Sys.Ttbr0 * 2 + 1]!;
+    w[RegimeWord.Ttbr1Lo] = s[Sys.Ttbr1 * 2]!;
+    w[RegimeWord.Ttbr1Hi] = s[Sys.Ttbr1 * 2 + 1]!;
+    return walkStage1(lo, hi, w, this.memory, this.walked);
   }
 
   private walk(va: bigint): Translation {

@@ -2,6 +2,7 @@
  * VMSAv8-64 stage-1 translation for EL1&0 with the 4 KiB granule (TTBR0/TTBR1 split by VA bit 55,
  * 39- to 48-bit VAs, table/block/page descriptors, hierarchical APTable/XNTable/PXNTable, AF).
  * Stage 2 is the zone's AddressSpace: descriptors are read from guest-physical memory through it.
+ * The walk works on 32-bit halves of the VA and of the descriptors (TLB refills allocate nothing).
  */
 import type { AddressSpace } from '../../machine/address-space.js';
 
@@ -43,80 +44,146 @@ export interface TranslationRegime {
   ttbr1: bigint;
 }
 
-const PA_MASK = 0x0000fffffffff000n;
+/** 2^32: joins the 32-bit halves of a physical address (below 2^48) into one exact number. */
+const HI = 0x1_0000_0000;
 
-/** A descriptor read: straight from RAM when possible (the common case), else through the bus. */
-function readDescriptor(memory: AddressSpace, pa: number): bigint | undefined {
+/**
+ * The regime as 32-bit words, low half first: SCTLR, TCR, TTBR0, TTBR1 (a Uint32Array view of the
+ * system registers works as is). Walks run on numbers: no BigInt is created on a TLB refill.
+ */
+export const enum RegimeWord {
+  SctlrLo = 0, TcrLo = 2, TcrHi = 3, Ttbr0Lo = 4, Ttbr0Hi = 5, Ttbr1Lo = 6, Ttbr1Hi = 7, Count = 8,
+}
+
+/** Reads the descriptor at `pa` into `out` [lo, hi]: straight from RAM when possible, else through the bus. */
+function readDescriptor(memory: AddressSpace, pa: number, out: Uint32Array): boolean {
   const r = memory.find(pa);
-  if (r?.kind === 'ram' && (pa & 7) === 0 && pa + 8 - r.base <= r.size) return r.ram.u64[(pa - r.base + r.ramOffset) / 8];
-  return memory.read(pa, 8);
-}
-
-function fault(code: number): Translation {
-  return { fault: code, pagePa: 0, perms: 0, attrIndex: 0, level: code & 3, shareability: 0 };
-}
-
-/** Translates the page of `va`. `memory` is only read (no A/D updates: we do not advertise HAFDBS). */
-export function translateStage1(va: bigint, regime: TranslationRegime, memory: AddressSpace): Translation {
-  if ((regime.sctlr & 1n) === 0n) {
-    if (va >> 48n !== 0n) return fault(FaultKind.AddressSize);
-    return { fault: 0, pagePa: Number(va & PA_MASK), perms: Perm.All, attrIndex: 0, level: 0, shareability: 0 };
+  if (r?.kind === 'ram' && (pa & 7) === 0 && pa + 8 - r.base <= r.size) {
+    const i = (pa - r.base + r.ramOffset) / 4;
+    out[0] = r.ram.u32[i]!;
+    out[1] = r.ram.u32[i + 1]!;
+    return true;
   }
-  const tcr = regime.tcr;
-  const upper = ((va >> 55n) & 1n) === 1n;
-  const tbi = upper ? (tcr >> 38n) & 1n : (tcr >> 37n) & 1n;
-  const tsz = Number(upper ? (tcr >> 16n) & 63n : tcr & 63n);
-  const epd = upper ? (tcr >> 23n) & 1n : (tcr >> 7n) & 1n;
-  const tg = Number(upper ? (tcr >> 30n) & 3n : (tcr >> 14n) & 3n);
-  const granuleOk = upper ? tg === 2 : tg === 0;
-  if (!granuleOk) return fault(FaultKind.Translation);
+  const v = memory.read(pa, 8);
+  if (v === undefined) return false;
+  out[0] = Number(v & 0xffffffffn);
+  out[1] = Number(v >> 32n);
+  return true;
+}
+
+const desc = new Uint32Array(2);
+
+function setFault(out: Translation, code: number): Translation {
+  out.fault = code;
+  out.pagePa = 0;
+  out.perms = 0;
+  out.attrIndex = 0;
+  out.level = code & 3;
+  out.shareability = 0;
+  return out;
+}
+
+/** VA bits [shift + 8 : shift] of (lo, hi) as a number (a table index before masking). */
+function vaBits(lo: number, hi: number, shift: number): number {
+  return shift >= 32 ? hi >>> (shift - 32) : ((lo >>> shift) | (hi << (32 - shift))) >>> 0;
+}
+
+/**
+ * Translates the page of VA (lo, hi) into `out` (also returned). `regime` holds the RegimeWord
+ * layout. `memory` is only read (no A/D updates: we do not advertise HAFDBS).
+ */
+export function walkStage1(lo: number, hi: number, regime: Uint32Array, memory: AddressSpace, out: Translation): Translation {
+  const sctlr = regime[RegimeWord.SctlrLo]!;
+  if ((sctlr & 1) === 0) {
+    if (hi >>> 16 !== 0) return setFault(out, FaultKind.AddressSize);
+    out.fault = 0;
+    out.pagePa = hi * HI + ((lo & 0xfffff000) >>> 0);
+    out.perms = Perm.All;
+    out.attrIndex = 0;
+    out.level = 0;
+    out.shareability = 0;
+    return out;
+  }
+  const tcrLo = regime[RegimeWord.TcrLo]!;
+  const tcrHi = regime[RegimeWord.TcrHi]!;
+  const upper = (hi >>> 23) & 1; // VA bit 55
+  const tbi = upper ? (tcrHi >>> 6) & 1 : (tcrHi >>> 5) & 1;
+  const tsz = upper ? (tcrLo >>> 16) & 63 : tcrLo & 63;
+  const epd = upper ? (tcrLo >>> 23) & 1 : (tcrLo >>> 7) & 1;
+  const tg = upper ? (tcrLo >>> 30) & 3 : (tcrLo >>> 14) & 3;
+  if (tg !== (upper ? 2 : 0)) return setFault(out, FaultKind.Translation);
   const inputBits = 64 - Math.min(Math.max(tsz, 16), 39);
   // Top bits above the input size must all equal bit 55 (ignoring the tag byte when TBI is set).
-  const topBits = tbi ? 56 : 64;
-  const top = (va & ((1n << BigInt(topBits)) - 1n)) >> BigInt(inputBits);
-  const expect = upper ? (1n << BigInt(topBits - inputBits)) - 1n : 0n;
-  if (top !== expect || epd === 1n) return fault(FaultKind.Translation);
-  let level = 4 - Math.ceil((inputBits - 12) / 9);
-  let table = (upper ? regime.ttbr1 : regime.ttbr0) & 0x0000fffffffffffen;
+  let hiMask = (0xffffffff << Math.max(inputBits - 32, 0)) >>> 0;
+  if (tbi) hiMask = (hiMask & 0x00ffffff) >>> 0;
+  if (((hi & hiMask) >>> 0) !== (upper ? hiMask : 0)) return setFault(out, FaultKind.Translation);
+  if (inputBits < 32) {
+    const loMask = (0xffffffff << inputBits) >>> 0;
+    if (((lo & loMask) >>> 0) !== (upper ? loMask : 0)) return setFault(out, FaultKind.Translation);
+  }
+  if (epd === 1) return setFault(out, FaultKind.Translation);
+  const startLevel = 4 - Math.ceil((inputBits - 12) / 9);
+  let level = startLevel;
+  let table = upper
+    ? (regime[RegimeWord.Ttbr1Hi]! & 0xffff) * HI + ((regime[RegimeWord.Ttbr1Lo]! & 0xfffff000) >>> 0)
+    : (regime[RegimeWord.Ttbr0Hi]! & 0xffff) * HI + ((regime[RegimeWord.Ttbr0Lo]! & 0xfffff000) >>> 0);
   let apTable = 0;
-  let xnTable = false;
-  let pxnTable = false;
+  let xnTable = 0;
+  let pxnTable = 0;
   for (;;) {
     const shift = 12 + 9 * (3 - level);
-    const indexBits = level === 4 - Math.ceil((inputBits - 12) / 9) ? inputBits - shift : 9;
-    const index = (va >> BigInt(shift)) & ((1n << BigInt(indexBits)) - 1n);
-    const descAddr = Number((table & ~0xfffn) + index * 8n);
-    const desc = readDescriptor(memory, descAddr);
-    if (desc === undefined) return fault(FaultKind.ExternalOnWalk + level);
-    if ((desc & 1n) === 0n) return fault(FaultKind.Translation + level);
-    const isTable = (desc & 2n) !== 0n;
+    const indexBits = level === startLevel ? inputBits - shift : 9;
+    const index = vaBits(lo, hi, shift) & ((1 << indexBits) - 1);
+    if (!readDescriptor(memory, table + index * 8, desc)) return setFault(out, FaultKind.ExternalOnWalk + level);
+    const dLo = desc[0]!;
+    const dHi = desc[1]!;
+    if ((dLo & 1) === 0) return setFault(out, FaultKind.Translation + level);
+    const isTable = (dLo & 2) !== 0;
     if (level < 3 && isTable) {
-      apTable |= Number((desc >> 61n) & 3n);
-      xnTable ||= ((desc >> 60n) & 1n) === 1n;
-      pxnTable ||= ((desc >> 59n) & 1n) === 1n;
-      table = desc & PA_MASK;
+      apTable |= (dHi >>> 29) & 3; // bits 62:61
+      xnTable |= (dHi >>> 28) & 1; // bit 60
+      pxnTable |= (dHi >>> 27) & 1; // bit 59
+      table = (dHi & 0xffff) * HI + ((dLo & 0xfffff000) >>> 0);
       level++;
       continue;
     }
-    if (level === 3 && !isTable) return fault(FaultKind.Translation + level);
-    if (level === 0 || (level < 3 && isTable)) return fault(FaultKind.Translation + level);
-    if (((desc >> 10n) & 1n) === 0n) return fault(FaultKind.AccessFlag + level);
-    const blockMask = (1n << BigInt(shift)) - 1n;
-    const outBase = desc & PA_MASK & ~blockMask;
-    const pagePa = Number(outBase | (va & blockMask & ~0xfffn));
-    let ap = Number((desc >> 6n) & 3n);
+    if (level === 3 && !isTable) return setFault(out, FaultKind.Translation + level);
+    if (level === 0 || (level < 3 && isTable)) return setFault(out, FaultKind.Translation + level);
+    if (((dLo >>> 10) & 1) === 0) return setFault(out, FaultKind.AccessFlag + level);
+    // Output address: the descriptor's bits above the block size, the VA's below (levels 1..3: < 2^32).
+    const blockMask = (1 << shift) - 1;
+    const pageLo = (((dLo & 0xfffff000 & ~blockMask) | (lo & blockMask & 0xfffff000)) >>> 0);
+    let ap = (dLo >>> 6) & 3;
     if (apTable & 1) ap &= 2; // APTable[0]: no EL0 access below
     if (apTable & 2) ap |= 2; // APTable[1]: read-only below
-    const uxn = ((desc >> 54n) & 1n) === 1n || xnTable;
-    const pxn = ((desc >> 53n) & 1n) === 1n || pxnTable;
+    const uxn = ((dHi >>> 22) & 1) === 1 || xnTable === 1; // bit 54
+    const pxn = ((dHi >>> 21) & 1) === 1 || pxnTable === 1; // bit 53
     let perms = Perm.R1;
     if ((ap & 2) === 0) perms |= Perm.W1;
     if (ap & 1) perms |= Perm.R0 | ((ap & 2) === 0 ? Perm.W0 : 0);
     if (!uxn) perms |= Perm.X0;
     // EL1 never executes what EL0 may write; WXN makes writable memory non-executable.
-    const wxn = ((regime.sctlr >> 19n) & 1n) === 1n;
+    const wxn = ((sctlr >>> 19) & 1) === 1;
     if (!pxn && !(perms & Perm.W0) && !(wxn && perms & Perm.W1)) perms |= Perm.X1;
     if (wxn && perms & Perm.W0) perms &= ~Perm.X0;
-    return { fault: 0, pagePa, perms, attrIndex: Number((desc >> 2n) & 7n), level, shareability: Number((desc >> 8n) & 3n) };
+    out.fault = 0;
+    out.pagePa = (dHi & 0xffff) * HI + pageLo;
+    out.perms = perms;
+    out.attrIndex = (dLo >>> 2) & 7;
+    out.level = level;
+    out.shareability = (dLo >>> 8) & 3;
+    return out;
   }
+}
+
+/** translateStage1 on BigInt values (debugger, AT): the same walk as walkStage1. */
+export function translateStage1(va: bigint, regime: TranslationRegime, memory: AddressSpace): Translation {
+  const words = new Uint32Array(RegimeWord.Count);
+  const big = new BigUint64Array(words.buffer);
+  big[0] = regime.sctlr;
+  big[1] = regime.tcr;
+  big[2] = regime.ttbr0;
+  big[3] = regime.ttbr1;
+  const out: Translation = { fault: 0, pagePa: 0, perms: 0, attrIndex: 0, level: 0, shareability: 0 };
+  return walkStage1(Number(va & 0xffffffffn), Number((va >> 32n) & 0xffffffffn), words, memory, out);
 }
