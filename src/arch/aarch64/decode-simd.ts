@@ -124,10 +124,14 @@ function byElement(insn: number, scalar: boolean): Emitted | undefined {
     const kind = op === 0x9 ? (u ? 3 : 0) : op === 0x1 ? 1 : 2;
     return body(orUndefined(`m.simdFp.byElement(${kind},${sz},${scalar ? 0 : q},${d},${n},${(mBit << 4) | rm},${index},${scalar})`, insn, siteK));
   }
-  const integer = op === 0x8 ? !u : (op === 0x0 || op === 0x4) && u === 1;
-  if (scalar || !integer || (size !== 1 && size !== 2)) return undefined;
+  if (scalar || (size !== 1 && size !== 2)) return undefined;
   const index = size === 1 ? (h << 2) | (l << 1) | mBit : (h << 1) | l;
   const m = size === 1 ? rm : (mBit << 4) | rm;
+  if ([0x2, 0x3, 0x6, 0x7, 0xa, 0xb, 0xc, 0xd].includes(op)) {
+    return body(orUndefined(`m.simd.byElementWide(${op},${u},${size},${q},${d},${n},${m},${index})`, insn, siteK));
+  }
+  const integer = op === 0x8 ? !u : (op === 0x0 || op === 0x4) && u === 1;
+  if (!integer) return undefined;
   const kind = op === 0x8 ? 0 : op === 0x0 ? 1 : 2;
   return body(`m.simd.byElement(${kind},${size},${q},${d},${n},${m},${index});`);
 }

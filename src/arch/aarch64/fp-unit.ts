@@ -264,8 +264,9 @@ export class FpUnit {
         return;
       }
       this.propagateNaN(type, dw, aw, bw);
-      // FABD takes the absolute value of whatever FSUB gave, a NaN included.
+      // FABD takes the absolute value of whatever FSUB gave, FNMUL negates what FMUL gave: NaNs included.
       if (op === FpOp.AbsDiff) this.laneSign(type, dw, dw, false);
+      else if (op === FpOp.NegMul) this.laneSign(type, dw, dw, true);
       return;
     }
     const f = formatOf(type);
@@ -307,6 +308,7 @@ export class FpUnit {
         if ((aInf && bZero) || (aZero && bInf)) {
           if (op === FpOp.MulX) this.setBits(type, dw, (BigInt(sign) << BigInt(f.width - 1)) | (BigInt((1 << (f.exponent - 1))) << BigInt(f.fraction))); // ±2.0
           else this.defaultNaN(type, dw);
+          if (op === FpOp.NegMul) this.laneSign(type, dw, dw, true);
           return;
         }
         if (aInf || bInf) {

@@ -271,6 +271,30 @@ export class SimdUnit {
     }
   }
 
+  /**
+   * The long and doubling by-element forms (by-element opcode 0x2/0x3/0x6/0x7/0xa/0xb/0xc/0xd:
+   * {S,U}MLAL, SQDMLAL, {S,U}MLSL, SQDMLSL, {S,U}MULL, SQDMULL, SQDMULH, SQRDMULH): Vm's element is
+   * replicated into the scratch vector, then the vector form runs against it.
+   */
+  byElementWide(op: number, u: number, size: number, q: number, d: number, n: number, m: number, index: number): boolean {
+    const esize = 8 << size;
+    const element = this.lane(m, index, esize);
+    for (let i = 0; i < 128 / esize; i++) this.putLane(i, esize, element);
+    this.u64[Reg.VTmp] = this.t64[0]!;
+    this.u64[Reg.VTmp + 1] = this.t64[1]!;
+    const scratch = (Reg.VTmp - Reg.V0) / 2; // the scratch vector as a (negative) register number
+    switch (op) {
+      case 0xc: case 0xd: return u === 0 && this.threeSame(0x16, op === 0xd ? 1 : 0, size, q, d, n, scratch);
+      case 0x3: return u === 0 && this.threeDifferent(9, 0, size, q, d, n, scratch); // SQDMLAL
+      case 0x7: return u === 0 && this.threeDifferent(11, 0, size, q, d, n, scratch); // SQDMLSL
+      case 0xb: return u === 0 && this.threeDifferent(13, 0, size, q, d, n, scratch); // SQDMULL
+      case 0x2: return this.threeDifferent(8, u, size, q, d, n, scratch); // {S,U}MLAL
+      case 0x6: return this.threeDifferent(10, u, size, q, d, n, scratch); // {S,U}MLSL
+      case 0xa: return this.threeDifferent(12, u, size, q, d, n, scratch); // {S,U}MULL
+      default: return false;
+    }
+  }
+
   /** MUL / MLA / MLS (kind 0, 1, 2) by element on 16- or 32-bit lanes. */
   byElement(kind: number, size: number, q: number, d: number, n: number, m: number, index: number): void {
     const esize = 8 << size;
