@@ -418,7 +418,6 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
           case 47 /* Addw */: x[d] = BigInt.asIntN(32, x[s1]! + x[s2]!); break;
           case 48 /* Subw */: x[d] = BigInt.asIntN(32, x[s1]! - x[s2]!); break;
           case 52 /* Mul */: x[d] = x[s1]! * x[s2]!; break;
-          case 60 /* Mulw */: x[d] = BigInt.asIntN(32, x[s1]! * x[s2]!); break;
           case 30 /* Slli */: {
             const sh = imm[i]!;
             const lo = x32[s1 * 2]!, hi = x32[s1 * 2 + 1]!;
@@ -446,16 +445,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             break;
           }
           case 39 /* Srl */: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, false); break;
-          case 40 /* Sra */: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, true); break;
           case 44 /* Slliw */: setW(x32, xi, d, x32[s1 * 2]! << imm[i]!); break;
           case 45 /* Srliw */: setW(x32, xi, d, x32[s1 * 2]! >>> imm[i]!); break;
-          case 46 /* Sraiw */: setW(x32, xi, d, xi[s1 * 2]! >> imm[i]!); break;
-          case 49 /* Sllw */: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); break;
-          case 50 /* Srlw */: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); break;
-          case 51 /* Sraw */: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); break;
-          case 36 /* Slt */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; break;
           case 37 /* Sltu */: x[d] = ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!) ? 1n : 0n; break;
-          case 25 /* Slti */: x[d] = x[s1]! < immB[i]! ? 1n : 0n; break;
           case 26 /* Sltiu */: x[d] = ltu(x32, s1, imm[i]! < 0 ? 0xffffffff : 0, imm[i]! >>> 0) ? 1n : 0n; break;
           case 4 /* Auipc */: {
             let lo = pageLo + off + imm[i]!;
@@ -551,23 +543,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             if (page.gen !== this.codeGen) { this.setPc(pageHi, pageLo + next); continue outer; }
             break;
           }
-          // Division and high multiplies: rarer, on the unsigned view with explicit conversions.
-          case 56 /* Div */: xu[d] = div(xu[s1]!, xu[s2]!, true, 64); break;
-          case 57 /* Divu */: xu[d] = xu[s2] === 0n ? 0xffffffffffffffffn : xu[s1]! / xu[s2]!; break;
-          case 58 /* Rem */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 64); break;
-          case 59 /* Remu */: xu[d] = xu[s2] === 0n ? xu[s1]! : xu[s1]! % xu[s2]!; break;
-          case 61 /* Divw */: xu[d] = div(xu[s1]!, xu[s2]!, true, 32); break;
-          case 62 /* Divuw */: xu[d] = div(xu[s1]!, xu[s2]!, false, 32); break;
-          case 63 /* Remw */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 32); break;
-          case 64 /* Remuw */: xu[d] = rem(xu[s1]!, xu[s2]!, false, 32); break;
-          case 53 /* Mulh */: xu[d] = (x[s1]! * x[s2]!) >> 64n; break;
-          case 55 /* Mulhu */: xu[d] = (xu[s1]! * xu[s2]!) >> 64n; break;
-          case 54 /* Mulhsu */: xu[d] = (x[s1]! * xu[s2]!) >> 64n; break;
           case 65 /* Fence */: break;
-          case 66 /* FenceI */:
-            this.flushCode();
-            this.setPc(pageHi, pageLo + next);
-            continue outer;
           default: {
             // Everything else may trap, stop or change the translation: go through the slow path with pc saved.
             this.pcLo = pageLo + off;
@@ -1037,7 +1013,30 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const s1 = (word >>> 14) & 63;
     const s2 = (word >>> 20) & 63;
     const imm = page.imm[i]!;
+    const x = this.xs, xu = this.x, x32 = this.x32, xi = this.xi;
     switch (op) {
+      // Integer operations rarer than 1 in 2000 instructions of a Linux boot: out of the hot loop, whose
+      // first use of any case deoptimises the whole of it (and costs V8 a long recompilation).
+      case 60 /* Mulw */: x[d] = BigInt.asIntN(32, x[s1]! * x[s2]!); return SLOW_NEXT;
+      case 40 /* Sra */: shiftRight(x32, xi, d, s1, x32[s2 * 2]! & 63, true); return SLOW_NEXT;
+      case 46 /* Sraiw */: setW(x32, xi, d, xi[s1 * 2]! >> imm); return SLOW_NEXT;
+      case 49 /* Sllw */: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); return SLOW_NEXT;
+      case 50 /* Srlw */: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); return SLOW_NEXT;
+      case 51 /* Sraw */: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); return SLOW_NEXT;
+      case 36 /* Slt */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; return SLOW_NEXT;
+      case 25 /* Slti */: x[d] = x[s1]! < page.immB[i]! ? 1n : 0n; return SLOW_NEXT;
+      case 56 /* Div */: xu[d] = div(xu[s1]!, xu[s2]!, true, 64); return SLOW_NEXT;
+      case 57 /* Divu */: xu[d] = xu[s2] === 0n ? 0xffffffffffffffffn : xu[s1]! / xu[s2]!; return SLOW_NEXT;
+      case 58 /* Rem */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 64); return SLOW_NEXT;
+      case 59 /* Remu */: xu[d] = xu[s2] === 0n ? xu[s1]! : xu[s1]! % xu[s2]!; return SLOW_NEXT;
+      case 61 /* Divw */: xu[d] = div(xu[s1]!, xu[s2]!, true, 32); return SLOW_NEXT;
+      case 62 /* Divuw */: xu[d] = div(xu[s1]!, xu[s2]!, false, 32); return SLOW_NEXT;
+      case 63 /* Remw */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 32); return SLOW_NEXT;
+      case 64 /* Remuw */: xu[d] = rem(xu[s1]!, xu[s2]!, false, 32); return SLOW_NEXT;
+      case 53 /* Mulh */: xu[d] = (x[s1]! * x[s2]!) >> 64n; return SLOW_NEXT;
+      case 55 /* Mulhu */: xu[d] = (xu[s1]! * xu[s2]!) >> 64n; return SLOW_NEXT;
+      case 54 /* Mulhsu */: xu[d] = (x[s1]! * xu[s2]!) >> 64n; return SLOW_NEXT;
+      case 66 /* FenceI */: this.flushCode(); return SLOW_NEXT_RELOAD;
       case Op.Illegal:
         return this.illegal(imm);
       case Op.Ecall:
