@@ -1,8 +1,11 @@
 /**
- * Advanced SIMD and scalar floating point as glibc's string functions and the kernel use them:
- * LD1/ST1 (multiple structures), three-same/two-misc/across-lanes integer ops, DUP/INS/UMOV/SMOV,
- * MOVI/MVNI/ORR/BIC immediates, shifts by immediate, EXT, TBL/TBX, ZIP/UZP/TRN, and scalar FP
- * arithmetic, compare, select, conversions and FMOV. Lane work happens in SimdUnit / FpUnit.
+ * Advanced SIMD and floating-point decoding: LD1-LD4/ST1-ST4 (multiple and single structures,
+ * LDnR), three-same/three-different/two-misc/across-lanes/by-element integer and FP ops (vector
+ * and scalar, saturating forms included), DUP/INS/UMOV/SMOV, MOVI/MVNI/ORR/BIC immediates, shifts
+ * by immediate (with the fixed-point conversions), EXT, TBL/TBX, ZIP/UZP/TRN, and scalar FP
+ * arithmetic, FMA, compare, select, conversions and FMOV. Lane work happens in SimdUnit (integer),
+ * SimdFp (vector FP) and FpUnit (every FP lane). Not decoded (UNDEFINED): the crypto extension
+ * (AES, SHA, 64-bit PMULL; not advertised), half-precision arithmetic (FEAT_FP16; not advertised).
  */
 import { bits, body, condition, setW, setX, W, X, type Emitted, type Site } from './emit.js';
 import { Reg } from './registers.js';
