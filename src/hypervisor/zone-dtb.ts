@@ -24,7 +24,8 @@ const hex = (n: number) => n.toString(16);
  * A zone's device tree, made from the board's: only the zone's CPUs; one memory node per RAM
  * region (at its guest-physical address); the devices whose windows lie inside the zone's io
  * regions (identity-mapped; others are dropped) or virtio regions; the interrupt controller with
- * only the zone's harts' contexts (PLIC) and the zone's redistributor frames (GICv3); the PCI
+ * only the zone's harts' contexts (PLIC) and the zone's redistributor frames and ITS (GICv3, the ITS
+ * only with gits_size, else msi-parent/msi-map naming it go too); the PCI
  * host bridge when the zone has a pci_config window at its ECAM; `bootargs` from `kernel_args`.
  * Everything else with a `reg` goes. Nodes without `reg` (clocks, psci, timer) stay.
  */
@@ -101,6 +102,10 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     if (isController && irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) {
       interruptControllers.add(n);
       kept.push(n.path);
+      continue;
+    }
+    if (n.isCompatible('arm,gic-v3-its') && arch.kind === 'gicv3' && arch.gitsSize > 0 && windows.some((w) => w.address === arch.gitsBase)) {
+      kept.push(n.path); // the zone's own ITS model sits at gits_base
       continue;
     }
     const isPciHost = n.string('device_type') === 'pci';
@@ -231,8 +236,8 @@ function trimInterruptController(tree: DeviceTree, ic: DtNode, zone: ZoneConfig,
     const parentSize = ic.parent === tree.root ? sizeCells : tree.sizeCells(ic.parent!);
     ic.setProperty('reg', [...cells(a.gicdBase, parentAddr), ...cells(a.gicdSize, parentSize), ...cells(a.gicrBase, parentAddr), ...cells(frames, parentSize)]);
     ic.setProperty('#redistributor-regions', [1]);
-    // No ITS: the zone's GIC model has none.
-    for (const child of [...ic.children]) if (child.isCompatible('arm,gic-v3-its')) ic.removeChild(child);
+    // Without gits_size the zone's GIC model has no ITS.
+    if (a.gitsSize === 0) for (const child of [...ic.children]) if (child.isCompatible('arm,gic-v3-its')) ic.removeChild(child);
   }
 }
 

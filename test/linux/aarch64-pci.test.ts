@@ -4,7 +4,9 @@
  * `pci` functions file; the zone's alloc_pci_devs gives it the host bridge, 00:01.0 and 00:03.0.
  * Linux's pci-host-generic driver enumerates the zone's virtual ECAM, the Debian modules bind, and
  * the guest writes a pattern to each disk, which the test then finds in the backing files.
- * Interrupts are INTx (the zone has no ITS), routed by the board's interrupt-map.
+ * Interrupts are MSI-X: the zone's config has gits_base/gits_size, so its GICv3 has LPIs and an ITS
+ * at gits_base, the zone device tree keeps the ITS node and the host bridge's msi-map, and the
+ * functions' MSI-X writes reach GITS_TRANSLATER through the zone's stage-2 space.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,10 +40,19 @@ for disk in vda nvme0n1; do
   echo 3 > /proc/sys/vm/drop_caches
   echo "BACK-$disk $(dd if=/dev/$disk bs=4096 skip=${PATTERN_BLOCK} count=16 iflag=direct 2>/dev/null | md5sum)"
 done
-cat /proc/interrupts | grep -i -E 'virtio|nvme'
+cat /proc/interrupts | grep -i -E 'virtio|nvme|ITS'
 echo PCI-TEST-DONE
 exec sh
 `;
+
+/** /proc/interrupts rows of chip ITS-MSI: action name → count summed over CPUs. */
+function itsMsiCounts(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^\s*\d+:((?:\s+\d+)+)\s+ITS-MSI\s+\d+\s+Edge\s+(\S+)\s*$/gm)) {
+    out.set(m[2]!, m[1]!.trim().split(/\s+/).reduce((n, c) => n + Number(c), 0));
+  }
+  return out;
+}
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
@@ -54,12 +65,15 @@ function randomBytes(seed: number, n: number): Uint8Array {
 
 describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
   let instance: Instance | undefined;
+  let console0: GuestConsole | undefined;
   afterEach(async () => {
     await instance?.close();
     instance = undefined;
+    // For a failed boot: the whole console, where the error shows only its end.
+    if (process.env.PCI_TEST_CONSOLE && console0) writeFileSync(process.env.PCI_TEST_CONSOLE, console0.text());
   });
 
-  it('sees exactly its functions, binds virtio_pci/virtio_blk and nvme, and does I/O on both disks', async () => {
+  it('sees exactly its functions, binds virtio_pci/virtio_blk and nvme, does I/O on both disks, with MSI-X through the zone ITS', async () => {
     const dir = scratch('a64-pci-');
     const disks = { blk: randomBytes(1, DISK_BYTES), nvme: randomBytes(2, DISK_BYTES) };
     writeFileSync(join(dir, 'blk.img'), disks.blk);
@@ -81,7 +95,7 @@ describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
       files: { 'pattern.bin': pattern },
     });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    const console0 = new GuestConsole('zone0-linux-');
+    console0 = new GuestConsole('zone0-linux-');
     const started = Date.now();
     instance = await launch({ board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')], pci: join(dir, 'pci.json'), gdbBasePort: false, output: console0.append, log: () => {} });
     const out = await console0.waitFor(/PCI-TEST-DONE/, 'the PCI script to finish', 420_000);
@@ -110,9 +124,19 @@ describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
       expect(md5(now.subarray(at, at + PATTERN_BYTES))).toBe(md5(pattern));
       expect(md5(now.subarray(0, at))).toBe(md5(disks[name].subarray(0, at)));
     }
-    // INTx: both drivers took interrupts through the interrupt-map lines the zone owns (SPI 4, SPI 6).
-    expect(out).toMatch(/GICv3\s+36 Level\s+virtio\d/);
-    expect(out).toMatch(/GICv3\s+38 Level\s+nvme/);
+    // MSI-X through the ITS: Linux found the ITS, and both drivers' vectors took interrupts as LPIs.
+    expect(console0.text()).toMatch(/ITS \[mem 0x0*8080000-0x0*809ffff\]/);
+    // Rows such as ` 17:   23   ITS-MSI 16385 Edge   virtio0-req.0` (hwirq = BDF << 11 | vector).
+    const msi = itsMsiCounts(out);
+    const total = (name: RegExp) => [...msi.entries()].filter(([n]) => name.test(n)).reduce((n, [, c]) => n + c, 0);
+    expect(msi.has('virtio0-config')).toBe(true);
+    expect(total(/^virtio0-(requests|req\.\d+)$/)).toBeGreaterThan(0);
+    expect(msi.get('nvme0q0') ?? 0).toBeGreaterThan(0);
+    expect(total(/^nvme0q[1-9]\d*$/)).toBeGreaterThan(0);
+    expect(out).toMatch(/ITS-MSI\s+16385\s+Edge\s+virtio0-req/); // 00:01.0, vector 1
+    expect(out).toMatch(/ITS-MSI\s+49152\s+Edge\s+nvme0q0/); // 00:03.0, vector 0
+    // The INTx lines are not used by MSI-X functions.
+    expect(out).not.toMatch(/GICv3\s+(36|38) Level/);
     expect(console0.text()).not.toMatch(/Internal error|Unable to handle|BUG:/);
   }, 480_000);
 });

@@ -207,9 +207,9 @@ describe('the board PCIe host in zones', () => {
     pci.close();
   });
 
-  it('the zone device tree describes the zone\'s bus: its ECAM, bus range and windows, INTx only (dtc reads it back)', () => {
+  it('the zone device tree describes the zone\'s bus: its ECAM, bus range and windows, INTx only without gits_size (dtc reads it back)', () => {
     const { build } = board();
-    const cfg = config('zone1-linux-pci.json');
+    const cfg = config('zone1-linux-pci.json', (j) => (j.arch_config.gits_size = '0x0'));
     const { blob } = generateZoneDtb(build.machine, cfg);
     const dir = mkdtempSync(join(tmpdir(), 'zone-pci-dtb-'));
     writeFileSync(join(dir, 'z.dtb'), blob);
@@ -230,5 +230,25 @@ describe('the board PCIe host in zones', () => {
     expect(node).toContain('interrupt-map = <');
     expect(node).not.toContain('msi-map');
     expect(dts).not.toContain('arm,gic-v3-its');
+  });
+
+  it('with gits_base/gits_size the zone device tree keeps the ITS at gits_base and the identity msi-map to it (dtc reads it back)', () => {
+    const { build } = board();
+    const cfg = config('zone1-linux-pci.json');
+    const a = cfg.archConfig;
+    expect(a.kind === 'gicv3' && a.gitsSize).toBe(0x20000);
+    const { blob } = generateZoneDtb(build.machine, cfg);
+    const dir = mkdtempSync(join(tmpdir(), 'zone-pci-dtb-'));
+    writeFileSync(join(dir, 'z.dtb'), blob);
+    const dts = execFileSync(tool('dtc'), ['-I', 'dtb', '-O', 'dts', '-q', join(dir, 'z.dtb')], { encoding: 'utf8' });
+    const its = /its@8080000 \{([\s\S]*?)\n\t\t\};/.exec(dts)?.[1];
+    expect(its).toBeDefined();
+    expect(its).toContain('compatible = "arm,gic-v3-its";');
+    expect(its).toContain('msi-controller;');
+    expect(its).toContain('reg = <0x00 0x8080000 0x00 0x20000>;');
+    const phandle = /phandle = <(0x[0-9a-f]+)>;/.exec(its!)?.[1];
+    const node = /pcie@10000000 \{([\s\S]*?)\n\t\};/.exec(dts)?.[1];
+    // Requester ids 0..0xffff map to DeviceIDs 0..0xffff of the zone's ITS, as on QEMU virt.
+    expect(node).toContain(`msi-map = <0x00 ${phandle} 0x00 0x10000>;`);
   });
 });

@@ -8,7 +8,9 @@
  * unimplemented (Linux then allocates no tables), GITS_TYPER.HCC holds one collection per vCPU, and
  * RDbase is the redistributor's processor number (PTA = 0). Commands: MAPD, MAPC, MAPTI, MAPI,
  * MOVI, DISCARD, INV, INVALL, INT, CLEAR, SYNC, MOVALL; others are skipped. A command naming an
- * unmapped device, event or collection does nothing (and is counted in `commandErrors`).
+ * unmapped device, event or collection, or MAPD of a device that is not the zone's (`ownsDevice`),
+ * does nothing (and is counted in `commandErrors`). MSIs arrive with their requester id through
+ * `message` (MsiDoorbell: the zone's MSI router found the ITS frame at the write's address).
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import type { Bdf } from '../../pci/bdf.js';
