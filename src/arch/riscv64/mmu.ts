@@ -47,11 +47,12 @@ export function translateParts(hi: number, lo: number, access: Access, ctx: Tran
   const topShift = 12 + 9 * levels - 1 - 32;
   const top = hi >> topShift;
   if (top !== 0 && top !== -1) return PAGE_FAULT;
-  const vpnAll = (hi & ((1 << (topShift + 1)) - 1)) * 1048576 + (lo >>> 12);
   let table = ctx.rootPpn * 4096;
   for (let level = levels - 1; level >= 0; level--) {
-    const span = 2 ** (9 * level);
-    const vpn = Math.floor(vpnAll / span) % 512;
+    // VPN[level] is VA bits 12 + 9·level .. 20 + 9·level, taken from the halves with integer shifts
+    // (float division and % would call into C on every TLB miss).
+    const shift = 12 + 9 * level;
+    const vpn = (shift >= 32 ? hi >>> (shift - 32) : shift > 23 ? (lo >>> shift) | (hi << (32 - shift)) : lo >>> shift) & 511;
     const pteAddr = table + vpn * 8;
     // Read the PTE's two halves.
     const r = memory.find(pteAddr);
@@ -84,14 +85,27 @@ export function translateParts(hi: number, lo: number, access: Access, ctx: Tran
     if (access === Access.Read && (pteLo & PTE_R) === 0 && !(ctx.mxr && (pteLo & PTE_X) !== 0)) return PAGE_FAULT;
     if (access === Access.Write && (pteLo & PTE_W) === 0) return PAGE_FAULT;
     if (access === Access.Execute && (pteLo & PTE_X) === 0) return PAGE_FAULT;
-    if (ppn % span !== 0) return PAGE_FAULT; // misaligned superpage
+    if (!superpageAligned(pteLo, pteHi, 9 * level)) return PAGE_FAULT;
     const needs = PTE_A | (access === Access.Write ? PTE_D : 0);
     if (update && (pteLo & needs) !== needs) {
       if (ramU32 !== undefined) ramU32[wordIndex] = pteLo | needs;
       else if (!memory.write(pteAddr, 8, (BigInt(pteHi >>> 0) << 32n) | BigInt((pteLo | needs) >>> 0))) return ACCESS_FAULT;
     }
     if (ppn >= MAX_PPN) return ACCESS_FAULT;
-    return (ppn + (vpnAll % span)) * 4096 + (lo & 0xfff);
+    return (ppn + pageWithin(hi, lo, 9 * level)) * 4096 + (lo & 0xfff);
   }
   return PAGE_FAULT;
+}
+
+/** Whether a leaf's PPN (pteLo bits 10.. then pteHi) has its low `bits` bits clear, as a superpage's must. */
+function superpageAligned(pteLo: number, pteHi: number, bits: number): boolean {
+  const low = pteLo >>> 10; // PPN bits 0..21
+  if (bits <= 22) return (low & ((1 << bits) - 1)) === 0;
+  return low === 0 && (pteHi & ((1 << (bits - 22)) - 1)) === 0;
+}
+
+/** The VA's page number within a superpage of 2^`bits` pages (VA bits 12 .. 12 + bits - 1). */
+function pageWithin(hi: number, lo: number, bits: number): number {
+  if (bits <= 20) return (lo >>> 12) & ((1 << bits) - 1);
+  return (hi & ((1 << (bits - 20)) - 1)) * 1048576 + (lo >>> 12);
 }
