@@ -1,7 +1,8 @@
 /**
- * Manual run (not a vitest file): Debian's riscv64 kernel booted on one hart of our core to the
- * initramfs' BOOT-OK (about 840 M instructions, too long for CI; linux-early-boot.test.ts covers the
- * start). Build with tsc including test/riscv64, then: node <out>/test/riscv64/boot-linux.js
+ * Manual run (not a vitest file): Debian's riscv64 kernel booted on one bare hart of our core to the
+ * initramfs' BOOT-OK (about 840 M instructions), without the hypervisor: handy for profiling the core
+ * alone (test/linux/riscv64-zone0.test.ts boots the same kernel in zone0 through launch()).
+ * Build with tsc including test/riscv64, then: node <out>/test/riscv64/boot-linux.js
  */
 import { readFileSync } from 'node:fs';
 import { fixture, fixtureMatching } from '../helpers/fixtures.js';
