@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
+import type { FileBlockImage } from '../../src/devices/virtio/block-image.js';
+import type { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backend.js';
 import type { VirtioGpuBackend } from '../../src/devices/virtio/virtio-gpu-backend.js';
 import { fixtureMatching, REPO, tool } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
@@ -129,8 +131,11 @@ describe('Debian arm64 Linux drives virtio-blk, virtio-console and virtio-gpu in
   it('mounts the host-made ext4 image on virtio-blk, reads the host\'s file, and the host reads the guest\'s after sync', async () => {
     const mounted = await console0.run('mount -t ext4 /dev/vda /mnt && cat /mnt/from-host.txt', /zone0# $/, GUEST_MS);
     expect(mounted).toContain('written by the host before boot');
+    const disk = (virtioWindowAt(instance!.hypervisor.zone(0)!, BLK).built.backend as VirtioBlkBackend).image as FileBlockImage;
+    const flushes = disk.flushes;
     await console0.run('echo "written by zone0 through virtio-blk" > /mnt/from-guest.txt && sync && echo SYNCED', /SYNCED\s+zone0# $/, GUEST_MS);
-    // sync ends with a FLUSH: the data is in the image file now, the file system still mounted.
+    // sync ends with a FLUSH, which the backend turns into fsync of the image file.
+    expect(disk.flushes).toBeGreaterThan(flushes);
     const cat = execFileSync(tool('debugfs'), ['-R', 'cat /from-guest.txt', image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(cat).toBe('written by zone0 through virtio-blk\n');
     await console0.run('umount /mnt && echo UMOUNTED', /UMOUNTED\s+zone0# $/, GUEST_MS);

@@ -18,6 +18,8 @@ export class BlockImageError extends Error {}
 /** An image file opened for synchronous positioned I/O (the emulator thread owns it). */
 export class FileBlockImage implements BlockImage {
   readonly byteLength: number;
+  /** fsyncs that succeeded: a guest's FLUSH reached the disk (tests and `monitor virtio`). */
+  flushes = 0;
   private fd: number | undefined;
 
   constructor(readonly path: string, readonly readOnly = false) {
@@ -62,7 +64,10 @@ export class FileBlockImage implements BlockImage {
   flush(): boolean {
     if (this.fd === undefined) return false;
     try {
-      if (!this.readOnly) fsyncSync(this.fd);
+      if (!this.readOnly) {
+        fsyncSync(this.fd);
+        this.flushes++;
+      }
       return true;
     } catch {
       return false;

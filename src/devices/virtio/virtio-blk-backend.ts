@@ -48,7 +48,7 @@ export class VirtioBlkBackend implements VirtioBackend {
   private readonly id = new Uint8Array(ID_BYTES);
 
   constructor(
-    private readonly image: BlockImage,
+    readonly image: BlockImage,
     serial = 'hvisor-ts-blk',
   ) {
     const writable = !image.readOnly;
