@@ -2,7 +2,8 @@
  * Debian's arm64 Linux 6.1 in zone0 of qemu-virt-aarch64 driving our virtio-mmio devices with its own
  * drivers (modules from the same kernel package, loaded by the initramfs): one boot serves
  * - virtio-blk: an ext4 image made by the host's mkfs.ext4; the guest reads a file the host put there,
- *   writes one, syncs (a FLUSH reaches the image file as fsync), and the host's debugfs reads it back;
+ *   writes one, syncs (a FLUSH reaches the image file as fsync), the host's debugfs reads it back
+ *   while it is still mounted, and e2fsck finds the unmounted file system clean;
  * - virtio-console: a shell on /dev/hvc0, served on a TCP port; the test types on it with node:net;
  * - virtio-gpu: the DRM driver's fbdev emulation with fbcon draws tty1; the PNG dump must show the
  *   text written there in the character cells it occupies, on a blank background elsewhere.
@@ -48,7 +49,7 @@ echo SHELL-READY
 exec sh
 `;
 
-/** The first IDAT-decoded RGB rows of one of our PNGs (8-bit RGB, filter 0 on every row, as the encoder writes). */
+/** The RGB pixels of a PNG from our encoder (8-bit RGB, filter 0 on every row; anything else is refused). */
 function decodePng(png: Uint8Array): { width: number; height: number; rgb: Uint8Array } {
   const v = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const width = v.getUint32(16);
