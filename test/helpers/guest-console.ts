@@ -31,7 +31,7 @@ export class GuestConsole {
   /** Everything printed so far, without colour codes and zone prefixes. */
   text(): string {
     const escaped = this.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return this.raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(new RegExp(`^${escaped}\\s*│ ?`, 'gm'), '');
+    return this.raw.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(new RegExp(`^${escaped}\\s*│ ?`, 'gm'), '');
   }
 
   async waitFor(pattern: RegExp, what: string, ms: number, from = 0): Promise<string> {
@@ -49,4 +49,11 @@ export class GuestConsole {
     this.type(`${command}\n`);
     return this.waitFor(done, command, ms, from);
   }
+}
+
+/** The per-CPU counts (first `cpus` columns) of the /proc/interrupts row whose text matches `row`. */
+export function interruptCounts(table: string, row: RegExp, cpus: number): number[] {
+  const line = table.split('\n').find((l) => row.test(l));
+  if (line === undefined) throw new Error(`no ${row} row in:\n${table}`);
+  return line.split(':')[1]!.trim().split(/\s+/).slice(0, cpus).map(Number);
 }

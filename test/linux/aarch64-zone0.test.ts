@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
+import { GuestConsole, interruptCounts } from '../helpers/guest-console.js';
 import { buildInitramfs, scratch } from '../helpers/linux-initramfs.js';
 
 const SHELL_INIT = `#!/bin/busybox sh
@@ -22,13 +22,6 @@ export PS1='zone0# '
 echo SHELL-READY
 exec sh
 `;
-
-/** The per-CPU counts of the /proc/interrupts row whose description matches `row`. */
-function counts(table: string, row: RegExp): number[] {
-  const line = table.split('\n').find((l) => row.test(l));
-  if (line === undefined) throw new Error(`no ${row} row in:\n${table}`);
-  return line.split(':')[1]!.trim().split(/\s+/).slice(0, 2).map(Number);
-}
 
 /** Each GIC: the board variant, its zone config, and how Linux names the chip in /proc/interrupts. */
 const GICS = [
@@ -68,9 +61,9 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     const interrupts = await answer('cat /proc/interrupts', /Err:[^\n]*\n[\s\S]*zone0# $/);
     expect(interrupts).toMatch(/^\s+CPU0\s+CPU1\s*$/m);
     // Both vCPUs take their timer PPI and IPIs; the PL011's SPI (typing) reached the shell.
-    expect(counts(interrupts, new RegExp(`${chip}\\s+27 Level\\s+arch_timer`)).every((n) => n > 0)).toBe(true);
-    expect(counts(interrupts, /Function call interrupts/).every((n) => n > 0)).toBe(true);
-    expect(counts(interrupts, new RegExp(`${chip}\\s+33 Level\\s+uart-pl011`)).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(interruptCounts(interrupts, new RegExp(`${chip}\\s+27 Level\\s+arch_timer`), 2).every((n) => n > 0)).toBe(true);
+    expect(interruptCounts(interrupts, /Function call interrupts/, 2).every((n) => n > 0)).toBe(true);
+    expect(interruptCounts(interrupts, new RegExp(`${chip}\\s+33 Level\\s+uart-pl011`), 2).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     // The generated device tree carried the bootargs and the initrd; the GIC is the zone's.
     const log = console0.text();
     expect(log).toMatch(/Kernel command line: console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=\/init/);

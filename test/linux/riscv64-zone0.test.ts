@@ -5,13 +5,13 @@
  * BusyBox one with a second cpio appended (Linux unpacks concatenated archives, later files win)
  * whose /init starts an interactive shell on the NS16550A. The test types commands on that console.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
-import { fixture, fixtureMatching, REPO, tool } from '../helpers/fixtures.js';
+import { fixtureMatching, REPO } from '../helpers/fixtures.js';
+import { GuestConsole, interruptCounts as counts } from '../helpers/guest-console.js';
+import { buildInitramfs, scratch } from '../helpers/linux-initramfs.js';
 
 const SHELL_INIT = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -22,35 +22,6 @@ echo SHELL-READY
 exec sh
 `;
 
-/** The fixture initramfs followed by a cpio holding the interactive /init. */
-function shellInitramfs(dir: string): string {
-  const root = join(dir, 'overlay');
-  mkdirSync(root);
-  writeFileSync(join(root, 'init'), SHELL_INIT);
-  chmodSync(join(root, 'init'), 0o755);
-  const overlay = execFileSync(tool('cpio'), ['-o', '-H', 'newc', '--owner=0:0', '--quiet'], { cwd: root, input: 'init\n' });
-  const path = join(dir, 'initramfs.cpio');
-  // Each archive must start 4-byte aligned; zeros between them are skipped.
-  const base = readFileSync(fixture('initramfs-riscv64.cpio.gz'));
-  writeFileSync(path, Buffer.concat([base, new Uint8Array((4 - (base.length % 4)) % 4), overlay]));
-  return path;
-}
-
-/** The per-CPU counts of the /proc/interrupts row whose description matches `row`. */
-function counts(table: string, row: RegExp, cpus: number): number[] {
-  const line = table.split('\n').find((l) => row.test(l));
-  if (line === undefined) throw new Error(`no ${row} row in:\n${table}`);
-  return line.split(':')[1]!.trim().split(/\s+/).slice(0, cpus).map(Number);
-}
-
-async function until(predicate: () => boolean, what: string, ms: number, text: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; console ends with:\n${text().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
   let instance: Instance | undefined;
   afterEach(async () => {
@@ -59,27 +30,21 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
   });
 
   it('boots to a BusyBox shell on the zone\'s NS16550A (2 harts) and answers uname, cpuinfo and interrupts', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rv64-zone0-'));
+    const dir = scratch('rv64-zone0-');
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/riscv64/zone0-linux.json'), 'utf8'));
     config.kernel_filepath = join(fixtureMatching('debian/rv64/usr/lib/modules', /riscv64$/), 'vmlinuz');
-    config.initrd_filepath = shellInitramfs(dir);
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-riscv64.cpio.gz', init: SHELL_INIT });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    let out = '';
+    let typeOn: (bytes: Uint8Array) => void = () => {};
+    const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));
     const started = Date.now();
-    instance = await launch({ board: 'qemu-virt-riscv64', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: (t) => (out += t), log: () => {} });
-    const plain = () => out.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/^zone0-linux\s*│ ?/gm, '');
-    await until(() => plain().includes('SHELL-READY') && /zone0# $/.test(plain()), 'the shell prompt', 240_000, plain);
+    instance = await launch({ board: 'qemu-virt-riscv64', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
+    typeOn = (b) => instance!.consoles.type(0, b);
+    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 240_000);
     const booted = (Date.now() - started) / 1000;
     const zone = instance.hypervisor.zone(0)!;
     console.log(`zone0 shell after ${booted} s, ${zone.cpus.reduce((n, c) => n + c.retired, 0)} instructions on ${zone.cpus.length} harts`);
-    const type = (s: string) => instance!.consoles.type(0, new TextEncoder().encode(s));
-    const answer = async (command: string, done: RegExp) => {
-      const from = plain().length;
-      type(`${command}\n`);
-      await until(() => done.test(plain().slice(from)), command, 60_000, plain);
-      return plain().slice(from);
-    };
-    // Kernel messages (e.g. "crng init done") may follow the prompt: wait for the prompt, not the end.
+    const answer = (command: string, done: RegExp) => console0.run(command, done);
     // Kernel messages (e.g. "crng init done") may follow the prompt: wait for the prompt, not the end.
     const uname = await answer('uname -a', /GNU\/Linux[\s\S]*\nzone0# /);
     expect(uname).toMatch(/Linux \(none\) \d+\.\d+\.\d+\S*-riscv64 #1 SMP .*Debian .* riscv64 GNU\/Linux/);
@@ -96,7 +61,7 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
     expect(counts(interrupts, /Function call interrupts/, 2).every((n) => n > 0)).toBe(true);
     expect(counts(interrupts, /PLIC\s+10 \w+\s+ttyS0/, 2).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     // The generated device tree carried the bootargs and the initrd; SBI and the PLIC are the zone's.
-    const log = plain();
+    const log = console0.text();
     expect(log).toMatch(/Kernel command line: console=ttyS0 earlycon=uart8250,mmio,0x10000000 rdinit=\/init/);
     expect(log).toMatch(/SBI specification v\d+\.\d+ detected/);
     expect(log).toMatch(/riscv-plic: plic@c000000: mapped 97 interrupts with 2 handlers for 4 contexts/);
