@@ -47,7 +47,7 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     const started = Date.now();
     instance = await launch({ board, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 240_000);
+    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 360_000);
     const booted = (Date.now() - started) / 1000;
     const zone = instance.hypervisor.zone(0)!;
     console.log(`zone0 shell after ${booted} s, ${zone.cpus.reduce((n, c) => n + c.retired, 0)} instructions on ${zone.cpus.length} vCPUs`);
@@ -70,5 +70,5 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     expect(log).toMatch(banner);
     expect(log).toMatch(/smp: Brought up 1 node, 2 CPUs/);
     expect(log).not.toMatch(/Initramfs unpacking failed|Internal error|Unable to handle|BUG:/);
-  }, 300_000);
+  }, 480_000);
 });

@@ -40,7 +40,7 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
     const started = Date.now();
     instance = await launch({ board: 'qemu-virt-riscv64', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 240_000);
+    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 360_000);
     const booted = (Date.now() - started) / 1000;
     const zone = instance.hypervisor.zone(0)!;
     console.log(`zone0 shell after ${booted} s, ${zone.cpus.reduce((n, c) => n + c.retired, 0)} instructions on ${zone.cpus.length} harts`);
@@ -67,5 +67,5 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
     expect(log).toMatch(/riscv-plic: plic@c000000: mapped 97 interrupts with 2 handlers for 4 contexts/);
     expect(log).toMatch(/smp: Brought up 1 node, 2 CPUs/);
     expect(log).not.toMatch(/Initramfs unpacking failed|Oops|Unable to handle|BUG:|Kernel panic/);
-  }, 300_000);
+  }, 480_000);
 });
