@@ -63,7 +63,8 @@ function turnOffTurbofanInlining(): void {
   inliningOff = true;
   setFlagsFromString('--no-turbo-inlining');
 }
-const JC_SIZE = 4096;
+/** Jump-cache slots per EL, one per instruction of a 256 KiB window (a kernel's hot text is MiBs). */
+const JC_SIZE = 1 << 16;
 const MAX_BLOCK = 64;
 
 interface Block {
