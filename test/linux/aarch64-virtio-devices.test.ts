@@ -19,8 +19,7 @@ import type { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backe
 import type { VirtioGpuBackend } from '../../src/devices/virtio/virtio-gpu-backend.js';
 import { fixtureMatching, REPO, tool } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
-import { scratch } from '../helpers/linux-initramfs.js';
-import { initramfsWithModules } from '../virtio/module-initramfs.js';
+import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch } from '../helpers/linux-initramfs.js';
 import { connectVirtioConsole, virtioWindowAt } from '../virtio/socket-guest-console.js';
 
 const BLK = 0xa00_3c00;
@@ -89,7 +88,8 @@ describe('Debian arm64 Linux drives virtio-blk, virtio-console and virtio-gpu in
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux-virtio.json'), 'utf8'));
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
     config.interrupts = [33, 74, 76, 78];
-    config.initrd_filepath = initramfsWithModules(INIT, ['virtio_mmio', 'virtio_blk', 'crc32c_generic', 'ext4', 'virtio_console', 'virtio_gpu']);
+    const modules = modulesWithDependencies(arm64ModuleTree(), ['virtio_mmio', 'virtio_blk', 'crc32c_generic', 'ext4', 'virtio_console', 'virtio_gpu']);
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: INIT, modules });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     writeFileSync(join(dir, 'virtio.json'), JSON.stringify({
       zones: [{

@@ -6,14 +6,13 @@
  * The zone configs boot with `nowatchdog` and RCU stall reports off: a zone's virtual clock follows
  * host time, so while the other zone has the (one) host thread the kernel sees itself stalled.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
-import { scratch } from '../helpers/linux-initramfs.js';
-import { initramfsWithModules, writeJson } from '../virtio/module-initramfs.js';
+import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch } from '../helpers/linux-initramfs.js';
 import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
 
 const ZONE0_NET = 0xa00_3600; // slot 27, SPI 43 = GIC 75
@@ -24,6 +23,16 @@ const MODULES = ['virtio_mmio', 'virtio_net', 'virtio_console'];
 const BOOT_MS = 1_500_000;
 const GUEST_MS = 300_000;
 const TEST_MS = 900_000;
+
+function writeJson(dir: string, name: string, json: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(json, null, 2));
+  return path;
+}
+
+function initramfs(init: string): string {
+  return buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init, modules: modulesWithDependencies(arm64ModuleTree(), MODULES) });
+}
 
 function init(address: string, prompt: string, console: string): string {
   return `#!/bin/busybox sh
@@ -54,11 +63,11 @@ describe('two Debian arm64 Linux zones ping each other over virtio-net', () => {
     const zone0 = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux-virtio.json'), 'utf8'));
     zone0.kernel_filepath = kernel;
     zone0.interrupts = [33, 75];
-    zone0.initrd_filepath = initramfsWithModules(init('10.0.0.1', 'zone0', ''), MODULES);
+    zone0.initrd_filepath = initramfs(init('10.0.0.1', 'zone0', ''));
     const zone1 = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone1-linux-virtio.json'), 'utf8'));
     zone1.kernel_filepath = kernel;
     // zone1's only console is the virtio one: /init's output goes there once its driver is loaded.
-    zone1.initrd_filepath = initramfsWithModules(init('10.0.0.2', 'zone1', 'exec </dev/hvc0 >/dev/hvc0 2>&1'), MODULES);
+    zone1.initrd_filepath = initramfs(init('10.0.0.2', 'zone1', 'exec </dev/hvc0 >/dev/hvc0 2>&1'));
     const virtio = writeJson(dir, 'virtio.json', {
       zones: [
         { id: 0, devices: [{ type: 'net', addr: `0x${ZONE0_NET.toString(16)}`, len: '0x200', irq: 75, mac: [0x52, 0x54, 0, 0x12, 0x34, 0x01], tap: 'lan', status: 'enable' }] },
