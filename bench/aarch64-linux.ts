@@ -11,25 +11,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../src/cli/launch.js';
+import { REPO_ROOT } from './repo-root.js';
 
 const MARKER = 'BOOT-OK';
 const TIMEOUT_MS = 900_000;
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('bench: cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
-
 function fixturePath(relative: string, pattern?: RegExp): string {
-  const p = join(repoRoot(), '.fixtures', relative);
+  const p = join(REPO_ROOT, '.fixtures', relative);
   if (!existsSync(p)) throw new Error(`missing fixture ${p}: run \`bash scripts/fixtures.sh\``);
   if (pattern === undefined) return p;
   const hits = readdirSync(p).filter((f) => pattern.test(f)).sort();
@@ -83,7 +74,7 @@ export function bootQemu(kernel: string, initrd: string, append: string): Promis
 /** Our boot through launch(): zone0 of qemu-virt-aarch64 with the same kernel, initramfs and bootargs. */
 export async function bootOurs(kernel: string, initrd: string): Promise<OurBootTiming> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-a64-linux-'));
-  const config = JSON.parse(readFileSync(join(repoRoot(), 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(REPO_ROOT, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
   config.kernel_filepath = kernel;
   config.initrd_filepath = initrd;
   writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
@@ -111,7 +102,7 @@ export async function bootOurs(kernel: string, initrd: string): Promise<OurBootT
 export async function benchAarch64Linux(which: 'both' | 'ours' | 'qemu' = 'both'): Promise<void> {
   const kernel = fixturePath('debian/arm64-6.1/boot', /^vmlinuz-/);
   const initrd = fixturePath('initramfs-arm64.cpio.gz');
-  const config = JSON.parse(readFileSync(join(repoRoot(), 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
+  const config = JSON.parse(readFileSync(join(REPO_ROOT, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
   const append = String(config.kernel_args);
   console.log(`aarch64 Linux boot to ${MARKER}: ${kernel.split('/').pop()} + initramfs-arm64.cpio.gz, "${append}"`);
   let qemu: BootTiming | undefined;

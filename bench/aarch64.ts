@@ -4,9 +4,9 @@
  * both run the same ELF at EL1 with the MMU off, printing on a PL011 and ending with PSCI SYSTEM_OFF.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aarch64Cpu } from '../src/arch/aarch64/aarch64-cpu.js';
 import { StopReason, type VcpuHost } from '../src/arch/cpu.js';
@@ -14,6 +14,7 @@ import { EM_AARCH64, loadElf } from '../src/loader/elf.js';
 import { AddressSpace } from '../src/machine/address-space.js';
 import type { MmioDevice } from '../src/machine/mmio-device.js';
 import { Ram } from '../src/machine/ram.js';
+import { REPO_ROOT } from './repo-root.js';
 
 export const BENCH_ITERS = 90_909_091;
 export const benchInstructions = (iters: number): number => 11 * iters + 2930;
@@ -33,19 +34,9 @@ export interface Aarch64BenchResult {
   ratio: number;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('bench: cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
-
 /** Builds the bench ELF (loaded at 0x4008_0000) for `iters` loop iterations with the Debian cross tools. */
 export function buildBenchAarch64(iters: number, outDir = mkdtempSync(join(tmpdir(), 'bench-a64-'))): string {
-  const programs = join(repoRoot(), 'test', 'aarch64', 'programs');
+  const programs = join(REPO_ROOT, 'test', 'aarch64', 'programs');
   const obj = join(outDir, `bench-aarch64-n${iters}.o`);
   const elf = join(outDir, `bench-aarch64-n${iters}.elf`);
   execFileSync('aarch64-linux-gnu-gcc', ['-c', `-DITERS=${iters}`, join(programs, 'bench-aarch64.S'), '-o', obj]);

@@ -4,13 +4,14 @@
  * S-mode build on a bare machine, QEMU runs the M-mode build with -bios none, both timed in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BareRiscv64Machine } from '../src/arch/riscv64/bare-machine.js';
 import { StopReason } from '../src/arch/cpu.js';
 import { EM_RISCV, loadElf } from '../src/loader/elf.js';
+import { REPO_ROOT } from './repo-root.js';
 
 export const BENCH_ITERS = 90_909_091;
 /** Executed instructions (fixtures.md §4): S-mode program 11·N + 2951, M-mode 11·N + 3207 + 6 in QEMU's reset ROM. */
@@ -34,19 +35,9 @@ export interface BenchResult {
   ratio: number;
 }
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('bench: cannot find the repository root');
-    dir = up;
-  }
-  return dir;
-}
-
 /** Builds the bench program (S-mode at 0x8020_0000 or M-mode at 0x8000_0000) with the Debian cross tools. */
 export function buildBenchRiscv64(iters: number, smode: boolean, outDir = mkdtempSync(join(tmpdir(), 'bench-rv64-'))): string {
-  const programs = join(repoRoot(), 'test', 'riscv64', 'programs');
+  const programs = join(REPO_ROOT, 'test', 'riscv64', 'programs');
   const name = `bench-riscv64${smode ? '-smode' : ''}-n${iters}`;
   const obj = join(outDir, `${name}.o`);
   const elf = join(outDir, `${name}.elf`);
