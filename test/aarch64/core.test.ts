@@ -193,7 +193,7 @@ describe('guests that cannot handle a fault', () => {
     const z = zoneWith(`nop\n .word 0xffffffff`);
     expect(runUntilStop(z.cpu)).toBe(StopReason.GuestError);
     expect(z.cpu.lastError?.pc).toBe(0x40080004n);
-    expect(z.cpu.lastError?.cause).toMatch(/undefined instruction 0xffffffff at EL1/);
+    expect(z.cpu.lastError?.cause).toMatch(/undefined instruction 0xffffffff \(ESR 0x2000000\) at EL1/);
     expect(z.cpu.describe()).toMatch(/^EL1h, stopped/);
     expect(z.cpu.run(10)).toBe(StopReason.GuestError);
   });

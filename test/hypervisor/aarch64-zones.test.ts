@@ -91,4 +91,34 @@ describe('zones on real aarch64 cores, QEMU virt GICv3 board from its device tre
     expect(machine.physical.read(0x41100008, 8)!).toBeGreaterThan(count);
     expect(hv.list().map((z) => [z.id, z.state])).toEqual([[0, 'running'], [1, 'crashed']]);
   });
+
+  // Bad input (issue 4): a guest with no exception vectors that takes an exception is stopped with a
+  // report naming zone, vCPU, pc and the decoded ESR (and the address); the other zone keeps counting.
+  const faults = [
+    { name: 'an undefined instruction', body: 'nop\n  nop\n  .word 0', cause: /^undefined instruction 0x00000000 \(ESR 0x2000000\) at EL1 with no exception vector \(VBAR_EL1 = 0x0\)$/, address: undefined },
+    { name: 'an alignment fault (LDXR)', body: 'movz x0, #0x5010, lsl #16\n  add x0, x0, #1\n  ldxr x1, [x0]', cause: /^ESR 0x96000021: data abort, alignment fault.* at EL1 with no exception vector/, address: 0x50100001n },
+  ];
+  for (const f of faults) {
+    it(`${f.name} in zone1 stops zone1 alone with zone, vCPU, pc and the decoded ESR`, () => {
+      const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+      const { createCpu, createIrqchip } = aarch64Factories('gicv3');
+      const log: string[] = [];
+      const hv = new Hypervisor({ machine, createCpu, createIrqchip, timerFrequency: 62_500_000, log: (l) => log.push(l) });
+      const root = zoneConfigFromJson(JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8')), 'zone0.json');
+      hv.startZone(root, [{ name: 'root', paddr: 0x40400000, data: assemble(ROOT) }]);
+      const z1 = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
+      hv.startZone(z1, [{ name: 'zone1', paddr: 0x50400000, data: assemble(`  .globl _start\n_start:\n  ${f.body}\n  b .\n`) }]);
+      for (let i = 0; i < 5; i++) hv.scheduler.runRound();
+      const zone1 = hv.zone(1)!;
+      expect(zone1.state).toBe('crashed');
+      expect(zone1.crash).toMatchObject({ zone: 1, vcpu: 0, pc: 0x50400008n });
+      expect(zone1.crash!.cause).toMatch(f.cause);
+      expect(zone1.crash!.address).toBe(f.address);
+      expect(log.some((l) => l.startsWith('zone 1 (linux2): crashed: vCPU 0') && l.includes('pc 0x50400008')), log.join('\n')).toBe(true);
+      const count = machine.physical.read(0x41100008, 8)!;
+      hv.scheduler.runRound();
+      expect(machine.physical.read(0x41100008, 8)!).toBeGreaterThan(count);
+      expect(hv.zone(0)!.state).toBe('running');
+    });
+  }
 });

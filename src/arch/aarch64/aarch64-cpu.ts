@@ -1019,7 +1019,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const pc = this.pcOf(k);
     this.enterException(VectorKind.Sync, Ec.Unknown << 26 | (1 << 25), pc, undefined);
     if (this.lastError) {
-      this.lastError = { pc, cause: `undefined instruction 0x${(insn >>> 0).toString(16).padStart(8, '0')} at EL${this.el}` };
+      // "ESR 0x2000000: undefined instruction at EL1 ..." gains the instruction's bits.
+      const bits = `0x${(insn >>> 0).toString(16).padStart(8, '0')}`;
+      this.lastError = { pc, cause: this.lastError.cause.replace(/^ESR (0x[0-9a-f]+): undefined instruction/, `undefined instruction ${bits} (ESR $1)`) };
     }
     this.throwAt(k);
   }
