@@ -150,6 +150,18 @@ function withoutSignature(ko: Buffer): Buffer {
   return ko.subarray(0, signed);
 }
 
+/** An /init that mounts /proc and /sys, installs BusyBox's applets and runs an interactive shell with `prompt`. */
+export function shellInit(prompt: string): string {
+  return `#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox --install -s /bin
+export PS1='${prompt}'
+echo SHELL-READY
+exec sh
+`;
+}
+
 /** A scratch directory for a test's zone configs and images. */
 export function scratch(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -65,16 +65,22 @@ second:
   .ltorg
 `;
 
+/** hvisor-tool's QEMU zone0 running ROOT and its zone1 running `zone1Source`, on the GICv3 virt board. */
+function rootAndZone1(zone1Source: string) {
+  const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+  const { createCpu, createIrqchip } = aarch64Factories('gicv3');
+  const log: string[] = [];
+  const hv = new Hypervisor({ machine, createCpu, createIrqchip, timerFrequency: 62_500_000, log: (l) => log.push(l) });
+  const root = zoneConfigFromJson(JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8')), 'zone0.json');
+  hv.startZone(root, [{ name: 'root', paddr: 0x40400000, data: assemble(ROOT) }]);
+  const z1 = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
+  hv.startZone(z1, [{ name: 'zone1', paddr: 0x50400000, data: assemble(zone1Source) }]);
+  return { machine, hv, log };
+}
+
 describe('zones on real aarch64 cores, QEMU virt GICv3 board from its device tree', () => {
   it('HVC zone list from zone0, PSCI CPU_ON by physical MPIDR in zone1, a probe of zone0 stops only zone1', () => {
-    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
-    const { createCpu, createIrqchip } = aarch64Factories('gicv3');
-    const log: string[] = [];
-    const hv = new Hypervisor({ machine, createCpu, createIrqchip, timerFrequency: 62_500_000, log: (l) => log.push(l) });
-    const root = zoneConfigFromJson(JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8')), 'zone0.json');
-    hv.startZone(root, [{ name: 'root', paddr: 0x40400000, data: assemble(ROOT) }]);
-    const z1 = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
-    hv.startZone(z1, [{ name: 'zone1', paddr: 0x50400000, data: assemble(ZONE1) }]);
+    const { machine, hv, log } = rootAndZone1(ZONE1);
     for (let i = 0; i < 10; i++) hv.scheduler.runRound();
 
     expect(machine.physical.read(0x41100000, 8)).toBe(2n); // zone list: two zones
@@ -100,14 +106,7 @@ describe('zones on real aarch64 cores, QEMU virt GICv3 board from its device tre
   ];
   for (const f of faults) {
     it(`${f.name} in zone1 stops zone1 alone with zone, vCPU, pc and the decoded ESR`, () => {
-      const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
-      const { createCpu, createIrqchip } = aarch64Factories('gicv3');
-      const log: string[] = [];
-      const hv = new Hypervisor({ machine, createCpu, createIrqchip, timerFrequency: 62_500_000, log: (l) => log.push(l) });
-      const root = zoneConfigFromJson(JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8')), 'zone0.json');
-      hv.startZone(root, [{ name: 'root', paddr: 0x40400000, data: assemble(ROOT) }]);
-      const z1 = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
-      hv.startZone(z1, [{ name: 'zone1', paddr: 0x50400000, data: assemble(`  .globl _start\n_start:\n  ${f.body}\n  b .\n`) }]);
+      const { machine, hv, log } = rootAndZone1(`  .globl _start\n_start:\n  ${f.body}\n  b .\n`);
       for (let i = 0; i < 5; i++) hv.scheduler.runRound();
       const zone1 = hv.zone(1)!;
       expect(zone1.state).toBe('crashed');

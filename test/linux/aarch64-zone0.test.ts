@@ -12,16 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole, interruptCounts } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch } from '../helpers/linux-initramfs.js';
-
-const SHELL_INIT = `#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sysfs /sys
-/bin/busybox --install -s /bin
-export PS1='zone0# '
-echo SHELL-READY
-exec sh
-`;
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 
 /** Each GIC: the board variant, its zone config, and how Linux names the chip in /proc/interrupts. */
 const GICS = [
@@ -40,7 +31,7 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     const dir = scratch('a64-zone0-');
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64', configFile), 'utf8'));
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: SHELL_INIT });
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit('zone0# ') });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     let typeOn: (bytes: Uint8Array) => void = () => {};
     const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));

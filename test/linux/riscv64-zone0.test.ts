@@ -11,16 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole, interruptCounts as counts } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch } from '../helpers/linux-initramfs.js';
-
-const SHELL_INIT = `#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-/bin/busybox mount -t sysfs sysfs /sys
-/bin/busybox --install -s /bin
-export PS1='zone0# '
-echo SHELL-READY
-exec sh
-`;
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 
 describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
   let instance: Instance | undefined;
@@ -33,7 +24,7 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64', () => {
     const dir = scratch('rv64-zone0-');
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/riscv64/zone0-linux.json'), 'utf8'));
     config.kernel_filepath = join(fixtureMatching('debian/rv64/usr/lib/modules', /riscv64$/), 'vmlinuz');
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-riscv64.cpio.gz', init: SHELL_INIT });
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-riscv64.cpio.gz', init: shellInit('zone0# ') });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     let typeOn: (bytes: Uint8Array) => void = () => {};
     const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));
