@@ -1,7 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
 
 /** The repository root. */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,9 +27,17 @@ export function fixtureMatching(relativeDir: string, pattern: RegExp): string {
 
 /** A host tool that must be installed (gdb-multiarch, dtc, qemu-system-*); throws with the apt hint otherwise. */
 export function tool(name: string): string {
-  try {
-    return execFileSync('which', [name], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(`missing host tool ${name}: run \`bash scripts/fixtures.sh\` (installs it with apt)`);
+  // Looked up on PATH directly: spawning `which` can fail for reasons that are not a missing tool (a
+  // loaded machine), and that must not read as one.
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not in this folder
+    }
   }
+  throw new Error(`missing host tool ${name}: run \`bash scripts/fixtures.sh\` (installs it with apt)`);
 }
