@@ -215,18 +215,22 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
   it('serves two zones on two ports to two gdbs at once; halting one leaves the other running', async () => {
     const a = await serve('zone0');
     const b = await serve('zoneR');
-    // gdb A holds zone0 until gdb B has zoneR running (a marker file), then half a second more;
+    // gdb A holds zone0 until gdb B has zoneR running (a marker file) and the sampler has seen both
+    // that way several times (a second marker: no fixed sleep, a loaded machine only makes it slower);
     // gdb B interrupts zoneR once gdb A has detached.
-    const marker = join(mkdtempSync(join(tmpdir(), 'gdbstub-two-')), 'zoneR-running');
+    const dir = mkdtempSync(join(tmpdir(), 'gdbstub-two-'));
+    const marker = join(dir, 'zoneR-running');
+    const sampled = join(dir, 'sampled');
     const samples: Array<[number, number]> = [];
     const sampler = setInterval(() => {
       const bRunning = b.server.attached && !b.zone.halted;
       if (bRunning && !existsSync(marker)) writeFileSync(marker, '');
       if (a.server.attached && a.zone.halted && bRunning) samples.push([a.zone.retired, b.zone.retired]);
+      if (samples.length >= 8 && !existsSync(sampled)) writeFileSync(sampled, '');
     }, 20);
     const [ra, rb] = await Promise.all([
       gdbBatch(a.server.port, program.elf, [
-        'p/x $pc', `shell while [ ! -f ${marker} ]; do sleep 0.05; done; sleep 0.5`, 'monitor zone', 'detach',
+        'p/x $pc', `shell while [ ! -f ${sampled} ]; do sleep 0.05; done`, 'monitor zone', 'detach',
       ]),
       gdbBatch(b.server.port, program.elf, ['p/x $pc', 'continue', 'monitor zone'], {
         interruptWhen: () => existsSync(marker) && !a.server.attached,
