@@ -1,129 +1,29 @@
 /**
- * Debian's arm64 6.1 kernel with the fixture initramfs (its /init prints BOOT-OK and powers off),
- * booted to BOOT-OK in QEMU (virt, GICv3, cortex-a53, 2 CPUs, TCG) and in zone0 of our
- * qemu-virt-aarch64 through launch() (boards/guests/aarch64/zone0-linux.json), one after the other
- * in the same run. Prints both wall times to BOOT-OK, CPU times, our instruction count and MIPS,
- * and the ratio (issue 4: at most 20x). QEMU's instruction count is not printed: Debian's QEMU
- * ships no TCG plugins to count with.
+ * Debian's arm64 6.1 kernel to the initramfs's BOOT-OK in QEMU (virt, GICv3, cortex-a53, 2 CPUs, TCG)
+ * and in zone0 of our qemu-virt-aarch64 (boards/guests/aarch64/zone0-linux.json); see linux-boot.ts.
  *
  * `node dist/bench/aarch64-linux.js [--ours-only|--qemu-only]` or `npm run bench -- aarch64-linux`.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launch } from '../src/cli/launch.js';
-import { REPO_ROOT } from './repo-root.js';
+import { benchLinuxBoot, fixturePath } from './linux-boot.js';
 
-const MARKER = 'BOOT-OK';
-const TIMEOUT_MS = 900_000;
-
-function fixturePath(relative: string, pattern?: RegExp): string {
-  const p = join(REPO_ROOT, '.fixtures', relative);
-  if (!existsSync(p)) throw new Error(`missing fixture ${p}: run \`bash scripts/fixtures.sh\``);
-  if (pattern === undefined) return p;
-  const hits = readdirSync(p).filter((f) => pattern.test(f)).sort();
-  if (hits.length === 0) throw new Error(`no file matching ${pattern} in ${p}: run \`bash scripts/fixtures.sh\``);
-  return join(p, hits[hits.length - 1]!);
+/** The newest vmlinuz-* of the arm64 kernel package (its version changes with Debian updates). */
+function arm64Kernel(): string {
+  const boot = fixturePath('debian/arm64-6.1/boot');
+  const hits = readdirSync(boot).filter((f) => f.startsWith('vmlinuz-')).sort();
+  if (hits.length === 0) throw new Error(`no vmlinuz-* in ${boot}: run \`bash scripts/fixtures.sh\``);
+  return join(boot, hits[hits.length - 1]!);
 }
 
-export interface BootTiming {
-  /** Wall seconds from start to the BOOT-OK line. */
-  readonly bootSeconds: number;
-  /** CPU seconds (user + system) of the whole run (QEMU: the process; ours: this process). */
-  readonly cpuSeconds: number;
-  readonly console: string;
-}
-
-export interface OurBootTiming extends BootTiming {
-  readonly instructions: number;
-  readonly vcpus: number;
-}
-
-/** QEMU's boot of the same kernel and initramfs; its CPU time comes from bash's `times` builtin. */
-export function bootQemu(kernel: string, initrd: string, append: string): Promise<BootTiming> {
-  const qemu = ['qemu-system-aarch64', '-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '2', '-m', '1G',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none', '-no-reboot',
-    '-kernel', kernel, '-initrd', initrd, '-append', append];
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    // `times` prints the children's user and system times once QEMU exits (after the guest powers off).
-    const child = spawn('bash', ['-c', '"$@" </dev/null; times >&2', 'bench', ...qemu], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let bootSeconds: number | undefined;
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
-    child.stdout.setEncoding('latin1').on('data', (d: string) => {
-      out += d;
-      if (bootSeconds === undefined && out.includes(MARKER)) bootSeconds = (performance.now() - t0) / 1000;
-    });
-    child.stderr.setEncoding('latin1').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      if (bootSeconds === undefined) return reject(new Error(`QEMU never printed ${MARKER}:\n${out.slice(-2000)}${err.slice(-1000)}`));
-      // Second line of `times`: children's "XmY.YYYs XmY.YYYs".
-      const m = [...err.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)].at(-1);
-      const cpuSeconds = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : NaN;
-      resolve({ bootSeconds, cpuSeconds, console: out });
-    });
-  });
-}
-
-/** Our boot through launch(): zone0 of qemu-virt-aarch64 with the same kernel, initramfs and bootargs. */
-export async function bootOurs(kernel: string, initrd: string): Promise<OurBootTiming> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-a64-linux-'));
-  const config = JSON.parse(readFileSync(join(REPO_ROOT, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
-  config.kernel_filepath = kernel;
-  config.initrd_filepath = initrd;
-  writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-  let out = '';
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const instance = await launch({ board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: (t) => (out += t), log: () => {} });
-  try {
-    const zone = instance.hypervisor.zone(0)!;
-    const end = Date.now() + TIMEOUT_MS;
-    while (!out.includes(MARKER)) {
-      if (zone.state === 'crashed') throw new Error(`zone0 crashed: ${JSON.stringify(zone.crash, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}\n${out.slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`zone0 never printed ${MARKER}:\n${out.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const bootSeconds = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(c0);
-    const instructions = zone.cpus.reduce((n, cpu) => n + cpu.retired, 0);
-    return { bootSeconds, cpuSeconds: (c.user + c.system) / 1e6, console: out, instructions, vcpus: zone.cpus.length };
-  } finally {
-    await instance.close();
-  }
-}
-
-export async function benchAarch64Linux(which: 'both' | 'ours' | 'qemu' = 'both'): Promise<void> {
-  const kernel = fixturePath('debian/arm64-6.1/boot', /^vmlinuz-/);
-  const initrd = fixturePath('initramfs-arm64.cpio.gz');
-  const config = JSON.parse(readFileSync(join(REPO_ROOT, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
-  const append = String(config.kernel_args);
-  console.log(`aarch64 Linux boot to ${MARKER}: ${kernel.split('/').pop()} + initramfs-arm64.cpio.gz, "${append}"`);
-  let qemu: BootTiming | undefined;
-  let ours: OurBootTiming | undefined;
-  if (which !== 'ours') {
-    qemu = await bootQemu(kernel, initrd, append);
-    console.log(`  qemu: ${qemu.bootSeconds.toFixed(2)} s wall to ${MARKER}, ${qemu.cpuSeconds.toFixed(2)} s CPU (whole run, 2 vCPU threads)`);
-  }
-  if (which !== 'qemu') {
-    ours = await bootOurs(kernel, initrd);
-    const mips = ours.instructions / ours.bootSeconds / 1e6;
-    console.log(`  ours: ${ours.bootSeconds.toFixed(2)} s wall to ${MARKER}, ${ours.cpuSeconds.toFixed(2)} s CPU, ` +
-      `${ours.instructions} instructions on ${ours.vcpus} vCPUs, ${mips.toFixed(1)} MIPS (${(ours.instructions / ours.cpuSeconds / 1e6).toFixed(1)} on CPU time)`);
-  }
-  if (qemu && ours) {
-    console.log(`  ours/qemu: ${(ours.bootSeconds / qemu.bootSeconds).toFixed(1)}x wall, ${(ours.cpuSeconds / qemu.cpuSeconds).toFixed(1)}x CPU (target: at most 20x)`);
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const flag = process.argv[2];
-  await benchAarch64Linux(flag === '--ours-only' ? 'ours' : flag === '--qemu-only' ? 'qemu' : 'both');
-  process.exit(0);
-}
+const kernel = arm64Kernel();
+await benchLinuxBoot({
+  arch: 'aarch64',
+  board: 'qemu-virt-aarch64',
+  zoneConfig: 'boards/guests/aarch64/zone0-linux.json',
+  kernel,
+  kernelName: kernel.split('/').pop()!,
+  initramfs: 'initramfs-arm64.cpio.gz',
+  qemu: ['qemu-system-aarch64', '-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '2', '-m', '1G'],
+}, process.argv.slice(2));
+process.exit(0);
