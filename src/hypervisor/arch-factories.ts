@@ -61,13 +61,6 @@ function zoneHwids(zone: Zone): bigint[] {
   return zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
 }
 
-/** What the aarch64 vCPU factory needs from the zone's interrupt controller. */
-interface Aarch64Gic {
-  ppiInput(vcpu: number, intid: number): IrqLine;
-  /** GICv3's ICC_* system registers; GICv2 has a memory-mapped CPU interface instead. */
-  readonly systemRegisterHook?: Gicv3;
-}
-
 /**
  * aarch64: Aarch64Cpu vCPUs and a per-zone GIC of the board's kind (`boardGic`): a GICv3 (distributor at gicd_base,
  * one redistributor frame per vCPU from gicr_base, ICC_* system registers) or a GICv2 (distributor at
@@ -75,7 +68,7 @@ interface Aarch64Gic {
  * to PPIs 27/30. MPIDRs are the board CPUs' (so PSCI CPU_ON names physical CPUs, as in hvisor).
  */
 export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { createCpu: CpuFactory; createIrqchip: IrqchipFactory; gicOf: (zone: Zone) => Gicv3 | undefined } {
-  const gics = new WeakMap<Zone, Aarch64Gic>();
+  const gics = new WeakMap<Zone, Gicv2 | Gicv3>();
   const ownedSpis = (zone: Zone) => zone.config.interrupts.filter((i) => i >= 32 && i < numIrqs);
   const spiInput = (zone: Zone, irq: number, line: (irq: number) => IrqLine) =>
     irq >= 32 && irq < numIrqs && zone.config.interrupts.includes(irq) ? line(irq) : undefined;
@@ -94,7 +87,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
       irqOutputs: irqOutputs(zone, hwids.length),
       ...(withIts && { lpis: { memory } }),
     });
-    gics.set(zone, { ppiInput: (v, i) => gic.ppiInput(v, i), systemRegisterHook: gic });
+    gics.set(zone, gic);
     const windows: ZoneDeviceWindow[] = [
       { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv3 distributor (zone view)' },
       { base: a.gicrBase, size: Math.min(a.gicrSize, hwids.length * REDISTRIBUTOR_STRIDE), device: gic.redistributors, name: 'gicv3 redistributors (zone view)' },
@@ -119,7 +112,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
   const gicv2 = (zone: Zone, a: GicV2Config): ZoneIrqchip => {
     const vcpus = zone.config.cpus.length;
     const gic = new Gicv2({ vcpus, ownedSpis: ownedSpis(zone), numIrqs, irqOutputs: irqOutputs(zone, vcpus), currentVcpu: () => zone.currentVcpu });
-    gics.set(zone, { ppiInput: (v, i) => gic.ppiInput(v, i) });
+    gics.set(zone, gic);
     return {
       windows: [
         { base: a.gicdBase, size: a.gicdSize, device: gic.distributor, name: 'gicv2 distributor (zone view)' },
@@ -131,7 +124,10 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
   };
 
   return {
-    gicOf: (zone) => gics.get(zone)?.systemRegisterHook,
+    gicOf: (zone) => {
+      const gic = gics.get(zone);
+      return gic instanceof Gicv3 ? gic : undefined;
+    },
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
       if (a.kind === 'gicv3' && boardGic === 'gicv3') return gicv3(zone, a);
@@ -154,7 +150,8 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
           const i = hwids.findIndex((h) => (h & 0xff00ffffffn) === (m & 0xff00ffffffn));
           return i < 0 ? undefined : i;
         },
-        ...(gic?.systemRegisterHook && { systemRegisterHook: gic.systemRegisterHook }),
+        // GICv3's CPU interface is the ICC_* system registers; GICv2's is memory-mapped (gicc_base).
+        ...(gic instanceof Gicv3 && { systemRegisterHook: gic }),
         ...(gic && { timerOutput: (timer: 'phys' | 'virt', level: boolean) => (timer === 'virt' ? virtTimer : physTimer)!.set(level) }),
       });
     },
