@@ -83,7 +83,11 @@ for d in /sys/bus/pci/devices/*; do echo "PCI-ID $(basename $d) $(cat $d/vendor)
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "INSMOD-FAILED $m"; done
 for d in /sys/bus/pci/devices/*; do echo "PCI-DRIVER $(basename $d) $(basename $(readlink $d/driver) 2>/dev/null)"; done
 echo "NET-MAC $(cat /sys/class/net/eth0/address)"
-ip link set eth0 up && echo "NET-UP $(cat /sys/class/net/eth0/operstate)"
+ip link set eth0 up
+# operstate follows the carrier through the kernel's linkwatch work, which runs after "ip link" returns:
+# wait (in guest time) until it leaves "down", at most 20 s, then report it.
+n=0; while [ "$(cat /sys/class/net/eth0/operstate)" = down ] && [ $n -lt 20 ]; do sleep 1; n=$((n+1)); done
+echo "NET-UP $(cat /sys/class/net/eth0/operstate)"
 echo PCI-TEST-DONE
 exec sh
 `;
