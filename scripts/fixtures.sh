@@ -9,6 +9,10 @@
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
+#
+# LoongArch programs are built with clang-19/lld-19 (Debian 12 has no GNU loongarch64 toolchain:
+# bookworm has no binutils-loongarch64-linux-gnu, and trixie's needs trixie's libc); QEMU 7.2's
+# qemu-system-loongarch64 (qemu-system-misc) runs them bare-metal as the lockstep oracle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,7 +24,7 @@ SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- host packages ----------------------------------------------------------------------------------
 PKGS="gdb-multiarch qemu-system-arm qemu-system-misc qemu-user device-tree-compiler gcc-aarch64-linux-gnu
 gcc-riscv64-linux-gnu binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu opensbi u-boot-qemu cpio xz-utils zstd cpp e2fsprogs
-debian-archive-keyring"
+debian-archive-keyring clang-19 lld-19 llvm-19"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   say "installing $(echo $missing | tr '\n' ' ')"
