@@ -11,7 +11,7 @@ import { DtbError } from '../../dtb/errors.js';
 import { parseDtb } from '../../dtb/reader.js';
 import { writeDtb } from '../../dtb/writer.js';
 import { OverlappingRegionError } from '../../src/machine/address-space.js';
-import { BoardRamError, buildBoard } from '../../src/machine/board-builder.js';
+import { BoardRamError, buildBoard } from '../../src/board/board-builder.js';
 import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { randomInt, rng } from '../dtb/random.js';
 

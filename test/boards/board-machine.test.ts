@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import yargs from 'yargs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
+import { buildBoard } from '../../src/board/board-builder.js';
 import { registerDevice } from '../../src/devices/registry.js';
 import type { DeviceNodeDescription } from '../../src/devices/device-node.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';

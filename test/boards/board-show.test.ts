@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DtbError } from '../../dtb/errors.js';
 import { showBoard } from '../../src/cli/commands/board.js';
-import type { BoardReport, DeviceReport } from '../../src/machine/board-report.js';
+import type { BoardReport, DeviceReport } from '../../src/board/board-report.js';
 import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { dtcCompile, dtcDecompile, qemuDumpDtb } from './dt-tools.js';
 import { byPhandle, cellsOf, compatibleOf, cpuWindows, enabled, parseDtcText, walk, type DtcNode } from './dtc-text.js';

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
-import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
-import { aarch64Factories } from '../../src/hypervisor/arch-factories.js';
-import { loadZoneConfig, zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
+import { buildBoard } from '../../src/board/board-builder.js';
+import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
+import { aarch64Factories } from '../../src/hypervisor/zone/arch-factories.js';
+import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
 
 const configs = join(import.meta.dirname, 'configs');
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { boards, findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
-import { zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
-import { checkPartition } from '../../src/hypervisor/partition-check.js';
-import { buildStage2 } from '../../src/hypervisor/stage2.js';
+import { buildBoard } from '../../src/board/board-builder.js';
+import { zoneConfigFromJson } from '../../src/config/zone-config.js';
+import { checkPartition } from '../../src/hypervisor/lifecycle/partition-check.js';
+import { buildStage2 } from '../../src/hypervisor/stage2/stage2.js';
 
 describe('the boards’ own zone configs on the boards’ own machines', () => {
   for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64']) {

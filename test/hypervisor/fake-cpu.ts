@@ -1,6 +1,6 @@
 import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../../src/arch/cpu.js';
 import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
-import type { VcpuSpec } from '../../src/hypervisor/zone.js';
+import type { VcpuSpec } from '../../src/hypervisor/zone/zone.js';
 
 /**
  * A test core with a tiny 16-byte instruction format read from guest memory through the zone's

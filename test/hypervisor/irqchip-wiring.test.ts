@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { Zone } from '../../src/hypervisor/zone.js';
-import { riscvFactories, aarch64Factories } from '../../src/hypervisor/arch-factories.js';
+import { loadZoneConfig } from '../../src/config/zone-config.js';
+import { Zone } from '../../src/hypervisor/zone/zone.js';
+import { riscvFactories, aarch64Factories } from '../../src/hypervisor/zone/arch-factories.js';
 import { Icc } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Aarch64Irq } from '../../src/arch/aarch64/system-register-hook.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';

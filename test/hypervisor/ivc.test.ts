@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
-import { PartitionError } from '../../src/hypervisor/partition-check.js';
-import { HypercallCode } from '../../src/hypervisor/hypercalls.js';
-import type { IrqchipFactory } from '../../src/hypervisor/zone.js';
+import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
+import { PartitionError } from '../../src/hypervisor/lifecycle/partition-check.js';
+import { HypercallCode } from '../../src/hypervisor/lifecycle/hypercalls.js';
+import type { IrqchipFactory } from '../../src/hypervisor/zone/zone.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
 import { config } from './zone-fixture.js';

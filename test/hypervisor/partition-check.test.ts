@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadZoneConfig, zoneConfigFromJson, type ZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { checkPartition, PartitionError } from '../../src/hypervisor/partition-check.js';
+import { loadZoneConfig, zoneConfigFromJson, type ZoneConfig } from '../../src/config/zone-config.js';
+import { checkPartition, PartitionError } from '../../src/hypervisor/lifecycle/partition-check.js';
 import { qemuVirtAarch64, qemuVirtRiscv64 } from './boards.js';
 
 const dir = join(import.meta.dirname, 'configs');

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
-import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
+import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import { qemuVirtRiscv64 } from './boards.js';
 import { assembleRiscv, symbolAddress } from './riscv-asm.js';
 
@@ -94,7 +94,7 @@ describe('two zones on real riscv64 cores (programs built by GNU as)', () => {
 
 describe('a zone on the QEMU virt riscv64 board built from its device tree', () => {
   it('boots with a0 = hart id and a1 = its generated device tree (the FDT magic is there)', async () => {
-    const { buildBoard } = await import('../../src/machine/board-builder.js');
+    const { buildBoard } = await import('../../src/board/board-builder.js');
     const { findBoard } = await import('../../boards/index.js');
     const { machine } = buildBoard(findBoard('qemu-virt-riscv64'));
     const hv = new Hypervisor({ machine, createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id), timerFrequency: 10_000_000 });
@@ -118,8 +118,8 @@ _start:
 
 describe('zone0 drives the hypervisor with hvisor ecalls, as hvisor-tool does', () => {
   it('config check, zone start from a binary zone_config in its RAM, then zone shutdown', async () => {
-    const { encodeZoneConfig, zoneConfigLayout } = await import('../../src/hypervisor/zone-config-binary.js');
-    const { loadZoneConfig } = await import('../../src/hypervisor/zone-config.js');
+    const { encodeZoneConfig, zoneConfigLayout } = await import('../../src/config/zone-config-binary.js');
+    const { loadZoneConfig } = await import('../../src/config/zone-config.js');
     const { machine } = qemuVirtRiscv64();
     const hv = new Hypervisor({ machine, createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id), timerFrequency: 10_000_000 });
     const size = zoneConfigLayout('riscv64').size;

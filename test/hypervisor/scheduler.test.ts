@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Scheduler } from '../../src/hypervisor/scheduler.js';
+import { Scheduler } from '../../src/hypervisor/zone/scheduler.js';
 import { Op } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
 import { config, makeZone } from './zone-fixture.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadZoneConfig, zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
-import { buildStage2, Stage2Error } from '../../src/hypervisor/stage2.js';
+import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
+import { buildStage2, Stage2Error } from '../../src/hypervisor/stage2/stage2.js';
 import { qemuVirtAarch64, qemuVirtRiscv64, RecordingDevice } from './boards.js';
 
 const dir = join(import.meta.dirname, 'configs');

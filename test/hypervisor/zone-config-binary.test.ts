@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
-import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { decodeZoneConfig, encodeZoneConfig, zoneConfigLayout, BinaryConfigError, type ZoneConfigLayout } from '../../src/hypervisor/zone-config-binary.js';
+import { loadZoneConfig } from '../../src/config/zone-config.js';
+import { decodeZoneConfig, encodeZoneConfig, zoneConfigLayout, BinaryConfigError, type ZoneConfigLayout } from '../../src/config/zone-config-binary.js';
 
 /**
  * Our own C description of hvisor-tool's `struct zone_config` (include/zone_config.h, magic 6),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadZoneConfig, parseZoneConfig, formatBdf } from '../../src/hypervisor/zone-config.js';
-import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
-import { parseCNumber } from '../../src/hypervisor/json-fields.js';
+import { loadZoneConfig, parseZoneConfig, formatBdf } from '../../src/config/zone-config.js';
+import { ZoneConfigError } from '../../src/config/config-error.js';
+import { parseCNumber } from '../../src/config/json-fields.js';
 
 const dir = join(import.meta.dirname, 'configs');
 const cfg = (f: string) => join(dir, f);

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
-import { loadZoneConfig, zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
-import { generateZoneDtb } from '../../src/hypervisor/zone-dtb.js';
+import { buildBoard } from '../../src/board/board-builder.js';
+import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
+import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
 
 const configs = join(import.meta.dirname, 'configs');
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Machine } from '../../src/machine/machine.js';
-import { zoneConfigFromJson, type ZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { Zone, type ZoneOptions } from '../../src/hypervisor/zone.js';
+import { zoneConfigFromJson, type ZoneConfig } from '../../src/config/zone-config.js';
+import { Zone, type ZoneOptions } from '../../src/hypervisor/zone/zone.js';
 import { FakeCpu, encode } from './fake-cpu.js';
 
 const dir = join(import.meta.dirname, 'configs');

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
-import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
-import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { generateZoneDtb } from '../../src/hypervisor/zone-dtb.js';
-import { readZoneImages } from '../../src/hypervisor/zone-images.js';
+import { buildBoard } from '../../src/board/board-builder.js';
+import { ZoneConfigError } from '../../src/config/config-error.js';
+import { loadZoneConfig } from '../../src/config/zone-config.js';
+import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
+import { readZoneImages } from '../../src/hypervisor/lifecycle/zone-images.js';
 
 /** dtc's DTS text of a blob. */
 function dts(blob: Uint8Array): string {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, LaunchError, type Instance } from '../../src/cli/launch.js';
 import { PciAssignmentError } from '../../src/devices/pci/virtual-ecam.js';
-import { ZoneConfigError } from '../../src/hypervisor/config-error.js';
+import { ZoneConfigError } from '../../src/config/config-error.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { gdbBatch } from '../gdbstub/gdb-batch.js';

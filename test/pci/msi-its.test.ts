@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { Gicv3Its, ITS_TRANSLATER } from '../../src/devices/irqchip/gic/gicv3-its.js';
-import type { Zone } from '../../src/hypervisor/zone.js';
+import type { Zone } from '../../src/hypervisor/zone/zone.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { NvmeTestDriver } from './nvme-driver.js';

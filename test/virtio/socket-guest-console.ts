@@ -4,7 +4,7 @@
  * GuestConsole (waitFor/run). Lives here because it knows the virtio provider's window shape.
  */
 import { connect, type Socket } from 'node:net';
-import type { Zone } from '../../src/hypervisor/zone.js';
+import type { Zone } from '../../src/hypervisor/zone/zone.js';
 import type { VirtioZoneWindow } from '../../src/devices/virtio/virtio-provider.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 

@@ -13,8 +13,8 @@ import { renderDts } from '../../../boards/dts-source.js';
 import type { BoardParams } from '../../../boards/board-descriptor.js';
 import { compileDtsFile } from '../../../dtb/dts/compiler.js';
 import { writeDtb } from '../../../dtb/writer.js';
-import { buildBoard } from '../../machine/board-builder.js';
-import { boardReport, type BoardReport, type DeviceReport } from '../../machine/board-report.js';
+import { buildBoard } from '../../board/board-builder.js';
+import { boardReport, type BoardReport, type DeviceReport } from '../../board/board-report.js';
 import { loadPci } from '../launch.js';
 
 interface ShowArgs {

@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import type { Argv, CommandModule } from 'yargs';
-import { defaultControlAddress } from '../../hypervisor/control-client.js';
+import { defaultControlAddress } from '../../hypervisor/control/control-client.js';
 import { DEFAULT_GDB_BASE_PORT, launch, type Instance } from '../launch.js';
 import { parseMemorySize } from './board.js';
 

@@ -2,11 +2,11 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { findBoard } from '../../../boards/index.js';
-import { buildBoard } from '../../machine/board-builder.js';
-import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutdown, zoneStart } from '../../hypervisor/control-client.js';
-import type { ControlAddress } from '../../hypervisor/control-protocol.js';
-import { loadZoneConfig } from '../../hypervisor/zone-config.js';
-import { generateZoneDtb } from '../../hypervisor/zone-dtb.js';
+import { buildBoard } from '../../board/board-builder.js';
+import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutdown, zoneStart } from '../../hypervisor/control/control-client.js';
+import type { ControlAddress } from '../../hypervisor/control/control-protocol.js';
+import { loadZoneConfig } from '../../config/zone-config.js';
+import { generateZoneDtb } from '../../hypervisor/lifecycle/zone-dtb.js';
 
 interface ControlArgs {
   control?: string;

@@ -1,4 +1,4 @@
-import { JsonFields } from '../../hypervisor/json-fields.js';
+import { JsonFields } from '../../config/json-fields.js';
 import { parseBdf, type Bdf } from './bdf.js';
 
 /**

@@ -1,10 +1,10 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { BoardBuild } from '../../machine/board-builder.js';
+import type { BoardBuild } from '../../board/board-builder.js';
 import type { RoutedIrq } from '../../machine/routed-irq.js';
 import { zoneIrq } from '../../machine/zone-irq-number.js';
-import type { Stage2Space } from '../../hypervisor/stage2-space.js';
-import type { ZoneDeviceWindow } from '../../hypervisor/stage2.js';
-import type { ZoneConfig } from '../../hypervisor/zone-config.js';
+import type { Stage2Space } from '../../hypervisor/stage2/stage2-space.js';
+import type { ZoneDeviceWindow } from '../../hypervisor/stage2/stage2.js';
+import type { ZoneConfig } from '../../config/zone-config.js';
 import { FileBlockImage } from '../virtio/block-image.js';
 import { VirtioBlkBackend } from '../virtio/virtio-blk-backend.js';
 import { VirtioNetBackend } from '../virtio/virtio-net-backend.js';

@@ -1,6 +1,6 @@
-import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../dtb/index.js';
-import type { Machine } from '../machine/machine.js';
-import type { PciBusConfig, ZoneConfig } from './zone-config.js';
+import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../../dtb/index.js';
+import type { Machine } from '../../machine/machine.js';
+import type { PciBusConfig, ZoneConfig } from '../../config/zone-config.js';
 
 /** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
 export interface ZoneDtbReport {

@@ -1,12 +1,12 @@
-import type { Machine } from '../machine/machine.js';
+import type { Machine } from '../../machine/machine.js';
 import { checkPartition } from './partition-check.js';
-import { Scheduler, type SchedulerOptions } from './scheduler.js';
-import type { DeviceProvider, VirtioProvider, ZoneDeviceWindow } from './stage2.js';
-import { loadZoneConfig, type ZoneConfig } from './zone-config.js';
+import { Scheduler, type SchedulerOptions } from '../zone/scheduler.js';
+import type { DeviceProvider, VirtioProvider, ZoneDeviceWindow } from '../stage2/stage2.js';
+import { loadZoneConfig, type ZoneConfig } from '../../config/zone-config.js';
 import { readZoneImages } from './zone-images.js';
 import { generateZoneDtb } from './zone-dtb.js';
 import { IvcHub, type IvcMapping } from './ivc.js';
-import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from './zone.js';
+import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from '../zone/zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
 

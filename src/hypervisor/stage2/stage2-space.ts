@@ -1,5 +1,5 @@
-import { AddressSpace } from '../machine/address-space.js';
-import type { AccessSize } from '../machine/mmio-device.js';
+import { AddressSpace } from '../../machine/address-space.js';
+import type { AccessSize } from '../../machine/mmio-device.js';
 
 /** Reports a guest access that hit nothing in the zone's stage-2 map. */
 export type Stage2FaultListener = (gpa: number, size: number, write: boolean) => void;

@@ -1,15 +1,15 @@
-import type { Cpu, GuestErrorReport, VcpuHost } from '../arch/cpu.js';
-import { StopReason } from '../arch/cpu.js';
-import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
-import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../gdbstub/target.js';
-import type { Machine, PhysicalCpu } from '../machine/machine.js';
-import type { IrqLine } from '../machine/irq-line.js';
-import { buildStage2, type DeviceProvider, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from './stage2.js';
-import type { Stage2Space } from './stage2-space.js';
+import type { Cpu, GuestErrorReport, VcpuHost } from '../../arch/cpu.js';
+import { StopReason } from '../../arch/cpu.js';
+import type { GdbArchDescription } from '../../../gdbstub/arch-description.js';
+import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../../gdbstub/target.js';
+import type { Machine, PhysicalCpu } from '../../machine/machine.js';
+import type { IrqLine } from '../../machine/irq-line.js';
+import { buildStage2, type DeviceProvider, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from '../stage2/stage2.js';
+import type { Stage2Space } from '../stage2/stage2-space.js';
 import { VirtualClock, type HostClock } from './virtual-clock.js';
-import type { ZoneConfig } from './zone-config.js';
+import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
-import { ImageError } from '../loader/image-error.js';
+import { ImageError } from '../../loader/image-error.js';
 
 /** What an arch's core factory gets to build one vCPU of a zone. */
 export interface VcpuSpec {

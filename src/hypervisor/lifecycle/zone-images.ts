@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ARM64_IMAGE_MAGIC, parseArm64ImageHeader } from '../loader/arm64-image.js';
-import { parseElf64 } from '../loader/elf.js';
-import { ImageError } from '../loader/image-error.js';
-import type { ZoneImage } from './zone.js';
-import type { ZoneConfig } from './zone-config.js';
+import { ARM64_IMAGE_MAGIC, parseArm64ImageHeader } from '../../loader/arm64-image.js';
+import { parseElf64 } from '../../loader/elf.js';
+import { ImageError } from '../../loader/image-error.js';
+import type { ZoneImage } from '../zone/zone.js';
+import type { ZoneConfig } from '../../config/zone-config.js';
 
 /**
  * The images a zone config names, ready to be placed at host-physical addresses. hvisor-tool copies

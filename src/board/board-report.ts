@@ -5,7 +5,7 @@
  */
 import type { ZoneConfigJson } from '../../boards/zone-config-json.js';
 import type { BoardBuild } from './board-builder.js';
-import type { DeviceInstance } from './machine.js';
+import type { DeviceInstance } from '../machine/machine.js';
 
 export interface BoardReport {
   readonly board: string;

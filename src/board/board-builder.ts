@@ -16,11 +16,11 @@ import { parseDtb } from '../../dtb/reader.js';
 import type { RangeEntry } from '../../dtb/addresses.js';
 import type { DeviceNodeDescription, DeviceServices } from '../devices/device-node.js';
 import { deviceRole, findDeviceFactory } from '../devices/registry.js';
-import { Machine, type DeviceInstance, type PhysicalCpu } from './machine.js';
-import type { MmioDevice } from './mmio-device.js';
-import { disconnectedIrq, type IrqLine } from './irq-line.js';
-import { RoutedIrq } from './routed-irq.js';
-import { interruptMapZoneIrqs, nodeZoneIrqs, type ZoneIrq } from './zone-irq-number.js';
+import { Machine, type DeviceInstance, type PhysicalCpu } from '../machine/machine.js';
+import type { MmioDevice } from '../machine/mmio-device.js';
+import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
+import { RoutedIrq } from '../machine/routed-irq.js';
+import { interruptMapZoneIrqs, nodeZoneIrqs, type ZoneIrq } from '../machine/zone-irq-number.js';
 
 export interface BoardBuildOptions {
   /** A DTB to use instead of the board's generated tree (required for vendor boards). */

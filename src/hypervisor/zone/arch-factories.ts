@@ -1,14 +1,14 @@
-import { Aarch64Irq } from '../arch/aarch64/system-register-hook.js';
-import { Aarch64Cpu } from '../arch/aarch64/aarch64-cpu.js';
-import { Riscv64Cpu } from '../arch/riscv64/riscv64-cpu.js';
-import { Gicv2 } from '../devices/irqchip/gic/gicv2.js';
-import { Gicv3, REDISTRIBUTOR_STRIDE, type GuestMemory } from '../devices/irqchip/gic/gicv3.js';
-import { Gicv3Its } from '../devices/irqchip/gic/gicv3-its.js';
-import { Plic } from '../devices/irqchip/plic.js';
-import type { IrqLine } from '../machine/irq-line.js';
-import { ZoneConfigError } from './config-error.js';
-import type { GicV2Config, GicV3Config } from './zone-config.js';
-import type { ZoneDeviceWindow } from './stage2.js';
+import { Aarch64Irq } from '../../arch/aarch64/system-register-hook.js';
+import { Aarch64Cpu } from '../../arch/aarch64/aarch64-cpu.js';
+import { Riscv64Cpu } from '../../arch/riscv64/riscv64-cpu.js';
+import { Gicv2 } from '../../devices/irqchip/gic/gicv2.js';
+import { Gicv3, REDISTRIBUTOR_STRIDE, type GuestMemory } from '../../devices/irqchip/gic/gicv3.js';
+import { Gicv3Its } from '../../devices/irqchip/gic/gicv3-its.js';
+import { Plic } from '../../devices/irqchip/plic.js';
+import type { IrqLine } from '../../machine/irq-line.js';
+import { ZoneConfigError } from '../../config/config-error.js';
+import type { GicV2Config, GicV3Config } from '../../config/zone-config.js';
+import type { ZoneDeviceWindow } from '../stage2/stage2.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
 
 /** sip/mip bit of the supervisor external interrupt, the riscv64 core's setInterrupt line. */

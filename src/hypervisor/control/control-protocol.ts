@@ -1,4 +1,4 @@
-import type { ZoneSummary } from './hypervisor.js';
+import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 
 /**
  * The control channel between `hvisor zone …` and a running instance: one JSON object per line

@@ -1,9 +1,9 @@
-import type { AccessSize, MmioDevice } from '../machine/mmio-device.js';
-import { Ram } from '../machine/ram.js';
+import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { Ram } from '../../machine/ram.js';
 import { PartitionError } from './partition-check.js';
-import type { SharedRamWindow, ZoneDeviceWindow } from './stage2.js';
-import type { IvcConfig, ZoneConfig } from './zone-config.js';
-import type { Zone } from './zone.js';
+import type { SharedRamWindow, ZoneDeviceWindow } from '../stage2/stage2.js';
+import type { IvcConfig, ZoneConfig } from '../../config/zone-config.js';
+import type { Zone } from '../zone/zone.js';
 
 /**
  * Inter-VM communication as hvisor does it (src/arch/aarch64/ivc.rs): per ivc_id, one shared

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ZoneSummary } from './hypervisor.js';
+import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 import type { ControlAddress, ControlRequest, ControlResponse } from './control-protocol.js';
 
 /** Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise. */

@@ -1,9 +1,9 @@
 import { PartitionError } from './partition-check.js';
-import { ZONE_INFO_SIZE, BinaryConfigError, CONFIG_MAGIC_VERSION, decodeZoneConfig, readGuest, zoneConfigLayout } from './zone-config-binary.js';
+import { ZONE_INFO_SIZE, BinaryConfigError, CONFIG_MAGIC_VERSION, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
 import type { Hypervisor } from './hypervisor.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
-import type { Zone, ZoneImage } from './zone.js';
-import { CONFIG_NAME_MAXLEN } from './zone-config.js';
+import type { Zone, ZoneImage } from '../zone/zone.js';
+import { CONFIG_NAME_MAXLEN } from '../../config/zone-config.js';
 
 /** hvisor's hypercall numbers (syswonder/hvisor src/hypercall/mod.rs, hvisor-tool include/hvisor.h). */
 export const HypercallCode = {

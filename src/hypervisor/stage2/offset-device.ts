@@ -1,4 +1,4 @@
-import type { AccessSize, MmioDevice } from '../machine/mmio-device.js';
+import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 
 /** A window onto part of a device: offsets are shifted by `skip` (an io region starting mid-device). */
 export class OffsetDevice implements MmioDevice {

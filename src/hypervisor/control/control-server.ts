@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { existsSync, unlinkSync } from 'node:fs';
-import type { Hypervisor } from './hypervisor.js';
+import type { Hypervisor } from '../lifecycle/hypervisor.js';
 import { MAX_CONTROL_LINE, parseControlRequest, type ControlAddress, type ControlRequest, type ControlResponse } from './control-protocol.js';
 
 /** Serves `hvisor zone list|start|shutdown|restart` for a running hypervisor. */

@@ -1,4 +1,4 @@
-import { virtualEcamOf } from '../devices/pci/virtual-ecam.js';
+import { virtualEcamOf } from '../../devices/pci/virtual-ecam.js';
 import type { Zone } from './zone.js';
 
 const HELP =

@@ -1,10 +1,10 @@
-import type { MmioDevice } from '../machine/mmio-device.js';
-import type { Machine } from '../machine/machine.js';
-import type { Ram } from '../machine/ram.js';
-import type { RoutedIrq } from '../machine/routed-irq.js';
+import type { MmioDevice } from '../../machine/mmio-device.js';
+import type { Machine } from '../../machine/machine.js';
+import type { Ram } from '../../machine/ram.js';
+import type { RoutedIrq } from '../../machine/routed-irq.js';
 import { OffsetDevice } from './offset-device.js';
 import { Stage2Space } from './stage2-space.js';
-import type { ZoneConfig } from './zone-config.js';
+import type { ZoneConfig } from '../../config/zone-config.js';
 
 /** A device model owned by this zone alone (virtual GIC distributor, PLIC, vECAM, virtio-mmio, IVC). */
 export interface ZoneDeviceWindow {
