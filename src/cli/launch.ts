@@ -16,6 +16,7 @@ import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
 import { parseBoardPciConfig } from '../devices/pci/board-pci-config.js';
 import { BoardPci, findBoardPciHost } from '../devices/pci/board-pci.js';
 import { ZoneConsoles } from './zone-consoles.js';
+import { LogLimiter } from '../util/log-limiter.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,6 +84,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio);
   const pci = options.pci === undefined ? undefined : loadPci(options.pci, build, board);
   const gdb = new Map<number, GdbServer>();
+  // A gdb client can provoke a log line per packet: rate-limited per stub.
+  const gdbLogs = new LogLimiter(options.log ?? ((line) => consoles.log(line)));
   const pending: Promise<void>[] = [];
   const summary: string[] = [];
   let startupDone = false;
@@ -91,7 +94,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const serve = (zone: Zone) => {
     if (options.gdbBasePort === false) return;
     const port = options.gdbBasePort === 0 ? 0 : gdbPortForZone(zone.id, options.gdbBasePort);
-    const server = new GdbServer({ target: zone, port, name: zone.name, ...(options.gdbHost && { host: options.gdbHost }) });
+    const server = new GdbServer({ target: zone, port, name: zone.name, log: gdbLogs.for(`gdb stub of zone ${zone.id}`), ...(options.gdbHost && { host: options.gdbHost }) });
     gdb.set(zone.id, server);
     const listening = server.listen().then(() => {
       if (startupDone) consoles.log(describeZone(zone, server));
@@ -153,6 +156,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     summary,
     async close() {
       hypervisor.stop();
+      gdbLogs.flush();
       consoles.flush();
       await Promise.all([...gdb.values()].map((s) => s.close()));
       await control?.close();

@@ -1,8 +1,12 @@
 import chalk, { type ChalkInstance } from 'chalk';
 import { BufferedCharBackend, type CharBackend } from '../devices/uart/char-backend.js';
+import { BoundedOutput } from './bounded-output.js';
 
 /** The pseudo-zone id of the hypervisor's own messages. */
 const HYPERVISOR = -2;
+
+/** Writes held before `release()` (the banner takes milliseconds; a guest could write millions). */
+const MAX_HELD_WRITES = 10_000;
 
 const palette: readonly ChalkInstance[] = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue, chalk.red];
 
@@ -24,7 +28,8 @@ export class ZoneConsoles {
   private held: string[] | undefined;
 
   constructor(
-    private readonly sink: (text: string) => void = (t) => process.stdout.write(t),
+    /** Where the text goes; stdout by default, dropping what a slow reader leaves behind. */
+    private readonly sink: (text: string) => void = new BoundedOutput().write,
     hold = false,
   ) {
     if (hold) this.held = [];
@@ -38,8 +43,8 @@ export class ZoneConsoles {
   }
 
   private out(text: string): void {
-    if (this.held !== undefined) this.held.push(text);
-    else this.sink(text);
+    if (this.held === undefined) this.sink(text);
+    else if (this.held.length < MAX_HELD_WRITES) this.held.push(text);
   }
 
   nameZone(id: number, name: string): void {

@@ -15,8 +15,8 @@ export interface CharBackend {
 }
 
 /**
- * An in-memory backend: output is collected (and optionally forwarded to a sink such as
- * process.stdout), input is a queue the host pushes into.
+ * An in-memory backend: output is forwarded to a sink (such as the terminal) or, without one,
+ * collected for tests (a guest's output is never kept twice); input is a queue the host pushes into.
  */
 export class BufferedCharBackend implements CharBackend {
   private readonly input: number[] = [];
@@ -27,8 +27,8 @@ export class BufferedCharBackend implements CharBackend {
   constructor(private readonly sink?: (byte: number) => void) {}
 
   write(byte: number): void {
-    this.out.push(byte & 0xff);
-    this.sink?.(byte & 0xff);
+    if (this.sink !== undefined) this.sink(byte & 0xff);
+    else this.out.push(byte & 0xff);
   }
 
   get hasInput(): boolean {
@@ -57,7 +57,7 @@ export class BufferedCharBackend implements CharBackend {
     if (bytes.length > 0) this.listener?.();
   }
 
-  /** Everything the guest transmitted so far. */
+  /** Everything the guest transmitted so far (without a sink). */
   get output(): Uint8Array {
     return Uint8Array.from(this.out);
   }

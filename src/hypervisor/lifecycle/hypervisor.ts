@@ -9,6 +9,7 @@ import { IvcHub, type IvcMapping } from './ivc.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from '../zone/zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
+import { LogLimiter, type LogLimits } from '../util/log-limiter.js';
 
 export { Errno, LifecycleError };
 
@@ -34,6 +35,8 @@ export interface HypervisorOptions {
   readonly devices?: DeviceProvider;
   readonly console?: (zone: number, bytes: Uint8Array) => void;
   readonly log?: (line: string) => void;
+  /** Per-zone rate of the zones' diagnostics (a guest can trigger them at will). */
+  readonly logLimits?: LogLimits;
   readonly zoneDefaults?: Pick<ZoneOptions, 'hostClock' | 'timeMode' | 'killPolicy'>;
   readonly scheduler?: SchedulerOptions;
   /** Zone lifecycle events, e.g. to open and close each zone's gdb stub. */
@@ -51,9 +54,12 @@ export class Hypervisor {
   readonly scheduler: Scheduler;
   private readonly zoneMap = new Map<number, Zone>();
   readonly ivc = new IvcHub();
+  /** Every zone's diagnostics pass here, one bucket per zone id (also across restarts). */
+  readonly logs: LogLimiter;
 
   constructor(readonly options: HypervisorOptions) {
     this.machine = options.machine;
+    this.logs = new LogLimiter(options.log ?? (() => {}), options.logLimits);
     this.scheduler = new Scheduler(options.scheduler);
   }
 
@@ -103,7 +109,7 @@ export class Hypervisor {
       images,
       dtbAddress: dtbGpa === undefined ? 0 : config.dtbLoadPaddr - dtbGpa.physicalStart + dtbGpa.virtualStart,
       console: (bytes) => this.options.console?.(config.zoneId, bytes),
-      ...(this.options.log && { log: this.options.log }),
+      log: this.logs.for(config.zoneId),
     });
     zone.start();
     return zone;
@@ -119,7 +125,7 @@ export class Hypervisor {
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
       const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
       const { blob, report } = generateZoneDtb(this.machine, config, initrd === undefined ? {} : { initrdSize: initrd.data.length });
-      for (const w of report.warnings) this.options.log?.(`zone ${config.zoneId} (${config.name}) device tree: ${w}`);
+      for (const w of report.warnings) this.logs.log(config.zoneId, `zone ${config.zoneId} (${config.name}) device tree: ${w}`);
       images.push({ name: `generated device tree of zone ${config.zoneId}`, paddr: config.dtbLoadPaddr, data: blob });
     }
     return this.startZone(config, images);
@@ -161,5 +167,6 @@ export class Hypervisor {
 
   stop(): void {
     this.scheduler.stop();
+    this.logs.flush();
   }
 }
