@@ -187,7 +187,17 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     readonly host: VcpuHost,
     readonly index: number,
     readonly physicalId: number = index,
+    /** The physical hart id of each vCPU of the zone, in vCPU order (default: hart id = vCPU index). */
+    private readonly hartIds?: readonly bigint[],
   ) {}
+
+  vcpuOfHart(hartId: bigint): number | undefined {
+    if (this.hartIds !== undefined) {
+      const v = this.hartIds.indexOf(hartId);
+      return v < 0 ? undefined : v;
+    }
+    return hartId < 64n && this.host.vcpuState(Number(hartId)) !== 'invalid' ? Number(hartId) : undefined;
+  }
 
   get retired(): number {
     return this.retiredCount;

@@ -4,6 +4,8 @@ import { StopReason, type VcpuHost } from '../cpu.js';
 export interface SbiHart {
   readonly host: VcpuHost;
   readonly index: number;
+  /** The vCPU index of the zone's hart with physical hart id `hartId` (what a0 and hart masks name), or undefined. */
+  vcpuOfHart(hartId: bigint): number | undefined;
   reg(n: number): bigint;
   setReg(n: number, value: bigint): void;
   /** Programs the supervisor timer (stimecmp) and clears a pending timer interrupt when it lies in the future. */
@@ -51,17 +53,20 @@ const SUPPORTED = new Set<number>([
 const A0 = 10, A1 = 11, A2 = 12, A6 = 16, A7 = 17;
 const MAX_HARTS = 64;
 
-/** Harts named by an SBI hart mask: bit i of `mask` is hart base + i; base = -1 means every hart of the zone. */
-function* hartsOf(hart: SbiHart, mask: bigint, base: bigint): Generator<number> {
+/**
+ * vCPUs named by an SBI hart mask: bit i of `mask` is physical hart id base + i; base = -1 means every
+ * hart of the zone. A hart id outside the zone yields undefined (SBI_ERR_INVALID_PARAM).
+ */
+function* hartsOf(hart: SbiHart, mask: bigint, base: bigint): Generator<number | undefined> {
   if (base === 0xffffffffffffffffn) {
-    for (let h = 0; h < MAX_HARTS && hart.host.vcpuState(h) !== 'invalid'; h++) yield h;
+    for (let v = 0; v < MAX_HARTS && hart.host.vcpuState(v) !== 'invalid'; v++) yield v;
     return;
   }
-  for (let bit = 0; bit < 64; bit++) if ((mask >> BigInt(bit)) & 1n) yield Number(base) + bit;
+  for (let bit = 0; bit < 64; bit++) if ((mask >> BigInt(bit)) & 1n) yield hart.vcpuOfHart(base + BigInt(bit));
 }
 
 function validMask(hart: SbiHart, mask: bigint, base: bigint): boolean {
-  for (const h of hartsOf(hart, mask, base)) if (hart.host.vcpuState(h) === 'invalid') return false;
+  for (const v of hartsOf(hart, mask, base)) if (v === undefined) return false;
   return true;
 }
 
@@ -98,24 +103,25 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
     case SbiExtension.Ipi:
       if (fid !== 0) { error = SBI_ERR_NOT_SUPPORTED; break; }
       if (!validMask(hart, a0, a1)) { error = SBI_ERR_INVALID_PARAM; break; }
-      for (const h of hartsOf(hart, a0, a1)) host.ipi(h);
+      for (const v of hartsOf(hart, a0, a1)) host.ipi(v!);
       break;
     case SbiExtension.Rfence:
       if (fid > 6) { error = SBI_ERR_NOT_SUPPORTED; break; }
       if (!validMask(hart, a0, a1)) { error = SBI_ERR_INVALID_PARAM; break; }
-      for (const h of hartsOf(hart, a0, a1)) {
-        if (h === hart.index) {
+      for (const v of hartsOf(hart, a0, a1)) {
+        if (v === hart.index) {
           if (fid === 0) hart.flushCode();
           else hart.flushTranslations();
         } else {
-          host.remoteFence(h);
+          host.remoteFence(v!);
         }
       }
       break;
     case SbiExtension.Hsm:
       switch (fid) {
         case 0: {
-          const r = host.startVcpu(Number(a0), a1, a2);
+          const vcpu = hart.vcpuOfHart(a0);
+          const r = vcpu === undefined ? 'invalid' : host.startVcpu(vcpu, a1, a2);
           ret(r === 'ok' ? SBI_SUCCESS : r === 'already-on' ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM);
           break;
         }
@@ -124,7 +130,8 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
           stop = StopReason.Off;
           break;
         case 2: {
-          const s = host.vcpuState(Number(a0));
+          const vcpu = hart.vcpuOfHart(a0);
+          const s = vcpu === undefined ? 'invalid' : host.vcpuState(vcpu);
           if (s === 'invalid') ret(SBI_ERR_INVALID_PARAM);
           else value = s === 'on' ? 0n : 1n;
           break;

@@ -35,7 +35,8 @@ const ignored: IrqLine = { set() {}, pulse() {} };
  */
 export function riscvFactories(numSources = 96): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
   return {
-    createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id),
+    // SBI calls name harts by physical hart id: the zone's vCPUs know the board harts they stand for.
+    createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id, zoneHwids(host as Zone)),
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
       if (a.kind !== 'riscv' || a.plicSize === 0) return { windows: [], input: () => undefined, reset() {} };
@@ -56,7 +57,7 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
   };
 }
 
-/** The zone's vCPUs' MPIDR affinities (the board CPUs' hwids, in the config's `cpus` order). */
+/** The zone's vCPUs' hart ids / MPIDR affinities (the board CPUs' hwids, in the config's `cpus` order). */
 function zoneHwids(zone: Zone): bigint[] {
   return zone.config.cpus.map((id) => zone.machine.cpus.find((c) => c.id === id)!.hwid);
 }
