@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
-import { HypercallCode } from '../../src/hypervisor/hypercalls.js';
+import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
+import { HypercallCode } from '../../src/hypervisor/lifecycle/hypercalls.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
 import { config } from './zone-fixture.js';

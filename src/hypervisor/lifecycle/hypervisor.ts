@@ -9,7 +9,7 @@ import { IvcHub, type IvcMapping } from './ivc.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from '../zone/zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
-import { LogLimiter, type LogLimits } from '../util/log-limiter.js';
+import { LogLimiter, type LogLimits } from '../../util/log-limiter.js';
 
 export { Errno, LifecycleError };
 
