@@ -9,6 +9,7 @@
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
+#   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #
 # LoongArch programs are built with clang-19/lld-19 (Debian 12 has no GNU loongarch64 toolchain:
 # bookworm has no binutils-loongarch64-linux-gnu, and trixie's needs trixie's libc); QEMU 7.2's
@@ -98,4 +99,14 @@ dump qemu-virt-aarch64-gicv3.dtb qemu-system-aarch64 -M virt,gic-version=3 -cpu 
 dump qemu-virt-aarch64-gicv2.dtb qemu-system-aarch64 -M virt,gic-version=2 -cpu cortex-a53
 dump qemu-virt-riscv64.dtb qemu-system-riscv64 -M virt
 dump qemu-virt-loongarch64.dtb qemu-system-loongarch64 -M virt
+# --- the real hvisor-tool for zone0 Linux (built from ../shared's copy; its modules match the kernel above) ----
+H=$FIX/hvisor-tool
+if [ ! -f "$H/.done" ]; then
+  SHARED=$ROOT/../shared; [ -d "$SHARED/fixtures" ] || SHARED=$ROOT/../../shared   # a worktree sits one level deeper
+  [ -d "$SHARED/fixtures/third-party/hvisor-tool" ] || { echo "fixtures: no shared/fixtures/third-party/hvisor-tool beside the clone" >&2; exit 1; }
+  KVER=$(basename "$(ls -d "$D"/arm64-6.1/lib/modules/*-arm64 | head -1)")
+  say "building hvisor-tool for $KVER"
+  rm -rf "$H"; bash "$ROOT/scripts/build-hvisor-tool.sh" "$SHARED/fixtures/third-party/hvisor-tool" "$KVER" "$H"
+  [ -s "$H/hvisor.ko" ] && [ -s "$H/hvisor" ] && touch "$H/.done"
+fi
 say "ready in $FIX"
