@@ -54,7 +54,7 @@ describe('PSCI and hypercalls', () => {
     expect(runUntilStop(z.cpu)).toBe(StopReason.Off);
     expect(z.cpu.powered).toBe(false);
     const r = z.cpu.r;
-    expect(r[19]).toBe(0x10000n); // PSCI 1.0
+    expect(r[19]).toBe(0x10001n); // PSCI 1.1
     expect(r[20]).toBe(0n); // CPU_ON supported
     expect(r[21]).toBe(0xffffffffffffffffn); // NOT_SUPPORTED
     expect(r[22]).toBe(0n);

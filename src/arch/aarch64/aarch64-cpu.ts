@@ -1063,6 +1063,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       this.stopRequest = StopReason.Off;
     } else if (outcome === 'system-event') {
       this.stopRequest = StopReason.SystemEvent;
+    } else if (outcome === 'standby') {
+      this.wfi(0);
     }
   }
 
