@@ -57,8 +57,11 @@ export interface VcpuHost {
   ipi(vcpu: number): void;
   /** Another vCPU of the zone must drop its TLB (SBI remote sfence.vma / hfence). */
   remoteFence(vcpu: number): void;
-  /** The zone's system power events. The caller then returns StopReason.SystemEvent. */
-  systemOff(): void;
+  /**
+   * The zone's system power events. The caller then returns StopReason.SystemEvent. `status` is the
+   * exit status the guest's request carries, where it carries one (SBI SRST "system failure" = 1).
+   */
+  systemOff(status?: number): void;
   systemReset(): void;
   /** Console output from firmware calls (SBI legacy putchar / DBCN). */
   consoleWrite(bytes: Uint8Array): void;

@@ -50,6 +50,18 @@ export interface LaunchOptions {
   readonly log?: (line: string) => void;
 }
 
+/** How a run ended on its own: every zone stopped or crashed. */
+export interface RunEnd {
+  /**
+   * The guests' exit status: the board finisher's code when a guest wrote it (sifive,test fail),
+   * else the first non-zero status a zone's power-off request carried (SBI SRST system failure),
+   * else 1 when a zone crashed, else 0.
+   */
+  readonly status: number;
+  /** One line: which zones stopped how. */
+  readonly reason: string;
+}
+
 /** A running board: its zones, their gdb stubs and the control channel. */
 export interface Instance {
   readonly build: BoardBuild;
@@ -61,6 +73,8 @@ export interface Instance {
   readonly pci: BoardPci | undefined;
   /** One line per zone: name, CPUs and the gdb command that debugs it. */
   readonly summary: readonly string[];
+  /** Settles once every zone has stopped or crashed (the board is then idle for good unless a zone is restarted). */
+  readonly stopped: Promise<RunEnd>;
   close(): Promise<void>;
 }
 
@@ -72,10 +86,17 @@ export interface Instance {
 export async function launch(options: LaunchOptions): Promise<Instance> {
   const board = findBoard(options.board);
   const consoles = new ZoneConsoles(options.output, options.holdOutput === true);
+  // A guest's write to the board's power-off device (sifive,test) turns the whole board off, as on QEMU.
+  let boardExit: number | undefined;
+  let hypervisorRef: Hypervisor | undefined;
+  const powerOffBoard = (code: number) => {
+    boardExit ??= code;
+    for (const z of hypervisorRef?.zones ?? []) if (z.state === 'running') z.shutdown('the board powered off', code);
+  };
   const build = buildBoard(board, {
     ...(options.dtb !== undefined && { dtb: new Uint8Array(readFileSync(options.dtb)) }),
     ...(options.params && { params: options.params }),
-    services: { console: (path) => consoles.uart(path) },
+    services: { console: (path) => consoles.uart(path), powerOff: powerOffBoard },
   });
   const files = options.zones.length > 0 ? options.zones : demoZones(board);
   const configs = files.map((f) => loadZoneConfig(f));
@@ -89,6 +110,14 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const pending: Promise<void>[] = [];
   const summary: string[] = [];
   let startupDone = false;
+  let ended: ((end: RunEnd) => void) | undefined;
+  const stopped = new Promise<RunEnd>((resolve) => (ended = resolve));
+  const checkStopped = () => {
+    const zones = hypervisorRef?.zones ?? [];
+    if (!startupDone || zones.length === 0 || zones.some((z) => z.state !== 'stopped' && z.state !== 'crashed')) return;
+    ended?.(runEnd(zones, boardExit));
+    ended = undefined;
+  };
   // Every zone gets its stub when it starts, also zones started later (control channel, zone0's
   // hypercalls); zone N listens on base + N.
   const serve = (zone: Zone) => {
@@ -118,8 +147,11 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       pci?.release(zone.id);
       void gdb.get(zone.id)?.close();
       gdb.delete(zone.id);
+      checkStopped();
     },
+    onZoneStopped: () => checkStopped(),
   });
+  hypervisorRef = hypervisor;
   // A zone that cannot start, a port in use: nothing of this board may stay open.
   const release = async () => {
     await Promise.allSettled(pending);
@@ -147,6 +179,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
   hypervisor.run();
   return {
+    stopped,
     build,
     hypervisor,
     consoles,
@@ -164,6 +197,13 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       pci?.close();
     },
   };
+}
+
+function runEnd(zones: readonly Zone[], boardExit: number | undefined): RunEnd {
+  const how = zones.map((z) => `zone ${z.id} ${z.state}${z.state === 'stopped' && z.exitStatus ? ` (exit status ${z.exitStatus})` : ''}`).join(', ');
+  const requested = zones.find((z) => (z.exitStatus ?? 0) !== 0)?.exitStatus;
+  const status = boardExit ?? requested ?? (zones.some((z) => z.state === 'crashed') ? 1 : 0);
+  return { status, reason: boardExit !== undefined ? `the board powered off with code ${boardExit}: ${how}` : `every zone has stopped: ${how}` };
 }
 
 function loadVirtio(file: string): BoardVirtio {

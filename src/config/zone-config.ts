@@ -223,7 +223,7 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
     dtbLoadPaddr: root.field('dtb_load_paddr').num(),
     entryPoint: root.field('entry_point').u(64),
     kernelArgs: kernelArgsField?.string(),
-    initrdFilepath: initrdField?.string(),
+    initrdFilepath: initrdField?.string() || undefined, // empty = none, as for every image path
     initrdLoadPaddr: initrdPaddrField?.num(),
     archConfig: parseArchConfig(root),
     pciConfig: pciItems.map(parsePciBus),

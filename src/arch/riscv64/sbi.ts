@@ -146,8 +146,10 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
       }
       break;
     case SbiExtension.Srst:
-      if (fid !== 0 || a0 > 2n) { ret(fid !== 0 ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM); break; }
-      if (a0 === 0n) host.systemOff();
+      if (fid !== 0) { ret(SBI_ERR_NOT_SUPPORTED); break; }
+      // reset_type 0 shutdown, 1 cold, 2 warm reboot; reset_reason 0 none, 1 system failure, 2..0xdfffffff reserved.
+      if (a0 > 2n || (a1 > 1n && a1 < 0xe0000000n) || a1 > 0xffffffffn) { ret(SBI_ERR_INVALID_PARAM); break; }
+      if (a0 === 0n) host.systemOff(a1 === 0n ? 0 : 1);
       else host.systemReset();
       stop = StopReason.SystemEvent;
       break;

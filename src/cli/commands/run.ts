@@ -35,7 +35,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (default ${'path' in defaultControlAddress() ? (defaultControlAddress() as { path: string }).path : ''})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
-      .option('seconds', { type: 'number', describe: 'stop after this many seconds (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
+      .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const instance = await launch({
       board: args.board,
@@ -54,7 +54,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
     });
     printBanner(instance);
     instance.consoles.release();
-    await runUntilStopped(instance, args.seconds);
+    const status = await runUntilStopped(instance, args.seconds);
+    if (status !== 0) process.exitCode = status;
   },
 };
 
@@ -67,8 +68,11 @@ function printBanner(instance: Instance): void {
   console.log(chalk.dim('  keyboard input goes to zone0; Ctrl-C stops everything'));
 }
 
-/** Runs until Ctrl-C (or `seconds`), forwarding the keyboard to zone0's UART. */
-function runUntilStopped(instance: Instance, seconds: number | undefined): Promise<void> {
+/**
+ * Runs until Ctrl-C, forwarding the keyboard to zone0's UART. A one-shot run (`seconds`) also ends
+ * when that time is up or when every zone has stopped; it resolves to the guests' exit status then.
+ */
+function runUntilStopped(instance: Instance, seconds: number | undefined): Promise<number> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
     const raw = stdin.isTTY === true;
@@ -77,7 +81,11 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
       if (raw && data.includes(3)) return stop(); // Ctrl-C in raw mode
       instance.consoles.type(0, data);
     };
+    let status = 0;
+    let done = false;
     const stop = () => {
+      if (done) return;
+      done = true;
       if (timer) clearTimeout(timer);
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
@@ -86,14 +94,22 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
       stdin.pause();
       void instance.close().then(() => {
         for (const z of instance.hypervisor.list()) {
-          console.log(chalk.dim(`zone ${z.id} ${z.name}: ${z.crash !== undefined ? chalk.red(`crashed: ${z.crash}`) : z.state}`));
+          const exit = z.exitStatus ? ` (exit status ${z.exitStatus})` : '';
+          console.log(chalk.dim(`zone ${z.id} ${z.name}: ${z.crash !== undefined ? chalk.red(`crashed: ${z.crash}`) : z.state + exit}`));
         }
-        resolve();
+        resolve(status);
       });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
+    if (seconds !== undefined) {
+      timer = setTimeout(stop, seconds * 1000);
+      void instance.stopped.then((end) => {
+        status = end.status;
+        console.log(chalk.dim(end.reason));
+        stop();
+      });
+    }
     if (raw) stdin.setRawMode(true);
     stdin.on('data', onData);
     stdin.resume();

@@ -21,6 +21,8 @@ export interface ZoneSummary {
   readonly halted: boolean;
   readonly stage2Faults: number;
   readonly crash?: string;
+  /** The exit status the guest's power-off request carried (stopped zones). */
+  readonly exitStatus?: number;
 }
 
 export interface HypervisorOptions {
@@ -42,6 +44,8 @@ export interface HypervisorOptions {
   /** Zone lifecycle events, e.g. to open and close each zone's gdb stub. */
   readonly onZoneStarted?: (zone: Zone) => void;
   readonly onZoneRemoved?: (zone: Zone) => void;
+  /** A zone stopped (powered off, shut down) or crashed. */
+  readonly onZoneStopped?: (zone: Zone) => void;
 }
 
 /**
@@ -111,6 +115,7 @@ export class Hypervisor {
       console: (bytes) => this.options.console?.(config.zoneId, bytes),
       log: this.logs.for(config.zoneId),
     });
+    zone.onStopped = (z) => this.options.onZoneStopped?.(z);
     zone.start();
     return zone;
   }
@@ -158,6 +163,7 @@ export class Hypervisor {
       halted: z.halted,
       stage2Faults: z.stage2Faults,
       ...(z.crash && { crash: `vCPU ${z.crash.vcpu} pc 0x${z.crash.pc.toString(16)}: ${z.crash.cause}` }),
+      ...(z.exitStatus !== undefined && { exitStatus: z.exitStatus }),
     }));
   }
 

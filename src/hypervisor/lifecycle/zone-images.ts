@@ -10,7 +10,8 @@ import type { ZoneConfig } from '../../config/zone-config.js';
  * The images a zone config names, ready to be placed at host-physical addresses. hvisor-tool copies
  * the kernel file whole to kernel_load_paddr and the dtb to dtb_load_paddr; we do the same, except
  * that an ELF kernel is loaded by its PT_LOAD segments (p_paddr, bss zero-filled). Relative paths
- * are resolved against the config file's folder (hvisor-tool uses its working directory).
+ * are resolved against the config file's folder (hvisor-tool uses its working directory). An empty
+ * path means no image for that field (for dtb_filepath, `hvisor run` then generates the device tree).
  */
 export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8Array = (p) => readFileSync(p)): ZoneImage[] {
   const base = dirname(config.source);
@@ -23,8 +24,19 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
     }
   };
   const images: ZoneImage[] = [];
-  const kernelPath = path(config.kernelFilepath);
-  const kernel = load('kernel_filepath', config.kernelFilepath);
+  if (config.kernelFilepath !== '') images.push(...kernelImages(config, path(config.kernelFilepath), load('kernel_filepath', config.kernelFilepath)));
+  if (config.dtbFilepath !== '') {
+    images.push({ name: path(config.dtbFilepath), paddr: config.dtbLoadPaddr, data: load('dtb_filepath', config.dtbFilepath) });
+  }
+  if (config.initrdFilepath !== undefined && config.initrdFilepath !== '' && config.initrdLoadPaddr !== undefined) {
+    images.push({ name: path(config.initrdFilepath), paddr: config.initrdLoadPaddr, data: load('initrd_filepath', config.initrdFilepath) });
+  }
+  return images;
+}
+
+/** The kernel file: an ELF by its PT_LOAD segments, anything else whole at kernel_load_paddr. */
+function kernelImages(config: ZoneConfig, kernelPath: string, kernel: Uint8Array): ZoneImage[] {
+  const images: ZoneImage[] = [];
   if (kernel.length >= 4 && kernel[0] === 0x7f && kernel[1] === 0x45 && kernel[2] === 0x4c && kernel[3] === 0x46) {
     const elf = parseElf64(kernel, kernelPath);
     elf.segments.forEach((s, k) => {
@@ -44,12 +56,6 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
       }
     }
     images.push({ name: kernelPath, paddr: config.kernelLoadPaddr, data: kernel });
-  }
-  if (config.dtbFilepath !== '') {
-    images.push({ name: path(config.dtbFilepath), paddr: config.dtbLoadPaddr, data: load('dtb_filepath', config.dtbFilepath) });
-  }
-  if (config.initrdFilepath !== undefined && config.initrdLoadPaddr !== undefined) {
-    images.push({ name: path(config.initrdFilepath), paddr: config.initrdLoadPaddr, data: load('initrd_filepath', config.initrdFilepath) });
   }
   return images;
 }

@@ -135,6 +135,8 @@ export class Zone implements VcpuHost, GdbTarget {
   private readonly swBreakpoints = new Set<bigint>();
   private readonly hwBreakpoints = new Set<bigint>();
   private pendingSystemEvent: 'off' | 'reset' | undefined;
+  private pendingExitStatus = 0;
+  private exitCode: number | undefined;
   private running: VcpuSlot | undefined;
   private next = 0;
   private crashReport: ZoneCrash | undefined;
@@ -144,6 +146,8 @@ export class Zone implements VcpuHost, GdbTarget {
   stepPolicy: 'halted' | 'run' = 'halted';
   /** Called when the zone becomes runnable from outside a slice (kick, resume, start): the scheduler wakes. */
   onRunnable: (() => void) | undefined;
+  /** Called when the zone stops or crashes (the hypervisor's lifecycle listeners). */
+  onStopped: ((zone: Zone) => void) | undefined;
 
   constructor(options: ZoneOptions) {
     this.options = options;
@@ -191,6 +195,11 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.crashReport;
   }
 
+  /** The exit status of the guest's power-off request that stopped the zone (0 when it carried none); undefined while running or after a crash. */
+  get exitStatus(): number | undefined {
+    return this.exitCode;
+  }
+
   /** The vCPUs in `cpus` order (a stable array: interrupt callbacks index it). */
   get cpus(): readonly Cpu[] {
     return this.cpuList;
@@ -220,6 +229,7 @@ export class Zone implements VcpuHost, GdbTarget {
     boot.cpu.powered = true;
     this.crashReport = undefined;
     this.pendingSystemEvent = undefined;
+    this.exitCode = undefined;
     this.zoneState = 'running';
     this.clock.reset();
     if (!this.debugHalted) this.clock.thaw();
@@ -227,13 +237,18 @@ export class Zone implements VcpuHost, GdbTarget {
     this.onRunnable?.();
   }
 
-  /** Powers every vCPU off; the zone keeps its memory (hvisor shutdown), other zones run on. */
-  shutdown(reason = 'shutdown'): void {
+  /**
+   * Powers every vCPU off; the zone keeps its memory (hvisor shutdown), other zones run on.
+   * `status`: the exit status of the guest's request, where it carries one.
+   */
+  shutdown(reason = 'shutdown', status = 0): void {
     for (const s of this.slots) s.cpu.powered = false;
     this.zoneState = 'stopped';
+    this.exitCode = status;
     this.clock.freeze();
-    this.log(`stopped (${reason})`);
-    this.emit({ kind: 'exited', code: 0 });
+    this.log(`stopped (${reason}${status !== 0 ? `, exit status ${status}` : ''})`);
+    this.emit({ kind: 'exited', code: status & 0xff });
+    this.onStopped?.(this);
   }
 
   restart(): void {
@@ -286,8 +301,9 @@ export class Zone implements VcpuHost, GdbTarget {
     else cpu?.flushTlb?.();
   }
 
-  systemOff(): void {
+  systemOff(status = 0): void {
     this.pendingSystemEvent = 'off';
+    this.pendingExitStatus = status;
   }
 
   systemReset(): void {
@@ -406,7 +422,7 @@ export class Zone implements VcpuHost, GdbTarget {
         const event = this.pendingSystemEvent;
         this.pendingSystemEvent = undefined;
         if (event === 'reset') this.restart();
-        else this.shutdown('the guest powered off');
+        else this.shutdown('the guest powered off', this.pendingExitStatus);
         return;
       }
       case StopReason.GuestError: {
@@ -429,6 +445,7 @@ export class Zone implements VcpuHost, GdbTarget {
       this.debugHalted = true;
       this.emit({ kind: 'signal', thread: this.threadOf(s), signal: SIGSEGV, reason: cause });
     }
+    this.onStopped?.(this);
   }
 
   private idleState(retired: number): SliceResult {

@@ -1,0 +1,146 @@
+/**
+ * A run's life: empty image paths mean "none", and a run ends once every zone has stopped, with the
+ * exit status the guests' requests carried (SBI SRST's reset_reason, the board finisher's code).
+ * The guests are riscv64 programs assembled by GNU as, run by launch() and by the `hvisor run` command.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import yargs from 'yargs';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { launch, type Instance } from '../../src/cli/launch.js';
+import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
+import { readZoneImages } from '../../src/hypervisor/zone-images.js';
+import { assembleRiscv } from '../hypervisor/riscv-asm.js';
+
+const ZONE0_RAM = 0x8300_0000;
+const ZONE1_RAM = 0x1_0000_0000;
+/** QEMU virt's sifive,test finisher (the board's syscon-poweroff regmap). */
+const FINISHER = 0x10_0000;
+
+/** SBI SRST system_reset(shutdown, reason) after `spins` loop turns. */
+const srstShutdown = (reason: number, spins = 0) => `
+  .globl _start
+_start:
+  li t0, ${spins}
+1: beqz t0, 2f
+  addi t0, t0, -1
+  j 1b
+2: li a7, 0x53525354
+  li a6, 0
+  li a0, 0
+  li a1, ${reason}
+  ecall
+  j .
+`;
+
+const finisherFail = (code: number) => `
+  .globl _start
+_start:
+  li t0, ${FINISHER}
+  li t1, ${(code << 16) | 0x3333}
+  sw t1, 0(t0)
+  j .
+`;
+
+const spin = '  .globl _start\n_start:\n  j _start\n';
+
+interface ZoneSpec {
+  id: number;
+  cpus: number[];
+  ram: number;
+  source: string;
+  io?: { base: number; size: number }[];
+  extra?: Record<string, unknown>;
+}
+
+function writeZone(dir: string, z: ZoneSpec): string {
+  const elf = assembleRiscv(z.source, z.ram + 0x10_0000, `zone${z.id}`);
+  const config = {
+    arch: 'riscv',
+    name: `zone${z.id}`,
+    zone_id: z.id,
+    cpus: z.cpus,
+    memory_regions: [
+      { type: 'ram', physical_start: z.ram, virtual_start: z.ram, size: 0x100_0000 },
+      ...(z.io ?? []).map((w) => ({ type: 'io', physical_start: w.base, virtual_start: w.base, size: w.size })),
+    ],
+    interrupts: [],
+    ivc_configs: [],
+    kernel_filepath: elf,
+    dtb_filepath: '',
+    kernel_load_paddr: z.ram + 0x10_0000,
+    dtb_load_paddr: z.ram,
+    entry_point: z.ram + 0x10_0000,
+    arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
+    pci_config: [],
+    num_pci_devs: 0,
+    alloc_pci_devs: [],
+    ...z.extra,
+  };
+  const file = join(dir, `zone${z.id}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+describe('run life', () => {
+  let instance: Instance | undefined;
+  afterEach(async () => {
+    await instance?.close();
+    instance = undefined;
+  });
+
+  it('empty kernel_filepath and initrd_filepath load no image (dtb_filepath "" still generates the device tree)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
+    const file = writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: spin, extra: { kernel_filepath: '', initrd_filepath: '', initrd_load_paddr: ZONE1_RAM + 0x80_0000 } });
+    const config = loadZoneConfig(file);
+    expect(config.initrdFilepath).toBeUndefined();
+    expect(readZoneImages(config)).toEqual([]);
+  });
+
+  it('ends when every zone has stopped: SRST shutdown with reason "system failure" gives exit status 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
+    const zones = [
+      // An empty initrd path beside an initrd address: no initrd, not EISDIR.
+      writeZone(dir, { id: 0, cpus: [0], ram: ZONE0_RAM, source: srstShutdown(1, 20_000), extra: { initrd_filepath: '', initrd_load_paddr: ZONE0_RAM + 0x80_0000 } }),
+      writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: srstShutdown(0) }),
+    ];
+    instance = await launch({ board: 'qemu-virt-riscv64', zones, gdbBasePort: false, output: () => {}, log: () => {} });
+    const end = await instance.stopped;
+    expect(end.status).toBe(1);
+    expect(end.reason).toBe('every zone has stopped: zone 0 stopped (exit status 1), zone 1 stopped');
+    expect(instance.hypervisor.list().map((z) => [z.id, z.state, z.exitStatus])).toEqual([[0, 'stopped', 1], [1, 'stopped', 0]]);
+  });
+
+  it('a guest\'s write to the board finisher powers the board off with its code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
+    const zones = [
+      writeZone(dir, { id: 0, cpus: [0], ram: ZONE0_RAM, source: finisherFail(7), io: [{ base: FINISHER, size: 0x1000 }] }),
+      writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: spin }),
+    ];
+    instance = await launch({ board: 'qemu-virt-riscv64', zones, gdbBasePort: false, output: () => {}, log: () => {} });
+    const end = await instance.stopped;
+    expect(end.status).toBe(7);
+    expect(end.reason).toMatch(/^the board powered off with code 7: zone 0 stopped \(exit status 7\), zone 1 stopped \(exit status 7\)$/);
+  });
+
+  it('`hvisor run --seconds N` returns once its zones have stopped, with their exit status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
+    const zones = [
+      writeZone(dir, { id: 0, cpus: [0], ram: ZONE0_RAM, source: srstShutdown(1) }),
+      writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: srstShutdown(0) }),
+    ];
+    const before = process.exitCode;
+    try {
+      await yargs(['run', ...zones.flatMap((z) => ['--zone', z]), '--no-gdb', '--control', join(dir, 'control.sock'), '--seconds', '600'])
+        .command(runCommand).strict().fail((msg, err) => {
+          throw err ?? new Error(msg);
+        }).parseAsync();
+      expect(process.exitCode).toBe(1);
+    } finally {
+      process.exitCode = before;
+    }
+    // Had the stop not ended it, --seconds 600 would outlast the test's timeout.
+  }, 120_000);
+});
