@@ -1,4 +1,4 @@
-import type { Arch } from '../src/arch/cpu.js';
+import type { Arch } from '../src/machine/machine.js';
 import type { DtsNode } from './dts-source.js';
 import type { ZoneConfigJson } from './zone-config-json.js';
 

@@ -1,7 +1,6 @@
 import type { AddressSpace } from '../machine/address-space.js';
+import type { Arch } from '../machine/machine.js';
 import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
-
-export type Arch = 'aarch64' | 'riscv64' | 'loongarch64';
 
 /** Why `Cpu.run` returned. */
 export enum StopReason {

@@ -14,7 +14,8 @@ import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.j
 import { parseVirtioConfig } from '../devices/virtio/virtio-config.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
 import { parseBoardPciConfig } from '../devices/pci/board-pci-config.js';
-import { BoardPci, findBoardPciHost } from '../devices/pci/board-pci.js';
+import { BoardPci } from '../devices/pci/board-pci.js';
+import { findBoardPciHost } from '../board/board-pci-host.js';
 import { ZoneConsoles } from './zone-consoles.js';
 import { LogLimiter } from '../util/log-limiter.js';
 

@@ -1,4 +1,4 @@
-import type { Arch } from '../arch/cpu.js';
+import type { Arch } from '../machine/machine.js';
 import type { AddressSpace } from '../machine/address-space.js';
 import {
   CONFIG_MAX_INTERRUPTS,

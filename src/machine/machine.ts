@@ -2,7 +2,9 @@ import { AddressSpace } from './address-space.js';
 import type { MmioDevice } from './mmio-device.js';
 import { Ram } from './ram.js';
 import type { RoutedIrq } from './routed-irq.js';
-import type { Arch } from '../arch/cpu.js';
+
+/** The instruction set of a board's CPUs (the cores in src/arch implement two of them). */
+export type Arch = 'aarch64' | 'riscv64' | 'loongarch64';
 
 /** One physical CPU of the board: `id` is what zone configs list in `cpus`; `hwid` is MPIDR / hart id. */
 export interface PhysicalCpu {

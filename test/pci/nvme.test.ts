@@ -7,7 +7,7 @@ import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { bdf } from '../../src/devices/pci/bdf.js';
 import { FileBlockImage, MemoryBlockImage, type BlockImage } from '../../src/devices/virtio/block-image.js';
-import { dmaFromAddressSpace } from '../../src/devices/pci/dma.js';
+import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { NvmeController } from '../../src/devices/pci/nvme.js';
 import { Enumerator } from './enumerator.js';

@@ -6,7 +6,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
 import { bdf } from '../../src/devices/pci/bdf.js';
 import { MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
-import { dmaFromAddressSpace } from '../../src/devices/pci/dma.js';
+import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { NvmeController } from '../../src/devices/pci/nvme.js';
 import type { PciFunction } from '../../src/devices/pci/pci-function.js';

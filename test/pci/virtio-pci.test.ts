@@ -10,7 +10,7 @@ import { FileBlockImage, MemoryBlockImage } from '../../src/devices/virtio/block
 import { describePciTree } from '../../src/devices/pci/describe.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { VirtualEcam } from '../../src/devices/pci/virtual-ecam.js';
-import { dmaFromAddressSpace } from '../../src/devices/pci/dma.js';
+import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backend.js';
 import { VirtioNetBackend } from '../../src/devices/virtio/virtio-net-backend.js';
 import { VirtioPciFunction } from '../../src/devices/pci/virtio-pci.js';

@@ -5,7 +5,7 @@ import { Ram } from '../../src/machine/ram.js';
 import { bdf, formatBdf, parseBdf } from '../../src/devices/pci/bdf.js';
 import { PciConfigSpace } from '../../src/devices/pci/config-space.js';
 import { describePciTree } from '../../src/devices/pci/describe.js';
-import { dmaFromAddressSpace } from '../../src/devices/pci/dma.js';
+import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { PciFunction } from '../../src/devices/pci/pci-function.js';
 import { checkPciPartition, PciAssignmentError, VirtualEcam, type ZonePciWindow } from '../../src/devices/pci/virtual-ecam.js';

@@ -1,9 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { BoardBuild } from '../../board/board-builder.js';
 import type { RoutedIrq } from '../../machine/routed-irq.js';
-import { zoneIrq } from '../../machine/zone-irq-number.js';
-import type { Stage2Space } from '../../hypervisor/stage2/stage2-space.js';
-import type { ZoneDeviceWindow } from '../../hypervisor/stage2/stage2.js';
+import type { AddressSpace } from '../../machine/address-space.js';
+import type { MmioDevice } from '../../machine/mmio-device.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { FileBlockImage } from '../virtio/block-image.js';
 import { VirtioBlkBackend } from '../virtio/virtio-blk-backend.js';
@@ -12,7 +10,7 @@ import { VirtualSwitch } from '../virtio/virtual-switch.js';
 import { formatBdf, type Bdf } from './bdf.js';
 import type { BoardPciConfig, PciFunctionSpec } from './board-pci-config.js';
 import { describePciTree } from './describe.js';
-import { dmaFromAddressSpace } from './dma.js';
+import { dmaFromAddressSpace } from '../../machine/guest-memory.js';
 import { PciHostEcam } from './host-bridge.js';
 import { PciHostBridgeFunction } from './host-bridge-function.js';
 import { NvmeController } from './nvme.js';
@@ -22,7 +20,7 @@ import { VirtioPciFunction } from './virtio-pci.js';
 import { checkPciPartition, PciAssignmentError, VirtualEcam, type ZonePciWindow } from './virtual-ecam.js';
 import type { PciWindow } from './windows.js';
 
-/** The board's pci-host-ecam-generic node as the hypervisor needs it. */
+/** The board's pci-host-ecam-generic node as the PCI models need it (src/board/board-pci-host.ts finds it). */
 export interface BoardPciHostNode {
   readonly path: string;
   readonly ecamBase: number;
@@ -34,39 +32,17 @@ export interface BoardPciHostNode {
   readonly intx: readonly RoutedIrq[];
 }
 
-/**
- * Finds the board's (first) ECAM host bridge: its ECAM window, bus-range, `ranges` windows and the
- * four INTx lines its interrupt-map routes slot 0's pins to (the host bridge model swizzles the
- * other slots onto them, as QEMU virt's map does).
- */
-export function findBoardPciHost(build: BoardBuild): BoardPciHostNode | undefined {
-  const detail = build.details.find((d) => d.instance.role === 'pci-host' && d.instance.compatible.includes('pci-host-ecam-generic'));
-  if (detail === undefined) return undefined;
-  const node = build.tree.node(detail.instance.path);
-  const ecam = detail.instance.windows[0];
-  if (node === undefined || ecam === undefined) return undefined;
-  const windows: PciWindow[] = [];
-  for (const w of detail.pciWindows ?? []) {
-    if (w.space === 'io' || w.space === 'mem32' || w.space === 'mem64') {
-      windows.push({ space: w.space, cpuBase: w.cpuBase, pciBase: w.pciBase, size: w.size, prefetchable: w.prefetchable });
-    }
-  }
-  const intx: RoutedIrq[] = [];
-  for (let pin = 1; pin <= 4; pin++) {
-    const spec = node.has('interrupt-map') ? build.tree.mapInterrupt(node, [0, 0, 0], [pin]) : undefined;
-    const n = spec === undefined ? undefined : zoneIrq(spec)?.number;
-    const line = detail.instance.irqLines.find((l) => l.number === n);
-    if (line !== undefined) intx.push(line);
-  }
-  return {
-    path: detail.instance.path,
-    ecamBase: ecam.base,
-    ecamSize: ecam.size,
-    busStart: detail.busRange?.[0] ?? 0,
-    busEnd: detail.busRange?.[1] ?? Math.min(255, ecam.size / 0x10_0000 - 1),
-    windows,
-    intx: intx.length === 4 ? intx : [],
-  };
+/** What of a zone's config places its PCI functions (hvisor-tool's alloc_pci_devs and pci_config). */
+export type ZonePciRequest = Pick<ZoneConfig, 'zoneId' | 'name' | 'allocPciDevs' | 'pciConfig'>;
+
+/** A window of a zone's vPCI to map in the zone's guest-physical space (the hypervisor's ZoneDeviceWindow fits it). */
+export interface ZonePciDeviceWindow {
+  readonly base: number;
+  readonly size: number;
+  readonly device: MmioDevice;
+  readonly name: string;
+  /** The zone's PCI tree, for the gdb `monitor pci` command (set on the vECAM window). */
+  readonly pciReport?: () => string;
 }
 
 /**
@@ -104,11 +80,11 @@ export class BoardPci {
   }
 
   /**
-   * The hypervisor's DeviceProvider: a zone with alloc_pci_devs gets its vECAM at ecam_base and its
+   * A zone's vPCI (what the hypervisor's DeviceProvider returns): a zone with alloc_pci_devs gets its vECAM at ecam_base and its
    * windows at io_base / mem32_base / mem64_base. Throws PciAssignmentError naming the zone when the
    * config asks for what the board cannot give.
    */
-  provide(zone: ZoneConfig, space: Stage2Space): ZoneDeviceWindow[] {
+  provide(zone: ZonePciRequest, space: AddressSpace): ZonePciDeviceWindow[] {
     if (zone.allocPciDevs.length === 0) return [];
     const label = `zone ${zone.zoneId} (${zone.name})`;
     const bus = zone.pciConfig.find((p) => p.domain === 0);
@@ -137,7 +113,7 @@ export class BoardPci {
     this.views.set(zone.zoneId, view);
     const ecamSize = Math.min(bus.ecamSize, this.node.ecamSize);
     return [
-      { base: bus.ecamBase, size: ecamSize, device: view.ecam, name: `pci vECAM of ${label}` },
+      { base: bus.ecamBase, size: ecamSize, device: view.ecam, name: `pci vECAM of ${label}`, pciReport: () => view.describe() },
       ...windows.map((w, i) => ({ base: w.cpuBase, size: w.size, device: view.windowDevices[i]!, name: `pci ${w.space} window of ${label}` })),
     ];
   }

@@ -2,7 +2,7 @@ import type { AccessSize } from '../../machine/mmio-device.js';
 import type { Bdf } from './bdf.js';
 import { MessageInterrupts } from './capabilities.js';
 import { PciConfigSpace, type BarSpec, type PciIdentity } from './config-space.js';
-import { noDma, type DmaMemory } from './dma.js';
+import { noDma, type DmaMemory } from '../../machine/guest-memory.js';
 import type { MsiController } from './msi.js';
 
 /** What the host bridge and the owning zone give a function once it is plugged in. */

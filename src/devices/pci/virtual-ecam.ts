@@ -2,7 +2,7 @@ import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { formatBdf, type Bdf } from './bdf.js';
 import { allOnes, Cfg, validAccess } from './config-space.js';
 import { describePciTree } from './describe.js';
-import { noDma, type DmaMemory } from './dma.js';
+import { noDma, type DmaMemory } from '../../machine/guest-memory.js';
 import type { PciHostEcam } from './host-bridge.js';
 import type { MsiController } from './msi.js';
 import type { PciFunction } from './pci-function.js';
@@ -227,11 +227,6 @@ export class VirtualEcam {
     this.host.setBarBlocked(where, bar, false);
     this.blockedBars.delete(key);
   }
-}
-
-/** The zone's view behind a vECAM device found in its stage-2 map (for the gdb monitor). */
-export function virtualEcamOf(device: MmioDevice): VirtualEcam | undefined {
-  return device instanceof ZoneEcamDevice ? device.view : undefined;
 }
 
 class ZoneEcamDevice implements MmioDevice {

@@ -1,5 +1,5 @@
 import type { AddressSpace } from '../../machine/address-space.js';
-import { dmaFromAddressSpace } from '../pci/dma.js';
+import { dmaFromAddressSpace } from '../../machine/guest-memory.js';
 import type { VirtqueueMemory } from './virtqueue.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DmaMemory } from '../pci/dma.js';
+import type { DmaMemory } from '../../machine/guest-memory.js';
 
 /** One buffer of a descriptor chain: guest-physical address, length, and whether the device writes it. */
 export interface VirtqueueSegment {

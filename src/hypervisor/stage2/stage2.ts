@@ -15,6 +15,8 @@ export interface ZoneDeviceWindow {
   readonly name: string;
   /** The model's interrupt output (virtio devices): the zone wires it to its controller input `irq.number`. */
   readonly irqLine?: RoutedIrq;
+  /** The zone's PCI tree behind this window (its virtual ECAM), for the gdb `monitor pci` command. */
+  readonly pciReport?: () => string;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */

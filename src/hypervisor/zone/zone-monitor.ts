@@ -1,4 +1,3 @@
-import { virtualEcamOf } from '../../devices/pci/virtual-ecam.js';
 import type { Zone } from './zone.js';
 
 const HELP =
@@ -63,8 +62,7 @@ export class ZoneMonitor {
 
   private describePci(): string {
     for (const w of this.zone.deviceWindows) {
-      const view = virtualEcamOf(w.device);
-      if (view !== undefined) return `virtual ECAM at ${hex(w.base)}\n` + view.describe();
+      if (w.pciReport !== undefined) return `virtual ECAM at ${hex(w.base)}\n` + w.pciReport();
     }
     return `zone ${this.zone.id} has no PCI functions (no alloc_pci_devs, or the board's PCI functions were not given with --pci)\n`;
   }

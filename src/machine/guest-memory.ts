@@ -1,4 +1,4 @@
-import type { AddressSpace } from '../../machine/address-space.js';
+import type { AddressSpace } from './address-space.js';
 
 /**
  * The memory a PCI function reaches as bus master. A function passed through to a zone gets that
