@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
-import { Hypervisor } from '../../src/hypervisor/hypervisor.js';
-import { aarch64Factories, riscvFactories } from '../../src/hypervisor/arch-factories.js';
-import { zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
+import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
+import { aarch64Factories, riscvFactories } from '../../src/hypervisor/zone/arch-factories.js';
+import { zoneConfigFromJson } from '../../src/config/zone-config.js';
 import { qemuVirtAarch64, qemuVirtRiscv64 } from './boards.js';
 import { assembleRiscv } from './riscv-asm.js';
 
