@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBoard, type BoardDescriptor, type BoardParams } from '../../boards/index.js';
@@ -18,6 +18,8 @@ import { BoardPci } from '../devices/pci/board-pci.js';
 import { findBoardPciHost } from '../board/board-pci-host.js';
 import { ZoneConsoles } from './zone-consoles.js';
 import { LogLimiter } from '../util/log-limiter.js';
+import { CONFIG_FILE_MAX_BYTES, DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -95,7 +97,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     for (const z of hypervisorRef?.zones ?? []) if (z.state === 'running') z.shutdown('the board powered off', code);
   };
   const build = buildBoard(board, {
-    ...(options.dtb !== undefined && { dtb: new Uint8Array(readFileSync(options.dtb)) }),
+    ...(options.dtb !== undefined && { dtb: readInputFileSync(options.dtb, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES }) }),
     ...(options.params && { params: options.params }),
     services: { console: (path) => consoles.uart(path), powerOff: powerOffBoard },
   });
@@ -208,27 +210,32 @@ function runEnd(zones: readonly Zone[], boardExit: number | undefined): RunEnd {
 }
 
 function loadVirtio(file: string): BoardVirtio {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new LaunchError(`${file}: cannot read the virtio config (${(e as Error).message})`);
-  }
+  const json = readJsonFile(file, 'virtio config');
   return new BoardVirtio(parseVirtioConfig(json, file), dirname(resolve(file)));
 }
 
 /** The board's PCI functions from a `--pci` file, plugged into its ECAM host bridge. */
 export function loadPci(file: string, build: BoardBuild, board: BoardDescriptor): BoardPci {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new LaunchError(`${file}: cannot read the PCI functions file (${(e as Error).message})`);
-  }
+  const json = readJsonFile(file, 'PCI functions file');
   const config = parseBoardPciConfig(json, file);
   const host = findBoardPciHost(build);
   if (host === undefined) throw new LaunchError(`${file}: board ${board.name} has no pci-host-ecam-generic host bridge to plug PCI functions into`);
   return new BoardPci(host, config, dirname(resolve(file)));
+}
+
+/** A JSON config a flag names: a regular file of at most 1 MiB; errors never quote its bytes. */
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(readInputFileSync(file, { what, maxBytes: CONFIG_FILE_MAX_BYTES }));
+  } catch (e) {
+    throw new LaunchError(e instanceof InputFileError ? e.message : `${file}: cannot read the ${what} (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new LaunchError(`${file}: ${jsonSyntaxProblem(text, e)}`);
+  }
 }
 
 function demoZones(board: BoardDescriptor): string[] {

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { ZoneConfigError } from './config-error.js';
+import { CONFIG_FILE_MAX_BYTES, InputFileError, readInputFileSync, type InputReader } from '../util/input-file.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 import { JsonFields } from './json-fields.js';
 
 /**
@@ -140,13 +141,13 @@ export const CONFIG_PCI_BUS_MAXNUM = 4;
 /** cpus is a u64 bitmap in hvisor's zone_config. */
 export const CONFIG_MAX_CPUS = 64;
 
-/** Reads and parses a zone config file. */
-export function loadZoneConfig(path: string): ZoneConfig {
+/** Reads and parses a zone config file (a regular file of at most 1 MiB). */
+export function loadZoneConfig(path: string, read: InputReader = readInputFileSync): ZoneConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = new TextDecoder().decode(read(path, { what: 'zone config', maxBytes: CONFIG_FILE_MAX_BYTES }));
   } catch (e) {
-    throw new ZoneConfigError(path, '', `cannot read the file (${(e as Error).message})`);
+    throw new ZoneConfigError(path, '', e instanceof InputFileError ? e.reason : `cannot read the file (${(e as Error).message})`);
   }
   return parseZoneConfig(text, path);
 }
@@ -157,7 +158,7 @@ export function parseZoneConfig(text: string, source: string): ZoneConfig {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ZoneConfigError(source, '', `not valid JSON (${(e as Error).message})`);
+    throw new ZoneConfigError(source, '', jsonSyntaxProblem(text, e));
   }
   return zoneConfigFromJson(json, source);
 }

@@ -32,7 +32,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('gdb-base-port', { type: 'number', default: DEFAULT_GDB_BASE_PORT, describe: 'zone N listens on base + N' })
       .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
-      .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (default ${'path' in defaultControlAddress() ? (defaultControlAddress() as { path: string }).path : ''})` })
+      .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (mode 0600; default ${defaultControlAddress().path})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
@@ -64,7 +64,7 @@ function printBanner(instance: Instance): void {
   const control = instance.control?.bound;
   console.log(chalk.bold(`hvisor-ts: ${build.board.title}`) + chalk.dim(` · ${build.generated ? 'generated device tree' : 'given DTB'}`));
   for (const line of instance.summary) console.log('  ' + line);
-  if (control !== undefined && 'path' in control) console.log(chalk.dim(`  control: hvisor zone list --control ${control.path}`));
+  if (control !== undefined) console.log(chalk.dim(`  control: hvisor zone list --control ${control.path}`));
   console.log(chalk.dim('  keyboard input goes to zone0; Ctrl-C stops everything'));
 }
 

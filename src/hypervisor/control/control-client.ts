@@ -5,9 +5,13 @@ import { join } from 'node:path';
 import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 import type { ControlAddress, ControlRequest, ControlResponse } from './control-protocol.js';
 
-/** Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise. */
+/**
+ * Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise: the user's
+ * runtime folder, or a name with the uid in the shared temporary folder (users never collide).
+ */
 export function defaultControlAddress(): ControlAddress {
-  return { path: join(process.env['XDG_RUNTIME_DIR'] ?? tmpdir(), 'hvisor-ts.sock') };
+  const runtime = process.env['XDG_RUNTIME_DIR'];
+  return { path: runtime !== undefined && runtime !== '' ? join(runtime, 'hvisor-ts.sock') : join(tmpdir(), `hvisor-ts-${process.getuid?.() ?? 0}.sock`) };
 }
 
 /** The control channel could not be used, or the hypervisor refused the request. */
@@ -20,9 +24,9 @@ export class ControlError extends Error {
 
 /** Sends one request and returns the successful response (or throws ControlError). */
 export function controlRequest(address: ControlAddress, request: ControlRequest, timeoutMs = 10_000): Promise<ControlResponse & { ok: true }> {
-  const where = 'path' in address ? address.path : `127.0.0.1:${address.port}`;
+  const where = address.path;
   return new Promise((resolvePromise, reject) => {
-    const socket = 'path' in address ? connect(address.path) : connect(address.port, '127.0.0.1');
+    const socket = connect(address.path);
     let buffered = '';
     const fail = (why: string) => {
       socket.destroy();

@@ -2,7 +2,7 @@ import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 
 /**
  * The control channel between `hvisor zone …` and a running instance: one JSON object per line
- * each way over a Unix socket (or TCP on 127.0.0.1).
+ * each way over a Unix socket (mode 0600: the owner and root only; control-server.ts).
  */
 export type ControlRequest =
   | { readonly cmd: 'list' }
@@ -14,8 +14,8 @@ export type ControlResponse =
   | { readonly ok: true; readonly zones: readonly ZoneSummary[]; readonly message?: string }
   | { readonly ok: false; readonly error: string };
 
-/** Unix socket path, or a TCP port on 127.0.0.1. */
-export type ControlAddress = { readonly path: string } | { readonly port: number };
+/** The Unix socket's path. */
+export type ControlAddress = { readonly path: string };
 
 /** Longest request line accepted (a path and a command). */
 export const MAX_CONTROL_LINE = 64 * 1024;

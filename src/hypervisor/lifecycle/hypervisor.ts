@@ -10,6 +10,7 @@ import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOp
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
 import { LogLimiter, type LogLimits } from '../../util/log-limiter.js';
+import { readInputFileSync, type InputReader } from '../../util/input-file.js';
 
 export { Errno, LifecycleError };
 
@@ -123,10 +124,12 @@ export class Hypervisor {
   /**
    * `hvisor zone start FILE`: the config and the images it names. With an empty dtb_filepath the
    * zone's device tree is generated from the board's (zone-dtb.ts) and placed at dtb_load_paddr.
+   * `read` serves the files (regular files only, size-capped); a running instance passes the
+   * files `prefetchZoneFiles` read off the event loop.
    */
-  startZoneFile(path: string): Zone {
-    const config = loadZoneConfig(path);
-    const images = readZoneImages(config);
+  startZoneFile(path: string, read: InputReader = readInputFileSync): Zone {
+    const config = loadZoneConfig(path, read);
+    const images = readZoneImages(config, read);
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
       const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
       const { blob, report } = generateZoneDtb(this.machine, config, initrd === undefined ? {} : { initrdSize: initrd.data.length });

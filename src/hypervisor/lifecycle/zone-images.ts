@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ARM64_IMAGE_MAGIC, parseArm64ImageHeader } from '../../loader/arm64-image.js';
 import { parseElf64 } from '../../loader/elf.js';
 import { ImageError } from '../../loader/image-error.js';
 import type { ZoneImage } from '../zone/zone.js';
-import type { ZoneConfig } from '../../config/zone-config.js';
+import { parseZoneConfig, type ZoneConfig } from '../../config/zone-config.js';
+import { CONFIG_FILE_MAX_BYTES, InputFileError, readInputFile, readInputFileSync, type InputLimit, type InputReader } from '../../util/input-file.js';
 
 /**
  * The images a zone config names, ready to be placed at host-physical addresses. hvisor-tool copies
@@ -12,15 +12,17 @@ import type { ZoneConfig } from '../../config/zone-config.js';
  * that an ELF kernel is loaded by its PT_LOAD segments (p_paddr, bss zero-filled). Relative paths
  * are resolved against the config file's folder (hvisor-tool uses its working directory). An empty
  * path means no image for that field (for dtb_filepath, `hvisor run` then generates the device tree).
+ * Every image must fit in the zone's RAM: a larger file (or ELF segment) is refused before any of
+ * it is read or allocated.
  */
-export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8Array = (p) => readFileSync(p)): ZoneImage[] {
-  const base = dirname(config.source);
-  const path = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+export function readZoneImages(config: ZoneConfig, read: InputReader = readInputFileSync): ZoneImage[] {
+  const path = (p: string) => zoneFilePath(config, p);
+  const maxBytes = zoneRamBytes(config);
   const load = (field: string, p: string): Uint8Array => {
     try {
-      return read(path(p));
+      return read(path(p), { what: field, maxBytes });
     } catch (e) {
-      throw new ImageError(path(p), `${config.source}: ${field} cannot be read (${(e as Error).message})`);
+      throw new ImageError(path(p), `${config.source}: ${field} cannot be read (${e instanceof InputFileError ? e.reason : (e as Error).message})`);
     }
   };
   const images: ZoneImage[] = [];
@@ -37,10 +39,12 @@ export function readZoneImages(config: ZoneConfig, read: (path: string) => Uint8
 /** The kernel file: an ELF by its PT_LOAD segments, anything else whole at kernel_load_paddr. */
 function kernelImages(config: ZoneConfig, kernelPath: string, kernel: Uint8Array): ZoneImage[] {
   const images: ZoneImage[] = [];
+  const maxBytes = zoneRamBytes(config);
   if (kernel.length >= 4 && kernel[0] === 0x7f && kernel[1] === 0x45 && kernel[2] === 0x4c && kernel[3] === 0x46) {
     const elf = parseElf64(kernel, kernelPath);
     elf.segments.forEach((s, k) => {
       if (s.memSize === 0) return;
+      if (s.memSize > maxBytes) throw new ImageError(kernelPath, `segment ${k} needs ${s.memSize} bytes, more than the zone's ${maxBytes} bytes of RAM`);
       const data = new Uint8Array(s.memSize);
       data.set(kernel.subarray(s.offset, s.offset + s.fileSize));
       if (s.paddr > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError(kernelPath, `segment ${k} p_paddr 0x${s.paddr.toString(16)} is beyond 2^53`);
@@ -60,6 +64,62 @@ function kernelImages(config: ZoneConfig, kernelPath: string, kernel: Uint8Array
   return images;
 }
 
+/** A path a config names, resolved against the config file's folder. */
+export function zoneFilePath(config: ZoneConfig, p: string): string {
+  return isAbsolute(p) ? p : resolve(dirname(config.source), p);
+}
+
+/** The images a config names, by field (what `readZoneImages` will read). */
+export function zoneImageFiles(config: ZoneConfig): { field: string; path: string }[] {
+  const files: { field: string; path: string }[] = [];
+  if (config.kernelFilepath !== '') files.push({ field: 'kernel_filepath', path: config.kernelFilepath });
+  if (config.dtbFilepath !== '') files.push({ field: 'dtb_filepath', path: config.dtbFilepath });
+  if (config.initrdFilepath !== undefined && config.initrdFilepath !== '' && config.initrdLoadPaddr !== undefined) files.push({ field: 'initrd_filepath', path: config.initrdFilepath });
+  return files.map((f) => ({ field: f.field, path: zoneFilePath(config, f.path) }));
+}
+
+/** The most an image may have: the zone's RAM (capped where a typed array ends). */
+export function zoneRamBytes(config: ZoneConfig): number {
+  const ram = config.memoryRegions.filter((r) => r.type === 'ram').reduce((n, r) => n + r.size, 0);
+  return Math.min(ram, 2 ** 32);
+}
+
 function isArm64Image(bytes: Uint8Array): boolean {
   return bytes.length >= 64 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(56, true) === ARM64_IMAGE_MAGIC;
+}
+
+/**
+ * Reads a zone config and the images it names off the event loop, each checked as
+ * `readInputFileSync` would, and returns a reader serving those bytes to the synchronous
+ * `startZoneFile`: a zone started on a running instance never stalls the others on its files.
+ */
+export async function prefetchZoneFiles(configPath: string): Promise<InputReader> {
+  const files = new Map<string, Uint8Array | Error>();
+  const fetch = async (path: string, limit: InputLimit) => {
+    try {
+      files.set(path, await readInputFile(path, limit));
+    } catch (e) {
+      files.set(path, e as Error);
+    }
+  };
+  await fetch(configPath, { what: 'zone config', maxBytes: CONFIG_FILE_MAX_BYTES });
+  const text = files.get(configPath);
+  if (text instanceof Uint8Array) {
+    let config: ZoneConfig | undefined;
+    try {
+      config = parseZoneConfig(new TextDecoder().decode(text), configPath);
+    } catch {
+      // startZoneFile reports it.
+    }
+    if (config !== undefined) {
+      const maxBytes = zoneRamBytes(config);
+      for (const f of zoneImageFiles(config)) await fetch(f.path, { what: f.field, maxBytes });
+    }
+  }
+  return (path) => {
+    const got = files.get(path);
+    if (got === undefined) throw new Error(`not read beforehand: ${path}`);
+    if (got instanceof Error) throw got;
+    return got;
+  };
 }
