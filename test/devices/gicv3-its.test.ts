@@ -9,13 +9,15 @@ const RAM = 0x40000000;
 const PROP = RAM + 0x10000; // LPI property table
 const PEND = RAM + 0x20000;
 const CMDQ = RAM + 0x30000;
+const DEVICE_TABLE = RAM + 0x50000; // one 64 KiB page: DeviceIDs 0..8191 (8-byte entries)
+const COLLECTION_TABLE = RAM + 0x60000;
 const ITS = 0x8080000;
 const SGI = 0x10000;
 
 /** A zone on two vCPUs with an ITS, brought up the way irq-gic-v3(-its) does it. */
 function make() {
   const mem = new AddressSpace();
-  const ram = new Ram(0x100000);
+  const ram = new Ram(0x80000);
   mem.mapRam(RAM, ram.size, ram);
   const outs = [new TestIrq(), new TestIrq()];
   const gic = new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: outs, lpis: { memory: mem } });
@@ -34,6 +36,11 @@ function make() {
     gic.write(cpu, Icc.PMR, 0xf0n);
     gic.write(cpu, Icc.IGRPEN1, 1n);
   }
+  // Device and Collection tables: flat, one 64 KiB page each, valid.
+  its.write(0x100, 4, DEVICE_TABLE | (2 << 8));
+  its.write(0x104, 4, 0x80000000);
+  its.write(0x108, 4, COLLECTION_TABLE | (2 << 8));
+  its.write(0x10c, 4, 0x80000000);
   // Command queue: one 4 KiB page, valid.
   its.write(0x80, 4, CMDQ);
   its.write(0x84, 4, 0x80000000);
@@ -108,8 +115,8 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
     z.its.signal(0x8, 0x9000000, 1); // not the ITS doorbell
     expect(z.outs.some((o) => o.level)).toBe(false);
     expect(z.its.droppedMsis).toBe(2);
-    z.send(MAPTI(0x77, 0, 8194, 0), MAPC(9, 0));
-    expect(z.its.commandErrors).toBe(2);
+    z.send(MAPTI(0x77, 0, 8194, 0), MAPC(9, 2));
+    expect(z.its.commandErrors).toBe(2); // an unmapped device; a third vCPU
   });
 
   it('a higher-priority LPI preempts a running LPI handler; EnableLPIs off masks LPIs', () => {
@@ -149,7 +156,7 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
     expect(z.its.commandErrors).toBe(2);
     expect(z.its.read(0x2, 4)).toBe(0);
     z.its.write(0x89, 1, 0xff);
-    expect(z.its.read(0x100, 4)).toBe(0); // GITS_BASER0: no tables needed
+    expect(z.its.read(0x110, 4)).toBe(0); // GITS_BASER2: unimplemented
   });
 
   it("identifies itself as QEMU virt's ITS does (CTLR quiescent, IIDR, PIDR2)", async () => {

@@ -33,6 +33,9 @@ const RECORD = PROGRAM + 0x1000;
 const PROP = 0x20_0000;
 const PEND = 0x21_0000;
 const CMDQ = 0x22_0000;
+const DEVICE_TABLE = 0x24_0000; // GITS_BASER0: flat, one 64 KiB page
+const COLLECTION_TABLE = 0x25_0000; // GITS_BASER1
+const ITT = 0x26_0000;
 const NVME_PAGES = 0x30_0000;
 
 /**
@@ -155,6 +158,10 @@ class ZoneKernel {
     this.w32(GICR + 0x78, this.ram + PEND);
     this.w32(GICR + 0x7c, 0);
     this.w32(GICR, 1); // EnableLPIs
+    this.w32(ITS + 0x100, this.ram + DEVICE_TABLE + (2 << 8)); // 64 KiB pages, one of them
+    this.w32(ITS + 0x104, 0x8000_0000); // valid
+    this.w32(ITS + 0x108, this.ram + COLLECTION_TABLE + (2 << 8));
+    this.w32(ITS + 0x10c, 0x8000_0000);
     this.w32(ITS + 0x80, this.ram + CMDQ);
     this.w32(ITS + 0x84, 0x8000_0000); // valid, one 4 KiB page
     this.w32(ITS + 0x88, 0);
@@ -200,7 +207,7 @@ class ZoneKernel {
 }
 
 const MAPC = (icid: number, cpu: number) => [0x09n, 0n, (1n << 63n) | (BigInt(cpu) << 16n) | BigInt(icid), 0n];
-const MAPD = (dev: number) => [0x08n | (BigInt(dev) << 32n), 4n, 1n << 63n, 0n];
+const MAPD = (dev: number, itt: number) => [0x08n | (BigInt(dev) << 32n), 4n, (1n << 63n) | BigInt(itt), 0n];
 const MAPTI = (dev: number, ev: number, lpi: number, icid: number) => [0x0an | (BigInt(dev) << 32n), (BigInt(lpi) << 32n) | BigInt(ev), BigInt(icid), 0n];
 const SYNC = [0x05n, 0n, 0n, 0n];
 const IDENTIFY_CONTROLLER = (buf: number) => [0x06, 1, 0, 0, 0, 0, buf, 0, 0, 0, 1];
@@ -235,7 +242,7 @@ describe('MSI-X of a zone\'s PCI functions through its GICv3 ITS', () => {
     const its1 = z1.its();
     expect(its0).not.toBe(its1);
     z0.lpiConfig(8192 + 5, 0xa0);
-    z0.commands(MAPD(NVME_BDF), MAPTI(NVME_BDF, 0, 8192 + 5, 0), SYNC);
+    z0.commands(MAPD(NVME_BDF, z0.ram + ITT), MAPTI(NVME_BDF, 0, 8192 + 5, 0), SYNC);
     expect(its0.commandErrors).toBe(0);
 
     const nvme = z0.nvme(ITS + ITS_TRANSLATER, 0);
@@ -264,12 +271,12 @@ describe('MSI-X of a zone\'s PCI functions through its GICv3 ITS', () => {
 
     // zone1's ITS neither maps nor translates zone0's function; its own function's id it does.
     z1.lpiConfig(8192 + 9, 0xa0);
-    z1.commands(MAPD(NVME_BDF), MAPTI(NVME_BDF, 0, 8192 + 9, 0), SYNC);
+    z1.commands(MAPD(NVME_BDF, z1.ram + ITT), MAPTI(NVME_BDF, 0, 8192 + 9, 0), SYNC);
     expect(its1.commandErrors).toBe(2);
     its1.message(NVME_BDF, ITS_TRANSLATER, 0);
     await settle();
     expect(z1.irqCount).toBe(0);
-    z1.commands(MAPD(NET_BDF), MAPTI(NET_BDF, 0, 8192 + 9, 0), SYNC);
+    z1.commands(MAPD(NET_BDF, z1.ram + ITT), MAPTI(NET_BDF, 0, 8192 + 9, 0), SYNC);
     expect(its1.commandErrors).toBe(2);
     its1.message(NET_BDF, ITS_TRANSLATER, 0);
     await until('zone1 to take its own LPI', () => z1.irqCount === 1);

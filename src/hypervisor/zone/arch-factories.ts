@@ -2,8 +2,8 @@ import { Aarch64Irq } from '../../arch/aarch64/system-register-hook.js';
 import { Aarch64Cpu } from '../../arch/aarch64/aarch64-cpu.js';
 import { Riscv64Cpu } from '../../arch/riscv64/riscv64-cpu.js';
 import { Gicv2 } from '../../devices/irqchip/gic/gicv2.js';
-import { Gicv3, REDISTRIBUTOR_STRIDE, type GuestMemory } from '../../devices/irqchip/gic/gicv3.js';
-import { Gicv3Its } from '../../devices/irqchip/gic/gicv3-its.js';
+import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js';
+import { Gicv3Its, type ItsMemory } from '../../devices/irqchip/gic/gicv3-its.js';
 import { Plic } from '../../devices/irqchip/plic.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { ZoneConfigError } from '../../config/config-error.js';
@@ -78,8 +78,8 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
   const gicv3 = (zone: Zone, a: GicV3Config): ZoneIrqchip => {
     const hwids = zoneHwids(zone);
     const withIts = a.gitsSize > 0;
-    // The zone's stage 2 is built after its irqchip: LPI tables and the ITS command queue are read through it lazily.
-    const memory: GuestMemory = { read: (addr, size) => zone.memory.read(addr, size) };
+    // The zone's stage 2 is built after its irqchip: LPI tables, the ITS command queue and its tables are reached through it lazily.
+    const memory: ItsMemory = { read: (addr, size) => zone.memory.read(addr, size), write: (addr, size, value) => zone.memory.write(addr, size, value) };
     const gic = new Gicv3({
       vcpus: hwids.length,
       ownedSpis: ownedSpis(zone),

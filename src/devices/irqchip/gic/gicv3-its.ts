@@ -1,28 +1,43 @@
 /**
- * GICv3 Interrupt Translation Service (arm,gic-v3-its) for one zone, as Linux's irq-gic-v3-its
- * drives it: a command queue in guest memory (GITS_CBASER / CWRITER / CREADR) processed at once
- * when CWRITER moves, and GITS_TRANSLATER, where a PCI function's MSI (DeviceID = its requester
- * id, EventID = the data) becomes an LPI pending on the vCPU its collection names.
+ * GICv3 Interrupt Translation Service (arm,gic-v3-its) for one zone: a command queue in guest
+ * memory (GITS_CBASER / CWRITER / CREADR) processed at once when CWRITER moves, and
+ * GITS_TRANSLATER, where a PCI function's MSI (DeviceID = its requester id, EventID = the data)
+ * becomes an LPI pending on the vCPU its collection names.
  *
- * Device, event and collection mappings live inside the model: every GITS_BASER reads as
- * unimplemented (Linux then allocates no tables), GITS_TYPER.HCC holds one collection per vCPU, and
- * RDbase is the redistributor's processor number (PTA = 0). Commands: MAPD, MAPC, MAPTI, MAPI,
- * MOVI, DISCARD, INV, INVALL, INT, CLEAR, SYNC, MOVALL; others are skipped. A command naming an
- * unmapped device, event or collection, or MAPD of a device that is not the zone's (`ownsDevice`),
- * does nothing (and is counted in `commandErrors`). MSIs arrive with their requester id through
- * `message` (MsiDoorbell: the zone's MSI router found the ITS frame at the write's address).
+ * The mappings live where the architecture puts them, in the guest's memory: GITS_BASER0 describes
+ * the Device table and GITS_BASER1 the Collection table (flat or indirect, 4/16/64 KiB pages), each
+ * device's ITT is the memory MAPD names, and every lookup reads them (GITS_TYPER.HCC = 0). The
+ * entry formats are implementation defined; ours are QEMU's (8-byte DTE: V, Size, ITT_addr >> 8;
+ * 8-byte CTE: V, RDbase = processor number; 12-byte ITE: V, physical, INTID, ICID, doorbell 1023),
+ * so a guest dumping its tables sees what it would see on QEMU virt. Commands: MAPD, MAPC, MAPTI,
+ * MAPI, MOVI, DISCARD, INV, INVALL, INT, CLEAR, SYNC, MOVALL; others are skipped. A command naming
+ * an unmapped device, event or collection, an id beyond its table, or MAPD of a device that is not
+ * the zone's (`ownsDevice`), does nothing (and is counted in `commandErrors`), as QEMU's ITS ignores
+ * it. MSIs arrive with their requester id through `message` (MsiDoorbell: the zone's MSI router
+ * found the ITS frame at the write's address).
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import type { Bdf } from '../../pci/bdf.js';
 import type { MsiController, MsiDoorbell } from '../../pci/msi.js';
 import type { Gicv3 } from './gicv3.js';
 import type { GuestMemory } from './gicv3.js';
+import { ItsTable, ItsTableType } from './its-table.js';
 import { FIRST_LPI } from './lpis.js';
 
 export const ITS_TRANSLATER = 0x10040;
 const CMD_SIZE = 32;
 const DEVICE_BITS = 16;
 const EVENT_BITS = 16;
+const COLLECTION_BITS = 16;
+const DTE_SIZE = 8;
+const CTE_SIZE = 8;
+const ITE_SIZE = 12;
+const INTID_SPURIOUS = 1023;
+const GITS_BASER = 0x100;
+
+/** GITS_TYPER: Physical, ITT_entry_size - 1, IDbits - 1, Devbits - 1 (PTA = 0, HCC = 0); CIDbits - 1 and CIL above. */
+const TYPER_LO = (1 | ((ITE_SIZE - 1) << 4) | ((EVENT_BITS - 1) << 8) | ((DEVICE_BITS - 1) << 13)) >>> 0;
+const TYPER_HI = (COLLECTION_BITS - 1) | (1 << 4);
 
 const enum Cmd {
   MOVI = 0x01,
@@ -39,15 +54,27 @@ const enum Cmd {
   DISCARD = 0x0f,
 }
 
-interface Mapping {
+/** What the ITS reads and writes in the zone's guest-physical memory (AddressSpace satisfies it). */
+export interface ItsMemory extends GuestMemory {
+  write(addr: number, size: 4 | 8, value: bigint): boolean;
+}
+
+/** A valid ITE's translation. */
+interface Translation {
   lpi: number;
   icid: number;
 }
 
+/** A valid DTE: the device's ITT and how many EventIDs it holds. */
+interface DeviceEntry {
+  itt: number;
+  events: number;
+}
+
 export interface Gicv3ItsOptions {
   readonly gic: Gicv3;
-  /** The zone's guest-physical memory, where the command queue lives. */
-  readonly memory: GuestMemory;
+  /** The zone's guest-physical memory: command queue, Device and Collection tables, ITTs. */
+  readonly memory: ItsMemory;
   /** Guest-physical base of the ITS frame (for MSIs arriving through `signal`). */
   readonly base?: number;
   /**
@@ -64,23 +91,21 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   private cbaserHi = 0;
   private cwriter = 0;
   private creadr = 0;
-  private readonly devices = new Map<number, Map<number, Mapping>>();
-  /** Collection id → vCPU, -1 unmapped. */
-  private readonly collections: Int32Array;
+  /** GITS_BASER0 and GITS_BASER1; BASER2..7 are unimplemented (RAZ/WI). */
+  readonly deviceTable = new ItsTable(ItsTableType.Device, DTE_SIZE, DEVICE_BITS);
+  readonly collectionTable = new ItsTable(ItsTableType.Collection, CTE_SIZE, COLLECTION_BITS);
   /** Commands that named something unmapped or out of range. */
   commandErrors = 0;
   /** MSIs that named no mapped device/event. */
   droppedMsis = 0;
 
-  constructor(private readonly options: Gicv3ItsOptions) {
-    this.collections = new Int32Array(options.gic.core.vcpus).fill(-1);
-  }
+  constructor(private readonly options: Gicv3ItsOptions) {}
 
   reset(): void {
     this.enabled = false;
     this.cbaserLo = this.cbaserHi = this.cwriter = this.creadr = 0;
-    this.devices.clear();
-    this.collections.fill(-1);
+    this.deviceTable.reset();
+    this.collectionTable.reset();
     this.commandErrors = this.droppedMsis = 0;
   }
 
@@ -90,7 +115,6 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
 
   peek(offset: number, size: AccessSize): number {
     if (size !== 4 || offset & 3) return 0;
-    const vcpus = this.options.gic.core.vcpus;
     switch (offset) {
       case 0x0000:
         // Enabled; Quiescent whenever idle (commands complete synchronously).
@@ -98,10 +122,9 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
       case 0x0004:
         return 0x0000043b;
       case 0x0008:
-        // Physical, ITT entry size 8, EventID bits, DeviceID bits, PTA = 0.
-        return (1 | (7 << 4) | ((EVENT_BITS - 1) << 8) | ((DEVICE_BITS - 1) << 13)) >>> 0;
+        return TYPER_LO;
       case 0x000c:
-        return vcpus & 0xff; // HCC: collections held in the ITS
+        return TYPER_HI;
       case 0x0080:
         return this.cbaserLo;
       case 0x0084:
@@ -113,7 +136,8 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
       case 0xffe8:
         return 0x3b; // PIDR2: GICv3
     }
-    return 0; // GITS_BASER<n>: type 0, unimplemented
+    const table = this.baser(offset);
+    return table === undefined ? 0 : table.read(((offset >> 2) & 1) as 0 | 1);
   }
 
   write(offset: number, size: AccessSize, value: number): void {
@@ -140,6 +164,15 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
         this.process();
         return;
     }
+    // GITS_BASER<n> are programmed while the ITS is disabled (writes when enabled are ignored, as QEMU does).
+    const table = this.baser(offset);
+    if (table !== undefined && !this.enabled) table.write(((offset >> 2) & 1) as 0 | 1, v);
+  }
+
+  private baser(offset: number): ItsTable | undefined {
+    if (offset >= GITS_BASER && offset < GITS_BASER + 8) return this.deviceTable;
+    if (offset >= GITS_BASER + 8 && offset < GITS_BASER + 16) return this.collectionTable;
+    return undefined;
   }
 
   /** A PCI function's MSI: ours when aimed at GITS_TRANSLATER. */
@@ -155,11 +188,11 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
     else this.droppedMsis++;
   }
 
-  /** DeviceID / EventID → LPI pending on the collection's vCPU. */
+  /** DeviceID / EventID → (Device table, ITT, Collection table) → LPI pending on the collection's vCPU. */
   translate(deviceId: number, eventId: number): boolean {
-    const m = this.enabled && this.owns(deviceId) ? this.devices.get(deviceId)?.get(eventId) : undefined;
-    const cpu = m === undefined ? -1 : this.collections[m.icid] ?? -1;
-    if (m === undefined || cpu < 0) {
+    const m = this.enabled && this.owns(deviceId) ? this.event(deviceId, eventId) : undefined;
+    const cpu = m === undefined ? -1 : this.collection(m.icid);
+    if (m === undefined || cpu < 0 || m.lpi === INTID_SPURIOUS) {
       this.droppedMsis++;
       return false;
     }
@@ -172,6 +205,52 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   private owns(deviceId: number): boolean {
     return this.options.ownsDevice?.(deviceId) ?? true;
   }
+
+  // --- the tables in guest memory ---------------------------------------------------------------
+
+  private device(deviceId: number): DeviceEntry | undefined {
+    const at = this.deviceTable.entryAddress(deviceId, this.options.memory);
+    const dte = at === undefined ? undefined : this.options.memory.read(at, 8);
+    if (dte === undefined || (dte & 1n) === 0n) return undefined;
+    return { events: 2 ** (Number((dte >> 1n) & 0x1fn) + 1), itt: Number((dte >> 6n) & 0xfffffffffffn) * 256 };
+  }
+
+  private writeDevice(deviceId: number, entry: DeviceEntry | undefined): boolean {
+    const at = this.deviceTable.entryAddress(deviceId, this.options.memory);
+    if (at === undefined) return false;
+    const dte = entry === undefined ? 0n : 1n | (BigInt(Math.log2(entry.events) - 1) << 1n) | (BigInt(entry.itt / 256) << 6n);
+    return this.options.memory.write(at, 8, dte);
+  }
+
+  /** The ITE of (device, event), when both are mapped. */
+  private event(deviceId: number, eventId: number): Translation | undefined {
+    const dev = this.device(deviceId);
+    if (dev === undefined || eventId >= dev.events) return undefined;
+    const mem = this.options.memory;
+    const at = dev.itt + eventId * ITE_SIZE;
+    const lo = mem.read(at, 4);
+    const hi = mem.read(at + 4, 4);
+    if (lo === undefined || hi === undefined || (lo & 3n) !== 3n) return undefined; // valid, physical
+    return { lpi: Number(lo >> 2n) & 0xffffff, icid: Number(hi & 0xffffn) };
+  }
+
+  private writeEvent(dev: DeviceEntry, eventId: number, t: Translation | undefined): boolean {
+    const mem = this.options.memory;
+    const at = dev.itt + eventId * ITE_SIZE;
+    const lo = t === undefined ? 0 : (3 | (t.lpi << 2)) >>> 0;
+    return mem.write(at, 4, BigInt(lo)) && mem.write(at + 4, 4, BigInt(t?.icid ?? 0)) && mem.write(at + 8, 4, t === undefined ? 0n : BigInt(INTID_SPURIOUS));
+  }
+
+  /** The vCPU collection `icid` targets, or -1 when it is not mapped. */
+  private collection(icid: number): number {
+    const at = this.collectionTable.entryAddress(icid, this.options.memory);
+    const cte = at === undefined ? undefined : this.options.memory.read(at, 8);
+    if (cte === undefined || (cte & 1n) === 0n) return -1;
+    const cpu = Number((cte >> 1n) & 0xffffn);
+    return cpu < this.options.gic.core.vcpus ? cpu : -1;
+  }
+
+  // --- the command queue -------------------------------------------------------------------------
 
   private get queueBytes(): number {
     return ((this.cbaserLo & 0xff) + 1) * 4096;
@@ -191,112 +270,107 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
         this.creadr = 0;
         continue;
       }
-      this.execute(this.queueBase + this.creadr);
+      if (!this.execute(this.queueBase + this.creadr)) this.commandErrors++;
       this.creadr = (this.creadr + CMD_SIZE) % size;
     }
   }
 
-  private execute(at: number): void {
+  /** One command; false when it named something unmapped or out of range (then it did nothing). */
+  private execute(at: number): boolean {
     const mem = this.options.memory;
     const d0 = mem.read(at, 8);
     const d1 = mem.read(at + 8, 8);
     const d2 = mem.read(at + 16, 8);
     const d3 = mem.read(at + 24, 8);
-    if (d0 === undefined || d1 === undefined || d2 === undefined || d3 === undefined) {
-      this.commandErrors++;
-      return;
-    }
+    if (d0 === undefined || d1 === undefined || d2 === undefined || d3 === undefined) return false;
     const cmd = Number(d0 & 0xffn);
     const deviceId = Number(d0 >> 32n);
     const eventId = Number(d1 & 0xffffffffn);
     const icid = Number(d2 & 0xffffn);
     const gic = this.options.gic;
+    const vcpus = gic.core.vcpus;
     const lpis = gic.core.lpis!;
-    const event = (): Mapping | undefined => this.devices.get(deviceId)?.get(eventId);
+    let ok = true;
     switch (cmd) {
       case Cmd.MAPD: {
         const valid = (d2 >> 63n) & 1n;
-        if (!valid) {
-          for (const m of this.devices.get(deviceId)?.values() ?? []) lpis.clearPending(m.lpi);
-          this.devices.delete(deviceId);
-        } else if (deviceId < 2 ** DEVICE_BITS && this.owns(deviceId)) {
-          this.devices.set(deviceId, new Map());
-        } else {
-          this.commandErrors++;
-        }
+        const eventBits = Number(d1 & 0x1fn) + 1;
+        const itt = Number((d2 >> 8n) & 0xfffffffffffn) * 256;
+        if (!this.owns(deviceId) || eventBits > EVENT_BITS) ok = false;
+        else ok = this.writeDevice(deviceId, valid ? { itt, events: 2 ** eventBits } : undefined);
         break;
       }
       case Cmd.MAPC: {
         const valid = (d2 >> 63n) & 1n;
         const target = Number((d2 >> 16n) & 0x7ffffffffn);
-        if (icid >= this.collections.length || (valid && target >= gic.core.vcpus)) {
-          this.commandErrors++;
-        } else {
-          this.collections[icid] = valid ? target : -1;
-        }
+        const entry = this.collectionTable.entryAddress(icid, mem);
+        if (entry === undefined || (valid && target >= vcpus)) ok = false;
+        else ok = mem.write(entry, 8, valid ? 1n | (BigInt(target) << 1n) : 0n);
         break;
       }
       case Cmd.MAPTI:
       case Cmd.MAPI: {
         const lpi = cmd === Cmd.MAPI ? eventId : Number(d1 >> 32n);
-        const dev = this.devices.get(deviceId);
-        if (dev === undefined || eventId >= 2 ** EVENT_BITS || !lpis.has(lpi) || icid >= this.collections.length) {
-          this.commandErrors++;
+        const dev = this.device(deviceId);
+        if (dev === undefined || eventId >= dev.events || (!lpis.has(lpi) && lpi !== INTID_SPURIOUS) || this.collectionTable.entryAddress(icid, mem) === undefined) {
+          ok = false;
         } else {
-          dev.set(eventId, { lpi, icid });
-          gic.refreshLpiConfig(Math.max(this.collections[icid]!, 0), lpi);
+          ok = this.writeEvent(dev, eventId, { lpi, icid });
+          if (lpis.has(lpi)) gic.refreshLpiConfig(Math.max(this.collection(icid), 0), lpi);
         }
         break;
       }
       case Cmd.MOVI: {
-        const m = event();
-        if (m === undefined || icid >= this.collections.length) {
-          this.commandErrors++;
+        const dev = this.device(deviceId);
+        const m = dev === undefined ? undefined : this.event(deviceId, eventId);
+        if (dev === undefined || m === undefined || this.collectionTable.entryAddress(icid, mem) === undefined) {
+          ok = false;
         } else {
-          m.icid = icid;
-          const cpu = this.collections[icid]!;
-          if (cpu >= 0) lpis.move(m.lpi, cpu);
+          ok = this.writeEvent(dev, eventId, { lpi: m.lpi, icid });
+          const cpu = this.collection(icid);
+          if (cpu >= 0 && lpis.pendingCpu(m.lpi) >= 0) lpis.move(m.lpi, cpu);
         }
         break;
       }
       case Cmd.DISCARD: {
-        const m = event();
-        if (m === undefined) this.commandErrors++;
+        const dev = this.device(deviceId);
+        const m = dev === undefined ? undefined : this.event(deviceId, eventId);
+        if (dev === undefined || m === undefined) ok = false;
         else {
           lpis.clearPending(m.lpi);
-          this.devices.get(deviceId)!.delete(eventId);
+          ok = this.writeEvent(dev, eventId, undefined);
         }
         break;
       }
       case Cmd.INV: {
-        const m = event();
-        if (m === undefined) this.commandErrors++;
-        else gic.refreshLpiConfig(Math.max(this.collections[m.icid]!, 0), m.lpi);
+        const m = this.event(deviceId, eventId);
+        if (m === undefined) ok = false;
+        else if (lpis.has(m.lpi)) gic.refreshLpiConfig(Math.max(this.collection(m.icid), 0), m.lpi);
         break;
       }
       case Cmd.INVALL: {
-        const cpu = icid < this.collections.length ? this.collections[icid]! : -1;
-        if (cpu < 0) this.commandErrors++;
+        const cpu = this.collection(icid);
+        if (cpu < 0) ok = false;
         else gic.refreshAllLpiConfig(cpu);
         break;
       }
       case Cmd.INT: {
-        const m = event();
-        const cpu = m === undefined ? -1 : this.collections[m.icid]!;
-        if (m === undefined || cpu < 0) this.commandErrors++;
+        const m = this.event(deviceId, eventId);
+        const cpu = m === undefined ? -1 : this.collection(m.icid);
+        if (m === undefined || cpu < 0) ok = false;
         else lpis.setPending(cpu, m.lpi);
         break;
       }
       case Cmd.CLEAR: {
-        const m = event();
-        if (m === undefined) this.commandErrors++;
+        const m = this.event(deviceId, eventId);
+        if (m === undefined) ok = false;
         else lpis.clearPending(m.lpi);
         break;
       }
       case Cmd.MOVALL: {
         const from = Number((d2 >> 16n) & 0x7ffffffffn);
         const to = Number((d3 >> 16n) & 0x7ffffffffn);
-        if (from >= gic.core.vcpus || to >= gic.core.vcpus) this.commandErrors++;
+        if (from >= vcpus || to >= vcpus) ok = false;
         else
           for (let i = 0; i < lpis.count; i++) {
             const id = FIRST_LPI + i;
@@ -310,5 +384,6 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
         break; // VMAPP and other GICv4 commands: not offered
     }
     gic.core.updateAll();
+    return ok;
   }
 }
