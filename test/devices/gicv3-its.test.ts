@@ -3,7 +3,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
 import { Gicv3, Icc, REDISTRIBUTOR_STRIDE } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Gicv3Its, ITS_TRANSLATER } from '../../src/devices/irqchip/gic/gicv3-its.js';
-import { qemuReplay, r, TestIrq } from './qtest.js';
+import { modelReplay, qemuReplay, r, w, TestIrq } from './qtest.js';
 
 const RAM = 0x40000000;
 const PROP = RAM + 0x10000; // LPI property table
@@ -159,10 +159,75 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
     expect(z.its.read(0x110, 4)).toBe(0); // GITS_BASER2: unimplemented
   });
 
-  it("identifies itself as QEMU virt's ITS does (CTLR quiescent, IIDR, PIDR2)", async () => {
-    const seq = [r(ITS), r(ITS + 0x4), r(ITS + 0xffe8)];
+  it("identifies itself as QEMU virt's ITS does: CTLR, IIDR, TYPER, the GITS_BASER<n> and what their fields keep", async () => {
+    const basers = Array.from({ length: 16 }, (_, i) => r(ITS + 0x100 + 4 * i));
+    const seq = [
+      r(ITS), r(ITS + 0x4), r(ITS + 0x8), r(ITS + 0xc), r(ITS + 0xffe8), ...basers,
+      // Every bit written: Type and Entry_Size stay the ITS's; BASER2..7 stay RAZ/WI.
+      ...Array.from({ length: 16 }, (_, i) => w(ITS + 0x100 + 4 * i, 0xffffffff)), ...basers,
+      // Valid, Indirect, 4 KiB pages, an address and a size.
+      w(ITS + 0x100, 0x4005_0003), w(ITS + 0x104, 0xc000_0000), w(ITS + 0x108, 0x4006_0101), w(ITS + 0x10c, 0x8000_0000), ...basers.slice(0, 4),
+      // Enabled, the tables keep their value whatever is written.
+      w(ITS, 1), w(ITS + 0x100, 0), w(ITS + 0x104, 0), r(ITS + 0x100), r(ITS + 0x104),
+    ];
     const qemu = await qemuReplay('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '2', '-m', '128M'], seq);
     const z = new Gicv3Its({ gic: new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: [new TestIrq(), new TestIrq()], lpis: { memory: new AddressSpace() } }), memory: new AddressSpace() });
-    expect(seq.map((a) => z.read(a.addr - ITS, 4))).toEqual(qemu);
+    expect(modelReplay(z, ITS, seq)).toEqual(qemu);
+  });
+
+  it('keeps the mappings in the guest\'s tables: DTE, CTE and ITE as QEMU lays them out, cleared by DISCARD and MAPD V=0', () => {
+    const z = make();
+    const itt = RAM + 0x40000;
+    z.send(MAPC(3, 1), MAPD(0x18), MAPTI(0x18, 2, 8195, 3), SYNC(1));
+    expect(z.mem.read(COLLECTION_TABLE + 3 * 8, 8)).toBe(1n | (1n << 1n)); // valid, RDbase = processor 1
+    expect(z.mem.read(DEVICE_TABLE + 0x18 * 8, 8)).toBe(1n | (4n << 1n) | (BigInt(itt / 256) << 6n)); // valid, 5 EventID bits, ITT
+    expect(z.mem.read(itt + 2 * 12, 4)).toBe(3n | (8195n << 2n)); // valid, physical, INTID
+    expect(z.mem.read(itt + 2 * 12 + 4, 4)).toBe(3n); // ICID
+    expect(z.mem.read(itt + 2 * 12 + 8, 4)).toBe(1023n); // no doorbell
+    // The guest rewriting its own tables redirects the next MSI: the ITS reads them on every lookup.
+    z.lpiConfig(8195, 0x80, true);
+    z.send(INV(0x18, 2));
+    z.mem.write(COLLECTION_TABLE + 3 * 8, 8, 1n); // collection 3 → processor 0
+    z.its.signal(0x18, ITS + ITS_TRANSLATER, 2);
+    expect(z.outs[0]!.level).toBe(true);
+    expect(z.outs[1]!.level).toBe(false);
+    expect(z.gic.read(0, Icc.IAR1)).toBe(8195n);
+    z.gic.write(0, Icc.EOIR1, 8195n);
+    z.send(DISCARD(0x18, 2));
+    expect(z.mem.read(itt + 2 * 12, 4)).toBe(0n);
+    z.send(MAPD(0x18, false));
+    expect(z.mem.read(DEVICE_TABLE + 0x18 * 8, 8)).toBe(0n);
+    expect(z.its.commandErrors).toBe(0);
+    // EventIDs beyond the 5 bits MAPD gave, and DeviceIDs beyond the table's one page, are refused.
+    z.send(MAPD(0x18), MAPTI(0x18, 32, 8196, 3), MAPD(0x2000));
+    expect(z.its.commandErrors).toBe(2);
+  });
+
+  it('walks an indirect Device table: a DeviceID whose level-1 descriptor is not valid cannot be mapped', () => {
+    const z = make();
+    const l1 = RAM + 0x70000;
+    const l2 = RAM + 0x71000;
+    z.its.write(0x0, 4, 0);
+    z.its.write(0x100, 4, l1 | (0 << 8)); // 4 KiB pages, one level-1 page
+    z.its.write(0x104, 4, 0xc0000000); // valid, indirect
+    expect(z.its.read(0x104, 4)).toBe(0xc1070000);
+    z.its.write(0x0, 4, 1);
+    // DeviceID 0x1234 is in level-2 page 0x1234 / 512 = 9.
+    z.send(MAPD(0x1234));
+    expect(z.its.commandErrors).toBe(1);
+    z.mem.write(l1 + 9 * 8, 8, (1n << 63n) | BigInt(l2));
+    z.lpiConfig(8192, 0x80, true);
+    z.send(MAPC(0, 0), MAPD(0x1234), MAPTI(0x1234, 0, 8192, 0), INV(0x1234, 0));
+    expect(z.its.commandErrors).toBe(1);
+    expect(z.mem.read(l2 + (0x1234 % 512) * 8, 8)! & 1n).toBe(1n);
+    z.its.signal(0x1234, ITS + ITS_TRANSLATER, 0);
+    expect(z.gic.read(0, Icc.IAR1)).toBe(8192n);
+  });
+
+  it('reset (zone restart) forgets the tables: GITS_BASER<n> read their reset values again', () => {
+    const z = make();
+    expect(z.its.read(0x104, 4)).toBe(0x81070000);
+    z.its.reset();
+    expect([0x100, 0x104, 0x108, 0x10c].map((o) => z.its.read(o, 4))).toEqual([0x200, 0x01070000, 0x200, 0x04070000]);
   });
 });
