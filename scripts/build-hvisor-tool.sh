@@ -2,6 +2,7 @@
 # Builds the real hvisor-tool (test input only, never part of the project) for zone0 Linux on arm64:
 #   OUT/hvisor.ko, OUT/ivc.ko   kernel modules for Debian bookworm's linux-image-KVER (vermagic = the booted kernel's)
 #   OUT/hvisor                  the static command-line tool and virtio daemon
+#   OUT/include/                its ABI headers (hvisor.h, zone_config.h)
 # Usage: build-hvisor-tool.sh SRC KVER OUT   (SRC: syswonder/hvisor-tool as published, e.g. ../shared/fixtures/third-party/hvisor-tool)
 # The recipe of shared/fixtures/scripts/build-hvisor-tool.sh, plus cJSON (a git submodule of hvisor-tool that the
 # shared copy lacks) from Debian's cjson source package. Needs root (apt) and the Debian mirror.
@@ -44,3 +45,4 @@ make -s -C "/usr/src/linux-headers-$KVER" M="$b/driver" ARCH=arm64 CROSS_COMPILE
 # LOG is a number: 0 trace .. 5 fatal (tools/include/log.h); its compiler warnings are not ours to read
 make -s -C "$b/tools" ARCH=arm64 LOG=2 CROSS_COMPILE=aarch64-linux-gnu- all >"$t/log" 2>&1 || { cat "$t/log" >&2; exit 1; }
 cp "$b/driver/hvisor.ko" "$b/driver/ivc.ko" "$b/tools/hvisor" "$OUT/"
+cp -r "$b/include" "$OUT/include"   # the ABI headers, for the layout tests

@@ -101,7 +101,7 @@ dump qemu-virt-riscv64.dtb qemu-system-riscv64 -M virt
 dump qemu-virt-loongarch64.dtb qemu-system-loongarch64 -M virt
 # --- the real hvisor-tool for zone0 Linux (built from ../shared's copy; its modules match the kernel above) ----
 H=$FIX/hvisor-tool
-if [ ! -f "$H/.done" ]; then
+if [ ! -f "$H/.done" ] || [ ! -d "$H/include" ]; then
   SHARED=$ROOT/../shared; [ -d "$SHARED/fixtures" ] || SHARED=$ROOT/../../shared   # a worktree sits one level deeper
   [ -d "$SHARED/fixtures/third-party/hvisor-tool" ] || { echo "fixtures: no shared/fixtures/third-party/hvisor-tool beside the clone" >&2; exit 1; }
   KVER=$(basename "$(ls -d "$D"/arm64-6.1/lib/modules/*-arm64 | head -1)")

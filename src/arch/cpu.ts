@@ -18,6 +18,11 @@ export enum StopReason {
   Off = 'off',
   /** The zone asked to power off or reset the system (PSCI SYSTEM_OFF/RESET, SBI SRST). */
   SystemEvent = 'system-event',
+  /**
+   * A device access must wait for its answer (ACCESS_STALLED): the instruction did not execute and is
+   * made again when the vCPU next runs. Only the host decides when (it ended no wait of the guest's).
+   */
+  Stall = 'stall',
   /** The guest cannot continue (e.g. a fault with no handler installed); see Cpu.lastError. */
   GuestError = 'guest-error',
 }

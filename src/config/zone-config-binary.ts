@@ -14,15 +14,20 @@ import {
 
 /**
  * The binary `struct zone_config` hvisor-tool hands the hypervisor with HVISOR_HC_START_ZONE
- * (include/zone_config.h, CONFIG_MAGIC_VERSION 6), laid out by the C ABI of aarch64 / riscv64 LP64
- * (natural alignment). Offsets are computed below and checked against gcc in the tests.
+ * (include/zone_config.h), laid out by the C ABI of aarch64 / riscv64 LP64 (natural alignment).
+ * Offsets are computed below and checked against gcc in the tests. Two layouts exist:
+ * CONFIG_MAGIC_VERSION 5 (hvisor v0.4, src/config.rs) and 6 (hvisor-tool main), which adds the UEFI
+ * union to aarch64's arch_config and the virtual bus/device/function to each PCI device.
  */
 export const CONFIG_MAGIC_VERSION = 6n;
+export type ConfigVersion = 5 | 6;
+export const CONFIG_VERSIONS: readonly ConfigVersion[] = [5, 6];
 
 const REGION_SIZE = 32; // u32 type (+4 pad), u64 physical_start, virtual_start, size
 const IVC_SIZE = 40; // u32 ivc_id, peer_id, u64 control_table_ipa, shared_mem_ipa, u32 rw, out, irq, max_peers
 const PCI_BUS_SIZE = 104; // 11 x u64, u32 bus_range_begin/end, u8 domain, padded to 8
-const PCI_DEV_SIZE = 12; // 7 x u8 (+1 pad), u32 dev_type
+/** v6: 7 x u8 (+1 pad), u32 dev_type; v5: domain, bus, device, function, u32 dev_type. */
+const pciDevSize = (version: ConfigVersion) => (version === 6 ? 12 : 8);
 const BITMAP_WORDS = CONFIG_MAX_INTERRUPTS / 32;
 
 export interface ZoneConfigLayout {
@@ -47,11 +52,11 @@ export interface ZoneConfigLayout {
   readonly size: number;
 }
 
-/** sizeof(struct arch_zone_config) per arch (aarch64: u8 is_aarch32, GIC union of 80, UEFI union of 32). */
-function archConfigSize(arch: Arch): number {
+/** sizeof(struct arch_zone_config) per arch (aarch64: u8 is_aarch32, GIC union of 80, v6's UEFI union of 32). */
+function archConfigSize(arch: Arch, version: ConfigVersion): number {
   switch (arch) {
     case 'aarch64':
-      return 8 + 80 + 32;
+      return 8 + 80 + (version === 6 ? 32 : 0);
     case 'riscv64':
       return 32;
     case 'loongarch64':
@@ -61,7 +66,7 @@ function archConfigSize(arch: Arch): number {
 
 const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-export function zoneConfigLayout(arch: Arch): ZoneConfigLayout {
+export function zoneConfigLayout(arch: Arch, version: ConfigVersion = 6): ZoneConfigLayout {
   const zoneId = 0;
   const cpus = 8;
   const numMemoryRegions = 16;
@@ -72,11 +77,11 @@ export function zoneConfigLayout(arch: Arch): ZoneConfigLayout {
   const entryPoint = ivcConfigs + CONFIG_MAX_IVC_CONFIGS * IVC_SIZE;
   const name = entryPoint + 5 * 8;
   const archConfig = align(name + CONFIG_NAME_MAXLEN, 8);
-  const numPciBus = archConfig + archConfigSize(arch);
+  const numPciBus = archConfig + archConfigSize(arch, version);
   const pciConfig = numPciBus + 8;
   const numPciDevs = pciConfig + CONFIG_PCI_BUS_MAXNUM * PCI_BUS_SIZE;
   const allocPciDevs = numPciDevs + 8;
-  const size = align(allocPciDevs + CONFIG_MAX_PCI_DEV * PCI_DEV_SIZE, 8);
+  const size = align(allocPciDevs + CONFIG_MAX_PCI_DEV * pciDevSize(version), 8);
   return {
     zoneId, cpus, numMemoryRegions, memoryRegions, interruptsBitmap, numIvcConfigs, ivcConfigs,
     entryPoint, kernelLoadPaddr: entryPoint + 8, kernelSize: entryPoint + 16, dtbLoadPaddr: entryPoint + 24,
@@ -104,9 +109,9 @@ export interface BinaryZoneConfig {
 }
 
 /** Decodes a binary zone_config (as hvisor does on HVISOR_HC_START_ZONE). */
-export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string): BinaryZoneConfig {
-  const L = zoneConfigLayout(arch);
-  if (bytes.length !== L.size) throw new BinaryConfigError(`${source}: zone_config is ${bytes.length} bytes, ${arch} expects ${L.size}`);
+export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, version: ConfigVersion = 6): BinaryZoneConfig {
+  const L = zoneConfigLayout(arch, version);
+  if (bytes.length !== L.size) throw new BinaryConfigError(`${source}: zone_config is ${bytes.length} bytes, ${arch} expects ${L.size} (CONFIG_MAGIC_VERSION ${version})`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number) => v.getUint32(o, true);
   const u64 = (o: number) => v.getBigUint64(o, true);
@@ -160,11 +165,11 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string):
   const nDevs = Number(u64(L.numPciDevs));
   if (nDevs > CONFIG_MAX_PCI_DEV) throw new BinaryConfigError(`${source}: num_pci_devs ${nDevs} > ${CONFIG_MAX_PCI_DEV}`);
   const allocPciDevs = Array.from({ length: nDevs }, (_, i) => {
-    const o = L.allocPciDevs + i * PCI_DEV_SIZE;
+    const o = L.allocPciDevs + i * pciDevSize(version);
     const bus = v.getUint8(o + 1);
     const device = v.getUint8(o + 2);
     const fn = v.getUint8(o + 3);
-    return { domain: v.getUint8(o), bdf: (bus << 8) | ((device & 31) << 3) | (fn & 7), devType: u32(o + 8) };
+    return { domain: v.getUint8(o), bdf: (bus << 8) | ((device & 31) << 3) | (fn & 7), devType: u32(o + (version === 6 ? 8 : 4)) };
   });
 
   const config: ZoneConfig = {
@@ -215,8 +220,8 @@ function decodeArch(v: DataView, o: number, arch: Arch, num: (o: number, what: s
 }
 
 /** Encodes a zone config the way hvisor-tool does before HVISOR_HC_START_ZONE (for tests and tools). */
-export function encodeZoneConfig(c: ZoneConfig, arch: Arch, kernelSize = 0, dtbSize = 0): Uint8Array {
-  const L = zoneConfigLayout(arch);
+export function encodeZoneConfig(c: ZoneConfig, arch: Arch, kernelSize = 0, dtbSize = 0, version: ConfigVersion = 6): Uint8Array {
+  const L = zoneConfigLayout(arch, version);
   const bytes = new Uint8Array(L.size);
   const v = new DataView(bytes.buffer);
   const u32 = (o: number, x: number) => v.setUint32(o, x, true);
@@ -257,7 +262,7 @@ export function encodeZoneConfig(c: ZoneConfig, arch: Arch, kernelSize = 0, dtbS
       ? [a.gicdBase, a.gicdSize, a.giccBase, a.giccSize, a.giccOffset, a.gichBase, a.gichSize, a.gicvBase, a.gicvSize]
       : [a.gicdBase, a.gicdSize, a.gicrBase, a.gicrSize, a.gitsBase, a.gitsSize];
     fields.forEach((x, k) => u64(o + 16 + 8 * k, x));
-    u64(o + 88, 1); // no_uefi_tag
+    if (version === 6) u64(o + 88, 1); // no_uefi_tag
   }
   u64(L.numPciBus, c.pciConfig.length);
   c.pciConfig.forEach((p, i) => {
@@ -268,9 +273,9 @@ export function encodeZoneConfig(c: ZoneConfig, arch: Arch, kernelSize = 0, dtbS
   });
   u64(L.numPciDevs, c.allocPciDevs.length);
   c.allocPciDevs.forEach((d, i) => {
-    const b = L.allocPciDevs + i * PCI_DEV_SIZE;
+    const b = L.allocPciDevs + i * pciDevSize(version);
     v.setUint8(b, d.domain); v.setUint8(b + 1, d.bdf >> 8); v.setUint8(b + 2, (d.bdf >> 3) & 31); v.setUint8(b + 3, d.bdf & 7);
-    u32(b + 8, d.devType);
+    u32(b + (version === 6 ? 8 : 4), d.devType);
   });
   return bytes;
 }

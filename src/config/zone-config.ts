@@ -126,6 +126,12 @@ export interface ZoneConfig {
    */
   readonly initrdFilepath: string | undefined;
   readonly initrdLoadPaddr: number | undefined;
+  /**
+   * Our extension for the root zone (hvisor writes it into zone0's hand-made DTS): RAM zone0 keeps
+   * mapped but lends to nonroot zones, `reserved_memory: [{start, size}]` (host-physical). The
+   * generated device tree hides it from zone0's kernel with `no-map` reserved-memory nodes.
+   */
+  readonly reservedMemory?: readonly { readonly start: number; readonly size: number }[];
   readonly archConfig: ArchConfig;
   readonly pciConfig: readonly PciBusConfig[];
   readonly allocPciDevs: readonly PciDeviceAlloc[];
@@ -202,6 +208,9 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
   const allocItems = allocField === undefined ? [] : allocField.items();
   if (allocItems.length > CONFIG_MAX_PCI_DEV) allocField!.fail(`at most ${CONFIG_MAX_PCI_DEV} PCI devices`);
 
+  const reservedField = root.optionalField('reserved_memory');
+  const reservedMemory = (reservedField?.items() ?? []).map((f) => ({ start: f.field('start').num(), size: f.field('size').num() }));
+  if (reservedMemory.length > CONFIG_MAX_MEMORY_REGIONS) reservedField!.fail(`at most ${CONFIG_MAX_MEMORY_REGIONS} reserved ranges`);
   const archField = root.optionalField('arch');
   const kernelArgsField = root.optionalField('kernel_args');
   const initrdField = root.optionalField('initrd_filepath');
@@ -226,6 +235,7 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
     kernelArgs: kernelArgsField?.string(),
     initrdFilepath: initrdField?.string() || undefined, // empty = none, as for every image path
     initrdLoadPaddr: initrdPaddrField?.num(),
+    ...(reservedMemory.length > 0 && { reservedMemory }),
     archConfig: parseArchConfig(root),
     pciConfig: pciItems.map(parsePciBus),
     allocPciDevs: allocItems.map(parsePciAlloc),

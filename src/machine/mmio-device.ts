@@ -20,3 +20,17 @@ export interface MmioDevice {
    */
   peek?(offset: number, size: AccessSize): number | undefined;
 }
+
+/**
+ * Thrown by a device that cannot answer an access yet (hvisor's virtio trampoline, whose answer comes
+ * from zone0's daemon). A core that supports it abandons the instruction with no architectural effect
+ * and returns StopReason.Stall; the access is made again when the vCPU next runs. One shared instance:
+ * the hot path allocates nothing.
+ */
+export class AccessStalled extends Error {
+  constructor() {
+    super('a device access stalled on a core that cannot wait for it');
+    this.name = 'AccessStalled';
+  }
+}
+export const ACCESS_STALLED = new AccessStalled();

@@ -154,7 +154,7 @@ describe('hvisor hypercalls from zone0', () => {
     const size = BigInt(zoneConfigLayout('aarch64').size);
     const zone0 = hv.startZone(config(0), [{ name: 'k0', paddr: 0x40400000, data: encode([[Op.WaitIrq, 0]]) }]);
     expect(zone0.hypercall(HypercallCode.ZoneStart, [0x41000000n, 100n])).toBe(BigInt.asUintN(64, -22n));
-    expect(log.at(-1)).toBe(`zone 0 (root-linux): hypercall refused (-22): zone start: config size should be ${size} bytes, but got 100`);
+    expect(log.at(-1)).toBe(`zone 0 (root-linux): hypercall refused (-22): zone start: config size should be ${size} bytes (CONFIG_MAGIC_VERSION 6), but got 100`);
     expect(zone0.hypercall(HypercallCode.ZoneStart, [0x50000000n, size])).toBe(BigInt.asUintN(64, -22n));
     expect(log.at(-1)).toContain("config at 0x50000000 is not in zone 0's RAM");
     const thief = config(1, (j) => (j.memory_regions[0].physical_start = '0x4f000000'));

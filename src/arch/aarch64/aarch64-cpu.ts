@@ -6,6 +6,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { AddressSpace } from '../../machine/address-space.js';
+import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import type { Ram } from '../../machine/ram.js';
 import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
 import { CodePages, type CodePageListener } from './code-pages.js';
@@ -705,9 +706,35 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     if ((lo & 0xfff) + size > 0x1000) return this.splitRead(lo, hi, size, k);
     const pa = this.translateData(lo, hi, 0, k);
     if (this.watchpoints.length !== 0) this.checkWatch(lo, hi, size, false, k);
-    const v = this.memory.read(pa, size as 1 | 2 | 4 | 8);
+    const v = this.deviceRead(pa, size, k);
     if (v === undefined) this.dataAbort(lo, hi, FaultKind.External, false, k);
     return v!;
+  }
+
+  /** A read that may reach a device; a device that stalls abandons the instruction (see stall). */
+  private deviceRead(pa: number, size: number, k: number): bigint | undefined {
+    try {
+      return this.memory.read(pa, size as 1 | 2 | 4 | 8);
+    } catch (e) {
+      if (e === ACCESS_STALLED) this.stall(k);
+      throw e;
+    }
+  }
+
+  private deviceWrite(pa: number, size: number, value: bigint, k: number): boolean {
+    try {
+      return this.memory.write(pa, size as 1 | 2 | 4 | 8, value);
+    } catch (e) {
+      if (e === ACCESS_STALLED) this.stall(k);
+      throw e;
+    }
+  }
+
+  /** The instruction at k has had no effect: stop before it, to make it again when the vCPU runs next. */
+  private stall(k: number): never {
+    this.pc = this.pcOf(k);
+    this.stopRequest = StopReason.Stall;
+    return this.throwAt(k);
   }
 
   private splitRead(lo: number, hi: number, size: number, k: number): bigint {
@@ -735,7 +762,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     if (this.watchpoints.length !== 0) this.checkWatch(lo, hi, size, true, k);
     const region = this.memory.find(pa);
     if (region?.kind === 'ram') CodePages.of(region.ram).written(Math.floor((pa - region.base + region.ramOffset) / 4096));
-    if (!this.memory.write(pa, size as 1 | 2 | 4 | 8, value)) this.dataAbort(lo, hi, FaultKind.External, true, k);
+    if (!this.deviceWrite(pa, size, value, k)) this.dataAbort(lo, hi, FaultKind.External, true, k);
   }
 
   private vaAdd(lo: number, hi: number, add: number): { lo: number; hi: number } {
@@ -871,7 +898,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   }
 
   private physRead(pa: number, size: number, write: boolean, k: number): bigint {
-    const v = this.memory.read(pa, size as 1 | 2 | 4 | 8);
+    const v = this.deviceRead(pa, size, k);
     if (v === undefined) this.dataAbort(this.s32[6]!, this.s32[7]!, FaultKind.External, write, k);
     return v!;
   }
@@ -879,7 +906,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private physWrite(pa: number, size: number, value: bigint, k: number): void {
     const region = this.memory.find(pa);
     if (region?.kind === 'ram') CodePages.of(region.ram).written(Math.floor((pa - region.base + region.ramOffset) / 4096));
-    if (!this.memory.write(pa, size as 1 | 2 | 4 | 8, value)) this.dataAbort(this.s32[6]!, this.s32[7]!, FaultKind.External, true, k);
+    if (!this.deviceWrite(pa, size, value, k)) this.dataAbort(this.s32[6]!, this.s32[7]!, FaultKind.External, true, k);
   }
 
   clearExclusive(): void {
@@ -1037,7 +1064,11 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   hvc(imm: number, k: number): void {
     if (this.el === 0) return this.undefinedInstruction(k, 0xd4000002 | (imm << 5));
     this.pc = this.pcOf(k) + 4n;
-    if (imm === HVISOR_HVC_IMM) {
+    // hvisor takes every HVC as a hypercall; PSCI and SMCCC discovery (fast calls of the Arm
+    // architecture and standard-service owners) still reach the firmware role, as Linux may use HVC.
+    const id = this.r[0]!;
+    const firmware = (id & 0x80000000n) !== 0n && (((id >> 24n) & 0x3fn) === 0n || ((id >> 24n) & 0x3fn) === 4n) && id <= 0xffffffffn;
+    if (imm === HVISOR_HVC_IMM || !firmware) {
       const r = this.r;
       this.r[0] = this.host.hypercall(r[0]!, [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!]);
       return;

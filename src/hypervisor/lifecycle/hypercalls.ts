@@ -1,5 +1,6 @@
 import { PartitionError } from './partition-check.js';
-import { ZONE_INFO_SIZE, BinaryConfigError, CONFIG_MAGIC_VERSION, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
+import { ZONE_INFO_SIZE, BinaryConfigError, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
+import { BRIDGE_LAYOUT } from './virtio-bridge.js';
 import type { Hypervisor } from './hypervisor.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
 import type { Zone, ZoneImage } from '../zone/zone.js';
@@ -14,15 +15,21 @@ export const HypercallCode = {
   ZoneList: 4n,
   IvcInfo: 5n,
   ConfigCheck: 6n,
+  GetEcamBase: 9n,
+  /** LoongArch's HVISOR_HC_CLEAR_INJECT_IRQ (hvisor-tool include/hvisor.h); 20 elsewhere. */
+  ClearInjectIrqLoongarch: 11n,
   ClearInjectIrq: 20n,
 } as const;
+
+const PAGE = 0x1000;
 
 const err = (errno: number) => BigInt.asUintN(64, BigInt(-errno));
 
 /**
  * One hvisor hypercall from `caller` (HVC #0 on aarch64: x0 = code, x1/x2 = arguments; the hvisor
  * SBI extension on riscv64: a0 = code, a1/a2). Returns the result register: a value, or -errno.
- * Pointers are the caller's guest-physical addresses. Zone management is zone0's alone (EPERM).
+ * Pointers are the caller's guest-physical addresses. Zone start and shutdown and the virtio bridge
+ * (0, 1) are zone0's alone (EPERM), as in hvisor's src/hypercall/mod.rs.
  */
 export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args: readonly bigint[]): bigint {
   const arg0 = args[0] ?? 0n;
@@ -39,23 +46,28 @@ export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args
         return 0n;
       case HypercallCode.ZoneList:
         return zoneList(hv, caller, arg0, arg1);
-      case HypercallCode.ConfigCheck: {
-        const out = new Uint8Array(8);
-        new DataView(out.buffer).setBigUint64(0, CONFIG_MAGIC_VERSION, true);
-        if (caller.memory.writeDebug(Number(arg0), out) !== 8) return refuse(caller, Errno.EINVAL, `config check: 0x${arg0.toString(16)} is not RAM`);
-        return 0n;
-      }
+      case HypercallCode.ConfigCheck:
+        return writeU64(caller, arg0, BigInt(hv.configVersion), 'config check');
       case HypercallCode.IvcInfo:
         return ivcInfo(hv, caller, arg0);
       case HypercallCode.VirtioInit:
+        if (!root) return refuse(caller, Errno.EPERM, 'virtio init from a non-root zone');
+        return virtioInit(hv, caller, arg0);
       case HypercallCode.VirtioInjectIrq:
+        if (!root) return refuse(caller, Errno.EPERM, 'virtio interrupt injection from a non-root zone');
+        return virtioInjectIrq(hv, caller);
+      case HypercallCode.GetEcamBase: {
+        const bus = caller.config.pciConfig[0];
+        if (bus === undefined) return refuse(caller, Errno.ENODEV, `get ecam base: zone ${caller.id} has no pci_config`);
+        return writeU64(caller, arg0, BigInt(bus.ecamBase), 'get ecam base');
+      }
+      case HypercallCode.ClearInjectIrqLoongarch:
       case HypercallCode.ClearInjectIrq:
-        // Our virtio backends run inside the hypervisor: the zone0 daemon's shared region is unused.
-        caller.log(`hypercall ${code}: virtio devices are served in-process; nothing to do`);
+        if (code === HypercallCode.ClearInjectIrqLoongarch && hv.machine.arch !== 'loongarch64') return unknown(caller, code);
+        // hvisor drops interrupts still waiting in list registers; ours are delivered as edges already.
         return 0n;
       default:
-        caller.log(`hypercall ${code} unsupported`);
-        return 0n; // hvisor answers unknown codes with 0 and a warning
+        return unknown(caller, code);
     }
   } catch (e) {
     if (e instanceof LifecycleError) return refuse(caller, e.errno, e.message);
@@ -64,17 +76,56 @@ export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args
   }
 }
 
+/** hvisor answers unknown codes with 0 and a warning. */
+function unknown(caller: Zone, code: bigint): bigint {
+  caller.log(`hypercall ${code} unsupported`);
+  return 0n;
+}
+
+function writeU64(caller: Zone, gpa: bigint, value: bigint, what: string): bigint {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, value, true);
+  if (caller.memory.writeDebug(Number(gpa), out) !== 8) return refuse(caller, Errno.EINVAL, `${what}: 0x${gpa.toString(16)} is not RAM`);
+  return 0n;
+}
+
+/** hypercall 0: the daemon's virtio_bridge page (zone0 guest-physical, page-aligned, in its RAM). */
+function virtioInit(hv: Hypervisor, caller: Zone, gpa: bigint): bigint {
+  const at = Number(BigInt.asUintN(53, gpa));
+  const ram = caller.config.memoryRegions.find((r) => r.type === 'ram' && at >= r.virtualStart && at + BRIDGE_LAYOUT.size <= r.virtualStart + r.size);
+  if (gpa % BigInt(PAGE) !== 0n || ram === undefined) return refuse(caller, Errno.EINVAL, `virtio init: 0x${gpa.toString(16)} is not a page of zone 0's RAM`);
+  hv.virtioBridge.attach(at - ram.virtualStart + ram.physicalStart);
+  caller.log(`virtio bridge at 0x${at.toString(16)}: nonroot zones' virtio regions are served by zone 0's daemon`);
+  return 0n;
+}
+
+/** hypercall 1: each result the daemon queued injects its interrupt into its zone. */
+function virtioInjectIrq(hv: Hypervisor, caller: Zone): bigint {
+  if (!hv.virtioBridge.enabled) return refuse(caller, Errno.EINVAL, 'virtio inject irq before virtio init (hypercall 0)');
+  hv.virtioBridge.drainResults((zoneId, irq) => {
+    const zone = hv.zone(zoneId);
+    if (zone === undefined) return; // shut down meanwhile: hvisor skips it too
+    const input = zone.state === 'running' ? zone.irqchip?.input(irq) : undefined;
+    if (input === undefined) caller.log(`virtio inject irq: interrupt ${irq} is not one of zone ${zoneId}'s: dropped`);
+    else input.pulse();
+  });
+  return 0n;
+}
+
 function refuse(caller: Zone, errno: number, why: string): bigint {
   caller.log(`hypercall refused (-${errno}): ${why}`);
   return err(errno);
 }
 
 function zoneStart(hv: Hypervisor, caller: Zone, configGpa: bigint, size: bigint): bigint {
-  const layout = zoneConfigLayout(hv.machine.arch);
-  if (size !== BigInt(layout.size)) return refuse(caller, Errno.EINVAL, `zone start: config size should be ${layout.size} bytes, but got ${size}`);
+  const version = hv.configVersion;
+  const layout = zoneConfigLayout(hv.machine.arch, version);
+  if (size !== BigInt(layout.size)) {
+    return refuse(caller, Errno.EINVAL, `zone start: config size should be ${layout.size} bytes (CONFIG_MAGIC_VERSION ${version}), but got ${size}`);
+  }
   const bytes = readGuest(caller.memory, Number(configGpa), layout.size);
   if (bytes === undefined) return refuse(caller, Errno.EINVAL, `zone start: config at 0x${configGpa.toString(16)} is not in zone 0's RAM`);
-  const { config, kernelSize, dtbSize } = decodeZoneConfig(bytes, hv.machine.arch, `hypercall from zone ${caller.id}`);
+  const { config, kernelSize, dtbSize } = decodeZoneConfig(bytes, hv.machine.arch, `hypercall from zone ${caller.id}`, version);
   // hvisor-tool's driver already copied the images to these physical addresses; keep a copy so
   // a restart can put them back.
   const images: ZoneImage[] = [];

@@ -11,6 +11,9 @@ import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
 import { LogLimiter, type LogLimits } from '../../util/log-limiter.js';
 import { readInputFileSync, type InputReader } from '../../util/input-file.js';
+import { VirtioBridge } from './virtio-bridge.js';
+import type { ConfigVersion } from '../../config/zone-config-binary.js';
+import { trampolineWindows, virtioWakeIrq, type TrampolineHost } from './virtio-trampoline.js';
 
 export { Errno, LifecycleError };
 
@@ -33,6 +36,10 @@ export interface HypervisorOptions {
   readonly createIrqchip?: IrqchipFactory;
   /** Further zone-owned windows per zone (vECAM, IVC control tables). */
   readonly emulated?: (config: ZoneConfig) => readonly ZoneDeviceWindow[];
+  /**
+   * The VMM serves the zones' virtio regions (`hvisor run --virtio`). Without it, nonroot zones' virtio
+   * regions trap to zone0's daemon through hvisor's virtio bridge, as on hvisor.
+   */
   readonly virtio?: VirtioProvider;
   /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped. */
   readonly devices?: DeviceProvider;
@@ -42,6 +49,8 @@ export interface HypervisorOptions {
   readonly logLimits?: LogLimits;
   readonly zoneDefaults?: Pick<ZoneOptions, 'hostClock' | 'timeMode' | 'killPolicy'>;
   readonly scheduler?: SchedulerOptions;
+  /** The zone_config layout zone0's hvisor-tool sends (hypercalls 2 and 6): 6 (hvisor-tool main, default) or 5 (hvisor v0.4). */
+  readonly configVersion?: ConfigVersion;
   /** Zone lifecycle events, e.g. to open and close each zone's gdb stub. */
   readonly onZoneStarted?: (zone: Zone) => void;
   readonly onZoneRemoved?: (zone: Zone) => void;
@@ -61,11 +70,30 @@ export class Hypervisor {
   readonly ivc = new IvcHub();
   /** Every zone's diagnostics pass here, one bucket per zone id (also across restarts). */
   readonly logs: LogLimiter;
+  /** hvisor's virtio bridge page in zone0's RAM (hypercalls 0 and 1). */
+  readonly virtioBridge: VirtioBridge;
+  private readonly trampoline: TrampolineHost;
+  private wakeWarned = false;
 
   constructor(readonly options: HypervisorOptions) {
     this.machine = options.machine;
     this.logs = new LogLimiter(options.log ?? (() => {}), options.logLimits);
     this.scheduler = new Scheduler(options.scheduler);
+    this.virtioBridge = new VirtioBridge(options.machine.physical);
+    this.trampoline = { bridge: this.virtioBridge, wakeDaemon: () => this.wakeVirtioDaemon() };
+  }
+
+  /** hvisor's IRQ_WAKEUP_VIRTIO_DEVICE into zone0 (an edge: the driver asks for IRQF_TRIGGER_RISING). */
+  private wakeVirtioDaemon(): void {
+    const irq = virtioWakeIrq(this.machine.arch);
+    const input = irq === undefined ? undefined : this.zone(0)?.irqchip?.input(irq);
+    if (input !== undefined) return input.pulse();
+    if (!this.wakeWarned) this.logs.log(0, `zone 0 does not own interrupt ${irq} (hvisor's IRQ_WAKEUP_VIRTIO_DEVICE): its virtio daemon is never woken`);
+    this.wakeWarned = true;
+  }
+
+  get configVersion(): ConfigVersion {
+    return this.options.configVersion ?? 6;
   }
 
   get zones(): readonly Zone[] {
@@ -99,6 +127,9 @@ export class Hypervisor {
 
   private createZone(config: ZoneConfig, images: readonly ZoneImage[], ivc: IvcMapping): Zone {
     const dtbGpa = config.memoryRegions.find((r) => r.type === 'ram' && config.dtbLoadPaddr >= r.physicalStart && config.dtbLoadPaddr < r.physicalStart + r.size);
+    let built: Zone | undefined;
+    const virtio: VirtioProvider | undefined =
+      this.options.virtio ?? (config.zoneId === 0 ? undefined : (c) => trampolineWindows(() => built!, c.memoryRegions, this.trampoline));
     const zone = new Zone({
       ...this.options.zoneDefaults,
       machine: this.machine,
@@ -108,7 +139,7 @@ export class Hypervisor {
       ...(this.options.createIrqchip && { createIrqchip: this.options.createIrqchip }),
       emulated: [...(this.options.emulated?.(config) ?? []), ...ivc.windows],
       sharedRam: ivc.sharedRam,
-      ...(this.options.virtio && { virtio: this.options.virtio }),
+      ...(virtio && { virtio }),
       ...(this.options.devices && { devices: this.options.devices }),
       hypercall: (caller, code, args) => handleHypercall(this, caller, code, args),
       images,
@@ -117,6 +148,7 @@ export class Hypervisor {
       log: this.logs.for(config.zoneId),
     });
     zone.onStopped = (z) => this.options.onZoneStopped?.(z);
+    built = zone;
     zone.start();
     return zone;
   }

@@ -1,6 +1,7 @@
 import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../../dtb/index.js';
 import type { Machine } from '../../machine/machine.js';
 import type { PciBusConfig, ZoneConfig } from '../../config/zone-config.js';
+import { virtioWakeIrq } from './virtio-trampoline.js';
 
 /** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
 export interface ZoneDtbReport {
@@ -138,6 +139,7 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
   // Containers (buses like /soc) left with no devices still describe address translation: keep.
 
   for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells);
+  if (zone.zoneId === 0) describeRootZone(tree, zone, [...interruptControllers][0], machine.arch, addrCells, sizeCells, warnings);
   dropDanglingReferences(tree, drop);
 
   // Aliases and stdout-path must not name removed nodes.
@@ -169,6 +171,40 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     }
   }
   return { blob: writeDtb(tree), tree, report: { kept, removed, warnings } };
+}
+
+/**
+ * What hvisor's own zone0 device trees add (platform/aarch64/qemu-gicv3/image/dts/zone0.dts): the
+ * `hvisor_virtio_device` node whose interrupt wakes the virtio daemon (hvisor.ko looks it up by path),
+ * when zone0 owns that interrupt, and `no-map` reserved-memory over the RAM it lends to nonroot zones.
+ */
+function describeRootZone(tree: DeviceTree, zone: ZoneConfig, ic: DtNode | undefined, arch: string, addrCells: number, sizeCells: number, warnings: string[]): void {
+  const wake = virtioWakeIrq(arch);
+  const phandle = ic?.u32('phandle');
+  if (wake !== undefined && zone.interrupts.includes(wake)) {
+    if (phandle === undefined) warnings.push(`interrupt ${wake} (hvisor's virtio wake-up): the zone's interrupt controller has no phandle: no hvisor_virtio_device node`);
+    else {
+      const node = tree.root.addChild('hvisor_virtio_device');
+      node.setProperty('compatible', 'hvisor');
+      node.setProperty('interrupt-parent', [phandle]);
+      // GIC: <SPI number, edge rising>; PLIC: <source>.
+      node.setProperty('interrupts', arch === 'aarch64' ? [0, wake - 32, 1] : [wake]);
+    }
+  }
+  const lent = zone.reservedMemory ?? [];
+  if (lent.length === 0) return;
+  let reserved = tree.node('/reserved-memory');
+  if (reserved === undefined) {
+    reserved = tree.root.addChild('reserved-memory');
+    reserved.setProperty('#address-cells', [addrCells]);
+    reserved.setProperty('#size-cells', [sizeCells]);
+    reserved.setProperty('ranges', []);
+  }
+  for (const r of lent) {
+    const n = reserved.addChild(`nonroot@${hex(r.start)}`);
+    n.setProperty('no-map', []);
+    n.setProperty('reg', [...cells(r.start, addrCells), ...cells(r.size, sizeCells)]);
+  }
 }
 
 /**

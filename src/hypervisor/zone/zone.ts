@@ -10,6 +10,7 @@ import { VirtualClock, type HostClock } from './virtual-clock.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import { ImageError } from '../../loader/image-error.js';
+import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 
 /** What an arch's core factory gets to build one vCPU of a zone. */
 export interface VcpuSpec {
@@ -97,11 +98,15 @@ interface VcpuSlot {
   waiting: boolean;
   wakeAt: number;
   action: ResumeAction;
+  /** Set while the vCPU waits in a stalled device access: it runs again once this holds. */
+  stalledUntil: (() => boolean) | undefined;
 }
 
 const PAGE = 0x1000;
 const SIGSEGV = 11;
 const MAX_LOGGED_FAULTS = 16;
+/** How often a zone whose vCPUs all wait in stalled accesses looks whether their answers came. */
+const STALL_POLL_MS = 1;
 
 /**
  * A zone: its vCPUs, stage-2 map, interrupt routing and lifecycle. It is the hypervisor role
@@ -177,7 +182,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.deviceWindows = map.devices;
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
-      this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue' });
+      this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue', stalledUntil: undefined });
       this.cpuList.push(cpu);
     });
     this.description = this.slots[0]!.cpu.gdb;
@@ -221,6 +226,7 @@ export class Zone implements VcpuHost, GdbTarget {
       s.waiting = false;
       s.wakeAt = Infinity;
       s.action = 'continue';
+      s.stalledUntil = undefined;
     }
     this.irqchip?.reset();
     for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows, ...this.deviceWindows]) w.device.reset();
@@ -281,7 +287,8 @@ export class Zone implements VcpuHost, GdbTarget {
 
   kick(vcpu: number): void {
     const s = this.slots[vcpu];
-    if (s === undefined || !s.waiting) return;
+    // An interrupt does not end a stalled access: the vCPU is inside the hypervisor until it is answered.
+    if (s === undefined || !s.waiting || s.stalledUntil !== undefined) return;
     s.waiting = false;
     this.onRunnable?.();
   }
@@ -343,7 +350,10 @@ export class Zone implements VcpuHost, GdbTarget {
       const s = this.slots[(this.next + k) % n]!;
       if (!s.cpu.powered || s.action === 'stop') continue;
       if (s.waiting) {
-        if (now < s.wakeAt) continue;
+        if (s.stalledUntil !== undefined) {
+          if (!s.stalledUntil()) continue;
+          s.stalledUntil = undefined;
+        } else if (now < s.wakeAt) continue;
         s.waiting = false;
       }
       const before = s.cpu.retired;
@@ -363,8 +373,9 @@ export class Zone implements VcpuHost, GdbTarget {
       const before = s.cpu.retired;
       const why = this.runVcpu(s, 1, true);
       retired += s.cpu.retired - before;
-      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget) {
-        if (why === StopReason.Wait) {
+      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Stall) {
+        if (why === StopReason.Stall) this.afterRun(s, why);
+        else if (why === StopReason.Wait) {
           s.waiting = true;
           s.wakeAt = s.cpu.nextTimerDeadline();
         }
@@ -410,6 +421,11 @@ export class Zone implements VcpuHost, GdbTarget {
         s.waiting = true;
         s.wakeAt = s.cpu.nextTimerDeadline();
         return;
+      case StopReason.Stall:
+        if (s.stalledUntil === undefined) throw new Error('a device stalled an access without saying what it waits for (Zone.stallAccess)');
+        s.waiting = true;
+        s.wakeAt = Infinity;
+        return;
       case StopReason.Breakpoint:
         this.debugStop({ kind: 'breakpoint', thread: this.threadOf(s), hw: this.hwBreakpoints.has(s.cpu.pc) && !this.swBreakpoints.has(s.cpu.pc) });
         return;
@@ -452,12 +468,17 @@ export class Zone implements VcpuHost, GdbTarget {
     if (!this.runnable) return { retired, idle: true, wakeInMs: Infinity };
     let earliest = Infinity;
     let anyReady = false;
+    let stalled = false;
     for (const s of this.slots) {
       if (!s.cpu.powered || s.action === 'stop') continue;
       if (!s.waiting) anyReady = true;
-      else earliest = Math.min(earliest, s.wakeAt);
+      else if (s.stalledUntil !== undefined) {
+        if (s.stalledUntil()) anyReady = true;
+        else stalled = true;
+      } else earliest = Math.min(earliest, s.wakeAt);
     }
     if (anyReady) return { retired, idle: false, wakeInMs: 0 };
+    if (stalled) return { retired, idle: true, wakeInMs: Math.min(STALL_POLL_MS, this.clock.msUntil(earliest)) };
     if (this.options.timeMode === 'warp' && Number.isFinite(earliest)) {
       this.clock.warpTo(earliest);
       return { retired, idle: false, wakeInMs: 0 };
@@ -499,6 +520,7 @@ export class Zone implements VcpuHost, GdbTarget {
     if (this.zoneState === 'crashed') return 'crashed';
     if (this.zoneState !== 'running' || !s.cpu.powered) return 'off';
     if (this.debugHalted || s.action === 'stop') return 'halted';
+    if (s.stalledUntil !== undefined) return 'waiting for a device';
     return s.waiting ? 'waiting' : 'running';
   }
 
@@ -624,6 +646,24 @@ export class Zone implements VcpuHost, GdbTarget {
 
   get clockFrozen(): boolean {
     return this.clock.isFrozen;
+  }
+
+  /**
+   * Called by a device model during an access of this zone's running vCPU that cannot be answered yet:
+   * the vCPU leaves the instruction undone and waits, whatever interrupts come, until `ready()` holds,
+   * then makes the access again. Returns the vCPU's index and physical CPU; throws ACCESS_STALLED.
+   */
+  stallAccess(ready: () => boolean): never {
+    const s = this.running;
+    if (s === undefined) throw new Error(`zone ${this.id}: a device stalled an access made outside a vCPU`);
+    s.stalledUntil = ready;
+    throw ACCESS_STALLED;
+  }
+
+  /** The vCPU making the current access (its index and board CPU), or undefined outside a vCPU. */
+  get accessingVcpu(): { readonly index: number; readonly physicalId: number } | undefined {
+    const s = this.running;
+    return s === undefined ? undefined : { index: s.cpu.index, physicalId: s.physical.id };
   }
 
   vcpuWaiting(vcpu: number): boolean {
