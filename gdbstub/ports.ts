@@ -15,9 +15,13 @@ export function gdbPortForZone(zoneIndex: number, basePort = DEFAULT_GDB_BASE_PO
   return port;
 }
 
-/** The exact command a user runs to debug a zone, printed by the CLI for each zone. */
-export function gdbCommandLine(port: number, host = '127.0.0.1', elf?: string): string {
+/**
+ * The exact command a user runs to debug a zone, printed by the CLI for each zone. `port` may be a
+ * Unix socket's path instead (gdb's `target remote /path/to/socket`).
+ */
+export function gdbCommandLine(port: number | string, host = '127.0.0.1', elf?: string): string {
   const file = elf ? ` ${shellQuote(elf)}` : '';
+  if (typeof port === 'string') return `gdb-multiarch${file} -ex ${shellQuote(`target remote ${port}`)}`;
   // gdb takes IPv6 literals in brackets: target remote [::1]:1234.
   const address = host.includes(':') ? `[${host}]` : host;
   return `gdb-multiarch${file} -ex "target remote ${address}:${port}"`;

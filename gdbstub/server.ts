@@ -7,8 +7,16 @@ export interface GdbServerOptions {
   readonly target: GdbTarget;
   /** TCP port; 0 lets the OS pick one (read it from `port` after listen()). */
   readonly port: number;
-  /** Bind address; loopback unless asked otherwise. */
+  /**
+   * Bind address: loopback (127.0.0.1) unless asked otherwise, so only local users reach the stub.
+   * On a shared host, where every local user could, give `unixSocket` instead.
+   */
   readonly host?: string;
+  /**
+   * Serve on this Unix socket instead of TCP: `bind` puts the server there (the CLI's binder makes
+   * it mode 0600, owner and root only); gdb connects with `target remote PATH`.
+   */
+  readonly unixSocket?: { readonly path: string; readonly bind: (server: Server) => Promise<void> };
   /** Shown in refusals and logs, e.g. "zone0". */
   readonly name?: string;
   readonly packetSize?: number;
@@ -35,6 +43,8 @@ export class GdbServer {
 
   /** Resolves once bound; rejects with the OS error (e.g. EADDRINUSE) naming the port. */
   listen(): Promise<void> {
+    const unix = this.options.unixSocket;
+    if (unix !== undefined) return unix.bind(this.server);
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) =>
         reject(new Error(`${this.name}: gdb stub cannot listen on ${this.host}:${this.options.port}: ${e.code ?? e.message}`));
@@ -50,6 +60,17 @@ export class GdbServer {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The Unix socket's path when serving on one. */
+  get socketPath(): string | undefined {
+    return this.options.unixSocket?.path;
+  }
+
+  /** What gdb's `target remote` takes: host:port, or the Unix socket's path. */
+  get address(): string {
+    if (this.options.unixSocket !== undefined) return this.options.unixSocket.path;
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
   /** True while a gdb is attached. */
@@ -107,7 +128,7 @@ export class GdbServer {
    * closes: clearer than a silent reset.
    */
   private refuse(socket: Socket): void {
-    const message = `E.${this.name} already has a debugger attached on ${this.host}:${this.port}; detach it first`;
+    const message = `E.${this.name} already has a debugger attached on ${this.address}; detach it first`;
     const encoder = new PacketEncoder(256);
     let done = false;
     socket.on('data', (chunk: Buffer) => {

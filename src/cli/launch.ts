@@ -18,6 +18,8 @@ import { BoardPci } from '../devices/pci/board-pci.js';
 import { findBoardPciHost } from '../board/board-pci-host.js';
 import { ZoneConsoles } from './zone-consoles.js';
 import { LogLimiter } from '../util/log-limiter.js';
+import { listenPrivate } from '../util/private-socket.js';
+import type { Server } from 'node:net';
 import { CONFIG_FILE_MAX_BYTES, DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
@@ -41,6 +43,8 @@ export interface LaunchOptions {
   /** Zone N's stub listens on base + N (N = zone id); 0 = ports the OS picks; `false` = no gdb stubs. */
   readonly gdbBasePort: number | false;
   readonly gdbHost?: string;
+  /** Serve each zone's stub on DIR/zoneN.sock (mode 0600: owner and root) instead of TCP. */
+  readonly gdbSocketDir?: string;
   readonly control?: ControlAddress;
   /** hvisor-tool's virtio_cfg.json: the virtio devices served into the zones' virtio regions. */
   readonly virtio?: string;
@@ -126,7 +130,17 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const serve = (zone: Zone) => {
     if (options.gdbBasePort === false) return;
     const port = options.gdbBasePort === 0 ? 0 : gdbPortForZone(zone.id, options.gdbBasePort);
-    const server = new GdbServer({ target: zone, port, name: zone.name, log: gdbLogs.for(`gdb stub of zone ${zone.id}`), ...(options.gdbHost && { host: options.gdbHost }) });
+    const socketDir = options.gdbSocketDir;
+    const server = new GdbServer({
+      target: zone,
+      port,
+      name: zone.name,
+      log: gdbLogs.for(`gdb stub of zone ${zone.id}`),
+      ...(options.gdbHost && { host: options.gdbHost }),
+      ...(socketDir !== undefined && {
+        unixSocket: { path: join(socketDir, `zone${zone.id}.sock`), bind: (s: Server) => listenPrivate(s, join(socketDir, `zone${zone.id}.sock`), `gdb socket of zone ${zone.id}`) },
+      }),
+    });
     gdb.set(zone.id, server);
     const listening = server.listen().then(() => {
       if (startupDone) consoles.log(describeZone(zone, server));
@@ -275,7 +289,7 @@ function ownsWindow(config: ZoneConfig, w: { base: number; size: number } | unde
 
 function describeZone(zone: Zone, server: GdbServer | undefined): string {
   const cpus = `CPU${zone.config.cpus.length > 1 ? 's' : ''} ${zone.config.cpus.join(',')}`;
-  const gdb = server === undefined ? 'no gdb stub' : gdbCommandLine(server.port, server.host);
+  const gdb = server === undefined ? 'no gdb stub' : gdbCommandLine(server.socketPath ?? server.port, server.host);
   return `zone ${zone.id} ${zone.name} (${cpus}): ${gdb}`;
 }
 

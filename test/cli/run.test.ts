@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,14 @@ async function until(predicate: () => boolean, what: string, ms = 20_000): Promi
   }
 }
 
+/**
+ * One zone's console text alone: its lines, prefixes removed. A line another zone's output cut in
+ * two (ZoneConsoles ends it and resumes it under its prefix) shows as two lines here, which `\s`
+ * in the patterns below matches.
+ */
+const zoneText = (text: string, zone: string) =>
+  text.split('\n').filter((l) => l.startsWith(zone + ' ') || l.startsWith(zone + '│')).map((l) => l.replace(/^[^│]*│ /, '')).join('\n');
+
 const beats = (text: string, zone: string) => (text.match(new RegExp(`^${zone}\\s*│ heartbeat \\d+$`, 'gm')) ?? []).length;
 
 describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', () => {
@@ -29,21 +37,36 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
     instance = undefined;
   });
 
-  it('boots both demo guests, and gdb-multiarch halting zoneR leaves zone0 beating', async () => {
+  it('boots both demo guests; gdb-multiarch on a zone\'s Unix socket halting zoneR leaves zone0 beating', async () => {
     let out = '';
-    instance = await launch({ board: 'qemu-virt-riscv64', zones: [], gdbBasePort: 0, output: (t) => (out += t), log: () => {} });
+    const sockets = mkdtempSync(join(tmpdir(), 'hvisor-gdb-'));
+    instance = await launch({ board: 'qemu-virt-riscv64', zones: [], gdbBasePort: 0, gdbSocketDir: sockets, output: (t) => (out += t), log: () => {} });
     const plain = () => out.replace(/\x1b\[[0-9;]*m/g, '');
     await until(() => beats(plain(), 'zone0-demo') >= 1 && beats(plain(), 'zoneR') >= 1, 'a heartbeat from each zone');
     expect(plain()).toMatch(/^zone0-demo\s*│ hvisor-ts demo guest: up on hart 0$/m);
     expect(plain()).toMatch(/^zoneR\s*│ hvisor-ts demo guest: up on hart 3$/m);
+    // The stubs are Unix sockets only their owner (and root) can open; the banner says how to attach.
+    const path = join(sockets, 'zone1.sock');
+    expect(lstatSync(path).isSocket()).toBe(true);
+    expect(lstatSync(path).mode & 0o777).toBe(0o600);
+    expect(instance.summary[1]).toBe(`zone 1 zoneR (CPU 3): gdb-multiarch -ex 'target remote ${path}'`);
 
-    // The real client on zoneR's stub: it halts zoneR, reads its registers, and breaks in the timer handler.
-    const port = instance.gdb.get(1)!.port;
-    const zone0Before = beats(plain(), 'zone0-demo');
+    // The real client on zoneR's stub: it halts zoneR, reads its registers, and breaks in the timer
+    // handler; it holds zoneR there until zone0 has beaten twice more (a marker file, no clock).
+    const zoneR = instance.hypervisor.zone(1)!;
+    const marker = join(sockets, 'zone0-beat-twice');
+    let ranAfterAttach = false;
+    let zone0AtBreak: number | undefined;
+    const watch = setInterval(() => {
+      const held = instance!.gdb.get(1)!.attached && zoneR.halted;
+      if (!held && instance!.gdb.get(1)!.attached) ranAfterAttach = true;
+      if (held && ranAfterAttach && zone0AtBreak === undefined) zone0AtBreak = beats(plain(), 'zone0-demo');
+      if (zone0AtBreak !== undefined && held && beats(plain(), 'zone0-demo') >= zone0AtBreak + 2 && !existsSync(marker)) writeFileSync(marker, '');
+    }, 20);
     const gdb = run(tool('gdb-multiarch'), [
       '-batch', '-nx',
       '-ex', 'set architecture riscv:rv64',
-      '-ex', `target remote 127.0.0.1:${port}`,
+      '-ex', `target remote ${path}`,
       '-ex', 'info threads',
       '-ex', 'p/x $pc',
       '-ex', 'p/x $stvec',
@@ -51,23 +74,25 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
       '-ex', 'continue',
       '-ex', 'p/x $pc',
       '-ex', 'p/x $scause',
-      '-ex', 'shell sleep 2.5',
+      '-ex', `shell while [ ! -f ${marker} ]; do sleep 0.05; done`,
+      '-ex', 'p/x $pc',
       '-ex', 'detach',
-    ], { timeout: 30_000 });
-    const { stdout } = await gdb;
+    ], { timeout: 120_000 });
+    const { stdout } = await gdb.finally(() => clearInterval(watch));
     const values = [...stdout.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
     expect(stdout).toMatch(/Thread 1\.1 "zoneR\/vcpu0 \(cpu 3\)" \(S-mode/);
-    expect(values).toHaveLength(4);
-    const [pcAtAttach, stvec, pcAtBreak, scause] = values as [bigint, bigint, bigint, bigint];
+    expect(values).toHaveLength(5);
+    const [pcAtAttach, stvec, pcAtBreak, scause, pcAfterWait] = values as [bigint, bigint, bigint, bigint, bigint];
     expect(pcAtAttach >= 0x1_0000_0000n && pcAtAttach < 0x1_0100_0000n).toBe(true);
     expect(pcAtBreak).toBe(stvec);
     expect(scause).toBe((1n << 63n) | 5n); // supervisor timer interrupt
-    // zone0 kept running while zoneR sat at the breakpoint for 2.5 s.
-    expect(beats(plain(), 'zone0-demo')).toBeGreaterThanOrEqual(zone0Before + 2);
+    // zone0 beat twice while zoneR sat at the breakpoint, which it never left.
+    expect(existsSync(marker)).toBe(true);
+    expect(pcAfterWait).toBe(stvec);
     // Detached, zoneR beats on.
     const zoneRAfter = beats(plain(), 'zoneR');
     await until(() => beats(plain(), 'zoneR') > zoneRAfter, 'zoneR beating after detach');
-  }, 60_000);
+  }, 180_000);
 
   it('three zones: Debian\'s U-Boot in zone0 on its generated device tree, zoneR and zoneU beating beside it', async () => {
     tool('qemu-system-riscv64'); // the fixtures script installs u-boot-qemu with QEMU
@@ -85,13 +110,14 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
     instance.consoles.type(0, new TextEncoder().encode(' '));
     await until(() => /zone0-uboot\s*│ => $/m.test(plain()), 'the U-Boot prompt');
     instance.consoles.type(0, new TextEncoder().encode('version\rbdinfo\r'));
-    await until(() => /-> size\s+= 0x0000000008000000/.test(plain()), 'bdinfo');
+    await until(() => /-> size\s+= 0x0000000008000000/.test(zoneText(plain(), 'zone0-uboot')), 'bdinfo');
     await until(() => beats(plain(), 'zoneR') >= 1 && beats(plain(), 'zoneU') >= 1, 'zoneR and zoneU heartbeats');
     const text = plain();
-    expect(text).toMatch(/^zone0-uboot\s*│ U-Boot 2023\.01/m);
-    expect(text).toMatch(/^zone0-uboot\s*│ DRAM:\s+128 MiB$/m); // the zone's RAM, from its generated device tree
-    expect(text).toMatch(/^zone0-uboot\s*│ -> start\s+= 0x0000000080000000$/m);
-    expect(text).toMatch(/^zone0-uboot\s*│ riscv64-linux-gnu-gcc/m); // `version` answered
+    const uboot = zoneText(text, 'zone0-uboot');
+    expect(uboot).toMatch(/^U-Boot 2023\.01/m);
+    expect(uboot).toMatch(/^DRAM:\s+128 MiB$/m); // the zone's RAM, from its generated device tree
+    expect(uboot).toMatch(/^-> start\s+= 0x0000000080000000$/m);
+    expect(uboot).toMatch(/^riscv64-linux-gnu-gcc/m); // `version` answered
     expect(beats(text, 'zoneR')).toBeGreaterThanOrEqual(1);
     expect(beats(text, 'zoneU')).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^zoneU\s*│ hvisor-ts demo guest: up on hart 2$/m);
@@ -141,7 +167,9 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
   it('hvisor run --pci hands the board\'s PCI functions file to the zones, naming a bad one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hvisor-run-pci-'));
     writeFileSync(join(dir, 'pci.json'), JSON.stringify({ functions: [{ bdf: '00:01.0', type: 'floppy' }] }));
-    const cli = (pci: string) => yargs(['run', '--board', 'qemu-virt-aarch64', '--zone', join(REPO, 'boards/guests/aarch64/zone0-linux-pci.json'), '--pci', pci, '--no-gdb', '--seconds', '0'])
+    // A private control socket: never the default one a real instance on this machine may serve.
+    const control = join(dir, 'control.sock');
+    const cli = (pci: string) => yargs(['run', '--board', 'qemu-virt-aarch64', '--zone', join(REPO, 'boards/guests/aarch64/zone0-linux-pci.json'), '--pci', pci, '--no-gdb', '--seconds', '0', '--control', control])
       .command(runCommand).strict().fail((msg, err) => {
         throw err ?? new Error(msg);
       }).parseAsync();

@@ -20,11 +20,11 @@ export interface GdbBatchOptions {
   readonly extended?: boolean;
 }
 
-/** Runs Debian's gdb-multiarch in batch mode against a stub: `target remote` then `commands`. */
-export function gdbBatch(port: number, elf: string | undefined, commands: readonly string[], options: GdbBatchOptions = {}): Promise<GdbRun> {
+/** Runs Debian's gdb-multiarch in batch mode against a stub (a TCP port on 127.0.0.1, or a Unix socket's path): `target remote` then `commands`. */
+export function gdbBatch(port: number | string, elf: string | undefined, commands: readonly string[], options: GdbBatchOptions = {}): Promise<GdbRun> {
   const args = ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0'];
   if (elf) args.push('-ex', `file ${elf}`);
-  args.push('-ex', `target ${options.extended ? 'extended-remote' : 'remote'} 127.0.0.1:${port}`);
+  args.push('-ex', `target ${options.extended ? 'extended-remote' : 'remote'} ${typeof port === 'string' ? port : `127.0.0.1:${port}`}`);
   for (const c of commands) args.push('-ex', c);
   return new Promise((resolve, reject) => {
     const gdb = spawn(tool('gdb-multiarch'), args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -59,7 +59,7 @@ describe('control socket: who may connect, what it may replace (issue 18, item 6
 
     const path = sockPath(dir);
     const first = await ControlServer.listen(hv, { path });
-    await expect(ControlServer.listen(hv, { path })).rejects.toThrow(`${path}: another hvisor is running with this control socket`);
+    await expect(ControlServer.listen(hv, { path })).rejects.toThrow(`${path}: another hvisor is serving this control socket`);
     expect((await zoneList({ path })).zones).toHaveLength(1); // the first still answers
     await first.close();
     expect(() => lstatSync(path)).toThrow(/ENOENT/); // close removed its own socket

@@ -12,6 +12,7 @@ interface RunArgs {
   zone: string[];
   'gdb-base-port': number;
   'gdb-host': string;
+  'gdb-socket-dir'?: string;
   gdb: boolean;
   control?: string;
   virtio?: string;
@@ -30,7 +31,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('memory', { type: 'string', describe: 'RAM of a generated board tree, e.g. 2G' })
       .option('zone', { type: 'string', array: true, default: [], describe: 'zone config (hvisor-tool JSON), zone0 first; repeat for more zones' })
       .option('gdb-base-port', { type: 'number', default: DEFAULT_GDB_BASE_PORT, describe: 'zone N listens on base + N' })
-      .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to' })
+      .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to (loopback: local users only)' })
+      .option('gdb-socket-dir', { type: 'string', describe: 'serve zone N\'s gdb stub on DIR/zoneN.sock (mode 0600: you and root only) instead of TCP; for shared hosts' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (mode 0600; default ${defaultControlAddress().path})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
@@ -47,6 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       zones: args.zone,
       gdbBasePort: args.gdb ? args['gdb-base-port'] : false,
       gdbHost: args['gdb-host'],
+      ...(args['gdb-socket-dir'] !== undefined && { gdbSocketDir: args['gdb-socket-dir'] }),
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
       ...(args.virtio !== undefined && { virtio: args.virtio }),
       ...(args.pci !== undefined && { pci: args.pci }),

@@ -1,6 +1,5 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { chmodSync, linkSync, lstatSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createServer, type Server, type Socket } from 'node:net';
+import { listenPrivate } from '../../util/private-socket.js';
 import type { Hypervisor } from '../lifecycle/hypervisor.js';
 import { prefetchZoneFiles } from '../lifecycle/zone-images.js';
 import { MAX_CONTROL_LINE, parseControlRequest, type ControlAddress, type ControlRequest, type ControlResponse } from './control-protocol.js';
@@ -12,33 +11,14 @@ export const MAX_CONTROL_CLIENTS = 32;
 /** A client silent this long is disconnected. */
 const IDLE_MS = 60_000;
 
-/** The control socket cannot be set up at the path asked for. */
-export class ControlSocketError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ControlSocketError';
-  }
-}
-
 /**
- * Serves `hvisor zone list|start|shutdown|restart` for a running hypervisor over a Unix socket.
- *
- * Who may connect: the owner's uid and root. Node 20 has no SO_PEERCRED without a native addon, so
- * the kernel checks it for us through the socket file: connecting to a Unix socket needs write
- * permission on it, and ours is mode 0600 from the moment it has its name. It is bound inside a
- * fresh 0700 directory, chmod-ed there, then hard-linked to the path asked for (link() fails if
- * anything exists there, so nothing is ever replaced), so no other user can reach it in between.
- * An abstract socket would have no permissions at all, and TCP on 127.0.0.1 is open to every local
- * user: neither is offered.
- *
- * At the path: nothing, or a stale socket (no one answers: removed), is fine; a live server (a
- * second instance) or anything that is not a socket (a regular file, a folder) is refused.
+ * Serves `hvisor zone list|start|shutdown|restart` for a running hypervisor over a Unix socket that
+ * only its owner's uid and root can connect to (mode 0600; see listenPrivate for why a socket file
+ * and how). Never unlinks anything but a stale socket; refuses a path a live instance serves.
  */
 export class ControlServer {
   private readonly server: Server;
   private readonly clients = new Set<Socket>();
-  /** The inode of our socket at `address.path`, so close() removes only ours. */
-  private inode = -1;
 
   private constructor(
     private readonly hv: Hypervisor,
@@ -50,30 +30,7 @@ export class ControlServer {
 
   static async listen(hv: Hypervisor, address: ControlAddress): Promise<ControlServer> {
     const s = new ControlServer(hv, address);
-    await claimPath(address.path);
-    const privateDir = mkdtempSync(join(dirname(address.path), `.${basename(address.path)}-`));
-    const bindPath = join(privateDir, 's');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.server.once('error', reject);
-        s.server.listen(bindPath, () => {
-          s.server.removeListener('error', reject);
-          resolve();
-        });
-      });
-      chmodSync(bindPath, 0o600);
-      try {
-        linkSync(bindPath, address.path);
-      } catch (e) {
-        throw new ControlSocketError(`${address.path}: cannot create the control socket (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; another instance may have just taken it)`);
-      }
-      s.inode = statSync(address.path).ino;
-    } catch (e) {
-      s.server.close();
-      throw e instanceof ControlSocketError ? e : new ControlSocketError(`${address.path}: cannot listen (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    } finally {
-      rmSync(privateDir, { recursive: true, force: true });
-    }
+    await listenPrivate(s.server, address.path, 'control socket');
     return s;
   }
 
@@ -83,11 +40,6 @@ export class ControlServer {
 
   close(): Promise<void> {
     for (const c of this.clients) c.destroy();
-    try {
-      if (statSync(this.address.path).ino === this.inode) unlinkSync(this.address.path);
-    } catch {
-      // already gone
-    }
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -178,33 +130,4 @@ export class ControlServer {
         return `zone ${r.id} restarted`;
     }
   }
-}
-
-/**
- * Makes `path` free for a new socket: nothing there, or a stale socket (removed). A live server
- * or anything that is not a socket is refused; nothing else is ever unlinked.
- */
-async function claimPath(path: string): Promise<void> {
-  let kind: 'socket' | 'other';
-  try {
-    kind = lstatSync(path).isSocket() ? 'socket' : 'other';
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new ControlSocketError(`${path}: cannot use it as the control socket (${(e as NodeJS.ErrnoException).code})`);
-  }
-  if (kind === 'other') throw new ControlSocketError(`${path}: exists and is not a socket; not removing it (give another --control path)`);
-  const answer = await new Promise<string>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve('live');
-    });
-    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-  });
-  if (answer === 'ECONNREFUSED') {
-    unlinkSync(path);
-    return;
-  }
-  if (answer === 'live') throw new ControlSocketError(`${path}: another hvisor is running with this control socket (stop it, or give another --control path)`);
-  throw new ControlSocketError(`${path}: a socket that cannot be probed (${answer}); not removing it (give another --control path)`);
 }
