@@ -78,6 +78,8 @@ export interface Instance {
   readonly control: ControlServer | undefined;
   /** The board's PCIe host and the zones' virtual ECAMs (when `pci` was given). */
   readonly pci: BoardPci | undefined;
+  /** The zones' virtio devices and the board switches joining their NICs (when `virtio` was given). */
+  readonly virtio: BoardVirtio | undefined;
   /** One line per zone: name, CPUs and the gdb command that debugs it. */
   readonly summary: readonly string[];
   /** Settles once every zone has stopped or crashed (the board is then idle for good unless a zone is restarted). */
@@ -153,15 +155,14 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     ...archFactories(board, build),
     timerFrequency: timerFrequency(board, build),
     console: (zone, bytes) => consoles.write(zone, bytes),
-    ...(virtio && { virtio: (config, space) => virtio.provide(config.zoneId, space) }),
-    ...(pci && { devices: (config, space) => pci.provide(config, space) }),
+    ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id) } }),
+    ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },
     onZoneRemoved: (zone) => {
-      pci?.release(zone.id);
       void gdb.get(zone.id)?.close();
       gdb.delete(zone.id);
       checkStopped();
@@ -186,6 +187,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       }
       hypervisor.startZoneFile(files[i]!);
     }
+    // A virtio endpoint that cannot listen (port in use, bad address, no such folder) refuses the run.
+    await Promise.all(hypervisor.zones.map((z) => hypervisor.ready(z)));
     await Promise.all(pending);
     if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
   } catch (e) {
@@ -203,6 +206,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     gdb,
     control,
     pci,
+    virtio,
     summary,
     async close() {
       hypervisor.stop();

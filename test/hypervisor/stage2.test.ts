@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
-import { buildStage2, Stage2Error } from '../../src/hypervisor/stage2/stage2.js';
+import { buildStage2, Stage2Error, type ZoneDeviceSource } from '../../src/hypervisor/stage2/stage2.js';
 import { qemuVirtAarch64, qemuVirtRiscv64, RecordingDevice } from './boards.js';
+
+/** A device source whose release has nothing to free. */
+const provider = (provide: ZoneDeviceSource['provide']): ZoneDeviceSource => ({ provide, release: async () => {} });
 
 const dir = join(import.meta.dirname, 'configs');
 const zone0 = () => loadZoneConfig(join(dir, 'qemu-aarch64-zone0.json'));
@@ -71,10 +74,10 @@ describe('stage-2 map', () => {
     const blk = new RecordingDevice('virtio-blk');
     const z1 = zone1();
     let sawRam = false;
-    const { space, holes } = buildStage2(machine, z1, [{ base: 0x8000000, size: 0x10000, device: vgic, name: 'gicd' }], (_zone, memory) => {
+    const { space, holes } = buildStage2(machine, z1, [{ base: 0x8000000, size: 0x10000, device: vgic, name: 'gicd' }], provider((_zone, memory) => {
       sawRam = memory.find(0x50000000)?.kind === 'ram';
       return [{ base: 0xa003c00, size: 0x200, device: blk, name: 'virtio-blk' }];
-    });
+    }));
     expect(sawRam).toBe(true);
     space.write(0x8000004, 4, 1n);
     space.read(0xa003c70, 4);
@@ -84,22 +87,22 @@ describe('stage-2 map', () => {
       { base: 0xa000000, size: 0x3c00, why: 'virtio window with no device served here' },
       { base: 0xa003e00, size: 0x200, why: 'virtio window with no device served here' },
     ]);
-    expect(() => buildStage2(qemuVirtAarch64().machine, z1, [], () => [{ base: 0xb000000, size: 0x200, device: blk, name: 'virtio-blk' }]))
+    expect(() => buildStage2(qemuVirtAarch64().machine, z1, [], provider(() => [{ base: 0xb000000, size: 0x200, device: blk, name: 'virtio-blk' }])))
       .toThrow(new Stage2Error("zone 1 (linux2): virtio device virtio-blk at 0xb000000+0x200 lies outside the zone's virtio regions"));
   });
 
   it('a DeviceProvider (vPCI) gets the zone memory with RAM mapped and may map anywhere free', () => {
     const ecam = new RecordingDevice('vecam');
     let dmaSeesRam = false;
-    const m = buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], (_z, memory) => {
+    const m = buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], provider((_z, memory) => {
       dmaSeesRam = memory.find(0x50000000)?.kind === 'ram';
       return [{ base: 0x4010000000, size: 0x10000000, device: ecam, name: 'vecam' }];
-    });
+    }));
     expect(dmaSeesRam).toBe(true);
     m.space.read(0x4010000000 + 0x8, 4);
     expect(ecam.accesses).toEqual(['r4@8']);
     expect(m.devices.map((w) => w.name)).toEqual(['vecam']);
-    expect(() => buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], () => [{ base: 0x50000000, size: 0x1000, device: ecam, name: 'over-ram' }]))
+    expect(() => buildStage2(qemuVirtAarch64().machine, zone1(), [], undefined, [], provider(() => [{ base: 0x50000000, size: 0x1000, device: ecam, name: 'over-ram' }])))
       .toThrow(/zone 1 \(linux2\): region over-ram \[0x50000000, 0x50001000\) overlaps ram@0x50000000/);
   });
 });

@@ -23,7 +23,7 @@ describe('virtio devices served into a zone’s virtio window', () => {
     const { createIrqchip } = aarch64Factories('gicv3');
     const zone = new Zone({
       machine, config: config(1), createCpu: FakeCpu.factory(), createIrqchip, timerFrequency: 1000,
-      virtio: (cfg, space) => virtio.provide(cfg.zoneId, space),
+      virtio: { provide: (cfg, space) => virtio.provide(cfg.zoneId, space), release: (id) => virtio.release(id) },
       images: [{ name: 'k', paddr: 0x50400000, data: encode([[Op.WaitIrq, 0]]) }],
     });
     zone.start();

@@ -15,17 +15,20 @@ export interface VirtioZoneWindow {
   readonly name: string;
   /** The device's interrupt: connect it to the zone's interrupt controller input `irqLine.number`. */
   readonly irqLine: RoutedIrq;
+  /** Only for devices with a host endpoint: resolves once it listens, rejects naming it. */
+  readonly ready?: Promise<void>;
   readonly built: BuiltVirtioDevice;
 }
 
 /**
  * The virtio devices of a board, from a parsed virtio_cfg.json: `provide` builds a zone's devices
  * when the zone's stage-2 space exists (so their DMA is that space), one board-wide switch set
- * joins the zones' NICs, and `close` releases image files, sockets and servers.
+ * joins the zones' NICs, `release` takes a departed zone's devices back (reset, unplugged, files
+ * and sockets closed) and `close` releases everything.
  */
 export class BoardVirtio {
   readonly switches = new Map<string, VirtualSwitch>();
-  private readonly built: VirtioZoneWindow[] = [];
+  private readonly byZone = new Map<number, VirtioZoneWindow[]>();
 
   constructor(
     private readonly zones: readonly ZoneVirtioConfig[],
@@ -61,26 +64,44 @@ export class BoardVirtio {
       baseDir: this.baseDir,
       switches: this.switches,
     };
-    const windows = zone.devices.map((spec): VirtioZoneWindow => {
+    // Registered as they are built: a device that cannot be built (a missing image) leaves the
+    // ones before it to `release`, which the hypervisor calls when the zone does not start.
+    const windows: VirtioZoneWindow[] = [];
+    const owned = this.byZone.get(zoneId) ?? [];
+    this.byZone.set(zoneId, owned);
+    for (const spec of zone.devices) {
       const built = buildVirtioDevice(spec, env);
-      return { base: spec.addr, size: spec.len, device: built.device, name: `virtio-${spec.type}@${spec.addr.toString(16)}`, irqLine: lines.get(spec.irq)!, built };
-    });
-    this.built.push(...windows);
+      const name = `virtio-${spec.type}@${spec.addr.toString(16)}`;
+      const w: VirtioZoneWindow = { base: spec.addr, size: spec.len, device: built.device, name, irqLine: lines.get(spec.irq)!, built, ...(built.opensEndpoint && { ready: built.ready }) };
+      windows.push(w);
+      owned.push(w);
+    }
     return windows;
   }
 
   /** Every device built so far, for `monitor virtio`. */
   get windows(): readonly VirtioZoneWindow[] {
-    return this.built;
+    return [...this.byZone.values()].flat();
   }
 
   /** Resolves when every socket and web server listens; rejects with the first failure. */
   async ready(): Promise<void> {
-    await Promise.all(this.built.map((w) => w.built.ready));
+    await Promise.all(this.windows.map((w) => w.built.ready));
+  }
+
+  /**
+   * Zone `zoneId` is gone: its devices are reset (no ring is used again, so nothing is written into
+   * RAM that may go to another zone), unplugged from their switch, and their image files and sockets
+   * closed. All of that is done when this returns; the promise waits for the sockets' close callbacks.
+   */
+  release(zoneId: number): Promise<void> {
+    const windows = this.byZone.get(zoneId) ?? [];
+    this.byZone.delete(zoneId);
+    for (const w of windows) w.device.reset();
+    return Promise.all(windows.map((w) => w.built.close())).then(() => {});
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.built.map((w) => w.built.close()));
-    this.built.length = 0;
+    await Promise.all([...this.byZone.keys()].map((id) => this.release(id)));
   }
 }

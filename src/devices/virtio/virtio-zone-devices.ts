@@ -33,37 +33,47 @@ export interface BuiltVirtioDevice {
   readonly spec: VirtioDeviceSpec;
   readonly device: VirtioMmioDevice;
   readonly backend: VirtioBackend;
-  /** Resolves when its sockets / servers listen. */
+  /** Resolves when its sockets / servers listen; rejects naming the endpoint (never unhandled). */
   readonly ready: Promise<void>;
+  /** Whether it opens a host endpoint (a socket, a web page) whose set-up can fail after it is built. */
+  readonly opensEndpoint: boolean;
   /** Where the user reaches it, e.g. "tcp 127.0.0.1:4321", "http://127.0.0.1:8080/" (final once ready). */
   describe(): string;
+  /** Frees what it holds on the host: image file, sockets, its switch port. What can go at once goes before this returns. */
   close(): Promise<void>;
 }
 
 export function buildVirtioDevice(spec: VirtioDeviceSpec, env: VirtioZoneEnv): BuiltVirtioDevice {
-  const build = (backend: VirtioBackend, describe: string | (() => string), ready: Promise<void>, close: () => Promise<void>): BuiltVirtioDevice => ({
-    spec, backend, ready, close,
-    describe: typeof describe === 'string' ? () => describe : describe,
-    device: new VirtioMmioDevice(backend, env.memory, env.irq(spec.irq)),
-  });
+  const build = (backend: VirtioBackend, describe: string | (() => string), endpoint: Promise<void> | undefined, close: () => Promise<void>): BuiltVirtioDevice => {
+    // A socket that cannot listen rejects later, perhaps with nobody waiting yet: never an unhandled rejection.
+    endpoint?.catch(() => {});
+    return {
+      spec, backend, close,
+      ready: endpoint ?? Promise.resolve(),
+      opensEndpoint: endpoint !== undefined,
+      describe: typeof describe === 'string' ? () => describe : describe,
+      device: new VirtioMmioDevice(backend, env.memory, env.irq(spec.irq)),
+    };
+  };
   switch (spec.type) {
     case 'blk': {
       const path = isAbsolute(spec.img) ? spec.img : resolve(env.baseDir, spec.img);
       const image = new FileBlockImage(path, spec.readOnly);
-      return build(new VirtioBlkBackend(image, spec.serial), `${path}${spec.readOnly ? ' (read-only)' : ''}`, Promise.resolve(), async () => image.close());
+      return build(new VirtioBlkBackend(image, spec.serial), `${path}${spec.readOnly ? ' (read-only)' : ''}`, undefined, async () => image.close());
     }
     case 'console': {
       const e = spec.endpoint;
       const endpoint: ConsoleEndpoint & { listening?: Promise<void> } =
         e.kind === 'tcp' ? SocketConsole.tcp(e.port, e.host) : e.kind === 'unix' ? SocketConsole.unix(e.path) : new TerminalConsole();
-      return build(new VirtioConsoleBackend(endpoint), () => endpoint.description, endpoint.listening ?? Promise.resolve(), () => endpoint.close());
+      return build(new VirtioConsoleBackend(endpoint), () => endpoint.description, endpoint.listening, () => endpoint.close());
     }
     case 'net': {
       if (spec.link.kind === 'switch') {
         const name = spec.link.name;
         let sw = env.switches.get(name);
         if (sw === undefined) env.switches.set(name, (sw = new VirtualSwitch()));
-        return build(sw.nic(`irq${spec.irq}@0x${spec.addr.toString(16)}`, spec.mac), `switch ${name}`, Promise.resolve(), async () => {});
+        const nic = sw.nic(`irq${spec.irq}@0x${spec.addr.toString(16)}`, spec.mac);
+        return build(nic, `switch ${name}`, undefined, async () => sw.unplug(nic));
       }
       const link = new UdpNetLink(spec.link.local, spec.link.peer);
       const nic = new VirtioNetBackend(spec.mac, (frame) => link.send(frame));
@@ -73,7 +83,7 @@ export function buildVirtioDevice(spec: VirtioDeviceSpec, env: VirtioZoneEnv): B
     }
     case 'gpu': {
       const gpu = new VirtioGpuBackend({ displays: [{ width: spec.width, height: spec.height }] });
-      if (spec.webPort === undefined) return build(gpu, `${spec.width}x${spec.height}`, Promise.resolve(), async () => {});
+      if (spec.webPort === undefined) return build(gpu, `${spec.width}x${spec.height}`, undefined, async () => {});
       const server = new FramebufferServer(gpu, spec.webPort);
       return build(gpu, () => `${spec.width}x${spec.height} on http://127.0.0.1:${server.port}/`, server.listening, () => server.close());
     }

@@ -25,6 +25,7 @@ const MAX_LEARNED = 4096;
 export class VirtualSwitch {
   private readonly ports: { port: SwitchPort; deliver: (frame: Uint8Array) => void }[] = [];
   private readonly table = new Map<number, SwitchPort>();
+  private readonly nicPorts = new WeakMap<VirtioNetBackend, SwitchPort>();
 
   attach(name: string, deliver: (frame: Uint8Array) => void): SwitchPort {
     const stats = { received: 0, delivered: 0, dropped: 0 };
@@ -41,7 +42,26 @@ export class VirtualSwitch {
     let nic: VirtioNetBackend | undefined;
     const port = this.attach(name, (frame) => nic!.receive(frame));
     nic = new VirtioNetBackend(mac, (frame) => port.send(frame));
+    this.nicPorts.set(nic, port);
     return nic;
+  }
+
+  /** Takes a port off the switch: nothing reaches it any more, and its learned MACs are forgotten. */
+  detach(port: SwitchPort): void {
+    const i = this.ports.findIndex((p) => p.port === port);
+    if (i >= 0) this.ports.splice(i, 1);
+    for (const [mac, p] of this.table) if (p === port) this.table.delete(mac);
+  }
+
+  /** Unplugs a NIC made by `nic` (its zone is gone). */
+  unplug(nic: VirtioNetBackend): void {
+    const port = this.nicPorts.get(nic);
+    if (port !== undefined) this.detach(port);
+    this.nicPorts.delete(nic);
+  }
+
+  get portCount(): number {
+    return this.ports.length;
   }
 
   /** The port a MAC was last seen on (for `monitor net` and tests). */

@@ -99,10 +99,16 @@ export class ControlServer {
     if (typeof request === 'string') return { ok: false, error: request };
     if (request.cmd === 'start') {
       return prefetchZoneFiles(request.file).then(
-        (read) => this.answer(() => {
-          const zone = this.hv.startZoneFile(request.file, read);
-          return `zone ${zone.id} (${zone.name}) started`;
-        }),
+        async (read): Promise<ControlResponse> => {
+          try {
+            const zone = this.hv.startZoneFile(request.file, read);
+            // A device endpoint that cannot be set up (a port in use) refuses the start.
+            await this.hv.ready(zone);
+            return { ok: true, zones: this.hv.list(), message: `zone ${zone.id} (${zone.name}) started` };
+          } catch (e) {
+            return { ok: false, error: (e as Error).message };
+          }
+        },
         (e: Error) => ({ ok: false, error: e.message }),
       );
     }

@@ -9,6 +9,7 @@ import { IvcHub, type IvcMapping } from './ivc.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from '../zone/zone.js';
 import { handleHypercall } from './hypercalls.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
+import { scrubZoneRam } from './zone-ram-scrub.js';
 import { LogLimiter, type LogLimits } from '../../util/log-limiter.js';
 import { readInputFileSync, type InputReader } from '../../util/input-file.js';
 import { VirtioBridge } from './virtio-bridge.js';
@@ -41,7 +42,7 @@ export interface HypervisorOptions {
    * regions trap to zone0's daemon through hvisor's virtio bridge, as on hvisor.
    */
   readonly virtio?: VirtioProvider;
-  /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped. */
+  /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped and taken back when it goes. */
   readonly devices?: DeviceProvider;
   readonly console?: (zone: number, bytes: Uint8Array) => void;
   readonly log?: (line: string) => void;
@@ -74,6 +75,10 @@ export class Hypervisor {
   readonly virtioBridge: VirtioBridge;
   private readonly trampoline: TrampolineHost;
   private wakeWarned = false;
+  /** Per zone: resolves once its devices' host endpoints are up (the zone then gets time), or rejects why it was refused. */
+  private readonly readiness = new Map<Zone, Promise<void>>();
+  /** Departed zones' host resources whose close callbacks are outstanding. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(readonly options: HypervisorOptions) {
     this.machine = options.machine;
@@ -104,7 +109,11 @@ export class Hypervisor {
     return this.zoneMap.get(id);
   }
 
-  /** Checks the partition against the running zones, builds the zone and starts it. */
+  /**
+   * Checks the partition against the running zones, builds the zone and starts it. A zone whose
+   * devices open host endpoints (sockets) gets time once they are up; if one cannot be set up the
+   * zone is removed again and `ready(zone)` rejects saying which device and endpoint.
+   */
   startZone(config: ZoneConfig, images: readonly ZoneImage[] = []): Zone {
     if (this.zoneMap.has(config.zoneId)) {
       throw new LifecycleError(Errno.EBUSY, `zone ${config.zoneId} is already running (${this.zoneMap.get(config.zoneId)!.config.source})`);
@@ -115,21 +124,52 @@ export class Hypervisor {
     try {
       zone = this.createZone(config, images, ivc);
     } catch (e) {
+      // Devices built before the failure (an image opened, a socket listening) go back at once.
+      this.releaseDevices(config.zoneId);
       this.ivc.detach(config.zoneId);
       throw e;
     }
     this.ivc.bind(zone);
     this.zoneMap.set(zone.id, zone);
-    this.scheduler.add(zone);
     this.options.onZoneStarted?.(zone);
+    const endpoints = zone.endpointWindows;
+    if (endpoints.length === 0) {
+      this.scheduler.add(zone);
+      return zone;
+    }
+    const ready = Promise.all(endpoints.map((w) => w.ready!.catch((e: Error) => Promise.reject(new Error(`${w.name}: ${e.message}`))))).then(
+      () => {
+        if (this.zoneMap.get(zone.id) === zone) this.scheduler.add(zone);
+      },
+      (e: Error) => {
+        const refusal = new LifecycleError(Errno.EIO, `zone ${zone.id} (${zone.name}) not started: ${e.message}`);
+        if (this.zoneMap.get(zone.id) === zone) {
+          this.logs.log(zone.id, refusal.message);
+          this.removeZone(zone, 'a device could not be set up');
+        }
+        throw refusal;
+      },
+    );
+    ready.catch(() => {}); // logged above; whoever waits sees it through ready()
+    this.readiness.set(zone, ready);
     return zone;
+  }
+
+  /** Resolves once the zone runs with its devices' endpoints up; rejects if its start was refused. */
+  ready(zone: Zone): Promise<void> {
+    return this.readiness.get(zone) ?? Promise.resolve();
+  }
+
+  /** Resolves once every departed zone's sockets and files have finished closing. */
+  async released(): Promise<void> {
+    await Promise.all([...this.releasing]);
   }
 
   private createZone(config: ZoneConfig, images: readonly ZoneImage[], ivc: IvcMapping): Zone {
     const dtbGpa = config.memoryRegions.find((r) => r.type === 'ram' && config.dtbLoadPaddr >= r.physicalStart && config.dtbLoadPaddr < r.physicalStart + r.size);
     let built: Zone | undefined;
     const virtio: VirtioProvider | undefined =
-      this.options.virtio ?? (config.zoneId === 0 ? undefined : (c) => trampolineWindows(() => built!, c.memoryRegions, this.trampoline));
+      this.options.virtio ?? (config.zoneId === 0 ? undefined : { provide: (c) => trampolineWindows(() => built!, c.memoryRegions, this.trampoline), release: async () => {} });
     const zone = new Zone({
       ...this.options.zoneDefaults,
       machine: this.machine,
@@ -176,11 +216,34 @@ export class Hypervisor {
     if (id === 0) throw new LifecycleError(Errno.EINVAL, 'zone 0 is the root zone and cannot be shut down');
     const zone = this.zoneMap.get(id);
     if (zone === undefined) throw new LifecycleError(Errno.EINVAL, `zone ${id} not found`);
-    if (zone.state === 'running') zone.shutdown('shut down by the hypervisor');
+    this.removeZone(zone, 'shut down by the hypervisor');
+  }
+
+  /**
+   * Teardown, in the order that keeps one zone's leftovers from reaching the next owner of its
+   * CPUs, RAM, interrupts or ports: vCPUs off and devices reset; board interrupts disconnected;
+   * devices taken back (unplugged, files, sockets and PCI functions freed); its RAM zeroed; its IVC
+   * peers left; then it is gone.
+   */
+  private removeZone(zone: Zone, reason: string): void {
+    if (zone.state !== 'stopped') zone.shutdown(reason);
+    zone.disconnectInterrupts();
     this.scheduler.remove(zone);
-    this.zoneMap.delete(id);
-    this.ivc.detach(id);
+    this.zoneMap.delete(zone.id);
+    this.readiness.delete(zone);
+    this.releaseDevices(zone.id);
+    scrubZoneRam(this.machine, zone.config);
+    this.ivc.detach(zone.id);
     this.options.onZoneRemoved?.(zone);
+  }
+
+  private releaseDevices(zoneId: number): void {
+    for (const source of [this.options.virtio, this.options.devices]) {
+      if (source === undefined) continue;
+      const closing: Promise<void> = source.release(zoneId).catch((e: Error) => this.logs.log(zoneId, `zone ${zoneId}: releasing its devices: ${e.message}`));
+      this.releasing.add(closing);
+      void closing.then(() => this.releasing.delete(closing));
+    }
   }
 
   restartZone(id: number): void {

@@ -17,6 +17,11 @@ export interface ZoneDeviceWindow {
   readonly irqLine?: RoutedIrq;
   /** The zone's PCI tree behind this window (its virtual ECAM), for the gdb `monitor pci` command. */
   readonly pciReport?: () => string;
+  /**
+   * For a model with a host endpoint (a socket, a web page): resolves once it is up, rejects saying
+   * why not. The zone gets no time until then, and does not start if it rejects.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */
@@ -28,18 +33,27 @@ export interface SharedRamWindow {
   readonly name: string;
 }
 
-/**
- * Supplies the virtio-mmio models of a zone (the virtio layer, src/devices/virtio/). Called once the
- * zone's RAM is mapped, so the models can be given `memory` for their DMA. Every window returned
- * must lie inside one of the zone's `virtio` memory regions.
- */
-export type VirtioProvider = (zone: ZoneConfig, memory: Stage2Space) => readonly ZoneDeviceWindow[];
+/** Zone-owned models that DMA into the zone, built for it and taken back when it goes. */
+export interface ZoneDeviceSource {
+  /** Called once the zone's RAM is mapped, so the models can be given `memory` for their DMA. */
+  provide(zone: ZoneConfig, memory: Stage2Space): readonly ZoneDeviceWindow[];
+  /**
+   * The zone is gone, or did not start: every model provided for it (also those built before a
+   * failing one) is reset and detached from its zone's memory, and what it holds on the host (files,
+   * sockets, switch ports, PCI functions) is freed before this returns; the promise waits for
+   * close callbacks.
+   */
+  release(zoneId: number): Promise<void>;
+}
 
 /**
- * Supplies further zone-owned models that need the zone's memory for DMA (the vPCI ECAM and its
- * windows, which may lie anywhere the config's pci_config puts them). Called once RAM is mapped.
+ * The virtio-mmio models of a zone (the virtio layer, src/devices/virtio/). Every window provided
+ * must lie inside one of the zone's `virtio` memory regions.
  */
-export type DeviceProvider = (zone: ZoneConfig, memory: Stage2Space) => readonly ZoneDeviceWindow[];
+export type VirtioProvider = ZoneDeviceSource;
+
+/** Further zone-owned models (the vPCI ECAM and its windows, anywhere the config's pci_config puts them). */
+export type DeviceProvider = ZoneDeviceSource;
 
 /** A part of the zone's configured space that has no model behind it: accesses there fault. */
 export interface Stage2Hole {
@@ -137,7 +151,7 @@ export function buildStage2(
   }
 
   const virtioRegions = zone.memoryRegions.filter((r) => r.type === 'virtio');
-  const provided = virtio?.(zone, space) ?? [];
+  const provided = virtio?.provide(zone, space) ?? [];
   for (const w of provided) {
     if (!virtioRegions.some((r) => w.base >= r.virtualStart && w.base + w.size <= r.virtualStart + r.size)) {
       throw new Stage2Error(`${label}: virtio device ${w.name} at ${hex(w.base)}+${hex(w.size)} lies outside the zone's virtio regions`);
@@ -149,7 +163,7 @@ export function buildStage2(
     for (const gap of gaps(r.virtualStart, r.size, served)) holes.push({ ...gap, why: 'virtio window with no device served here' });
   }
 
-  const late = devices?.(zone, space) ?? [];
+  const late = devices?.provide(zone, space) ?? [];
   for (const w of late) mapEmulated(w);
 
   return { space, holes, virtio: provided, devices: late };

@@ -228,8 +228,7 @@ export class Zone implements VcpuHost, GdbTarget {
       s.action = 'continue';
       s.stalledUntil = undefined;
     }
-    this.irqchip?.reset();
-    for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows, ...this.deviceWindows]) w.device.reset();
+    this.resetDevices();
     const boot = this.slots[0]!;
     boot.cpu.reset(this.config.entryPoint, this.bootArguments(boot, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
@@ -244,7 +243,8 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   /**
-   * Powers every vCPU off; the zone keeps its memory (hvisor shutdown), other zones run on.
+   * Powers every vCPU off and resets the zone's devices (a powered-off board's DMA stops: no ring
+   * is used again); the zone keeps its memory (hvisor shutdown), other zones run on.
    * `status`: the exit status of the guest's request, where it carries one.
    */
   shutdown(reason = 'shutdown', status = 0): void {
@@ -252,9 +252,21 @@ export class Zone implements VcpuHost, GdbTarget {
     this.zoneState = 'stopped';
     this.exitCode = status;
     this.clock.freeze();
+    this.resetDevices();
     this.log(`stopped (${reason}${status !== 0 ? `, exit status ${status}` : ''})`);
     this.emit({ kind: 'exited', code: status & 0xff });
     this.onStopped?.(this);
+  }
+
+  /** Every model the zone owns: its interrupt controller, emulated, virtio and DMA-capable windows. */
+  private resetDevices(): void {
+    this.irqchip?.reset();
+    for (const w of [...(this.options.emulated ?? []), ...this.virtioWindows, ...this.deviceWindows]) w.device.reset();
+  }
+
+  /** Models with a host endpoint (sockets, web pages) whose set-up may still fail: see ZoneDeviceWindow.ready. */
+  get endpointWindows(): readonly ZoneDeviceWindow[] {
+    return [...this.virtioWindows, ...this.deviceWindows].filter((w) => w.ready !== undefined);
   }
 
   restart(): void {
@@ -708,6 +720,12 @@ export class Zone implements VcpuHost, GdbTarget {
   guestAddressOf(paddr: number): number | undefined {
     const r = this.config.memoryRegions.find((m) => m.type === 'ram' && paddr >= m.physicalStart && paddr < m.physicalStart + m.size);
     return r === undefined ? undefined : paddr - r.physicalStart + r.virtualStart;
+  }
+
+  /** The zone is gone: the board's interrupts it owned reach no controller until their next owner connects them. */
+  disconnectInterrupts(): void {
+    const owned = new Set(this.config.interrupts);
+    for (const d of this.machine.devices) for (const line of d.irqLines) if (owned.has(line.number)) line.connect(undefined);
   }
 
   private connectInterrupts(): void {
