@@ -15,6 +15,7 @@ import { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { freePort } from '../gdbstub/free-port.js';
 import { assembleRiscv } from './riscv-asm.js';
+import { counterZone0, riscvZone, ZONE0_COUNTER } from './riscv-test-zones.js';
 
 const ZONE_RAM = 0x101000000;
 const ZONE_RAM_SIZE = 0x1000000;
@@ -28,17 +29,6 @@ const BUFS = 8;
 const BUF_SIZE = 2048;
 const BEAT = 0x101300000;
 const MARK = 0x101300008;
-
-// zone0: counts in its own RAM.
-const COUNTER = `
-  .globl _start
-_start:
-  li t0, 0x80100000
-1:ld t1, 0(t0)
-  addi t1, t1, 1
-  sd t1, 0(t0)
-  j 1b
-`;
 
 // The attacker: brings up the virtio-net device at VIRTIO_NET as Linux's virtio_mmio does, posts
 // BUFS device-writable receive buffers, then counts heartbeats in its RAM.
@@ -120,34 +110,18 @@ _start:
   j 1b
 `;
 
-function riscvZone(dir: string, file: string, fields: Record<string, unknown>): string {
-  const zone = {
-    arch: 'riscv', ivc_configs: [], interrupts: [], dtb_filepath: '',
-    arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
-    pci_config: [], num_pci_devs: 0, alloc_pci_devs: [],
-    ...fields,
-  };
-  writeFileSync(join(dir, file), JSON.stringify(zone));
-  return join(dir, file);
-}
-
 /** zone0 (counter), the attacker zone 1 (virtio blk, console, net) and the next owner zone 2, on qemu-virt-riscv64. */
 async function board(consolePort: number) {
   const dir = scratch('teardown-');
-  const elf = (src: string, at: number, name: string) => assembleRiscv(src, at, name);
-  const zone0 = riscvZone(dir, 'zone0.json', {
-    name: 'zone0', zone_id: 0, cpus: [0],
-    memory_regions: [{ type: 'ram', physical_start: '0x80000000', virtual_start: '0x80000000', size: '0x1000000' }],
-    kernel_filepath: elf(COUNTER, 0x80010000, 'zone0'), kernel_load_paddr: '0x80010000', entry_point: '0x80010000', dtb_load_paddr: '0x80f00000',
-  });
+  const zone0 = counterZone0(dir);
   const ram = { type: 'ram', physical_start: `0x${ZONE_RAM.toString(16)}`, virtual_start: `0x${ZONE_RAM.toString(16)}`, size: `0x${ZONE_RAM_SIZE.toString(16)}` };
   const common = { cpus: [2], kernel_load_paddr: `0x${KERNEL.toString(16)}`, entry_point: `0x${KERNEL.toString(16)}`, dtb_load_paddr: '0x101f00000' };
   const attacker = riscvZone(dir, 'attacker.json', {
     ...common, name: 'attacker', zone_id: 1, interrupts: [6, 7, 8],
     memory_regions: [ram, { type: 'virtio', physical_start: '0x10006000', virtual_start: '0x10006000', size: '0x3000' }],
-    kernel_filepath: elf(RX_POSTER, KERNEL, 'attacker'),
+    kernel_filepath: assembleRiscv(RX_POSTER, KERNEL, 'attacker'),
   });
-  const nextOwner = riscvZone(dir, 'next.json', { ...common, name: 'next-owner', zone_id: 2, memory_regions: [ram], kernel_filepath: elf(NEXT_OWNER, KERNEL, 'next') });
+  const nextOwner = riscvZone(dir, 'next.json', { ...common, name: 'next-owner', zone_id: 2, memory_regions: [ram], kernel_filepath: assembleRiscv(NEXT_OWNER, KERNEL, 'next') });
   writeFileSync(join(dir, 'disk.img'), new Uint8Array(1 << 20));
   writeFileSync(join(dir, 'virtio.json'), JSON.stringify({
     zones: [{ id: 1, devices: [
@@ -267,6 +241,6 @@ describe('zone teardown (issue 18, item 1)', () => {
     expect(after.windows).toBe(0);
     expect(sw.portCount).toBe(1);
     expect(after.heap - before.heap).toBeLessThan(4 << 20); // one leaked zone (its cores, devices, rings) is ~50 KiB
-    expect(read64(hv, 0x80100000)).toBeGreaterThan(0n); // zone0 ran throughout
+    expect(read64(hv, ZONE0_COUNTER)).toBeGreaterThan(0n); // zone0 ran throughout
   });
 });

@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ConsoleEndpoint } from './console-endpoint.js';
 
@@ -29,6 +30,8 @@ export class SocketConsole implements ConsoleEndpoint {
   }
 
   static unix(path: string): SocketConsole {
+    // listen() would say EACCES ("permission denied") for a folder that is not there.
+    if (!existsSync(dirname(path))) throw new ConsoleSocketError(`console unix ${path}: folder ${dirname(path)} does not exist`);
     // A stale socket file from an earlier run would make listen fail; anything else is not ours.
     if (existsSync(path)) {
       if (!lstatSync(path).isSocket()) throw new ConsoleSocketError(`console socket path ${path} exists and is not a socket`);

@@ -7,6 +7,9 @@ import type { VirtioMmioDevice } from './virtio-mmio.js';
 import { buildVirtioDevice, type BuiltVirtioDevice } from './virtio-zone-devices.js';
 import { VirtualSwitch } from './virtual-switch.js';
 
+/** A device of a zone could not be built (its image cannot be opened, its socket path is wrong): names zone and device. */
+export class VirtioDeviceError extends Error {}
+
 /** One zone-owned virtio-mmio window, shaped as the hypervisor's stage-2 map takes device windows. */
 export interface VirtioZoneWindow {
   readonly base: number;
@@ -70,8 +73,13 @@ export class BoardVirtio {
     const owned = this.byZone.get(zoneId) ?? [];
     this.byZone.set(zoneId, owned);
     for (const spec of zone.devices) {
-      const built = buildVirtioDevice(spec, env);
       const name = `virtio-${spec.type}@${spec.addr.toString(16)}`;
+      let built: BuiltVirtioDevice;
+      try {
+        built = buildVirtioDevice(spec, env);
+      } catch (e) {
+        throw new VirtioDeviceError(`zone ${zoneId} ${name}: ${(e as Error).message}`);
+      }
       const w: VirtioZoneWindow = { base: spec.addr, size: spec.len, device: built.device, name, irqLine: lines.get(spec.irq)!, built, ...(built.opensEndpoint && { ready: built.ready }) };
       windows.push(w);
       owned.push(w);
