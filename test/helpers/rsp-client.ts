@@ -42,9 +42,10 @@ export class RspClient {
     socket.on('error', (e) => this.onClose(e));
   }
 
-  static connect(port: number, host = '127.0.0.1', options: RspClientOptions = {}): Promise<RspClient> {
+  /** `port` on `host`, or a Unix socket's path (`qemu -gdb unix:PATH,server=on,wait=off`). */
+  static connect(port: number | string, host = '127.0.0.1', options: RspClientOptions = {}): Promise<RspClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host });
+      const socket = typeof port === 'string' ? connect({ path: port }) : connect({ port, host });
       socket.once('connect', () => {
         socket.removeListener('error', reject);
         resolve(new RspClient(socket, options));
@@ -54,7 +55,7 @@ export class RspClient {
   }
 
   /** Connects, retrying while the port refuses (a stub that is still starting, e.g. QEMU). */
-  static async connectRetry(port: number, host = '127.0.0.1', options: RspClientOptions = {}, attempts = 50): Promise<RspClient> {
+  static async connectRetry(port: number | string, host = '127.0.0.1', options: RspClientOptions = {}, attempts = 50): Promise<RspClient> {
     for (let i = 0; ; i++) {
       try {
         return await RspClient.connect(port, host, options);
