@@ -97,13 +97,15 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
 
 /** Runs the same ELF under qemu-system-aarch64 (virt, cortex-a53, TCG) and times the whole process. */
 export function runBenchOnQemu(elf: string): { seconds: number; output: string } {
+  // The UART goes to a file: QEMU's stdio chardev on a pipe can lose output on a loaded host.
+  const serial = `${elf}.serial`;
   const t0 = performance.now();
   const r = spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '1', '-m', '1G',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf],
+    '-display', 'none', '-serial', `file:${serial}`, '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf],
   { encoding: 'latin1', timeout: 120_000 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.error) throw r.error;
-  return { seconds, output: r.stdout };
+  return { seconds, output: readFileSync(serial, 'latin1') };
 }
 
 export async function benchAarch64(iters = BENCH_ITERS, print = true): Promise<Aarch64BenchResult> {

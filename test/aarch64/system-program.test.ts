@@ -3,17 +3,23 @@
  * EL1 on qemu-system-aarch64 (virt, cortex-a53) and on our core; both must print the same text.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
 import { tool } from '../helpers/fixtures.js';
 import { buildProgram, loadElf, makeZone } from './test-host.js';
 
 export function runQemuSystem(elf: string): string {
-  return execFileSync(
+  // The UART goes to a file: QEMU's stdio chardev on a pipe lost output under load (riscv64 did the same).
+  const serial = join(mkdtempSync(join(tmpdir(), 'aarch64-system-')), 'serial');
+  execFileSync(
     tool('qemu-system-aarch64'),
-    ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '1G', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf],
-    { encoding: 'latin1', timeout: 20_000 },
+    ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '1G', '-display', 'none', '-serial', `file:${serial}`, '-monitor', 'none', '-nic', 'none', '-no-reboot', '-kernel', elf],
+    { stdio: 'ignore', timeout: 60_000 },
   );
+  return readFileSync(serial, 'latin1');
 }
 
 export function runOurs(elf: string, budget = 10_000_000): { text: string; reason: StopReason } {

@@ -8,6 +8,9 @@
  * region is also described as memory in the zone's tree, and U-Boot takes it as its first DRAM bank.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
@@ -16,38 +19,57 @@ import { GuestConsole } from '../helpers/guest-console.js';
 
 const UBOOT = '/usr/lib/u-boot/qemu_arm64/u-boot.bin';
 
-/** U-Boot's console under qemu-system-aarch64 (-bios), with autoboot stopped and `version` typed. */
-function qemuVersionSession(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const qemu = spawn(tool('qemu-system-aarch64'), ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '256M', '-bios', UBOOT,
-      '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let stage = 0;
-    const timer = setTimeout(() => finish(new Error(`QEMU's U-Boot did not answer version; it printed:\n${out}`)), 30_000);
-    let settled = false;
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      qemu.kill();
-      if (error) reject(error);
-      else resolve(out);
-    };
-    qemu.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('latin1');
-      if (stage === 0 && out.includes('Hit any key to stop autoboot')) {
-        stage = 1;
-        qemu.stdin.write(' ');
-      } else if (stage === 1 && /=> $/.test(out)) {
-        stage = 2;
-        qemu.stdin.write('version\r');
-      } else if (stage === 2 && /=> version[\s\S]*=> $/.test(out)) finish();
+/**
+ * U-Boot's console under qemu-system-aarch64 (-bios), with autoboot stopped and `version` typed.
+ * The console is a Unix socket QEMU waits on before it starts (wait=on): nothing is printed before
+ * we listen, and a socket applies back-pressure where QEMU's stdio chardev on a pipe lost output.
+ */
+async function qemuVersionSession(): Promise<string> {
+  const sock = join(mkdtempSync(join(tmpdir(), 'uboot-qemu-')), 'console.sock');
+  const qemu = spawn(tool('qemu-system-aarch64'), ['-M', 'virt', '-cpu', 'cortex-a53', '-m', '256M', '-bios', UBOOT,
+    '-display', 'none', '-monitor', 'none', '-chardev', `socket,id=con,path=${sock},server=on,wait=on`, '-serial', 'chardev:con', '-nic', 'none'],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  qemu.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<never>((_, reject) => qemu.once('exit', (code) => reject(new Error(`qemu-system-aarch64 exited (${code}) before U-Boot answered: ${stderr}`))));
+  exited.catch(() => {});
+  try {
+    let socket: Socket | undefined;
+    for (let i = 0; socket === undefined; i++) {
+      socket = await new Promise<Socket | undefined>((resolve) => {
+        const s = connect(sock);
+        s.once('connect', () => resolve(s));
+        s.once('error', () => resolve(undefined));
+      });
+      if (socket === undefined) {
+        if (i > 200) throw new Error(`QEMU never opened its console socket: ${stderr}`);
+        await Promise.race([new Promise((r) => setTimeout(r, 50)), exited]);
+      }
+    }
+    const session = new Promise<string>((resolve, reject) => {
+      let out = '';
+      let stage = 0;
+      const timer = setTimeout(() => reject(new Error(`QEMU's U-Boot did not answer version; it printed:\n${out}`)), 60_000);
+      socket!.on('data', (chunk: Buffer) => {
+        out += chunk.toString('latin1');
+        if (stage === 0 && out.includes('Hit any key to stop autoboot')) {
+          stage = 1;
+          socket!.write(' ');
+        } else if (stage === 1 && /=> $/.test(out)) {
+          stage = 2;
+          socket!.write('version\r');
+        } else if (stage === 2 && /=> version[\s\S]*=> $/.test(out)) {
+          clearTimeout(timer);
+          resolve(out);
+        }
+      });
     });
-    let stderr = '';
-    qemu.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    qemu.on('exit', (code) => finish(new Error(`qemu-system-aarch64 exited (${code}) before U-Boot answered: ${stderr}`)));
-    qemu.on('error', (e) => finish(e));
-  });
+    const out = await Promise.race([session, exited]);
+    socket.destroy();
+    return out;
+  } finally {
+    qemu.kill();
+  }
 }
 
 /** The lines U-Boot printed for `version`, without carriage returns and blank lines. */
