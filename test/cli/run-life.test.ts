@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { launch, type Instance } from '../../src/cli/launch.js';
-import { loadZoneConfig } from '../../src/hypervisor/zone-config.js';
-import { readZoneImages } from '../../src/hypervisor/zone-images.js';
+import { loadZoneConfig } from '../../src/config/zone-config.js';
+import { readZoneImages } from '../../src/hypervisor/lifecycle/zone-images.js';
 import { assembleRiscv } from '../hypervisor/riscv-asm.js';
 
 const ZONE0_RAM = 0x8300_0000;
