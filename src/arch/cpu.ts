@@ -53,8 +53,8 @@ export interface VcpuHost {
   readonly timerFrequency: number;
   /** Power on another vCPU of the zone (PSCI CPU_ON, SBI HSM hart_start). */
   startVcpu(vcpu: number, entry: bigint, arg: bigint): 'ok' | 'invalid' | 'already-on';
-  /** Power state of a vCPU of the zone (PSCI AFFINITY_INFO, SBI HSM hart_get_status). */
-  vcpuState(vcpu: number): 'on' | 'off' | 'invalid';
+  /** Power state of a vCPU of the zone (PSCI AFFINITY_INFO, SBI HSM hart_get_status); 'suspended' = on, in a firmware suspend. */
+  vcpuState(vcpu: number): 'on' | 'off' | 'suspended' | 'invalid';
   /** Wake another vCPU of the zone (IPI delivery is the interrupt controller's, this only ends its Wait). */
   kick(vcpu: number): void;
   /** A firmware-level IPI to another vCPU of the zone (SBI send_ipi: sets its supervisor software interrupt). */
@@ -88,6 +88,8 @@ export interface Cpu {
   pc: bigint;
   /** Whether the vCPU is powered on (runs) or off (waits for CPU_ON / hart_start). */
   powered: boolean;
+  /** Powered but in a firmware suspend (SBI HSM hart_suspend) until an interrupt wakes it. */
+  readonly suspended?: boolean;
 
   /** Power-on state at `entry` with the arch's boot-argument registers (x0../a0..) set from `args`. */
   reset(entry: bigint, args: readonly bigint[]): void;

@@ -75,7 +75,7 @@ export function firmwareCall(caller: PsciCaller, x: BigUint64Array): { x0: bigin
       if (x[2]! !== 0n) return { x0: INVALID_PARAMETERS, outcome: 'continue' };
       const vcpu = caller.vcpuOfMpidr(x[1]! & 0xff00ffffffn);
       const state = vcpu === undefined ? 'invalid' : host.vcpuState(vcpu);
-      return { x0: state === 'on' ? 0n : state === 'off' ? 1n : INVALID_PARAMETERS, outcome: 'continue' };
+      return { x0: state === 'on' || state === 'suspended' ? 0n : state === 'off' ? 1n : INVALID_PARAMETERS, outcome: 'continue' };
     }
     case PSCI_SYSTEM_OFF:
       host.systemOff();

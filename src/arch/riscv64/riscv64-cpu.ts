@@ -158,6 +158,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   private codeGen = 1;
   /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
   private waiting = false;
+  /** An SBI HSM suspend in progress: where a non-retentive one resumes (undefined: retentive). */
+  private hsmSuspend: { readonly resume?: { readonly pc: bigint; readonly opaque: bigint } } | undefined;
   private stopReason: StopReason | undefined;
   private error: GuestErrorReport | undefined;
   private watchHit: WatchHit | undefined;
@@ -251,6 +253,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.watchHit = undefined;
     this.stopReason = undefined;
     this.waiting = false;
+    this.hsmSuspend = undefined;
     this.dropTlb();
     this.flushCode();
     this.irqDirty = true;
@@ -267,6 +270,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (this.waiting) {
       if (!this.wakeable()) return StopReason.Wait;
       this.waiting = false;
+      if (this.hsmSuspend !== undefined) this.resumeFromSuspend();
     }
     const debugChecks = this.breakpoints.size > 0 || this.watchpoints.length > 0;
     let left = step ? 1 : budget;
@@ -347,6 +351,29 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
 
   powerOff(): void {
     this.powered = false;
+  }
+
+  suspend(nonRetentive: boolean, resume: bigint, opaque: bigint): void {
+    this.hsmSuspend = nonRetentive ? { resume: { pc: resume, opaque } } : {};
+  }
+
+  get suspended(): boolean {
+    return this.powered && this.hsmSuspend !== undefined;
+  }
+
+  /** Woken from hart_suspend: a retentive one returns SUCCESS (a0 is set), a non-retentive one starts over at its resume address. */
+  private resumeFromSuspend(): void {
+    const r = this.hsmSuspend!.resume;
+    this.hsmSuspend = undefined;
+    if (r === undefined) return;
+    this.pc = r.pc;
+    this.x[10] = this.hartIds?.[this.index] ?? BigInt(this.index);
+    this.x[11] = r.opaque;
+    this.priv = 1;
+    this.status &= ~SSTATUS_SIE;
+    this.satp = 0n;
+    this.dropTlb();
+    this.irqDirty = true;
   }
 
   /**

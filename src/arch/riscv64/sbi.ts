@@ -15,6 +15,12 @@ export interface SbiHart {
   flushCode(): void;
   /** HSM hart_stop on the calling hart. */
   powerOff(): void;
+  /**
+   * HSM hart_suspend on the calling hart: it waits for an interrupt (pending and enabled in sie),
+   * then carries on after the ecall (retentive) or starts at `resume` with a0 = its hart id,
+   * a1 = `opaque`, satp = 0 and sstatus.SIE = 0 (non-retentive).
+   */
+  suspend(nonRetentive: boolean, resume: bigint, opaque: bigint): void;
 }
 
 export const SbiExtension = {
@@ -37,6 +43,7 @@ const SBI_SUCCESS = 0n;
 const SBI_ERR_FAILED = -1n;
 const SBI_ERR_NOT_SUPPORTED = -2n;
 const SBI_ERR_INVALID_PARAM = -3n;
+const SBI_ERR_INVALID_ADDRESS = -5n;
 const SBI_ERR_ALREADY_AVAILABLE = -6n;
 
 /** SBI spec 2.0, implementation id of our own (not a registered one), version 1. */
@@ -52,6 +59,14 @@ const SUPPORTED = new Set<number>([
 
 const A0 = 10, A1 = 11, A2 = 12, A6 = 16, A7 = 17;
 const MAX_HARTS = 64;
+
+/** hart_get_status values: STARTED, STOPPED, SUSPENDED. */
+const HSM_STATUS = { on: 0n, off: 1n, suspended: 4n } as const;
+
+/** Whether S-mode code may run at guest-physical `addr`: the zone's RAM. */
+function executable(host: VcpuHost, addr: bigint): boolean {
+  return addr <= BigInt(Number.MAX_SAFE_INTEGER) && host.memory.find(Number(addr))?.kind === 'ram';
+}
 
 /**
  * vCPUs named by an SBI hart mask: bit i of `mask` is physical hart id base + i; base = -1 means every
@@ -133,14 +148,23 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
           const vcpu = hart.vcpuOfHart(a0);
           const s = vcpu === undefined ? 'invalid' : host.vcpuState(vcpu);
           if (s === 'invalid') ret(SBI_ERR_INVALID_PARAM);
-          else value = s === 'on' ? 0n : 1n;
+          else value = HSM_STATUS[s];
           break;
         }
-        case 3:
-          // Only retentive suspend (type 0): it behaves as wfi and returns success on wake-up.
-          if ((a0 & 0xffffffffn) === 0n) stop = StopReason.Wait;
-          else ret(SBI_ERR_NOT_SUPPORTED);
+        case 3: {
+          const type = a0 & 0xffffffffn; // suspend_type is a uint32
+          const nonRetentive = (type & 0x80000000n) !== 0n;
+          if ((type & 0x7fffffffn) !== 0n) {
+            // 0x1..0x0fffffff and 0x80000001..0x8fffffff are reserved; the platform-specific types are not offered.
+            ret((type & 0x70000000n) === 0n ? SBI_ERR_INVALID_PARAM : SBI_ERR_NOT_SUPPORTED);
+          } else if (nonRetentive && !executable(host, a1)) {
+            ret(SBI_ERR_INVALID_ADDRESS);
+          } else {
+            hart.suspend(nonRetentive, a1, a2);
+            stop = StopReason.Wait;
+          }
           break;
+        }
         default:
           ret(SBI_ERR_NOT_SUPPORTED);
       }

@@ -292,9 +292,9 @@ export class Zone implements VcpuHost, GdbTarget {
     return 'ok';
   }
 
-  vcpuState(vcpu: number): 'on' | 'off' | 'invalid' {
+  vcpuState(vcpu: number): 'on' | 'off' | 'suspended' | 'invalid' {
     const s = this.slots[vcpu];
-    return s === undefined ? 'invalid' : s.cpu.powered ? 'on' : 'off';
+    return s === undefined ? 'invalid' : !s.cpu.powered ? 'off' : s.cpu.suspended === true ? 'suspended' : 'on';
   }
 
   kick(vcpu: number): void {
