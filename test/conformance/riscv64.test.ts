@@ -1,0 +1,48 @@
+/**
+ * riscv64 conformance in a zone: programs/riscv64-sbi-hsm.c (SBI base probes, HSM start / status /
+ * retentive and non-retentive suspend watched from the other hart, woken by an IPI) runs bare
+ * metal in S-mode in a two-hart zone of the QEMU virt riscv64 board and under qemu-system-riscv64
+ * with Debian's OpenSBI; every line must match.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildConformanceProgram, reportLines, runQemu, runZones } from './bare-metal.js';
+
+const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
+/** Where OpenSBI's fw_jump enters the payload; the zone's RAM starts there too, so 0x80000000 is outside it as OpenSBI's own memory is outside S-mode's reach. */
+const LOAD = 0x8020_0000;
+
+const zone = (kernel: string) => ({
+  arch: 'riscv',
+  name: 'conformance',
+  zone_id: 0,
+  cpus: [0, 1],
+  memory_regions: [{ type: 'ram', physical_start: LOAD, virtual_start: LOAD, size: '0x3e00000' }],
+  interrupts: [],
+  ivc_configs: [],
+  kernel_filepath: kernel,
+  dtb_filepath: '',
+  kernel_load_paddr: LOAD,
+  dtb_load_paddr: '0x83f00000',
+  entry_point: LOAD,
+  arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
+  pci_config: [],
+  num_pci_devs: 0,
+  alloc_pci_devs: [],
+});
+
+describe('riscv64 conformance: SBI HSM, in a zone and on QEMU + OpenSBI', () => {
+  it('gives the same HSM states, errors and resume state as qemu-system-riscv64 with OpenSBI', async () => {
+    const elf = buildConformanceProgram('riscv64-sbi-hsm', { arch: 'riscv64', sources: ['riscv64-start.S', 'riscv64-sbi-hsm.c'], loadAddress: LOAD });
+    const qemu = reportLines(runQemu('riscv64', ['-M', 'virt', '-smp', '2', '-m', '1G', '-bios', OPENSBI], elf));
+    expect(qemu.at(-1)).toBe('END');
+    // Not vacuous: OpenSBI's own answers for what the checks are about.
+    expect(qemu).toContain('retentive: status other 0x4');
+    expect(qemu).toContain('non-retentive: status other 0x4');
+    expect(qemu).toContain('non-retentive: a1 0x99');
+
+    const { consoles, end, log } = await runZones('qemu-virt-riscv64', [zone(elf)]);
+    const ours = reportLines(consoles.get('conformance') ?? '');
+    expect(ours, log.join('\n')).toEqual(qemu);
+    expect(end.status).toBe(0); // SRST shutdown, no reason
+  }, 120_000);
+});
