@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BoardVirtio } from '../../src/devices/virtio/virtio-provider.js';
-import { parseVirtioConfig } from '../../src/devices/virtio/virtio-config.js';
+import { parseVirtioConfig } from '../../src/config/virtio-config.js';
 import { aarch64Factories } from '../../src/hypervisor/zone/arch-factories.js';
 import { Zone } from '../../src/hypervisor/zone/zone.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBoard } from '../../boards/index.js';
-import { parseBoardPciConfig } from '../../src/devices/pci/board-pci-config.js';
+import { parseBoardPciConfig } from '../../src/config/pci-config.js';
 import { BoardPci } from '../../src/devices/pci/board-pci.js';
 import { findBoardPciHost } from '../../src/board/board-pci-host.js';
 import { noDma } from '../../src/machine/guest-memory.js';

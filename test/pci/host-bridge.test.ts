@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
-import { bdf } from '../../src/devices/pci/bdf.js';
+import { bdf } from '../../src/machine/bdf.js';
 import { PciHostConfigError, PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import type { MsiController } from '../../src/devices/pci/msi.js';
 import { parsePciRanges } from '../../src/devices/pci/windows.js';

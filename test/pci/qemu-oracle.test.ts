@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
-import { bdf } from '../../src/devices/pci/bdf.js';
+import { bdf } from '../../src/machine/bdf.js';
 import { MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
 import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
-import { bdf } from '../../src/devices/pci/bdf.js';
+import { bdf } from '../../src/machine/bdf.js';
 import { FileBlockImage, MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
 import { describePciTree } from '../../src/devices/pci/describe.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';

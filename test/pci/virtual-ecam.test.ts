@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';
 import { Ram } from '../../src/machine/ram.js';
-import { bdf, formatBdf, parseBdf } from '../../src/devices/pci/bdf.js';
+import { bdf, formatBdf, parseBdf } from '../../src/machine/bdf.js';
 import { PciConfigSpace } from '../../src/devices/pci/config-space.js';
 import { describePciTree } from '../../src/devices/pci/describe.js';
 import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
-import { bdf } from '../../src/devices/pci/bdf.js';
+import { bdf } from '../../src/machine/bdf.js';
 import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { VirtioPciFunction } from '../../src/devices/pci/virtio-pci.js';

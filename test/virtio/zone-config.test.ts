@@ -8,7 +8,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
-import { loadVirtioConfig, parseVirtioConfig, VirtioConfigError } from '../../src/devices/virtio/virtio-config.js';
+import { loadVirtioConfig, parseVirtioConfig, VirtioConfigError } from '../../src/config/virtio-config.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { virtioZoneProblems } from '../../src/devices/virtio/virtio-zone-check.js';
 import { BoardVirtio } from '../../src/devices/virtio/virtio-provider.js';

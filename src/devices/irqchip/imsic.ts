@@ -8,7 +8,7 @@
  */
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
-import type { Bdf } from '../pci/bdf.js';
+import type { Bdf } from '../../machine/bdf.js';
 import type { MsiController } from '../pci/msi.js';
 import { InterruptControllerConfigError } from './ownership.js';
 

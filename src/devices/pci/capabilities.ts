@@ -1,5 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import type { Bdf } from './bdf.js';
+import type { Bdf } from '../../machine/bdf.js';
 import type { PciConfigSpace } from './config-space.js';
 import type { MsiController } from './msi.js';
 

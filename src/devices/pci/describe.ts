@@ -1,4 +1,4 @@
-import { formatBdf, type Bdf } from './bdf.js';
+import { formatBdf, type Bdf } from '../../machine/bdf.js';
 import { CapId } from './capabilities.js';
 import type { PciHostEcam } from './host-bridge.js';
 import type { PciFunction } from './pci-function.js';

@@ -1,6 +1,6 @@
 import type { IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
-import { bdf as makeBdf, bdfBus, bdfDevice, formatBdf, type Bdf } from './bdf.js';
+import { bdf as makeBdf, bdfBus, bdfDevice, formatBdf, type Bdf } from '../../machine/bdf.js';
 import { allOnes } from './config-space.js';
 import type { PciFunction } from './pci-function.js';
 import type { PciWindow } from './windows.js';

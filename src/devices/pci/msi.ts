@@ -1,6 +1,6 @@
 import type { AddressSpace } from '../../machine/address-space.js';
 import type { MmioDevice } from '../../machine/mmio-device.js';
-import type { Bdf } from './bdf.js';
+import type { Bdf } from '../../machine/bdf.js';
 
 /**
  * Where message-signalled interrupts go: a memory write of `data` to `address`, tagged with the

@@ -1,5 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
-import type { Bdf } from './bdf.js';
+import type { Bdf } from '../../machine/bdf.js';
 import { MessageInterrupts } from './capabilities.js';
 import { PciConfigSpace, type BarSpec, type PciIdentity } from './config-space.js';
 import { noDma, type DmaMemory } from '../../machine/guest-memory.js';

@@ -1,5 +1,5 @@
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
-import { formatBdf, type Bdf } from './bdf.js';
+import { formatBdf, type Bdf } from '../../machine/bdf.js';
 import { allOnes, Cfg, validAccess } from './config-space.js';
 import { describePciTree } from './describe.js';
 import { noDma, type DmaMemory } from '../../machine/guest-memory.js';

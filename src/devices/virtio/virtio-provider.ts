@@ -2,7 +2,7 @@ import type { AddressSpace } from '../../machine/address-space.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { RoutedIrq } from '../../machine/routed-irq.js';
 import { zoneMemory } from './guest-memory.js';
-import type { ZoneVirtioConfig } from './virtio-config.js';
+import type { ZoneVirtioConfig } from '../../config/virtio-config.js';
 import type { VirtioMmioDevice } from './virtio-mmio.js';
 import { buildVirtioDevice, type BuiltVirtioDevice } from './virtio-zone-devices.js';
 import { VirtualSwitch } from './virtual-switch.js';

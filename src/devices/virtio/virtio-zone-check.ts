@@ -1,4 +1,4 @@
-import type { VirtioDeviceSpec } from './virtio-config.js';
+import type { VirtioDeviceSpec } from '../../config/virtio-config.js';
 
 /** The parts of an hvisor zone config (zoneN.json) a virtio device depends on. */
 export interface ZoneVirtioView {

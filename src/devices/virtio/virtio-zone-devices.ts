@@ -8,7 +8,7 @@ import { TerminalConsole } from './terminal-console.js';
 import { UdpNetLink } from './udp-net-link.js';
 import type { VirtioBackend } from './virtio-backend.js';
 import { VirtioBlkBackend } from './virtio-blk-backend.js';
-import type { VirtioDeviceSpec } from './virtio-config.js';
+import type { VirtioDeviceSpec } from '../../config/virtio-config.js';
 import { VirtioConsoleBackend } from './virtio-console-backend.js';
 import { VirtioGpuBackend } from './virtio-gpu-backend.js';
 import { VirtioMmioDevice } from './virtio-mmio.js';

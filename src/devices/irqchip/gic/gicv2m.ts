@@ -5,7 +5,7 @@
  * or not owned by the zone is dropped (and counted, for `monitor` listings).
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
-import type { Bdf } from '../../pci/bdf.js';
+import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController } from '../../pci/msi.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import type { GicCore } from './gic-core.js';

@@ -17,7 +17,7 @@
  * found the ITS frame at the write's address).
  */
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
-import type { Bdf } from '../../pci/bdf.js';
+import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController, MsiDoorbell } from '../../pci/msi.js';
 import type { Gicv3 } from './gicv3.js';
 import type { GuestMemory } from './gicv3.js';

@@ -13,7 +13,7 @@
 import type { IrqLine } from '../../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import { sysreg, type SystemRegisterHook } from '../../../arch/aarch64/system-register-hook.js';
-import type { Bdf } from '../../pci/bdf.js';
+import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController } from '../../pci/msi.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, NO_TARGET, SPURIOUS } from './gic-core.js';

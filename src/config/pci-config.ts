@@ -1,5 +1,5 @@
-import { JsonFields } from '../../config/json-fields.js';
-import { parseBdf, type Bdf } from './bdf.js';
+import { JsonFields } from './json-fields.js';
+import { parseBdf, type Bdf } from '../machine/bdf.js';
 
 /**
  * The board's "physical" PCI functions and what backs them (`hvisor run --pci FILE`). hvisor itself
