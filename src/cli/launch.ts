@@ -11,17 +11,16 @@ import type { ControlAddress } from '../hypervisor/control/control-protocol.js';
 import { Hypervisor } from '../hypervisor/lifecycle/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
-import { parseVirtioConfig } from '../config/virtio-config.js';
+import { loadVirtioConfig } from '../config/virtio-config.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
-import { parseBoardPciConfig } from '../config/pci-config.js';
+import { loadBoardPciConfig } from '../config/pci-config.js';
 import { BoardPci } from '../devices/pci/board-pci.js';
 import { findBoardPciHost } from '../board/board-pci-host.js';
 import { ZoneConsoles } from './zone-consoles.js';
 import { LogLimiter } from '../util/log-limiter.js';
 import { listenPrivate } from '../util/private-socket.js';
 import type { Server } from 'node:net';
-import { CONFIG_FILE_MAX_BYTES, DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
-import { jsonSyntaxProblem } from '../util/json-syntax.js';
+import { DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -228,32 +227,15 @@ function runEnd(zones: readonly Zone[], boardExit: number | undefined): RunEnd {
 }
 
 function loadVirtio(file: string): BoardVirtio {
-  const json = readJsonFile(file, 'virtio config');
-  return new BoardVirtio(parseVirtioConfig(json, file), dirname(resolve(file)));
+  return new BoardVirtio(loadVirtioConfig(file), dirname(resolve(file)));
 }
 
 /** The board's PCI functions from a `--pci` file, plugged into its ECAM host bridge. */
 export function loadPci(file: string, build: BoardBuild, board: BoardDescriptor): BoardPci {
-  const json = readJsonFile(file, 'PCI functions file');
-  const config = parseBoardPciConfig(json, file);
+  const config = loadBoardPciConfig(file);
   const host = findBoardPciHost(build);
   if (host === undefined) throw new LaunchError(`${file}: board ${board.name} has no pci-host-ecam-generic host bridge to plug PCI functions into`);
   return new BoardPci(host, config, dirname(resolve(file)));
-}
-
-/** A JSON config a flag names: a regular file of at most 1 MiB; errors never quote its bytes. */
-function readJsonFile(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(readInputFileSync(file, { what, maxBytes: CONFIG_FILE_MAX_BYTES }));
-  } catch (e) {
-    throw new LaunchError(e instanceof InputFileError ? e.message : `${file}: cannot read the ${what} (${(e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new LaunchError(`${file}: ${jsonSyntaxProblem(text, e)}`);
-  }
 }
 
 function demoZones(board: BoardDescriptor): string[] {

@@ -1,14 +1,16 @@
 /**
- * A zone or virtio config that does not match hvisor-tool's schema. The message names the file,
- * the JSON path (`memory_regions[2].size`) and what was expected there.
+ * A configuration that does not match its schema: a zone config, virtio_cfg.json, the `--pci`
+ * file, or a binary `struct zone_config`. The message names the file (or where the bytes came
+ * from), the field (`memory_regions[2].size`) and what was expected there.
  */
-export class ZoneConfigError extends Error {
+export class ConfigError extends Error {
   constructor(
     readonly file: string,
+    /** The JSON path or struct field; '' for the document as a whole. */
     readonly jsonPath: string,
     readonly expected: string,
   ) {
     super(`${file}: ${jsonPath === '' ? '(top level)' : jsonPath}: ${expected}`);
-    this.name = 'ZoneConfigError';
+    this.name = 'ConfigError';
   }
 }

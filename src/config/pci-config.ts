@@ -1,4 +1,4 @@
-import { JsonFields } from './json-fields.js';
+import { JsonFields, loadJson } from './json-fields.js';
 import { parseBdf, type Bdf } from '../machine/bdf.js';
 
 /**
@@ -24,7 +24,12 @@ export interface BoardPciConfig {
 
 const TYPES = ['virtio-blk', 'virtio-net', 'nvme'] as const;
 
-/** Parses the file's JSON; errors are ZoneConfigErrors naming the file and the JSON path. */
+/** Reads and parses a `--pci` file. */
+export function loadBoardPciConfig(file: string): BoardPciConfig {
+  return parseBoardPciConfig(loadJson(file, 'PCI functions file'), file);
+}
+
+/** Parses the file's JSON; errors are ConfigErrors naming the file and the JSON path. */
 export function parseBoardPciConfig(json: unknown, file: string): BoardPciConfig {
   const root = new JsonFields(file, '', json);
   const seen = new Map<Bdf, string>();

@@ -1,5 +1,6 @@
 import type { Arch } from '../machine/machine.js';
 import type { AddressSpace } from '../machine/address-space.js';
+import { ConfigError } from './config-error.js';
 import {
   CONFIG_MAX_INTERRUPTS,
   CONFIG_MAX_IVC_CONFIGS,
@@ -92,13 +93,6 @@ export function zoneConfigLayout(arch: Arch, version: ConfigVersion = 6): ZoneCo
 /** `struct zone_info` of HVISOR_HC_ZONE_LIST: u32 zone_id, u64 cpus, char name[32], u8 is_err. */
 export const ZONE_INFO_SIZE = 56;
 
-export class BinaryConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BinaryConfigError';
-  }
-}
-
 const TYPES: readonly MemoryRegionType[] = ['ram', 'io', 'virtio'];
 
 /** A zone config plus what the binary form adds: the sizes of the images already in memory. */
@@ -111,13 +105,13 @@ export interface BinaryZoneConfig {
 /** Decodes a binary zone_config (as hvisor does on HVISOR_HC_START_ZONE). */
 export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, version: ConfigVersion = 6): BinaryZoneConfig {
   const L = zoneConfigLayout(arch, version);
-  if (bytes.length !== L.size) throw new BinaryConfigError(`${source}: zone_config is ${bytes.length} bytes, ${arch} expects ${L.size} (CONFIG_MAGIC_VERSION ${version})`);
+  if (bytes.length !== L.size) throw new ConfigError(source, 'zone_config', `${bytes.length} bytes, ${arch} expects ${L.size} (CONFIG_MAGIC_VERSION ${version})`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number) => v.getUint32(o, true);
   const u64 = (o: number) => v.getBigUint64(o, true);
   const num = (o: number, what: string) => {
     const x = u64(o);
-    if (x > BigInt(Number.MAX_SAFE_INTEGER)) throw new BinaryConfigError(`${source}: ${what} ${x.toString(16)} is beyond 2^53`);
+    if (x > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigError(source, what, `0x${x.toString(16)} is beyond 2^53, which hvisor-ts models`);
     return Number(x);
   };
 
@@ -125,11 +119,11 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, 
   const cpus: number[] = [];
   for (let i = 0; i < 64; i++) if ((cpuMask >> BigInt(i)) & 1n) cpus.push(i);
   const nRegions = u32(L.numMemoryRegions);
-  if (nRegions > CONFIG_MAX_MEMORY_REGIONS) throw new BinaryConfigError(`${source}: num_memory_regions ${nRegions} > ${CONFIG_MAX_MEMORY_REGIONS}`);
+  if (nRegions > CONFIG_MAX_MEMORY_REGIONS) throw new ConfigError(source, 'num_memory_regions', `${nRegions} > ${CONFIG_MAX_MEMORY_REGIONS}`);
   const memoryRegions = Array.from({ length: nRegions }, (_, i) => {
     const o = L.memoryRegions + i * REGION_SIZE;
     const type = TYPES[u32(o)];
-    if (type === undefined) throw new BinaryConfigError(`${source}: memory_regions[${i}].type ${u32(o)} is not 0 (ram), 1 (io) or 2 (virtio)`);
+    if (type === undefined) throw new ConfigError(source, `memory_regions[${i}].type`, `${u32(o)} is not 0 (ram), 1 (io) or 2 (virtio)`);
     return { type, physicalStart: num(o + 8, 'physical_start'), virtualStart: num(o + 16, 'virtual_start'), size: num(o + 24, 'size') };
   });
   const interrupts: number[] = [];
@@ -138,7 +132,7 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, 
     for (let b = 0; b < 32; b++) if ((word >>> b) & 1) interrupts.push(w * 32 + b);
   }
   const nIvc = u32(L.numIvcConfigs);
-  if (nIvc > CONFIG_MAX_IVC_CONFIGS) throw new BinaryConfigError(`${source}: num_ivc_configs ${nIvc} > ${CONFIG_MAX_IVC_CONFIGS}`);
+  if (nIvc > CONFIG_MAX_IVC_CONFIGS) throw new ConfigError(source, 'num_ivc_configs', `${nIvc} > ${CONFIG_MAX_IVC_CONFIGS}`);
   const ivcConfigs = Array.from({ length: nIvc }, (_, i) => {
     const o = L.ivcConfigs + i * IVC_SIZE;
     return {
@@ -151,7 +145,7 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, 
   const name = Buffer.from(nameBytes.subarray(0, end < 0 ? CONFIG_NAME_MAXLEN : end)).toString('utf8');
 
   const nBus = Number(u64(L.numPciBus));
-  if (nBus > CONFIG_PCI_BUS_MAXNUM) throw new BinaryConfigError(`${source}: num_pci_bus ${nBus} > ${CONFIG_PCI_BUS_MAXNUM}`);
+  if (nBus > CONFIG_PCI_BUS_MAXNUM) throw new ConfigError(source, 'num_pci_bus', `${nBus} > ${CONFIG_PCI_BUS_MAXNUM}`);
   const pciConfig = Array.from({ length: nBus }, (_, i) => {
     const o = L.pciConfig + i * PCI_BUS_SIZE;
     const f = (k: number, what: string) => num(o + 8 * k, what);
@@ -163,7 +157,7 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, 
     };
   });
   const nDevs = Number(u64(L.numPciDevs));
-  if (nDevs > CONFIG_MAX_PCI_DEV) throw new BinaryConfigError(`${source}: num_pci_devs ${nDevs} > ${CONFIG_MAX_PCI_DEV}`);
+  if (nDevs > CONFIG_MAX_PCI_DEV) throw new ConfigError(source, 'num_pci_devs', `${nDevs} > ${CONFIG_MAX_PCI_DEV}`);
   const allocPciDevs = Array.from({ length: nDevs }, (_, i) => {
     const o = L.allocPciDevs + i * pciDevSize(version);
     const bus = v.getUint8(o + 1);
@@ -189,14 +183,14 @@ export function decodeZoneConfig(bytes: Uint8Array, arch: Arch, source: string, 
     kernelArgs: undefined,
     initrdFilepath: undefined,
     initrdLoadPaddr: undefined,
-    archConfig: decodeArch(v, L.archConfig, arch, num),
+    archConfig: decodeArch(v, L.archConfig, arch, num, source),
     pciConfig,
     allocPciDevs,
   };
   return { config, kernelSize: num(L.kernelSize, 'kernel_size'), dtbSize: num(L.dtbSize, 'dtb_size') };
 }
 
-function decodeArch(v: DataView, o: number, arch: Arch, num: (o: number, what: string) => number): ArchConfig {
+function decodeArch(v: DataView, o: number, arch: Arch, num: (o: number, what: string) => number, source: string): ArchConfig {
   if (arch === 'riscv64') {
     return { kind: 'riscv', plicBase: num(o, 'plic_base'), plicSize: num(o + 8, 'plic_size'), aplicBase: num(o + 16, 'aplic_base'), aplicSize: num(o + 24, 'aplic_size') };
   }
@@ -216,7 +210,7 @@ function decodeArch(v: DataView, o: number, arch: Arch, num: (o: number, what: s
       gitsBase: g(4, 'gits_base'), gitsSize: g(5, 'gits_size'), isAarch32,
     };
   }
-  throw new BinaryConfigError(`gic_version_tag ${tag} is not 0 (v2) or 1 (v3)`);
+  throw new ConfigError(source, 'arch_config.gic_version_tag', `${tag} is not 0 (v2) or 1 (v3)`);
 }
 
 /** Encodes a zone config the way hvisor-tool does before HVISOR_HC_START_ZONE (for tests and tools). */

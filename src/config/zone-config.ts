@@ -1,7 +1,5 @@
-import { ZoneConfigError } from './config-error.js';
-import { CONFIG_FILE_MAX_BYTES, InputFileError, readInputFileSync, type InputReader } from '../util/input-file.js';
-import { jsonSyntaxProblem } from '../util/json-syntax.js';
-import { JsonFields } from './json-fields.js';
+import type { InputReader } from '../util/input-file.js';
+import { JsonFields, loadJson, parseJson } from './json-fields.js';
 
 /**
  * hvisor-tool's zone config (`hvisor zone start FILE`), read unmodified. Field names and rules
@@ -148,25 +146,13 @@ export const CONFIG_PCI_BUS_MAXNUM = 4;
 export const CONFIG_MAX_CPUS = 64;
 
 /** Reads and parses a zone config file (a regular file of at most 1 MiB). */
-export function loadZoneConfig(path: string, read: InputReader = readInputFileSync): ZoneConfig {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(read(path, { what: 'zone config', maxBytes: CONFIG_FILE_MAX_BYTES }));
-  } catch (e) {
-    throw new ZoneConfigError(path, '', e instanceof InputFileError ? e.reason : `cannot read the file (${(e as Error).message})`);
-  }
-  return parseZoneConfig(text, path);
+export function loadZoneConfig(path: string, read?: InputReader): ZoneConfig {
+  return zoneConfigFromJson(loadJson(path, 'zone config', read), path);
 }
 
 /** Parses zone-config JSON text; `source` names it in errors. */
 export function parseZoneConfig(text: string, source: string): ZoneConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ZoneConfigError(source, '', jsonSyntaxProblem(text, e));
-  }
-  return zoneConfigFromJson(json, source);
+  return zoneConfigFromJson(parseJson(text, source), source);
 }
 
 export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
@@ -177,7 +163,7 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
   if (name.length > CONFIG_NAME_MAXLEN) root.field('name').fail(`at most ${CONFIG_NAME_MAXLEN} characters, got ${name.length}`);
 
   const cpusField = root.field('cpus');
-  const cpus = cpusField.items().map((c) => c.num(32));
+  const cpus = cpusField.items().map((c) => c.int());
   if (cpus.length === 0) cpusField.fail('at least one CPU');
   cpus.forEach((c, i) => {
     if (c >= CONFIG_MAX_CPUS) cpusField.fail(`CPU ids are bits of a 64-bit mask, got ${c}`, `[${i}]`);
@@ -221,7 +207,7 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
   return {
     source,
     name,
-    zoneId: root.field('zone_id').num(32),
+    zoneId: root.field('zone_id').int(),
     arch: archField?.string(),
     cpus,
     memoryRegions,
@@ -258,14 +244,14 @@ function parseMemoryRegion(f: JsonFields): MemoryRegionConfig {
 
 function parseIvc(f: JsonFields): IvcConfig {
   return {
-    ivcId: f.field('ivc_id').num(32),
-    peerId: f.field('peer_id').num(32),
+    ivcId: f.field('ivc_id').int(),
+    peerId: f.field('peer_id').int(),
     controlTableIpa: f.field('control_table_ipa').num(),
     sharedMemIpa: f.field('shared_mem_ipa').num(),
     rwSecSize: f.field('rw_sec_size').num(32),
     outSecSize: f.field('out_sec_size').num(32),
-    interruptNum: f.field('interrupt_num').num(32),
-    maxPeers: f.field('max_peers').num(32),
+    interruptNum: f.field('interrupt_num').int(),
+    maxPeers: f.field('max_peers').int(),
   };
 }
 
@@ -364,10 +350,4 @@ function parsePciAlloc(f: JsonFields): PciDeviceAlloc {
   if (device > 31) f.field('device').fail(`a device number 0..31, got ${device}`);
   if (fn > 7) f.field('function').fail(`a function number 0..7, got ${fn}`);
   return { domain: f.has('domain') ? f.field('domain').num(8) : 0, bdf: (bus << 8) | (device << 3) | fn, devType };
-}
-
-/** "00:03.0" for listings and errors. */
-export function formatBdf(bdf: number): string {
-  const hex2 = (n: number) => n.toString(16).padStart(2, '0');
-  return `${hex2(bdf >> 8)}:${hex2((bdf >> 3) & 31)}.${bdf & 7}`;
 }

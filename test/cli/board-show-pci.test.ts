@@ -20,6 +20,6 @@ describe('hvisor board show --pci', () => {
     expect(text).toMatch(/00:01\.0[\s\S]*?IRQ INTA -> SPI 4 \(irq 36\)/);
     expect(text).toMatch(/00:02\.0[\s\S]*?IRQ INTA -> SPI 5 \(irq 37\)/);
     expect(showBoard({ name: 'qemu-virt-aarch64' }).pciFunctions).toBeUndefined();
-    expect(() => showBoard({ name: 'qemu-virt-aarch64', pci: join(dir, 'nope.json') })).toThrow(/nope\.json: cannot read the PCI functions file/);
+    expect(() => showBoard({ name: 'qemu-virt-aarch64', pci: join(dir, 'nope.json') })).toThrow(/nope\.json: \(top level\): cannot read the PCI functions file/);
   });
 });

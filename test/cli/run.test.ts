@@ -156,7 +156,7 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
     expect(zone.monitor('devices')).toContain('virtio-blk@10001000');
     // zone0 has no virtio region there: a stage-2 hole, not the device.
     expect(instance.hypervisor.zone(0)!.memory.read(0x1000_1000, 4)).toBeUndefined();
-    await expect(launch({ board: 'qemu-virt-riscv64', zones: [], virtio: join(dir, 'missing.json'), gdbBasePort: false })).rejects.toThrow(/missing\.json: cannot read the virtio config/);
+    await expect(launch({ board: 'qemu-virt-riscv64', zones: [], virtio: join(dir, 'missing.json'), gdbBasePort: false })).rejects.toThrow(/missing\.json: \(top level\): cannot read the virtio config/);
   });
 
   it('refuses a board without demo guests and a zone list without the root zone first', async () => {

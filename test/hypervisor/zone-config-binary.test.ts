@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
 import { loadZoneConfig } from '../../src/config/zone-config.js';
-import { decodeZoneConfig, encodeZoneConfig, zoneConfigLayout, BinaryConfigError, type ConfigVersion, type ZoneConfigLayout } from '../../src/config/zone-config-binary.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { decodeZoneConfig, encodeZoneConfig, zoneConfigLayout, type ConfigVersion, type ZoneConfigLayout } from '../../src/config/zone-config-binary.js';
 
 /**
  * Our own C description of `struct zone_config`: hvisor-tool's include/zone_config.h (magic 6) or
@@ -82,11 +83,11 @@ describe('binary zone_config (HVISOR_HC_START_ZONE)', () => {
   });
 
   it('refuses a wrong size or a bad region type, naming the field', () => {
-    expect(() => decodeZoneConfig(new Uint8Array(100), 'aarch64', 'hvc')).toThrow(new BinaryConfigError('hvc: zone_config is 100 bytes, aarch64 expects 3296 (CONFIG_MAGIC_VERSION 6)'));
+    expect(() => decodeZoneConfig(new Uint8Array(100), 'aarch64', 'hvc')).toThrow(new ConfigError('hvc', 'zone_config', '100 bytes, aarch64 expects 3296 (CONFIG_MAGIC_VERSION 6)'));
     const bytes = new Uint8Array(zoneConfigLayout('riscv64').size);
     const v = new DataView(bytes.buffer);
     v.setUint32(16, 1, true);
     v.setUint32(24, 7, true);
-    expect(() => decodeZoneConfig(bytes, 'riscv64', 'hvc')).toThrow('hvc: memory_regions[0].type 7 is not 0 (ram), 1 (io) or 2 (virtio)');
+    expect(() => decodeZoneConfig(bytes, 'riscv64', 'hvc')).toThrow('hvc: memory_regions[0].type: 7 is not 0 (ram), 1 (io) or 2 (virtio)');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadZoneConfig, parseZoneConfig, formatBdf } from '../../src/config/zone-config.js';
-import { ZoneConfigError } from '../../src/config/config-error.js';
+import { loadZoneConfig, parseZoneConfig } from '../../src/config/zone-config.js';
+import { formatBdf } from '../../src/machine/bdf.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { parseCNumber } from '../../src/config/json-fields.js';
 
 const dir = join(import.meta.dirname, 'configs');
@@ -78,16 +79,16 @@ describe('hvisor-tool zone configs, read unmodified', () => {
 
 describe('schema errors name the file, the JSON path and what was expected', () => {
   const base = () => JSON.parse(readFileSync(cfg('qemu-aarch64-zone1_linux_with_pci.json'), 'utf8'));
-  const attempt = (mutate: (j: any) => void): ZoneConfigError => {
+  const attempt = (mutate: (j: any) => void): ConfigError => {
     const j = base();
     mutate(j);
     try {
       parseZoneConfig(JSON.stringify(j), 'zone1.json');
     } catch (e) {
-      expect(e).toBeInstanceOf(ZoneConfigError);
-      return e as ZoneConfigError;
+      expect(e).toBeInstanceOf(ConfigError);
+      return e as ConfigError;
     }
-    throw new Error('expected a ZoneConfigError');
+    throw new Error('expected a ConfigError');
   };
 
   it('bad size string', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
 import { buildBoard } from '../../src/board/board-builder.js';
-import { ZoneConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { loadZoneConfig } from '../../src/config/zone-config.js';
 import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
 import { readZoneImages } from '../../src/hypervisor/lifecycle/zone-images.js';
@@ -54,7 +54,7 @@ describe('initrd (our extension of hvisor-tool zone configs)', () => {
   });
 
   it('refuses one field without the other, naming it', () => {
-    expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(ZoneConfigError);
+    expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(ConfigError);
     expect(() => loadZoneConfig(writeConfig({ initrd_load_paddr: undefined }))).toThrow(/initrd_filepath.*initrd_filepath and initrd_load_paddr given together/);
   });
 

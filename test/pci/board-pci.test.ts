@@ -14,7 +14,7 @@ import { BoardPci } from '../../src/devices/pci/board-pci.js';
 import { findBoardPciHost } from '../../src/board/board-pci-host.js';
 import { noDma } from '../../src/machine/guest-memory.js';
 import { PciAssignmentError } from '../../src/devices/pci/virtual-ecam.js';
-import { ZoneConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { Stage2Space } from '../../src/hypervisor/stage2/stage2-space.js';
 import { zoneConfigFromJson, type ZoneConfig } from '../../src/config/zone-config.js';
 import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
@@ -91,7 +91,7 @@ describe('the board PCI functions file', () => {
     [{ functions: [{ bdf: 8, type: 'virtio-blk' }] }, 'f.json: functions[0]: missing required field "img"'],
     [{ functions: [{ bdf: 8, type: 'virtio-net', mac: '52:54:00' }] }, 'f.json: functions[0].mac: a MAC address like "52:54:00:12:34:56", got "52:54:00"'],
   ])('refuses %j naming the place', (json, message) => {
-    expect(() => parseBoardPciConfig(json, 'f.json')).toThrow(new ZoneConfigError('', '', '').constructor as typeof ZoneConfigError);
+    expect(() => parseBoardPciConfig(json, 'f.json')).toThrow(new ConfigError('', '', '').constructor as typeof ConfigError);
     expect(() => parseBoardPciConfig(json, 'f.json')).toThrow(message);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, LaunchError, type Instance } from '../../src/cli/launch.js';
 import { PciAssignmentError } from '../../src/devices/pci/virtual-ecam.js';
-import { ZoneConfigError } from '../../src/config/config-error.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { gdbBatch } from '../gdbstub/gdb-batch.js';
@@ -77,11 +77,11 @@ describe('launch() with the board\'s PCI functions', () => {
   it('refuses a malformed functions file, a zone asking for a function the board lacks, and a shared BDF', async () => {
     const bad = setup(() => {}, { functions: [{ bdf: '00:01.0', type: 'sata' }] });
     await expect(launch({ board: 'qemu-virt-aarch64', ...bad, gdbBasePort: false, output: () => {}, log: () => {} })).rejects.toThrow(
-      new ZoneConfigError(bad.pci, 'functions[0].type', 'one of "virtio-blk", "virtio-net", "nvme", got "sata"'),
+      new ConfigError(bad.pci, 'functions[0].type', 'one of "virtio-blk", "virtio-net", "nvme", got "sata"'),
     );
     const notJson = setup();
     writeFileSync(notJson.pci, '{ functions: ');
-    await expect(launch({ board: 'qemu-virt-aarch64', ...notJson, gdbBasePort: false, output: () => {}, log: () => {} })).rejects.toThrow(LaunchError);
+    await expect(launch({ board: 'qemu-virt-aarch64', ...notJson, gdbBasePort: false, output: () => {}, log: () => {} })).rejects.toThrow(ConfigError);
     const absent = setup((z) => z.alloc_pci_devs.push({ bdf: '0x10', dev_type: 0 }));
     await expect(launch({ board: 'qemu-virt-aarch64', ...absent, gdbBasePort: 0, output: () => {}, log: () => {} })).rejects.toThrow(
       new PciAssignmentError('zone 0: alloc_pci_devs names 00:02.0, which has no function'),

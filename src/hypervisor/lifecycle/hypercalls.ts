@@ -1,5 +1,6 @@
 import { PartitionError } from './partition-check.js';
-import { ZONE_INFO_SIZE, BinaryConfigError, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
+import { ConfigError } from '../../config/config-error.js';
+import { ZONE_INFO_SIZE, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
 import { BRIDGE_LAYOUT } from './virtio-bridge.js';
 import type { Hypervisor } from './hypervisor.js';
 import { Errno, LifecycleError } from './lifecycle-error.js';
@@ -71,7 +72,7 @@ export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args
     }
   } catch (e) {
     if (e instanceof LifecycleError) return refuse(caller, e.errno, e.message);
-    if (e instanceof PartitionError || e instanceof BinaryConfigError) return refuse(caller, Errno.EINVAL, e.message);
+    if (e instanceof PartitionError || e instanceof ConfigError) return refuse(caller, Errno.EINVAL, e.message);
     return refuse(caller, Errno.EINVAL, (e as Error).message);
   }
 }

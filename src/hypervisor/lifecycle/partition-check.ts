@@ -1,6 +1,6 @@
 import type { Machine } from '../../machine/machine.js';
 import type { MemoryRegionConfig, ZoneConfig } from '../../config/zone-config.js';
-import { formatBdf } from '../../config/zone-config.js';
+import { formatBdf } from '../../machine/bdf.js';
 
 export type PartitionResource = 'zone-id' | 'cpu' | 'ram' | 'io' | 'interrupt' | 'pci' | 'guest-physical' | 'ivc';
 

@@ -6,7 +6,7 @@ import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js'
 import { Gicv3Its, type ItsMemory } from '../../devices/irqchip/gic/gicv3-its.js';
 import { Plic } from '../../devices/irqchip/plic.js';
 import type { IrqLine } from '../../machine/irq-line.js';
-import { ZoneConfigError } from '../../config/config-error.js';
+import { ConfigError } from '../../config/config-error.js';
 import type { GicV2Config, GicV3Config } from '../../config/zone-config.js';
 import type { ZoneDeviceWindow } from '../stage2/stage2.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
@@ -134,7 +134,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
       if (a.kind === 'gicv3' && boardGic === 'gicv3') return gicv3(zone, a);
       if (a.kind === 'gicv2' && boardGic === 'gicv2') return gicv2(zone, a);
       const v = boardGic.slice(3);
-      throw new ZoneConfigError(zone.config.source, 'arch_config.gic_version', `"${v}": board ${zone.machine.boardName} has a GIC${v} (the config describes ${a.kind})`);
+      throw new ConfigError(zone.config.source, 'arch_config.gic_version', `"${v}": board ${zone.machine.boardName} has a GIC${v} (the config describes ${a.kind})`);
     },
     createCpu: ({ host, index, physical }) => {
       const zone = host as Zone;
