@@ -10,6 +10,7 @@
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
+#   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
 #
 # LoongArch programs are built with clang-19/lld-19 (Debian 12 has no GNU loongarch64 toolchain:
 # bookworm has no binutils-loongarch64-linux-gnu, and trixie's needs trixie's libc); QEMU 7.2's
@@ -25,7 +26,7 @@ SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- host packages ----------------------------------------------------------------------------------
 PKGS="gdb-multiarch qemu-system-arm qemu-system-misc qemu-user device-tree-compiler gcc-aarch64-linux-gnu
 gcc-riscv64-linux-gnu binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu opensbi u-boot-qemu cpio xz-utils zstd cpp e2fsprogs
-debian-archive-keyring clang-19 lld-19 llvm-19"
+debian-archive-keyring clang-19 lld-19 llvm-19 libcjson-dev"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   say "installing $(echo $missing | tr '\n' ' ')"
@@ -108,5 +109,16 @@ if [ ! -f "$H/.done" ] || [ ! -d "$H/include" ]; then
   say "building hvisor-tool for $KVER"
   rm -rf "$H"; bash "$ROOT/scripts/build-hvisor-tool.sh" "$SHARED/fixtures/third-party/hvisor-tool" "$KVER" "$H"
   [ -s "$H/hvisor.ko" ] && [ -s "$H/hvisor" ] && touch "$H/.done"
+fi
+# --- hvisor-tool's own number reader (tools/json_parse.c + Debian's cJSON), the oracle of test/config/number-grammar.test.ts ---
+J=$FIX/hvisor-json-parse
+if [ ! -f "$J/.done" ] || [ "$ROOT/scripts/hvisor-json-parse.c" -nt "$J/.done" ]; then
+  SHARED=$ROOT/../shared; [ -d "$SHARED/fixtures" ] || SHARED=$ROOT/../../shared   # a worktree sits one level deeper
+  HT=$SHARED/fixtures/third-party/hvisor-tool/tools
+  [ -f "$HT/json_parse.c" ] || { echo "fixtures: no shared/fixtures/third-party/hvisor-tool beside the clone" >&2; exit 1; }
+  say "building hvisor-tool's json_parse.c for the host"
+  rm -rf "$J"; mkdir -p "$J"
+  gcc -O1 -w -I/usr/include/cjson -I"$HT/include" -o "$J/json-parse" "$ROOT/scripts/hvisor-json-parse.c" "$HT/json_parse.c" -lcjson
+  touch "$J/.done"
 fi
 say "ready in $FIX"

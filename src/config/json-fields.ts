@@ -18,7 +18,8 @@ const U64_MAX = (1n << 64n) - 1n;
  * - the value must fit the field's width.
  * Where hvisor-tool would silently change the value we refuse it instead, naming it: a JSON
  * number with a fraction or above INT_MAX (valueint truncates and saturates: 1.5 reads as 1,
- * 3000000000 as 2147483647), and a negative string (strtoumax wraps "-1" to 2^64 - 1).
+ * 3000000000 as 2147483647), a negative string (strtoumax wraps "-1" to 2^64 - 1), and a string
+ * with a NUL (C reads up to it: "16\u0000x" is 16 there).
  * test/config/number-grammar.test.ts checks this against hvisor-tool's json_parse.c itself.
  */
 export class JsonFields {

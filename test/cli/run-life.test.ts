@@ -55,6 +55,9 @@ interface ZoneSpec {
   extra?: Record<string, unknown>;
 }
 
+/** Addresses as hvisor-tool configs write them: its cJSON reads JSON numbers above 2^31 - 1 as 2^31 - 1. */
+const hex = (n: number) => `0x${n.toString(16)}`;
+
 function writeZone(dir: string, z: ZoneSpec): string {
   const elf = assembleRiscv(z.source, z.ram + 0x10_0000, `zone${z.id}`);
   const config = {
@@ -63,16 +66,16 @@ function writeZone(dir: string, z: ZoneSpec): string {
     zone_id: z.id,
     cpus: z.cpus,
     memory_regions: [
-      { type: 'ram', physical_start: z.ram, virtual_start: z.ram, size: 0x100_0000 },
-      ...(z.io ?? []).map((w) => ({ type: 'io', physical_start: w.base, virtual_start: w.base, size: w.size })),
+      { type: 'ram', physical_start: hex(z.ram), virtual_start: hex(z.ram), size: '0x1000000' },
+      ...(z.io ?? []).map((w) => ({ type: 'io', physical_start: hex(w.base), virtual_start: hex(w.base), size: hex(w.size) })),
     ],
     interrupts: [],
     ivc_configs: [],
     kernel_filepath: elf,
     dtb_filepath: '',
-    kernel_load_paddr: z.ram + 0x10_0000,
-    dtb_load_paddr: z.ram,
-    entry_point: z.ram + 0x10_0000,
+    kernel_load_paddr: hex(z.ram + 0x10_0000),
+    dtb_load_paddr: hex(z.ram),
+    entry_point: hex(z.ram + 0x10_0000),
     arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
     pci_config: [],
     num_pci_devs: 0,
@@ -93,7 +96,7 @@ describe('run life', () => {
 
   it('empty kernel_filepath and initrd_filepath load no image (dtb_filepath "" still generates the device tree)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
-    const file = writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: spin, extra: { kernel_filepath: '', initrd_filepath: '', initrd_load_paddr: ZONE1_RAM + 0x80_0000 } });
+    const file = writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: spin, extra: { kernel_filepath: '', initrd_filepath: '', initrd_load_paddr: hex(ZONE1_RAM + 0x80_0000) } });
     const config = loadZoneConfig(file);
     expect(config.initrdFilepath).toBeUndefined();
     expect(readZoneImages(config)).toEqual([]);
@@ -103,7 +106,7 @@ describe('run life', () => {
     const dir = mkdtempSync(join(tmpdir(), 'run-life-'));
     const zones = [
       // An empty initrd path beside an initrd address: no initrd, not EISDIR.
-      writeZone(dir, { id: 0, cpus: [0], ram: ZONE0_RAM, source: srstShutdown(1, 20_000), extra: { initrd_filepath: '', initrd_load_paddr: ZONE0_RAM + 0x80_0000 } }),
+      writeZone(dir, { id: 0, cpus: [0], ram: ZONE0_RAM, source: srstShutdown(1, 20_000), extra: { initrd_filepath: '', initrd_load_paddr: hex(ZONE0_RAM + 0x80_0000) } }),
       writeZone(dir, { id: 1, cpus: [3], ram: ZONE1_RAM, source: srstShutdown(0) }),
     ];
     instance = await launch({ board: 'qemu-virt-riscv64', zones, gdbBasePort: false, output: () => {}, log: () => {} });
