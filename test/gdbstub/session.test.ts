@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
 import { RspClient, bigintToLittleEndianHex, littleEndianHexToBigint } from '../helpers/rsp-client.js';
 import { FakeZone, RAM_BASE, VIRTUAL_ALIAS } from './fake-zone.js';
@@ -153,13 +153,11 @@ describe('GdbSession over TCP', () => {
 
   it('halts a running zone on Ctrl-C with SIGINT and reports the exit of a powered-off zone', async () => {
     client.send('vCont;c');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(zone.halted).toBe(false);
-    const retired = zone.retired;
+    await vi.waitFor(() => expect(zone.halted === false && zone.retired > 0).toBe(true), { timeout: 20_000, interval: 5 });
     client.interrupt();
     expect(await client.next()).toMatch(/^T02thread:p01.01;/);
     expect(zone.halted).toBe(true);
-    expect(retired).toBeGreaterThan(0);
+    const retired = zone.retired;
     await new Promise((r) => setTimeout(r, 20));
     expect(zone.retired).toBe(retired); // halted means halted
     expect(await client.request(`P20=${bigintToLittleEndianHex(sym('exit_now'), 8)}`)).toBe('OK');

@@ -64,6 +64,10 @@ describe('virtio-console', () => {
   it('config carries the terminal size; output reaches a real TCP client, replaying what came before it connected', async () => {
     const endpoint = SocketConsole.tcp(0);
     await endpoint.listening;
+    // Count the bytes the endpoint hands the device, to wait for them rather than for a time.
+    let delivered = 0;
+    const attach = endpoint.attach.bind(endpoint);
+    endpoint.attach = (sink) => attach((bytes) => ((delivered += bytes.length), sink(bytes)));
     const { drv, tx, rx, rxBufs, postRx, irqLevels } = guestConsole(endpoint);
     expect([drv.config(0, 2), drv.config(2, 2)]).toEqual([132, 43]);
     guestWrite(drv, tx, 'boot log\r\n');
@@ -76,7 +80,7 @@ describe('virtio-console', () => {
 
     // Keys typed before the guest posts buffers wait; then they fill them and interrupt.
     client.write('root\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => delivered === 5);
     expect(irqLevels.filter((l) => l).length).toBe(1); // only the TX completions so far
     drv.ackInterrupt();
     postRx();

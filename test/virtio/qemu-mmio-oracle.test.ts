@@ -20,7 +20,7 @@ const RAM = 0x4000_0000;
 type Access =
   | { op: 'r'; slot: boolean; addr: number; size: 1 | 2 | 4; mask?: number }
   | { op: 'w'; slot: boolean; addr: number; size: 1 | 2 | 4 | 8; value: number }
-  | { op: 'step' };
+  | { op: 'until'; addr: number; size: 1 | 2 | 4; value: number };
 
 class Script {
   readonly accesses: Access[] = [];
@@ -44,9 +44,13 @@ class Script {
     this.accesses.push({ op: 'w', slot: false, addr, size, value });
     return this;
   }
-  /** Lets QEMU's main loop finish asynchronous block I/O (ours completes at the kick). */
-  settle(): this {
-    for (let i = 0; i < 20; i++) this.accesses.push({ op: 'step' });
+  /**
+   * Waits until guest memory at `addr` reads `value` (QEMU finishes block I/O in its main loop; ours
+   * completes at the kick): polled on QEMU for up to 20 s, a plain read on ours, and the value is
+   * then compared like any other read.
+   */
+  settleUntil(addr: number, size: 1 | 2 | 4, value: number): this {
+    this.accesses.push({ op: 'until', addr, size, value });
     return this;
   }
 }
@@ -57,9 +61,9 @@ async function runQemu(image: string, s: Script): Promise<number[]> {
   try {
     await qemu.zero(RAM, 0x10000);
     for (const a of s.accesses) {
-      if (a.op === 'step') {
-        await new Promise((r) => setTimeout(r, 5));
-        await qemu.read(QEMU_LAST_SLOT, 4);
+      if (a.op === 'until') {
+        const deadline = Date.now() + 20_000;
+        while ((await qemu.read(a.addr, a.size)) !== a.value && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       } else if (a.op === 'w') {
         await qemu.write((a.slot ? QEMU_LAST_SLOT : 0) + a.addr, a.size, a.value);
       } else {
@@ -76,7 +80,7 @@ function runOurs(data: Uint8Array, s: Script): number[] {
   const { mem } = zoneWithMmio(new VirtioBlkBackend(new MemoryBlockImage(data.slice())));
   const out: number[] = [];
   for (const a of s.accesses) {
-    if (a.op === 'step') continue;
+    if (a.op === 'until') continue;
     const addr = (a.slot ? MMIO_BASE : 0) + a.addr;
     if (a.op === 'r') out.push(Number(mem.read(addr, a.size)! & BigInt(a.mask ?? 0xffff_ffff)));
     else mem.write(addr, a.size, BigInt(a.value));
@@ -122,7 +126,7 @@ describe('virtio-mmio against QEMU 7.2 virtio-blk-device (qtest oracle)', () => 
       .write(RAM + 0x5000, 1, 0xee)
       .write(RAM + 0x1004, 2, 0).write(RAM + 0x1002, 2, 1)
       .setReg(MmioReg.QueueNotify, 0)
-      .settle()
+      .settleUntil(RAM + 0x2002, 2, 1) // used idx 1: the request completed
       .read(RAM + 0x2002, 2).read(RAM + 0x2004, 4).read(RAM + 0x2008, 4) // used idx, id, len
       .read(RAM + 0x5000, 1).read(RAM + 0x4000, 4).read(RAM + 0x41fc, 4)
       .reg(MmioReg.InterruptStatus).setReg(MmioReg.InterruptAck, 1).reg(MmioReg.InterruptStatus)
