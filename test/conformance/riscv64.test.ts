@@ -10,20 +10,22 @@ import { buildConformanceProgram, reportLines, runQemu, runZones } from './bare-
 const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin';
 /** Where OpenSBI's fw_jump enters the payload; the zone's RAM starts there too, so 0x80000000 is outside it as OpenSBI's own memory is outside S-mode's reach. */
 const LOAD = 0x8020_0000;
+/** As hvisor-tool configs write addresses: its cJSON reads JSON numbers above 2^31 - 1 as 2^31 - 1. */
+const LOAD_HEX = `0x${LOAD.toString(16)}`;
 
 const zone = (kernel: string) => ({
   arch: 'riscv',
   name: 'conformance',
   zone_id: 0,
   cpus: [0, 1],
-  memory_regions: [{ type: 'ram', physical_start: LOAD, virtual_start: LOAD, size: '0x3e00000' }],
+  memory_regions: [{ type: 'ram', physical_start: LOAD_HEX, virtual_start: LOAD_HEX, size: '0x3e00000' }],
   interrupts: [],
   ivc_configs: [],
   kernel_filepath: kernel,
   dtb_filepath: '',
-  kernel_load_paddr: LOAD,
+  kernel_load_paddr: LOAD_HEX,
   dtb_load_paddr: '0x83f00000',
-  entry_point: LOAD,
+  entry_point: LOAD_HEX,
   arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
   pci_config: [],
   num_pci_devs: 0,
