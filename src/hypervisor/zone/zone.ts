@@ -236,6 +236,9 @@ export class Zone implements VcpuHost, GdbTarget {
     this.pendingSystemEvent = undefined;
     this.exitCode = undefined;
     this.zoneState = 'running';
+    // A halt left by a debugger that saw the zone crash and went away does not outlive the zone's
+    // run: with no debugger attached, a (re)started zone runs.
+    if (this.stopListener === undefined) this.debugHalted = false;
     this.clock.reset();
     if (!this.debugHalted) this.clock.thaw();
     this.log(`started at ${hex(this.config.entryPoint)} on CPU ${boot.physical.id}`);
