@@ -1,6 +1,6 @@
 import { AddressSpace } from './address-space.js';
 import type { MmioDevice } from './mmio-device.js';
-import { Ram } from './ram.js';
+import { RamBank } from './ram-bank.js';
 import type { RoutedIrq } from './routed-irq.js';
 
 /** The instruction set of a board's CPUs (the cores in src/arch implement two of them). */
@@ -13,12 +13,7 @@ export interface PhysicalCpu {
   readonly path: string;
 }
 
-/** A RAM bank of the board, from a /memory node. */
-export interface RamBank {
-  readonly base: number;
-  readonly size: number;
-  readonly ram: Ram;
-}
+export { RamBank } from './ram-bank.js';
 
 /**
  * A device node of the board: its address windows and interrupts, and the model bound to it by
@@ -59,8 +54,8 @@ export class Machine {
   ) {}
 
   addRam(base: number, size: number): RamBank {
-    const bank: RamBank = { base, size, ram: new Ram(size) };
-    this.physical.mapRam(base, size, bank.ram, 0, `ram@${base.toString(16)}`);
+    const bank = new RamBank(base, size);
+    for (const s of bank.spans(0, size)) this.physical.mapRam(base + s.offset, s.size, s.ram, s.ramOffset, `ram@${base.toString(16)}`);
     this.bankList.push(bank);
     return bank;
   }

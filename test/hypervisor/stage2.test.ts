@@ -20,7 +20,7 @@ describe('stage-2 map', () => {
     const { space } = buildStage2(machine, rux);
     expect(space.write(0x40000010, 8, 0x1122334455667788n)).toBe(true);
     expect(machine.physical.read(0x50000010, 8)).toBe(0x1122334455667788n);
-    expect(machine.ramBanks[0]!.ram.u8[0x10000010]).toBe(0x88);
+    expect(machine.ramBanks[0]!.blocks[0]!.u8[0x10000010]).toBe(0x88);
   });
 
   it('isolates zones: an access outside the zone faults and the other zone is untouched', () => {

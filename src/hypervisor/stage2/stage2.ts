@@ -107,7 +107,9 @@ export function buildStage2(
     if (r.type !== 'ram') continue;
     const bank = machine.ramBanks.find((b) => r.physicalStart >= b.base && r.physicalStart + r.size <= b.base + b.size);
     if (bank === undefined) throw new Stage2Error(`${label}: RAM ${hex(r.physicalStart)}+${hex(r.size)} is in no board RAM bank`);
-    space.mapRam(r.virtualStart, r.size, bank.ram, r.physicalStart - bank.base, `ram@${hex(r.physicalStart)}`);
+    for (const s of bank.spans(r.physicalStart - bank.base, r.size)) {
+      space.mapRam(r.virtualStart + s.offset - (r.physicalStart - bank.base), s.size, s.ram, s.ramOffset, `ram@${hex(r.physicalStart)}`);
+    }
   }
 
   for (const w of sharedRam) {
