@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findBoard } from '../../boards/index.js';
-import { buildBoard } from '../../src/machine/board-builder.js';
+import { buildBoard } from '../../src/board/board-builder.js';
 import { RAM_BLOCK_BYTES, RamBank } from '../../src/machine/ram-bank.js';
-import { buildStage2 } from '../../src/hypervisor/stage2.js';
-import { zoneConfigFromJson } from '../../src/hypervisor/zone-config.js';
+import { buildStage2 } from '../../src/hypervisor/stage2/stage2.js';
+import { zoneConfigFromJson } from '../../src/config/zone-config.js';
 
 const GiB = 2 ** 30;
 
