@@ -33,6 +33,11 @@ export interface BoardDescriptor {
   readonly name: string;
   readonly title: string;
   readonly arch: Arch;
+  /**
+   * The root `compatible` strings of the SoCs (or machines) this board models, e.g. "fsl,imx8mp": a
+   * DTB whose root compatible names none of them is refused unless forced.
+   */
+  readonly rootCompatible: readonly string[];
   /** The hvisor platform (syswonder/hvisor platform/<arch>/<name>) whose root zone this board mirrors. */
   readonly hvisorPlatform: string;
   /** Defaults for a generated tree (and the size of `fallbackRam`). */
@@ -47,10 +52,18 @@ export interface BoardDescriptor {
   /** RAM when the DTB has no /memory node (QEMU's LoongArch virt passes memory through fw_cfg). */
   fallbackRam?(params: BoardParams): readonly RamRange[];
   readonly bindings: readonly BoardBinding[];
-  /** The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. */
-  readonly rootZone: ZoneConfigJson;
+  /**
+   * The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. Absent
+   * only for the stand-in board that shows a DTB whose SoC no board models.
+   */
+  readonly rootZone?: ZoneConfigJson;
   /** hvisor's example nonroot zones for the platform (`hvisor zone start` files). */
   readonly exampleZones: readonly ZoneConfigJson[];
+}
+
+/** Whether a DTB with this root `compatible` is one the board models. */
+export function boardMatches(board: BoardDescriptor, rootCompatible: readonly string[]): boolean {
+  return rootCompatible.some((c) => board.rootCompatible.includes(c));
 }
 
 export const GiB = 2 ** 30;

@@ -9,6 +9,18 @@ export class BoardParameterError extends Error {
   }
 }
 
+/** A DTB made for another machine: its root compatible names none of the SoCs the board models. */
+export class BoardDtbMismatchError extends Error {
+  constructor(
+    readonly board: string,
+    readonly dtbCompatible: readonly string[],
+    readonly boardCompatible: readonly string[],
+  ) {
+    const dtb = dtbCompatible.length === 0 ? 'no compatible' : `compatible "${dtbCompatible.join('", "')}"`;
+    super(`board ${board} models ${boardCompatible.join(', ')}, but the DTB's root (/) has ${dtb}: pick its board (hvisor board list) or --force to use it anyway`);
+  }
+}
+
 /** A board name not in boards/index.ts. */
 export class UnknownBoardError extends Error {
   constructor(

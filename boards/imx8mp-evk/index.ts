@@ -6,6 +6,7 @@ export const imx8mpEvk: BoardDescriptor = {
   name: 'imx8mp-evk',
   title: 'NXP i.MX8M Plus EVK (vendor DTB: freescale/imx8mp-evk.dtb)',
   arch: 'aarch64',
+  rootCompatible: ['fsl,imx8mp'],
   hvisorPlatform: 'aarch64/imx8mp',
   defaults: { cpus: 4, memoryBytes: 6 * GiB },
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/freescale/imx8mp-evk.dtb",

@@ -14,6 +14,7 @@ export const ls3a5000With7a2000: BoardDescriptor = {
   name,
   title: 'Loongson 3A5000 + 7A2000 (QEMU 7.2 LoongArch virt device tree, generated)',
   arch: 'loongarch64',
+  rootCompatible: ['linux,dummy-loongson3'],
   hvisorPlatform: 'loongarch64/ls3a5000',
   defaults: { cpus: 4, memoryBytes: 4 * GiB },
   generateTree: (p) => virtLoongarch64Tree(name, p),

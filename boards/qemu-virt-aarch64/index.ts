@@ -26,6 +26,7 @@ function virt(gicVersion: 2 | 3): BoardDescriptor {
     name,
     title: `QEMU virt, aarch64, GICv${gicVersion} (QEMU 7.2 device tree, generated)`,
     arch: 'aarch64',
+    rootCompatible: ['linux,dummy-virt'],
     hvisorPlatform: gicVersion === 3 ? 'aarch64/qemu-gicv3' : 'aarch64/qemu-gicv2',
     defaults: { cpus: 4, memoryBytes: 2 * GiB },
     generateTree: (p) => virtAarch64Tree(name, { ...p, gicVersion }),

@@ -6,6 +6,7 @@ export const zcu102: BoardDescriptor = {
   name: 'zcu102',
   title: 'Xilinx ZCU102 rev1.0 (vendor DTB: xilinx/zynqmp-zcu102-rev1.0.dtb)',
   arch: 'aarch64',
+  rootCompatible: ['xlnx,zynqmp'],
   hvisorPlatform: 'aarch64/zcu102',
   defaults: { cpus: 4, memoryBytes: 4 * GiB },
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/xilinx/zynqmp-zcu102-rev1.0.dtb",

@@ -5,8 +5,8 @@
  * its role, and the model the device registry binds by `compatible` (or none: listed, not fatal).
  * Disabled nodes are noted, not instantiated.
  */
-import type { BoardDescriptor, BoardParams } from '../../boards/board-descriptor.js';
-import { BoardNeedsDtbError, BoardParameterError } from '../../boards/board-errors.js';
+import { boardMatches, type BoardDescriptor, type BoardParams } from '../../boards/board-descriptor.js';
+import { BoardDtbMismatchError, BoardNeedsDtbError, BoardParameterError } from '../../boards/board-errors.js';
 import { renderDts } from '../../boards/dts-source.js';
 import { compileDts } from '../../dtb/dts/compiler.js';
 import { writeDtb } from '../../dtb/writer.js';
@@ -29,6 +29,8 @@ export interface BoardBuildOptions {
   readonly params?: Partial<BoardParams>;
   /** Host services handed to device models (consoles, clock, power-off). */
   readonly services?: DeviceServices;
+  /** Use a DTB whose root compatible names none of the board's SoCs (`--force`). */
+  readonly force?: boolean;
 }
 
 /** Display facts about a device beyond the Machine's DeviceInstance. */
@@ -108,6 +110,8 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
     }
     tree = parseDtb(options.dtb);
     dtbBytes = options.dtb;
+    const rootCompatible = tree.root.compatible;
+    if (options.force !== true && !boardMatches(board, rootCompatible)) throw new BoardDtbMismatchError(board.name, rootCompatible, board.rootCompatible);
   } else {
     if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
     // The generated source goes through our DTS compiler, as a user's edited copy of it would.

@@ -20,7 +20,8 @@ export interface BoardReport {
   readonly cpus: readonly { readonly id: number; readonly hwid: string; readonly path: string }[];
   readonly devices: readonly DeviceReport[];
   readonly disabled: readonly { readonly path: string; readonly compatible: readonly string[]; readonly status: string; readonly windows: readonly WindowReport[] }[];
-  readonly rootZone: ZoneConfigJson;
+  /** Absent when no board models the DTB's SoC. */
+  readonly rootZone?: ZoneConfigJson;
   readonly exampleZones: readonly ZoneConfigJson[];
 }
 
@@ -83,7 +84,7 @@ export function boardReport(build: BoardBuild, deviceTree: string): BoardReport 
       };
     }),
     disabled: build.disabled.map((d) => ({ path: d.path, compatible: d.compatible, status: d.status, windows: d.windows.map((w) => ({ base: hex(w.base), size: hex(w.size) })) })),
-    rootZone: board.rootZone,
+    ...(board.rootZone !== undefined ? { rootZone: board.rootZone } : {}),
     exampleZones: board.exampleZones,
   };
 }

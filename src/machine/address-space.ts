@@ -76,7 +76,10 @@ export class AddressSpace {
       const r = rs[mid]!;
       if (addr < r.base) hi = mid - 1;
       else if (addr - r.base >= r.size) lo = mid + 1;
-      else return (this.last = r);
+      else {
+        if (r.kind === 'ram') r.ram.commit(); // a bank's block is allocated when first reached
+        return (this.last = r);
+      }
     }
     return undefined;
   }

@@ -3,8 +3,9 @@ import { Ram } from './ram.js';
 /**
  * The largest block one Ram holds. A bank is cut into blocks of this size so no typed array exceeds
  * what V8 allows (a bank above 4 GiB fails as one array) and every offset a core computes inside a
- * block stays below 2^31. Blocks are SharedArrayBuffers the OS commits page by page on first touch,
- * so a bank's untouched gigabytes cost address space, not memory.
+ * block stays below 2^31. Blocks are reserved: a block's buffer is allocated when an access first
+ * reaches it (AddressSpace.find), and the OS commits its pages on first touch, so a board that is
+ * only shown allocates nothing and a bank's untouched gigabytes cost no memory.
  */
 export const RAM_BLOCK_BYTES = 2 ** 30;
 
@@ -25,7 +26,7 @@ export class RamBank {
     readonly size: number,
   ) {
     const blocks: Ram[] = [];
-    for (let at = 0; at < size; at += RAM_BLOCK_BYTES) blocks.push(new Ram(Math.min(RAM_BLOCK_BYTES, size - at)));
+    for (let at = 0; at < size; at += RAM_BLOCK_BYTES) blocks.push(Ram.reserved(Math.min(RAM_BLOCK_BYTES, size - at)));
     this.blocks = blocks;
   }
 

@@ -11,6 +11,7 @@ import { DtbError } from '../../dtb/errors.js';
 import { parseDtb } from '../../dtb/reader.js';
 import { writeDtb } from '../../dtb/writer.js';
 import { OverlappingRegionError } from '../../src/machine/address-space.js';
+import { BoardDtbMismatchError } from '../../boards/board-errors.js';
 import { BoardRamError, buildBoard } from '../../src/board/board-builder.js';
 import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { randomInt, rng } from '../dtb/random.js';
@@ -61,7 +62,7 @@ describe('board builder on mutated real DTBs', () => {
           buildBoard(findBoard(name), { dtb: input });
           built++;
         } catch (e) {
-          const typed = e instanceof DtbError || e instanceof OverlappingRegionError || e instanceof BoardRamError;
+          const typed = e instanceof DtbError || e instanceof OverlappingRegionError || e instanceof BoardRamError || e instanceof BoardDtbMismatchError;
           if (!typed) throw new Error(`mutation ${i}: untyped ${(e as Error).name}: ${(e as Error).message}`);
           expect((e as Error).message).toMatch(/\//); // names a node path
         }

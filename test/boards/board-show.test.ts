@@ -207,7 +207,7 @@ describe("hvisor's root zones fit their boards", () => {
         report.memory.some((m) => base >= Number(m.base) && base + size <= Number(m.base) + Number(m.size));
       const isWindow = (base: number, size: number): boolean =>
         report.devices.some((d) => d.windows.some((w) => Number(w.base) === base && Number(w.size) === size));
-      for (const r of report.rootZone.memory_regions.filter((x) => x.type === 'ram')) {
+      for (const r of report.rootZone!.memory_regions.filter((x) => x.type === 'ram')) {
         const base = Number(r.physical_start);
         const size = Number(r.size);
         expect(inRam(base, size) || isWindow(base, size), `${r.physical_start}+${r.size}`).toBe(true);
@@ -227,7 +227,7 @@ describe("hvisor's root zones fit their boards", () => {
     it(`${name}: the root zone's interrupt-controller bases are the board controller's windows`, () => {
       const report = showBoard({ name, ...(dtb !== undefined ? { dtb: debianDtb(dtb) } : {}), ...(virtualization ? { virtualization } : {}) });
       const bases = new Set(report.devices.filter((d) => d.role === 'interrupt-controller').flatMap((d) => d.windows.map((w) => Number(w.base))));
-      const config = report.rootZone.arch_config as Record<string, string | boolean>;
+      const config = report.rootZone!.arch_config as Record<string, string | boolean>;
       const named = Object.entries(config).filter(([k, v]) => /_base$/.test(k) && typeof v === 'string' && Number(v) !== 0);
       expect(named.length).toBeGreaterThan(0);
       for (const [key, value] of named) expect(bases.has(Number(value)), `${key} ${value}`).toBe(true);
@@ -241,7 +241,7 @@ describe("hvisor's root zones fit their boards", () => {
       // hvisor's virtual interrupts (virtio wake-up 32 + 0x20 on aarch64, IVC 65) need no device;
       // hvisor's qemu-aia board.rs also lists 36, which no QEMU device raises (PCIe INTx are 32..35).
       const virtual = new Set(name === 'qemu-virt-aarch64' ? [64, 65] : name === 'qemu-virt-riscv64-aia' ? [36] : []);
-      for (const irq of report.rootZone.interrupts) if (!virtual.has(irq)) expect(deviceIrqs.has(irq), `${name} irq ${irq}`).toBe(true);
+      for (const irq of report.rootZone!.interrupts) if (!virtual.has(irq)) expect(deviceIrqs.has(irq), `${name} irq ${irq}`).toBe(true);
     }
   });
 });
@@ -255,7 +255,7 @@ describe("hvisor's example nonroot zones fit their boards beside the root zone",
       const slots = report.devices.filter((d) => d.role === 'virtio-slot').flatMap((d) => d.windows);
       for (const zone of report.exampleZones) {
         for (const cpu of zone.cpus) {
-          expect(report.rootZone.cpus).not.toContain(cpu);
+          expect(report.rootZone!.cpus).not.toContain(cpu);
           expect(cpu).toBeLessThan(report.cpus.length);
         }
         for (const r of zone.memory_regions) {

@@ -41,6 +41,7 @@ describe('RAM above 4 GiB', () => {
       'high.json',
     );
     const { space } = buildStage2(machine, zone);
+    expect(machine.ramBanks[0]!.blocks.some((b) => b.committed)).toBe(false); // mapping allocates nothing
     const guestBoundary = 0x4000_0000 + (boundary - 0x1_7ff0_0000);
     const bytes = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i);
     expect(space.writeDebug(guestBoundary - 16, bytes)).toBe(32);
@@ -52,6 +53,8 @@ describe('RAM above 4 GiB', () => {
     // The last byte of the 8 GiB bank, far above 4 GiB.
     expect(machine.physical.write(0x4000_0000 + 8 * GiB - 1, 1, 0x5an)).toBe(true);
     expect(machine.physical.read(0x4000_0000 + 8 * GiB - 1, 1)).toBe(0x5an);
+    // Only the blocks something reached were allocated: 4 and 5 around the boundary, 7 at the top.
+    expect(machine.ramBanks[0]!.blocks.flatMap((b, i) => (b.committed ? [i] : []))).toEqual([4, 5, 7]);
     // Eight gigabytes of address space, a few pages of memory.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 2 ** 20);
   });

@@ -7,7 +7,9 @@
 import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
 import type { Argv, CommandModule } from 'yargs';
-import { boards, findBoard } from '../../../boards/index.js';
+import { boardForDtb, boards, findBoard, unmodelledBoard, type BoardDescriptor, type ZoneConfigJson } from '../../../boards/index.js';
+import type { DeviceTree } from '../../../dtb/device-tree.js';
+import { parseDtb } from '../../../dtb/reader.js';
 import { BoardNeedsDtbError, BoardParameterError } from '../../../boards/board-errors.js';
 import { renderDts } from '../../../boards/dts-source.js';
 import type { BoardParams } from '../../../boards/board-descriptor.js';
@@ -18,7 +20,9 @@ import { boardReport, type BoardReport, type DeviceReport } from '../../board/bo
 import { loadPci } from '../launch.js';
 
 interface ShowArgs {
-  name: string;
+  /** Optional with --dtb: the board is then the one that models the DTB's root compatible. */
+  name?: string;
+  force?: boolean;
   dtb?: string;
   cpus?: number;
   memory?: string;
@@ -39,14 +43,14 @@ export function parseMemorySize(text: string, board: string): number {
 
 /** The data of `hvisor board show`: what --json prints and the text view renders. */
 export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): BoardReport & { pciFunctions?: string } {
-  const board = findBoard(args.name);
+  const dtb = args.dtb === undefined ? undefined : readBoardTree(args.dtb);
+  const board = boardFor(args.name, dtb);
   const params: Partial<BoardParams> = {
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
     ...(args.memory !== undefined ? { memoryBytes: parseMemorySize(args.memory, board.name) } : {}),
     ...(args.virtualization !== undefined ? { virtualization: args.virtualization } : {}),
   };
-  const dtb = args.dtb === undefined ? undefined : readBoardTree(args.dtb);
-  const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params });
+  const build = buildBoard(board, { ...(dtb !== undefined ? { dtb } : {}), params, ...(args.force === true ? { force: true } : {}) });
   const report = boardReport(build, args.dtb ?? 'generated');
   if (args.pci === undefined) return report;
   const pci = loadPci(args.pci, build, board);
@@ -55,6 +59,30 @@ export function showBoard(args: Omit<ShowArgs, 'json' | 'dts' | 'zoneConfig'>): 
   } finally {
     pci.close();
   }
+}
+
+/**
+ * The board named, or (no name, a DTB given) the board that models the DTB's root compatible, or
+ * the stand-in that shows a DTB whose SoC no board models.
+ */
+function boardFor(name: string | undefined, dtb: Uint8Array | undefined): BoardDescriptor {
+  if (name !== undefined) return findBoard(name);
+  if (dtb === undefined) throw new BoardParameterError('(none)', 'name', 'is needed without --dtb (hvisor board list)');
+  const tree = parseDtb(dtb);
+  const compatibles = new Set([...tree.nodes()].flatMap((n) => n.compatible));
+  return boardForDtb(tree.root.compatible, compatibles) ?? unmodelledBoard(dtbArch(tree), tree.root.compatible);
+}
+
+/** The CPU architecture a DTB describes, from its CPU nodes (aarch64 unless they say riscv or loongarch). */
+function dtbArch(tree: DeviceTree): BoardDescriptor['arch'] {
+  const cpus = tree.node('/cpus')?.children ?? [];
+  if (cpus.some((c) => c.has('riscv,isa') || c.compatible.some((x) => x.startsWith('riscv')))) return 'riscv64';
+  if (cpus.some((c) => c.compatible.some((x) => x.startsWith('loongarch') || x.startsWith('loongson')))) return 'loongarch64';
+  return 'aarch64';
+}
+
+function boardZones(board: BoardDescriptor): ZoneConfigJson[] {
+  return [...(board.rootZone !== undefined ? [board.rootZone] : []), ...board.exampleZones];
 }
 
 /** A DTB, or a DTS source (by its .dts extension) compiled with our DTS compiler. */
@@ -156,7 +184,7 @@ export function renderBoard(r: BoardReport): string {
     out.push('', chalk.bold(`Disabled nodes (${r.disabled.length})`));
     for (const d of r.disabled) out.push(`  ${chalk.dim(`${d.path}  ${d.compatible[0] ?? ''}  status "${d.status}"`)}`);
   }
-  for (const z of [r.rootZone, ...r.exampleZones]) {
+  for (const z of [...(r.rootZone !== undefined ? [r.rootZone] : []), ...r.exampleZones]) {
     const title = z.zone_id === 0 ? 'Root zone (as hvisor compiles it)' : `Example zone ${z.zone_id} (hvisor's config)`;
     out.push('', chalk.bold(title) + chalk.dim(`  hvisor board show ${r.board} --zone-config ${z.zone_id}`));
     out.push(`  ${z.name}: cpus [${z.cpus.join(', ')}], interrupts [${z.interrupts.join(', ')}], entry ${z.entry_point}`);
@@ -167,8 +195,9 @@ export function renderBoard(r: BoardReport): string {
 
 function showBuilder(y: Argv): Argv<ShowArgs> {
   return y
-    .positional('name', { type: 'string', demandOption: true, describe: 'board name (hvisor board list)' })
+    .positional('name', { type: 'string', describe: 'board name (hvisor board list); with --dtb, optional: the board modelling the DTB\'s SoC' })
     .option('dtb', { type: 'string', describe: 'the board DTB (or .dts source) to use instead of the generated one' })
+    .option('force', { type: 'boolean', describe: 'use a DTB whose root compatible the board does not model' })
     .option('cpus', { type: 'number', describe: 'CPUs of a generated tree (QEMU -smp)' })
     .option('memory', { type: 'string', describe: 'RAM of a generated tree, e.g. 2G (QEMU -m)' })
     .option('virtualization', { type: 'boolean', describe: 'aarch64 virt: the tree QEMU gives with virtualization=on (EL2, as hvisor runs it)' })
@@ -182,17 +211,17 @@ function showBuilder(y: Argv): Argv<ShowArgs> {
 
 function showHandler(args: ShowArgs): void {
   if (args.zoneConfig !== undefined) {
-    const board = findBoard(args.name);
-    const zone = [board.rootZone, ...board.exampleZones].find((z) => z.zone_id === args.zoneConfig);
+    const board = boardFor(args.name, undefined);
+    const zone = boardZones(board).find((z) => z.zone_id === args.zoneConfig);
     if (zone === undefined) {
-      const known = [board.rootZone, ...board.exampleZones].map((z) => z.zone_id).join(', ');
+      const known = boardZones(board).map((z) => z.zone_id).join(', ');
       throw new BoardParameterError(board.name, 'zone-config', `${args.zoneConfig} is not one of its zones (${known})`);
     }
     console.log(JSON.stringify(zone, null, 4));
     return;
   }
   if (args.dts === true) {
-    const board = findBoard(args.name);
+    const board = boardFor(args.name, undefined);
     if (board.generateTree === undefined) throw new BoardNeedsDtbError(board.name, board.dtbHint ?? 'no hint');
     const memoryBytes = args.memory === undefined ? board.defaults.memoryBytes : parseMemorySize(args.memory, board.name);
     const virtualization = args.virtualization ?? board.defaults.virtualization;
@@ -217,7 +246,7 @@ export const boardCommand: CommandModule<object, object> = {
           console.log(args.json === true ? JSON.stringify(boardList(), null, 2) : listBoards());
         },
       )
-      .command('show <name>', 'Show a board built from its generated device tree or --dtb FILE', showBuilder, showHandler)
-      .demandCommand(1, 'board list | board show NAME'),
+      .command('show [name]', 'Show a board built from its generated device tree or --dtb FILE', showBuilder, showHandler)
+      .demandCommand(1, 'board list | board show [NAME] [--dtb FILE]'),
   handler: () => {},
 };
