@@ -53,6 +53,12 @@ export interface BoardDescriptor {
   fallbackRam?(params: BoardParams): readonly RamRange[];
   readonly bindings: readonly BoardBinding[];
   /**
+   * Interrupt numbers the board's interrupt controller implements, as zone configs count them (GIC:
+   * INTIDs, GICD_TYPER.ITLinesNumber; QEMU virt 288). Absent: the PLIC's riscv,ndev + 1, or for a
+   * GIC the DTB's highest interrupt rounded up to a multiple of 32.
+   */
+  readonly interruptCount?: number;
+  /**
    * The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. Absent
    * only for the stand-in board that shows a DTB whose SoC no board models.
    */

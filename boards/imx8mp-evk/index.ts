@@ -10,6 +10,7 @@ export const imx8mpEvk: BoardDescriptor = {
   hvisorPlatform: 'aarch64/imx8mp',
   defaults: { cpus: 4, memoryBytes: 6 * GiB },
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/freescale/imx8mp-evk.dtb",
+  interruptCount: 192, // GIC-500 with 160 SPIs (i.MX 8M Plus reference manual)
   bindings: [
     { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
     { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },

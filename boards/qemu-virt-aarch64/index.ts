@@ -30,6 +30,7 @@ function virt(gicVersion: 2 | 3): BoardDescriptor {
     hvisorPlatform: gicVersion === 3 ? 'aarch64/qemu-gicv3' : 'aarch64/qemu-gicv2',
     defaults: { cpus: 4, memoryBytes: 2 * GiB },
     generateTree: (p) => virtAarch64Tree(name, { ...p, gicVersion }),
+    interruptCount: 288, // QEMU virt: 256 SPIs (NUM_IRQS)
     bindings,
     rootZone: gicVersion === 3 ? rootZoneGicv3 : rootZoneGicv2,
     exampleZones: [gicVersion === 3 ? zone1LinuxGicv3 : zone1LinuxGicv2],

@@ -10,6 +10,7 @@ export const zcu102: BoardDescriptor = {
   hvisorPlatform: 'aarch64/zcu102',
   defaults: { cpus: 4, memoryBytes: 4 * GiB },
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/xilinx/zynqmp-zcu102-rev1.0.dtb",
+  interruptCount: 192, // GIC-400 with 160 SPIs (Zynq UltraScale+ TRM, UG1085)
   bindings: [
     { compatible: 'arm,gic-400', model: 'gicv2', role: 'interrupt-controller' },
     { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },

@@ -75,6 +75,8 @@ export interface BoardBuild {
   readonly ramFromFallback: boolean;
   readonly details: readonly DeviceDetail[];
   readonly disabled: readonly DisabledNode[];
+  /** The rate guests read from the timer (CNTFRQ_EL0, riscv timebase), in Hz. */
+  readonly timerFrequency: number;
 }
 
 /** A RAM bank the emulator cannot back: not a whole number of 8-byte words, or beyond the limit. */
@@ -155,7 +157,37 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
     }
   };
   visit(tree.root);
-  return { board, machine, tree, generated, params, ramFromFallback, details, disabled };
+  machine.interruptCount = interruptCountOf(board, tree, details);
+  return { board, machine, tree, generated, params, ramFromFallback, details, disabled, timerFrequency: timerFrequencyOf(board, tree) };
+}
+
+/**
+ * riscv: /cpus timebase-frequency; aarch64: the generic timer node's clock-frequency (what firmware
+ * puts in CNTFRQ_EL0 where the DTB states it: i.MX8MP 8 MHz), else QEMU virt's 62.5 MHz.
+ */
+function timerFrequencyOf(board: BoardDescriptor, tree: DeviceTree): number {
+  if (board.arch === 'riscv64') return tree.node('/cpus')?.u32('timebase-frequency') ?? 10_000_000;
+  const timer = [...tree.nodes()].find((n) => n.compatible.includes('arm,armv8-timer') && n.enabled);
+  const rate = timer?.u32('clock-frequency');
+  return rate !== undefined && rate > 0 ? rate : 62_500_000;
+}
+
+const GIC_COMPATIBLES = new Set(['arm,gic-v3', 'arm,gic-400', 'arm,cortex-a15-gic', 'arm,cortex-a9-gic', 'arm,gic-v2']);
+
+/**
+ * Interrupt numbers the board's controller implements: the board's own figure, the PLIC's
+ * riscv,ndev (APLIC's riscv,num-sources) + 1, or for a GIC the DTB's highest INTID rounded up to
+ * the 32 INTIDs GICD_TYPER.ITLinesNumber counts in. Undefined for other controllers (unchecked).
+ */
+function interruptCountOf(board: BoardDescriptor, tree: DeviceTree, details: readonly DeviceDetail[]): number | undefined {
+  if (board.interruptCount !== undefined) return board.interruptCount;
+  const nodes = [...tree.nodes()];
+  const sources = (part: string, property: string) => nodes.find((n) => n.compatible.some((c) => c.includes(part)))?.u32(property);
+  const plic = sources('plic', 'riscv,ndev') ?? sources('aplic', 'riscv,num-sources');
+  if (plic !== undefined) return plic + 1;
+  if (!nodes.some((n) => n.compatible.some((c) => GIC_COMPATIBLES.has(c)))) return undefined;
+  const highest = Math.max(31, ...details.flatMap((d) => d.instance.irqs));
+  return Math.min(1024, Math.max(64, Math.ceil((highest + 1) / 32) * 32));
 }
 
 function isPciBus(node: DtNode): boolean {

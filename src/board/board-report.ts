@@ -17,6 +17,10 @@ export interface BoardReport {
   readonly params?: { readonly cpus: number; readonly memoryBytes: number };
   readonly memory: readonly { readonly base: string; readonly size: string }[];
   readonly memoryFromBoardFallback: boolean;
+  /** Hz of the timer guests read (CNTFRQ_EL0 / timebase). */
+  readonly timerFrequency: number;
+  /** Interrupt numbers the board's controller implements (GIC INTIDs, PLIC sources + 1), when known. */
+  readonly interruptCount?: number;
   readonly cpus: readonly { readonly id: number; readonly hwid: string; readonly path: string }[];
   readonly devices: readonly DeviceReport[];
   readonly disabled: readonly { readonly path: string; readonly compatible: readonly string[]; readonly status: string; readonly windows: readonly WindowReport[] }[];
@@ -61,6 +65,8 @@ export function boardReport(build: BoardBuild, deviceTree: string): BoardReport 
     ...(build.generated ? { params: { cpus: build.params.cpus, memoryBytes: build.params.memoryBytes } } : {}),
     memory: machine.ramBanks.map((b) => ({ base: hex(b.base), size: hex(b.size) })),
     memoryFromBoardFallback: build.ramFromFallback,
+    timerFrequency: build.timerFrequency,
+    ...(machine.interruptCount !== undefined ? { interruptCount: machine.interruptCount } : {}),
     cpus: machine.cpus.map((c) => ({ id: c.id, hwid: hex(c.hwid), path: c.path })),
     devices: build.details.map((d) => {
       const i = d.instance;

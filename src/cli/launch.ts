@@ -152,7 +152,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const hypervisor = new Hypervisor({
     machine: build.machine,
     ...archFactories(board, build),
-    timerFrequency: timerFrequency(board, build),
+    timerFrequency: build.timerFrequency,
     console: (zone, bytes) => consoles.write(zone, bytes),
     ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id) } }),
     ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),
@@ -249,24 +249,18 @@ function demoZones(board: BoardDescriptor): string[] {
 function archFactories(board: BoardDescriptor, build: BoardBuild): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
   switch (board.arch) {
     case 'riscv64': {
-      const plic = [...build.tree.nodes()].find((n) => n.strings('compatible')?.some((c) => c.includes('plic')));
-      return riscvFactories((plic?.u32('riscv,ndev') ?? 95) + 1);
+      return riscvFactories(build.machine.interruptCount ?? 96);
     }
     case 'aarch64': {
       const compatibles = [...build.tree.nodes()].flatMap((n) => n.strings('compatible') ?? []);
-      if (compatibles.includes('arm,gic-v3')) return aarch64Factories('gicv3');
-      if (compatibles.some((c) => c === 'arm,cortex-a15-gic' || c === 'arm,gic-400')) return aarch64Factories('gicv2');
+      const intids = build.machine.interruptCount ?? 288;
+      if (compatibles.includes('arm,gic-v3')) return aarch64Factories('gicv3', intids);
+      if (compatibles.some((c) => c === 'arm,cortex-a15-gic' || c === 'arm,gic-400')) return aarch64Factories('gicv2', intids);
       throw new LaunchError(`board ${board.name}: its device tree has no GICv2 or GICv3 to give zones`);
     }
     default:
       throw new LaunchError(`board ${board.name}: running ${board.arch} zones is not implemented yet (hvisor board show works)`);
   }
-}
-
-/** riscv: /cpus timebase-frequency; aarch64: the generic timer's rate on QEMU virt (62.5 MHz). */
-function timerFrequency(board: BoardDescriptor, build: BoardBuild): number {
-  if (board.arch === 'riscv64') return build.tree.node('/cpus')?.u32('timebase-frequency') ?? 10_000_000;
-  return 62_500_000;
 }
 
 function ownsWindow(config: ZoneConfig, w: { base: number; size: number } | undefined): boolean {

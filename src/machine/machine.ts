@@ -44,6 +44,11 @@ export class Machine {
   readonly physical = new AddressSpace();
   private readonly bankList: RamBank[] = [];
   private readonly deviceList: DeviceInstance[] = [];
+  /**
+   * Interrupt numbers (as zone configs count them) the board's interrupt controller implements,
+   * set by the board builder; a zone naming one at or above it is refused. Undefined: unchecked.
+   */
+  interruptCount: number | undefined;
 
   constructor(
     readonly boardName: string,

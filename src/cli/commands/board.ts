@@ -160,6 +160,8 @@ export function renderBoard(r: BoardReport): string {
   out.push(`${chalk.bold(r.board)} ${chalk.dim('—')} ${r.title}`);
   const dt = r.params === undefined ? r.deviceTree : `generated (${r.params.cpus} CPUs, ${sizeText('0x' + r.params.memoryBytes.toString(16))})`;
   out.push(`arch ${chalk.cyan(r.arch)} · hvisor platform ${r.hvisorPlatform} · device tree: ${dt}`);
+  const irqs = r.interruptCount === undefined ? '' : ` · interrupt controller: ${r.interruptCount} interrupt numbers (0..${r.interruptCount - 1})`;
+  out.push(`timer ${r.timerFrequency / 1e6} MHz${irqs}`);
   out.push('', chalk.bold(`Memory${r.memoryFromBoardFallback ? chalk.dim(' (board layout: the DTB has no /memory)') : ''}`));
   for (const m of r.memory) out.push(`  ${m.base.padStart(12)} .. ${('0x' + (Number(m.base) + Number(m.size)).toString(16)).padEnd(12)} ${sizeText(m.size)}`);
   out.push('', chalk.bold(`CPUs (${r.cpus.length})`));

@@ -70,6 +70,11 @@ export function checkPartition(machine: Machine, zones: readonly ZoneConfig[], p
 }
 
 function checkZoneOnBoard(machine: Machine, z: ZoneConfig): void {
+  const count = machine.interruptCount;
+  const missing = count === undefined ? undefined : z.interrupts.find((irq) => irq >= count);
+  if (missing !== undefined) {
+    throw new PartitionError('interrupt', `${zoneLabel(z)} interrupts: ${missing} is not an interrupt of board ${machine.boardName}'s controller (it has 0..${count! - 1})`);
+  }
   z.memoryRegions.forEach((r, i) => {
     const where = `${zoneLabel(z)} memory_regions[${i}] ${r.type} ${range(r.physicalStart, r.size)}`;
     if (r.type === 'ram') {
