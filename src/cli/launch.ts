@@ -1,10 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBoard, type BoardDescriptor, type BoardParams } from '../../boards/index.js';
 import { DEFAULT_GDB_BASE_PORT, gdbCommandLine, gdbPortForZone } from '../../gdbstub/ports.js';
 import { GdbServer } from '../../gdbstub/server.js';
 import { buildBoard, type BoardBuild } from '../board/board-builder.js';
+import { bringUpZone } from '../board/bring-up-zone.js';
 import { aarch64Factories, riscvFactories } from '../hypervisor/zone/arch-factories.js';
 import { ControlServer } from '../hypervisor/control/control-server.js';
 import type { ControlAddress } from '../hypervisor/control/control-protocol.js';
@@ -37,8 +39,15 @@ export interface LaunchOptions {
   readonly board: string;
   readonly dtb?: string;
   readonly params?: Partial<BoardParams>;
-  /** Zone config files, zone0 first; empty = the board's demo zones. */
+  /** Use a DTB whose root compatible the board does not model. */
+  readonly force?: boolean;
+  /** Zone config files, zone0 first; empty = the board's demo zones (or the bring-up zone). */
   readonly zones: readonly string[];
+  /**
+   * A one-zone bring-up run instead of zone configs (QEMU's -kernel/-initrd/-append): the zone is
+   * the whole board (bring-up-zone.ts); its config is written to a temporary file and named in the summary.
+   */
+  readonly bringUp?: { readonly kernel: string; readonly initrd?: string; readonly append?: string };
   /** Zone N's stub listens on base + N (N = zone id); 0 = ports the OS picks; `false` = no gdb stubs. */
   readonly gdbBasePort: number | false;
   readonly gdbHost?: string;
@@ -104,9 +113,12 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const build = buildBoard(board, {
     ...(options.dtb !== undefined && { dtb: readInputFileSync(options.dtb, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES }) }),
     ...(options.params && { params: options.params }),
+    ...(options.force === true && { force: true }),
     services: { console: (path) => consoles.uart(path), powerOff: powerOffBoard },
   });
-  const files = options.zones.length > 0 ? options.zones : demoZones(board);
+  if (options.bringUp !== undefined && options.zones.length > 0) throw new LaunchError('a bring-up run (--kernel) is one zone: give --zone files or --kernel, not both');
+  const bringUpFile = options.bringUp === undefined ? undefined : writeBringUpZone(build, options.bringUp);
+  const files = bringUpFile !== undefined ? [bringUpFile] : options.zones.length > 0 ? options.zones : demoZones(board);
   const configs = files.map((f) => loadZoneConfig(f));
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
@@ -196,6 +208,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   }
   startupDone = true;
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
+  if (bringUpFile !== undefined) summary.push(`bring-up zone config: ${bringUpFile} (edit it and pass it with --zone)`);
   hypervisor.run();
   return {
     stopped,
@@ -224,6 +237,22 @@ function runEnd(zones: readonly Zone[], boardExit: number | undefined): RunEnd {
   const requested = zones.find((z) => (z.exitStatus ?? 0) !== 0)?.exitStatus;
   const status = boardExit ?? requested ?? (zones.some((z) => z.state === 'crashed') ? 1 : 0);
   return { status, reason: boardExit !== undefined ? `the board powered off with code ${boardExit}: ${how}` : `every zone has stopped: ${how}` };
+}
+
+/** The bring-up zone's config, written where `--zone` can take it back. */
+function writeBringUpZone(build: BoardBuild, files: NonNullable<LaunchOptions['bringUp']>): string {
+  // Images larger than the board's RAM cannot be loaded: that caps what is read.
+  const maxBytes = build.machine.ramBanks.reduce((n, b) => n + b.size, 0);
+  const kernel = readInputFileSync(files.kernel, { what: '--kernel image', maxBytes });
+  const initrd = files.initrd === undefined ? undefined : readInputFileSync(files.initrd, { what: '--initrd image', maxBytes });
+  const json = bringUpZone(build, {
+    kernel: { path: resolve(files.kernel), bytes: kernel },
+    ...(initrd !== undefined && { initrd: { path: resolve(files.initrd!), size: initrd.length } }),
+    ...(files.append !== undefined && { append: files.append }),
+  });
+  const file = join(mkdtempSync(join(tmpdir(), 'hvisor-bring-up-')), 'zone0.json');
+  writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+  return file;
 }
 
 function loadVirtio(file: string): BoardVirtio {

@@ -18,6 +18,10 @@ interface RunArgs {
   virtio?: string;
   pci?: string;
   seconds?: number;
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  force?: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -27,6 +31,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
     yargs
       .option('board', { type: 'string', default: 'qemu-virt-riscv64', describe: 'board name (hvisor board list)' })
       .option('dtb', { type: 'string', describe: 'the board DTB to use instead of the generated one' })
+      .option('force', { type: 'boolean', describe: 'use a DTB whose root compatible the board does not model' })
+      .option('kernel', { type: 'string', describe: 'bring-up run: one zone holding the whole board boots this kernel Image (as QEMU -kernel)' })
+      .option('initrd', { type: 'string', describe: 'bring-up run: the initramfs (as QEMU -initrd)' })
+      .option('append', { type: 'string', describe: 'bring-up run: the kernel command line (default: the DTB\'s /chosen bootargs)' })
       .option('cpus', { type: 'number', describe: 'CPUs of a generated board tree' })
       .option('memory', { type: 'string', describe: 'RAM of a generated board tree, e.g. 2G' })
       .option('zone', { type: 'string', array: true, default: [], describe: 'zone config (hvisor-tool JSON), zone0 first; repeat for more zones' })
@@ -47,6 +55,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args.memory !== undefined && { memoryBytes: parseMemorySize(args.memory, args.board) }),
       },
       zones: args.zone,
+      ...(args.force === true && { force: true }),
+      ...(args.kernel !== undefined && { bringUp: { kernel: args.kernel, ...(args.initrd !== undefined && { initrd: args.initrd }), ...(args.append !== undefined && { append: args.append }) } }),
       gdbBasePort: args.gdb ? args['gdb-base-port'] : false,
       gdbHost: args['gdb-host'],
       ...(args['gdb-socket-dir'] !== undefined && { gdbSocketDir: args['gdb-socket-dir'] }),
