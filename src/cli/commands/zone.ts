@@ -7,6 +7,7 @@ import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutd
 import type { ControlAddress } from '../../hypervisor/control/control-protocol.js';
 import { loadZoneConfig } from '../../config/zone-config.js';
 import { generateZoneDtb } from '../../hypervisor/lifecycle/zone-dtb.js';
+import { DTB_FILE_MAX_BYTES, readInputFileSync } from '../../util/input-file.js';
 
 interface ControlArgs {
   control?: string;
@@ -43,9 +44,12 @@ export const zoneCommand: CommandModule<object, object> = {
           y
             .positional('file', { type: 'string', demandOption: true })
             .option('board', { type: 'string', default: 'qemu-virt-riscv64', describe: 'board name' })
+            .option('dtb', { type: 'string', describe: 'the board DTB (a vendor board\'s, or instead of the generated one)' })
+            .option('force', { type: 'boolean', describe: 'use a DTB whose root compatible the board does not model' })
             .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'DTB file to write' }),
-        (args: { file: string; board: string; out: string }) => {
-          const { machine } = buildBoard(findBoard(args.board));
+        (args: { file: string; board: string; dtb?: string; force?: boolean; out: string }) => {
+          const boardDtb = args.dtb === undefined ? undefined : readInputFileSync(args.dtb, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES });
+          const { machine } = buildBoard(findBoard(args.board), { ...(boardDtb !== undefined && { dtb: boardDtb }), ...(args.force === true && { force: true }) });
           const config = loadZoneConfig(args.file);
           // As `hvisor run` does: /chosen names the initrd the config loads.
           const initrd = config.initrdFilepath === undefined ? undefined : statSync(resolve(dirname(config.source), config.initrdFilepath)).size;

@@ -91,6 +91,7 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
   const irqchipBase = arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? arch.plicBase : undefined;
   const owned = new Set(zone.interrupts);
 
+  const buses: DtNode[] = [];
   // Walk every node with a CPU-physical reg outside /cpus and the new memory nodes.
   const candidates = [...tree.nodes()].filter((n) => n !== tree.root && !n.path.startsWith('/cpus') && n.has('reg') && n.string('device_type') !== 'memory');
   for (const n of candidates) {
@@ -120,6 +121,10 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
       describeZonePciBus(tree, n, bus);
       continue;
     }
+    if (isBus(n)) {
+      buses.push(n); // decided once its devices are: kept while it holds any
+      continue;
+    }
     const served = (w: { address: number; size: number }) =>
       inside(w.address, w.size, 'virtio') &&
       (options.servedVirtio === undefined || options.servedVirtio.some((v) => w.address >= v.base && w.address + w.size <= v.base + v.size));
@@ -136,7 +141,14 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
       drop(n);
     }
   }
-  // Containers (buses like /soc) left with no devices still describe address translation: keep.
+  // A bus with a reg of its own (i.MX's AIPS and SPBA buses) stays while it holds a device the zone
+  // keeps: its ranges translate the device's addresses. Innermost first, so emptied parents go too.
+  // Containers without reg (buses like /soc) left with no devices still describe translation: keep.
+  for (const bus of buses.sort((a, b) => b.path.split('/').length - a.path.split('/').length)) {
+    if (bus.parent === undefined) continue;
+    if (bus.children.some((c) => c.has('reg'))) kept.push(bus.path);
+    else drop(bus);
+  }
 
   for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells);
   if (zone.zoneId === 0) describeRootZone(tree, zone, [...interruptControllers][0], machine.arch, addrCells, sizeCells, warnings);
@@ -275,6 +287,11 @@ function trimInterruptController(tree: DeviceTree, ic: DtNode, zone: ZoneConfig,
     // Without gits_size the zone's GIC model has no ITS.
     if (a.gitsSize === 0) for (const child of [...ic.children]) if (child.isCompatible('arm,gic-v3-its')) ic.removeChild(child);
   }
+}
+
+/** A node whose children are devices on it: simple-bus and the like, with `ranges` to translate them. */
+function isBus(n: DtNode): boolean {
+  return n.has('ranges') && n.children.some((c) => c.has('reg'));
 }
 
 function cells(value: number, count: number): number[] {
