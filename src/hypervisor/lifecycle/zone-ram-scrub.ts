@@ -14,13 +14,15 @@ export function scrubZoneRam(machine: Machine, config: ZoneConfig): void {
     if (r.type !== 'ram') continue;
     const bank = machine.ramBanks.find((b) => r.physicalStart >= b.base && r.physicalStart + r.size <= b.base + b.size);
     if (bank === undefined) continue;
-    const bytes = bank.ram.u8;
-    const start = r.physicalStart - bank.base;
-    const end = start + r.size;
-    for (let at = start; at < end; at += PAGE) {
-      const n = Math.min(PAGE, end - at);
-      const page = bytes.subarray(at, at + n);
-      if (!Buffer.from(page.buffer, page.byteOffset, n).equals(n === PAGE ? ZERO_PAGE : ZERO_PAGE.subarray(0, n))) page.fill(0);
+    for (const span of bank.spans(r.physicalStart - bank.base, r.size)) {
+      if (!span.ram.committed) continue; // a block nothing ever reached holds only zeros
+      const bytes = span.ram.u8;
+      const end = span.ramOffset + span.size;
+      for (let at = span.ramOffset; at < end; at += PAGE) {
+        const n = Math.min(PAGE, end - at);
+        const page = bytes.subarray(at, at + n);
+        if (!Buffer.from(page.buffer, page.byteOffset, n).equals(n === PAGE ? ZERO_PAGE : ZERO_PAGE.subarray(0, n))) page.fill(0);
+      }
     }
   }
 }
