@@ -10,6 +10,7 @@ import { bringUpZone } from '../board/bring-up-zone.js';
 import { aarch64Factories, riscvFactories } from '../hypervisor/zone/arch-factories.js';
 import { ControlServer } from '../hypervisor/control/control-server.js';
 import type { ControlAddress } from '../hypervisor/control/control-protocol.js';
+import { CONFIG_VERSIONS, type ConfigVersion } from '../config/zone-config-binary.js';
 import { Hypervisor } from '../hypervisor/lifecycle/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
@@ -56,6 +57,8 @@ export interface LaunchOptions {
   readonly control?: ControlAddress;
   /** hvisor-tool's virtio_cfg.json: the virtio devices served into the zones' virtio regions. */
   readonly virtio?: string;
+  /** The zone_config layout zone0's hvisor-tool sends with its zone start hypercall: 6 (default) or 5 (hvisor v0.4). */
+  readonly configVersion?: number;
   /** The board's PCI functions and their backends (board-pci-config.ts); zones take them with alloc_pci_devs. */
   readonly pci?: string;
   /** Where zone consoles and messages go (stdout by default). */
@@ -161,7 +164,12 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     if (startupDone) listening.catch((e: Error) => consoles.log(e.message));
     else pending.push(listening);
   };
+  const configVersion = options.configVersion ?? 6;
+  if (!CONFIG_VERSIONS.includes(configVersion as ConfigVersion)) {
+    throw new LaunchError(`config version ${configVersion}: hvisor's zone_config layouts are ${CONFIG_VERSIONS.join(' (hvisor v0.4) and ')} (hvisor-tool main)`);
+  }
   const hypervisor = new Hypervisor({
+    configVersion: configVersion as ConfigVersion,
     machine: build.machine,
     ...archFactories(board, build),
     timerFrequency: build.timerFrequency,

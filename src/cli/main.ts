@@ -16,7 +16,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 // Each command lives in its own module under ./commands; this file only assembles them.
 const commands: CommandModule<any, any>[] = [runCommand, zoneCommand, dtbCommand, boardCommand];
 
-const cli = yargs(hideBin(process.argv))
+// hvisor-tool spells the zone id `-id 1` (`hvisor zone shutdown -id 1`); yargs would read it as -i -d.
+const cli = yargs(hideBin(process.argv).map((a) => (a === '-id' ? '--id' : a)))
   .scriptName('hvisor')
   .usage('$0 <command> [options]\n\nA separation-kernel hypervisor on emulated boards, with one gdb stub per zone.')
   .strict()

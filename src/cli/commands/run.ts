@@ -17,6 +17,7 @@ interface RunArgs {
   control?: string;
   virtio?: string;
   pci?: string;
+  'config-version': number;
   seconds?: number;
   kernel?: string;
   initrd?: string;
@@ -45,6 +46,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (mode 0600; default ${defaultControlAddress().path})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
+      .option('config-version', { type: 'number', default: 6, describe: 'the zone_config layout zone0\'s hvisor-tool sends: 6 (hvisor-tool main) or 5 (hvisor v0.4)' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     const instance = await launch({
@@ -63,6 +65,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
       ...(args.virtio !== undefined && { virtio: args.virtio }),
       ...(args.pci !== undefined && { pci: args.pci }),
+      configVersion: args['config-version'],
       holdOutput: true,
     });
     printBanner(instance);

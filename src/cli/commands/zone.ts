@@ -18,6 +18,14 @@ function address(args: ControlArgs): ControlAddress {
 }
 
 const withControl = (y: Argv) => y.option('control', { type: 'string', describe: 'control socket of the running `hvisor run`' });
+/** The zone id: positional (`shutdown 1`) or hvisor-tool's `-id 1` (main.ts turns it into --id). */
+const zoneIdArg = (y: Argv): Argv =>
+  withControl(y)
+    .positional('id', { type: 'number', describe: 'zone id' })
+    .check((a) => {
+      if (typeof a['id'] !== 'number' || !Number.isInteger(a['id'])) throw new Error('give the zone id: ID or -id ID (hvisor-tool spelling)');
+      return true;
+    }) as unknown as Argv;
 
 /** `hvisor zone …`: hvisor-tool's zone commands against a running instance, and zone DTBs. */
 export const zoneCommand: CommandModule<object, object> = {
@@ -31,10 +39,12 @@ export const zoneCommand: CommandModule<object, object> = {
       .command('start <file>', 'Start a zone from its config (hvisor-tool JSON)', (y: Argv) => withControl(y).positional('file', { type: 'string', demandOption: true }), async (args: ControlArgs & { file: string }) => {
         console.log((await zoneStart(address(args), args.file)).message);
       })
-      .command('shutdown <id>', 'Shut a zone down', (y: Argv) => withControl(y).positional('id', { type: 'number', demandOption: true }), async (args: ControlArgs & { id: number }) => {
+      .command('shutdown [id]', `Shut a zone down (hvisor-tool's spelling works too: shutdown -id ID)`, zoneIdArg, async (a) => {
+        const args = a as unknown as ControlArgs & { id: number };
         console.log((await zoneShutdown(address(args), args.id)).message);
       })
-      .command('restart <id>', 'Restart a zone', (y: Argv) => withControl(y).positional('id', { type: 'number', demandOption: true }), async (args: ControlArgs & { id: number }) => {
+      .command('restart [id]', `Restart a zone (hvisor-tool's spelling works too: restart -id ID)`, zoneIdArg, async (a) => {
+        const args = a as unknown as ControlArgs & { id: number };
         console.log((await zoneRestart(address(args), args.id)).message);
       })
       .command(

@@ -38,8 +38,8 @@ export interface HypervisorOptions {
   /** Further zone-owned windows per zone (vECAM, IVC control tables). */
   readonly emulated?: (config: ZoneConfig) => readonly ZoneDeviceWindow[];
   /**
-   * The VMM serves the zones' virtio regions (`hvisor run --virtio`). Without it, nonroot zones' virtio
-   * regions trap to zone0's daemon through hvisor's virtio bridge, as on hvisor.
+   * The VMM serves the zones' virtio regions (`hvisor run --virtio`). A nonroot zone it serves nothing
+   * to has its virtio regions trap to zone0's daemon through hvisor's virtio bridge, as on hvisor.
    */
   readonly virtio?: VirtioProvider;
   /** Zone-owned models that DMA into the zone (vPCI), built once its RAM is mapped and taken back when it goes. */
@@ -168,8 +168,19 @@ export class Hypervisor {
   private createZone(config: ZoneConfig, images: readonly ZoneImage[], ivc: IvcMapping): Zone {
     const dtbGpa = config.memoryRegions.find((r) => r.type === 'ram' && config.dtbLoadPaddr >= r.physicalStart && config.dtbLoadPaddr < r.physicalStart + r.size);
     let built: Zone | undefined;
+    // A nonroot zone the VMM serves no virtio device to (`--virtio` names none for it) gets hvisor's
+    // trampoline to zone0's daemon; zone0's own virtio regions are the VMM's or empty.
+    const vmm = this.options.virtio;
     const virtio: VirtioProvider | undefined =
-      this.options.virtio ?? (config.zoneId === 0 ? undefined : { provide: (c) => trampolineWindows(() => built!, c.memoryRegions, this.trampoline), release: async () => {} });
+      config.zoneId === 0
+        ? vmm
+        : {
+            provide: (c, space) => {
+              const served = vmm?.provide(c, space) ?? [];
+              return served.length > 0 ? served : trampolineWindows(() => built!, c.memoryRegions, this.trampoline);
+            },
+            release: (id) => vmm?.release(id) ?? Promise.resolve(),
+          };
     const zone = new Zone({
       ...this.options.zoneDefaults,
       machine: this.machine,
