@@ -257,7 +257,7 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   }
 
   private get queueBase(): number {
-    return (this.cbaserHi & 0xfffff) * 2 ** 32 + (this.cbaserLo & 0xfffff000);
+    return (this.cbaserHi & 0xfffff) * 2 ** 32 + ((this.cbaserLo & 0xfffff000) >>> 0);
   }
 
   /** Runs every command between CREADR and CWRITER. */

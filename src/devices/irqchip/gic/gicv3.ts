@@ -167,7 +167,7 @@ export class Gicv3 implements SystemRegisterHook {
     const hi = this.propBase[2 * c + 1]!;
     const idBits = (lo & 0x1f) + 1;
     if (intid >= 2 ** idBits) return;
-    const base = (hi & 0xfffff) * 2 ** 32 + (lo & 0xfffff000);
+    const base = (hi & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
     const v = this.memory.read(base + intid - FIRST_LPI, 1);
     lpis.config[intid - FIRST_LPI] = v === undefined ? 0 : Number(v);
   }

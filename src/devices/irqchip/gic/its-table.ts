@@ -66,7 +66,7 @@ export class ItsTable {
   private get base(): number {
     const page = this.pageSize;
     const high = (this.hi & 0xffff) * 2 ** 32;
-    if (page === 0x10000) return high + (this.lo & 0xffff0000) + ((this.lo >>> 12) & 0xf) * 2 ** 48;
+    if (page === 0x10000) return high + ((this.lo & 0xffff0000) >>> 0) + ((this.lo >>> 12) & 0xf) * 2 ** 48;
     return high + ((this.lo & ~(page - 1)) >>> 0);
   }
 
