@@ -1064,10 +1064,10 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   hvc(imm: number, k: number): void {
     if (this.el === 0) return this.undefinedInstruction(k, 0xd4000002 | (imm << 5));
     this.pc = this.pcOf(k) + 4n;
-    // hvisor takes every HVC as a hypercall; PSCI and SMCCC discovery (fast calls of the Arm
-    // architecture and standard-service owners) still reach the firmware role, as Linux may use HVC.
+    // hvisor takes every HVC as a hypercall (hvisor codes are small numbers); SMCCC fast calls (PSCI,
+    // SMCCC discovery, vendor UID probes: bit 31 set) still reach the firmware role, as Linux may use HVC.
     const id = this.r[0]!;
-    const firmware = (id & 0x80000000n) !== 0n && (((id >> 24n) & 0x3fn) === 0n || ((id >> 24n) & 0x3fn) === 4n) && id <= 0xffffffffn;
+    const firmware = (id & 0x80000000n) !== 0n && id <= 0xffffffffn;
     if (imm === HVISOR_HVC_IMM || !firmware) {
       const r = this.r;
       this.r[0] = this.host.hypercall(r[0]!, [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, r[6]!]);
