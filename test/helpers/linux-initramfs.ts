@@ -93,6 +93,8 @@ export interface InitramfsSpec {
   readonly modules?: readonly string[];
   /** Extra files: archive path → contents. */
   readonly files?: Readonly<Record<string, string | Uint8Array>>;
+  /** Which of `files` are programs (mode 0755). */
+  readonly executables?: readonly string[];
 }
 
 /**
@@ -125,7 +127,7 @@ export function buildInitramfs(spec: InitramfsSpec): string {
   for (const [path, data] of Object.entries(spec.files ?? {})) {
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) entries.push(parts.slice(0, i).join('/'));
-    put(path, data);
+    put(path, data, spec.executables?.includes(path) ? 0o755 : 0o644);
   }
   const list = [...new Set(entries)].sort().join('\n') + '\n';
   // Straight to a file: modules make the archive larger than a child process's output buffer.

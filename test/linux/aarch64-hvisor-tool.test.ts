@@ -154,6 +154,7 @@ describe('the real hvisor-tool in zone0 Linux starts, serves and stops a nonroot
         'zone1_linux.json': JSON.stringify(ZONE1, null, 2),
         'virtio_cfg.json': JSON.stringify(VIRTIO_CFG, null, 2),
       },
+      executables: ['hvisor'],
     });
     // zone0's disk (/dev/vda), which the daemon serves to zone1: a journal-less ext4 the host reads with debugfs.
     image = join(dir, 'zone1.ext4');
