@@ -16,7 +16,8 @@ describe('Scheduler', () => {
     const z1 = makeZone(machine, config(1), busy(ENTRY1));
     z0.zone.start();
     z1.zone.start();
-    const s = new Scheduler({ budget: 1000 });
+    // Instructions only: no host-time limit (a first, JIT-compiling slice may be slow on a loaded host).
+    const s = new Scheduler({ budget: 1000, sliceMs: Infinity });
     s.add(z0.zone);
     s.add(z1.zone);
     for (let i = 0; i < 10; i++) s.runRound();

@@ -57,6 +57,9 @@ const SUPPORTED = new Set<number>([
   SbiExtension.LegacyShutdown, SbiExtension.Hvisor,
 ]);
 
+/** Bytes one DBCN console_write takes (a Linux console line is far shorter). */
+export const DBCN_MAX_WRITE = 4096;
+
 const A0 = 10, A1 = 11, A2 = 12, A6 = 16, A7 = 17;
 const MAX_HARTS = 64;
 
@@ -182,13 +185,16 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
       return StopReason.SystemEvent;
     case SbiExtension.Dbcn:
       if (fid === 0) {
-        // console_write(num_bytes, base_lo, base_hi): guest-physical buffer.
+        // console_write(num_bytes, base_lo, base_hi): guest-physical buffer. The spec lets it write
+        // fewer bytes than asked (the caller writes the rest again), and the write ends the vCPU's
+        // run: console output costs host time the instruction budget does not see.
         const addr = (a2 << 32n) | (a1 & 0xffffffffn);
-        const n = Number(a0 > 0x100000n ? 0x100000n : a0);
+        const n = Number(a0 > BigInt(DBCN_MAX_WRITE) ? BigInt(DBCN_MAX_WRITE) : a0);
         const bytes = addr < 2n ** 53n ? host.memory.readDebug(Number(addr), n) : new Uint8Array(0);
         if (bytes.length < n && n > 0) { ret(SBI_ERR_INVALID_PARAM); break; }
         host.consoleWrite(bytes);
         value = BigInt(bytes.length);
+        stop = StopReason.Budget;
       } else if (fid === 1) {
         value = 0n; // console_read: no input is buffered for firmware reads
       } else if (fid === 2) {

@@ -21,6 +21,12 @@ const SECTOR = 512;
 const HEADER = 16;
 const ID_BYTES = 20;
 const SEG_MAX = 254;
+/**
+ * Data bytes one request may move (Linux's requests stay under max_sectors_kb, 1280 KiB by
+ * default): a longer one fails with IOERR before anything is copied, so a chain naming the same
+ * megabytes over and over costs nothing.
+ */
+export const MAX_REQUEST_BYTES = 4 << 20;
 /** Per discard / write-zeroes segment, so one request cannot stall the emulator for long. */
 const MAX_ZERO_SECTORS = 65536;
 const MAX_ZERO_SEGMENTS = 16;
@@ -103,14 +109,14 @@ export class VirtioBlkBackend implements VirtioBackend {
     const dataOutLen = readable - HEADER;
     switch (type) {
       case BlkRequest.In: {
-        if (!this.inRange(sector, dataInLen)) return BlkStatus.IoErr;
+        if (dataInLen > MAX_REQUEST_BYTES || !this.inRange(sector, dataInLen)) return BlkStatus.IoErr;
         const buf = this.scratch(dataInLen);
         if (!this.image.read(sector * SECTOR, buf) || !vq.writeAt(chain, 0, buf)) return BlkStatus.IoErr;
         this.dataIn = dataInLen;
         return BlkStatus.Ok;
       }
       case BlkRequest.Out: {
-        if (this.image.readOnly || !this.inRange(sector, dataOutLen)) return BlkStatus.IoErr;
+        if (this.image.readOnly || dataOutLen > MAX_REQUEST_BYTES || !this.inRange(sector, dataOutLen)) return BlkStatus.IoErr;
         const buf = this.scratch(dataOutLen);
         const ok = vq.readAt(chain, HEADER, buf) && this.image.write(sector * SECTOR, buf);
         return ok ? BlkStatus.Ok : BlkStatus.IoErr;

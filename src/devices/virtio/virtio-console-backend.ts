@@ -8,6 +8,8 @@ const RX = 0;
 const TX = 1;
 /** Input kept while the guest has no receive buffer posted; beyond this it is dropped. */
 const MAX_PENDING = 1 << 20;
+/** The longest transmit chain taken (Linux's virtio_console writes at most 32 KiB per buffer). */
+const MAX_TX_CHAIN = 64 * 1024;
 
 /**
  * virtio-console (virtio 1.2 §5.3) with a single port (no MULTIPORT): receiveq0 carries host
@@ -58,7 +60,8 @@ export class VirtioConsoleBackend implements VirtioBackend {
     if (queue !== TX) return;
     let interrupt = false;
     for (let chain = vq.pop(); chain !== undefined; chain = vq.pop()) {
-      const bytes = vq.readAll(chain);
+      // Linux sends at most 32 KiB per buffer; a longer chain is dropped, never copied.
+      const bytes = SplitVirtqueue.readableLength(chain) <= MAX_TX_CHAIN ? vq.readAll(chain) : undefined;
       if (bytes !== undefined && bytes.length > 0) this.endpoint.write(bytes);
       interrupt = vq.push(chain.head, 0) || interrupt;
     }

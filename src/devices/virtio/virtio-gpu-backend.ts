@@ -45,6 +45,8 @@ const FLAG_FENCE = 1;
 const MAX_SCANOUTS = 16;
 const MAX_DIMENSION = 16384;
 const MAX_BACKING_ENTRIES = 16384;
+/** The longest control request there is (RESOURCE_ATTACH_BACKING with every entry): a longer chain is not copied. */
+const MAX_CONTROL_REQUEST = HDR + 8 + 16 * MAX_BACKING_ENTRIES;
 const EVENT_DISPLAY = 1;
 
 interface Resource {
@@ -177,7 +179,7 @@ export class VirtioGpuBackend implements VirtioBackend {
 
   /** Runs one control command; returns the response length written. */
   private control(vq: SplitVirtqueue, chain: VirtqueueChain): number {
-    const request = vq.readAll(chain);
+    const request = SplitVirtqueue.readableLength(chain) <= MAX_CONTROL_REQUEST ? vq.readAll(chain) : undefined;
     let length = HDR;
     let type: number = GpuResp.ErrUnspec;
     if (request !== undefined && request.length >= HDR) {

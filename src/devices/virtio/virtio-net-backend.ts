@@ -8,6 +8,8 @@ const RX = 0;
 const TX = 1;
 /** struct virtio_net_hdr with num_buffers: always 12 bytes for VERSION_1 devices. */
 const HDR = 12;
+/** The largest frame a switch carries (no segmentation offloads are offered, so none is larger). */
+export const MAX_FRAME = 65535;
 
 /**
  * virtio-net (virtio 1.2 §5.1) with one RX/TX queue pair and no offloads: frames the guest sends
@@ -24,8 +26,9 @@ export class VirtioNetBackend implements VirtioBackend {
   private readonly config = new Uint8Array(8);
   private port: VirtioTransportPort | undefined;
   private readonly rxHeader = new Uint8Array(HDR);
-  private txBuffer = new Uint8Array(HDR + 1514);
-  /** Frames that arrived while the guest had no receive buffer posted. */
+  /** The largest transmit chain a driver can build: a longer one is dropped, never copied. */
+  private readonly txBuffer = new Uint8Array(HDR + MAX_FRAME);
+  /** Frames that arrived while the guest had no receive buffer posted, and transmit chains too long to be a frame. */
   dropped = 0;
 
   constructor(
@@ -66,11 +69,11 @@ export class VirtioNetBackend implements VirtioBackend {
     let interrupt = false;
     for (let chain = vq.pop(); chain !== undefined; chain = vq.pop()) {
       const length = SplitVirtqueue.readableLength(chain);
-      if (length > this.txBuffer.length) this.txBuffer = new Uint8Array(Math.max(length, 2 * this.txBuffer.length));
-      const bytes = this.txBuffer.subarray(0, length);
+      const bytes = this.txBuffer.subarray(0, Math.min(length, this.txBuffer.length));
       // With the cable pulled, frames are consumed and lost, as on a real NIC. The frame handed
       // on lives in a reused buffer: `transmit` must copy what it keeps beyond the call.
-      if (length > HDR && this.linkUp && vq.readAt(chain, 0, bytes)) this.transmit(bytes.subarray(HDR));
+      if (length > this.txBuffer.length) this.dropped++;
+      else if (length > HDR && this.linkUp && vq.readAt(chain, 0, bytes)) this.transmit(bytes.subarray(HDR));
       interrupt = vq.push(chain.head, 0) || interrupt;
     }
     if (interrupt) used();

@@ -20,6 +20,8 @@ export interface VirtioZoneWindow {
   readonly irqLine: RoutedIrq;
   /** Only for devices with a host endpoint: resolves once it listens, rejects naming it. */
   readonly ready?: Promise<void>;
+  /** The device itself: a kick's chains past KICK_BYTES wait for the zone's next slice. */
+  readonly deferredWork: VirtioMmioDevice;
   readonly built: BuiltVirtioDevice;
 }
 
@@ -80,7 +82,12 @@ export class BoardVirtio {
       } catch (e) {
         throw new VirtioDeviceError(`zone ${zoneId} ${name}: ${(e as Error).message}`);
       }
-      const w: VirtioZoneWindow = { base: spec.addr, size: spec.len, device: built.device, name, irqLine: lines.get(spec.irq)!, built, ...(built.opensEndpoint && { ready: built.ready }) };
+      const device = built.device;
+      const w: VirtioZoneWindow = {
+        base: spec.addr, size: spec.len, device, name, irqLine: lines.get(spec.irq)!, built,
+        deferredWork: device,
+        ...(built.opensEndpoint && { ready: built.ready }),
+      };
       windows.push(w);
       owned.push(w);
     }

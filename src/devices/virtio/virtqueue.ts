@@ -44,6 +44,10 @@ const AVAIL_F_NO_INTERRUPT = 1;
 export class SplitVirtqueue {
   private lastAvail = 0;
   private usedIdx = 0;
+  /** Bytes the chains popped in this batch may still name (Infinity outside a batch). */
+  private batchLeft = Infinity;
+  /** A batch ended with chains still available: the transport owes the driver another pass. */
+  deferred = false;
   private readonly eventIdx: boolean;
   private readonly indirect: boolean;
   private readonly scratch = new Uint8Array(16);
@@ -75,10 +79,27 @@ export class SplitVirtqueue {
     }
   }
 
-  /** The next available chain, or undefined when the driver has published nothing new. */
+  /**
+   * Bounds the work of one kick: chains are popped until they have named `bytes` bytes in all (the
+   * chain that crosses the bound is the last); the rest stay in the ring and `deferred` says so.
+   */
+  beginBatch(bytes: number): void {
+    this.batchLeft = bytes;
+    this.deferred = false;
+  }
+
+  endBatch(): void {
+    this.batchLeft = Infinity;
+  }
+
+  /** The next available chain, or undefined when the driver has published nothing new (or the batch is spent). */
   pop(): VirtqueueChain | undefined {
     const availIdx = this.read16(this.avail + 2, 'available ring index');
     const pending = (availIdx - this.lastAvail) & 0xffff;
+    if (pending !== 0 && this.batchLeft <= 0) {
+      this.deferred = true;
+      return undefined;
+    }
     if (pending === 0) {
       // Tell the driver to kick us for the next buffer it publishes.
       if (this.eventIdx) this.write16(this.used + 4 + 8 * this.size, this.lastAvail, 'avail_event');
@@ -91,6 +112,7 @@ export class SplitVirtqueue {
     if (head >= this.size) throw new VirtqueueError(`descriptor head ${head} outside a queue of ${this.size}`);
     const segments: VirtqueueSegment[] = [];
     this.walk(this.desc, this.size, head, segments, true);
+    if (this.batchLeft !== Infinity) for (const seg of segments) this.batchLeft -= seg.len;
     return { head, segments };
   }
 

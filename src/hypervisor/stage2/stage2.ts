@@ -22,6 +22,14 @@ export interface ZoneDeviceWindow {
    * why not. The zone gets no time until then, and does not start if it rejects.
    */
   readonly ready?: Promise<void>;
+  /** A model that may leave work for later to keep one exit bounded (a virtio kick naming megabytes). */
+  readonly deferredWork?: DeferredDeviceWork;
+}
+
+/** Work a model deferred: the zone continues it at the start of each of its slices, on its own time. */
+export interface DeferredDeviceWork {
+  readonly hasDeferredWork: boolean;
+  continueWork(): void;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */

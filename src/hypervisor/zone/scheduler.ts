@@ -16,6 +16,13 @@ export interface SchedulerOptions {
   readonly budget?: number;
   /** Host ms of rounds before yielding to the event loop (gdb sockets, the control channel). */
   readonly yieldAfterMs?: number;
+  /**
+   * Host ms a zone's slice may take (default 5; a slice of plain instructions takes well under 1).
+   * Exits can cost host time the instruction budget does not count (console writes, virtio
+   * requests): a zone whose slice ran longer owes the excess and sits rounds out, sliceMs each,
+   * until it has paid, so its exits come out of its own share, not the other zones'.
+   */
+  readonly sliceMs?: number;
 }
 
 export interface RoundResult {
@@ -32,8 +39,11 @@ export interface RoundResult {
  */
 export class Scheduler {
   readonly budget: number;
+  readonly sliceMs: number;
   private readonly yieldAfterMs: number;
   private readonly zones: Schedulable[] = [];
+  /** Host ms each zone's slices overran sliceMs by, not yet paid back by sitting rounds out. */
+  private readonly owedMs = new Map<Schedulable, number>();
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private active = false;
@@ -41,10 +51,13 @@ export class Scheduler {
   /** Counters for tests and `hvisor zone list`. */
   rounds = 0;
   sleeps = 0;
+  /** Rounds a zone sat out to pay back host time its exits took. */
+  roundsSatOut = 0;
 
   constructor(options: SchedulerOptions = {}) {
     this.budget = options.budget ?? 20_000;
     this.yieldAfterMs = options.yieldAfterMs ?? 10;
+    this.sliceMs = options.sliceMs ?? 5;
   }
 
   add(zone: Schedulable): void {
@@ -57,6 +70,7 @@ export class Scheduler {
   remove(zone: Schedulable): void {
     const i = this.zones.indexOf(zone);
     if (i >= 0) this.zones.splice(i, 1);
+    this.owedMs.delete(zone);
     if (zone.onRunnable !== undefined) zone.onRunnable = undefined;
   }
 
@@ -64,14 +78,25 @@ export class Scheduler {
     return this.zones.length;
   }
 
-  /** One slice for every zone. */
+  /** One slice for every zone that owes no host time; one sliceMs paid back by each that does. */
   runRound(): RoundResult {
     let retired = 0;
     let idle = true;
     let wakeInMs = Infinity;
     // Copy: a slice may start or stop zones (hypercalls).
     for (const z of [...this.zones]) {
+      const owed = this.owedMs.get(z);
+      if (owed !== undefined) {
+        if (owed > this.sliceMs) this.owedMs.set(z, owed - this.sliceMs);
+        else this.owedMs.delete(z);
+        this.roundsSatOut++;
+        idle = false; // it has work: it only waits its turn
+        continue;
+      }
+      const t0 = performance.now();
       const r = z.runSlice(this.budget);
+      const overrun = performance.now() - t0 - this.sliceMs;
+      if (overrun > 0) this.owedMs.set(z, overrun);
       retired += r.retired;
       if (!r.idle) idle = false;
       else wakeInMs = Math.min(wakeInMs, r.wakeInMs);

@@ -130,6 +130,8 @@ export class Zone implements VcpuHost, GdbTarget {
   readonly deviceWindows: readonly ZoneDeviceWindow[];
 
   private readonly clock: VirtualClock;
+  /** Models that may leave work for the zone's next slice (ZoneDeviceWindow.deferredWork). */
+  private readonly deferringWindows: readonly ZoneDeviceWindow[];
   private readonly slots: VcpuSlot[];
   private readonly cpuList: Cpu[] = [];
   private readonly options: ZoneOptions;
@@ -180,6 +182,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
     this.virtioWindows = map.virtio;
     this.deviceWindows = map.devices;
+    this.deferringWindows = [...map.virtio, ...map.devices].filter((w) => w.deferredWork !== undefined);
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
       this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue', stalledUntil: undefined });
@@ -357,6 +360,7 @@ export class Zone implements VcpuHost, GdbTarget {
    */
   runSlice(budget: number): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
+    if (this.deferringWindows.length > 0) this.continueDeviceWork();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
     let retired = 0;
     const n = this.slots.length;
@@ -378,6 +382,18 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     this.next = (this.next + 1) % n;
     return this.idleState(retired);
+  }
+
+  /** Device work left by an earlier exit of this zone, done on this zone's time. */
+  private continueDeviceWork(): void {
+    for (const w of this.deferringWindows) {
+      try {
+        if (w.deferredWork!.hasDeferredWork) w.deferredWork!.continueWork();
+      } catch (e) {
+        this.crashWith(this.slots[0]!, `emulator error in ${w.name}: ${(e as Error).message ?? String(e)}`);
+        return;
+      }
+    }
   }
 
   private stepSlice(): SliceResult {
@@ -492,6 +508,8 @@ export class Zone implements VcpuHost, GdbTarget {
         else stalled = true;
       } else earliest = Math.min(earliest, s.wakeAt);
     }
+    // Device work deferred by a bounded exit keeps the zone busy while its vCPUs wait.
+    for (const w of this.deferringWindows) if (w.deferredWork!.hasDeferredWork) anyReady = true;
     if (anyReady) return { retired, idle: false, wakeInMs: 0 };
     if (stalled) return { retired, idle: true, wakeInMs: Math.min(STALL_POLL_MS, this.clock.msUntil(earliest)) };
     if (this.options.timeMode === 'warp' && Number.isFinite(earliest)) {
