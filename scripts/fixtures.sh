@@ -8,6 +8,7 @@
 #   .fixtures/debian/rv64/          forky linux-binary + linux-base riscv64 (usr/lib/modules/*/vmlinuz, dtb/)
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
+#   .fixtures/initramfs-{arm64,riscv64}-shell.cpio.gz, vmlinuz-{arm64,riscv64}, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
@@ -73,20 +74,46 @@ if [ ! -f "$D/rv64/.done" ] || [ ! -f "$D/bb-riscv64/.done" ]; then
   fetch "$D/bb-riscv64" "$o" busybox-static
 fi
 
-# --- initramfs images: busybox and an /init that prints BOOT-OK and powers off ------------------------
-mkinitramfs() { # busybox out
-  local bb=$1 out=$2 t; [ -s "$out" ] && return 0
+# --- initramfs images: busybox and an /init ------------------------------------------------------------
+#   initramfs-{arm64,riscv64}.cpio.gz         /init prints BOOT-OK and powers off (scripts/initramfs-init.sh)
+#   initramfs-{arm64,riscv64}-shell.cpio.gz   /init loads the virtio modules and runs an interactive shell on
+#                                             the console (scripts/initramfs-shell.sh): boards/guests/*/debug/
+unsigned() { # module.ko out: the module without its appended signature (checking one costs the emulated CPU seconds)
+  local f=$1 out=$2 size info sig signer keyid
+  size=$(stat -c %s "$f")
+  if [ "$(tail -c 28 "$f")" != "~Module signature appended~" ]; then cp "$f" "$out"; return 0; fi
+  info=$((size - 28 - 12))   # struct module_signature: algo hash id_type signer_len key_id_len pad[3] be32 sig_len
+  read -r signer keyid <<<"$(od -An -tu1 -j $((info + 3)) -N2 "$f")"
+  sig=$(od -An -tu1 -j $((info + 8)) -N4 "$f" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+  head -c $((info - signer - keyid - sig)) "$f" > "$out"
+}
+mkinitramfs() { # busybox out init-script [module.ko...]
+  local bb=$1 out=$2 init=$3 t m; shift 3
+  [ -s "$out" ] && [ "$out" -nt "$ROOT/scripts/$init" ] && return 0   # rebuilt when its /init changes
   say "building $(basename "$out")"
   t=$(mktemp -d); chmod 755 "$t"; mkdir -p "$t/bin" "$t/dev" "$t/proc" "$t/sys"
   cp "$bb" "$t/bin/busybox"; chmod 755 "$t/bin/busybox"; ln -s busybox "$t/bin/sh"
-  cp "$ROOT/scripts/initramfs-init.sh" "$t/init"; chmod 755 "$t/init"
+  cp "$ROOT/scripts/$init" "$t/init"; chmod 755 "$t/init"
   mknod -m 600 "$t/dev/console" c 5 1; mknod -m 666 "$t/dev/null" c 1 3; mknod -m 644 "$t/dev/kmsg" c 1 11
+  if [ $# -gt 0 ]; then
+    mkdir -p "$t/lib/modules"
+    for m in "$@"; do unsigned "$m" "$t/lib/modules/$(basename "$m")"; basename "$m" >> "$t/lib/modules/order"; done
+  fi
   ( cd "$t" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --reproducible 2>/dev/null ) \
     | gzip -9n > "$out.tmp" && mv "$out.tmp" "$out"
   rm -rf "$t"
 }
-mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64.cpio.gz"
-mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64.cpio.gz"
+mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64.cpio.gz" initramfs-init.sh
+mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64.cpio.gz" initramfs-init.sh
+K=$(ls -d "$D"/arm64-6.1/lib/modules/*/kernel | tail -1)
+mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64-shell.cpio.gz" initramfs-shell.sh \
+  "$K/drivers/virtio/virtio_mmio.ko" "$K/drivers/block/virtio_blk.ko" "$K/drivers/char/virtio_console.ko"
+mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64-shell.cpio.gz" initramfs-shell.sh
+# Stable names for the kernels, which the debugging setups' zone configs use (Debian bumps the version).
+ln -sfn "$(cd "$FIX" && ls debian/arm64-6.1/boot/vmlinuz-* | sort -V | tail -1)" "$FIX/vmlinuz-arm64"
+ln -sfn "$(cd "$FIX" && ls debian/rv64/usr/lib/modules/*/vmlinuz | sort -V | tail -1)" "$FIX/vmlinuz-riscv64"
+# A scratch disk for the nonroot debugging zone's virtio-blk (boards/guests/aarch64/debug/virtio_cfg.json).
+[ -f "$FIX/zone1-disk.img" ] || truncate -s 16M "$FIX/zone1-disk.img"
 
 # --- QEMU's own device trees for the virt boards ------------------------------------------------------
 Q=$FIX/qemu-dtb; mkdir -p "$Q"

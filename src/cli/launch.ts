@@ -217,6 +217,15 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   startupDone = true;
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
   if (bringUpFile !== undefined) summary.push(`bring-up zone config: ${bringUpFile} (edit it and pass it with --zone)`);
+  // Consoles served on sockets: where to connect (a config may ask for port 0).
+  if (virtio !== undefined) {
+    await virtio.ready().catch(() => undefined);
+    for (const w of virtio.windows) {
+      const where = w.built.describe();
+      const owner = hypervisor.zones.find((z) => z.virtioWindows.includes(w));
+      if (w.name.startsWith('virtio-console') && /^(tcp|unix) /.test(where)) summary.push(`zone ${owner?.id ?? '?'} ${w.name}: ${where}`);
+    }
+  }
   hypervisor.run();
   return {
     stopped,

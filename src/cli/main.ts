@@ -5,6 +5,7 @@ import chalk from 'chalk';
 import { boardCommand } from './commands/board.js';
 import { dtbCommand } from './commands/dtb.js';
 import { runCommand } from './commands/run.js';
+import { symbolsCommand } from './commands/symbols.js';
 import { zoneCommand } from './commands/zone.js';
 
 // Output piped into `head` and the like: a closed pipe ends the program quietly.
@@ -14,7 +15,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 // Each command lives in its own module under ./commands; this file only assembles them.
-const commands: CommandModule<any, any>[] = [runCommand, zoneCommand, dtbCommand, boardCommand];
+const commands: CommandModule<any, any>[] = [runCommand, zoneCommand, dtbCommand, boardCommand, symbolsCommand];
 
 // hvisor-tool spells the zone id `-id 1` (`hvisor zone shutdown -id 1`); yargs would read it as -i -d.
 const cli = yargs(hideBin(process.argv).map((a) => (a === '-id' ? '--id' : a)))

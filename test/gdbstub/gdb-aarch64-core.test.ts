@@ -147,3 +147,36 @@ describe('gdb-multiarch: every register the aarch64 core describes can be read',
     }
   });
 });
+
+describe('gdb-multiarch: info registers system shows what the guest reads with mrs', () => {
+  const ID_REGISTERS = ['midr_el1', 'mpidr_el1', 'id_aa64pfr0_el1', 'id_aa64pfr1_el1', 'id_aa64dfr0_el1', 'id_aa64isar0_el1',
+    'id_aa64isar1_el1', 'id_aa64mmfr0_el1', 'id_aa64mmfr1_el1', 'ctr_el0', 'clidr_el1', 'dczid_el0', 'mvfr0_el1'];
+  it('the ID, cache-type and debug registers, each equal to the mrs result in x0..', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gdbstub-a64-id-'));
+    const source = `  .text\n  .globl _start\n_start:\n${ID_REGISTERS.map((r, i) => `  mrs x${i}, ${r}\n`).join('')}  .globl done\ndone:\n  b done\n`;
+    writeFileSync(join(dir, 'id.s'), source);
+    execFileSync(tool('aarch64-linux-gnu-as'), ['-o', join(dir, 'id.o'), join(dir, 'id.s')]);
+    execFileSync(tool('aarch64-linux-gnu-ld'), ['-Ttext=0x40080000', '-e', '_start', '-o', join(dir, 'id.elf'), join(dir, 'id.o')]);
+    const zone = makeZone();
+    const { entry } = loadElf(zone.memory, join(dir, 'id.elf'));
+    zone.cpu.reset(entry, []);
+    const target = new SingleCpuTarget(zone.cpu, zone.memory, 'zone0', { pc: entry, args: [] });
+    const server = new GdbServer({ target, port: 0 });
+    await server.listen();
+    try {
+      const run = await gdbBatch(server.port, join(dir, 'id.elf'), ['break done', 'continue', 'info registers', 'echo <<system>>\\n', 'info registers system']);
+      const [general, system] = run.stdout.split('<<system>>');
+      const x = registerLines(general!);
+      const sys = registerLines(system!);
+      ID_REGISTERS.forEach((r, i) => expect(sys.get(r.toUpperCase()), r).toBe(x.get(`x${i}`)));
+      // The whole ID space and the debug registers are described (QEMU's cortex-a57 lists ~160 system registers).
+      for (const name of ['ID_AA64ZFR0_EL1', 'ID_AA64MMFR2_EL1', 'ID_ISAR0_EL1', 'CCSIDR_EL1', 'MDSCR_EL1', 'OSLSR_EL1', 'DBGBCR15_EL1', 'DBGWVR0_EL1']) {
+        expect(sys.has(name), name).toBe(true);
+      }
+      expect(sys.size).toBeGreaterThan(120);
+    } finally {
+      await server.close();
+      target.dispose();
+    }
+  });
+});

@@ -221,6 +221,27 @@ describe('Zone as a GdbTarget', () => {
     expect(z1.zone.monitor('frobnicate')).toBe('unknown monitor command "frobnicate"; monitor help lists them\n');
   });
 
+  it('monitor translate, xp and mtree; every command refuses arguments it does not take', () => {
+    const { machine, z1 } = debugZone();
+    machine.physical.write(0x50002000, 8, 0x0a6f6c6c6568n); // "hello\n"
+    expect(z1.zone.monitor(`translate 0x${(KERNEL_BASE + 0x50002000n).toString(16)} 0`)).toBe(
+      `vcpu0: 0x${(KERNEL_BASE + 0x50002000n).toString(16)} -> guest-physical 0x50002000 -> host-physical 0x50002000 (RAM ram@0x50000000)\n`,
+    );
+    expect(z1.zone.monitor('translate 0x50002000 7')).toBe('no vCPU 7 (this zone has 2)\n');
+    expect(z1.zone.monitor('xp 0x50002000 8')).toMatch(/^000050002000: 68 65 6c 6c 6f 0a 00 00 {26}hello\.\.\.\n$/);
+    expect(z1.zone.monitor('xp 0x7ffffffc 8')).toMatch(/^00007ffffffc: 00 00 00 00 +\.\.\.\.\n\(4 bytes after 0x80000000 are not readable\)\n$/);
+    expect(z1.zone.monitor('xp 0x40000000')).toBe('guest-physical 0x40000000 is not readable (no RAM or device there)\n');
+    expect(z1.zone.monitor('xp 0x50000000 5000')).toBe('xp: LEN 5000 outside 1..4096\n');
+    expect(z1.zone.monitor('xp nowhere')).toBe('usage: xp ADDR [LEN] (numbers as 0x... or decimal)\n');
+    expect(z1.zone.monitor('mtree')).toBe('  0x50000000-0x7fffffff   RAM ram@0x50000000 (host 0x50000000)\n');
+    expect(z1.zone.monitor('zone now')).toBe('zone takes no arguments (got "now")\n');
+    expect(z1.zone.monitor('regs a b')).toBe('regs takes no arguments (got "a b")\n');
+    expect(z1.zone.monitor('sstep run now')).toBe('sstep takes at most 1 argument (got "run now")\n');
+    expect(z1.zone.monitor('translate 1 2 3')).toBe('translate takes at most 2 argument (got "1 2 3")\n');
+    expect(z1.zone.monitor('linux ps now')).toBe('linux ps takes no arguments\n');
+    expect(() => z1.zone.monitor('linux ps')).toThrow(/kernel at guest-physical 0x50400000: not an arm64 or riscv64 kernel Image/);
+  });
+
   it('kill resets this zone by default, or stops it by policy; a crash is a signal to the debugger', () => {
     const { z1, events } = debugZone();
     z1.zone.runSlice(3);

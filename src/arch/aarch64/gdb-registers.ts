@@ -1,11 +1,14 @@
 /**
  * The aarch64 register view gdb-multiarch expects: org.gnu.gdb.aarch64.core (x0..x30, sp, pc, cpsr),
- * org.gnu.gdb.aarch64.fpu (v0..v31, fpsr, fpcr) and our EL1 system registers as an extra feature.
+ * org.gnu.gdb.aarch64.fpu (v0..v31, fpsr, fpcr) and, as an extra feature in gdb's "system" group,
+ * every EL1/EL0 system register the core implements (its own table: ID, cache-type, timer and debug
+ * registers read as the guest's `mrs` reads them; ID-space encodings under their architectural names).
  * `g` carries the core registers like QEMU (34 registers); the rest are fetched with `p`.
  */
 import type { GdbArchDescription, GdbRegister } from '../../../gdbstub/arch-description.js';
 import { Reg } from './registers.js';
 import { sysreg } from './system-register-hook.js';
+import { buildSystemRegisters } from './system-registers.js';
 
 /** What the register view needs from the core. */
 export interface GdbRegisterCore {
@@ -20,7 +23,8 @@ export interface GdbRegisterCore {
 }
 
 const SP_EL1 = -1;
-const SYSTEM_REGISTERS: readonly [string, number][] = [
+/** The registers gdb had before the full table (their regnums stay put), then the rest of the table. */
+const FIRST_SYSTEM_REGISTERS: readonly [string, number][] = [
   ['SCTLR_EL1', sysreg(3, 0, 1, 0, 0)],
   ['TTBR0_EL1', sysreg(3, 0, 2, 0, 0)],
   ['TTBR1_EL1', sysreg(3, 0, 2, 0, 1)],
@@ -46,6 +50,36 @@ const SYSTEM_REGISTERS: readonly [string, number][] = [
   ['CNTP_CTL_EL0', sysreg(3, 3, 14, 2, 1)],
   ['CNTP_CVAL_EL0', sysreg(3, 3, 14, 2, 2)],
 ];
+
+/** Architectural names of the ID space (op0=3, op1=0, CRn=0, CRm=1..7) by "crm,op2". */
+const ID_NAMES: Readonly<Record<string, string>> = {
+  '1,0': 'ID_PFR0_EL1', '1,1': 'ID_PFR1_EL1', '1,2': 'ID_DFR0_EL1', '1,3': 'ID_AFR0_EL1', '1,4': 'ID_MMFR0_EL1',
+  '1,5': 'ID_MMFR1_EL1', '1,6': 'ID_MMFR2_EL1', '1,7': 'ID_MMFR3_EL1', '2,0': 'ID_ISAR0_EL1', '2,1': 'ID_ISAR1_EL1',
+  '2,2': 'ID_ISAR2_EL1', '2,3': 'ID_ISAR3_EL1', '2,4': 'ID_ISAR4_EL1', '2,5': 'ID_ISAR5_EL1', '2,6': 'ID_MMFR4_EL1',
+  '2,7': 'ID_ISAR6_EL1', '3,0': 'MVFR0_EL1', '3,1': 'MVFR1_EL1', '3,2': 'MVFR2_EL1', '3,4': 'ID_PFR2_EL1', '3,5': 'ID_DFR1_EL1',
+  '3,6': 'ID_MMFR5_EL1', '4,0': 'ID_AA64PFR0_EL1', '4,1': 'ID_AA64PFR1_EL1', '4,2': 'ID_AA64PFR2_EL1', '4,4': 'ID_AA64ZFR0_EL1',
+  '4,5': 'ID_AA64SMFR0_EL1', '5,0': 'ID_AA64DFR0_EL1', '5,1': 'ID_AA64DFR1_EL1', '5,4': 'ID_AA64AFR0_EL1', '5,5': 'ID_AA64AFR1_EL1',
+  '6,0': 'ID_AA64ISAR0_EL1', '6,1': 'ID_AA64ISAR1_EL1', '6,2': 'ID_AA64ISAR2_EL1', '7,0': 'ID_AA64MMFR0_EL1',
+  '7,1': 'ID_AA64MMFR1_EL1', '7,2': 'ID_AA64MMFR2_EL1', '7,3': 'ID_AA64MMFR3_EL1', '7,4': 'ID_AA64MMFR4_EL1',
+};
+
+/** PSTATE and FP views gdb already has as cpsr, fpsr, fpcr; listing them twice would only confuse. */
+const DUPLICATES = new Set(['NZCV', 'DAIF', 'FPCR', 'FPSR', 'SPSel']);
+
+function systemRegisterList(): [string, number][] {
+  const list: [string, number][] = [...FIRST_SYSTEM_REGISTERS];
+  const seen = new Set(list.map(([, e]) => e));
+  const table = [...buildSystemRegisters()].sort(([a], [b]) => a - b);
+  for (const [encoding, spec] of table) {
+    if (seen.has(encoding) || DUPLICATES.has(spec.name)) continue;
+    const id = /^ID_(\d)_(\d)$/.exec(spec.name);
+    const name = id === null ? spec.name : (ID_NAMES[`${id[1]},${id[2]}`] ?? `S3_0_C0_C${id[1]}_${id[2]}`);
+    list.push([name, encoding]);
+  }
+  return list;
+}
+
+const SYSTEM_REGISTERS = systemRegisterList();
 
 export const GDB_PC = 32;
 export const GDB_SP = 31;

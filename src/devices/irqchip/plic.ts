@@ -224,6 +224,23 @@ export class Plic implements MmioDevice {
     this.updateContext(ctx);
   }
 
+  /**
+   * The zone's sources and contexts as text, for a debugger (`monitor irq`): priority, pending,
+   * claimed, line level and the contexts that enable each source; each context's threshold.
+   */
+  describe(): string {
+    const lines = ['plic: source prio pending claimed level enabled-in', ];
+    for (const s of this.ownedList) {
+      const contexts: string[] = [];
+      for (let c = 0; c < this.contexts; c++) if (this.enabled(c, s)) contexts.push(`ctx${c}`);
+      lines.push(`  ${String(s).padStart(6)} ${String(this.priority[s]).padStart(4)} ${this.pending[s] ? 'yes' : 'no '}     ${this.inFlight[s] ? 'yes' : 'no '}     ${this.level[s] ? 'high' : 'low '}  ${contexts.join(' ') || 'none'}`);
+    }
+    for (let c = 0; c < this.contexts; c++) {
+      lines.push(`  ctx${c} (vcpu${c >> 1} ${c & 1 ? 'S' : 'M'}-mode): threshold ${this.threshold[c]}, output ${this.outLevel[c] ? 'raised' : 'low'}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
   private enabled(ctx: number, s: number): boolean {
     return ((this.enable[ctx * this.words + (s >> 5)]! >>> (s & 31)) & 1) === 1;
   }

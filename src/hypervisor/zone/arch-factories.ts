@@ -4,6 +4,7 @@ import { Riscv64Cpu } from '../../arch/riscv64/riscv64-cpu.js';
 import { Gicv2 } from '../../devices/irqchip/gic/gicv2.js';
 import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js';
 import { Gicv3Its, type ItsMemory } from '../../devices/irqchip/gic/gicv3-its.js';
+import { describeGic } from '../../devices/irqchip/gic/gic-state-report.js';
 import { Plic } from '../../devices/irqchip/plic.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { ConfigError } from '../../config/config-error.js';
@@ -52,6 +53,7 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
         windows: [{ base: a.plicBase, size: a.plicSize, device: plic, name: 'plic (zone view)' }],
         input: (irq) => (plic.owns(irq) ? plic.input(irq) : undefined),
         reset: () => plic.reset(),
+        describe: () => plic.describe(),
       };
     },
   };
@@ -107,6 +109,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
         gic.reset();
         its?.reset();
       },
+      describe: () => describeGic(gic.core),
     };
   };
 
@@ -121,6 +124,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
       ],
       input: (irq) => spiInput(zone, irq, (i) => gic.spiInput(i)),
       reset: () => gic.reset(),
+      describe: () => describeGic(gic.core),
     };
   };
 

@@ -1,3 +1,8 @@
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { readInputFileSync } from '../../util/input-file.js';
+import { GuestKernel, type KernelMemory } from '../../linux-guest/guest-kernel.js';
+import { LINUX_HELP, runLinuxCommand, UsageError, type VcpuRegisters } from '../../linux-guest/linux-commands.js';
+import { readKernelSymbols } from '../../linux-guest/kernel-symbols.js';
 import type { Zone } from './zone.js';
 
 const HELP =
@@ -5,18 +10,48 @@ const HELP =
   'regs                  every vCPU: privilege level, state, pc\n' +
   'tlb                   every vCPU: where its pc translates (guest-virtual → guest-physical)\n' +
   'devices               the stage-2 map: RAM, passed-through and emulated devices, holes\n' +
+  'mtree                 the stage-2 map with host-physical addresses of RAM and passed-through devices\n' +
+  'translate VA [VCPU]   VA through each vCPU\'s (or one vCPU\'s) current stage 1, then stage 2\n' +
+  'xp ADDR [LEN]         guest-physical memory, hex and ASCII (LEN bytes, default 64, at most 4096)\n' +
+  'irq                   the zone\'s interrupt controller: enabled, pending, active, priority, routing\n' +
   'pci                   this zone\'s PCI functions (its virtual ECAM): ids, BARs, INTx, capabilities\n' +
   'reset                 restart this zone (images reloaded), halted\n' +
-  'sstep [halted|run]    while one vCPU steps, the others stay halted (default) or run\n';
+  'sstep [halted|run]    while one vCPU steps, the others stay halted (default) or run\n' +
+  LINUX_HELP;
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 
+/** A monitor argument: hex with 0x, or decimal. */
+function parseAddress(text: string | undefined, usage: string): bigint {
+  if (text === undefined || !/^(0x[0-9a-f]{1,16}|[0-9]{1,20})$/i.test(text)) throw new UsageError(`usage: ${usage} (numbers as 0x... or decimal)`);
+  const v = BigInt(text);
+  if (v >= 1n << 64n) throw new UsageError(`${text} does not fit 64 bits`);
+  return v;
+}
+
 /** The zone's `monitor …` commands (the stub itself handles `help` headers and `phys on|off`). */
 export class ZoneMonitor {
+  private kernel: GuestKernel | undefined;
+  private linkStext: bigint | undefined | null = null;
+
   constructor(private readonly zone: Zone) {}
 
   run(command: string): string {
     const [word, ...rest] = command.trim().split(/\s+/);
+    const takes = (max: number) => {
+      if (rest.length > max) throw new UsageError(`${word} takes ${max === 0 ? 'no arguments' : `at most ${max} argument`} (got "${rest.join(' ')}")`);
+    };
+    try {
+      if (word === 'translate' || word === 'xp' || word === 'sstep') takes(word === 'sstep' ? 1 : 2);
+      else if (word !== 'linux') takes(0);
+      return this.command(word, rest);
+    } catch (e) {
+      if (e instanceof UsageError) return `${e.message}\n`;
+      throw e;
+    }
+  }
+
+  private command(word: string | undefined, rest: string[]): string {
     switch (word) {
       case 'help':
         return HELP;
@@ -35,16 +70,143 @@ export class ZoneMonitor {
         return this.describeDevices();
       case 'pci':
         return this.describePci();
+      case 'linux':
+        return this.linux(rest);
+      case 'mtree':
+        return this.describeMtree();
+      case 'translate':
+        return this.translate(rest);
+      case 'xp':
+        return this.examinePhysical(rest);
+      case 'irq':
+        return this.zone.irqchip?.describe?.() ?? `zone ${this.zone.id} has no interrupt controller model\n`;
       case 'reset':
+        this.kernel = undefined;
         this.zone.resetHalted();
         return `zone ${this.zone.id} reset; halted at its entry point\n`;
       case 'sstep':
-        if (rest[0] === 'halted' || rest[0] === 'run') this.zone.stepPolicy = rest[0];
+        if (rest.length <= 1 && (rest[0] === 'halted' || rest[0] === 'run')) this.zone.stepPolicy = rest[0];
         else if (rest.length > 0) return 'usage: sstep [halted|run]\n';
         return `while a vCPU single-steps, the others ${this.zone.stepPolicy === 'halted' ? 'stay halted' : 'run'}\n`;
       default:
         return `unknown monitor command "${word ?? ''}"; monitor help lists them\n`;
     }
+  }
+
+  /** `linux …`: the kernel read out of the zone's memory (cached; reloaded once if a read fails). */
+  private linux(words: string[]): string {
+    const context = () => ({
+      kernel: () => this.guestKernel(),
+      vcpus: this.vcpuRegisters(),
+      linkStext: () => this.kernelFileStext(),
+      kernelFile: this.kernelFile(),
+    });
+    try {
+      return runLinuxCommand(words, context());
+    } catch (e) {
+      if (e instanceof UsageError || this.kernel === undefined) throw e;
+      this.kernel = undefined;
+      return runLinuxCommand(words, context());
+    }
+  }
+
+  private guestKernel(): GuestKernel {
+    if (this.kernel !== undefined) return this.kernel;
+    const zone = this.zone;
+    const thread = () => (zone.cpus.find((c) => c.powered) ?? zone.cpus[0]!).index + 1;
+    const memory: KernelMemory = {
+      readPhysical: (address, length) => zone.readMemory(1, BigInt(address), length, true),
+      readVirtual: (address, length) => zone.readMemory(thread(), address, length, false),
+      translate: (address) => zone.cpus[thread() - 1]!.debugTranslate(address, 'r'),
+      ram: zone.memory.list().filter((r) => r.kind === 'ram').map((r) => ({ base: r.base, size: r.size })),
+      kernelPhysical: zone.guestAddressOf(zone.config.kernelLoadPaddr) ?? zone.config.kernelLoadPaddr,
+    };
+    return (this.kernel = GuestKernel.load(memory));
+  }
+
+  /** Each vCPU's registers by gdb name, for `linux current`. */
+  private vcpuRegisters(): VcpuRegisters[] {
+    const regno = new Map<string, number>();
+    for (const f of this.zone.description.features) for (const r of f.registers) regno.set(r.name, r.regno);
+    return this.zone.cpus.map((c) => ({
+      index: c.index,
+      register: (name: string) => {
+        const n = regno.get(name);
+        const bytes = n === undefined ? undefined : c.readRegister(n);
+        if (bytes === undefined) return undefined;
+        let v = 0n;
+        for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+        return v;
+      },
+    }));
+  }
+
+  private kernelFile(): string {
+    const f = this.zone.config.kernelFilepath;
+    return isAbsolute(f) ? f : resolve(dirname(this.zone.config.source), f);
+  }
+
+  /** _stext as linked, from the zone's kernel file (read once), for the KASLR offset. */
+  private kernelFileStext(): bigint | undefined {
+    if (this.linkStext !== null) return this.linkStext;
+    try {
+      const image = readInputFileSync(this.kernelFile(), { what: 'kernel_filepath', maxBytes: 512 << 20 });
+      this.linkStext = readKernelSymbols(image, this.kernelFile()).symbols.find((s) => s.name === '_stext')?.address;
+    } catch {
+      this.linkStext = undefined;
+    }
+    return this.linkStext;
+  }
+
+  private translate(args: string[]): string {
+    const va = parseAddress(args[0], 'translate VA [VCPU]');
+    const only = args[1] === undefined ? undefined : Number(parseAddress(args[1], 'translate VA [VCPU]'));
+    const cpus = this.zone.cpus.filter((c) => only === undefined || c.index === only);
+    if (cpus.length === 0) throw new UsageError(`no vCPU ${only} (this zone has ${this.zone.cpus.length})`);
+    return cpus
+      .map((c) => {
+        const gpa = c.debugTranslate(va, 'r');
+        if (gpa === undefined) return `vcpu${c.index}: ${hex(va)} is not mapped by its current stage 1\n`;
+        return `vcpu${c.index}: ${hex(va)} -> guest-physical ${hex(gpa)} -> ${this.stage2(gpa)}\n`;
+      })
+      .join('');
+  }
+
+  /** Where a guest-physical address leads: host RAM or a passed-through device, or an emulated one. */
+  private stage2(gpa: number): string {
+    const m = this.zone.config.memoryRegions.find((r) => gpa >= r.virtualStart && gpa < r.virtualStart + r.size && r.type !== 'virtio');
+    const region = this.zone.memory.find(gpa);
+    const what = region === undefined ? 'unmapped (stage-2 fault)' : region.kind === 'ram' ? `RAM ${region.name}` : `${region.device.name} ${region.name}`;
+    return m === undefined ? what : `host-physical ${hex(gpa - m.virtualStart + m.physicalStart)} (${what})`;
+  }
+
+  private examinePhysical(args: string[]): string {
+    const usage = 'xp ADDR [LEN]';
+    const address = parseAddress(args[0], usage);
+    const length = args[1] === undefined ? 64 : Number(parseAddress(args[1], usage));
+    if (length < 1 || length > 4096) throw new UsageError(`xp: LEN ${length} outside 1..4096`);
+    const bytes = this.zone.readMemory(1, address, length, true);
+    if (bytes.length === 0) return `guest-physical ${hex(address)} is not readable (no RAM or device there)\n`;
+    let out = '';
+    for (let at = 0; at < bytes.length; at += 16) {
+      const row = bytes.subarray(at, at + 16);
+      const hexes = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const text = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+      out += `${(address + BigInt(at)).toString(16).padStart(12, '0')}: ${hexes.padEnd(47)}  ${text}\n`;
+    }
+    if (bytes.length < length) out += `(${length - bytes.length} bytes after ${hex(address + BigInt(bytes.length))} are not readable)\n`;
+    return out;
+  }
+
+  private describeMtree(): string {
+    let out = '';
+    for (const r of this.zone.memory.list()) {
+      const span = `${hex(r.base).padStart(12)}-${hex(r.base + r.size - 1).padEnd(12)}`;
+      const m = this.zone.config.memoryRegions.find((c) => r.base >= c.virtualStart && r.base < c.virtualStart + c.size && c.type !== 'virtio');
+      const host = m === undefined ? 'emulated' : `host ${hex(r.base - m.virtualStart + m.physicalStart)}`;
+      out += `${span} ${r.kind === 'ram' ? `RAM ${r.name}` : `${r.device.name} ${r.name}`} (${host})\n`;
+    }
+    return out;
   }
 
   private describeZone(): string {

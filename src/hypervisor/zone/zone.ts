@@ -29,6 +29,8 @@ export interface ZoneIrqchip {
   /** The input for interrupt `irq` (as zone configs number it), or undefined if the model has none. */
   input(irq: number): IrqLine | undefined;
   reset(): void;
+  /** The controller's state as text (`monitor irq`). */
+  describe?(): string;
 }
 export type IrqchipFactory = (zone: Zone) => ZoneIrqchip;
 

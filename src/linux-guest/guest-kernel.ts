@@ -1,0 +1,156 @@
+/**
+ * A running Linux kernel seen from outside, through a zone's memory: its own symbols (kallsyms and
+ * __ksymtab read from the image in guest RAM, so the addresses are the running, KASLR-shifted ones),
+ * its BTF for structure layouts, and the text of vmcoreinfo for what neither names (`prb` where
+ * kallsyms holds text only). Reads are bounded; a missing piece is an error naming it.
+ */
+import { Btf } from './btf.js';
+import type { KernelSymbol } from './kallsyms.js';
+import { readKernelSymbols } from './kernel-symbols.js';
+
+/** What the kernel view needs from a zone. */
+export interface KernelMemory {
+  /** Guest-physical bytes: the readable prefix. */
+  readPhysical(address: number, length: number): Uint8Array;
+  /** Kernel virtual bytes through a vCPU's current translation: the readable prefix. */
+  readVirtual(address: bigint, length: number): Uint8Array;
+  /** Guest-physical address of a kernel virtual one, if mapped. */
+  translate(address: bigint): number | undefined;
+  readonly ram: readonly { readonly base: number; readonly size: number }[];
+  /** Where the kernel Image was loaded (guest-physical). */
+  readonly kernelPhysical: number;
+}
+
+export class GuestKernelError extends Error {}
+
+/** Largest image copy (text, data and bss of a distribution kernel are 40-80 MiB). */
+const MAX_IMAGE = 256 << 20;
+const VMCOREINFO_CHUNK = 8 << 20;
+
+export class GuestKernel {
+  private readonly byName = new Map<string, KernelSymbol>();
+  private vmcoreinfoText: string | undefined;
+
+  private constructor(
+    readonly memory: KernelMemory,
+    readonly arch: 'aarch64' | 'riscv64',
+    readonly symbols: readonly KernelSymbol[],
+    readonly btf: Btf,
+  ) {
+    for (const s of symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
+  }
+
+  static load(memory: KernelMemory): GuestKernel {
+    const header = memory.readPhysical(memory.kernelPhysical, 64);
+    if (header.length < 64) throw new GuestKernelError(`no kernel image at guest-physical 0x${memory.kernelPhysical.toString(16)}`);
+    const declared = Number(new DataView(header.buffer, header.byteOffset).getBigUint64(16, true));
+    const size = Math.min(declared > 0 ? declared : MAX_IMAGE, MAX_IMAGE);
+    const image = memory.readPhysical(memory.kernelPhysical, size);
+    const offsetOf = (address: bigint) => {
+      const pa = memory.translate(address);
+      return pa === undefined ? undefined : pa - memory.kernelPhysical;
+    };
+    const what = `kernel at guest-physical 0x${memory.kernelPhysical.toString(16)}`;
+    const kernel = readKernelSymbols(image, what, offsetOf);
+    return new GuestKernel(memory, kernel.arch, kernel.symbols, Btf.find(image, what));
+  }
+
+  /** A symbol's running address: kallsyms/__ksymtab, then vmcoreinfo's SYMBOL(name). */
+  symbol(name: string): bigint {
+    const s = this.byName.get(name);
+    if (s !== undefined) return s.address;
+    const v = this.vmcoreinfo().match(new RegExp(`^SYMBOL\\(${name}\\)=([0-9a-f]+)$`, 'm'));
+    if (v !== null) return BigInt('0x' + v[1]);
+    throw new GuestKernelError(`the kernel's symbols do not name ${name} (kallsyms without CONFIG_KALLSYMS_ALL keeps text only)`);
+  }
+
+  hasSymbol(name: string): boolean {
+    try {
+      this.symbol(name);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The VMCOREINFO text the kernel keeps for crash dumps (found in RAM by its first line). */
+  vmcoreinfo(): string {
+    if (this.vmcoreinfoText !== undefined) return this.vmcoreinfoText;
+    this.vmcoreinfoText = '';
+    const marker = Buffer.from('OSRELEASE=');
+    for (const r of this.memory.ram) {
+      for (let at = r.base; at < r.base + r.size; at += VMCOREINFO_CHUNK) {
+        const chunk = Buffer.from(this.memory.readPhysical(at, Math.min(VMCOREINFO_CHUNK + 4096, r.base + r.size - at)));
+        for (let hit = chunk.indexOf(marker); hit >= 0; hit = chunk.indexOf(marker, hit + 1)) {
+          const end = chunk.indexOf(0, hit);
+          const text = chunk.toString('latin1', hit, end < 0 ? Math.min(chunk.length, hit + 4096) : end);
+          if (/\nSYMBOL\(/.test(text) && /\nPAGESIZE=/.test(text)) return (this.vmcoreinfoText = text);
+        }
+      }
+    }
+    return this.vmcoreinfoText;
+  }
+
+  read(address: bigint, length: number): Uint8Array {
+    const bytes = this.memory.readVirtual(address, length);
+    if (bytes.length < length) throw new GuestKernelError(`kernel memory at 0x${(address + BigInt(bytes.length)).toString(16)} is not mapped`);
+    return bytes;
+  }
+
+  u64(address: bigint): bigint {
+    return new DataView(this.read(address, 8).buffer).getBigUint64(0, true);
+  }
+
+  u32(address: bigint): number {
+    return new DataView(this.read(address, 4).buffer).getUint32(0, true);
+  }
+
+  /** A NUL-terminated string of at most `max` bytes. */
+  string(address: bigint, max: number): string {
+    const b = this.read(address, max);
+    const end = b.indexOf(0);
+    return new TextDecoder().decode(b.subarray(0, end < 0 ? max : end));
+  }
+
+  offset(struct: string, path: string): bigint {
+    return BigInt(this.btf.member(struct, path).offset);
+  }
+
+  /** The first of `paths` that `struct` has (members move between kernel versions). */
+  offsetOfAny(struct: string, ...paths: string[]): bigint {
+    for (const p of paths) {
+      const o = this.btf.offsetOf(struct, p);
+      if (o !== undefined) return BigInt(o);
+    }
+    throw new GuestKernelError(`BTF: struct ${struct} has none of ${paths.join(', ')}`);
+  }
+
+  /**
+   * The address of per-CPU variable `name` for the CPU whose per-CPU offset is `cpuOffset`: its
+   * offset in .data..percpu (BTF) from __per_cpu_start (a symbol, or derived from any per-CPU
+   * variable the symbols name).
+   */
+  percpu(name: string, cpuOffset: bigint): bigint {
+    const vars = this.btf.percpuVariables();
+    const off = vars.get(name);
+    if (off === undefined) throw new GuestKernelError(`BTF names no per-CPU variable ${name}`);
+    return this.perCpuStart(vars) + BigInt(off) + cpuOffset;
+  }
+
+  private perCpuStartCache: bigint | undefined;
+  private perCpuStart(vars: Map<string, number>): bigint {
+    if (this.perCpuStartCache !== undefined) return this.perCpuStartCache;
+    let start = this.byName.get('__per_cpu_start')?.address;
+    if (start === undefined) {
+      for (const [name, off] of vars) {
+        const s = this.byName.get(name);
+        if (s !== undefined) {
+          start = s.address - BigInt(off);
+          break;
+        }
+      }
+    }
+    if (start === undefined) throw new GuestKernelError('cannot place the per-CPU area: no per-CPU variable is named by the symbols');
+    return (this.perCpuStartCache = start);
+  }
+}

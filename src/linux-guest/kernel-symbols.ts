@@ -1,0 +1,68 @@
+/**
+ * A kernel image's own symbols: the arch from its boot header (arm64 `Image` magic "ARM\x64" at 56,
+ * riscv "RSC\x05" at 0x38), kallsyms decoded, and addresses made absolute at the link address.
+ */
+import { findKallsyms, kallsymsSymbols, KallsymsError, type KernelSymbol } from './kallsyms.js';
+import { linkAddress } from './link-address.js';
+import { findExports } from './ksymtab.js';
+import type { SymbolArch } from './elf-symbol-file.js';
+
+export interface KernelSymbols {
+  readonly arch: SymbolArch;
+  readonly symbols: readonly KernelSymbol[];
+  /** How the absolute addresses were found (for the report). */
+  readonly how: string;
+}
+
+export function kernelArch(image: Uint8Array, what: string): SymbolArch {
+  const word = (at: number) => (image.length >= at + 4 ? new DataView(image.buffer, image.byteOffset).getUint32(at, true) : 0);
+  if (word(56) === 0x644d5241) return 'aarch64';
+  if (word(0x38) === 0x05435352) return 'riscv64';
+  const gz = image[0] === 0x1f && image[1] === 0x8b ? ' (it is gzip-compressed: decompress it first)' : '';
+  throw new KallsymsError(`${what}: not an arm64 or riscv64 kernel Image (no boot header magic)${gz}`);
+}
+
+/**
+ * `image` is a kernel file, or a copy of a running kernel's memory from its load address (its
+ * relocations applied: the addresses are the running ones). `imageOffsetOf` maps an address to its
+ * offset in `image` where the image alone cannot tell (a relocated copy: the vCPU's page tables can).
+ */
+export function readKernelSymbols(image: Uint8Array, what = 'kernel image', imageOffsetOf?: (address: bigint) => number | undefined): KernelSymbols {
+  const arch = kernelArch(image, what);
+  const tables = findKallsyms(image, what);
+  const base = linkAddress(image, tables, what);
+  const symbols = kallsymsSymbols(tables, base.origin);
+  let how = `${tables.names.length} kallsyms entries, addresses from ${base.how}`;
+  let imageBase = base.imageBase;
+  const stext = symbols.find((s) => s.name === '_stext');
+  const stextOffset = stext === undefined ? undefined : imageOffsetOf?.(stext.address);
+  if (imageBase === undefined && stext !== undefined && stextOffset !== undefined) imageBase = stext.address - BigInt(stextOffset);
+  if (imageBase !== undefined) {
+    const added = exportedData(image, symbols, imageBase);
+    symbols.push(...added);
+    how += `; ${added.length} more from __ksymtab`;
+  }
+  return { arch, symbols, how };
+}
+
+/**
+ * Exported symbols kallsyms lacks (data, without CONFIG_KALLSYMS_ALL), as global data ('D'). The
+ * boot header's image_size (offset 16 in both arm64 and riscv headers) bounds them, bss included.
+ */
+function exportedData(image: Uint8Array, symbols: readonly KernelSymbol[], imageBase: bigint): KernelSymbol[] {
+  const known = new Map<number, string[]>();
+  const names = new Set<string>();
+  for (const s of symbols) {
+    names.add(s.name);
+    if (s.type !== 'T' && s.type !== 't') continue;
+    const at = Number(s.address - imageBase);
+    const list = known.get(at);
+    if (list === undefined) known.set(at, [s.name]);
+    else list.push(s.name);
+  }
+  const declared = Number(new DataView(image.buffer, image.byteOffset).getBigUint64(16, true));
+  const span = declared > 0 && declared < 1 << 30 ? declared : image.length;
+  return findExports(image, known, span)
+    .filter((e) => !names.has(e.name))
+    .map((e) => ({ name: e.name, type: 'D', address: imageBase + BigInt(e.imageOffset) }));
+}
