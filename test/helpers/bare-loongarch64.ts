@@ -1,0 +1,98 @@
+import { AddressSpace } from '../../src/machine/address-space.js';
+import type { AccessSize, MmioDevice } from '../../src/machine/mmio-device.js';
+import { Ram } from '../../src/machine/ram.js';
+import { StopReason, type VcpuHost } from '../../src/arch/cpu.js';
+import { Loongarch64Cpu } from '../../src/arch/loongarch64/loongarch64-cpu.js';
+
+/** ns16550a-compatible output only: THR writes are collected, LSR always says "transmitter empty". */
+class ByteSinkUart implements MmioDevice {
+  readonly name = 'ns16550a-sink';
+  readonly bytes: number[] = [];
+  read(offset: number): number {
+    return offset === 5 ? 0x60 : 0;
+  }
+  write(offset: number, _size: AccessSize, value: number): void {
+    if (offset === 0) this.bytes.push(value & 0xff);
+  }
+  reset(): void {
+    this.bytes.length = 0;
+  }
+}
+
+/** QEMU loongarch virt's ACPI GED sleep-control register: 0x34 (SLP_EN | SLP_TYP S5) powers off. */
+class SleepControl implements MmioDevice {
+  readonly name = 'ged-sleep-control';
+  value: number | undefined;
+  read(): number {
+    return 0;
+  }
+  write(_offset: number, _size: AccessSize, value: number): void {
+    this.value = value & 0xff;
+  }
+  reset(): void {
+    this.value = undefined;
+  }
+}
+
+/**
+ * A one-core bare machine laid out like QEMU 7.2's loongarch64 virt for bare-metal programs (tests,
+ * benches): RAM at 0, an output-only ns16550a at 0x1fe0_01e0 and the GED sleep control at
+ * 0x100e_001c. Time advances with retired instructions (10 per tick of the 100 MHz constant timer);
+ * a core waiting for its timer skips ahead to it.
+ */
+export class BareLoongarch64Machine {
+  readonly memory = new AddressSpace();
+  readonly ram: Ram;
+  readonly uart = new ByteSinkUart();
+  readonly sleep = new SleepControl();
+  readonly cpu: Loongarch64Cpu;
+  private skipped = 0;
+
+  constructor(ramSize = 256 << 20) {
+    this.ram = new Ram(ramSize);
+    this.memory.mapRam(0, ramSize, this.ram, 0, 'ram');
+    this.memory.mapMmio(0x1fe0_01e0, 0x8, this.uart);
+    this.memory.mapMmio(0x100e_001c, 0x4, this.sleep);
+    const machine = this;
+    const host: VcpuHost = {
+      memory: this.memory,
+      now: () => machine.skipped + machine.cpu.retired / 10,
+      timerFrequency: 100_000_000,
+      startVcpu: () => 'invalid',
+      vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
+      kick: () => {},
+      ipi: () => {},
+      remoteFence: () => {},
+      systemOff: () => {},
+      systemReset: () => {},
+      consoleWrite: () => {},
+      hypercall: () => 0n,
+    };
+    this.cpu = new Loongarch64Cpu(host, 0);
+  }
+
+  output(): string {
+    return String.fromCharCode(...this.uart.bytes);
+  }
+
+  /** Moves time forward to the core's timer deadline; false when it has none. */
+  warpToTimer(): boolean {
+    const deadline = this.cpu.nextTimerDeadline();
+    if (deadline === Infinity) return false;
+    this.skipped += Math.max(0, deadline - (this.skipped + this.cpu.retired / 10));
+    return true;
+  }
+
+  /** Runs until the program powers off, waits with no timer armed, or fails; at most `maxInstructions`. */
+  runToEnd(maxInstructions: number, slice = 1 << 22): StopReason {
+    let stop: StopReason = StopReason.Budget;
+    const start = this.cpu.retired;
+    while (this.cpu.retired - start < maxInstructions) {
+      stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
+      if (this.sleep.value !== undefined) break;
+      if (stop === StopReason.Wait && this.warpToTimer()) continue;
+      if (stop !== StopReason.Budget) break;
+    }
+    return stop;
+  }
+}
