@@ -38,7 +38,7 @@ export const TLBELO_MASK = 0xe000_ffff_ffff_f07fn;
 export const PA_MASK = 0xffff_ffff_ffffn;
 
 /** Write masks of the CSRs that are plain storage (the others are handled in the core). */
-export const CSR_WRITE_MASK: ReadonlyMap<number, bigint> = new Map<number, bigint>([
+export const CSR_WRITE_MASK: ReadonlyMap<number, bigint> = unsignedMasks([
   [CSR.PRMD, 0x1fn], [CSR.EUEN, 0xfn], [CSR.MISC, 0x7_7777n], [CSR.ECFG, 0x7_1bffn], [CSR.ERA, ~0n], [CSR.BADV, ~0n],
   [CSR.BADI, 0xffff_ffffn], [CSR.EENTRY, ~0xfffn], [CSR.TLBIDX, 0xbf00_ffffn], [CSR.TLBEHI, ~0x1fffn],
   [CSR.TLBELO0, TLBELO_MASK], [CSR.TLBELO1, TLBELO_MASK], [CSR.PGDL, ~0xfffn], [CSR.PGDH, ~0xfffn],
@@ -51,6 +51,10 @@ export const CSR_WRITE_MASK: ReadonlyMap<number, bigint> = new Map<number, bigin
   ...Array.from({ length: 4 }, (_, i): [number, bigint] => [CSR.DMW0 + i, 0xf000_0000_0000_003fn]),
   ...Array.from({ length: 8 }, (_, i): [number, bigint] => [CSR.PMCFG0 + i, ~0n]),
 ]);
+
+function unsignedMasks(entries: Array<[number, bigint]>): Map<number, bigint> {
+  return new Map(entries.map(([n, m]) => [n, BigInt.asUintN(64, m)]));
+}
 
 /** Exception codes (ESTAT.Ecode); ADE's subcodes tell fetch (0) from data (1). */
 export const Ecode = {

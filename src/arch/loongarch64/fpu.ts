@@ -7,8 +7,9 @@ import {
  * The F/D instructions that are not loads or stores (Reference Manual vol. 1, chapter 3), on the
  * shared exact soft-float. FCSR0 holds Enables[4:0], RM[9:8], Flags[20:16] and Cause[28:24]; an
  * arithmetic instruction sets Cause to the exceptions it raised, and either traps (FPE) when one of
- * them is enabled or accumulates them into Flags. Single-precision results are written with the
- * upper 32 bits set (NaN-boxed), as the LA464 does in QEMU.
+ * them is enabled or accumulates them into Flags. The manual leaves the upper half of a register
+ * written with a single-precision or word result undefined; this core writes what QEMU's LA464
+ * does: single results NaN-boxed (frint.s and fclass excepted), word integers sign-extended.
  */
 export interface FpHost {
   readonly x: BigUint64Array;
@@ -111,12 +112,12 @@ export function executeFp(h: FpHost, inst: number): FpResult {
     const f = (sel & 3) === 1 ? S : (sel & 3) === 2 ? D : undefined;
     if (f === undefined) return FpResult.Illegal;
     const negProduct = (sel & 8) !== 0, subtract = (sel & 4) !== 0;
-    const a = unpack(readF(h, fj, f), f), b = unpack(readF(h, fk, f), f);
+    // The negations are applied before rounding, so directed rounding sees the final sign.
+    const a0 = unpack(readF(h, fj, f), f), b = unpack(readF(h, fk, f), f);
     const c0 = unpack(readF(h, fa, f), f);
-    const c = subtract && !isNaN_(c0) ? { ...c0, sign: !c0.sign } : c0;
-    let r = fma(a, b, c, f, rm, fl);
-    if (negProduct && !isNaN_(unpack(r, f))) r ^= infBits(f, true) ^ infBits(f, false); // negate the result
-    writeF(h, fd, f, r);
+    const a = negProduct && !isNaN_(a0) ? { ...a0, sign: !a0.sign } : a0;
+    const c = subtract !== negProduct && !isNaN_(c0) ? { ...c0, sign: !c0.sign } : c0;
+    writeF(h, fd, f, fma(a, b, c, f, rm, fl));
     return finish(h, fl.v);
   }
   if ((u >>> 20) === 0x0c1 || (u >>> 20) === 0x0c2) {
@@ -213,7 +214,7 @@ function unary(h: FpHost, sub: number, fd: number, fj: number, rm: number): FpRe
       writeF(h, fd, f, r);
       return finish(h, fl.v);
     }
-    case 3: writeF(h, fd, f, BigInt(loongClass(a, f))); return FpResult.Ok; // fclass
+    case 3: h.fb[fd] = BigInt(loongClass(a, f)); return FpResult.Ok; // fclass: a plain integer
     case 4: writeF(h, fd, f, sqrt(a, f, rm, fl)); return finish(h, fl.v);
     case 5: writeF(h, fd, f, div(one, a, f, rm, fl)); return finish(h, fl.v);
     case 6: writeF(h, fd, f, div(one, unpack(sqrt(a, f, rm, fl), f), f, rm, fl)); return finish(h, fl.v);
@@ -272,7 +273,7 @@ function conversion(h: FpHost, row: number, sub: number, fd: number, fj: number,
     const f = sub === 0x11 ? S : sub === 0x12 ? D : undefined;
     if (f === undefined) return FpResult.Illegal;
     const bits = readF(h, fj, f);
-    writeF(h, fd, f, roundToIntegral(unpack(bits, f), f, rm, bits));
+    h.fb[fd] = roundToIntegral(unpack(bits, f), f, rm, bits); // not NaN-boxed, even for frint.s
     return finish(h, fl.v);
   }
   // ftint: row 0x234 rm (RDN), 0x234|upper rp; 0x235 rz / rne; 0x236 current mode.
@@ -286,6 +287,6 @@ function conversion(h: FpHost, row: number, sub: number, fd: number, fj: number,
   else if (!upper) mode = rm;
   else return FpResult.Illegal;
   const v = ftint(unpack(readF(h, fj, from), from), to, mode);
-  h.fb[fd] = to === 32 ? BOX | BigInt.asUintN(32, v) : BigInt.asUintN(64, v);
+  h.fb[fd] = BigInt.asUintN(64, v); // a word result is sign-extended, not NaN-boxed
   return finish(h, fl.v);
 }

@@ -33,6 +33,7 @@ const decodeImmB = new BigInt64Array(DECODE_SIZE);
 /** Masks of n low ones and shift amounts as BigInt constants, so bit-field operations allocate no BigInt. */
 const ONES: bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
 const SHIFT: bigint[] = Array.from({ length: 65 }, (_, n) => BigInt(n));
+const MASK64 = 0xffff_ffff_ffff_ffffn;
 
 /** Per-RAM-block typed views of this core. */
 interface RamInfo {
@@ -252,7 +253,9 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       const periods = Math.floor((now - this.timerDeadline) / this.timerPeriod) + 1;
       this.timerDeadline += periods * this.timerPeriod;
     } else {
+      // A one-shot timer stops: TCFG.En reads 0 again (as QEMU models the LA464).
       this.timerDeadline = Infinity;
+      this.csr[CSR.TCFG] &= ~1n;
     }
   }
 
@@ -272,7 +275,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     if ((Number(this.csr[CSR.CRMD]!) & CRMD_IE) === 0) return false;
     const pending = this.pendingInterrupts();
     if (pending === 0) return false;
-    this.enterException(Ecode.INT, 0, 31 - Math.clz32(pending), undefined);
+    this.enterException(Ecode.INT, 31 - Math.clz32(pending), 0, undefined);
     return true;
   }
 
@@ -400,13 +403,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         case Op.SrliD: shiftRight(x32, xi, d, j, imm, false); break;
         case Op.SraiD: shiftRight(x32, xi, d, j, imm, true); break;
         case Op.RotriD: rotateRight(x32, d, j, imm); break;
-        case Op.BstrpickD: { const msb = imm >> 8, lsb = imm & 0xff; xu[d] = (xu[j]! >> SHIFT[lsb]!) & ONES[msb - lsb + 1]!; break; }
-        case Op.BstrinsD: {
-          const msb = imm >> 8, lsb = imm & 0xff;
-          const mask = ONES[msb - lsb + 1]! << SHIFT[lsb]!;
-          if (d !== 0) xu[d] = (xu[d]! & ~mask) | ((xu[j]! << SHIFT[lsb]!) & mask);
-          break;
-        }
+        case Op.BstrpickD: bitFieldExtract(x32, xi, d, j, imm >> 8, imm & 0xff); break;
+        case Op.BstrinsD: if (d !== 0) bitFieldInsert(x32, d, j, imm >> 8, imm & 0xff); break;
         case Op.BstrpickW: {
           const msb = imm >> 8, lsb = imm & 0xff;
           const width = msb - lsb + 1;
@@ -626,12 +624,11 @@ export class Loongarch64Cpu implements Cpu, FpHost {
 
   /** Reads `size` bytes at a virtual address (any alignment); undefined after a fault or watchpoint stop. */
   readVirtual(va: bigint, size: 1 | 2 | 4 | 8, fillTlb: boolean): bigint | undefined {
-    va = BigInt.asUintN(64, va);
     if (this.watchpoints.length > 0 && this.watch(va, size, false)) return undefined;
     if ((va & 0xfffn) + BigInt(size) > 4096n || (va & BigInt(size - 1)) !== 0n) {
       let v = 0n;
       for (let i = 0; i < size; i++) {
-        const b = this.readVirtual(va + BigInt(i), 1, false);
+        const b = this.readVirtual((va + BigInt(i)) & MASK64, 1, false);
         if (b === undefined) return undefined;
         v |= b << BigInt(8 * i);
       }
@@ -650,13 +647,12 @@ export class Loongarch64Cpu implements Cpu, FpHost {
 
   /** Writes at a virtual address (any alignment); false after a fault or watchpoint stop. */
   writeVirtual(va: bigint, size: 1 | 2 | 4 | 8, value: bigint, fillTlb: boolean): boolean {
-    va = BigInt.asUintN(64, va);
     if (this.watchpoints.length > 0 && this.watch(va, size, true)) return false;
     if ((va & 0xfffn) + BigInt(size) > 4096n || (va & BigInt(size - 1)) !== 0n) {
       // Translate every byte first so that a fault leaves memory untouched.
-      for (let i = 0; i < size; i++) if (this.translateData(va + BigInt(i), Access.Store) < 0) return false;
+      for (let i = 0; i < size; i++) if (this.translateData((va + BigInt(i)) & MASK64, Access.Store) < 0) return false;
       for (let i = 0; i < size; i++) {
-        if (!this.writeVirtual(va + BigInt(i), 1, (value >> BigInt(8 * i)) & 0xffn, false)) return false;
+        if (!this.writeVirtual((va + BigInt(i)) & MASK64, 1, (value >> BigInt(8 * i)) & 0xffn, false)) return false;
       }
       return true;
     }
@@ -700,7 +696,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       : fault === Fault.Dirty ? Ecode.PME : fault === Fault.ReadInhibit ? Ecode.PNR
         : fault === Fault.ExecuteInhibit ? Ecode.PNX : Ecode.PPI;
     // The faulting VA's page pair goes to TLBEHI for the handler's tlbsrch.
-    this.csr[CSR.TLBEHI] = BigInt.asUintN(64, va) & ~0x1fffn;
+    this.csr[CSR.TLBEHI] = va & 0xffff_ffff_ffff_e000n;
     this.enterException(ecode, access === Access.Fetch ? 1 : 0, 0, va);
   }
 
@@ -725,8 +721,9 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     const pc = this.pc;
     const interrupt = ecode === Ecode.INT;
     if (!interrupt) this.trapsInChunk++;
-    const entry = ecode === TLBR ? this.csr[CSR.TLBRENTRY]! : this.csr[CSR.EENTRY]!;
-    if (entry === 0n && !interrupt) {
+    // (Each branch reads its entry CSR itself: V8 20's TurboFan fails on a phi of two BigUint64Array
+    // loads that feeds 64-bit arithmetic.)
+    if ((ecode === TLBR ? this.csr[CSR.TLBRENTRY] === 0n : this.csr[CSR.EENTRY] === 0n) && !interrupt) {
       this.error = { pc, cause: ecodeName(ecode), address: badv };
       this.stopReason = StopReason.GuestError;
       return;
@@ -736,22 +733,22 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     if (ecode === TLBR) {
       this.csr[CSR.TLBRPRMD] = (this.csr[CSR.TLBRPRMD]! & ~7n) | BigInt(crmd & 7);
       this.csr[CSR.TLBRERA] = (pc & ~3n) | TLBRERA_ISTLBR;
-      this.csr[CSR.TLBRBADV] = BigInt.asUintN(64, badv!);
-      this.csr[CSR.TLBREHI] = (this.csr[CSR.TLBREHI]! & 0x3fn) | (BigInt.asUintN(64, badv!) & 0xffff_ffff_e000n);
+      this.csr[CSR.TLBRBADV] = badv!;
+      this.csr[CSR.TLBREHI] = (this.csr[CSR.TLBREHI]! & 0x3fn) | (badv! & 0xffff_ffff_e000n);
       this.csr[CSR.CRMD] = BigInt((crmd & ~(CRMD_PLV | CRMD_IE | CRMD_PG)) | CRMD_DA);
-      this.pc = entry;
+      this.pc = this.csr[CSR.TLBRENTRY]!;
     } else {
       // LA464 (as QEMU models it) also records pc in BADV for these.
       if (ecode === Ecode.SYS || ecode === Ecode.BRK || ecode === Ecode.INE || ecode === Ecode.IPE || ecode === Ecode.FPD
-        || ecode === Ecode.FPE) badv = pc;
-      if (badv !== undefined) this.csr[CSR.BADV] = BigInt.asUintN(64, badv);
+        || ecode === Ecode.FPE) this.csr[CSR.BADV] = pc;
+      else if (badv !== undefined) this.csr[CSR.BADV] = badv;
       this.csr[CSR.ESTAT] = (this.csr[CSR.ESTAT]! & ~(0x7fffn << 16n)) | (BigInt(ecode) << 16n) | (BigInt(subcode) << 22n);
       this.csr[CSR.PRMD] = (this.csr[CSR.PRMD]! & ~7n) | BigInt(crmd & 7);
       this.csr[CSR.ERA] = pc;
       this.csr[CSR.CRMD] = BigInt(crmd & ~(CRMD_PLV | CRMD_IE));
       const vs = Number((this.csr[CSR.ECFG]! >> 16n) & 7n);
       const vector = interrupt ? 64 + fetchOrIrq : ecode;
-      this.pc = vs === 0 ? entry : entry + BigInt(vector * (4 << vs));
+      this.pc = this.csr[CSR.EENTRY]! + BigInt(vs === 0 ? 0 : vector * (4 << vs));
     }
     this.refreshMmu();
   }
@@ -1102,8 +1099,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     }
   }
 
+  /** Writes a CSR with `v` (an unsigned 64-bit value). */
   writeCsr(num: number, v: bigint): void {
-    v = BigInt.asUintN(64, v);
     switch (num) {
       case CSR.CRMD: this.csr[CSR.CRMD] = v & 0x3ffn; return;
       case CSR.ESTAT: this.csr[CSR.ESTAT] = (this.csr[CSR.ESTAT]! & ~3n) | (v & 3n); return;
@@ -1116,7 +1113,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         return;
       default: {
         const mask = CSR_WRITE_MASK.get(num);
-        if (mask !== undefined) this.csr[num] = v & BigInt.asUintN(64, mask);
+        if (mask !== undefined) this.csr[num] = v & mask;
       }
     }
   }
@@ -1224,6 +1221,39 @@ function shiftRight(x32: Uint32Array, xi: Int32Array, d: number, s: number, sh: 
   if (sh === 0) { x32[d * 2] = lo; x32[d * 2 + 1] = hi; }
   else if (sh < 32) { x32[d * 2] = (lo >>> sh) | (hi << (32 - sh)); x32[d * 2 + 1] = arith ? hi >> sh : hi >>> sh; }
   else { x32[d * 2] = arith ? hi >> (sh - 32) : hi >>> (sh - 32); x32[d * 2 + 1] = arith ? hi >> 31 : 0; }
+}
+
+/** rd = rj[msb:lsb], zero-extended (bstrpick.d), on 32-bit halves. */
+function bitFieldExtract(x32: Uint32Array, xi: Int32Array, d: number, s: number, msb: number, lsb: number): void {
+  shiftRight(x32, xi, d, s, lsb, false);
+  const width = msb - lsb + 1;
+  if (width >= 64) return;
+  if (width > 32) {
+    x32[d * 2 + 1] = x32[d * 2 + 1]! & ((1 << (width - 32)) - 1);
+  } else {
+    if (width < 32) x32[d * 2] = x32[d * 2]! & ((1 << width) - 1);
+    x32[d * 2 + 1] = 0;
+  }
+}
+
+/** rd[msb:lsb] = rj[msb-lsb:0] (bstrins.d), on 32-bit halves. */
+function bitFieldInsert(x32: Uint32Array, d: number, s: number, msb: number, lsb: number): void {
+  const width = msb - lsb + 1;
+  // The field mask as two halves: `width` ones shifted left by lsb.
+  const onesLo = width >= 32 ? 0xffffffff : (2 ** width - 1);
+  const onesHi = width >= 64 ? 0xffffffff : width > 32 ? 2 ** (width - 32) - 1 : 0;
+  let mLo: number, mHi: number, vLo: number, vHi: number;
+  const lo = x32[s * 2]!, hi = x32[s * 2 + 1]!;
+  if (lsb === 0) { mLo = onesLo; mHi = onesHi; vLo = lo; vHi = hi; }
+  else if (lsb < 32) {
+    mLo = onesLo << lsb; mHi = (onesHi << lsb) | (onesLo >>> (32 - lsb));
+    vLo = lo << lsb; vHi = (hi << lsb) | (lo >>> (32 - lsb));
+  } else {
+    mLo = 0; mHi = onesLo << (lsb - 32);
+    vLo = 0; vHi = lo << (lsb - 32);
+  }
+  x32[d * 2] = (x32[d * 2]! & ~mLo) | (vLo & mLo);
+  x32[d * 2 + 1] = (x32[d * 2 + 1]! & ~mHi) | (vHi & mHi);
 }
 
 function rotateRight(x32: Uint32Array, d: number, s: number, sh: number): void {

@@ -3,7 +3,7 @@ import { LoongArchTlb, STLB_SIZE, TLB_MISS, va48Of } from './tlb.js';
 /**
  * Virtual → physical translation (Reference Manual vol. 1, 5.2): direct address mode (CRMD.DA),
  * the four direct-mapped windows (DMW, VA[63:60] = VSEG for the enabled privilege levels, PA =
- * VA[47:0]), then the TLB for canonical 48-bit addresses. Results >= 0 are physical addresses;
+ * VA[47:0]), then the TLB for addresses whose bits 63:48 are all equal. Results >= 0 are physical addresses;
  * negative ones are a Fault.
  */
 export const enum Access { Load = 0, Store = 1, Fetch = 2 }
@@ -42,7 +42,7 @@ export function translate(ctx: MmuContext, hi: number, lo: number, access: Acces
   for (let w = 0; w < 4; w++) {
     if ((ctx.dmwPlv[w]! & plvBit) !== 0 && ctx.dmwVseg[w] === vseg) return va48Of(hi, lo);
   }
-  const top = hi >> 15; // VA[63:47] must be a sign extension
+  const top = hi >> 16; // VA[63:48] must be all zeros or all ones (VALEN 48)
   if (top !== 0 && top !== -1) return Fault.BadAddress;
   const va48 = va48Of(hi, lo);
   const tlb = ctx.tlb;

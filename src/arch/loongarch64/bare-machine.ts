@@ -1,8 +1,8 @@
-import { AddressSpace } from '../../src/machine/address-space.js';
-import type { AccessSize, MmioDevice } from '../../src/machine/mmio-device.js';
-import { Ram } from '../../src/machine/ram.js';
-import { StopReason, type VcpuHost } from '../../src/arch/cpu.js';
-import { Loongarch64Cpu } from '../../src/arch/loongarch64/loongarch64-cpu.js';
+import { AddressSpace } from '../../machine/address-space.js';
+import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { Ram } from '../../machine/ram.js';
+import { StopReason, type VcpuHost } from '../cpu.js';
+import { Loongarch64Cpu } from './loongarch64-cpu.js';
 
 /** ns16550a-compatible output only: THR writes are collected, LSR always says "transmitter empty". */
 class ByteSinkUart implements MmioDevice {
