@@ -7,8 +7,12 @@
 #   .fixtures/debian/bb-arm64/      bookworm busybox-static arm64 (bin/busybox)
 #   .fixtures/debian/rv64/          forky linux-binary + linux-base riscv64 (usr/lib/modules/*/vmlinuz, dtb/)
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
+#   .fixtures/debian/arm64-6.12/    trixie linux-image-6.12.*-arm64-unsigned, boot/ and DTBs only (RK3588's DTBs are not in 6.1)
+#   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, dtbs-arm64, dtbs-arm64-6.12
+#                                   stable names (links) for the kernels and DTB folders above: configs and the README use
+#                                   these, Debian's version numbers change under them
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
-#   .fixtures/initramfs-{arm64,riscv64}-shell.cpio.gz, vmlinuz-{arm64,riscv64}, zone1-disk.img   debugging setups
+#   .fixtures/initramfs-{arm64,riscv64}-shell.cpio.gz, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
@@ -73,6 +77,32 @@ if [ ! -f "$D/rv64/.done" ] || [ ! -f "$D/bb-riscv64/.done" ]; then
   fetch "$D/rv64" "$o" "linux-binary-$V" "linux-base-$V"
   fetch "$D/bb-riscv64" "$o" busybox-static
 fi
+if [ ! -f "$D/arm64-6.12/.done" ]; then
+  say "fetching Debian trixie arm64 kernel (6.12: its DTBs include RK3588's)"
+  o=$(aptopts trixie-a64 arm64 "debian trixie" "debian-security trixie-security")
+  apt-get $o update -qq
+  K=$(apt-cache $o depends linux-image-arm64 | sed -n 's/.*Depends: \(linux-image-6\.12\.[0-9a-z.+]*-arm64\)$/\1/p' | sort -V | tail -1)
+  [ -n "$K" ] || { echo "fixtures: cannot find the trixie arm64 kernel package" >&2; exit 1; }
+  rm -rf "$D/arm64-6.12"; mkdir -p "$D/arm64-6.12"
+  # Only the Image and the DTBs: the modules (hundreds of MB) are not used.
+  ( cd "$D/arm64-6.12" && apt-get $o download "$K-unsigned" 2>&1 | grep -v 'unsandboxed' >&2 || true
+    dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards './boot/vmlinuz-*' './usr/lib/linux-image-*'; rm -f ./*.deb )
+  ls "$D"/arm64-6.12/boot/vmlinuz-* >/dev/null
+  touch "$D/arm64-6.12/.done"
+fi
+
+# --- stable names: the newest kernel and DTB folder of each package, as links relative to .fixtures ----
+newest() { ls -d "$@" 2>/dev/null | sort -V | tail -1; }
+stable() { # name target: .fixtures/name -> target (relative to .fixtures)
+  [ -e "$FIX/$2" ] || { echo "fixtures: $FIX/$2 is missing" >&2; exit 1; }
+  [ "$(readlink "$FIX/$1" 2>/dev/null)" = "$2" ] || ln -sfn "$2" "$FIX/$1"
+}
+rel() { echo "${1#"$FIX"/}"; }
+stable vmlinuz-arm64 "$(rel "$(newest "$D"/arm64-6.1/boot/vmlinuz-*)")"
+stable dtbs-arm64 "$(rel "$(newest "$D"/arm64-6.1/usr/lib/linux-image-*)")"
+stable vmlinuz-arm64-6.12 "$(rel "$(newest "$D"/arm64-6.12/boot/vmlinuz-*)")"
+stable dtbs-arm64-6.12 "$(rel "$(newest "$D"/arm64-6.12/usr/lib/linux-image-*)")"
+stable vmlinuz-riscv64 "$(rel "$(newest "$D"/rv64/usr/lib/modules/*/vmlinuz)")"
 
 # --- initramfs images: busybox and an /init ------------------------------------------------------------
 #   initramfs-{arm64,riscv64}.cpio.gz         /init prints BOOT-OK and powers off (scripts/initramfs-init.sh)
@@ -109,9 +139,6 @@ K=$(ls -d "$D"/arm64-6.1/lib/modules/*/kernel | tail -1)
 mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64-shell.cpio.gz" initramfs-shell.sh \
   "$K/drivers/virtio/virtio_mmio.ko" "$K/drivers/block/virtio_blk.ko" "$K/drivers/char/virtio_console.ko"
 mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64-shell.cpio.gz" initramfs-shell.sh
-# Stable names for the kernels, which the debugging setups' zone configs use (Debian bumps the version).
-ln -sfn "$(cd "$FIX" && ls debian/arm64-6.1/boot/vmlinuz-* | sort -V | tail -1)" "$FIX/vmlinuz-arm64"
-ln -sfn "$(cd "$FIX" && ls debian/rv64/usr/lib/modules/*/vmlinuz | sort -V | tail -1)" "$FIX/vmlinuz-riscv64"
 # A scratch disk for the nonroot debugging zone's virtio-blk (boards/guests/aarch64/debug/virtio_cfg.json).
 [ -f "$FIX/zone1-disk.img" ] || truncate -s 16M "$FIX/zone1-disk.img"
 
