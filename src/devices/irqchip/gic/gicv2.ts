@@ -2,7 +2,8 @@
  * GICv2 (arm,gic-400 / arm,cortex-a15-gic) as a per-zone model: a distributor (GICD, 4 KiB) and a
  * CPU interface (GICC, 8 KiB) MMIO window, as Linux's irq-gic driver drives them. Without the
  * Security Extensions (as QEMU virt's GICv2): one group, GICD_CTLR/GICC_CTLR bit 0 enable, IGROUPR
- * reads as zero. SGIs carry their source CPU in GICC_IAR[12:10].
+ * reads as zero. SGIs carry their source CPU in GICC_IAR[12:10] and are always enabled
+ * (GICD_ISENABLER0[15:0] read as one and ignore clears, as on the GIC-400 and QEMU's GICv2).
  *
  * Banked registers (GICD SGI/PPI state, all of GICC) belong to the vCPU making the access: the
  * zone tells the model which vCPU is running through `currentVcpu`.
@@ -68,9 +69,18 @@ export class Gicv2 {
   }
 
   reset(): void {
-    this.core.resetState();
+    resetWithSgisEnabled(this.core);
   }
 }
+
+/** Reset state, with every vCPU's SGIs enabled for good. */
+function resetWithSgisEnabled(core: GicCore): void {
+  core.resetState();
+  for (let cpu = 0; cpu < core.vcpus; cpu++) core.enabled.fill(1, cpu * 32, cpu * 32 + 16);
+}
+
+/** GICD_ICENABLER0: the SGI bits are WI. */
+const ICENABLER0 = 0x180;
 
 class Gicv2Distributor implements MmioDevice {
   readonly name = 'gicv2-distributor';
@@ -89,7 +99,7 @@ class Gicv2Distributor implements MmioDevice {
   }
 
   reset(): void {
-    this.core.resetState();
+    resetWithSgisEnabled(this.core);
   }
 
   read(offset: number, size: AccessSize): number {
@@ -133,7 +143,9 @@ class Gicv2Distributor implements MmioDevice {
   write(offset: number, size: AccessSize, value: number): void {
     if (offset & (size - 1)) return;
     if (isIrqRegister(offset)) {
-      writeIrqRegister(this.view(), offset, size, value);
+      // Clearing an SGI's enable (bytes 0 and 1 of GICD_ICENABLER0) does nothing.
+      const sgiBits = offset >= ICENABLER0 && offset < ICENABLER0 + 2 ? (0xffff >>> ((offset - ICENABLER0) * 8)) & (size === 1 ? 0xff : 0xffffffff) : 0;
+      writeIrqRegister(this.view(), offset, size, value & ~sgiBits);
       return;
     }
     if (size !== 4) return;
@@ -179,7 +191,7 @@ class Gicv2CpuInterface implements MmioDevice {
   ) {}
 
   reset(): void {
-    this.core.resetState();
+    resetWithSgisEnabled(this.core);
   }
 
   read(offset: number, size: AccessSize): number {
