@@ -1,5 +1,6 @@
+import { HvisorError } from '../src/util/hvisor-error.js';
 /** A board parameter (cpus, memory, GIC version) that the board cannot be built with. */
-export class BoardParameterError extends Error {
+export class BoardParameterError extends HvisorError {
   constructor(
     readonly board: string,
     readonly parameter: string,
@@ -22,7 +23,7 @@ export class BoardDtbMismatchError extends Error {
 }
 
 /** A board name not in boards/index.ts. */
-export class UnknownBoardError extends Error {
+export class UnknownBoardError extends HvisorError {
   constructor(
     readonly board: string,
     readonly known: readonly string[],
@@ -32,7 +33,7 @@ export class UnknownBoardError extends Error {
 }
 
 /** A board that has no built-in device tree was asked for one without `--dtb`. */
-export class BoardNeedsDtbError extends Error {
+export class BoardNeedsDtbError extends HvisorError {
   constructor(
     readonly board: string,
     readonly hint: string,

@@ -1,7 +1,9 @@
 /** Default `--gdb-base-port`: zone0 listens on 1234 (gdb's and QEMU's habit), zone N on 1234 + N. */
 export const DEFAULT_GDB_BASE_PORT = 1234;
 
-export class GdbPortError extends Error {}
+export class GdbPortError extends Error {
+  override readonly name = 'GdbPortError';
+}
 
 /**
  * The port of a zone's stub: the zone config's own port if it names one, else base + zone index.

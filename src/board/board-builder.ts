@@ -21,6 +21,7 @@ import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
 import { RoutedIrq } from '../machine/routed-irq.js';
 import { interruptMapZoneIrqs, nodeZoneIrqs, type ZoneIrq } from '../machine/zone-irq-number.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 export interface BoardBuildOptions {
   /** A DTB to use instead of the board's generated tree (required for vendor boards). */
@@ -80,7 +81,7 @@ export interface BoardBuild {
 }
 
 /** A RAM bank the emulator cannot back: not a whole number of 8-byte words, or beyond the limit. */
-export class BoardRamError extends Error {
+export class BoardRamError extends HvisorError {
   constructor(
     readonly path: string,
     readonly base: number,

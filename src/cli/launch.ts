@@ -24,6 +24,7 @@ import { LogLimiter } from '../util/log-limiter.js';
 import { listenPrivate } from '../util/private-socket.js';
 import type { Server } from 'node:net';
 import { DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,7 +35,7 @@ const DEMO_ZONES: Readonly<Record<string, readonly string[]>> = {
   'qemu-virt-riscv64': ['boards/guests/riscv64/zone0-demo.json', 'boards/guests/riscv64/zoneR-heartbeat.json'],
 };
 
-export class LaunchError extends Error {}
+export class LaunchError extends HvisorError {}
 
 export interface LaunchOptions {
   readonly board: string;

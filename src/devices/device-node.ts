@@ -1,5 +1,6 @@
 import type { IrqLine } from '../machine/irq-line.js';
 import type { CharBackend } from './uart/char-backend.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 /** One address window of a device node, CPU-physical (after `ranges` translation). */
 export interface DeviceWindow {
@@ -50,7 +51,7 @@ export interface DeviceServices {
 }
 
 /** A device node whose description cannot build a model (e.g. no `reg`): names the node and why. */
-export class DeviceDescriptionError extends Error {
+export class DeviceDescriptionError extends HvisorError {
   constructor(
     readonly path: string,
     readonly reason: string,

@@ -1,5 +1,6 @@
 import type { AccessSize, MmioDevice } from './mmio-device.js';
 import type { Ram } from './ram.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 /** Guest RAM mapped at [base, base+size): guest address a lives at ram.u8[a - base + ramOffset]. */
 export interface RamRegion {
@@ -22,7 +23,7 @@ export interface MmioRegion {
 
 export type Region = RamRegion | MmioRegion;
 
-export class OverlappingRegionError extends Error {
+export class OverlappingRegionError extends HvisorError {
   constructor(readonly added: Region, readonly existing: Region) {
     super(
       `region ${added.name} [${hex(added.base)}, ${hex(added.base + added.size)}) overlaps ` +

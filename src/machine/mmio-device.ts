@@ -1,3 +1,4 @@
+import { HvisorError } from '../util/hvisor-error.js';
 /**
  * A memory-mapped device model. Offsets are relative to the start of the device's window.
  *
@@ -27,10 +28,9 @@ export interface MmioDevice {
  * and returns StopReason.Stall; the access is made again when the vCPU next runs. One shared instance:
  * the hot path allocates nothing.
  */
-export class AccessStalled extends Error {
+export class AccessStalled extends HvisorError {
   constructor() {
     super('a device access stalled on a core that cannot wait for it');
-    this.name = 'AccessStalled';
   }
 }
 export const ACCESS_STALLED = new AccessStalled();

@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { HvisorError } from './hvisor-error.js';
 
 /**
  * Every file a user or a client names (zone configs, kernels, dtbs, initrds, virtio_cfg.json,
@@ -14,13 +15,12 @@ export interface InputLimit {
   readonly maxBytes: number;
 }
 
-export class InputFileError extends Error {
+export class InputFileError extends HvisorError {
   constructor(
     readonly path: string,
     readonly reason: string,
   ) {
     super(`${path}: ${reason}`);
-    this.name = 'InputFileError';
   }
 }
 

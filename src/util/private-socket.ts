@@ -1,12 +1,12 @@
 import { connect, type Server } from 'node:net';
 import { chmodSync, linkSync, lstatSync, mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { HvisorError } from './hvisor-error.js';
 
 /** A Unix socket cannot be set up at the path asked for. */
-export class SocketPathError extends Error {
+export class SocketPathError extends HvisorError {
   constructor(message: string) {
     super(message);
-    this.name = 'SocketPathError';
   }
 }
 

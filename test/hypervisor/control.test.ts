@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import { ControlServer } from '../../src/hypervisor/control/control-server.js';
 import { ControlError, formatZoneList, zoneList, zoneRestart, zoneShutdown, zoneStart } from '../../src/hypervisor/control/control-client.js';
+import { Errno } from '../../src/util/hvisor-error.js';
 import { FakeCpu, Op, encode } from './fake-cpu.js';
 import { qemuVirtAarch64 } from './boards.js';
 import { config } from './zone-fixture.js';
@@ -38,7 +39,7 @@ describe('control channel (hvisor zone list|start|shutdown against a running ins
         'zone_id', 'cpus', 'name', 'status', '0', '0, 1', 'root-linux', 'running', '1', '2, 3', 'linux2', 'running'], { encoding: 'utf8' });
       expect(formatZoneList(started.zones)).toBe(expected);
       expect((await zoneRestart(at, 1)).message).toBe('zone 1 restarted');
-      await expect(zoneStart(at, join(dir, 'zone1.json'))).rejects.toThrow(new ControlError('zone 1 is already running (' + join(dir, 'zone1.json') + ')'));
+      await expect(zoneStart(at, join(dir, 'zone1.json'))).rejects.toThrow(new ControlError('zone 1 is already running (' + join(dir, 'zone1.json') + ')', Errno.EBUSY));
       await expect(zoneShutdown(at, 0)).rejects.toThrow('zone 0 is the root zone and cannot be shut down');
       expect((await zoneShutdown(at, 1)).zones.map((z) => z.id)).toEqual([0]);
       await expect(zoneStart(at, join(dir, 'nope.json'))).rejects.toThrow(/nope\.json: \(top level\): cannot read the zone config \(ENOENT\)/);
@@ -68,9 +69,9 @@ describe('control channel (hvisor zone list|start|shutdown against a running ins
         s.write('{nope\n{"cmd":"fly"}\n{"cmd":"shutdown","id":-1}\n{"cmd":"list"}\n');
       });
       expect(answers.map((a) => JSON.parse(a))).toEqual([
-        { ok: false, error: 'not JSON: {nope' },
-        { ok: false, error: 'unknown cmd "fly": list, start, shutdown or restart' },
-        { ok: false, error: '"shutdown" needs "id" (a zone id)' },
+        { ok: false, error: 'not JSON: {nope', errno: Errno.EINVAL },
+        { ok: false, error: 'unknown cmd "fly": list, start, shutdown or restart', errno: Errno.EINVAL },
+        { ok: false, error: '"shutdown" needs "id" (a zone id)', errno: Errno.EINVAL },
         { ok: true, zones: [{ id: 0, name: 'root-linux', cpus: [0, 1], state: 'running', halted: false, stage2Faults: 0 }] },
       ]);
     } finally {

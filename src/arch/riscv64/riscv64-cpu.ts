@@ -15,6 +15,7 @@ import { riscv64GdbDescription, RV_CSR0, RV_F0, RV_PC, RV_PRIV } from './gdb-des
 import { executeFp, type FpState } from './fpu.js';
 import { executeBitmanip } from './bitmanip.js';
 import { executeAmo, type AmoHart } from './amo.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 const TLB_BITS = 10;
 /** TLB slots remembered for a cheap flush; more fills than this since the last flush clear every slot. */
@@ -82,7 +83,7 @@ class DecodedPage {
 }
 
 /** A guest fault the guest cannot take (no trap vector): the vCPU stops with this report. */
-export class Riscv64GuestError extends Error {}
+export class Riscv64GuestError extends HvisorError {}
 
 interface Watchpoint {
   va: bigint;

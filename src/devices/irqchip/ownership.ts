@@ -1,5 +1,6 @@
+import { HvisorError } from '../../util/hvisor-error.js';
 /** Raised when a zone wires or raises an interrupt its controller model does not own. */
-export class InterruptNotOwnedError extends Error {
+export class InterruptNotOwnedError extends HvisorError {
   constructor(
     readonly controller: string,
     readonly interrupt: number,
@@ -9,7 +10,7 @@ export class InterruptNotOwnedError extends Error {
 }
 
 /** Raised for controller options that cannot describe a real controller (names the option). */
-export class InterruptControllerConfigError extends Error {
+export class InterruptControllerConfigError extends HvisorError {
   constructor(
     readonly controller: string,
     readonly reason: string,

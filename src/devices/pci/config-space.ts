@@ -1,4 +1,5 @@
 import type { AccessSize } from '../../machine/mmio-device.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** Offsets of the common configuration header (PCI Local Bus 3.0 §6.1, PCIe Base §7.5.1). */
 export const Cfg = {
@@ -65,7 +66,7 @@ export interface PciIdentity {
   readonly interruptPin?: number;
 }
 
-export class BarSpecError extends Error {}
+export class BarSpecError extends HvisorError {}
 
 /**
  * One function's 4 KiB configuration space as bytes plus per-byte masks: which bits a guest

@@ -4,6 +4,7 @@ import { bdf as makeBdf, bdfBus, bdfDevice, formatBdf, type Bdf } from '../../ma
 import { allOnes } from './config-space.js';
 import type { PciFunction } from './pci-function.js';
 import type { PciWindow } from './windows.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 export interface PciHostConfig {
   /** Size of the ECAM window: 1 MiB per bus of `bus-range`. */
@@ -13,7 +14,7 @@ export interface PciHostConfig {
   readonly windows: readonly PciWindow[];
 }
 
-export class PciHostConfigError extends Error {}
+export class PciHostConfigError extends HvisorError {}
 
 /** A BAR the bridge currently forwards to: set by the function's BAR and its command decode bits. */
 export interface DecodedBar {

@@ -7,6 +7,7 @@ import type { PciHostEcam } from './host-bridge.js';
 import type { MsiController } from './msi.js';
 import type { PciFunction } from './pci-function.js';
 import { spaceAccepts, type PciWindow } from './windows.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /**
  * One of a zone's PCI windows (hvisor's pci_config mem32/mem64/io triple): the zone reaches zone-PCI
@@ -30,7 +31,7 @@ export interface ZonePciAssignment {
   readonly lineNames?: readonly string[];
 }
 
-export class PciAssignmentError extends Error {}
+export class PciAssignmentError extends HvisorError {}
 
 /** Why a zone's BAR is currently not decoded (listed by `describe` and the gdb monitor). */
 export interface BlockedBar {

@@ -1,3 +1,4 @@
+import { HvisorError } from '../../util/hvisor-error.js';
 /** The three kinds of PCI address space a host bridge forwards (DT `ranges` space codes 1, 2, 3). */
 export type PciSpace = 'io' | 'mem32' | 'mem64';
 
@@ -10,7 +11,7 @@ export interface PciWindow {
   readonly prefetchable?: boolean;
 }
 
-export class PciRangesError extends Error {}
+export class PciRangesError extends HvisorError {}
 
 /**
  * Decodes a PCI host bridge's DT `ranges` property (cells as u32): each entry is a 3-cell PCI

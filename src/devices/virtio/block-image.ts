@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /**
  * A disk image as a block device model sees it: byte-addressed, whole-sector transfers. virtio-blk
@@ -13,7 +14,7 @@ export interface BlockImage {
   flush(): boolean;
 }
 
-export class BlockImageError extends Error {}
+export class BlockImageError extends HvisorError {}
 
 /** An image file opened for synchronous positioned I/O (the emulator thread owns it). */
 export class FileBlockImage implements BlockImage {

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { VirtioGpuBackend } from './virtio-gpu-backend.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
-export class FramebufferServerError extends Error {}
+export class FramebufferServerError extends HvisorError {}
 
 /**
  * A local web page showing a zone's virtio-gpu scanouts: `/` is a page that reloads the images

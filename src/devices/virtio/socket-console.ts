@@ -2,11 +2,12 @@ import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ConsoleEndpoint } from './console-endpoint.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** Guest output kept for the next client while nobody is connected (the boot log, typically). */
 const BACKLOG = 64 * 1024;
 
-export class ConsoleSocketError extends Error {}
+export class ConsoleSocketError extends HvisorError {}
 
 /**
  * A zone console served on a TCP port (loopback by default) or a Unix socket, one client at a

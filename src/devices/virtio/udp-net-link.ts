@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { HvisorError } from '../../util/hvisor-error.js';
 
-export class UdpLinkError extends Error {}
+export class UdpLinkError extends HvisorError {}
 
 export interface UdpEndpoint {
   readonly address: string;

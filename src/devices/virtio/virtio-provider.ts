@@ -6,9 +6,10 @@ import type { ZoneVirtioConfig } from '../../config/virtio-config.js';
 import type { VirtioMmioDevice } from './virtio-mmio.js';
 import { buildVirtioDevice, type BuiltVirtioDevice } from './virtio-zone-devices.js';
 import { VirtualSwitch } from './virtual-switch.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** A device of a zone could not be built (its image cannot be opened, its socket path is wrong): names zone and device. */
-export class VirtioDeviceError extends Error {}
+export class VirtioDeviceError extends HvisorError {}
 
 /** One zone-owned virtio-mmio window, shaped as the hypervisor's stage-2 map takes device windows. */
 export interface VirtioZoneWindow {

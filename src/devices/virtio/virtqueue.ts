@@ -1,4 +1,5 @@
 import type { DmaMemory } from '../../machine/guest-memory.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** One buffer of a descriptor chain: guest-physical address, length, and whether the device writes it. */
 export interface VirtqueueSegment {
@@ -13,7 +14,7 @@ export interface VirtqueueChain {
 }
 
 /** The driver broke the ring (loop, bad index, buffer outside its memory): the device needs a reset. */
-export class VirtqueueError extends Error {}
+export class VirtqueueError extends HvisorError {}
 
 /**
  * Guest memory as a virtqueue reaches it. `covers` (when the memory can answer it) lets the queue

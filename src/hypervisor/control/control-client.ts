@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 import type { ControlAddress, ControlRequest, ControlResponse } from './control-protocol.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /**
  * Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise: the user's
@@ -15,12 +16,7 @@ export function defaultControlAddress(): ControlAddress {
 }
 
 /** The control channel could not be used, or the hypervisor refused the request. */
-export class ControlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ControlError';
-  }
-}
+export class ControlError extends HvisorError {}
 
 /** Sends one request and returns the successful response (or throws ControlError). */
 export function controlRequest(address: ControlAddress, request: ControlRequest, timeoutMs = 10_000): Promise<ControlResponse & { ok: true }> {
@@ -47,7 +43,7 @@ export function controlRequest(address: ControlAddress, request: ControlRequest,
         return fail(`garbled answer from ${where}`);
       }
       if (response.ok) resolvePromise(response);
-      else reject(new ControlError(response.error));
+      else reject(new ControlError(response.error, response.errno));
     });
     socket.on('connect', () => socket.write(JSON.stringify(request) + '\n'));
   });

@@ -12,7 +12,7 @@ export type ControlRequest =
 
 export type ControlResponse =
   | { readonly ok: true; readonly zones: readonly ZoneSummary[]; readonly message?: string }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; /** Linux errno of the refusal (EINVAL unless the error says otherwise). */ readonly errno?: number };
 
 /** The Unix socket's path. */
 export type ControlAddress = { readonly path: string };

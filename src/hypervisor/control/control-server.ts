@@ -3,6 +3,7 @@ import { listenPrivate } from '../../util/private-socket.js';
 import type { Hypervisor } from '../lifecycle/hypervisor.js';
 import { prefetchZoneFiles } from '../lifecycle/zone-images.js';
 import { MAX_CONTROL_LINE, parseControlRequest, type ControlAddress, type ControlRequest, type ControlResponse } from './control-protocol.js';
+import { Errno, errnoOf } from '../../util/hvisor-error.js';
 
 /** Replies waiting for a client that does not read them: past this the client is dropped. */
 export const MAX_REPLY_BACKLOG = 256 * 1024;
@@ -96,7 +97,7 @@ export class ControlServer {
   /** The answer to one request line (a promise for `start`, which reads files). */
   handle(line: string): ControlResponse | Promise<ControlResponse> {
     const request = parseControlRequest(line);
-    if (typeof request === 'string') return { ok: false, error: request };
+    if (typeof request === 'string') return { ok: false, error: request, errno: Errno.EINVAL };
     if (request.cmd === 'start') {
       return prefetchZoneFiles(request.file).then(
         async (read): Promise<ControlResponse> => {
@@ -106,10 +107,10 @@ export class ControlServer {
             await this.hv.ready(zone);
             return { ok: true, zones: this.hv.list(), message: `zone ${zone.id} (${zone.name}) started` };
           } catch (e) {
-            return { ok: false, error: (e as Error).message };
+            return refusal(e);
           }
         },
-        (e: Error) => ({ ok: false, error: e.message }),
+        refusal,
       );
     }
     return this.answer(() => this.apply(request));
@@ -120,7 +121,7 @@ export class ControlServer {
       const message = act();
       return { ok: true, zones: this.hv.list(), ...(message && { message }) };
     } catch (e) {
-      return { ok: false, error: (e as Error).message };
+      return refusal(e);
     }
   }
 
@@ -136,4 +137,9 @@ export class ControlServer {
         return `zone ${r.id} restarted`;
     }
   }
+}
+
+/** A refused request: the error's message and its errno (HvisorError's, EINVAL for the rest). */
+function refusal(e: unknown): ControlResponse {
+  return { ok: false, error: (e as Error).message, errno: errnoOf(e) };
 }

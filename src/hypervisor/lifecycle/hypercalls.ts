@@ -1,9 +1,8 @@
-import { PartitionError } from './partition-check.js';
-import { ConfigError } from '../../config/config-error.js';
+import { LifecycleError } from './lifecycle-error.js';
 import { ZONE_INFO_SIZE, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
 import { BRIDGE_LAYOUT } from './virtio-bridge.js';
 import type { Hypervisor } from './hypervisor.js';
-import { Errno, LifecycleError } from './lifecycle-error.js';
+import { Errno, errnoOf } from '../../util/hvisor-error.js';
 import type { Zone, ZoneImage } from '../zone/zone.js';
 import { CONFIG_NAME_MAXLEN } from '../../config/zone-config.js';
 
@@ -71,9 +70,7 @@ export function handleHypercall(hv: Hypervisor, caller: Zone, code: bigint, args
         return unknown(caller, code);
     }
   } catch (e) {
-    if (e instanceof LifecycleError) return refuse(caller, e.errno, e.message);
-    if (e instanceof PartitionError || e instanceof ConfigError) return refuse(caller, Errno.EINVAL, e.message);
-    return refuse(caller, Errno.EINVAL, (e as Error).message);
+    return refuse(caller, errnoOf(e), (e as Error).message);
   }
 }
 

@@ -1,13 +1,8 @@
-/** Linux errno values hvisor returns (negated) from hypercalls. */
-export const Errno = { EPERM: 1, ENOENT: 2, EIO: 5, EBUSY: 16, ENODEV: 19, EINVAL: 22, ENOSYS: 38 } as const;
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** A lifecycle request that cannot be done: says why, with the errno hvisor would return. */
-export class LifecycleError extends Error {
-  constructor(
-    readonly errno: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LifecycleError';
+export class LifecycleError extends HvisorError {
+  constructor(errno: number, message: string) {
+    super(message, errno);
   }
 }

@@ -1,17 +1,17 @@
 import type { Machine } from '../../machine/machine.js';
 import type { MemoryRegionConfig, ZoneConfig } from '../../config/zone-config.js';
 import { formatBdf } from '../../machine/bdf.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 export type PartitionResource = 'zone-id' | 'cpu' | 'ram' | 'io' | 'interrupt' | 'pci' | 'guest-physical' | 'ivc';
 
 /** A board that cannot be partitioned as configured: names the resource, both owners and the range/id. */
-export class PartitionError extends Error {
+export class PartitionError extends HvisorError {
   constructor(
     readonly resource: PartitionResource,
     message: string,
   ) {
     super(message);
-    this.name = 'PartitionError';
   }
 }
 

@@ -5,6 +5,7 @@ import type { RoutedIrq } from '../../machine/routed-irq.js';
 import { OffsetDevice } from './offset-device.js';
 import { Stage2Space } from './stage2-space.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 /** A device model owned by this zone alone (virtual GIC distributor, PLIC, vECAM, virtio-mmio, IVC). */
 export interface ZoneDeviceWindow {
@@ -79,10 +80,9 @@ export interface Stage2Map {
   readonly devices: readonly ZoneDeviceWindow[];
 }
 
-export class Stage2Error extends Error {
+export class Stage2Error extends HvisorError {
   constructor(message: string) {
     super(message);
-    this.name = 'Stage2Error';
   }
 }
 
