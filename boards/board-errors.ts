@@ -11,7 +11,7 @@ export class BoardParameterError extends HvisorError {
 }
 
 /** A DTB made for another machine: its root compatible names none of the SoCs the board models. */
-export class BoardDtbMismatchError extends Error {
+export class BoardDtbMismatchError extends HvisorError {
   constructor(
     readonly board: string,
     readonly dtbCompatible: readonly string[],

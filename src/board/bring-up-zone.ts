@@ -9,6 +9,7 @@ import type { HexString, ZoneConfigJson } from '../../boards/zone-config-json.js
 import { hex, identity } from '../../boards/zone-config-json.js';
 import { parseArm64ImageHeader } from '../loader/arm64-image.js';
 import type { BoardBuild } from './board-builder.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 /** Zone JSON plus our extensions (kernel_args, initrd). */
 export type BringUpZoneJson = ZoneConfigJson & {
@@ -25,7 +26,7 @@ export interface BringUpImages {
   readonly append?: string;
 }
 
-export class BringUpError extends Error {}
+export class BringUpError extends HvisorError {}
 
 const MiB2 = 0x20_0000;
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
