@@ -6,6 +6,8 @@
  * walk task lists and the printk ring buffer without DWARF. Per-CPU variables come from the
  * `.data..percpu` DATASEC.
  */
+import { HvisorError } from '../util/hvisor-error.js';
+
 const MAGIC = 0xeb9f;
 const HEADER = 24;
 
@@ -14,7 +16,7 @@ const enum Kind {
   Restrict = 11, Func = 12, FuncProto = 13, Var = 14, Datasec = 15, Float = 16, DeclTag = 17, TypeTag = 18, Enum64 = 19,
 }
 
-export class BtfError extends Error {}
+export class BtfError extends HvisorError {}
 
 interface BtfType {
   readonly kind: number;

@@ -7,6 +7,7 @@
 import { Btf } from './btf.js';
 import type { KernelSymbol } from './kallsyms.js';
 import { readKernelSymbols } from './kernel-symbols.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 /** What the kernel view needs from a zone. */
 export interface KernelMemory {
@@ -21,7 +22,7 @@ export interface KernelMemory {
   readonly kernelPhysical: number;
 }
 
-export class GuestKernelError extends Error {}
+export class GuestKernelError extends HvisorError {}
 
 /** Largest image copy (text, data and bss of a distribution kernel are 40-80 MiB). */
 const MAX_IMAGE = 256 << 20;

@@ -18,6 +18,7 @@
  * Every label is 8-byte aligned on 64-bit kernels. Nothing here trusts the input: each table is
  * checked against the others, and a failure names what did not fit.
  */
+import { HvisorError } from '../util/hvisor-error.js';
 
 export interface KernelSymbol {
   readonly name: string;
@@ -46,7 +47,7 @@ export interface KallsymsLayout {
   readonly storedRelativeBase?: bigint;
 }
 
-export class KallsymsError extends Error {}
+export class KallsymsError extends HvisorError {}
 
 const MAX_SYMBOLS = 1 << 21;
 const MAX_NAME = 0x3fff;

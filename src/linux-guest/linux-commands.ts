@@ -8,6 +8,7 @@ import type { GuestKernel } from './guest-kernel.js';
 import { formatLog, readLog } from './printk-log.js';
 import { formatModules, listModules } from './modules.js';
 import { formatTasks, listTasks, readTask } from './tasks.js';
+import { HvisorError } from '../util/hvisor-error.js';
 
 export const LINUX_HELP =
   'linux ps              the kernel\'s processes: pid, parent, CPU, state, task_struct, comm\n' +
@@ -70,7 +71,7 @@ export function runLinuxCommand(words: readonly string[], ctx: LinuxCommandConte
   }
 }
 
-export class UsageError extends Error {}
+export class UsageError extends HvisorError {}
 
 function describeCurrent(k: GuestKernel, v: VcpuRegisters): string {
   let task: bigint | undefined;

@@ -12,6 +12,7 @@ import { LoongArchTlb, STLB_SIZE, TLB_SIZE, va48Of } from './tlb.js';
 import { executeFp, FpResult, type FpHost } from './fpu.js';
 import { IdentificationIocsr, type IocsrSpace } from './iocsr.js';
 import { LA_BADV, LA_F0, LA_FCC0, LA_FCSR, LA_ORIG_A0, LA_PC, loongarch64GdbDescription } from './gdb-description.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 
 const TLB_BITS = 10;
 const TLB_SIZE_SOFT = 1 << TLB_BITS;
@@ -65,7 +66,7 @@ function cpucfgWords(timerFrequency: number): Uint32Array {
 }
 
 /** A guest fault the guest cannot take (no exception entry set): the vCPU stops with this report. */
-export class Loongarch64GuestError extends Error {}
+export class Loongarch64GuestError extends HvisorError {}
 
 /**
  * One LA464 core running a vCPU of a zone at PLV0/PLV3 (the guest kernel's view of the LVZ guest
