@@ -15,6 +15,7 @@ import { Hypervisor } from '../hypervisor/lifecycle/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
 import { loadVirtioConfig } from '../config/virtio-config.js';
+import { ConfigError } from '../config/config-error.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
 import { loadBoardPciConfig } from '../config/pci-config.js';
 import { BoardPci } from '../devices/pci/board-pci.js';
@@ -25,6 +26,7 @@ import { listenPrivate } from '../util/private-socket.js';
 import type { Server } from 'node:net';
 import { DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { HvisorError } from '../util/hvisor-error.js';
+import { printable } from '../util/printable.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -126,7 +128,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const configs = files.map((f) => loadZoneConfig(f));
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
-  const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio);
+  const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio, configs);
   const pci = options.pci === undefined ? undefined : loadPci(options.pci, build, board);
   const gdb = new Map<number, GdbServer>();
   // A gdb client can provoke a log line per packet: rate-limited per stub.
@@ -273,8 +275,14 @@ function writeBringUpZone(build: BoardBuild, files: NonNullable<LaunchOptions['b
   return file;
 }
 
-function loadVirtio(file: string): BoardVirtio {
-  return new BoardVirtio(loadVirtioConfig(file), dirname(resolve(file)));
+/** hvisor-tool's virtio_cfg.json; each of its zones must be one this run starts. */
+function loadVirtio(file: string, configs: readonly ZoneConfig[]): BoardVirtio {
+  const zones = loadVirtioConfig(file);
+  const ids = configs.map((c) => c.zoneId);
+  zones.forEach((z, i) => {
+    if (!ids.includes(z.zoneId)) throw new ConfigError(file, `zones[${i}].id`, `zone ${z.zoneId} is not one of the zones this run starts (${ids.join(', ')})`);
+  });
+  return new BoardVirtio(zones, dirname(resolve(file)));
 }
 
 /** The board's PCI functions from a `--pci` file, plugged into its ECAM host bridge. */
@@ -317,7 +325,7 @@ function ownsWindow(config: ZoneConfig, w: { base: number; size: number } | unde
 function describeZone(zone: Zone, server: GdbServer | undefined): string {
   const cpus = `CPU${zone.config.cpus.length > 1 ? 's' : ''} ${zone.config.cpus.join(',')}`;
   const gdb = server === undefined ? 'no gdb stub' : gdbCommandLine(server.socketPath ?? server.port, server.host);
-  return `zone ${zone.id} ${zone.name} (${cpus}): ${gdb}`;
+  return `zone ${zone.id} ${printable(zone.name)} (${cpus}): ${gdb}`;
 }
 
 export { DEFAULT_GDB_BASE_PORT };

@@ -1,6 +1,7 @@
 import chalk, { type ChalkInstance } from 'chalk';
 import { BufferedCharBackend, type CharBackend } from '../devices/uart/char-backend.js';
 import { BoundedOutput } from './bounded-output.js';
+import { printable } from '../util/printable.js';
 
 /** The pseudo-zone id of the hypervisor's own messages. */
 const HYPERVISOR = -2;
@@ -113,7 +114,8 @@ export class ZoneConsoles {
 
   /** A message of the hypervisor's own (zone lifecycle, faults), under its own prefix. */
   log(line: string): void {
-    this.write(HYPERVISOR, new TextEncoder().encode(line + '\n'));
+    // Names and messages may carry a config's or a guest's control characters: never raw.
+    this.write(HYPERVISOR, new TextEncoder().encode(printable(line) + '\n'));
   }
 
   /** Ends a line left open (at exit). */
@@ -125,7 +127,7 @@ export class ZoneConsoles {
   private prefix(id: number | undefined): string {
     if (id === undefined) return chalk.dim('(no zone)    │ ');
     if (id === HYPERVISOR) return chalk.bold('hvisor'.padEnd(12)) + chalk.dim(' │ ');
-    const name = this.names.get(id) ?? `zone${id}`;
+    const name = printable(this.names.get(id) ?? `zone${id}`);
     return palette[id % palette.length]!(name.padEnd(12).slice(0, 12)) + chalk.dim(' │ ');
   }
 }

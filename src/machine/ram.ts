@@ -1,5 +1,13 @@
 const NO_MEMORY = new SharedArrayBuffer(0);
 
+/** The host could not give guest RAM of the size a board or config asks for. */
+export class RamAllocationError extends RangeError {
+  constructor(readonly size: number) {
+    super(`cannot allocate ${size} bytes (${(size / 2 ** 30).toFixed(1)} GiB) of guest RAM: the host refused; ask for less`);
+    this.name = 'RamAllocationError';
+  }
+}
+
 /**
  * A block of guest RAM backed by a SharedArrayBuffer, so zones in worker threads and IVC
  * regions can share it. Views are created once; the hot path indexes them directly.
@@ -37,7 +45,11 @@ export class Ram {
   /** Allocates the buffer (zero-filled; the OS commits its pages on first touch). Idempotent. */
   commit(): void {
     if (this.buffer !== NO_MEMORY) return;
-    this.buffer = new SharedArrayBuffer(this.size);
+    try {
+      this.buffer = new SharedArrayBuffer(this.size);
+    } catch {
+      throw new RamAllocationError(this.size);
+    }
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer);

@@ -3,6 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { defaultControlAddress } from '../../hypervisor/control/control-client.js';
 import { DEFAULT_GDB_BASE_PORT, launch, type Instance } from '../launch.js';
 import { parseMemorySize } from './board.js';
+import { UsageError, exclusiveFlags, integerFlag } from '../flag-checks.js';
+import { printable } from '../../util/printable.js';
 
 interface RunArgs {
   board: string;
@@ -10,8 +12,8 @@ interface RunArgs {
   cpus?: number;
   memory?: string;
   zone: string[];
-  'gdb-base-port': number;
-  'gdb-host': string;
+  'gdb-base-port'?: number;
+  'gdb-host'?: string;
   'gdb-socket-dir'?: string;
   gdb: boolean;
   control?: string;
@@ -39,8 +41,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('cpus', { type: 'number', describe: 'CPUs of a generated board tree' })
       .option('memory', { type: 'string', describe: 'RAM of a generated board tree, e.g. 2G' })
       .option('zone', { type: 'string', array: true, default: [], describe: 'zone config (hvisor-tool JSON), zone0 first; repeat for more zones' })
-      .option('gdb-base-port', { type: 'number', default: DEFAULT_GDB_BASE_PORT, describe: 'zone N listens on base + N' })
-      .option('gdb-host', { type: 'string', default: '127.0.0.1', describe: 'address the gdb stubs bind to (loopback: local users only)' })
+      .option('gdb-base-port', { type: 'number', describe: `zone N listens on base + N (default ${DEFAULT_GDB_BASE_PORT}; 0: ports the OS picks)` })
+      .option('gdb-host', { type: 'string', describe: 'address the gdb stubs bind to (default 127.0.0.1: local users only)' })
       .option('gdb-socket-dir', { type: 'string', describe: 'serve zone N\'s gdb stub on DIR/zoneN.sock (mode 0600: you and root only) instead of TCP; for shared hosts' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (mode 0600; default ${defaultControlAddress().path})` })
@@ -49,6 +51,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('config-version', { type: 'number', default: 6, describe: 'the zone_config layout zone0\'s hvisor-tool sends: 6 (hvisor-tool main) or 5 (hvisor v0.4)' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
+    checkRunFlags(args);
     const instance = await launch({
       board: args.board,
       ...(args.dtb !== undefined && { dtb: args.dtb }),
@@ -59,8 +62,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       zones: args.zone,
       ...(args.force === true && { force: true }),
       ...(args.kernel !== undefined && { bringUp: { kernel: args.kernel, ...(args.initrd !== undefined && { initrd: args.initrd }), ...(args.append !== undefined && { append: args.append }) } }),
-      gdbBasePort: args.gdb ? args['gdb-base-port'] : false,
-      gdbHost: args['gdb-host'],
+      gdbBasePort: args.gdb ? (args['gdb-base-port'] ?? DEFAULT_GDB_BASE_PORT) : false,
+      gdbHost: args['gdb-host'] ?? '127.0.0.1',
       ...(args['gdb-socket-dir'] !== undefined && { gdbSocketDir: args['gdb-socket-dir'] }),
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
       ...(args.virtio !== undefined && { virtio: args.virtio }),
@@ -74,6 +77,23 @@ export const runCommand: CommandModule<object, RunArgs> = {
     if (status !== 0) process.exitCode = status;
   },
 };
+
+/** The combinations and ranges `hvisor run` cannot honour, each a one-line UsageError. */
+function checkRunFlags(args: RunArgs): void {
+  integerFlag('cpus', args.cpus, 1, 512);
+  integerFlag('gdb-base-port', args['gdb-base-port'], 0, 65535);
+  if (args.seconds !== undefined && !(args.seconds >= 0 && args.seconds <= 365 * 86400)) throw new UsageError(`--seconds: a number of seconds from 0 up, got ${args.seconds}`);
+  exclusiveFlags(args as unknown as Record<string, unknown>, ['dtb'], ['cpus', 'memory'], '--cpus and --memory shape a generated device tree; a given DTB says its own');
+  exclusiveFlags(args as unknown as Record<string, unknown>, ['gdb-socket-dir'], ['gdb-base-port', 'gdb-host'], 'with --gdb-socket-dir the stubs listen on Unix sockets, not TCP');
+  if (!args.gdb) {
+    const tcp = (['gdb-socket-dir', 'gdb-base-port', 'gdb-host'] as const).find((k) => args[k] !== undefined);
+    if (tcp !== undefined) throw new UsageError(`--no-gdb and --${tcp} cannot be used together: --no-gdb serves no stub`);
+  }
+  for (const [flag, value] of [['dtb', args.dtb], ['virtio', args.virtio], ['pci', args.pci], ['control', args.control], ['gdb-socket-dir', args['gdb-socket-dir']], ['gdb-host', args['gdb-host']]] as const) {
+    if (value === '') throw new UsageError(`--${flag}: empty`);
+  }
+  for (const [i, z] of args.zone.entries()) if (z === '') throw new UsageError(`--zone #${i + 1}: empty`);
+}
 
 function printBanner(instance: Instance): void {
   const { build } = instance;
@@ -111,7 +131,7 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
       void instance.close().then(() => {
         for (const z of instance.hypervisor.list()) {
           const exit = z.exitStatus ? ` (exit status ${z.exitStatus})` : '';
-          console.log(chalk.dim(`zone ${z.id} ${z.name}: ${z.crash !== undefined ? chalk.red(`crashed: ${z.crash}`) : z.state + exit}`));
+          console.log(chalk.dim(`zone ${z.id} ${printable(z.name)}: ${z.crash !== undefined ? chalk.red(`crashed: ${printable(z.crash)}`) : z.state + exit}`));
         }
         resolve(status);
       });
@@ -122,7 +142,7 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
       timer = setTimeout(stop, seconds * 1000);
       void instance.stopped.then((end) => {
         status = end.status;
-        console.log(chalk.dim(end.reason));
+        console.log(chalk.dim(printable(end.reason)));
         stop();
       });
     }

@@ -1,6 +1,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../flag-checks.js';
 import { findBoard } from '../../../boards/index.js';
 import { buildBoard } from '../../board/board-builder.js';
 import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutdown, zoneStart } from '../../hypervisor/control/control-client.js';
@@ -15,6 +16,12 @@ interface ControlArgs {
 
 function address(args: ControlArgs): ControlAddress {
   return args.control !== undefined ? { path: args.control } : defaultControlAddress();
+}
+
+/** hvisor's zone ids are u32s; anything else is refused before a request is sent. */
+function zoneId(id: number): number {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) throw new UsageError(`ID: a zone id (an integer from 0), got ${id}`);
+  return id;
 }
 
 const withControl = (y: Argv) => y.option('control', { type: 'string', describe: 'control socket of the running `hvisor run`' });
@@ -41,11 +48,11 @@ export const zoneCommand: CommandModule<object, object> = {
       })
       .command('shutdown [id]', `Shut a zone down (hvisor-tool's spelling works too: shutdown -id ID)`, zoneIdArg, async (a) => {
         const args = a as unknown as ControlArgs & { id: number };
-        console.log((await zoneShutdown(address(args), args.id)).message);
+        console.log((await zoneShutdown(address(args), zoneId(args.id))).message);
       })
       .command('restart [id]', `Restart a zone (hvisor-tool's spelling works too: restart -id ID)`, zoneIdArg, async (a) => {
         const args = a as unknown as ControlArgs & { id: number };
-        console.log((await zoneRestart(address(args), args.id)).message);
+        console.log((await zoneRestart(address(args), zoneId(args.id))).message);
       })
       .command(
         'dtb <file>',

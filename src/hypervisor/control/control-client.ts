@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ZoneSummary } from '../lifecycle/hypervisor.js';
 import type { ControlAddress, ControlRequest, ControlResponse } from './control-protocol.js';
 import { HvisorError } from '../../util/hvisor-error.js';
+import { printable } from '../../util/printable.js';
 
 /**
  * Where `hvisor run` listens and `hvisor zone …` connects unless told otherwise: the user's
@@ -64,7 +65,7 @@ export function formatZoneList(zones: readonly ZoneSummary[]): string {
   let out = `| ${r('zone_id', 11)}     | ${r('cpus', 10)}        | ${r('name', 9)}       | ${r('status', 10)} |\n`;
   for (const z of zones) {
     const status = z.crash !== undefined ? 'error' : z.halted ? 'halted' : z.state;
-    out += `| ${r(String(z.id), 15)} | ${r(z.cpus.join(', ') || 'none', 17)} | ${r(z.name, 15)} | ${r(status, 10)} |\n`;
+    out += `| ${r(String(z.id), 15)} | ${r(z.cpus.join(', ') || 'none', 17)} | ${r(printable(z.name), 15)} | ${r(status, 10)} |\n`;
   }
   return out;
 }

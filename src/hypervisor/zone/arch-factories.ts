@@ -40,9 +40,19 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
     createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id, zoneHwids(host as Zone)),
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
-      if (a.kind !== 'riscv' || a.plicSize === 0) return { windows: [], input: () => undefined, reset() {} };
+      const { source, interrupts } = zone.config;
+      if (a.kind === 'gicv2' || a.kind === 'gicv3') {
+        throw new ConfigError(source, 'arch_config.gic_version', `board ${zone.machine.boardName} is riscv64: a zone's interrupt controller is a PLIC (plic_base, plic_size), not a GIC`);
+      }
+      if (a.kind !== 'riscv' || a.plicSize === 0) {
+        if (interrupts.length > 0 && (a.kind !== 'riscv' || a.aplicSize === 0)) {
+          throw new ConfigError(source, 'interrupts[0]', `${interrupts[0]}: the zone has no interrupt controller to take it (arch_config has no plic_size or aplic_size)`);
+        }
+        return { windows: [], input: () => undefined, reset() {} };
+      }
+      checkInterruptRange(zone, 1, numSources - 1, 'PLIC sources');
       const vcpus = zone.config.cpus.length;
-      const owned = zone.config.interrupts.filter((s) => s >= 1 && s < numSources);
+      const owned = interrupts;
       const plic = new Plic({
         numSources,
         ownedSources: owned,
@@ -57,6 +67,12 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
       };
     },
   };
+}
+
+/** Every interrupt the config gives the zone must exist on its controller: `interrupts[i]` names the first that does not. */
+function checkInterruptRange(zone: Zone, min: number, max: number, what: string): void {
+  const i = zone.config.interrupts.findIndex((n) => n < min || n > max);
+  if (i >= 0) throw new ConfigError(zone.config.source, `interrupts[${i}]`, `${zone.config.interrupts[i]}: the zone's ${what} are ${min}..${max} on board ${zone.machine.boardName}`);
 }
 
 /** The zone's vCPUs' hart ids / MPIDR affinities (the board CPUs' hwids, in the config's `cpus` order). */
@@ -135,6 +151,8 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
     },
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
+      // INTIDs 0..31 are every vCPU's SGIs and PPIs; a zone is given SPIs (32 up), as in hvisor.
+      checkInterruptRange(zone, 0, numIrqs - 1, `GIC INTIDs`);
       if (a.kind === 'gicv3' && boardGic === 'gicv3') return gicv3(zone, a);
       if (a.kind === 'gicv2' && boardGic === 'gicv2') return gicv2(zone, a);
       const v = boardGic.slice(3);
