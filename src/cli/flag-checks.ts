@@ -1,12 +1,8 @@
+import { HvisorError } from '../util/hvisor-error.js';
 import type { Argv } from 'yargs';
 
 /** A command line that cannot be honoured: one line naming the flag and what is wrong. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export class UsageError extends HvisorError {}
 
 /** Our commands' positional arguments (`zone shutdown ID`), named without dashes. */
 const POSITIONALS = new Set(['id', 'file', 'name']);

@@ -1,10 +1,11 @@
+import { HvisorError } from '../util/hvisor-error.js';
+
 const NO_MEMORY = new SharedArrayBuffer(0);
 
 /** The host could not give guest RAM of the size a board or config asks for. */
-export class RamAllocationError extends RangeError {
+export class RamAllocationError extends HvisorError {
   constructor(readonly size: number) {
     super(`cannot allocate ${size} bytes (${(size / 2 ** 30).toFixed(1)} GiB) of guest RAM: the host refused; ask for less`);
-    this.name = 'RamAllocationError';
   }
 }
 
