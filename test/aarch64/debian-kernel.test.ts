@@ -66,7 +66,7 @@ describe('Debian arm64 kernel', () => {
     expect(log).toMatch(/Linux version 6\.1\.\d+.*Debian/);
     expect(log).toMatch(/Machine model: linux,dummy-virt/);
     expect(log).toMatch(/earlycon: pl11 at MMIO 0x0000000009000000/);
-    expect(log).toMatch(/psci: PSCIv1\.0 detected in firmware\./);
+    expect(log).toMatch(/psci: PSCIv1\.1 detected in firmware\./);
     expect(log).toMatch(/psci: SMC Calling Convention v1\.1/);
     expect(log).toMatch(/Kernel command line: earlycon=pl011,0x9000000 console=ttyAMA0 maxcpus=1/);
     expect(log).toMatch(/Memory: \d+K\/524288K available/);
