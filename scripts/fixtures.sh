@@ -14,6 +14,7 @@
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
 #   .fixtures/initramfs-{arm64,riscv64}-shell.cpio.gz, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
+#   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch), run via chroot
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
 #
@@ -175,4 +176,16 @@ if [ ! -f "$J/.done" ] || [ "$ROOT/scripts/hvisor-json-parse.c" -nt "$J/.done" ]
   gcc -O1 -w -I/usr/include/cjson -I"$HT/include" -o "$J/json-parse" "$ROOT/scripts/hvisor-json-parse.c" "$HT/json_parse.c" -lcjson
   touch "$J/.done"
 fi
+# --- a gdb that can debug LoongArch ------------------------------------------------------------------
+# Debian 12's gdb-multiarch 13.1 has no LoongArch; trixie's (16.x) has. A minimal trixie root holds it;
+# tests run it with chroot (it reaches the stubs on 127.0.0.1, and the ELFs they copy into its /tmp).
+G=$FIX/trixie-gdb
+if [ ! -f "$G/.done" ]; then
+  say "debootstrapping a minimal trixie root with gdb-multiarch (about 3 minutes, 340 MB)"
+  rm -rf "$G"
+  debootstrap --variant=minbase --include=gdb-multiarch trixie "$G" http://deb.debian.org/debian >/dev/null
+  chroot "$G" gdb-multiarch -nx -batch -ex 'set architecture Loongarch64' >/dev/null
+  touch "$G/.done"
+fi
+
 say "ready in $FIX"

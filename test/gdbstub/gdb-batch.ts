@@ -1,5 +1,36 @@
 import { spawn } from 'node:child_process';
-import { tool } from '../helpers/fixtures.js';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fixture, tool } from '../helpers/fixtures.js';
+
+/** A gdb to run: the command, its leading arguments, and how it names a host file. */
+export interface GdbProgram {
+  readonly command: string;
+  readonly args: readonly string[];
+  path(hostPath: string): string;
+}
+
+/** Debian 12's gdb-multiarch (13.1): aarch64, riscv and the rest, but no LoongArch. */
+export function debianGdb(): GdbProgram {
+  return { command: tool('gdb-multiarch'), args: [], path: (p) => p };
+}
+
+/**
+ * Debian trixie's gdb-multiarch (16.x), which debugs LoongArch, in the minimal root scripts/fixtures.sh
+ * makes; run with chroot, it sees the stubs on 127.0.0.1 and the files copied into its /tmp.
+ */
+export function trixieGdb(): GdbProgram {
+  const root = fixture('trixie-gdb/.done').slice(0, -'/.done'.length);
+  const shared = mkdtempSync(join(root, 'tmp', 'hvisor-ts-'));
+  return {
+    command: tool('chroot'),
+    args: [root, 'gdb-multiarch'],
+    path(hostPath) {
+      copyFileSync(hostPath, join(shared, basename(hostPath)));
+      return join('/tmp', basename(shared), basename(hostPath));
+    },
+  };
+}
 
 export interface GdbRun {
   readonly stdout: string;
@@ -18,16 +49,19 @@ export interface GdbBatchOptions {
   readonly timeoutMs?: number;
   /** `target remote` (default) or `target extended-remote`. */
   readonly extended?: boolean;
+  /** Which gdb (default: Debian 12's gdb-multiarch). */
+  readonly gdb?: GdbProgram;
 }
 
-/** Runs Debian's gdb-multiarch in batch mode against a stub (a TCP port on 127.0.0.1, or a Unix socket's path): `target remote` then `commands`. */
+/** Runs gdb-multiarch in batch mode against a stub (a TCP port on 127.0.0.1, or a Unix socket's path): `target remote` then `commands`. */
 export function gdbBatch(port: number | string, elf: string | undefined, commands: readonly string[], options: GdbBatchOptions = {}): Promise<GdbRun> {
-  const args = ['-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0'];
-  if (elf) args.push('-ex', `file ${elf}`);
+  const gdbProgram = options.gdb ?? debianGdb();
+  const args = [...gdbProgram.args, '-nx', '-q', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set width 0'];
+  if (elf) args.push('-ex', `file ${gdbProgram.path(elf)}`);
   args.push('-ex', `target ${options.extended ? 'extended-remote' : 'remote'} ${typeof port === 'string' ? port : `127.0.0.1:${port}`}`);
   for (const c of commands) args.push('-ex', c);
   return new Promise((resolve, reject) => {
-    const gdb = spawn(tool('gdb-multiarch'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gdb = spawn(gdbProgram.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     gdb.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -12,33 +12,19 @@
  * waits in `idle`, so what the program observes (the interrupt entry, ESTAT as the handler reads
  * it) is compared exactly.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/arch/cpu.js';
+import { BareLoongarch64Machine } from '../../src/arch/loongarch64/bare-machine.js';
 import { CSR } from '../../src/arch/loongarch64/csr.js';
 import { EM_LOONGARCH, loadElf } from '../../src/loader/elf.js';
-import { BareLoongarch64Machine } from '../../src/arch/loongarch64/bare-machine.js';
-import { REPO, tool } from '../helpers/fixtures.js';
+import { REPO } from '../helpers/fixtures.js';
+import { buildLoongarchProgram } from '../loongarch64/toolchain.js';
 import { runQemuCpuLog } from './qemu-cpu-log.js';
 
 const PROGRAMS = join(REPO, 'test', 'lockstep', 'programs');
-
-function build(): { elf: string; symbols: Map<string, bigint>; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'lockstep-la64-'));
-  const obj = join(dir, 'system.o');
-  const elf = join(dir, 'system.elf');
-  execFileSync(tool('clang-19'), ['--target=loongarch64-unknown-none', '-c', '-o', obj, join(PROGRAMS, 'loongarch64-system.S')]);
-  execFileSync(tool('ld.lld-19'), ['-T', join(PROGRAMS, 'loongarch64-link.ld'), '-z', 'max-page-size=4096', '-o', elf, obj]);
-  const symbols = new Map<string, bigint>();
-  for (const line of execFileSync(tool('llvm-nm-19'), [elf], { encoding: 'utf8' }).split('\n')) {
-    const [addr, , name] = line.trim().split(/\s+/);
-    if (addr && name) symbols.set(name, BigInt('0x' + addr));
-  }
-  return { elf, symbols, dir };
-}
 
 /** The CSRs QEMU 7.2 logs, by the name it prints. */
 const LOGGED = ['CRMD', 'PRMD', 'EUEN', 'ESTAT', 'ERA', 'BADV', 'BADI', 'EENTRY', 'TLBRENTRY', 'TLBRBADV', 'TLBRERA'] as const;
@@ -95,7 +81,10 @@ const IDLE = 0x06488000n;
 
 describe('loongarch64 lockstep with qemu-system-loongarch64', () => {
   it('agrees on every register after each of over 1,000,000 instructions (integer, FP, PLV3, TLB refill, exceptions, timer interrupts)', async () => {
-    const { elf, symbols, dir } = build();
+    const { elf, symbols } = buildLoongarchProgram(join(PROGRAMS, 'loongarch64-system.S'), {
+      name: 'lockstep-system', linkScript: join(PROGRAMS, 'loongarch64-link.ld'),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-la64-'));
     const m = new BareLoongarch64Machine();
     const image = loadElf(new Uint8Array(readFileSync(elf)), m.memory, { machine: EM_LOONGARCH });
     expect(image.entry).toBe(symbols.get('_start'));
