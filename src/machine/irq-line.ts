@@ -20,3 +20,29 @@ export function irqLine(sink: (level: boolean) => void): IrqLine {
     },
   };
 }
+
+/**
+ * A level-triggered model's output: models recompute their level on every register access, and
+ * only a change reaches the controller (the wire holds its level; re-asserting it is a no-op).
+ */
+export class LevelIrq {
+  private high = false;
+
+  constructor(private readonly line: IrqLine) {}
+
+  /** The level last driven. */
+  get level(): boolean {
+    return this.high;
+  }
+
+  set(level: boolean): void {
+    if (level === this.high) return;
+    this.high = level;
+    this.line.set(level);
+  }
+}
+
+/** One LevelIrq per output line (a controller's per-CPU or per-context outputs). */
+export function levelIrqs(lines: readonly IrqLine[]): LevelIrq[] {
+  return lines.map((l) => new LevelIrq(l));
+}

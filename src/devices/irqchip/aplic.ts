@@ -10,7 +10,7 @@
  * Isolation: only the zone's sources exist; any other source's sourcecfg reads 0 (inactive) and
  * ignores writes, so it can never be pending, enabled or delivered.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
@@ -80,7 +80,7 @@ export class Aplic implements MmioDevice {
   private readonly idelivery: Uint8Array;
   private readonly iforce: Uint8Array;
   private readonly ithreshold: Uint8Array;
-  private readonly outLevel: Uint8Array;
+  private readonly outputs: LevelIrq[];
 
   constructor(private readonly options: AplicOptions) {
     const n = options.numSources;
@@ -111,7 +111,7 @@ export class Aplic implements MmioDevice {
     this.idelivery = new Uint8Array(this.vcpus);
     this.iforce = new Uint8Array(this.vcpus);
     this.ithreshold = new Uint8Array(this.vcpus);
-    this.outLevel = new Uint8Array(this.vcpus);
+    this.outputs = levelIrqs(options.hartOutputs);
   }
 
   private setPend(s: number, on: number): void {
@@ -390,20 +390,11 @@ export class Aplic implements MmioDevice {
     const ie = (this.domainCfg & DOMAINCFG_IE) !== 0;
     if (this.msiMode) {
       if (ie) this.forwardMsis();
-      for (let h = 0; h < this.vcpus; h++) {
-        if (this.outLevel[h]) {
-          this.outLevel[h] = 0;
-          this.options.hartOutputs[h]!.set(false);
-        }
-      }
+      for (const out of this.outputs) out.set(false);
       return;
     }
     for (let h = 0; h < this.vcpus; h++) {
-      const lvl = ie && this.idelivery[h] === 1 && (this.iforce[h] === 1 || this.topi(h) !== 0) ? 1 : 0;
-      if (lvl !== this.outLevel[h]) {
-        this.outLevel[h] = lvl;
-        this.options.hartOutputs[h]!.set(lvl === 1);
-      }
+      this.outputs[h]!.set(ie && this.idelivery[h] === 1 && (this.iforce[h] === 1 || this.topi(h) !== 0));
     }
   }
 }

@@ -6,7 +6,7 @@
  * RV64 uses the even-numbered ones, 64 identities each) and stopei (`topei` / `claimTopei`).
  * Page i of the window is vCPU i's file. Lower identities have higher priority.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { Bdf } from '../../machine/bdf.js';
 import type { MsiController } from '../pci/msi.js';
@@ -39,7 +39,7 @@ export class Imsic implements MmioDevice, MsiController {
   private readonly enabled: Uint8Array;
   private readonly delivery: Uint8Array;
   private readonly threshold: Uint16Array;
-  private readonly outLevel: Uint8Array;
+  private readonly outputs: LevelIrq[];
 
   constructor(private readonly options: ImsicOptions) {
     const { vcpus, numIds } = options;
@@ -54,7 +54,7 @@ export class Imsic implements MmioDevice, MsiController {
     this.enabled = new Uint8Array(vcpus * numIds);
     this.delivery = new Uint8Array(vcpus);
     this.threshold = new Uint16Array(vcpus);
-    this.outLevel = new Uint8Array(vcpus);
+    this.outputs = levelIrqs(options.hartOutputs);
   }
 
   reset(): void {
@@ -162,10 +162,6 @@ export class Imsic implements MmioDevice, MsiController {
   }
 
   private update(hart: number): void {
-    const lvl = this.delivery[hart] === 1 && this.topei(hart) !== 0 ? 1 : 0;
-    if (lvl !== this.outLevel[hart]) {
-      this.outLevel[hart] = lvl;
-      this.options.hartOutputs[hart]!.set(lvl === 1);
-    }
+    this.outputs[hart]!.set(this.delivery[hart] === 1 && this.topei(hart) !== 0);
   }
 }

@@ -8,7 +8,7 @@
  * Isolation: only the zone's sources exist here. Every other source reads as priority 0, never
  * pending, enable bit stuck at 0, and can never be claimed.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
@@ -52,7 +52,7 @@ export class Plic implements MmioDevice {
   private readonly level: Uint8Array;
   private readonly enable: Uint32Array;
   private readonly threshold: Uint32Array;
-  private readonly outLevel: Uint8Array;
+  private readonly outputs: LevelIrq[];
   private readonly inputs: IrqLine[] = [];
 
   constructor(private readonly options: PlicOptions) {
@@ -87,7 +87,7 @@ export class Plic implements MmioDevice {
     this.level = new Uint8Array(n);
     this.enable = new Uint32Array(this.contexts * this.words);
     this.threshold = new Uint32Array(this.contexts);
-    this.outLevel = new Uint8Array(this.contexts);
+    this.outputs = levelIrqs(options.contextOutputs);
   }
 
   private setPending(s: number, on: boolean): void {
@@ -236,7 +236,7 @@ export class Plic implements MmioDevice {
       lines.push(`  ${String(s).padStart(6)} ${String(this.priority[s]).padStart(4)} ${this.pending[s] ? 'yes' : 'no '}     ${this.inFlight[s] ? 'yes' : 'no '}     ${this.level[s] ? 'high' : 'low '}  ${contexts.join(' ') || 'none'}`);
     }
     for (let c = 0; c < this.contexts; c++) {
-      lines.push(`  ctx${c} (vcpu${c >> 1} ${c & 1 ? 'S' : 'M'}-mode): threshold ${this.threshold[c]}, output ${this.outLevel[c] ? 'raised' : 'low'}`);
+      lines.push(`  ctx${c} (vcpu${c >> 1} ${c & 1 ? 'S' : 'M'}-mode): threshold ${this.threshold[c]}, output ${this.outputs[c]!.level ? 'raised' : 'low'}`);
     }
     return lines.join('\n') + '\n';
   }
@@ -281,11 +281,7 @@ export class Plic implements MmioDevice {
   }
 
   private updateContext(ctx: number): void {
-    const lvl = this.best(ctx) !== 0 ? 1 : 0;
-    if (lvl !== this.outLevel[ctx]) {
-      this.outLevel[ctx] = lvl;
-      this.options.contextOutputs[ctx]!.set(lvl === 1);
-    }
+    this.outputs[ctx]!.set(this.best(ctx) !== 0);
   }
 
   private updateAll(): void {

@@ -5,7 +5,7 @@
  * CLEAR_INTERRUPT. Time comes from the host clock plus the offset the guest sets. The alarm is
  * checked on every access and on `poll()`; `nextDeadlineNs` tells the zone when to poll.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 
 const enum Reg {
@@ -35,9 +35,11 @@ export class GoldfishRtc implements MmioDevice {
   private alarmArmed = false;
   private irqEnabled = 0;
   private irqPending = false;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
-  constructor(private readonly options: GoldfishRtcOptions) {}
+  constructor(private readonly options: GoldfishRtcOptions) {
+    this.irqOut = new LevelIrq(options.irq);
+  }
 
   private now(): bigint {
     return (this.options.wallClockNs() + this.offsetNs) & MASK64;
@@ -127,9 +129,6 @@ export class GoldfishRtc implements MmioDevice {
 
   private update(): void {
     const lvl = this.irqPending && this.irqEnabled === 1;
-    if (lvl !== this.irqLevel) {
-      this.irqLevel = lvl;
-      this.options.irq.set(lvl);
-    }
+    this.irqOut.set(lvl);
   }
 }

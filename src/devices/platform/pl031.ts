@@ -5,7 +5,7 @@
  * always current; the match interrupt is evaluated on every access and on `poll()` (the zone may
  * call it from its timer loop, `nextDeadlineNs` tells it when).
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 
 const ID_BYTES = [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1] as const;
@@ -24,9 +24,10 @@ export class Pl031 implements MmioDevice {
   private imsc = 0;
   private ris = 0;
   private lastSeen = 0;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
   constructor(private readonly options: Pl031Options) {
+    this.irqOut = new LevelIrq(options.irq);
     this.lastSeen = this.now();
   }
 
@@ -111,9 +112,6 @@ export class Pl031 implements MmioDevice {
 
   private update(): void {
     const lvl = (this.ris & this.imsc) !== 0;
-    if (lvl !== this.irqLevel) {
-      this.irqLevel = lvl;
-      this.options.irq.set(lvl);
-    }
+    this.irqOut.set(lvl);
   }
 }

@@ -5,7 +5,7 @@
  * interrupt configuration IS/IBE/IEV, IE, RIS/MIS/IC, AFSEL, and the PrimeCell IDs. The host drives
  * input pins with `setInput` (e.g. pressing the power button).
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 
 const ID_BYTES = [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1] as const;
@@ -27,9 +27,11 @@ export class Pl061 implements MmioDevice {
   private ie = 0;
   private ris = 0;
   private afsel = 0;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
-  constructor(private readonly options: Pl061Options) {}
+  constructor(private readonly options: Pl061Options) {
+    this.irqOut = new LevelIrq(options.irq);
+  }
 
   reset(): void {
     this.data = this.dir = this.is = this.ibe = this.iev = this.ie = this.ris = this.afsel = 0;
@@ -148,9 +150,6 @@ export class Pl061 implements MmioDevice {
 
   private update(): void {
     const lvl = (this.rawStatus() & this.ie) !== 0;
-    if (lvl !== this.irqLevel) {
-      this.irqLevel = lvl;
-      this.options.irq.set(lvl);
-    }
+    this.irqOut.set(lvl);
   }
 }

@@ -8,10 +8,10 @@
  * the boot firmware leaves them (QEMU does the same), so an early console prints before the driver
  * runs. Transmission is instantaneous: TRDY, TXFE and TXDC always read as set.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
-import { RxFifo } from './rx-fifo.js';
+import { UartReceiver } from './uart-receiver.js';
 
 const enum Reg {
   URXD = 0x00,
@@ -71,7 +71,7 @@ export interface ImxUartOptions {
 
 export class ImxUart implements MmioDevice {
   readonly name = 'imx-uart';
-  private readonly rx = new RxFifo(FIFO_DEPTH);
+  private readonly rx: UartReceiver;
   private ucr1 = 0;
   private ucr2 = 0;
   private ucr3 = 0;
@@ -86,11 +86,19 @@ export class ImxUart implements MmioDevice {
   private onems = 0;
   private uts = 0;
   private umcr = 0;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
   constructor(private readonly options: ImxUartOptions) {
+    this.irqOut = new LevelIrq(options.irq);
+    this.rx = new UartReceiver(FIFO_DEPTH, options.backend, {
+      depth: () => FIFO_DEPTH,
+      blocked: () => (this.uts & UTS_LOOP) !== 0 || !(this.ucr2 & UCR2_RXEN),
+      overrun: () => (this.usr2Latched |= USR2_ORE),
+      update: () => this.update(),
+    });
     this.resetRegisters();
-    options.backend.onInput(() => this.pullInput());
+    // Input typed before the model existed: the receiver was blocked until the registers came out of reset.
+    this.rx.pull();
   }
 
   private resetRegisters(): void {
@@ -113,7 +121,7 @@ export class ImxUart implements MmioDevice {
   reset(): void {
     this.resetRegisters();
     this.update();
-    this.pullInput();
+    this.rx.pull();
   }
 
   private get rxThreshold(): number {
@@ -187,7 +195,7 @@ export class ImxUart implements MmioDevice {
     const v = value & 0xffff;
     switch (offset) {
       case Reg.UTXD:
-        if (this.uts & UTS_LOOP) this.pushRx(v & 0xff);
+        if (this.uts & UTS_LOOP) this.rx.push(v & 0xff);
         else this.options.backend.write(v & 0xff);
         break;
       case Reg.UCR1:
@@ -197,7 +205,7 @@ export class ImxUart implements MmioDevice {
         // SRST is active low and completes at once: it always reads back as 1.
         if (!(v & UCR2_SRST)) this.softReset();
         this.ucr2 = v | UCR2_SRST;
-        this.pullInput();
+        this.rx.pull();
         break;
       case Reg.UCR3:
         this.ucr3 = v;
@@ -233,7 +241,7 @@ export class ImxUart implements MmioDevice {
         const wasLoop = this.uts & UTS_LOOP;
         this.uts = v & 0x3e00; // LOOP, DBGEN, LOOPIR, RXDBG, FRCPERR; SOFTRST (bit 0) self-clears
         if (v & 1) this.softReset();
-        if (wasLoop && !(this.uts & UTS_LOOP)) this.pullInput();
+        if (wasLoop && !(this.uts & UTS_LOOP)) this.rx.pull();
         break;
       }
       case Reg.UMCR:
@@ -243,31 +251,9 @@ export class ImxUart implements MmioDevice {
     this.update();
   }
 
+  /** URXD: the oldest character with CHARRDY, 0 when the FIFO is empty. */
   private popRx(): number {
-    if (this.rx.length === 0) return 0;
-    const c = this.rx.shift();
-    this.pullInput();
-    this.update();
-    return URXD_CHARRDY | c;
-  }
-
-  private pushRx(byte: number): void {
-    if (this.rx.length >= FIFO_DEPTH) {
-      this.usr2Latched |= USR2_ORE;
-    } else {
-      this.rx.push(byte);
-    }
-    this.update();
-  }
-
-  private pullInput(): void {
-    if (this.uts & UTS_LOOP || !(this.ucr2 & UCR2_RXEN)) return;
-    const b = this.options.backend;
-    while (this.rx.length < FIFO_DEPTH && b.hasInput) {
-      const c = b.read();
-      if (c < 0) break;
-      this.pushRx(c);
-    }
+    return this.rx.length === 0 ? 0 : URXD_CHARRDY | this.rx.pop();
   }
 
   private update(): void {
@@ -283,9 +269,6 @@ export class ImxUart implements MmioDevice {
       (usr2 & USR2_TXDC && this.ucr4 & UCR4_TCEN)
         ? true
         : false;
-    if (lvl !== this.irqLevel) {
-      this.irqLevel = lvl;
-      this.options.irq.set(lvl);
-    }
+    this.irqOut.set(lvl);
   }
 }

@@ -7,10 +7,10 @@
  * reaches the low byte. Transmission is instantaneous: THR is empty again right after a write,
  * so with IER.ETBEI set a THRE interrupt is pending until IIR is read or THR written.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
-import { RxFifo } from './rx-fifo.js';
+import { UartReceiver } from './uart-receiver.js';
 
 const enum Reg {
   RBR_THR_DLL = 0,
@@ -65,7 +65,7 @@ export interface Ns16550aOptions {
 export class Ns16550a implements MmioDevice {
   readonly name = 'ns16550a';
   private readonly shift: number;
-  private readonly rx = new RxFifo(FIFO_DEPTH);
+  private readonly rx: UartReceiver;
   private ier = 0;
   private lcr = 0;
   /** OUT2 set at reset, as QEMU's model does (it gates the interrupt on PC-style boards). */
@@ -78,11 +78,17 @@ export class Ns16550a implements MmioDevice {
   private fcr = 0;
   /** A THR-empty interrupt is owed (set when THR empties with ETBEI on; cleared by IIR read / THR write). */
   private thrIntPending = false;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
   constructor(private readonly options: Ns16550aOptions) {
+    this.irqOut = new LevelIrq(options.irq);
     this.shift = options.regShift ?? 0;
-    options.backend.onInput(() => this.pullInput());
+    this.rx = new UartReceiver(FIFO_DEPTH, options.backend, {
+      depth: () => this.depth,
+      blocked: () => (this.mcr & MCR_LOOP) !== 0,
+      overrun: () => (this.lsrErrors |= Lsr.OE),
+      update: () => this.update(),
+    });
   }
 
   reset(): void {
@@ -92,7 +98,7 @@ export class Ns16550a implements MmioDevice {
     this.dll = this.dlm = this.fcr = 0;
     this.thrIntPending = false;
     this.update();
-    this.pullInput();
+    this.rx.pull();
   }
 
   /** Bytes waiting in the receive FIFO (DesignWare's USR/RFL registers report it). */
@@ -152,7 +158,7 @@ export class Ns16550a implements MmioDevice {
     const i = this.index(offset);
     switch (i) {
       case Reg.RBR_THR_DLL:
-        return this.lcr & LCR_DLAB ? this.dll : this.popRx();
+        return this.lcr & LCR_DLAB ? this.dll : this.rx.pop();
       case Reg.IIR_FCR: {
         const v = this.iir;
         // Reading IIR while it reports THRE acknowledges that interrupt.
@@ -210,7 +216,7 @@ export class Ns16550a implements MmioDevice {
           this.dll = v;
           return;
         }
-        if (this.mcr & MCR_LOOP) this.pushRx(v);
+        if (this.mcr & MCR_LOOP) this.rx.push(v);
         else this.options.backend.write(v);
         // Sent at once: THR is empty again, which owes a THRE interrupt.
         this.thrIntPending = true;
@@ -229,7 +235,7 @@ export class Ns16550a implements MmioDevice {
       case Reg.IIR_FCR:
         if ((v ^ this.fcr) & FCR_ENABLE || v & 0x02) this.rx.clear();
         this.fcr = v & 0xc9;
-        this.pullInput();
+        this.rx.pull();
         this.update();
         return;
       case Reg.LCR:
@@ -238,7 +244,7 @@ export class Ns16550a implements MmioDevice {
       case Reg.MCR: {
         const wasLoop = this.mcr & MCR_LOOP;
         this.mcr = v & 0x1f;
-        if (wasLoop && !(this.mcr & MCR_LOOP)) this.pullInput();
+        if (wasLoop && !(this.mcr & MCR_LOOP)) this.rx.pull();
         this.update();
         return;
       }
@@ -248,38 +254,8 @@ export class Ns16550a implements MmioDevice {
     }
   }
 
-  private popRx(): number {
-    if (this.rx.length === 0) return 0;
-    const c = this.rx.shift();
-    this.pullInput();
-    this.update();
-    return c;
-  }
-
-  private pushRx(byte: number): void {
-    if (this.rx.length >= this.depth) {
-      this.lsrErrors |= Lsr.OE;
-    } else {
-      this.rx.push(byte);
-    }
-    this.update();
-  }
-
-  private pullInput(): void {
-    if (this.mcr & MCR_LOOP) return;
-    const b = this.options.backend;
-    while (this.rx.length < this.depth && b.hasInput) {
-      const c = b.read();
-      if (c < 0) break;
-      this.pushRx(c);
-    }
-  }
-
   private update(): void {
     const level = (this.iir & Iir.NoInt) === 0;
-    if (level !== this.irqLevel) {
-      this.irqLevel = level;
-      this.options.irq.set(level);
-    }
+    this.irqOut.set(level);
   }
 }

@@ -5,11 +5,11 @@
  * bus reads to bind the driver. Transmission is instantaneous, so the TX FIFO is always empty and
  * the TX interrupt is raised by each write to DR (as QEMU does), cleared through ICR.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { aligned, lane } from '../access.js';
 import type { CharBackend } from './char-backend.js';
-import { RxFifo } from './rx-fifo.js';
+import { UartReceiver } from './uart-receiver.js';
 
 const enum Reg {
   DR = 0x000,
@@ -60,7 +60,7 @@ export interface Pl011Options {
 
 export class Pl011 implements MmioDevice {
   readonly name = 'pl011';
-  private readonly rx = new RxFifo(FIFO_DEPTH);
+  private readonly rx: UartReceiver;
   private rsr = 0;
   private ilpr = 0;
   private ibrd = 0;
@@ -71,10 +71,23 @@ export class Pl011 implements MmioDevice {
   private imsc = 0;
   private ris = 0;
   private dmacr = 0;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
   constructor(private readonly options: Pl011Options) {
-    options.backend.onInput(() => this.pullInput());
+    this.irqOut = new LevelIrq(options.irq);
+    this.rx = new UartReceiver(FIFO_DEPTH, options.backend, {
+      depth: () => this.depth,
+      blocked: () => (this.cr & CR_LBE) !== 0,
+      overrun: () => (this.ris |= Pl011Int.OE),
+      // Raised when data arrives (QEMU's trigger level of one character): Linux reads the FIFO only
+      // from its interrupt handler, until RXFE.
+      received: () => (this.ris |= Pl011Int.RX),
+      taken: (entry) => {
+        this.rsr = entry >> 8;
+        if (this.rx.length === 0) this.ris &= ~(Pl011Int.RX | Pl011Int.RT);
+      },
+      update: () => this.update(),
+    });
   }
 
   reset(): void {
@@ -84,7 +97,7 @@ export class Pl011 implements MmioDevice {
     this.ifls = 0x12;
     this.imsc = this.ris = this.dmacr = 0;
     this.update();
-    this.pullInput();
+    this.rx.pull();
   }
 
   private get depth(): number {
@@ -101,7 +114,7 @@ export class Pl011 implements MmioDevice {
   read(offset: number, size: AccessSize): number {
     if (!aligned(offset, size)) return 0;
     const reg = offset & ~3;
-    if (reg === Reg.DR) return lane(this.popRx(), offset, size);
+    if (reg === Reg.DR) return lane(this.rx.pop(), offset, size);
     const v = this.peekRegister(reg);
     return v === undefined ? 0 : lane(v, offset, size);
   }
@@ -150,7 +163,7 @@ export class Pl011 implements MmioDevice {
     switch (offset) {
       case Reg.DR: {
         const byte = value & 0xff;
-        if (this.cr & CR_LBE) this.pushRx(byte);
+        if (this.cr & CR_LBE) this.rx.push(byte);
         else this.options.backend.write(byte);
         this.ris |= Pl011Int.TX;
         this.update();
@@ -172,7 +185,7 @@ export class Pl011 implements MmioDevice {
         // Turning the FIFOs on or off flushes them.
         if ((this.lcr ^ value) & LCR_FEN) this.rx.clear();
         this.lcr = value & 0xff;
-        this.pullInput();
+        this.rx.pull();
         return;
       case Reg.CR:
         this.cr = value & 0xffff;
@@ -194,44 +207,8 @@ export class Pl011 implements MmioDevice {
     }
   }
 
-  private popRx(): number {
-    if (this.rx.length === 0) return 0;
-    const c = this.rx.shift();
-    this.rsr = c >> 8;
-    if (this.rx.length === 0) this.ris &= ~(Pl011Int.RX | Pl011Int.RT);
-    this.pullInput();
-    this.update();
-    return c;
-  }
-
-  private pushRx(byte: number): void {
-    if (this.rx.length >= this.depth) {
-      this.ris |= Pl011Int.OE;
-      return;
-    }
-    this.rx.push(byte);
-    // Raised when data arrives (QEMU's trigger level of one character): Linux reads the FIFO only
-    // from its interrupt handler, until RXFE.
-    this.ris |= Pl011Int.RX;
-    this.update();
-  }
-
-  /** Moves waiting host input into the receive FIFO while it has room (not in loopback). */
-  private pullInput(): void {
-    if (this.cr & CR_LBE) return;
-    const b = this.options.backend;
-    while (this.rx.length < this.depth && b.hasInput) {
-      const c = b.read();
-      if (c < 0) break;
-      this.pushRx(c);
-    }
-  }
-
   private update(): void {
     const level = (this.ris & this.imsc) !== 0;
-    if (level !== this.irqLevel) {
-      this.irqLevel = level;
-      this.options.irq.set(level);
-    }
+    this.irqOut.set(level);
   }
 }

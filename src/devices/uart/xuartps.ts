@@ -6,10 +6,10 @@
  * TX/RX FIFO register (64 deep) and the TX trigger. Transmission is instantaneous: the TX FIFO is
  * always empty.
  */
-import type { IrqLine } from '../../machine/irq-line.js';
+import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
-import { RxFifo } from './rx-fifo.js';
+import { UartReceiver } from './uart-receiver.js';
 
 const enum Reg {
   CR = 0x00,
@@ -62,7 +62,7 @@ export interface XuartpsOptions {
 
 export class Xuartps implements MmioDevice {
   readonly name = 'xuartps';
-  private readonly rx = new RxFifo(FIFO_DEPTH);
+  private readonly rx: UartReceiver;
   private cr = 0x128;
   private mr = 0;
   private imr = 0;
@@ -74,10 +74,21 @@ export class Xuartps implements MmioDevice {
   private bauddiv = 0xf;
   private flowdel = 0;
   private txwm = 0x20;
-  private irqLevel = false;
+  private readonly irqOut: LevelIrq;
 
   constructor(private readonly options: XuartpsOptions) {
-    options.backend.onInput(() => this.pullInput());
+    this.irqOut = new LevelIrq(options.irq);
+    this.rx = new UartReceiver(FIFO_DEPTH, options.backend, {
+      depth: () => FIFO_DEPTH,
+      blocked: () => !this.rxEnabled || (this.mr & MR_MODE_MASK) === MR_LOOPBACK,
+      overrun: () => (this.isr |= XuartpsInt.RXOVR),
+      // Below the trigger level the receiver times out after RXTOUT character times; time is not
+      // modelled, so the timeout event is immediate when a timeout is programmed.
+      received: () => {
+        if (this.rxtout !== 0 && this.rx.length < this.rxwm) this.isr |= XuartpsInt.TOUT;
+      },
+      update: () => this.update(),
+    });
     this.update();
   }
 
@@ -90,7 +101,7 @@ export class Xuartps implements MmioDevice {
     this.bauddiv = 0xf;
     this.txwm = 0x20;
     this.update();
-    this.pullInput();
+    this.rx.pull();
   }
 
   private get sr(): number {
@@ -106,7 +117,7 @@ export class Xuartps implements MmioDevice {
   }
 
   read(offset: number, size: AccessSize): number {
-    if (size === 4 && offset === Reg.FIFO) return this.popRx();
+    if (size === 4 && offset === Reg.FIFO) return this.rx.pop();
     return this.peek(offset, size) ?? 0;
   }
 
@@ -153,7 +164,7 @@ export class Xuartps implements MmioDevice {
         // The reset bits self-clear; a reset flushes that direction's FIFO.
         if (v & CR_RXRST) this.rx.clear();
         this.cr = v & 0x1ff & ~(CR_RXRST | CR_TXRST);
-        this.pullInput();
+        this.rx.pull();
         break;
       case Reg.MR:
         this.mr = v & 0x3ff;
@@ -181,7 +192,7 @@ export class Xuartps implements MmioDevice {
         break;
       case Reg.FIFO:
         if ((this.cr & (CR_TXEN | CR_TXDIS)) === CR_TXDIS) break;
-        if ((this.mr & MR_MODE_MASK) === MR_LOOPBACK) this.pushRx(v & 0xff);
+        if ((this.mr & MR_MODE_MASK) === MR_LOOPBACK) this.rx.push(v & 0xff);
         else this.options.backend.write(v & 0xff);
         break;
       case Reg.BAUDDIV:
@@ -197,42 +208,9 @@ export class Xuartps implements MmioDevice {
     this.update();
   }
 
-  private popRx(): number {
-    if (this.rx.length === 0) return 0;
-    const c = this.rx.shift();
-    this.pullInput();
-    this.update();
-    return c;
-  }
-
-  private pushRx(byte: number): void {
-    if (this.rx.length >= FIFO_DEPTH) {
-      this.isr |= XuartpsInt.RXOVR;
-    } else {
-      this.rx.push(byte);
-      // Below the trigger level the receiver times out after RXTOUT character times; time is not
-      // modelled, so the timeout event is immediate when a timeout is programmed.
-      if (this.rxtout !== 0 && this.rx.length < this.rxwm) this.isr |= XuartpsInt.TOUT;
-    }
-    this.update();
-  }
-
-  private pullInput(): void {
-    if (!this.rxEnabled || (this.mr & MR_MODE_MASK) === MR_LOOPBACK) return;
-    const b = this.options.backend;
-    while (this.rx.length < FIFO_DEPTH && b.hasInput) {
-      const c = b.read();
-      if (c < 0) break;
-      this.pushRx(c);
-    }
-  }
-
   private update(): void {
     this.isr |= this.sr & SR_TO_ISR;
     const lvl = (this.isr & this.imr) !== 0;
-    if (lvl !== this.irqLevel) {
-      this.irqLevel = lvl;
-      this.options.irq.set(lvl);
-    }
+    this.irqOut.set(lvl);
   }
 }

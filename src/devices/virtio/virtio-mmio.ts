@@ -1,4 +1,4 @@
-import type { IrqLine } from '../../machine/irq-line.js';
+import { LevelIrq, type IrqLine } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import {
   VIRTIO_F_RING_EVENT_IDX,
@@ -89,20 +89,21 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
   private queueSel = 0;
   private interruptStatus = 0;
   private generation = 0;
-  private irqLevel = false;
   private readonly offered: bigint;
   private readonly queues: MmioQueue[];
   /** One callback per queue, made once so a kick allocates nothing. */
   private readonly usedCallbacks: (() => void)[];
   /** Queues whose last kick stopped at KICK_BYTES with chains left (bit i = queue i). */
   private deferredQueues = 0;
+  private readonly irq: LevelIrq;
 
   constructor(
     readonly backend: VirtioBackend,
     readonly memory: VirtqueueMemory,
-    private readonly irq: IrqLine,
+    irq: IrqLine,
     private readonly vendorId = HVISOR_TS_VENDOR_ID,
   ) {
+    this.irq = new LevelIrq(irq);
     this.name = `virtio-mmio-${backend.name}`;
     this.offered = backend.features | VIRTIO_F_VERSION_1 | VIRTIO_F_RING_INDIRECT_DESC | VIRTIO_F_RING_EVENT_IDX;
     this.queues = Array.from({ length: backend.queueCount }, newQueue);
@@ -338,10 +339,7 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
 
   /** The line is high while any InterruptStatus bit is set; only changes reach the controller. */
   private driveIrq(): void {
-    const level = this.interruptStatus !== 0;
-    if (level === this.irqLevel) return;
-    this.irqLevel = level;
-    this.irq.set(level);
+    this.irq.set(this.interruptStatus !== 0);
   }
 }
 

@@ -7,7 +7,7 @@
  * Storage is flat typed arrays indexed by `slot(cpu, intid)`: slots 0..32*vcpus-1 are the banked
  * SGI/PPI copies, then one slot per SPI. Nothing here allocates after construction.
  */
-import type { IrqLine } from '../../../machine/irq-line.js';
+import { type IrqLine, levelIrqs, type LevelIrq } from '../../../machine/irq-line.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from '../ownership.js';
 import { FIRST_LPI, type LpiTable } from './lpis.js';
 
@@ -82,7 +82,7 @@ export class GicCore {
   /** Cached runningPriority per vCPU. */
   private readonly running: Uint16Array;
 
-  private readonly outLevel: Uint8Array;
+  private readonly outputs: LevelIrq[];
 
   constructor(private readonly options: GicCoreOptions) {
     const { vcpus, numIrqs, name } = options;
@@ -126,7 +126,7 @@ export class GicCore {
     this.eoiMode = new Uint8Array(vcpus);
     this.activePrio = new Uint16Array(vcpus * 256);
     this.running = new Uint16Array(vcpus).fill(0xff);
-    this.outLevel = new Uint8Array(vcpus);
+    this.outputs = levelIrqs(options.irqOutputs);
     this.resetState();
   }
 
@@ -429,11 +429,7 @@ export class GicCore {
 
   update(cpu: number): void {
     const groups = this.enabledGroups(cpu);
-    const lvl = groups !== 0 && this.signallable(cpu, this.highestPending(cpu, groups)) ? 1 : 0;
-    if (lvl !== this.outLevel[cpu]) {
-      this.outLevel[cpu] = lvl;
-      this.options.irqOutputs[cpu]!.set(lvl === 1);
-    }
+    this.outputs[cpu]!.set(groups !== 0 && this.signallable(cpu, this.highestPending(cpu, groups)));
   }
 
   updateAll(): void {
@@ -442,6 +438,6 @@ export class GicCore {
 
   /** The IRQ output level of `cpu` as last driven (for tests and `monitor` listings). */
   irqLevel(cpu: number): boolean {
-    return this.outLevel[cpu] === 1;
+    return this.outputs[cpu]!.level;
   }
 }
