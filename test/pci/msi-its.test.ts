@@ -282,6 +282,17 @@ describe('MSI-X of a zone\'s PCI functions through its GICv3 ITS', () => {
     await until('zone1 to take its own LPI', () => z1.irqCount === 1);
     expect(z1.lastIntid).toBe(8192 + 9);
     expect(z0.irqCount).toBe(taken);
+
+    // A zone restart resets its ITS: the tables are forgotten (GITS_BASER<n> at their reset values), so
+    // the mapping in zone1's memory no longer translates; zone0's ITS keeps its own.
+    expect(z1.r32(ITS + 0x104)).toBe(0x8107_0000);
+    instance.hypervisor.restartZone(1);
+    expect([0x100, 0x104, 0x108, 0x10c].map((o) => z1.r32(ITS + o))).toEqual([0x200, 0x0107_0000, 0x200, 0x0407_0000]);
+    expect(z1.r32(ITS)).toBe(0x8000_0000); // disabled
+    const dropped = its1.droppedMsis;
+    its1.message(NET_BDF, ITS_TRANSLATER, 0);
+    expect(its1.droppedMsis).toBe(dropped + 1);
+    expect(z0.r32(ITS + 0x104)).toBe(0x8107_0000);
   }, 60_000);
 
   it('without gits_size the zone has no ITS window and the function interrupts through INTx (SPI 6)', async () => {
