@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { launch, type RunEnd } from '../../src/cli/launch.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 
@@ -77,4 +78,40 @@ export async function runZones(board: string, configs: readonly object[]): Promi
   } finally {
     await instance.close();
   }
+}
+
+export interface Conformance {
+  readonly arch: 'aarch64' | 'riscv64';
+  /** programs/<program>.c, linked after programs/<arch>-start.S. */
+  readonly program: string;
+  readonly loadAddress: number;
+  /** qemu-system-<arch> machine options. */
+  readonly qemu: readonly string[];
+  readonly board: string;
+  /** The zone config that runs the program's ELF (its name is the console to read). */
+  readonly zone: (elf: string) => { name: string };
+  /** QEMU's own answers that must be there (the checks are not vacuous). */
+  readonly qemuSays: readonly string[];
+  /**
+   * Lines whose value the specification leaves to the implementation, or where QEMU 7.2 departs from
+   * it: label → our value. Every other line must be QEMU's.
+   */
+  readonly oursWhereQemuDiffers?: Readonly<Record<string, string>>;
+}
+
+/** Runs the program under QEMU and in a zone; the zone's lines must be QEMU's (but the listed ones); returns how the run ended. */
+export async function expectSameAsQemu(c: Conformance): Promise<RunEnd> {
+  const elf = buildConformanceProgram(c.program, { arch: c.arch, sources: [`${c.arch}-start.S`, `${c.program}.c`], loadAddress: c.loadAddress });
+  const qemu = reportLines(runQemu(c.arch, c.qemu, elf));
+  expect(qemu.at(-1)).toBe('END');
+  for (const line of c.qemuSays) expect(qemu).toContain(line);
+  const zone = c.zone(elf);
+  const { consoles, end, log } = await runZones(c.board, [zone]);
+  const ours = reportLines(consoles.get(zone.name) ?? '');
+  const differs = c.oursWhereQemuDiffers ?? {};
+  const label = (line: string) => line.slice(0, line.lastIndexOf(' '));
+  const listed = (line: string) => Object.hasOwn(differs, label(line));
+  expect(ours.filter(listed)).toEqual(Object.entries(differs).map(([k, v]) => `${k} ${v}`));
+  expect(ours.filter((l) => !listed(l)), log.join('\n')).toEqual(qemu.filter((l) => !listed(l)));
+  return end;
 }

@@ -11,9 +11,8 @@
  *    program's memory, MAPC / MAPD / MAPTI / INV / SYNC and the table entries they leave, INT
  *    delivered as the LPI, MOVI / CLEAR / DISCARD, MAPD V=0, an indirect Device table.
  */
-#include "report.h"
+#include "aarch64.h"
 
-#define UART 0x09000000UL
 #define GICD 0x08000000UL
 #define GICR 0x080a0000UL /* CPU 0's RD_base; SGI_base at +0x10000 */
 #define ITS 0x08080000UL
@@ -21,10 +20,8 @@
 #define PSCI_VERSION 0x84000000UL
 #define PSCI_CPU_SUSPEND64 0xc4000001UL
 #define PSCI_CPU_OFF 0x84000002UL
-#define PSCI_CPU_ON64 0xc4000003UL
 #define PSCI_AFFINITY_INFO64 0xc4000004UL
 #define PSCI_MIGRATE_INFO_TYPE 0x84000006UL
-#define PSCI_SYSTEM_OFF 0x84000008UL
 #define PSCI_FEATURES 0x8400000aUL
 
 /* Every function id of PSCI 1.1 (SMC32 and SMC64 forms), and one that is none. */
@@ -50,42 +47,11 @@ static u8 itt2[0x100] __attribute__((aligned(0x100)));
 static volatile u64 secondary_seen;
 static volatile u64 secondary_may_stop;
 
-void putchar_raw(char c) {
-  while (MMIO32(UART + 0x18) & (1 << 5)) {}
-  MMIO32(UART) = (u8)c;
-}
-
-static u64 psci(u64 fn, u64 a1, u64 a2, u64 a3) {
-  register u64 x0 asm("x0") = fn;
-  register u64 x1 asm("x1") = a1;
-  register u64 x2 asm("x2") = a2;
-  register u64 x3 asm("x3") = a3;
-  asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
-               "x11", "x12", "x13", "x14", "x15", "x16", "x17");
-  return x0;
-}
-
-void unexpected_exception(u64 esr, u64 elr) {
-  report("unexpected exception, ESR", esr);
-  report("at", elr);
-  psci(PSCI_SYSTEM_OFF, 0, 0, 0);
-}
-
-#define SYSREG_READ(name) ({ u64 v_; asm volatile("mrs %0, " name : "=r"(v_)); v_; })
-#define SYSREG_WRITE(name, v) asm volatile("msr " name ", %0; isb" : : "r"((u64)(v)))
-#define ICC_SRE_EL1 "S3_0_C12_C12_5"
-#define ICC_PMR_EL1 "S3_0_C4_C6_0"
-#define ICC_IGRPEN1_EL1 "S3_0_C12_C12_7"
-#define ICC_IAR1_EL1 "S3_0_C12_C12_0"
-#define ICC_EOIR1_EL1 "S3_0_C12_C12_1"
-#define ICC_HPPIR1_EL1 "S3_0_C12_C12_2"
-
 void secondary_main(u64 context) {
   secondary_seen = context;
   while (!secondary_may_stop) {}
   psci(PSCI_CPU_OFF, 0, 0, 0);
 }
-extern char secondary_entry[];
 
 static void psci_checks(void) {
   report("PSCI_VERSION", psci(PSCI_VERSION, 0, 0, 0));

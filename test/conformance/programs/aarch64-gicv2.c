@@ -7,9 +7,8 @@
  * active state, priority masking by GICC_PMR, preemption and the running priority, a
  * software-pended SPI routed by GICD_ITARGETSR, and a disabled SPI that stays pending.
  */
-#include "report.h"
+#include "aarch64.h"
 
-#define UART 0x09000000UL
 #define GICD 0x08000000UL
 #define GICC 0x08010000UL
 #define D_CTLR 0x000
@@ -34,30 +33,6 @@
 #define C_HPPIR 0x18
 #define C_IIDR 0xfc
 
-#define PSCI_CPU_ON64 0xc4000003UL
-#define PSCI_SYSTEM_OFF 0x84000008UL
-
-void putchar_raw(char c) {
-  while (MMIO32(UART + 0x18) & (1 << 5)) {}
-  MMIO32(UART) = (u8)c;
-}
-
-static u64 psci(u64 fn, u64 a1, u64 a2, u64 a3) {
-  register u64 x0 asm("x0") = fn;
-  register u64 x1 asm("x1") = a1;
-  register u64 x2 asm("x2") = a2;
-  register u64 x3 asm("x3") = a3;
-  asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
-               "x11", "x12", "x13", "x14", "x15", "x16", "x17");
-  return x0;
-}
-
-void unexpected_exception(u64 esr, u64 elr) {
-  report("unexpected exception, ESR", esr);
-  report("at", elr);
-  psci(PSCI_SYSTEM_OFF, 0, 0, 0);
-}
-
 #define D(off) MMIO32(GICD + (off))
 #define C(off) MMIO32(GICC + (off))
 static void priority(unsigned id, u8 p) { *(volatile u8 *)(GICD + D_IPRIORITYR + id) = p; }
@@ -81,7 +56,6 @@ void secondary_main(u64 context) {
   sgi(0, 1, 10); /* to CPU 0 */
   for (;;) asm volatile("wfi");
 }
-extern char secondary_entry[];
 
 static void take(const char *label) {
   u32 iar = C(C_IAR);

@@ -7,50 +7,12 @@
  * with the running priority, EOImode = 1 (ICC_EOIR1 drops the priority, ICC_DIR deactivates), a
  * software-pended SPI routed by GICD_IROUTER, and a disabled SPI that stays pending.
  */
-#include "report.h"
+#include "aarch64.h"
 
-#define UART 0x09000000UL
 #define GICD 0x08000000UL
 #define GICR0 0x080a0000UL
 #define GICR1 (GICR0 + 0x20000)
 #define SGI_BASE 0x10000
-#define PSCI_CPU_ON64 0xc4000003UL
-#define PSCI_SYSTEM_OFF 0x84000008UL
-
-void putchar_raw(char c) {
-  while (MMIO32(UART + 0x18) & (1 << 5)) {}
-  MMIO32(UART) = (u8)c;
-}
-
-static u64 psci(u64 fn, u64 a1, u64 a2, u64 a3) {
-  register u64 x0 asm("x0") = fn;
-  register u64 x1 asm("x1") = a1;
-  register u64 x2 asm("x2") = a2;
-  register u64 x3 asm("x3") = a3;
-  asm volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory", "x4", "x5", "x6", "x7", "x8", "x9", "x10",
-               "x11", "x12", "x13", "x14", "x15", "x16", "x17");
-  return x0;
-}
-
-void unexpected_exception(u64 esr, u64 elr) {
-  report("unexpected exception, ESR", esr);
-  report("at", elr);
-  psci(PSCI_SYSTEM_OFF, 0, 0, 0);
-}
-
-#define SYSREG_READ(name) ({ u64 v_; asm volatile("mrs %0, " name : "=r"(v_)); v_; })
-#define SYSREG_WRITE(name, v) asm volatile("msr " name ", %0; isb" : : "r"((u64)(v)))
-#define ICC_SRE "S3_0_C12_C12_5"
-#define ICC_PMR "S3_0_C4_C6_0"
-#define ICC_BPR1 "S3_0_C12_C12_3"
-#define ICC_CTLR "S3_0_C12_C12_4"
-#define ICC_IGRPEN1 "S3_0_C12_C12_7"
-#define ICC_IAR1 "S3_0_C12_C12_0"
-#define ICC_EOIR1 "S3_0_C12_C12_1"
-#define ICC_HPPIR1 "S3_0_C12_C12_2"
-#define ICC_RPR "S3_0_C12_C11_3"
-#define ICC_DIR "S3_0_C12_C11_1"
-#define ICC_SGI1R "S3_0_C12_C11_5"
 
 #define D(off) MMIO32(GICD + (off))
 #define R(rd, off) MMIO32((rd) + SGI_BASE + (off))
@@ -59,15 +21,15 @@ static void cpu_interface_on(u64 rd) {
   MMIO32(rd + 0x14) &= ~2u; /* GICR_WAKER.ProcessorSleep */
   while (MMIO32(rd + 0x14) & 4) {}
   R(rd, 0x80) = 0xffffffff; /* GICR_IGROUPR0: SGIs and PPIs in group 1 */
-  SYSREG_WRITE(ICC_SRE, 7);
-  SYSREG_WRITE(ICC_PMR, 0xf0);
-  SYSREG_WRITE(ICC_BPR1, 0);
-  SYSREG_WRITE(ICC_IGRPEN1, 1);
+  SYSREG_WRITE(ICC_SRE_EL1, 7);
+  SYSREG_WRITE(ICC_PMR_EL1, 0xf0);
+  SYSREG_WRITE(ICC_BPR1_EL1, 0);
+  SYSREG_WRITE(ICC_IGRPEN1_EL1, 1);
 }
 
 static void sgi_priority(u64 rd, unsigned id, u8 p) { *(volatile u8 *)(rd + SGI_BASE + 0x400 + id) = p; }
 /* ICC_SGI1R_EL1: INTID 27:24, target list 15:0 (Aff3..1 = 0). */
-static void sgi(unsigned id, unsigned targets) { SYSREG_WRITE(ICC_SGI1R, (u64)id << 24 | targets); }
+static void sgi(unsigned id, unsigned targets) { SYSREG_WRITE(ICC_SGI1R_EL1, (u64)id << 24 | targets); }
 
 static volatile u64 cpu1_ready, cpu1_got;
 
@@ -78,18 +40,17 @@ void secondary_main(u64 context) {
   R(GICR1, 0x100) = 1u << 9;
   cpu1_ready = 1;
   u64 iar;
-  while ((iar = SYSREG_READ(ICC_IAR1)) == 1023) {}
-  SYSREG_WRITE(ICC_EOIR1, iar);
+  while ((iar = SYSREG_READ(ICC_IAR1_EL1)) == 1023) {}
+  SYSREG_WRITE(ICC_EOIR1_EL1, iar);
   cpu1_got = iar;
   sgi(10, 1); /* to CPU 0 */
   for (;;) asm volatile("wfi");
 }
-extern char secondary_entry[];
 
 static void take(const char *label) {
-  u64 iar = SYSREG_READ(ICC_IAR1);
+  u64 iar = SYSREG_READ(ICC_IAR1_EL1);
   report(label, iar);
-  if (iar < 1020) SYSREG_WRITE(ICC_EOIR1, iar);
+  if (iar < 1020) SYSREG_WRITE(ICC_EOIR1_EL1, iar);
 }
 
 void main(void) {
@@ -106,27 +67,27 @@ void main(void) {
   D(0) = 0x12; /* ARE, EnableGrp1 */
   while (D(0) & (1u << 31)) {}
   cpu_interface_on(GICR0);
-  report("ICC_HPPIR1 idle", SYSREG_READ(ICC_HPPIR1));
-  report("ICC_RPR idle", SYSREG_READ(ICC_RPR));
+  report("ICC_HPPIR1 idle", SYSREG_READ(ICC_HPPIR1_EL1));
+  report("ICC_RPR idle", SYSREG_READ(ICC_RPR_EL1));
 
   /* An SGI to this CPU: pending, then active while being handled. */
   sgi_priority(GICR0, 5, 0xa0);
   R(GICR0, 0x100) = 0xffff;
   sgi(5, 1);
   report("SGI 5 GICR_ISPENDR0", R(GICR0, 0x200));
-  report("SGI 5 ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1));
-  u64 iar = SYSREG_READ(ICC_IAR1);
+  report("SGI 5 ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1_EL1));
+  u64 iar = SYSREG_READ(ICC_IAR1_EL1);
   report("SGI 5 ICC_IAR1", iar);
   report("  GICR_ISACTIVER0", R(GICR0, 0x300));
-  report("  ICC_RPR", SYSREG_READ(ICC_RPR));
-  SYSREG_WRITE(ICC_EOIR1, iar);
+  report("  ICC_RPR", SYSREG_READ(ICC_RPR_EL1));
+  SYSREG_WRITE(ICC_EOIR1_EL1, iar);
   report("  after EOI GICR_ISACTIVER0", R(GICR0, 0x300));
-  report("  after EOI ICC_RPR", SYSREG_READ(ICC_RPR));
+  report("  after EOI ICC_RPR", SYSREG_READ(ICC_RPR_EL1));
 
   /* A disabled SGI stays pending and is not signalled. */
   R(GICR0, 0x180) = 1u << 4;
   sgi(4, 1);
-  report("disabled SGI 4 ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1));
+  report("disabled SGI 4 ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1_EL1));
   report("disabled SGI 4 GICR_ISPENDR0", R(GICR0, 0x200));
   R(GICR0, 0x100) = 1u << 4;
   take("enabled SGI 4 ICC_IAR1");
@@ -135,39 +96,39 @@ void main(void) {
   sgi_priority(GICR0, 6, 0xf0);
   sgi(6, 1);
   take("SGI 6 masked ICC_IAR1");
-  SYSREG_WRITE(ICC_PMR, 0xff);
+  SYSREG_WRITE(ICC_PMR_EL1, 0xff);
   take("SGI 6 unmasked ICC_IAR1");
-  SYSREG_WRITE(ICC_PMR, 0xf0);
+  SYSREG_WRITE(ICC_PMR_EL1, 0xf0);
 
   /* Preemption and the running priority. */
   sgi_priority(GICR0, 7, 0x80);
   sgi_priority(GICR0, 8, 0x40);
   sgi(7, 1);
-  u64 low = SYSREG_READ(ICC_IAR1);
+  u64 low = SYSREG_READ(ICC_IAR1_EL1);
   sgi(8, 1);
-  u64 high = SYSREG_READ(ICC_IAR1);
+  u64 high = SYSREG_READ(ICC_IAR1_EL1);
   report("nested: first", low);
   report("nested: second", high);
-  report("nested: ICC_RPR", SYSREG_READ(ICC_RPR));
+  report("nested: ICC_RPR", SYSREG_READ(ICC_RPR_EL1));
   report("nested: GICR_ISACTIVER0", R(GICR0, 0x300));
-  SYSREG_WRITE(ICC_EOIR1, high);
-  report("nested: ICC_RPR after inner EOI", SYSREG_READ(ICC_RPR));
-  SYSREG_WRITE(ICC_EOIR1, low);
+  SYSREG_WRITE(ICC_EOIR1_EL1, high);
+  report("nested: ICC_RPR after inner EOI", SYSREG_READ(ICC_RPR_EL1));
+  SYSREG_WRITE(ICC_EOIR1_EL1, low);
 
   /* EOImode = 1: EOIR only drops the running priority, DIR deactivates. */
-  SYSREG_WRITE(ICC_CTLR, SYSREG_READ(ICC_CTLR) | 2);
+  SYSREG_WRITE(ICC_CTLR_EL1, SYSREG_READ(ICC_CTLR_EL1) | 2);
   sgi(5, 1);
-  iar = SYSREG_READ(ICC_IAR1);
-  SYSREG_WRITE(ICC_EOIR1, iar);
-  report("EOImode 1: after EOIR ICC_RPR", SYSREG_READ(ICC_RPR));
+  iar = SYSREG_READ(ICC_IAR1_EL1);
+  SYSREG_WRITE(ICC_EOIR1_EL1, iar);
+  report("EOImode 1: after EOIR ICC_RPR", SYSREG_READ(ICC_RPR_EL1));
   report("EOImode 1: after EOIR GICR_ISACTIVER0", R(GICR0, 0x300));
   sgi(5, 1);
-  report("EOImode 1: SGI 5 again while active, ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1));
-  SYSREG_WRITE(ICC_DIR, iar);
+  report("EOImode 1: SGI 5 again while active, ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1_EL1));
+  SYSREG_WRITE(ICC_DIR_EL1, iar);
   report("EOImode 1: after DIR GICR_ISACTIVER0", R(GICR0, 0x300));
   take("EOImode 1: SGI 5 again ICC_IAR1");
-  SYSREG_WRITE(ICC_DIR, 5);
-  SYSREG_WRITE(ICC_CTLR, SYSREG_READ(ICC_CTLR) & ~2ul);
+  SYSREG_WRITE(ICC_DIR_EL1, 5);
+  SYSREG_WRITE(ICC_CTLR_EL1, SYSREG_READ(ICC_CTLR_EL1) & ~2ul);
 
   /* A software-pended SPI routed to this CPU by GICD_IROUTER. */
   MMIO64(GICD + 0x6000 + 8 * 33) = 0;
@@ -180,7 +141,7 @@ void main(void) {
   report("SPI 33 GICD_ISPENDR1 after IAR", D(0x200 + 4));
   D(0x180 + 4) = 1u << 1;
   D(0x200 + 4) = 1u << 1;
-  report("SPI 33 disabled: ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1));
+  report("SPI 33 disabled: ICC_HPPIR1", SYSREG_READ(ICC_HPPIR1_EL1));
   report("SPI 33 disabled: GICD_ISPENDR1", D(0x200 + 4));
   D(0x280 + 4) = 1u << 1;
   report("SPI 33 after ICPENDR", D(0x200 + 4));
@@ -192,7 +153,7 @@ void main(void) {
   sgi(9, 2);
   while (!cpu1_got) {}
   report("cpu1 ICC_IAR1", cpu1_got);
-  while (SYSREG_READ(ICC_HPPIR1) == 1023) {}
+  while (SYSREG_READ(ICC_HPPIR1_EL1) == 1023) {}
   take("SGI 10 from cpu1 ICC_IAR1");
   puts_raw("END\n");
   psci(PSCI_SYSTEM_OFF, 0, 0, 0);

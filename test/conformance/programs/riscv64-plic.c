@@ -9,7 +9,7 @@
  * threshold (a source interrupts only above it) and sip.SEIP; claim returns the source and clears
  * pending; a level still high pends again only after completion; claim with nothing pending is 0.
  */
-#include "report.h"
+#include "riscv64.h"
 
 #define PLIC 0x0c000000UL
 #define UART 0x10000000UL
@@ -22,12 +22,6 @@
 #define CLAIM MMIO32(PLIC + 0x200004 + 0x1000 * CONTEXT)
 #define UART_IER (*(volatile u8 *)(UART + 1))
 #define UART_IIR (*(volatile u8 *)(UART + 2))
-
-void putchar_raw(char c) {
-  register u64 r0 asm("a0") = (u8)c;
-  register u64 r7 asm("a7") = 1; /* legacy console_putchar */
-  asm volatile("ecall" : "+r"(r0) : "r"(r7) : "memory", "a1");
-}
 
 static struct { const char *label; u64 value; } results[64];
 static unsigned count;
@@ -42,14 +36,6 @@ static u64 seip(void) {
 }
 
 static u64 pending(void) { return (PENDING >> SOURCE) & 1; }
-
-void unexpected_trap(u64 cause, u64 epc, u64 tval) {
-  report("unexpected trap, scause", cause);
-  report("sepc", epc);
-  report("stval", tval);
-  register u64 a0 asm("a0") = 0, a1 asm("a1") = 1, a6 asm("a6") = 0, a7 asm("a7") = 0x53525354;
-  asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7));
-}
 
 void main(void) {
   asm volatile("csrs sie, %0" : : "r"(1UL << 9)); /* SEIE: sip.SEIP is what the PLIC signals (sstatus.SIE stays 0) */
@@ -94,8 +80,7 @@ void main(void) {
   puts_raw("conformance: riscv64 PLIC\n");
   for (unsigned i = 0; i < count; i++) report(results[i].label, results[i].value);
   puts_raw("END\n");
-  register u64 a0 asm("a0") = 0, a1 asm("a1") = 0, a6 asm("a6") = 0, a7 asm("a7") = 0x53525354;
-  asm volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7));
+  shutdown(0);
 }
 
 /* The HSM program's entry points, unused here. */

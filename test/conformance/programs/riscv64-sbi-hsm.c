@@ -10,41 +10,12 @@
  *    retentive call returns SUCCESS with the hart's registers kept; the non-retentive one resumes
  *    at resume_addr in S-mode with a0 = hart id, a1 = opaque, satp = 0 and sstatus.SIE = 0.
  */
-#include "report.h"
+#include "riscv64.h"
 
-#define SBI_EXT_BASE 0x10
-#define SBI_EXT_IPI 0x735049
-#define SBI_EXT_HSM 0x48534d
-#define SBI_EXT_SRST 0x53525354
 #define SUSPEND_RETENTIVE 0x00000000UL
 #define SUSPEND_NON_RETENTIVE 0x80000000UL
 /* Memory S-mode may not execute: OpenSBI's own on QEMU virt, outside the zone's RAM in the zone. */
 #define FIRMWARE 0x80000000UL
-
-struct sbiret { long error; long value; };
-
-static struct sbiret sbi(u64 ext, u64 fid, u64 a0, u64 a1, u64 a2) {
-  register u64 r0 asm("a0") = a0;
-  register u64 r1 asm("a1") = a1;
-  register u64 r2 asm("a2") = a2;
-  register u64 r6 asm("a6") = fid;
-  register u64 r7 asm("a7") = ext;
-  asm volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
-  return (struct sbiret){ (long)r0, (long)r1 };
-}
-
-void putchar_raw(char c) {
-  register u64 r0 asm("a0") = (u8)c;
-  register u64 r7 asm("a7") = 1; /* legacy console_putchar */
-  asm volatile("ecall" : "+r"(r0) : "r"(r7) : "memory", "a1");
-}
-
-void unexpected_trap(u64 cause, u64 epc, u64 tval) {
-  report("unexpected trap, scause", cause);
-  report("sepc", epc);
-  report("stval", tval);
-  sbi(SBI_EXT_SRST, 0, 0, 1, 0);
-}
 
 static long status_of(u64 hart) { return sbi(SBI_EXT_HSM, 2, hart, 0, 0).value; }
 
@@ -137,5 +108,5 @@ void main(u64 hartid) {
   wait_status(other, 1);
   report("after hart_stop: status other", (u64)status_of(other));
   puts_raw("END\n");
-  sbi(SBI_EXT_SRST, 0, 0, 0, 0);
+  shutdown(0);
 }
