@@ -3,7 +3,7 @@
  * exit status the guests' requests carried (SBI SRST's reset_reason, the board finisher's code).
  * The guests are riscv64 programs assembled by GNU as, run by launch() and by the `hvisor run` command.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { launch, type Instance } from '../../src/cli/launch.js';
 import { loadZoneConfig } from '../../src/config/zone-config.js';
 import { readZoneImages } from '../../src/hypervisor/lifecycle/zone-images.js';
 import { assembleRiscv } from '../hypervisor/riscv-asm.js';
+import { riscvZone } from '../hypervisor/riscv-test-zones.js';
 
 const ZONE0_RAM = 0x8300_0000;
 const ZONE1_RAM = 0x1_0000_0000;
@@ -60,8 +61,7 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 function writeZone(dir: string, z: ZoneSpec): string {
   const elf = assembleRiscv(z.source, z.ram + 0x10_0000, `zone${z.id}`);
-  const config = {
-    arch: 'riscv',
+  return riscvZone(dir, `zone${z.id}.json`, {
     name: `zone${z.id}`,
     zone_id: z.id,
     cpus: z.cpus,
@@ -69,22 +69,12 @@ function writeZone(dir: string, z: ZoneSpec): string {
       { type: 'ram', physical_start: hex(z.ram), virtual_start: hex(z.ram), size: '0x1000000' },
       ...(z.io ?? []).map((w) => ({ type: 'io', physical_start: hex(w.base), virtual_start: hex(w.base), size: hex(w.size) })),
     ],
-    interrupts: [],
-    ivc_configs: [],
     kernel_filepath: elf,
-    dtb_filepath: '',
     kernel_load_paddr: hex(z.ram + 0x10_0000),
     dtb_load_paddr: hex(z.ram),
     entry_point: hex(z.ram + 0x10_0000),
-    arch_config: { plic_base: '0xc000000', plic_size: '0x4000000', aplic_base: '0x0', aplic_size: '0x0' },
-    pci_config: [],
-    num_pci_devs: 0,
-    alloc_pci_devs: [],
     ...z.extra,
-  };
-  const file = join(dir, `zone${z.id}.json`);
-  writeFileSync(file, JSON.stringify(config));
-  return file;
+  });
 }
 
 describe('run life', () => {
