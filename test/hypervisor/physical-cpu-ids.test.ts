@@ -90,6 +90,51 @@ secondary:
   j .
 `;
 
+// Hart 1 starts hart 2, which suspends non-retentively (woken by IPI: sie.SSIE); hart 1 stores what
+// hart_get_status(2) says meanwhile and the IPI's result; hart 2 stores its a0/a1 where it resumes.
+const SUSPENDING = `
+  .globl _start
+_start:
+  li s0, ${RESULTS}
+  li a7, 0x48534d
+  li a6, 0
+  li a0, 2
+  la a1, secondary
+  li a2, 0
+  ecall
+1:li a7, 0x48534d
+  li a6, 2
+  li a0, 2
+  ecall
+  li t0, 4
+  bne a1, t0, 1b
+  sd a1, 0(s0)
+  li a7, 0x735049
+  li a6, 0
+  li a0, 1
+  li a1, 2
+  ecall
+  sd a0, 8(s0)
+  j .
+secondary:
+  li t0, 2
+  csrs sie, t0
+  li a7, 0x48534d
+  li a6, 3
+  li a0, 0x80000000
+  la a1, resumed
+  li a2, 0x99
+  ecall
+  j .
+resumed:
+  li s0, ${RESULTS}
+  sd a0, 16(s0)
+  sd a1, 24(s0)
+  li t0, 1
+  sd t0, 32(s0)
+  j .
+`;
+
 describe('firmware calls name CPUs by their physical ids', () => {
   it('riscv SBI HSM/IPI/RFENCE take hart ids: in a zone with harts [1,2], hart_start(1) is the running hart, hart_start(2) starts hart 2', () => {
     const { machine } = qemuVirtRiscv64();
@@ -109,6 +154,18 @@ describe('firmware calls name CPUs by their physical ids', () => {
     expect(word(9)).toBe(SBI_ERR_INVALID_PARAM); // remote_fence_i(harts 2, 3)
     expect([word(12), word(13)]).toEqual([2n, 0x22n]); // hart 2 started with a0 = its hart id, a1 = opaque
     expect(word(14)).toBe(2n); // and took the IPI sent to hart 2
+  });
+
+  it('riscv SBI HSM suspend: hart_get_status(2) is SUSPENDED, and a non-retentive resume gets a0 = hart id 2 (not the vCPU index)', () => {
+    const { machine } = qemuVirtRiscv64();
+    const hv = new Hypervisor({ machine, ...riscvFactories(), timerFrequency: 10_000_000 });
+    hv.startZoneFile(riscvZone(assembleRiscv(SUSPENDING, 0x84000000, 'suspending')));
+    const word = (i: number) => machine.physical.read(RESULTS + 8 * i, 8);
+    for (let i = 0; i < 40 && word(4) === 0n; i++) hv.scheduler.runRound();
+    expect(word(0)).toBe(4n); // SUSPENDED, seen from hart 1
+    expect(word(1)).toBe(0n); // send_ipi
+    expect([word(2), word(3)]).toEqual([2n, 0x99n]); // resumed with a0 = hart id, a1 = opaque
+    expect(word(4)).toBe(1n);
   });
 
   it('aarch64 PSCI CPU_ON/AFFINITY_INFO take MPIDRs: in a zone on CPUs [2,3], CPU_ON(2) is the caller, CPU_ON(0) is not the zone\'s', () => {
