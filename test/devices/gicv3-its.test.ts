@@ -14,11 +14,12 @@ const COLLECTION_TABLE = RAM + 0x60000;
 const ITS = 0x8080000;
 const SGI = 0x10000;
 
-/** A zone on two vCPUs with an ITS, brought up the way irq-gic-v3(-its) does it. */
-function make() {
+/** A zone on two vCPUs with an ITS, brought up the way irq-gic-v3(-its) does it; its tables in RAM at `at`. */
+function make(at = RAM) {
+  const [PROP, PEND, CMDQ, DEVICE_TABLE, COLLECTION_TABLE] = [0x10000, 0x20000, 0x30000, 0x50000, 0x60000].map((o) => at + o);
   const mem = new AddressSpace();
   const ram = new Ram(0x80000);
-  mem.mapRam(RAM, ram.size, ram);
+  mem.mapRam(at, ram.size, ram);
   const outs = [new TestIrq(), new TestIrq()];
   const gic = new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: outs, lpis: { memory: mem } });
   const its = new Gicv3Its({ gic, memory: mem, base: ITS });
@@ -60,7 +61,7 @@ function make() {
 }
 
 const MAPC = (icid: number, cpu: number) => [0x09n, 0n, (1n << 63n) | (BigInt(cpu) << 16n) | BigInt(icid), 0n];
-const MAPD = (dev: number, valid = true) => [0x08n | (BigInt(dev) << 32n), 4n, (valid ? 1n << 63n : 0n) | BigInt(RAM + 0x40000), 0n];
+const MAPD = (dev: number, valid = true, itt = RAM + 0x40000) => [0x08n | (BigInt(dev) << 32n), 4n, (valid ? 1n << 63n : 0n) | BigInt(itt), 0n];
 const MAPTI = (dev: number, ev: number, lpi: number, icid: number) => [0x0an | (BigInt(dev) << 32n), (BigInt(lpi) << 32n) | BigInt(ev), BigInt(icid), 0n];
 const INV = (dev: number, ev: number) => [0x0cn | (BigInt(dev) << 32n), BigInt(ev), 0n, 0n];
 const MOVI = (dev: number, ev: number, icid: number) => [0x01n | (BigInt(dev) << 32n), BigInt(ev), BigInt(icid), 0n];
@@ -83,6 +84,15 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
     expect(z.gic.read(1, Icc.RPR)).toBe(0xa0n);
     z.gic.write(1, Icc.EOIR1, 8192n);
     expect(z.gic.read(1, Icc.RPR)).toBe(0xffn);
+  });
+
+  it('works with its queue and tables at or above 2 GiB (zone0 on hvisor\'s QEMU layout has RAM there)', () => {
+    const z = make(0x9000_0000);
+    z.lpiConfig(8192, 0xa0, true);
+    z.send(MAPC(0, 0), SYNC(0), MAPD(0x18, true, 0x9004_0000), MAPTI(0x18, 0, 8192, 0), INV(0x18, 0), SYNC(0));
+    expect(z.its.commandErrors).toBe(0);
+    z.its.signal(0x18, ITS + ITS_TRANSLATER, 0);
+    expect(z.gic.read(0, Icc.IAR1)).toBe(8192n);
   });
 
   it('honours the property table: a disabled LPI stays pending until enabled and invalidated', () => {
