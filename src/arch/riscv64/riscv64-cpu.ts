@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
 import type { Ram } from '../../machine/ram.js';
+import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import { hex } from '../../machine/address-space.js';
 import { Op } from './ops.js';
 import { decode, SINK, type Decoded } from './decode.js';
@@ -858,7 +859,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     }
     const gpa = this.translateData(va, false);
     if (gpa < 0) return undefined;
-    const v = this.host.memory.read(gpa, size);
+    const v = this.deviceRead(gpa, size);
+    if (this.stopReason === StopReason.Stall) return undefined;
     if (v === undefined) {
       this.exception(Cause.LoadAccessFault, va);
       return undefined;
@@ -885,12 +887,38 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const gpa = this.translateData(va, true);
     if (gpa < 0) return false;
     this.noteStore(gpa, size);
-    if (!this.host.memory.write(gpa, size, value)) {
+    const written = this.deviceWrite(gpa, size, value);
+    if (this.stopReason === StopReason.Stall) return false;
+    if (!written) {
       this.exception(Cause.StoreAccessFault, va);
       return false;
     }
     if (fillTlb) this.fillDataTlb(va, gpa, true);
     return true;
+  }
+
+  /**
+   * An access that may reach a device. A device that cannot answer yet (ACCESS_STALLED) leaves the
+   * instruction undone, as a watchpoint does: the vCPU stops with StopReason.Stall and makes it again.
+   */
+  private deviceRead(gpa: number, size: 1 | 2 | 4 | 8): bigint | undefined {
+    try {
+      return this.host.memory.read(gpa, size);
+    } catch (e) {
+      if (e !== ACCESS_STALLED) throw e;
+      this.stopReason = StopReason.Stall;
+      return undefined;
+    }
+  }
+
+  private deviceWrite(gpa: number, size: 1 | 2 | 4 | 8, value: bigint): boolean {
+    try {
+      return this.host.memory.write(gpa, size, value);
+    } catch (e) {
+      if (e !== ACCESS_STALLED) throw e;
+      this.stopReason = StopReason.Stall;
+      return false;
+    }
   }
 
   checkWatch(va: bigint, size: number, store: boolean): boolean {
