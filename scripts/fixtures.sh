@@ -157,13 +157,14 @@ dump qemu-virt-riscv64.dtb qemu-system-riscv64 -M virt
 dump qemu-virt-loongarch64.dtb qemu-system-loongarch64 -M virt
 # --- the real hvisor-tool for zone0 Linux (built from ../shared's copy; its modules match the kernel above) ----
 H=$FIX/hvisor-tool
-if [ ! -f "$H/.done" ] || [ ! -d "$H/include" ]; then
+HRECIPE="log6 include"   # change when build-hvisor-tool.sh changes what it makes
+if [ "$(cat "$H/.done" 2>/dev/null)" != "$HRECIPE" ]; then
   SHARED=$ROOT/../shared; [ -d "$SHARED/fixtures" ] || SHARED=$ROOT/../../shared   # a worktree sits one level deeper
   [ -d "$SHARED/fixtures/third-party/hvisor-tool" ] || { echo "fixtures: no shared/fixtures/third-party/hvisor-tool beside the clone" >&2; exit 1; }
   KVER=$(basename "$(ls -d "$D"/arm64-6.1/lib/modules/*-arm64 | head -1)")
   say "building hvisor-tool for $KVER"
   rm -rf "$H"; bash "$ROOT/scripts/build-hvisor-tool.sh" "$SHARED/fixtures/third-party/hvisor-tool" "$KVER" "$H"
-  [ -s "$H/hvisor.ko" ] && [ -s "$H/hvisor" ] && touch "$H/.done"
+  [ -s "$H/hvisor.ko" ] && [ -s "$H/hvisor" ] && echo "$HRECIPE" > "$H/.done"
 fi
 # --- hvisor-tool's own number reader (tools/json_parse.c + Debian's cJSON), the oracle of test/config/number-grammar.test.ts ---
 J=$FIX/hvisor-json-parse

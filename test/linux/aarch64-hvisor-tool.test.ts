@@ -202,8 +202,13 @@ describe('the real hvisor-tool in zone0 Linux starts, serves and stops a nonroot
   }, TEST_MS);
 
   it('the daemon serves zone1; hvisor zone start boots zone1 to its shell on the daemon\'s virtio console', async () => {
-    await console0.run('./hvisor virtio start /virtio_cfg.json & sleep 1; grep -o "redirected to /dev/pts/[0-9]*" /var/log/messages', /redirected to \/dev\/pts\/\d+[\s\S]*zone0# $/, GUEST_MS);
-    pty = /redirected to (\/dev\/pts\/\d+)/.exec(console0.text())![1]!;
+    // The daemon logs to syslog where its console's pty is ("char device redirected to /dev/pts/N").
+    const started = await console0.run(
+      './hvisor virtio start /virtio_cfg.json & until grep -q "redirected to /dev/pts/" /var/log/messages; do sleep 1; done; grep -o "redirected to /dev/pts/[0-9]*" /var/log/messages',
+      /redirected to \/dev\/pts\/\d+\n[\s\S]*zone0# $/,
+      GUEST_MS,
+    );
+    pty = /redirected to (\/dev\/pts\/\d+)\n/.exec(started)![1]!;
     expect(instance!.hypervisor.virtioBridge.enabled).toBe(true);
     await console0.run(`cat ${pty} &`, /zone0# $/);
     const start = await console0.run('./hvisor zone start /zone1_linux.json; echo START-$?', /START-\d+/, GUEST_MS);
