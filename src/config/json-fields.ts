@@ -171,10 +171,12 @@ export function loadJson(file: string, what: string, read: InputReader = readInp
   return parseJson(text, file);
 }
 
-function describe(v: unknown): string {
+/** How an error shows a value it refused: JSON-escaped (no control characters) and at most 40 characters of a string. */
+export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string' && v.length > 40) return JSON.stringify(v.slice(0, 40)).slice(0, -1) + `…" (${v.length} characters)`;
   return JSON.stringify(v);
 }

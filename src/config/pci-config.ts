@@ -1,4 +1,4 @@
-import { JsonFields, loadJson } from './json-fields.js';
+import { JsonFields, loadJson, describe } from './json-fields.js';
 import { parseBdf, type Bdf } from '../machine/bdf.js';
 
 /**
@@ -59,7 +59,7 @@ export function parseBoardPciConfig(json: unknown, file: string): BoardPciConfig
         return { bdf: where, type, mac, ...(sw !== undefined && { switch: sw }) };
       }
       default:
-        return f.field('type').fail(`one of ${TYPES.map((t) => `"${t}"`).join(', ')}, got "${type}"`);
+        return f.field('type').fail(`one of ${TYPES.map((t) => `"${t}"`).join(', ')}, got ${describe(type)}`);
     }
   });
   return { functions };
@@ -67,6 +67,6 @@ export function parseBoardPciConfig(json: unknown, file: string): BoardPciConfig
 
 function parseMac(f: JsonFields): number[] {
   const text = f.string();
-  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) f.fail(`a MAC address like "52:54:00:12:34:56", got "${text}"`);
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) f.fail(`a MAC address like "52:54:00:12:34:56", got ${describe(text)}`);
   return text.split(':').map((h) => parseInt(h, 16));
 }

@@ -1,4 +1,4 @@
-import { JsonFields, loadJson } from './json-fields.js';
+import { JsonFields, describe, loadJson } from './json-fields.js';
 
 /**
  * The virtio device list of hvisor-tool's `virtio_cfg.json` ({"zones": [{"id", "memory_region",
@@ -70,7 +70,7 @@ export function parseVirtioConfig(json: unknown, source = 'virtio config'): Zone
 function device(d: JsonFields): VirtioDeviceSpec | undefined {
   const statusField = d.optionalField('status');
   const status = statusField?.value ?? 'enable';
-  if (status !== 'enable' && status !== 'disable') statusField!.fail(`"${String(status)}" is not "enable" or "disable"`);
+  if (status !== 'enable' && status !== 'disable') statusField!.fail(`${describe(status)} is not "enable" or "disable"`);
   if (status === 'disable') return undefined;
   const lenField = d.optionalField('len');
   const common: Common = {
@@ -103,7 +103,7 @@ function device(d: JsonFields): VirtioDeviceSpec | undefined {
       // hvisor-tool's SCMI device forwards to zone0's firmware interface, which an emulated board has not.
       return typeField.fail('"scmi" is not served by hvisor-ts (blk, console, net, gpu are); set its status to "disable"');
     default:
-      return typeField.fail(`"${String(typeField.value)}" is not one of blk, console, net, gpu`);
+      return typeField.fail(`${describe(typeField.value)} is not one of blk, console, net, gpu`);
   }
 }
 
@@ -132,7 +132,7 @@ function hostPort(f: JsonFields): [string, number] {
   if (typeof f.value === 'number') return ['127.0.0.1', port(f)];
   if (typeof f.value !== 'string') f.fail('must be a port or "host:port"');
   const m = /^(?:(.+):)?(\d+)$/.exec(f.value);
-  if (m === null) f.fail(`"${f.value}" is not a port or "host:port"`);
+  if (m === null) f.fail(`${describe(f.value)} is not a port or "host:port"`);
   return [m[1] ?? '127.0.0.1', port(new JsonFields(f.file, f.path, Number(m[2])))];
 }
 

@@ -1,5 +1,5 @@
 import type { InputReader } from '../util/input-file.js';
-import { JsonFields, loadJson, parseJson } from './json-fields.js';
+import { JsonFields, loadJson, parseJson, describe } from './json-fields.js';
 
 /**
  * hvisor-tool's zone config (`hvisor zone start FILE`), read unmodified. Field names and rules
@@ -231,7 +231,7 @@ export function zoneConfigFromJson(json: unknown, source: string): ZoneConfig {
 function parseMemoryRegion(f: JsonFields): MemoryRegionConfig {
   const typeField = f.field('type');
   const type = typeField.string();
-  if (type !== 'ram' && type !== 'io' && type !== 'virtio') return typeField.fail(`one of "ram", "io", "virtio", got "${type}"`);
+  if (type !== 'ram' && type !== 'io' && type !== 'virtio') return typeField.fail(`one of "ram", "io", "virtio", got ${describe(type)}`);
   const size = f.field('size').num();
   if (size === 0) f.field('size').fail('a non-zero size');
   const physicalStart = f.field('physical_start').num();
@@ -296,7 +296,7 @@ function parseArchConfig(root: JsonFields): ArchConfig {
         isAarch32,
       };
     }
-    return versionField.fail(`"v2" or "v3", got "${version}"`);
+    return versionField.fail(`"v2" or "v3", got ${describe(version)}`);
   }
   if (obj['plic_base'] !== undefined || obj['aplic_base'] !== undefined) {
     return {

@@ -29,8 +29,8 @@ export const CONFIG_FILE_MAX_BYTES = 1 << 20;
 /** A board device tree: Linux takes at most 2 MiB (arm64 booting.rst); a generous cap. */
 export const DTB_FILE_MAX_BYTES = 16 << 20;
 
-/** A file type's name for messages. */
-function kindOf(s: Stats): string {
+/** A file type's name for messages ("a FIFO", "a directory"). */
+export function kindOf(s: Stats): string {
   if (s.isDirectory()) return 'a directory';
   if (s.isFIFO()) return 'a FIFO';
   if (s.isCharacterDevice()) return 'a character device';

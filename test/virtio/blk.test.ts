@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/fixtures.js';
@@ -181,12 +181,16 @@ describe('virtio-blk over virtio-mmio on an image file', () => {
   it('a process killed (SIGKILL) right after a completed flush loses nothing it wrote', async () => {
     // The image class, transpiled as is, runs in a child that writes, flushes, reports, and waits
     // to be killed: anything buffered in user space instead of handed to the kernel would be lost.
-    const source = readFileSync(join(REPO, 'src/devices/virtio/block-image.ts'), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    // block-image.ts and the src/util modules it imports, transpiled as they are, in their own layout.
     const dir = mkdtempSync(join(tmp, 'child-'));
-    writeFileSync(join(dir, 'block-image.mjs'), js);
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    for (const file of ['devices/virtio/block-image.ts', 'util/hvisor-error.ts', 'util/input-file.ts']) {
+      const js = ts.transpileModule(readFileSync(join(REPO, 'src', file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      mkdirSync(join(dir, dirname(file)), { recursive: true });
+      writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), js);
+    }
     writeFileSync(join(dir, 'child.mjs'), `
-      import { FileBlockImage } from './block-image.mjs';
+      import { FileBlockImage } from './devices/virtio/block-image.js';
       const image = new FileBlockImage(process.argv[2]);
       for (let s = 0; s < 32; s++) image.write(s * 512, new Uint8Array(512).fill(s + 1));
       if (!image.flush()) process.exit(3);
@@ -211,6 +215,11 @@ describe('virtio-blk over virtio-mmio on an image file', () => {
     writeFileSync(odd, new Uint8Array(1000));
     expect(() => new FileBlockImage(odd)).toThrow(BlockImageError);
     expect(() => new FileBlockImage(odd)).toThrow(/odd\.img.*1000 bytes/);
-    expect(() => new FileBlockImage(join(tmp, 'missing.img'))).toThrow(/cannot open disk image .*missing\.img/);
+    expect(() => new FileBlockImage(join(tmp, 'missing.img'))).toThrow(/cannot open disk image .*missing\.img \(ENOENT\)/);
+    // A FIFO would block the first read (or, read-only, the open itself) and freeze every zone.
+    const fifo = join(tmp, 'disk.fifo');
+    spawnSync('mkfifo', [fifo]);
+    expect(() => new FileBlockImage(fifo, true)).toThrow(/disk\.fifo must be a regular file, but this is a FIFO/);
+    expect(() => new FileBlockImage('/dev/zero')).toThrow(/\/dev\/zero must be a regular file, but this is a character device/);
   });
 });

@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { HvisorError } from '../../util/hvisor-error.js';
+import { kindOf } from '../../util/input-file.js';
 
 /**
  * A disk image as a block device model sees it: byte-addressed, whole-sector transfers. virtio-blk
@@ -24,12 +25,20 @@ export class FileBlockImage implements BlockImage {
   private fd: number | undefined;
 
   constructor(readonly path: string, readonly readOnly = false) {
+    let stats;
     try {
-      this.fd = openSync(path, readOnly ? 'r' : 'r+');
-      this.byteLength = fstatSync(this.fd).size;
+      // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused below).
+      this.fd = openSync(path, (readOnly ? constants.O_RDONLY : constants.O_RDWR) | constants.O_NONBLOCK | constants.O_NOCTTY);
+      stats = fstatSync(this.fd);
     } catch (e) {
-      throw new BlockImageError(`cannot open disk image ${path}: ${(e as Error).message}`);
+      if (this.fd !== undefined) this.close();
+      throw new BlockImageError(`cannot open disk image ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
+    if (!stats.isFile()) {
+      this.close();
+      throw new BlockImageError(`disk image ${path} must be a regular file, but this is ${kindOf(stats)}`);
+    }
+    this.byteLength = stats.size;
     if (this.byteLength % 512 !== 0) {
       this.close();
       throw new BlockImageError(`disk image ${path} is ${this.byteLength} bytes, not a whole number of 512-byte sectors`);
