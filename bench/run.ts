@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const benches: Readonly<Record<string, string>> = {
   riscv64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-riscv64',
   aarch64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-aarch64',
+  loongarch64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-loongarch64',
   'aarch64-linux': 'Debian arm64 6.1 to BOOT-OK in zone0 through launch(), ours vs qemu-system-aarch64 -smp 2',
   'riscv64-linux': 'Debian forky riscv64 to BOOT-OK in zone0 through launch(), ours vs qemu-system-riscv64 -smp 2',
   gdbstub: 'gdb-multiarch stepping, memory reads and a 1 MiB dump, our stub vs QEMU\'s',
