@@ -163,11 +163,13 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
 }
 
 /**
- * riscv: /cpus timebase-frequency; aarch64: the generic timer node's clock-frequency (what firmware
- * puts in CNTFRQ_EL0 where the DTB states it: i.MX8MP 8 MHz), else QEMU virt's 62.5 MHz.
+ * riscv: /cpus timebase-frequency; loongarch64: 100 MHz; aarch64: the generic timer node's clock-frequency
+ * (what firmware puts in CNTFRQ_EL0 where the DTB states it: i.MX8MP 8 MHz), else QEMU virt's 62.5 MHz.
  */
 function timerFrequencyOf(board: BoardDescriptor, tree: DeviceTree): number {
   if (board.arch === 'riscv64') return tree.node('/cpus')?.u32('timebase-frequency') ?? 10_000_000;
+  // LoongArch's constant timer and stable counter run at CPUCFG4's crystal: 100 MHz on the 3A5000.
+  if (board.arch === 'loongarch64') return 100_000_000;
   const timer = [...tree.nodes()].find((n) => n.compatible.includes('arm,armv8-timer') && n.enabled);
   const rate = timer?.u32('clock-frequency');
   return rate !== undefined && rate > 0 ? rate : 62_500_000;

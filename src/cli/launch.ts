@@ -7,7 +7,7 @@ import { DEFAULT_GDB_BASE_PORT, gdbCommandLine, gdbPortForZone } from '../../gdb
 import { GdbServer } from '../../gdbstub/server.js';
 import { buildBoard, type BoardBuild } from '../board/board-builder.js';
 import { bringUpZone } from '../board/bring-up-zone.js';
-import { aarch64Factories, riscvFactories } from '../hypervisor/zone/arch-factories.js';
+import { aarch64Factories, loongarchFactories, riscvFactories } from '../hypervisor/zone/arch-factories.js';
 import { ControlServer } from '../hypervisor/control/control-server.js';
 import type { ControlAddress } from '../hypervisor/control/control-protocol.js';
 import { CONFIG_VERSIONS, type ConfigVersion } from '../config/zone-config-binary.js';
@@ -313,6 +313,8 @@ function archFactories(board: BoardDescriptor, build: BoardBuild): { createCpu: 
       if (compatibles.some((c) => c === 'arm,cortex-a15-gic' || c === 'arm,gic-400')) return aarch64Factories('gicv2', intids);
       throw new LaunchError(`board ${board.name}: its device tree has no GICv2 or GICv3 to give zones`);
     }
+    case 'loongarch64':
+      return loongarchFactories();
     default:
       throw new LaunchError(`board ${board.name}: running ${board.arch} zones is not implemented yet (hvisor board show works)`);
   }

@@ -1,5 +1,6 @@
 import { Aarch64Irq } from '../../arch/aarch64/system-register-hook.js';
 import { Aarch64Cpu } from '../../arch/aarch64/aarch64-cpu.js';
+import { Loongarch64Cpu } from '../../arch/loongarch64/loongarch64-cpu.js';
 import { Riscv64Cpu } from '../../arch/riscv64/riscv64-cpu.js';
 import { Gicv2 } from '../../devices/irqchip/gic/gicv2.js';
 import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js';
@@ -177,6 +178,23 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
         ...(gic instanceof Gicv3 && { systemRegisterHook: gic }),
         ...(gic && { timerOutput: (timer: 'phys' | 'virt', level: boolean) => (timer === 'virt' ? virtTimer : physTimer)!.set(level) }),
       });
+    },
+  };
+}
+
+/**
+ * loongarch64: Loongarch64Cpu vCPUs. hvisor's LoongArch zones list no interrupts (the interrupt path,
+ * EIOINTC and PCH-PIC, is passed through to zone0), and no EIOINTC model exists here yet: a zone
+ * that names interrupts is refused rather than left waiting for ones that never come.
+ */
+export function loongarchFactories(): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+  return {
+    createCpu: ({ host, index, physical }) => new Loongarch64Cpu(host, index, physical.id),
+    createIrqchip: (zone): ZoneIrqchip => {
+      if (zone.config.interrupts.length > 0) {
+        throw new ConfigError(zone.config.source, 'interrupts[0]', `${zone.config.interrupts[0]}: board ${zone.machine.boardName} (loongarch64) gives zones no interrupts yet (no EIOINTC model)`);
+      }
+      return { windows: [], input: () => undefined, reset() {} };
     },
   };
 }
