@@ -66,7 +66,9 @@ export class PacketDecoder {
             this.escaped = false;
           } else if (b === CTRL_C) {
             this.events.interrupt();
-          } else if (b === MINUS) {
+          } else if (b === MINUS && this.ackMode) {
+            // In no-ack mode there is nothing to retransmit: gdb still writes '-' when its wait for a
+            // reply times out, and resending the previous reply then would put every later one out of step.
             this.events.nak();
           }
           // '+' and noise between packets are ignored.

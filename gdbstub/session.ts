@@ -1,7 +1,10 @@
 import { ACK, NAK, PacketDecoder, PacketEncoder, type PacketEvents } from './packet.js';
 import { E_FAULT, E_INVALID, E_REFUSED, PacketError, bytesToHex, byteToHex, hexToBytes, parseHexBigint, parseHexNumber, splitPair, textToHex, hexToText } from './hex.js';
 import { RegisterMap, TargetDescriptionFiles } from './target-xml.js';
-import { consolePackets, runMonitorCommand } from './stub-monitor.js';
+import { consolePackets, runMonitorCommand, type MonitorResult } from './stub-monitor.js';
+
+/** How often a slow `monitor` command reassures gdb that the answer is coming. */
+const MONITOR_KEEPALIVE_MS = 500;
 import { memoryMapXml, threadListXml, xferChunk } from './xfer-documents.js';
 import type { GdbTarget, StopEvent, ThreadInfo, WatchpointKind } from './target.js';
 import { VCONT_SUPPORTED, parseVCont, type ResumePlan } from './resume.js';
@@ -553,11 +556,25 @@ export class GdbSession implements PacketEvents {
 
   // --- monitor, detach, kill ---------------------------------------------------------------
 
-  private monitor(command: string): string {
+  private monitor(command: string): string | undefined {
     const result = runMonitorCommand(command, this.target, this.physical);
-    this.physical = result.physical;
-    for (const packet of consolePackets(result.output, this.packetSize)) this.reply(packet);
-    return 'OK';
+    const finish = (r: MonitorResult) => {
+      this.physical = r.physical;
+      for (const packet of consolePackets(r.output, this.packetSize)) this.reply(packet);
+    };
+    if (!(result instanceof Promise)) {
+      finish(result);
+      return 'OK';
+    }
+    // A slow command: gdb waits for the reply with a timeout (2 s by default) that each console
+    // packet restarts, so an empty one goes out every half second until the answer is ready.
+    const keepAlive = setInterval(() => this.reply('O'), MONITOR_KEEPALIVE_MS);
+    void result.then((r) => {
+      clearInterval(keepAlive);
+      finish(r);
+      this.reply('OK');
+    });
+    return undefined;
   }
 
   private detach(): string {

@@ -16,11 +16,12 @@ export interface MonitorResult {
  * Runs one `monitor` line: `help` and `phys` here, everything else by the target. A target that
  * throws has its message printed, the session goes on.
  */
-export function runMonitorCommand(command: string, target: GdbTarget, physical: boolean): MonitorResult {
+export function runMonitorCommand(command: string, target: GdbTarget, physical: boolean): MonitorResult | Promise<MonitorResult> {
   const words = command.trim().split(/\s+/);
-  let output: string;
+  let output: string | Promise<string>;
   if (words[0] === 'help') {
-    output = STUB_MONITOR_HELP + targetCommand(target, 'help');
+    const help = targetCommand(target, 'help');
+    output = typeof help === 'string' ? STUB_MONITOR_HELP + help : help.then((h) => STUB_MONITOR_HELP + h);
   } else if (words[0] === 'phys' && words.length === 2 && (words[1] === 'on' || words[1] === 'off')) {
     physical = words[1] === 'on';
     output = `gdb memory accesses are now ${physical ? 'guest-physical' : 'through the vCPU translation'}\n`;
@@ -29,15 +30,17 @@ export function runMonitorCommand(command: string, target: GdbTarget, physical: 
   } else {
     output = targetCommand(target, command.trim());
   }
-  if (output.length > 0 && !output.endsWith('\n')) output += '\n';
-  return { output, physical };
+  const done = (text: string): MonitorResult => ({ output: text.length > 0 && !text.endsWith('\n') ? text + '\n' : text, physical });
+  return typeof output === 'string' ? done(output) : output.then(done);
 }
 
-function targetCommand(target: GdbTarget, command: string): string {
+function targetCommand(target: GdbTarget, command: string): string | Promise<string> {
+  const failed = (e: unknown) => `error: ${(e as Error).message}\n`;
   try {
-    return target.monitor(command);
+    const out = target.monitor(command);
+    return typeof out === 'string' ? out : out.catch(failed);
   } catch (e) {
-    return `error: ${(e as Error).message}\n`;
+    return failed(e);
   }
 }
 

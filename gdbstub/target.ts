@@ -50,8 +50,11 @@ export interface GdbTarget {
   resume(actions: ReadonlyMap<number, ResumeAction>, otherwise: ResumeAction): void;
   /** The one listener the stub installs; called when a resumed zone stops. */
   onStop(listener: ((event: StopEvent) => void) | undefined): void;
-  /** `monitor ...` commands; returns the text to print. */
-  monitor(command: string): string;
+  /**
+   * `monitor ...` commands; returns the text to print, or a promise of it for a slow command (the stub
+   * keeps gdb waiting meanwhile; the target should yield to the event loop every second or so).
+   */
+  monitor(command: string): string | Promise<string>;
   /** gdb `kill`: reset or stop this zone only, by policy. */
   kill(): void;
   /**

@@ -6,7 +6,7 @@
  */
 import { Btf } from './btf.js';
 import type { KernelSymbol } from './kallsyms.js';
-import { readKernelSymbols } from './kernel-symbols.js';
+import { readKernelSymbolsPaced } from './kernel-symbols.js';
 import { HvisorError } from '../util/hvisor-error.js';
 
 /** What the kernel view needs from a zone. */
@@ -20,47 +20,72 @@ export interface KernelMemory {
   readonly ram: readonly { readonly base: number; readonly size: number }[];
   /** Where the kernel Image was loaded (guest-physical). */
   readonly kernelPhysical: number;
+  /**
+   * What the kernel file says (a running arm64 kernel has reused the page holding its boot header):
+   * the arch, its size in the file, and what it occupies with bss (boot header image_size).
+   */
+  readonly arch: 'aarch64' | 'riscv64';
+  readonly fileBytes: number;
+  readonly imageBytes: number;
 }
 
 export class GuestKernelError extends HvisorError {}
 
-/** Largest image copy (text, data and bss of a distribution kernel are 40-80 MiB). */
+/** Largest image copy (a distribution kernel's file is 30-60 MiB). */
 const MAX_IMAGE = 256 << 20;
+/** Bytes copied out of the zone between two pauses. */
+const COPY_CHUNK = 4 << 20;
 const VMCOREINFO_CHUNK = 8 << 20;
 
 export class GuestKernel {
   private readonly byName = new Map<string, KernelSymbol>();
-  private vmcoreinfoText: string | undefined;
 
   private constructor(
     readonly memory: KernelMemory,
     readonly arch: 'aarch64' | 'riscv64',
     readonly symbols: readonly KernelSymbol[],
     readonly btf: Btf,
+    /** The VMCOREINFO text, read when the symbols lack what it names (`prb`); '' when not needed or found. */
+    readonly vmcoreinfo: string,
   ) {
     for (const s of symbols) if (!this.byName.has(s.name)) this.byName.set(s.name, s);
   }
 
-  static load(memory: KernelMemory): GuestKernel {
-    const header = memory.readPhysical(memory.kernelPhysical, 64);
-    if (header.length < 64) throw new GuestKernelError(`no kernel image at guest-physical 0x${memory.kernelPhysical.toString(16)}`);
-    const declared = Number(new DataView(header.buffer, header.byteOffset).getBigUint64(16, true));
-    const size = Math.min(declared > 0 ? declared : MAX_IMAGE, MAX_IMAGE);
-    const image = memory.readPhysical(memory.kernelPhysical, size);
-    const offsetOf = (address: bigint) => {
-      const pa = memory.translate(address);
-      return pa === undefined ? undefined : pa - memory.kernelPhysical;
-    };
+  /**
+   * Reads the kernel out of `memory`: the image copied from its load address, kallsyms, __ksymtab,
+   * BTF. `pause` between the steps lets the caller stay responsive (each step scans the image).
+   */
+  static async load(memory: KernelMemory, pause: () => Promise<void>): Promise<GuestKernel> {
+    const size = Math.min(memory.fileBytes, MAX_IMAGE);
+    const image = new Uint8Array(size);
+    for (let at = 0; at < size; at += COPY_CHUNK) {
+      const part = memory.readPhysical(memory.kernelPhysical + at, Math.min(COPY_CHUNK, size - at));
+      image.set(part, at);
+      if (part.length < Math.min(COPY_CHUNK, size - at)) {
+        throw new GuestKernelError(`the kernel's memory at guest-physical 0x${(memory.kernelPhysical + at + part.length).toString(16)} is not readable`);
+      }
+      await pause();
+    }
     const what = `kernel at guest-physical 0x${memory.kernelPhysical.toString(16)}`;
-    const kernel = readKernelSymbols(image, what, offsetOf);
-    return new GuestKernel(memory, kernel.arch, kernel.symbols, Btf.find(image, what));
+    const kernel = await readKernelSymbolsPaced(image, what, {
+      arch: memory.arch,
+      span: memory.imageBytes,
+      imageOffsetOf: (address) => {
+        const pa = memory.translate(address);
+        return pa === undefined ? undefined : pa - memory.kernelPhysical;
+      },
+    }, pause);
+    await pause();
+    const btf = Btf.find(image, what);
+    const needsVmcoreinfo = !kernel.symbols.some((s) => s.name === 'prb');
+    return new GuestKernel(memory, kernel.arch, kernel.symbols, btf, needsVmcoreinfo ? await findVmcoreinfo(memory, pause) : '');
   }
 
   /** A symbol's running address: kallsyms/__ksymtab, then vmcoreinfo's SYMBOL(name). */
   symbol(name: string): bigint {
     const s = this.byName.get(name);
     if (s !== undefined) return s.address;
-    const v = this.vmcoreinfo().match(new RegExp(`^SYMBOL\\(${name}\\)=([0-9a-f]+)$`, 'm'));
+    const v = this.vmcoreinfo.match(new RegExp(`^SYMBOL\\(${name}\\)=([0-9a-f]+)$`, 'm'));
     if (v !== null) return BigInt('0x' + v[1]);
     throw new GuestKernelError(`the kernel's symbols do not name ${name} (kallsyms without CONFIG_KALLSYMS_ALL keeps text only)`);
   }
@@ -72,24 +97,6 @@ export class GuestKernel {
     } catch {
       return false;
     }
-  }
-
-  /** The VMCOREINFO text the kernel keeps for crash dumps (found in RAM by its first line). */
-  vmcoreinfo(): string {
-    if (this.vmcoreinfoText !== undefined) return this.vmcoreinfoText;
-    this.vmcoreinfoText = '';
-    const marker = Buffer.from('OSRELEASE=');
-    for (const r of this.memory.ram) {
-      for (let at = r.base; at < r.base + r.size; at += VMCOREINFO_CHUNK) {
-        const chunk = Buffer.from(this.memory.readPhysical(at, Math.min(VMCOREINFO_CHUNK + 4096, r.base + r.size - at)));
-        for (let hit = chunk.indexOf(marker); hit >= 0; hit = chunk.indexOf(marker, hit + 1)) {
-          const end = chunk.indexOf(0, hit);
-          const text = chunk.toString('latin1', hit, end < 0 ? Math.min(chunk.length, hit + 4096) : end);
-          if (/\nSYMBOL\(/.test(text) && /\nPAGESIZE=/.test(text)) return (this.vmcoreinfoText = text);
-        }
-      }
-    }
-    return this.vmcoreinfoText;
   }
 
   read(address: bigint, length: number): Uint8Array {
@@ -154,4 +161,24 @@ export class GuestKernel {
     if (start === undefined) throw new GuestKernelError('cannot place the per-CPU area: no per-CPU variable is named by the symbols');
     return (this.perCpuStartCache = start);
   }
+}
+
+/**
+ * The VMCOREINFO text the kernel keeps for crash dumps ("OSRELEASE=…\nPAGESIZE=…\nSYMBOL(prb)=…"),
+ * found in RAM by its first line; it names symbols kallsyms may lack. '' when absent.
+ */
+async function findVmcoreinfo(memory: KernelMemory, pause: () => Promise<void>): Promise<string> {
+  const marker = Buffer.from('OSRELEASE=');
+  for (const r of memory.ram) {
+    for (let at = r.base; at < r.base + r.size; at += VMCOREINFO_CHUNK) {
+      const chunk = Buffer.from(memory.readPhysical(at, Math.min(VMCOREINFO_CHUNK + 4096, r.base + r.size - at)));
+      for (let hit = chunk.indexOf(marker); hit >= 0; hit = chunk.indexOf(marker, hit + 1)) {
+        const end = chunk.indexOf(0, hit);
+        const text = chunk.toString('latin1', hit, end < 0 ? Math.min(chunk.length, hit + 4096) : end);
+        if (/\nSYMBOL\(/.test(text) && /\nPAGESIZE=/.test(text)) return text;
+      }
+      await pause();
+    }
+  }
+  return '';
 }

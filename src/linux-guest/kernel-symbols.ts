@@ -22,23 +22,58 @@ export function kernelArch(image: Uint8Array, what: string): SymbolArch {
   throw new KallsymsError(`${what}: not an arm64 or riscv64 kernel Image (no boot header magic)${gz}`);
 }
 
+export interface KernelSymbolOptions {
+  /**
+   * The arch, where the boot header may be gone: a copy of a running arm64 kernel has lost it (Linux
+   * reserves its image from _stext; the 64 KiB before it become free pages).
+   */
+  readonly arch?: SymbolArch;
+  /** Bytes the kernel occupies from the image start, bss included (bounds exported symbols). */
+  readonly span?: number;
+  /**
+   * Maps an address to its offset in the image where the image alone cannot tell (a relocated copy
+   * of a running kernel: the vCPU's page tables can).
+   */
+  imageOffsetOf?(address: bigint): number | undefined;
+}
+
 /**
  * `image` is a kernel file, or a copy of a running kernel's memory from its load address (its
- * relocations applied: the addresses are the running ones). `imageOffsetOf` maps an address to its
- * offset in `image` where the image alone cannot tell (a relocated copy: the vCPU's page tables can).
+ * relocations applied: the addresses are the running ones).
  */
-export function readKernelSymbols(image: Uint8Array, what = 'kernel image', imageOffsetOf?: (address: bigint) => number | undefined): KernelSymbols {
-  const arch = kernelArch(image, what);
+export function readKernelSymbols(image: Uint8Array, what = 'kernel image', options: KernelSymbolOptions = {}): KernelSymbols {
+  const steps = kernelSymbolSteps(image, what, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/** The same, yielding to `pause` between the steps (each a scan of the image), for callers that must stay responsive. */
+export async function readKernelSymbolsPaced(image: Uint8Array, what: string, options: KernelSymbolOptions, pause: () => Promise<void>): Promise<KernelSymbols> {
+  const steps = kernelSymbolSteps(image, what, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+    await pause();
+  }
+}
+
+function* kernelSymbolSteps(image: Uint8Array, what: string, options: KernelSymbolOptions): Generator<void, KernelSymbols> {
+  const arch = options.arch ?? kernelArch(image, what);
   const tables = findKallsyms(image, what);
+  yield;
   const base = linkAddress(image, tables, what);
   const symbols = kallsymsSymbols(tables, base.origin);
   let how = `${tables.names.length} kallsyms entries, addresses from ${base.how}`;
   let imageBase = base.imageBase;
   const stext = symbols.find((s) => s.name === '_stext');
-  const stextOffset = stext === undefined ? undefined : imageOffsetOf?.(stext.address);
+  const stextOffset = stext === undefined ? undefined : options.imageOffsetOf?.(stext.address);
   if (imageBase === undefined && stext !== undefined && stextOffset !== undefined) imageBase = stext.address - BigInt(stextOffset);
   if (imageBase !== undefined) {
-    const added = exportedData(image, symbols, imageBase);
+    yield;
+    const declared = options.span ?? Number(new DataView(image.buffer, image.byteOffset).getBigUint64(16, true));
+    const added = exportedData(image, symbols, imageBase, declared > 0 && declared < 1 << 30 ? declared : image.length);
     symbols.push(...added);
     how += `; ${added.length} more from __ksymtab`;
   }
@@ -46,10 +81,10 @@ export function readKernelSymbols(image: Uint8Array, what = 'kernel image', imag
 }
 
 /**
- * Exported symbols kallsyms lacks (data, without CONFIG_KALLSYMS_ALL), as global data ('D'). The
- * boot header's image_size (offset 16 in both arm64 and riscv headers) bounds them, bss included.
+ * Exported symbols kallsyms lacks (data, without CONFIG_KALLSYMS_ALL), as global data ('D'), within
+ * `span` bytes of the image start (the boot header's image_size, offset 16 in arm64 and riscv headers).
  */
-function exportedData(image: Uint8Array, symbols: readonly KernelSymbol[], imageBase: bigint): KernelSymbol[] {
+function exportedData(image: Uint8Array, symbols: readonly KernelSymbol[], imageBase: bigint, span: number): KernelSymbol[] {
   const known = new Map<number, string[]>();
   const names = new Set<string>();
   for (const s of symbols) {
@@ -60,8 +95,6 @@ function exportedData(image: Uint8Array, symbols: readonly KernelSymbol[], image
     if (list === undefined) known.set(at, [s.name]);
     else list.push(s.name);
   }
-  const declared = Number(new DataView(image.buffer, image.byteOffset).getBigUint64(16, true));
-  const span = declared > 0 && declared < 1 << 30 ? declared : image.length;
   return findExports(image, known, span)
     .filter((e) => !names.has(e.name))
     .map((e) => ({ name: e.name, type: 'D', address: imageBase + BigInt(e.imageOffset) }));

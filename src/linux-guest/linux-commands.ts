@@ -24,39 +24,42 @@ export interface VcpuRegisters {
 }
 
 export interface LinuxCommandContext {
-  /** The kernel, loaded on first use (arguments are checked before). */
-  kernel(): GuestKernel;
+  readonly kernel: GuestKernel;
   readonly vcpus: readonly VcpuRegisters[];
   /** The link-time address of _stext from the kernel file, for `kaslr`. */
-  linkStext?(): bigint | undefined;
+  readonly linkStext?: bigint | undefined;
   readonly kernelFile?: string;
 }
 
-export function runLinuxCommand(words: readonly string[], ctx: LinuxCommandContext): string {
+/** Throws UsageError for a command line `runLinuxCommand` would refuse (before any kernel is read). */
+export function checkLinuxCommand(words: readonly string[]): void {
   const [sub, ...args] = words;
-  const noArgs = () => {
-    if (args.length > 0) throw new UsageError(`linux ${sub} takes no arguments`);
-  };
+  if (!['ps', 'dmesg', 'current', 'modules', 'kaslr'].includes(sub ?? '')) {
+    throw new UsageError(`unknown: linux ${sub ?? ''}; one of ps, dmesg [N], current, modules, kaslr`);
+  }
+  if (sub === 'dmesg') {
+    if (args.length > 1 || (args.length === 1 && !/^[1-9][0-9]{0,5}$/.test(args[0]!))) throw new UsageError('usage: linux dmesg [N]');
+  } else if (args.length > 0) throw new UsageError(`linux ${sub} takes no arguments`);
+}
+
+export function runLinuxCommand(words: readonly string[], ctx: LinuxCommandContext): string {
+  checkLinuxCommand(words);
+  const [sub, ...args] = words;
   switch (sub) {
     case 'ps':
-      noArgs();
-      return formatTasks(listTasks(ctx.kernel()));
+      return formatTasks(listTasks(ctx.kernel));
     case 'dmesg': {
-      if (args.length > 1 || (args.length === 1 && !/^[1-9][0-9]{0,5}$/.test(args[0]!))) throw new UsageError('usage: linux dmesg [N]');
-      return formatLog(readLog(ctx.kernel()), args.length === 1 ? Number(args[0]) : undefined);
+      return formatLog(readLog(ctx.kernel), args.length === 1 ? Number(args[0]) : undefined);
     }
     case 'current': {
-      noArgs();
-      const k = ctx.kernel();
+      const k = ctx.kernel;
       return ctx.vcpus.map((v) => describeCurrent(k, v)).join('');
     }
     case 'modules':
-      noArgs();
-      return formatModules(listModules(ctx.kernel()));
+      return formatModules(listModules(ctx.kernel));
     case 'kaslr': {
-      noArgs();
-      const running = ctx.kernel().symbol('_stext');
-      const linked = ctx.linkStext?.();
+      const running = ctx.kernel.symbol('_stext');
+      const linked = ctx.linkStext;
       if (linked === undefined) return `_stext runs at 0x${running.toString(16)} (the kernel file is not at hand to compare)\n`;
       const offset = BigInt.asUintN(64, running - linked);
       const file = ctx.kernelFile ?? 'IMAGE';

@@ -160,7 +160,7 @@ export class FakeZone implements GdbTarget {
     this.listener = listener;
   }
 
-  monitor(command: string): string {
+  monitor(command: string): string | Promise<string> {
     this.monitorLog.push(command);
     const [verb] = command.split(/\s+/);
     switch (verb) {
@@ -177,6 +177,11 @@ export class FakeZone implements GdbTarget {
         return '0123456789'.repeat(3000);
       case 'fail':
         throw new Error('the fake zone was asked to fail');
+      case 'slow':
+        // Longer than gdb's 2-second remote timeout.
+        return new Promise((resolve) => setTimeout(() => resolve('slow answer after 5 s\n'), 5000));
+      case 'slow-fail':
+        return new Promise((_, reject) => setTimeout(() => reject(new Error('the slow command failed')), 3000));
       default:
         return `unknown command '${command}'; try 'monitor help'\n`;
     }

@@ -178,6 +178,16 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     expect(zone.monitorLog).toEqual(['help', 'zone', 'regs']);
   });
 
+  it('keeps gdb waiting through a monitor command slower than its remote timeout; the replies stay in step', async () => {
+    const { zone, server } = await serve();
+    const run = await gdbBatch(server.port, program.elf, ['monitor slow', 'monitor zone', 'monitor slow-fail', 'p/x $pc', 'monitor regs']);
+    expect(run.stderr).toMatch(/^slow answer after 5 s\nzone0: 2 vCPUs, RAM 80000000\+10000\nerror: the slow command failed\n/m);
+    expect(run.stdout).toMatch(/^\$1 = 0x80000000$/m);
+    expect(run.stderr).toMatch(/^vcpu1 pc=80000000$/m);
+    expect(run.stderr).not.toMatch(/Ignoring packet error|Invalid hex/);
+    expect(zone.monitorLog).toEqual(['slow', 'zone', 'slow-fail', 'regs']);
+  }, 60_000);
+
   it('reports the zone powering off as an exit with its code', async () => {
     const { server } = await serve();
     const run = await gdbBatch(server.port, program.elf, ['set var $pc = exit_now', 'continue']);

@@ -1,8 +1,9 @@
 import { isAbsolute, resolve, dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import { readInputFileSync } from '../../util/input-file.js';
 import { GuestKernel, type KernelMemory } from '../../linux-guest/guest-kernel.js';
-import { LINUX_HELP, runLinuxCommand, UsageError, type VcpuRegisters } from '../../linux-guest/linux-commands.js';
-import { readKernelSymbols } from '../../linux-guest/kernel-symbols.js';
+import { checkLinuxCommand, LINUX_HELP, runLinuxCommand, UsageError, type VcpuRegisters } from '../../linux-guest/linux-commands.js';
+import { kernelArch, readKernelSymbolsPaced } from '../../linux-guest/kernel-symbols.js';
 import type { Zone } from './zone.js';
 
 const HELP =
@@ -21,6 +22,9 @@ const HELP =
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 
+/** Lets timers and sockets run between the steps of reading a kernel (the gdb stub's keep-alives). */
+const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A monitor argument: hex with 0x, or decimal. */
 function parseAddress(text: string | undefined, usage: string): bigint {
   if (text === undefined || !/^(0x[0-9a-f]{1,16}|[0-9]{1,20})$/i.test(text)) throw new UsageError(`usage: ${usage} (numbers as 0x... or decimal)`);
@@ -36,7 +40,7 @@ export class ZoneMonitor {
 
   constructor(private readonly zone: Zone) {}
 
-  run(command: string): string {
+  run(command: string): string | Promise<string> {
     const [word, ...rest] = command.trim().split(/\s+/);
     const takes = (max: number) => {
       if (rest.length > max) throw new UsageError(`${word} takes ${max === 0 ? 'no arguments' : `at most ${max} argument`} (got "${rest.join(' ')}")`);
@@ -51,7 +55,7 @@ export class ZoneMonitor {
     }
   }
 
-  private command(word: string | undefined, rest: string[]): string {
+  private command(word: string | undefined, rest: string[]): string | Promise<string> {
     switch (word) {
       case 'help':
         return HELP;
@@ -93,35 +97,60 @@ export class ZoneMonitor {
     }
   }
 
-  /** `linux …`: the kernel read out of the zone's memory (cached; reloaded once if a read fails). */
-  private linux(words: string[]): string {
-    const context = () => ({
-      kernel: () => this.guestKernel(),
-      vcpus: this.vcpuRegisters(),
-      linkStext: () => this.kernelFileStext(),
-      kernelFile: this.kernelFile(),
-    });
-    try {
-      return runLinuxCommand(words, context());
-    } catch (e) {
-      if (e instanceof UsageError || this.kernel === undefined) throw e;
-      this.kernel = undefined;
-      return runLinuxCommand(words, context());
+  /**
+   * `linux …`: the kernel read out of the zone's memory. Reading it the first time is a second or more
+   * of scanning: a promise, pausing between steps (the gdb stub keeps gdb waiting). Cached; read
+   * again once if a command fails on the cached view (the zone may have rebooted).
+   */
+  private linux(words: string[]): string | Promise<string> {
+    checkLinuxCommand(words);
+    const run = (kernel: GuestKernel) =>
+      runLinuxCommand(words, { kernel, vcpus: this.vcpuRegisters(), linkStext: this.linkStext ?? undefined, kernelFile: this.kernelFile() });
+    const cached = this.kernel;
+    if (cached !== undefined && (words[0] !== 'kaslr' || this.linkStext !== null)) {
+      try {
+        return run(cached);
+      } catch {
+        this.kernel = undefined;
+      }
     }
+    return (async () => {
+      const kernel = cached ?? (await this.loadKernel());
+      if (words[0] === 'kaslr' && this.linkStext === null) this.linkStext = await this.kernelFileStext();
+      return run(kernel);
+    })();
   }
 
-  private guestKernel(): GuestKernel {
-    if (this.kernel !== undefined) return this.kernel;
+  private async loadKernel(): Promise<GuestKernel> {
     const zone = this.zone;
     const thread = () => (zone.cpus.find((c) => c.powered) ?? zone.cpus[0]!).index + 1;
+    const file = this.kernelFileHeader();
     const memory: KernelMemory = {
       readPhysical: (address, length) => zone.readMemory(1, BigInt(address), length, true),
       readVirtual: (address, length) => zone.readMemory(thread(), address, length, false),
       translate: (address) => zone.cpus[thread() - 1]!.debugTranslate(address, 'r'),
       ram: zone.memory.list().filter((r) => r.kind === 'ram').map((r) => ({ base: r.base, size: r.size })),
       kernelPhysical: zone.guestAddressOf(zone.config.kernelLoadPaddr) ?? zone.config.kernelLoadPaddr,
+      ...file,
     };
-    return (this.kernel = GuestKernel.load(memory));
+    this.kernel = await GuestKernel.load(memory, pause);
+    return this.kernel;
+  }
+
+  /** The kernel file's arch, size and image_size (its boot header), which a running kernel may have overwritten. */
+  private kernelFileHeader(): { arch: 'aarch64' | 'riscv64'; fileBytes: number; imageBytes: number } {
+    const path = this.kernelFile();
+    let size: number;
+    let header: Uint8Array;
+    try {
+      size = statSync(path).size;
+      header = readInputFileSync(path, { what: 'kernel_filepath', maxBytes: 512 << 20 }).subarray(0, 64);
+    } catch (e) {
+      throw new Error(`linux: the zone's kernel file ${path} cannot be read (${(e as Error).message})`);
+    }
+    const arch = kernelArch(header, path);
+    const declared = Number(new DataView(header.buffer, header.byteOffset).getBigUint64(16, true));
+    return { arch, fileBytes: size, imageBytes: declared > size && declared < 1 << 30 ? declared : size };
   }
 
   /** Each vCPU's registers by gdb name, for `linux current`. */
@@ -146,16 +175,15 @@ export class ZoneMonitor {
     return isAbsolute(f) ? f : resolve(dirname(this.zone.config.source), f);
   }
 
-  /** _stext as linked, from the zone's kernel file (read once), for the KASLR offset. */
-  private kernelFileStext(): bigint | undefined {
-    if (this.linkStext !== null) return this.linkStext;
+  /** _stext as linked, from the zone's kernel file, for the KASLR offset (undefined if unreadable). */
+  private async kernelFileStext(): Promise<bigint | undefined> {
     try {
       const image = readInputFileSync(this.kernelFile(), { what: 'kernel_filepath', maxBytes: 512 << 20 });
-      this.linkStext = readKernelSymbols(image, this.kernelFile()).symbols.find((s) => s.name === '_stext')?.address;
+      const kernel = await readKernelSymbolsPaced(image, this.kernelFile(), {}, pause);
+      return kernel.symbols.find((s) => s.name === '_stext')?.address;
     } catch {
-      this.linkStext = undefined;
+      return undefined;
     }
-    return this.linkStext;
   }
 
   private translate(args: string[]): string {

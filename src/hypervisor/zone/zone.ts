@@ -648,7 +648,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.stopListener = listener;
   }
 
-  monitor(command: string): string {
+  monitor(command: string): string | Promise<string> {
     return this.monitorCommands.run(command);
   }
 
