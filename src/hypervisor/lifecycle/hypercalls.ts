@@ -1,4 +1,5 @@
 import { LifecycleError } from './lifecycle-error.js';
+import { zoneRamBytes } from './zone-images.js';
 import { ZONE_INFO_SIZE, decodeZoneConfig, readGuest, zoneConfigLayout } from '../../config/zone-config-binary.js';
 import { BRIDGE_LAYOUT } from './virtio-bridge.js';
 import type { Hypervisor } from './hypervisor.js';
@@ -127,8 +128,11 @@ function zoneStart(hv: Hypervisor, caller: Zone, configGpa: bigint, size: bigint
   // hvisor-tool's driver already copied the images to these physical addresses; keep a copy so
   // a restart can put them back.
   const images: ZoneImage[] = [];
+  // An image must fit in the zone's RAM: a size beyond it is refused before anything is copied.
+  const ramBytes = zoneRamBytes(config);
   const snapshot = (name: string, paddr: number, length: number) => {
     if (length === 0) return;
+    if (length > ramBytes) throw new LifecycleError(Errno.EINVAL, `zone start: ${name} size 0x${length.toString(16)} is more than the zone's 0x${ramBytes.toString(16)} bytes of RAM`);
     const data = hv.machine.physical.readDebug(paddr, length);
     if (data.length !== length) throw new LifecycleError(Errno.EINVAL, `zone start: ${name} [0x${paddr.toString(16)}, +0x${length.toString(16)}) is not board RAM`);
     images.push({ name, paddr, data: data.slice() });
