@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool } from '../helpers/fixtures.js';
@@ -24,6 +24,25 @@ function dtc(blob: Uint8Array): { dts: string; warnings: string[] } {
 const nodeNames = (dts: string) => [...dts.matchAll(/^\t+([^\t\n]+) \{$/gm)].map((m) => m[1]);
 
 describe('zone device trees from the board DTB and the zone config (dtc as the reader)', () => {
+  it("hvisor's zone0 (qemu-gicv3 platform): hvisor_virtio_device with the wake-up SPI, no-map reserved-memory over the RAM it lends", () => {
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    const json = JSON.parse(readFileSync(join(configs, 'qemu-aarch64-zone0.json'), 'utf8'));
+    json.memory_regions[0] = { type: 'ram', physical_start: '0x50000000', virtual_start: '0x50000000', size: '0x70000000' };
+    json.reserved_memory = [{ start: '0x50000000', size: '0x30000000' }];
+    const out = dtc(generateZoneDtb(machine, zoneConfigFromJson(json, 'zone0.json')).blob).dts;
+    const gic = /intc@8000000 \{[^}]*?phandle = <(0x[0-9a-f]+)>/.exec(out)?.[1];
+    expect(gic).toBeDefined();
+    // As hvisor's platform/aarch64/qemu-gicv3/image/dts/zone0.dts has them (what hvisor.ko looks up by path).
+    expect(out).toMatch(new RegExp(`hvisor_virtio_device \\{\\s*compatible = "hvisor";\\s*interrupt-parent = <${gic}>;\\s*interrupts = <0x00 0x20 0x01>;\\s*\\};`));
+    expect(out).toMatch(/reserved-memory \{\s*#address-cells = <0x02>;\s*#size-cells = <0x02>;\s*ranges;\s*nonroot@50000000 \{\s*no-map;\s*reg = <0x00 0x50000000 0x00 0x30000000>;\s*\};/);
+    expect(out).toContain('memory@50000000 {');
+    // Without the wake-up interrupt in the zone's interrupts there is no node; nonroot zones never get one.
+    json.interrupts = [33];
+    expect(dtc(generateZoneDtb(machine, zoneConfigFromJson(json, 'zone0.json')).blob).dts).not.toContain('hvisor_virtio_device');
+    const zone1 = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
+    expect(dtc(generateZoneDtb(machine, { ...zone1, interrupts: [...zone1.interrupts, 64] }).blob).dts).not.toMatch(/hvisor_virtio_device|reserved-memory/);
+  });
+
   it('hvisor-tool’s qemu-aarch64 zone1: its CPUs, its RAM, the two virtio slots it owns the SPIs of, GICv3 trimmed, ECAM host', () => {
     const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
     const zone = loadZoneConfig(join(configs, 'qemu-aarch64-zone1_linux_with_pci.json'));
