@@ -4,7 +4,7 @@
  * (address windows, interrupts as zone configs number them, and the bound model or "no model"),
  * built from its generated device tree or the DTB (or DTS source) given.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFileSync, DTB_FILE_MAX_BYTES } from '../../util/input-file.js';
 import chalk from 'chalk';
 import type { Argv, CommandModule } from 'yargs';
 import { boardForDtb, boards, findBoard, unmodelledBoard, type BoardDescriptor, type ZoneConfigJson } from '../../../boards/index.js';
@@ -87,7 +87,7 @@ function boardZones(board: BoardDescriptor): ZoneConfigJson[] {
 
 /** A DTB, or a DTS source (by its .dts extension) compiled with our DTS compiler. */
 function readBoardTree(file: string): Uint8Array {
-  return file.endsWith('.dts') ? writeDtb(compileDtsFile(file)) : readFileSync(file);
+  return file.endsWith('.dts') ? writeDtb(compileDtsFile(file)) : readInputFileSync(file, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES });
 }
 
 /** `hvisor board list --json`. */

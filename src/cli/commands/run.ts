@@ -83,7 +83,6 @@ function checkRunFlags(args: RunArgs): void {
   integerFlag('cpus', args.cpus, 1, 512);
   integerFlag('gdb-base-port', args['gdb-base-port'], 0, 65535);
   if (args.seconds !== undefined && !(args.seconds >= 0 && args.seconds <= 365 * 86400)) throw new UsageError(`--seconds: a number of seconds from 0 up, got ${args.seconds}`);
-  exclusiveFlags(args as unknown as Record<string, unknown>, ['dtb'], ['cpus', 'memory'], '--cpus and --memory shape a generated device tree; a given DTB says its own');
   exclusiveFlags(args as unknown as Record<string, unknown>, ['gdb-socket-dir'], ['gdb-base-port', 'gdb-host'], 'with --gdb-socket-dir the stubs listen on Unix sockets, not TCP');
   if (!args.gdb) {
     const tcp = (['gdb-socket-dir', 'gdb-base-port', 'gdb-host'] as const).find((k) => args[k] !== undefined);
