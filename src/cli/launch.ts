@@ -14,6 +14,7 @@ import { CONFIG_VERSIONS, type ConfigVersion } from '../config/zone-config-binar
 import { Hypervisor } from '../hypervisor/lifecycle/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
+import type { HostClock } from '../hypervisor/zone/virtual-clock.js';
 import { loadVirtioConfig } from '../config/virtio-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
@@ -36,6 +37,9 @@ const REPO = [resolve(here, '..', '..'), resolve(here, '..', '..', '..')].find((
 const DEMO_ZONES: Readonly<Record<string, readonly string[]>> = {
   'qemu-virt-riscv64': ['boards/guests/riscv64/zone0-demo.json', 'boards/guests/riscv64/zoneR-heartbeat.json'],
 };
+
+/** Host ms a zone's scheduling slice may take (Scheduler sliceMs). */
+export const HOST_SLICE_MS = 5;
 
 export class LaunchError extends HvisorError {}
 
@@ -69,6 +73,11 @@ export interface LaunchOptions {
   /** Hold console output until `instance.consoles.release()` (the CLI prints its banner first). */
   readonly holdOutput?: boolean;
   readonly log?: (line: string) => void;
+  /**
+   * The host clock zones' time and the scheduler's slices follow (default performance.now). Tests of
+   * timing under attack pass the process's CPU time, so other processes of a loaded host do not count.
+   */
+  readonly hostClock?: HostClock;
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -176,6 +185,9 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     machine: build.machine,
     ...archFactories(board, build),
     timerFrequency: build.timerFrequency,
+    // Zones' exits take host time the instruction budget does not see: slices have a host-time budget too.
+    scheduler: { sliceMs: HOST_SLICE_MS, ...(options.hostClock && { hostClock: options.hostClock }) },
+    ...(options.hostClock && { zoneDefaults: { hostClock: options.hostClock } }),
     console: (zone, bytes) => consoles.write(zone, bytes),
     ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id) } }),
     ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),

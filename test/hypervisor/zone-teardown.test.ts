@@ -143,8 +143,8 @@ function boardSwitch(instance: Instance): VirtualSwitch {
 
 const read64 = (hv: Hypervisor, at: number) => hv.machine.physical.read(at, 8)!;
 
-/** Runs scheduler rounds until `done` holds (a guest reached a point), at most `rounds` of them. */
-function runUntil(hv: Hypervisor, done: () => boolean, rounds = 200): void {
+/** Runs scheduler rounds until `done` holds (a guest reached a point; a zone may sit rounds out to pay back host time). */
+function runUntil(hv: Hypervisor, done: () => boolean, rounds = 5000): void {
   for (let i = 0; i < rounds && !done(); i++) hv.scheduler.runRound();
   expect(done()).toBe(true);
 }

@@ -188,13 +188,13 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
         // console_write(num_bytes, base_lo, base_hi): guest-physical buffer. The spec lets it write
         // fewer bytes than asked (the caller writes the rest again), and the write ends the vCPU's
         // run: console output costs host time the instruction budget does not see.
+        stop = StopReason.Budget;
         const addr = (a2 << 32n) | (a1 & 0xffffffffn);
         const n = Number(a0 > BigInt(DBCN_MAX_WRITE) ? BigInt(DBCN_MAX_WRITE) : a0);
         const bytes = addr < 2n ** 53n ? host.memory.readDebug(Number(addr), n) : new Uint8Array(0);
         if (bytes.length < n && n > 0) { ret(SBI_ERR_INVALID_PARAM); break; }
         host.consoleWrite(bytes);
         value = BigInt(bytes.length);
-        stop = StopReason.Budget;
       } else if (fid === 1) {
         value = 0n; // console_read: no input is buffered for firmware reads
       } else if (fid === 2) {

@@ -52,10 +52,11 @@ export const HVISOR_TS_VENDOR_ID = 0x53545648;
 export const VIRTIO_MMIO_WINDOW = 0x200;
 
 /**
- * Bytes the chains of one kick may name before the rest waits for the zone's next slice: a driver
- * listing the same megabytes in chain after chain costs one bounded exit, not seconds of copying.
+ * Bytes the chains of one slice of the owning zone may name (virtqueue.ts DESCRIPTOR_COST per
+ * descriptor on top) before the rest waits for the zone's next slice: a driver listing the same
+ * megabytes in chain after chain, or kicking in a loop, costs a bounded exit, not seconds of copying.
  */
-export const KICK_BYTES = 4 << 20;
+export const SLICE_BYTES = 4 << 20;
 
 const ISR_USED_BUFFER = 1;
 const ISR_CONFIG_CHANGE = 2;
@@ -93,9 +94,11 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
   private readonly queues: MmioQueue[];
   /** One callback per queue, made once so a kick allocates nothing. */
   private readonly usedCallbacks: (() => void)[];
-  /** Queues whose last kick stopped at KICK_BYTES with chains left (bit i = queue i). */
+  /** Queues whose last kick stopped at SLICE_BYTES with chains left (bit i = queue i). */
   private deferredQueues = 0;
   private readonly irq: LevelIrq;
+  /** What this slice of the owning zone may still make the device do (refilled by `startSlice`). */
+  private sliceBudget = SLICE_BYTES;
 
   constructor(
     readonly backend: VirtioBackend,
@@ -229,6 +232,7 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
     this.interruptStatus = 0;
     this.lastError = undefined;
     this.deferredQueues = 0;
+    this.sliceBudget = SLICE_BYTES;
     for (let i = 0; i < this.queues.length; i++) this.queues[i] = newQueue();
     this.driveIrq();
     this.backend.reset();
@@ -286,26 +290,33 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
     if ((this.status & (VirtioStatus.DriverOk | VirtioStatus.NeedsReset)) !== VirtioStatus.DriverOk) return;
     const vq = this.queues[index]?.vq;
     if (vq === undefined) return;
-    vq.beginBatch(KICK_BYTES);
+    if (this.sliceBudget <= 0) {
+      // Spent for this slice: a kick in a loop costs nothing more; the zone's next slice goes on.
+      if (index < 32) this.deferredQueues |= 1 << index;
+      return;
+    }
+    vq.beginBatch(this.sliceBudget);
     try {
       this.backend.notify(index, vq, this.usedCallbacks[index]!);
     } catch (e) {
       if (!(e instanceof VirtqueueError)) throw e;
       this.broken(`queue ${index}: ${e.message}`);
     } finally {
-      vq.endBatch();
+      this.sliceBudget = vq.endBatch();
     }
     if (vq.deferred && index < 32) this.deferredQueues |= 1 << index;
   }
 
-  /** Whether a kick left chains for later (`continueWork`, at the owning zone's next slice). */
+  /** Whether a kick left chains for the zone's next slice. */
   get hasDeferredWork(): boolean {
     return this.deferredQueues !== 0;
   }
 
-  /** Another bounded pass over the queues whose last kick stopped at KICK_BYTES. */
-  continueWork(): void {
+  /** A new slice of the owning zone: the budget is refilled and the queues left over go on. */
+  startSlice(): void {
+    this.sliceBudget = SLICE_BYTES;
     const queues = this.deferredQueues;
+    if (queues === 0) return;
     this.deferredQueues = 0;
     for (let i = 0; queues >>> i !== 0; i++) if ((queues >>> i) & 1) this.kick(i);
   }

@@ -21,8 +21,8 @@ export interface VirtioZoneWindow {
   readonly irqLine: RoutedIrq;
   /** Only for devices with a host endpoint: resolves once it listens, rejects naming it. */
   readonly ready?: Promise<void>;
-  /** The device itself: a kick's chains past KICK_BYTES wait for the zone's next slice. */
-  readonly deferredWork: VirtioMmioDevice;
+  /** The device itself: what its kicks do is bounded per slice of the zone (SLICE_BYTES). */
+  readonly slicedWork: VirtioMmioDevice;
   readonly built: BuiltVirtioDevice;
 }
 
@@ -86,7 +86,7 @@ export class BoardVirtio {
       const device = built.device;
       const w: VirtioZoneWindow = {
         base: spec.addr, size: spec.len, device, name, irqLine: lines.get(spec.irq)!, built,
-        deferredWork: device,
+        slicedWork: device,
         ...(built.opensEndpoint && { ready: built.ready }),
       };
       windows.push(w);

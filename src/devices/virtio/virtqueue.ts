@@ -31,6 +31,9 @@ export interface VirtqueueOptions {
   readonly indirect?: boolean;
 }
 
+/** What walking one descriptor costs in a batch's budget, in bytes copied (a chain of empty descriptors is not free). */
+export const DESCRIPTOR_COST = 4096;
+
 const DESC_F_NEXT = 1;
 const DESC_F_WRITE = 2;
 const DESC_F_INDIRECT = 4;
@@ -81,16 +84,20 @@ export class SplitVirtqueue {
   }
 
   /**
-   * Bounds the work of one kick: chains are popped until they have named `bytes` bytes in all (the
-   * chain that crosses the bound is the last); the rest stay in the ring and `deferred` says so.
+   * Bounds the work of a batch of pops: chains are popped until they have cost `budget` in all (a
+   * chain costs the bytes it names plus DESCRIPTOR_COST per descriptor; the chain that crosses the
+   * bound is the last); the rest stay in the ring and `deferred` says so. `endBatch` returns what
+   * is left of the budget.
    */
-  beginBatch(bytes: number): void {
-    this.batchLeft = bytes;
+  beginBatch(budget: number): void {
+    this.batchLeft = budget;
     this.deferred = false;
   }
 
-  endBatch(): void {
+  endBatch(): number {
+    const left = this.batchLeft;
     this.batchLeft = Infinity;
+    return left;
   }
 
   /** The next available chain, or undefined when the driver has published nothing new (or the batch is spent). */
@@ -113,7 +120,7 @@ export class SplitVirtqueue {
     if (head >= this.size) throw new VirtqueueError(`descriptor head ${head} outside a queue of ${this.size}`);
     const segments: VirtqueueSegment[] = [];
     this.walk(this.desc, this.size, head, segments, true);
-    if (this.batchLeft !== Infinity) for (const seg of segments) this.batchLeft -= seg.len;
+    if (this.batchLeft !== Infinity) for (const seg of segments) this.batchLeft -= seg.len + DESCRIPTOR_COST;
     return { head, segments };
   }
 

@@ -23,14 +23,16 @@ export interface ZoneDeviceWindow {
    * why not. The zone gets no time until then, and does not start if it rejects.
    */
   readonly ready?: Promise<void>;
-  /** A model that may leave work for later to keep one exit bounded (a virtio kick naming megabytes). */
-  readonly deferredWork?: DeferredDeviceWork;
+  /** A model whose work per slice of its zone is bounded (virtio: the chains a slice's kicks may name). */
+  readonly slicedWork?: SlicedDeviceWork;
 }
 
-/** Work a model deferred: the zone continues it at the start of each of its slices, on its own time. */
-export interface DeferredDeviceWork {
+/** A model that bounds its work per slice of its zone and leaves the rest for the next, on the zone's time. */
+export interface SlicedDeviceWork {
+  /** Work was left for a later slice: the zone is not idle while its vCPUs wait. */
   readonly hasDeferredWork: boolean;
-  continueWork(): void;
+  /** A slice of the zone begins: the budget is refilled and left-over work goes on. */
+  startSlice(): void;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */

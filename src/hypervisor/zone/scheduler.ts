@@ -1,4 +1,5 @@
 import type { SliceResult } from './zone.js';
+import { defaultHostClock, type HostClock } from './virtual-clock.js';
 
 /**
  * What the scheduler needs from a zone: a slice at a time, plain data back. A zone in a worker
@@ -6,7 +7,8 @@ import type { SliceResult } from './zone.js';
  */
 export interface Schedulable {
   readonly id: number;
-  runSlice(budget: number): SliceResult;
+  /** Up to `budget` instructions per vCPU, ending early once the host clock reaches `endsAtMs`. */
+  runSlice(budget: number, endsAtMs?: number): SliceResult;
   /** Set by the scheduler: the zone calls it when it becomes runnable outside a slice. */
   onRunnable: (() => void) | undefined;
 }
@@ -17,12 +19,16 @@ export interface SchedulerOptions {
   /** Host ms of rounds before yielding to the event loop (gdb sockets, the control channel). */
   readonly yieldAfterMs?: number;
   /**
-   * Host ms a zone's slice may take (default 5; a slice of plain instructions takes well under 1).
-   * Exits can cost host time the instruction budget does not count (console writes, virtio
-   * requests): a zone whose slice ran longer owes the excess and sits rounds out, sliceMs each,
-   * until it has paid, so its exits come out of its own share, not the other zones'.
+   * Host ms a zone's slice may take (`hvisor run`: 5; a slice of plain instructions takes well under
+   * 1). Exits can cost host time the instruction budget does not count (console writes, MMIO in a
+   * loop, virtio requests): a slice ends at its deadline, and a zone whose slice still ran longer
+   * owes the excess and sits rounds out, sliceMs each, until it has paid, so its exits come out of
+   * its own share, not the other zones'. Default Infinity: instructions only, every round the same
+   * (tests stepping rounds by hand).
    */
   readonly sliceMs?: number;
+  /** What a slice's host time is measured with (default performance.now; the zones' clock). */
+  readonly hostClock?: HostClock;
 }
 
 export interface RoundResult {
@@ -41,6 +47,7 @@ export class Scheduler {
   readonly budget: number;
   readonly sliceMs: number;
   private readonly yieldAfterMs: number;
+  private readonly hostClock: HostClock;
   private readonly zones: Schedulable[] = [];
   /** Host ms each zone's slices overran sliceMs by, not yet paid back by sitting rounds out. */
   private readonly owedMs = new Map<Schedulable, number>();
@@ -57,7 +64,8 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     this.budget = options.budget ?? 20_000;
     this.yieldAfterMs = options.yieldAfterMs ?? 10;
-    this.sliceMs = options.sliceMs ?? 5;
+    this.sliceMs = options.sliceMs ?? Infinity;
+    this.hostClock = options.hostClock ?? defaultHostClock;
   }
 
   add(zone: Schedulable): void {
@@ -93,10 +101,12 @@ export class Scheduler {
         idle = false; // it has work: it only waits its turn
         continue;
       }
-      const t0 = performance.now();
-      const r = z.runSlice(this.budget);
-      const overrun = performance.now() - t0 - this.sliceMs;
-      if (overrun > 0) this.owedMs.set(z, overrun);
+      const t0 = this.sliceMs === Infinity ? 0 : this.hostClock();
+      const r = z.runSlice(this.budget, t0 + this.sliceMs);
+      if (this.sliceMs !== Infinity) {
+        const overrun = this.hostClock() - t0 - this.sliceMs;
+        if (overrun > 0) this.owedMs.set(z, overrun);
+      }
       retired += r.retired;
       if (!r.idle) idle = false;
       else wakeInMs = Math.min(wakeInMs, r.wakeInMs);

@@ -6,7 +6,7 @@ import type { Machine, PhysicalCpu } from '../../machine/machine.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { buildStage2, type DeviceProvider, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from '../stage2/stage2.js';
 import type { Stage2Space } from '../stage2/stage2-space.js';
-import { VirtualClock, type HostClock } from './virtual-clock.js';
+import { defaultHostClock, VirtualClock, type HostClock } from './virtual-clock.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import { ImageError } from '../../loader/image-error.js';
@@ -107,6 +107,8 @@ interface VcpuSlot {
 const PAGE = 0x1000;
 const SIGSEGV = 11;
 const MAX_LOGGED_FAULTS = 16;
+/** Instructions a vCPU runs between looks at the host clock when its slice has a deadline. */
+const SLICE_CHUNK = 2000;
 /** How often a zone whose vCPUs all wait in stalled accesses looks whether their answers came. */
 const STALL_POLL_MS = 1;
 
@@ -132,8 +134,10 @@ export class Zone implements VcpuHost, GdbTarget {
   readonly deviceWindows: readonly ZoneDeviceWindow[];
 
   private readonly clock: VirtualClock;
-  /** Models that may leave work for the zone's next slice (ZoneDeviceWindow.deferredWork). */
-  private readonly deferringWindows: readonly ZoneDeviceWindow[];
+  /** The host clock slices' deadlines are read on (the scheduler's). */
+  private readonly hostClock: HostClock;
+  /** Models whose work is bounded per slice of this zone (ZoneDeviceWindow.slicedWork). */
+  private readonly slicedWindows: readonly ZoneDeviceWindow[];
   private readonly slots: VcpuSlot[];
   private readonly cpuList: Cpu[] = [];
   private readonly options: ZoneOptions;
@@ -167,6 +171,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.machine = machine;
     this.timerFrequency = options.timerFrequency;
     this.clock = new VirtualClock(options.timerFrequency, options.hostClock);
+    this.hostClock = options.hostClock ?? defaultHostClock;
 
     const physicalCpus = config.cpus.map((id) => {
       const p = machine.cpus.find((c) => c.id === id);
@@ -184,7 +189,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.memory.onFault = (gpa, size, write) => this.stage2Fault(gpa, size, write);
     this.virtioWindows = map.virtio;
     this.deviceWindows = map.devices;
-    this.deferringWindows = [...map.virtio, ...map.devices].filter((w) => w.deferredWork !== undefined);
+    this.slicedWindows = [...map.virtio, ...map.devices].filter((w) => w.slicedWork !== undefined);
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
       this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue', stalledUntil: undefined });
@@ -360,9 +365,9 @@ export class Zone implements VcpuHost, GdbTarget {
    * Runs each runnable vCPU once for up to `budget` instructions (round robin, starting after the
    * one that ran first last time). Guest errors and emulator exceptions stop this zone only.
    */
-  runSlice(budget: number): SliceResult {
+  runSlice(budget: number, endsAtMs = Infinity): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
-    if (this.deferringWindows.length > 0) this.continueDeviceWork();
+    if (this.slicedWindows.length > 0) this.startDeviceSlices();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
     let retired = 0;
     const n = this.slots.length;
@@ -378,7 +383,7 @@ export class Zone implements VcpuHost, GdbTarget {
         s.waiting = false;
       }
       const before = s.cpu.retired;
-      const why = this.runVcpu(s, budget, false);
+      const why = this.runTimed(s, budget, endsAtMs);
       retired += s.cpu.retired - before;
       this.afterRun(s, why);
     }
@@ -386,11 +391,29 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.idleState(retired);
   }
 
-  /** Device work left by an earlier exit of this zone, done on this zone's time. */
-  private continueDeviceWork(): void {
-    for (const w of this.deferringWindows) {
+  /**
+   * Runs a vCPU for up to `budget` instructions, in chunks, and stops early once the host clock
+   * reaches `endsAtMs`: a guest whose exits are expensive (MMIO in a loop) ends its slice on time
+   * instead of taking the other zones' share.
+   */
+  private runTimed(s: VcpuSlot, budget: number, endsAtMs: number): StopReason {
+    if (endsAtMs === Infinity) return this.runVcpu(s, budget, false);
+    for (let left = budget; ;) {
+      const chunk = Math.min(left, SLICE_CHUNK);
+      const before = s.cpu.retired;
+      const why = this.runVcpu(s, chunk, false);
+      const ran = s.cpu.retired - before;
+      left -= ran;
+      // Anything but a full chunk (a wait, a trap, an exit that ends the run) ends the vCPU's turn.
+      if (why !== StopReason.Budget || ran < chunk || left <= 0 || this.hostClock() >= endsAtMs) return why;
+    }
+  }
+
+  /** The zone's devices get their per-slice budget back; work they left goes on, on this zone's time. */
+  private startDeviceSlices(): void {
+    for (const w of this.slicedWindows) {
       try {
-        if (w.deferredWork!.hasDeferredWork) w.deferredWork!.continueWork();
+        w.slicedWork!.startSlice();
       } catch (e) {
         this.crashWith(this.slots[0]!, `emulator error in ${w.name}: ${(e as Error).message ?? String(e)}`);
         return;
@@ -511,7 +534,7 @@ export class Zone implements VcpuHost, GdbTarget {
       } else earliest = Math.min(earliest, s.wakeAt);
     }
     // Device work deferred by a bounded exit keeps the zone busy while its vCPUs wait.
-    for (const w of this.deferringWindows) if (w.deferredWork!.hasDeferredWork) anyReady = true;
+    for (const w of this.slicedWindows) if (w.slicedWork!.hasDeferredWork) anyReady = true;
     if (anyReady) return { retired, idle: false, wakeInMs: 0 };
     if (stalled) return { retired, idle: true, wakeInMs: Math.min(STALL_POLL_MS, this.clock.msUntil(earliest)) };
     if (this.options.timeMode === 'warp' && Number.isFinite(earliest)) {
