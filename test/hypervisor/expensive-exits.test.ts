@@ -5,15 +5,14 @@
  * megabyte 254 times, published 256 times per kick. The real-time zone keeps its period within
  * the stated jitter, zone0 keeps its pace, and the attackers only slow themselves.
  */
-import { writeFileSync } from 'node:fs';
-import { truncateSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import type { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { assembleRiscv } from './riscv-asm.js';
-import { counterZone0, riscvZone, ZONE0_COUNTER } from './riscv-test-zones.js';
+import { counterZone0, riscvZone, sbiFloodZone, ZONE0_COUNTER } from './riscv-test-zones.js';
 
 /** Heartbeat period: 10 ms of the 10 MHz timebase. */
 const PERIOD = 100_000;
@@ -22,7 +21,6 @@ const JITTER_MS = 40; // of this process's CPU time: one round of the 3 other zo
 const TICKS_PER_MS = 10_000;
 
 const RT = 0x100100000; // +0 beats, +8 latest lateness (ticks) since reset
-const SBI_BUF = 0x101100000;
 const BLK = 0x10006000;
 const DESC = 0x102100000;
 const AVAIL = 0x102110000;
@@ -70,19 +68,6 @@ trap:
   li a6, 0
   ecall
   sret
-`;
-
-// Attacker 1: SBI DBCN console_write of 1 MiB, in a 3-instruction loop.
-const SBI_FLOOD = `
-  .globl _start
-_start:
-  li a7, 0x4442434e
-  li a6, 0
-  li a1, ${SBI_BUF & 0xffffffff}
-  li a2, ${Math.floor(SBI_BUF / 2 ** 32)}
-1:li a0, 0x100000
-  ecall
-  j 1b
 `;
 
 // Attacker 2: a virtio-blk write request whose 254 data descriptors all name the same 1 MiB,
@@ -191,7 +176,7 @@ function zones(dir: string) {
   return {
     zone0: counterZone0(dir),
     zoneR: zone('zoneR.json', 'zoneR', 1, 3, 0x100000000, HEARTBEAT),
-    sbi: zone('sbi.json', 'sbi-flood', 2, 1, 0x101000000, SBI_FLOOD),
+    sbi: sbiFloodZone(dir, 2, 1, 0x101000000),
     blk: zone('blk.json', 'blk-flood', 3, 2, 0x102000000, BLK_FLOOD, {
       interrupts: [6],
       memory_regions: [...ram(0x102000000), { type: 'virtio', physical_start: '0x10006000', virtual_start: '0x10006000', size: '0x1000' }],

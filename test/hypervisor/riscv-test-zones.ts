@@ -40,3 +40,28 @@ export function counterZone0(dir: string): string {
     kernel_filepath: assembleRiscv(COUNTER, 0x80010000, 'zone0'), kernel_load_paddr: '0x80010000', entry_point: '0x80010000', dtb_load_paddr: '0x80f00000',
   });
 }
+
+/**
+ * An attacker: SBI DBCN console_write of 1 MiB (of its zeroed RAM) in a 3-instruction loop, as zone
+ * `id` on CPU `cpu` with 16 MiB of RAM at `base`.
+ */
+export function sbiFloodZone(dir: string, id: number, cpu: number, base: number): string {
+  const buffer = base + 0x100000;
+  const source = `
+  .globl _start
+_start:
+  li a7, 0x4442434e
+  li a6, 0
+  li a1, ${buffer % 2 ** 32}
+  li a2, ${Math.floor(buffer / 2 ** 32)}
+1:li a0, 0x100000
+  ecall
+  j 1b
+`;
+  const kernel = base + 0x10000;
+  return riscvZone(dir, `sbi-flood-${id}.json`, {
+    name: 'sbi-flood', zone_id: id, cpus: [cpu],
+    memory_regions: [{ type: 'ram', physical_start: `0x${base.toString(16)}`, virtual_start: `0x${base.toString(16)}`, size: '0x1000000' }],
+    kernel_filepath: assembleRiscv(source, kernel, `sbi-flood-${id}`), kernel_load_paddr: `0x${kernel.toString(16)}`, entry_point: `0x${kernel.toString(16)}`, dtb_load_paddr: `0x${(base + 0xf00000).toString(16)}`,
+  });
+}
