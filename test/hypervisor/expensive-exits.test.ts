@@ -70,11 +70,14 @@ trap:
   sret
 `;
 
-// Attacker 2: a virtio-blk write request whose 254 data descriptors all name the same 1 MiB,
-// published 256 times (the same head) per kick, kick after kick.
+// The virtio attacker: once told to go (KICKS + 8), a virtio-blk write request whose 254 data
+// descriptors all name the same 1 MiB, published 256 times (the same head) per kick, kick after kick.
 const BLK_FLOOD = `
   .globl _start
 _start:
+  li t1, ${KICKS}
+0:ld t0, 8(t1)
+  beqz t0, 0b
   li s0, ${BLK}
   sw zero, 0x70(s0)
   li t0, 1
@@ -211,14 +214,15 @@ describe('expensive exits take only the attacker\'s share (issue 18, item 3)', (
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
-    instance = await launch({ board: 'qemu-virt-riscv64', zones: [z.zone0, z.zoneR], virtio: z.virtio, gdbBasePort: false, output: () => {}, log: () => {}, hostClock: cpuMs });
+    instance = await launch({ board: 'qemu-virt-riscv64', zones: [z.zone0, z.zoneR, z.blk], virtio: z.virtio, gdbBasePort: false, output: () => {}, log: () => {}, hostClock: cpuMs });
     const hv = instance.hypervisor;
     const beats = () => read64(hv, RT);
     await until(() => beats() >= 20n, 'zoneR\'s first 20 beats');
     const calm = Number(read64(hv, RT + 8)) / TICKS_PER_MS;
 
     hv.startZoneFile(z.sbi);
-    const blk = hv.startZoneFile(z.blk);
+    const blk = hv.zone(3)!;
+    hv.machine.physical.write(KICKS + 8, 8, 1n);
     await until(() => read64(hv, KICKS) >= 2n, 'the virtio attacker\'s first kicks');
     hv.machine.physical.write(RT + 8, 8, 0n);
     const from = beats();

@@ -10,7 +10,8 @@ import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
-import { zoneList, zoneStart } from '../../src/hypervisor/control/control-client.js';
+import { zoneList, zoneShutdown, zoneStart } from '../../src/hypervisor/control/control-client.js';
+import { freePort } from '../gdbstub/free-port.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { counterZone0, riscvZone, ZONE0_COUNTER } from './riscv-test-zones.js';
 import { assembleRiscv } from './riscv-asm.js';
@@ -39,10 +40,10 @@ function setup(endpoint: Record<string, unknown>) {
   return { dir, zone0, zone1, virtio: join(dir, 'virtio.json') };
 }
 
-function occupy(): Promise<Server> {
+function occupy(port = 0): Promise<Server> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.listen(0, '127.0.0.1', () => resolve(server));
+    server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
 const portOf = (s: Server) => (s.address() as { port: number }).port;
@@ -80,14 +81,17 @@ describe('virtio endpoints that cannot be set up', () => {
     }
   });
 
-  it('at `hvisor zone start`: the start is refused with the device and endpoint, zone0 runs on; the same start succeeds once the port is free', async () => {
-    busy = await occupy();
-    const { dir, zone0, zone1, virtio } = setup({ tcp: portOf(busy) });
+  it('at `hvisor zone start`: a zone whose console port was taken while it was down is refused with the device and endpoint, zone0 runs on; the start succeeds once the port is free', async () => {
+    const port = await freePort();
+    const { dir, zone0, zone1, virtio } = setup({ tcp: port });
     const control = { path: join(dir, 'control.sock') };
-    instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0], virtio, control, gdbBasePort: false, output: () => {}, log: () => {} });
+    instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0, zone1], virtio, control, gdbBasePort: false, output: () => {}, log: () => {} });
     const hv = instance.hypervisor;
+    await zoneShutdown(control, 1);
+    await hv.released();
+    busy = await occupy(port);
     await expect(zoneStart(control, zone1)).rejects.toThrow(
-      `zone 1 (consoled) not started: virtio-console@10007000: console tcp 127.0.0.1:${portOf(busy)}: listen EADDRINUSE: address already in use 127.0.0.1:${portOf(busy)}`,
+      `zone 1 (consoled) not started: virtio-console@10007000: console tcp 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
     );
     expect((await zoneList(control)).zones.map((z) => [z.id, z.state])).toEqual([[0, 'running']]);
     const counted = hv.machine.physical.read(ZONE0_COUNTER, 8)!;

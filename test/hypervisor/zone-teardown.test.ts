@@ -130,7 +130,11 @@ async function board(consolePort: number) {
       { type: 'net', addr: `0x${VIRTIO_NET.toString(16)}`, len: '0x200', irq: 8, mac: [0x52, 0x54, 0, 0, 0, 1] },
     ] }],
   }));
-  const instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0], virtio: join(dir, 'virtio.json'), gdbBasePort: false, output: () => {}, log: () => {} });
+  // A run's virtio_cfg.json names only zones it starts: the attacker starts with the board, and is
+  // shut down at once so that each test starts it itself.
+  const instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0, attacker], virtio: join(dir, 'virtio.json'), gdbBasePort: false, output: () => {}, log: () => {} });
+  instance.hypervisor.shutdownZone(1);
+  await instance.hypervisor.released();
   return { instance, attacker, nextOwner };
 }
 
