@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
@@ -28,4 +30,24 @@ export async function waitForListener(port: number, timeoutMs = 10_000): Promise
     if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A Unix socket for `qemu-system-* -S -gdb`, in a private folder: no port another process can hold
+ * or take between our pick and QEMU's bind, so gdb can only ever reach the QEMU this test started.
+ * `ready()` waits for QEMU to create it (without connecting: QEMU serves one gdb).
+ */
+export function qemuGdbSocket(): { path: string; qemuArg: string; ready: (timeoutMs?: number) => Promise<void> } {
+  const path = join(mkdtempSync(join(tmpdir(), 'qemu-gdb-')), 'gdb.sock');
+  return {
+    path,
+    qemuArg: `unix:${path},server=on,wait=off`,
+    async ready(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!existsSync(path) || !lstatSync(path).isSocket()) {
+        if (Date.now() > deadline) throw new Error(`QEMU did not create its gdb socket ${path} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
 }

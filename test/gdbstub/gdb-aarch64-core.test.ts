@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
 import { tool } from '../helpers/fixtures.js';
 import { loadElf, makeZone, type TestZone } from '../aarch64/test-host.js';
-import { freePort, waitForListener } from './free-port.js';
+import { qemuGdbSocket } from './free-port.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 
@@ -104,13 +104,13 @@ describe('gdb-multiarch: our stub over the real aarch64 core vs qemu-system-aarc
     CORE.forEach((name, regno) => expect(final.get(name), name).toBe(core(regno)));
     expect(final.get('cpsr')).toBe(core(33));
 
-    const port = await freePort();
+    const gdbSocket = qemuGdbSocket();
     qemu = spawn(tool('qemu-system-aarch64'), [
       '-M', 'virt', '-cpu', 'cortex-a57', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none',
-      '-nic', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+      '-nic', 'none', '-kernel', elf, '-S', '-gdb', gdbSocket.qemuArg,
     ], { stdio: 'ignore' });
-    await waitForListener(port);
-    const theirs = await gdbBatch(port, elf, [...ZERO, ...SCRIPT, 'kill']);
+    await gdbSocket.ready();
+    const theirs = await gdbBatch(gdbSocket.path, elf, [...ZERO, ...SCRIPT, 'kill']);
     const qemuSections = theirs.stdout.split(/<<(?:stepi 100|done|watch)>>/);
     expect(qemuSections.length).toBe(4);
     for (let s = 1; s < 4; s++) {

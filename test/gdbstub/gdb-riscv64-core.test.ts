@@ -7,7 +7,7 @@ import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { tool } from '../helpers/fixtures.js';
 import { PROGRAMS, buildProgram } from '../riscv64/toolchain.js';
-import { freePort, waitForListener } from './free-port.js';
+import { qemuGdbSocket } from './free-port.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 
@@ -77,13 +77,13 @@ describe('gdb-multiarch: our stub over the real riscv64 core vs qemu-system-risc
     expect(atDone.get('pc')).toBe(BigInt(`0x${execSymbol(elf, 'bench_done')}`));
     expect(ours.stdout).toMatch(/Hardware read watchpoint 2: \*\(long \*\)&buf\s+Value = /);
 
-    const port = await freePort();
+    const gdbSocket = qemuGdbSocket();
     qemu = spawn(tool('qemu-system-riscv64'), [
       '-M', 'virt', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
-      '-bios', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+      '-bios', 'none', '-kernel', elf, '-S', '-gdb', gdbSocket.qemuArg,
     ], { stdio: 'ignore' });
-    await waitForListener(port);
-    const theirs = await gdbBatch(port, elf, ['tbreak *_start', 'continue', ...ZERO_BOOT_ARGS, ...SCRIPT, 'kill']);
+    await gdbSocket.ready();
+    const theirs = await gdbBatch(gdbSocket.path, elf, ['tbreak *_start', 'continue', ...ZERO_BOOT_ARGS, ...SCRIPT, 'kill']);
     const qemuSections = theirs.stdout.split(/<<(?:stepi 150|bench_done|watch)>>/);
     expect(qemuSections.length).toBe(4);
     for (let s = 1; s < 4; s++) {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RspClient } from '../helpers/rsp-client.js';
 import { tool } from '../helpers/fixtures.js';
-import { freePort } from './free-port.js';
+import { qemuGdbSocket } from './free-port.js';
 
 // The test helper itself checked against a stub nobody here wrote: QEMU's.
 describe('rsp-client against qemu-system-riscv64 -S -gdb', () => {
@@ -10,12 +10,12 @@ describe('rsp-client against qemu-system-riscv64 -S -gdb', () => {
   let client: RspClient;
 
   beforeAll(async () => {
-    const port = await freePort();
+    const gdbSocket = qemuGdbSocket();
     qemu = spawn(tool('qemu-system-riscv64'), [
       '-M', 'virt', '-smp', '2', '-m', '128M', '-display', 'none', '-serial', 'null', '-monitor', 'none',
-      '-nic', 'none', '-bios', 'none', '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+      '-nic', 'none', '-bios', 'none', '-S', '-gdb', gdbSocket.qemuArg,
     ], { stdio: 'ignore' });
-    client = await RspClient.connectRetry(port);
+    client = await RspClient.connectRetry(gdbSocket.path);
   });
   afterAll(async () => {
     await client?.close();
@@ -48,12 +48,12 @@ describe('rsp-client against qemu-system-loongarch64 -S -gdb', () => {
   let client: RspClient;
 
   beforeAll(async () => {
-    const port = await freePort();
+    const gdbSocket = qemuGdbSocket();
     qemu = spawn(tool('qemu-system-loongarch64'), [
       '-M', 'virt', '-m', '1G', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
-      '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+      '-S', '-gdb', gdbSocket.qemuArg,
     ], { stdio: 'ignore' });
-    client = await RspClient.connectRetry(port);
+    client = await RspClient.connectRetry(gdbSocket.path);
   });
   afterAll(async () => {
     await client?.close();
