@@ -96,8 +96,27 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     expect(names.filter((n) => n!.startsWith('memory@'))).toEqual(['memory@83000000']);
   });
 
+  it('riscv64 AIA (hvisor\'s qemu-aia root zone): the S-level APLIC and its IMSIC with one page per zone hart; the M-level ones gone', () => {
+    const b = findBoard('qemu-virt-riscv64-aia');
+    const { machine } = buildBoard(b);
+    const { blob, report } = generateZoneDtb(machine, zoneConfigFromJson(b.rootZone, b.name));
+    const out = dtc(blob);
+    const names = nodeNames(out.dts);
+    expect(names.filter((n) => n!.startsWith('cpu@'))).toEqual(['cpu@0', 'cpu@1', 'cpu@2']);
+    expect(names.filter((n) => /^(aplic|imsics)@/.test(n!))).toEqual(['aplic@d000000', 'imsics@28000000']);
+    expect(report.removed).toEqual(expect.arrayContaining(['/soc/aplic@c000000', '/soc/imsics@24000000']));
+    const imsic = /imsics@28000000 \{([^}]*)\}/.exec(out.dts)![1]!;
+    expect(imsic).toContain('reg = <0x00 0x28000000 0x00 0x3000>;');
+    expect(imsic).not.toContain('guest-index-bits');
+    const intcs = [...out.dts.matchAll(/cpu@\d \{[\s\S]*?interrupt-controller \{[\s\S]*?phandle = <(0x[0-9a-f]+)>;/g)].map((m) => m[1]);
+    expect(imsic).toContain(`interrupts-extended = <${intcs.map((p) => `${p} 0x09`).join(' ')}>;`);
+    const aplicPhandle = /aplic@d000000 \{[^}]*phandle = <(0x[0-9a-f]+)>;/.exec(out.dts)![1];
+    expect(out.dts).toMatch(new RegExp(`serial@10000000 \\{[^}]*interrupt-parent = <${aplicPhandle}>;`));
+    expect(out.dts).toMatch(/riscv,isa = "rv64imafdch?_\S*_ssaia_\S*";/);
+  });
+
   it('the boards’ own root and example zones all give dtc-clean trees', () => {
-    for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64']) {
+    for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64', 'qemu-virt-riscv64-aia']) {
       const b = findBoard(name);
       const { machine } = buildBoard(b);
       const baseline = dtc(machine.dtb).warnings;

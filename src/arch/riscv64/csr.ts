@@ -3,7 +3,9 @@ export const CSR = {
   fflags: 0x001, frm: 0x002, fcsr: 0x003,
   sstatus: 0x100, sie: 0x104, stvec: 0x105, scounteren: 0x106, senvcfg: 0x10a,
   sscratch: 0x140, sepc: 0x141, scause: 0x142, stval: 0x143, sip: 0x144, stimecmp: 0x14d,
+  siselect: 0x150, sireg: 0x151, stopei: 0x15c,
   satp: 0x180,
+  stopi: 0xdb0,
   cycle: 0xc00, time: 0xc01, instret: 0xc02,
 } as const;
 
@@ -23,6 +25,12 @@ export const IRQ_SSI = 1;
 export const IRQ_STI = 5;
 export const IRQ_SEI = 9;
 export const SIP_MASK = (1 << IRQ_SSI) | (1 << IRQ_STI) | (1 << IRQ_SEI);
+
+/** siselect ranges (Ssaia): the major interrupts' priorities (iprio0..15, RV64 even ones) and the IMSIC's registers. */
+export const ISELECT_IPRIO_FIRST = 0x30;
+export const ISELECT_IPRIO_LAST = 0x3f;
+export const ISELECT_IMSIC_FIRST = 0x70;
+export const ISELECT_IMSIC_LAST = 0xff;
 
 /** Exception causes (scause with the interrupt bit clear). */
 export const Cause = {

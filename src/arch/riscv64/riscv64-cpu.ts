@@ -9,8 +9,10 @@ import { expandCompressed } from './compressed.js';
 import { Access, PAGE_FAULT, translate, translateParts, type TranslationContext } from './mmu.js';
 import {
   Cause, causeName, CSR, IRQ_SEI, IRQ_SSI, IRQ_STI, SIP_MASK, SSTATUS_FS, SSTATUS_MXR, SSTATUS_SIE, SSTATUS_SPIE,
-  SSTATUS_SPP, SSTATUS_SUM, SSTATUS_UXL64, SSTATUS_WRITABLE,
+  SSTATUS_SPP, SSTATUS_SUM, SSTATUS_UXL64, SSTATUS_WRITABLE, ISELECT_IMSIC_FIRST, ISELECT_IMSIC_LAST, ISELECT_IPRIO_FIRST,
+  ISELECT_IPRIO_LAST,
 } from './csr.js';
+import type { InterruptFile } from './interrupt-file.js';
 import { handleSbi, type SbiHart } from './sbi.js';
 import { riscv64GdbDescription, RV_CSR0, RV_F0, RV_PC, RV_PRIV } from './gdb-description.js';
 import { executeFp, type FpState } from './fpu.js';
@@ -147,6 +149,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   }
   senvcfg = 0n;
   scounteren = 0;
+  /** Ssaia's siselect (WARL, 12 bits kept): which register sireg reaches. */
+  private siselect = 0;
   private stimecmp = NO_DEADLINE;
   private timerDeadline = Infinity;
   private timerPending = false;
@@ -193,6 +197,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     readonly physicalId: number = index,
     /** The physical hart id of each vCPU of the zone, in vCPU order (default: hart id = vCPU index). */
     private readonly hartIds?: readonly bigint[],
+    /** The vCPU's IMSIC supervisor file (AIA zones): sireg's 0x70..0xff and stopei reach it; without one they are illegal. */
+    private readonly interruptFile?: InterruptFile,
   ) {}
 
   vcpuOfHart(hartId: bigint): number | undefined {
@@ -247,6 +253,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.ssip = 0;
     this.stvec = this.sscratch = this.sepc = this.scause = this.stval = this.satp = this.senvcfg = 0n;
     this.scounteren = 0;
+    this.siselect = 0;
     this.stimecmp = NO_DEADLINE;
     this.timerDeadline = Infinity;
     this.timerPending = false;
@@ -1242,6 +1249,10 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       case CSR.sip: this.pollTimer(); return BigInt(this.pendingInterrupts());
       case CSR.stimecmp: return this.stimecmp;
       case CSR.satp: return this.satp;
+      case CSR.siselect: return BigInt(this.siselect);
+      case CSR.sireg: return this.readSireg();
+      case CSR.stopei: return this.interruptFile === undefined ? undefined : BigInt(this.interruptFile.topei());
+      case CSR.stopi: this.pollTimer(); return BigInt(this.topInterrupt());
       case CSR.cycle: case CSR.instret: return BigInt(this.retiredCount + this.inflight);
       case CSR.time: return BigInt(Math.floor(this.host.now()));
       default:
@@ -1280,9 +1291,40 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
         this.dropTlb();
         return true;
       }
-      case CSR.cycle: case CSR.time: case CSR.instret: return false;
+      case CSR.siselect: this.siselect = Number(v & 0xfffn); return true;
+      case CSR.sireg: return this.writeSireg(v);
+      case CSR.stopei: this.interruptFile?.claimTopei(); return this.interruptFile !== undefined;
+      case CSR.cycle: case CSR.time: case CSR.instret: case CSR.stopi: return false;
       default: return false;
     }
+  }
+
+  /** sireg: iprio0..15 are read-only zero (default priorities only); 0x70..0xff are the IMSIC file's. */
+  private readSireg(): bigint | undefined {
+    const sel = this.siselect;
+    if (sel >= ISELECT_IPRIO_FIRST && sel <= ISELECT_IPRIO_LAST) return sel & 1 ? undefined : 0n;
+    if (sel >= ISELECT_IMSIC_FIRST && sel <= ISELECT_IMSIC_LAST) return this.interruptFile?.readIndirect(sel);
+    return undefined;
+  }
+
+  private writeSireg(v: bigint): boolean {
+    const sel = this.siselect;
+    if (sel >= ISELECT_IPRIO_FIRST && sel <= ISELECT_IPRIO_LAST) return (sel & 1) === 0;
+    if (sel >= ISELECT_IMSIC_FIRST && sel <= ISELECT_IMSIC_LAST) return this.interruptFile?.writeIndirect(sel, v) ?? false;
+    return false;
+  }
+
+  /**
+   * stopi: (IID << 16) | IPRIO of the highest-priority pending and enabled interrupt (sstatus.SIE
+   * aside), in the default order SEI > SSI > STI. With every iprio zero, IPRIO is 0 for SEI and 255
+   * for the interrupts of lower default priority (as QEMU reports it).
+   */
+  private topInterrupt(): number {
+    const pending = this.pendingInterrupts() & this.sieReg;
+    if (pending & (1 << IRQ_SEI)) return IRQ_SEI << 16;
+    if (pending & (1 << IRQ_SSI)) return (IRQ_SSI << 16) | 255;
+    if (pending & (1 << IRQ_STI)) return (IRQ_STI << 16) | 255;
+    return 0;
   }
 
   // ------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@ import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from
 import type { Machine } from '../../machine/machine.js';
 import type { PciBusConfig, ZoneConfig } from '../../config/zone-config.js';
 import { virtioWakeIrq } from './virtio-trampoline.js';
+import { zoneImsicLayout, type ZoneImsicLayout } from '../zone/aia-layout.js';
+import { IMSIC_PAGE } from '../../devices/irqchip/imsic.js';
 
 /** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
 export interface ZoneDtbReport {
@@ -88,7 +90,11 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     });
   const interruptControllers = new Set<DtNode>();
   const arch = zone.archConfig;
-  const irqchipBase = arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? arch.plicBase : undefined;
+  // AIA zones (aplic_base, no PLIC): the S-level APLIC and the IMSIC it signals, one page per vCPU.
+  const aia = arch.kind === 'riscv' && arch.plicSize === 0 && arch.aplicSize > 0 ? zoneImsicLayout(tree, arch.aplicBase) : undefined;
+  const irqchipBase =
+    arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? (aia !== undefined ? arch.aplicBase : arch.plicBase) : undefined;
+  let irqchip: DtNode | undefined;
   const owned = new Set(zone.interrupts);
 
   const buses: DtNode[] = [];
@@ -101,7 +107,8 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     const windows = cpuReg(tree, n);
     if (windows === undefined || windows.length === 0) continue;
     const isController = n.has('interrupt-controller');
-    if (isController && irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) {
+    if (isController && ((irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) || n === aia?.imsic)) {
+      if (n !== aia?.imsic) irqchip ??= n;
       interruptControllers.add(n);
       kept.push(n.path);
       continue;
@@ -150,8 +157,8 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     else drop(bus);
   }
 
-  for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells);
-  if (zone.zoneId === 0) describeRootZone(tree, zone, [...interruptControllers][0], machine.arch, addrCells, sizeCells, warnings);
+  for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells, aia);
+  if (zone.zoneId === 0) describeRootZone(tree, zone, irqchip, machine.arch, addrCells, sizeCells, warnings);
   dropDanglingReferences(tree, drop);
 
   // Aliases and stdout-path must not name removed nodes.
@@ -199,8 +206,8 @@ function describeRootZone(tree: DeviceTree, zone: ZoneConfig, ic: DtNode | undef
       const node = tree.root.addChild('hvisor_virtio_device');
       node.setProperty('compatible', 'hvisor');
       node.setProperty('interrupt-parent', [phandle]);
-      // GIC: <SPI number, edge rising>; PLIC: <source>.
-      node.setProperty('interrupts', arch === 'aarch64' ? [0, wake - 32, 1] : [wake]);
+      // GIC: <SPI number, edge rising>; PLIC: <source>; APLIC: <source, level high>.
+      node.setProperty('interrupts', arch === 'aarch64' ? [0, wake - 32, 1] : ic!.u32('#interrupt-cells') === 2 ? [wake, 4] : [wake]);
     }
   }
   const lent = zone.reservedMemory ?? [];
@@ -268,14 +275,26 @@ function describeZonePciBus(tree: DeviceTree, n: DtNode, bus: PciBusConfig): voi
   n.setProperty('ranges', ranges);
 }
 
-/** PLIC: keep only the zone's harts' contexts; GICv3: only the zone's redistributor frames. */
-function trimInterruptController(tree: DeviceTree, ic: DtNode, zone: ZoneConfig, cpuPhandles: ReadonlySet<number>, addrCells: number, sizeCells: number): void {
+/**
+ * PLIC and IMSIC: keep only the zone's harts' contexts / files; the IMSIC's window becomes one page
+ * per vCPU (no guest-index bits: the zone's files are its S files). GICv3: only the zone's
+ * redistributor frames.
+ */
+function trimInterruptController(
+  tree: DeviceTree, ic: DtNode, zone: ZoneConfig, cpuPhandles: ReadonlySet<number>, addrCells: number, sizeCells: number, aia: ZoneImsicLayout | undefined,
+): void {
   const ext = ic.cells('interrupts-extended');
   if (ext !== undefined) {
     // PLIC contexts: <&hart-intc cause> pairs.
     const out: number[] = [];
     for (let i = 0; i + 1 < ext.length; i += 2) if (cpuPhandles.has(ext[i]!)) out.push(ext[i]!, ext[i + 1]!);
     ic.setProperty('interrupts-extended', out);
+  }
+  if (ic === aia?.imsic) {
+    const parentAddr = ic.parent === tree.root ? addrCells : tree.addressCells(ic.parent!);
+    const parentSize = ic.parent === tree.root ? sizeCells : tree.sizeCells(ic.parent!);
+    ic.setProperty('reg', [...cells(aia.base, parentAddr), ...cells(zone.cpus.length * IMSIC_PAGE, parentSize)]);
+    for (const p of ['riscv,guest-index-bits', 'riscv,hart-index-bits', 'riscv,group-index-bits', 'riscv,group-index-shift']) ic.removeProperty(p);
   }
   const a = zone.archConfig;
   if (a.kind === 'gicv3') {

@@ -7,6 +7,11 @@ import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js'
 import { Gicv3Its, type ItsMemory } from '../../devices/irqchip/gic/gicv3-its.js';
 import { describeGic } from '../../devices/irqchip/gic/gic-state-report.js';
 import { Plic } from '../../devices/irqchip/plic.js';
+import { Aplic } from '../../devices/irqchip/aplic.js';
+import { Imsic, IMSIC_PAGE } from '../../devices/irqchip/imsic.js';
+import type { InterruptFile } from '../../arch/riscv64/interrupt-file.js';
+import { parseDtb } from '../../../dtb/index.js';
+import { zoneImsicLayout } from './aia-layout.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { GicV2Config, GicV3Config } from '../../config/zone-config.js';
@@ -31,22 +36,32 @@ function vcpuLine(zone: Zone, vcpu: number, line: number): IrqLine {
 const ignored: IrqLine = { set() {}, pulse() {} };
 
 /**
- * riscv64: Riscv64Cpu vCPUs and a per-zone PLIC at the config's plic_base. Contexts are the zone's
- * harts x {M, S}; only S-mode contexts reach the vCPU (guests run in S/VS mode). `numSources`
- * is the board PLIC's riscv,ndev + 1 (QEMU virt: 96).
+ * riscv64: Riscv64Cpu vCPUs and a per-zone PLIC at the config's plic_base, or (aplic_base, AIA
+ * boards) a per-zone APLIC in MSI mode and IMSIC. PLIC contexts are the zone's harts x {M, S}; only
+ * S-mode contexts reach the vCPU (guests run in S/VS mode). `numSources` is the board PLIC's
+ * riscv,ndev (APLIC's riscv,num-sources) + 1 (QEMU virt: 96 / 97).
  */
 export function riscvFactories(numSources = 96): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+  const imsics = new WeakMap<Zone, Imsic>();
   return {
     // SBI calls name harts by physical hart id: the zone's vCPUs know the board harts they stand for.
-    createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id, zoneHwids(host as Zone)),
+    createCpu: ({ host, index, physical }) => {
+      const imsic = imsics.get(host as Zone);
+      return new Riscv64Cpu(host, index, physical.id, zoneHwids(host as Zone), imsic && interruptFileOf(imsic, index));
+    },
     createIrqchip: (zone): ZoneIrqchip => {
       const a = zone.config.archConfig;
       const { source, interrupts } = zone.config;
       if (a.kind === 'gicv2' || a.kind === 'gicv3') {
         throw new ConfigError(source, 'arch_config.gic_version', `board ${zone.machine.boardName} is riscv64: a zone's interrupt controller is a PLIC (plic_base, plic_size), not a GIC`);
       }
+      if (a.kind === 'riscv' && a.plicSize === 0 && a.aplicSize > 0) {
+        const chip = aiaIrqchip(zone, a.aplicBase, a.aplicSize, numSources);
+        imsics.set(zone, chip.imsic);
+        return chip;
+      }
       if (a.kind !== 'riscv' || a.plicSize === 0) {
-        if (interrupts.length > 0 && (a.kind !== 'riscv' || a.aplicSize === 0)) {
+        if (interrupts.length > 0) {
           throw new ConfigError(source, 'interrupts[0]', `${interrupts[0]}: the zone has no interrupt controller to take it (arch_config has no plic_size or aplic_size)`);
         }
         return { windows: [], input: () => undefined, reset() {} };
@@ -67,6 +82,55 @@ export function riscvFactories(numSources = 96): { createCpu: CpuFactory; create
         describe: () => plic.describe(),
       };
     },
+  };
+}
+
+/**
+ * AIA in MSI mode, as hvisor's vaplic: the zone's APLIC domain knows only its sources and sends
+ * them as MSIs to its own IMSIC, one supervisor file per vCPU (page i = vCPU i = hart index i).
+ */
+function aiaIrqchip(zone: Zone, aplicBase: number, aplicSize: number, numSources: number): ZoneIrqchip & { imsic: Imsic } {
+  const layout = zoneImsicLayout(parseDtb(zone.machine.dtb), aplicBase);
+  if (layout === undefined) {
+    throw new ConfigError(zone.config.source, 'arch_config.aplic_base', `0x${aplicBase.toString(16)}: board ${zone.machine.boardName} has no APLIC there that signals an IMSIC (msi-parent)`);
+  }
+  checkInterruptRange(zone, 1, numSources - 1, 'APLIC sources');
+  const vcpus = zone.config.cpus.length;
+  const imsic = new Imsic({
+    vcpus,
+    numIds: layout.numIds,
+    hartOutputs: Array.from({ length: vcpus }, (_, v) => vcpuLine(zone, v, IRQ_SEI)),
+    base: layout.base,
+  });
+  const aplic = new Aplic({
+    numSources,
+    ownedSources: zone.config.interrupts,
+    vcpus,
+    // Direct delivery has no wires here: the zone's device tree gives the APLIC an msi-parent.
+    hartOutputs: Array.from({ length: vcpus }, () => ignored),
+    msiTarget: (hart, eiid) => imsic.setPending(hart, eiid),
+  });
+  return {
+    imsic,
+    windows: [
+      { base: aplicBase, size: aplicSize, device: aplic, name: 'aplic (zone view)' },
+      { base: layout.base, size: vcpus * IMSIC_PAGE, device: imsic, name: 'imsic (zone view)' },
+    ],
+    input: (irq) => (Number.isInteger(irq) && irq >= 1 && irq < numSources && zone.config.interrupts.includes(irq) ? aplic.sourceInput(irq) : undefined),
+    reset: () => {
+      aplic.reset();
+      imsic.reset();
+    },
+  };
+}
+
+/** vCPU `hart`'s file of the zone's IMSIC, as the core's sireg / stopei reach it. */
+function interruptFileOf(imsic: Imsic, hart: number): InterruptFile {
+  return {
+    readIndirect: (select) => imsic.readIndirect(hart, select),
+    writeIndirect: (select, value) => imsic.writeIndirect(hart, select, value),
+    topei: () => imsic.topei(hart),
+    claimTopei: () => void imsic.claimTopei(hart),
   };
 }
 
