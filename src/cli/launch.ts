@@ -170,10 +170,12 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       }),
     });
     gdb.set(zone.id, server);
+    // Zones started later (zone0's hypercalls can start and stop them in a loop): rate-limited too.
+    const log = gdbLogs.for(`gdb stub of zone ${zone.id}`);
     const listening = server.listen().then(() => {
-      if (startupDone) consoles.log(describeZone(zone, server));
+      if (startupDone) log(describeZone(zone, server));
     });
-    if (startupDone) listening.catch((e: Error) => consoles.log(e.message));
+    if (startupDone) listening.catch((e: Error) => log(e.message));
     else pending.push(listening);
   };
   const configVersion = options.configVersion ?? 6;
