@@ -118,47 +118,54 @@ export class AddressSpace {
   }
 
   /**
-   * Debugger read: copies as many bytes as are readable from `addr` on into a new array (RAM, and
-   * device registers whose `peek` is side-effect free). A short result means the rest is unmapped.
+   * The one region walk (vm-memory's try_access): `visit(region, offset, done, n)` gets each piece
+   * of [addr, addr + length) in order, `n` bytes from `offset` inside `region`, `done` bytes in; it
+   * returns how many it took (fewer than `n` stops the walk). Stops at the first unmapped byte.
+   * Returns the bytes taken. DMA, virtqueues, the ITS and the debugger all reach memory through it.
    */
-  readDebug(addr: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
+  walk(addr: number, length: number, visit: (region: Region, offset: number, done: number, n: number) => number): number {
     let done = 0;
     while (done < length) {
       const a = addr + done;
       const r = this.find(a);
       if (r === undefined) break;
       const n = Math.min(length - done, r.base + r.size - a);
+      const took = visit(r, a - r.base, done, n);
+      done += took;
+      if (took < n) break;
+    }
+    return done;
+  }
+
+  /**
+   * Debugger read: copies as many bytes as are readable from `addr` on into a new array (RAM, and
+   * device registers whose `peek` is side-effect free). A short result means the rest is unmapped.
+   */
+  readDebug(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    const done = this.walk(addr, length, (r, offset, at, n) => {
       if (r.kind === 'ram') {
-        const start = a - r.base + r.ramOffset;
-        out.set(r.ram.u8.subarray(start, start + n), done);
-        done += n;
-        continue;
+        out.set(r.ram.u8.subarray(offset + r.ramOffset, offset + r.ramOffset + n), at);
+        return n;
       }
       let i = 0;
       for (; i < n; i++) {
-        const v = r.device.peek?.(a + i - r.base, 1);
+        const v = r.device.peek?.(offset + i, 1);
         if (v === undefined) break;
-        out[done + i] = v;
+        out[at + i] = v;
       }
-      done += i;
-      if (i < n) break;
-    }
+      return i;
+    });
     return out.subarray(0, done);
   }
 
   /** Debugger write to RAM only (never to devices). Returns the number of bytes written. */
   writeDebug(addr: number, data: Uint8Array): number {
-    let done = 0;
-    while (done < data.length) {
-      const a = addr + done;
-      const r = this.find(a);
-      if (r === undefined || r.kind !== 'ram') break;
-      const n = Math.min(data.length - done, r.base + r.size - a);
-      r.ram.u8.set(data.subarray(done, done + n), a - r.base + r.ramOffset);
-      done += n;
-    }
-    return done;
+    return this.walk(addr, data.length, (r, offset, at, n) => {
+      if (r.kind !== 'ram') return 0;
+      r.ram.u8.set(data.subarray(at, at + n), offset + r.ramOffset);
+      return n;
+    });
   }
 
   private insert(region: Region): void {

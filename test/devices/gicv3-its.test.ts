@@ -4,6 +4,7 @@ import { Ram } from '../../src/machine/ram.js';
 import { Gicv3, Icc, REDISTRIBUTOR_STRIDE } from '../../src/devices/irqchip/gic/gicv3.js';
 import { Gicv3Its, ITS_TRANSLATER } from '../../src/devices/irqchip/gic/gicv3-its.js';
 import { modelReplay, qemuReplay, r, w, TestIrq } from './qtest.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 
 const RAM = 0x40000000;
 const PROP = RAM + 0x10000; // LPI property table
@@ -21,8 +22,8 @@ function make(at = RAM) {
   const ram = new Ram(0x80000);
   mem.mapRam(at, ram.size, ram);
   const outs = [new TestIrq(), new TestIrq()];
-  const gic = new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: outs, lpis: { memory: mem } });
-  const its = new Gicv3Its({ gic, memory: mem, base: ITS });
+  const gic = new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: outs, lpis: { memory: guestMemory(mem) } });
+  const its = new Gicv3Its({ gic, memory: guestMemory(mem), base: ITS });
   const rd = gic.redistributors;
   gic.distributor.write(0, 4, 0x13);
   for (let cpu = 0; cpu < 2; cpu++) {
@@ -181,7 +182,7 @@ describe('GICv3 ITS (per-zone) and LPIs', () => {
       w(ITS, 1), w(ITS + 0x100, 0), w(ITS + 0x104, 0), r(ITS + 0x100), r(ITS + 0x104),
     ];
     const qemu = await qemuReplay('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '2', '-m', '128M'], seq);
-    const z = new Gicv3Its({ gic: new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: [new TestIrq(), new TestIrq()], lpis: { memory: new AddressSpace() } }), memory: new AddressSpace() });
+    const z = new Gicv3Its({ gic: new Gicv3({ vcpus: 2, ownedSpis: [], affinities: [0n, 1n], irqOutputs: [new TestIrq(), new TestIrq()], lpis: { memory: guestMemory(new AddressSpace()) } }), memory: guestMemory(new AddressSpace()) });
     expect(modelReplay(z, ITS, seq)).toEqual(qemu);
   });
 

@@ -20,6 +20,7 @@ import { Imsic } from '../../src/devices/irqchip/imsic.js';
 import { CfiFlash } from '../../src/devices/platform/cfi-flash.js';
 import { TestIrq } from './qtest.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 
 const prng = mulberry32;
 
@@ -70,11 +71,11 @@ function subjects(): Subject[] {
   const v3out = [line(), line()];
   const mem = new AddressSpace();
   mem.mapRam(0x40000000, 0x10000, new Ram(0x10000));
-  const v3 = new Gicv3({ vcpus: 2, ownedSpis: [40, 78], affinities: [0n, 1n], irqOutputs: v3out, lpis: { memory: mem } });
+  const v3 = new Gicv3({ vcpus: 2, ownedSpis: [40, 78], affinities: [0n, 1n], irqOutputs: v3out, lpis: { memory: guestMemory(mem) } });
   v3.spiInput(40).set(true);
   out.push({ name: 'gicv3-distributor', device: v3.distributor, window: 0x10000, lines: v3out, hot: [0, 4, 0x104, 0x204, 0x428, 0x6140, 0xffe8] });
   out.push({ name: 'gicv3-redistributors', device: v3.redistributors, window: 0x40000, lines: v3out, hot: [0, 8, 0xc, 0x14, 0x70, 0x10100, 0x30200] });
-  out.push({ name: 'gicv3-its', device: new Gicv3Its({ gic: v3, memory: mem }), window: 0x20000, lines: v3out, hot: [0, 4, 8, 0x80, 0x88, 0x90] });
+  out.push({ name: 'gicv3-its', device: new Gicv3Its({ gic: v3, memory: guestMemory(mem) }), window: 0x20000, lines: v3out, hot: [0, 4, 8, 0x80, 0x88, 0x90] });
   out.push({ name: 'cfi-flash', device: new CfiFlash({ size: 1024 * 1024, bankWidth: 4 }), window: 1024 * 1024, lines: [], hot: [0, 0x40, 0x44, 0x100] });
   const files = [line(), line()];
   const imsic = new Imsic({ vcpus: 2, numIds: 256, hartOutputs: files });

@@ -213,7 +213,7 @@ describe('MSI and MSI-X delivery', () => {
     const host = new PciHostEcam({ ecamSize: 0x10_0000, busStart: 0, busEnd: 0, windows: [] });
     const fn = new SampleFunction();
     host.add(bdf(0, 3, 0), fn);
-    fn.assign({ read: () => false, write: () => false }, ctrl);
+    fn.assign({ read: () => false, write: () => false, checkRange: () => false }, ctrl);
     const [msi] = fn.config.findCapabilities(0x05);
     const [msix] = fn.config.findCapabilities(0x11);
     return { got, fn, msi: msi!, msix: msix! };

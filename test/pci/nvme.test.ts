@@ -7,7 +7,7 @@ import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { bdf } from '../../src/machine/bdf.js';
 import { FileBlockImage, MemoryBlockImage, type BlockImage } from '../../src/devices/virtio/block-image.js';
-import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { NvmeController } from '../../src/devices/pci/nvme.js';
 import { Enumerator } from './enumerator.js';
@@ -31,7 +31,7 @@ function board(image: BlockImage) {
   const nvme = new NvmeController(image);
   host.add(bdf(0, 1, 0), nvme);
   const msis: [number, number][] = [];
-  nvme.assign(dmaFromAddressSpace(bus), { signal: (_r, a, d) => msis.push([a, d]) });
+  nvme.assign(guestMemory(bus), { signal: (_r, a, d) => msis.push([a, d]) });
   bus.mapMmio(ECAM, 0x1000_0000, host.ecam);
   windows.forEach((w, i) => bus.mapMmio(w.cpuBase, w.size, host.windowDevices[i]!));
   const [found] = new Enumerator(host.ecam, windows).enumerate();

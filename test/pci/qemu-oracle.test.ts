@@ -6,7 +6,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
 import { bdf } from '../../src/machine/bdf.js';
 import { MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
-import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { NvmeController } from '../../src/devices/pci/nvme.js';
 import type { PciFunction } from '../../src/devices/pci/pci-function.js';
@@ -30,7 +30,7 @@ function ourVirt(fn: PciFunction, devfn: number): AddressSpace {
   const bus = new AddressSpace();
   const ram = new Ram(0x10_0000);
   bus.mapRam(0x4000_0000, ram.size, ram);
-  fn.assign(dmaFromAddressSpace(bus), undefined);
+  fn.assign(guestMemory(bus), undefined);
   bus.mapMmio(ECAM, 0x1000_0000, host.ecam);
   windows.forEach((w, i) => bus.mapMmio(w.cpuBase, w.size, host.windowDevices[i]!));
   return bus;

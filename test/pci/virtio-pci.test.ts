@@ -10,7 +10,7 @@ import { FileBlockImage, MemoryBlockImage } from '../../src/devices/virtio/block
 import { describePciTree } from '../../src/devices/pci/describe.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { VirtualEcam } from '../../src/devices/pci/virtual-ecam.js';
-import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 import { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backend.js';
 import { VirtioNetBackend } from '../../src/devices/virtio/virtio-net-backend.js';
 import { VirtioPciFunction } from '../../src/devices/pci/virtio-pci.js';
@@ -37,7 +37,7 @@ function zoneWith(backend: VirtioBackend) {
   host.add(bdf(0, 2, 0), fn);
   const msis: [number, number][] = [];
   const view = new VirtualEcam(host, {
-    zone: 'zone1', devices: [bdf(0, 2, 0)], windows, dma: dmaFromAddressSpace(mem), msi: { signal: (_r, a, d) => msis.push([a, d]) },
+    zone: 'zone1', devices: [bdf(0, 2, 0)], windows, dma: guestMemory(mem), msi: { signal: (_r, a, d) => msis.push([a, d]) },
   });
   windows.forEach((w, i) => mem.mapMmio(w.cpuBase, w.size, view.windowDevices[i]!));
   const [found] = new Enumerator(view.ecam, windows).enumerate();

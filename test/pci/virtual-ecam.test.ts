@@ -5,7 +5,7 @@ import { Ram } from '../../src/machine/ram.js';
 import { bdf, formatBdf, parseBdf } from '../../src/machine/bdf.js';
 import { PciConfigSpace } from '../../src/devices/pci/config-space.js';
 import { describePciTree } from '../../src/devices/pci/describe.js';
-import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { PciFunction } from '../../src/devices/pci/pci-function.js';
 import { checkPciPartition, PciAssignmentError, VirtualEcam, type ZonePciWindow } from '../../src/devices/pci/virtual-ecam.js';
@@ -24,7 +24,7 @@ function zone(host: PciHostEcam, name: string, devices: number[], windows: ZoneP
   const memory = new AddressSpace();
   const ram = new Ram(0x10000);
   memory.mapRam(0x5000_0000, ram.size, ram);
-  const view = new VirtualEcam(host, { zone: name, devices, windows, dma: dmaFromAddressSpace(memory) });
+  const view = new VirtualEcam(host, { zone: name, devices, windows, dma: guestMemory(memory) });
   memory.mapMmio(ECAM, host.config.ecamSize, view.ecam);
   windows.forEach((w, i) => memory.mapMmio(w.cpuBase, w.size, view.windowDevices[i]!));
   const ecam: MmioDevice = {
@@ -154,7 +154,7 @@ describe('per-zone virtual ECAM (hvisor vPCI)', () => {
   it('assignment and partition errors name the function, window and both zones', () => {
     const host = new PciHostEcam({ ecamSize: 0x10_0000, busStart: 0, busEnd: 0, windows: physWindows });
     host.add(bdf(0, 1, 0), new SampleFunction());
-    const none = { read: () => false, write: () => false };
+    const none = { read: () => false, write: () => false, checkRange: () => false };
     expect(() => new VirtualEcam(host, { zone: 'z', devices: [0x10], windows: [], dma: none })).toThrow(/00:02\.0, which has no function/);
     expect(
       () => new VirtualEcam(host, { zone: 'z', devices: [], windows: [{ space: 'mem32', cpuBase: 0, pciBase: 0x4000_0000, size: 0x1000 }], dma: none }),

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/fixtures.js';
@@ -181,16 +181,20 @@ describe('virtio-blk over virtio-mmio on an image file', () => {
   it('a process killed (SIGKILL) right after a completed flush loses nothing it wrote', async () => {
     // The image class, transpiled as is, runs in a child that writes, flushes, reports, and waits
     // to be killed: anything buffered in user space instead of handed to the kernel would be lost.
-    // block-image.ts and the src/util modules it imports, transpiled as they are, in their own layout.
     const dir = mkdtempSync(join(tmp, 'child-'));
-    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-    for (const file of ['devices/virtio/block-image.ts', 'util/hvisor-error.ts', 'util/input-file.ts']) {
-      const js = ts.transpileModule(readFileSync(join(REPO, 'src', file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-      mkdirSync(join(dir, dirname(file)), { recursive: true });
-      writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), js);
-    }
+    // block-image.ts and what it imports of ours, at their repository paths (ESM by package.json).
+    writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
+    const transpile = (file: string): void => {
+      const out = join(dir, file.replace(/\.ts$/, '.js'));
+      if (existsSync(out)) return;
+      const source = readFileSync(join(REPO, file), 'utf8');
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+      for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) transpile(relative(REPO, resolve(REPO, dirname(file), m[1]! + '.ts')));
+    };
+    transpile('src/devices/virtio/block-image.ts');
     writeFileSync(join(dir, 'child.mjs'), `
-      import { FileBlockImage } from './devices/virtio/block-image.js';
+      import { FileBlockImage } from './src/devices/virtio/block-image.js';
       const image = new FileBlockImage(process.argv[2]);
       for (let s = 0; s < 32; s++) image.write(s * 512, new Uint8Array(512).fill(s + 1));
       if (!image.flush()) process.exit(3);

@@ -7,7 +7,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { bdf } from '../../src/machine/bdf.js';
-import { dmaFromAddressSpace } from '../../src/machine/guest-memory.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 import { PciHostEcam } from '../../src/devices/pci/host-bridge.js';
 import { VirtioPciFunction } from '../../src/devices/pci/virtio-pci.js';
 import { VirtualEcam } from '../../src/devices/pci/virtual-ecam.js';
@@ -49,7 +49,7 @@ function overPci(backend: VirtioBackend, queues: number): Guest {
   mem.mapRam(PCI_RAM, ram.size, ram);
   const host = new PciHostEcam({ ecamSize: 0x1000_0000, busStart: 0, busEnd: 0xff, windows }, [0, 1, 2, 3].map(() => irqLine(() => {})));
   host.add(bdf(0, 2, 0), new VirtioPciFunction(backend));
-  const view = new VirtualEcam(host, { zone: 'zone1', devices: [bdf(0, 2, 0)], windows, dma: dmaFromAddressSpace(mem), msi: { signal: () => {} } });
+  const view = new VirtualEcam(host, { zone: 'zone1', devices: [bdf(0, 2, 0)], windows, dma: guestMemory(mem), msi: { signal: () => {} } });
   windows.forEach((w, i) => mem.mapMmio(w.cpuBase, w.size, view.windowDevices[i]!));
   const [found] = new Enumerator(view.ecam, windows).enumerate();
   const drv = new VirtioPciTestDriver(mem, view.ecam, 0x10, new Map(found!.bars.map((b) => [b.index, b.cpu])), PCI_RAM);

@@ -10,7 +10,6 @@ import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
 import { MemoryBlockImage } from '../../src/devices/virtio/block-image.js';
 import type { ConsoleEndpoint } from '../../src/devices/virtio/console-endpoint.js';
-import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
 import type { VirtioBackend } from '../../src/devices/virtio/virtio-backend.js';
 import { VirtioBlkBackend } from '../../src/devices/virtio/virtio-blk-backend.js';
 import { VirtioConsoleBackend } from '../../src/devices/virtio/virtio-console-backend.js';
@@ -18,6 +17,7 @@ import { VirtioGpuBackend } from '../../src/devices/virtio/virtio-gpu-backend.js
 import { MmioReg, VirtioMmioDevice } from '../../src/devices/virtio/virtio-mmio.js';
 import { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 
 const ZONE_RAM = 0x4000_0000;
 const SIZE = 0x1_0000;
@@ -39,7 +39,7 @@ function hostile(name: string, makeBackend: () => VirtioBackend & { poke?: (rand
     const zone = new AddressSpace();
     zone.mapRam(ZONE_RAM, SIZE, blocks[1]!);
     const backend = makeBackend();
-    const device = new VirtioMmioDevice(backend, zoneMemory(zone), irqLine(() => {}));
+    const device = new VirtioMmioDevice(backend, guestMemory(zone), irqLine(() => {}));
     const rand = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const u8 = blocks[1]!.u8;

@@ -8,9 +8,9 @@
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
-import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
 import type { VirtioBackend } from '../../src/devices/virtio/virtio-backend.js';
 import { MmioReg, VIRTIO_MMIO_WINDOW, VirtioMmioDevice } from '../../src/devices/virtio/virtio-mmio.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 
 export const RAM_BASE = 0x4000_0000;
 export const RAM_SIZE = 0x20_0000;
@@ -38,7 +38,7 @@ export function zoneWithMmio(backend: VirtioBackend) {
   const ram = new Ram(RAM_SIZE);
   mem.mapRam(RAM_BASE, RAM_SIZE, ram);
   const irqLevels: boolean[] = [];
-  const device = new VirtioMmioDevice(backend, zoneMemory(mem), irqLine((l) => irqLevels.push(l)));
+  const device = new VirtioMmioDevice(backend, guestMemory(mem), irqLine((l) => irqLevels.push(l)));
   mem.mapMmio(MMIO_BASE, VIRTIO_MMIO_WINDOW, device);
   const drv = new VirtioMmioTestDriver(mem, MMIO_BASE, RAM_BASE);
   return { mem, ram, device, drv, irqLevels };

@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
 import { Ram } from '../../src/machine/ram.js';
-import { zoneMemory } from '../../src/devices/virtio/guest-memory.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadVirtioConfig, parseVirtioConfig } from '../../src/config/virtio-config.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
@@ -17,6 +16,7 @@ import { buildVirtioDevice, virtioMmioNode, type BuiltVirtioDevice } from '../..
 import type { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { cells, dtNodeCells } from '../pci/dt-oracle.js';
 import { VirtioMmioTestDriver } from './mmio-driver.js';
+import { guestMemory } from '../../src/machine/guest-memory.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hvisor-vcfg-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -106,7 +106,7 @@ describe('virtio devices from an hvisor-tool virtio_cfg.json', () => {
       const ram = new Ram(0x10_0000);
       space.mapRam(0x5000_0000, ram.size, ram);
       const irqs: number[] = [];
-      const env = { memory: zoneMemory(space), irq: (n: number) => irqLine((l) => l && irqs.push(n)), baseDir: tmp, switches };
+      const env = { memory: guestMemory(space), irq: (n: number) => irqLine((l) => l && irqs.push(n)), baseDir: tmp, switches };
       for (const spec of zone.devices) {
         const b = buildVirtioDevice(spec, env);
         built.push(b);

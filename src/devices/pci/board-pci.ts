@@ -10,7 +10,7 @@ import { VirtualSwitch } from '../virtio/virtual-switch.js';
 import { formatBdf, type Bdf } from '../../machine/bdf.js';
 import type { BoardPciConfig, PciFunctionSpec } from '../../config/pci-config.js';
 import { describePciTree } from './describe.js';
-import { dmaFromAddressSpace } from '../../machine/guest-memory.js';
+import { guestMemory } from '../../machine/guest-memory.js';
 import { PciHostEcam } from './host-bridge.js';
 import { PciHostBridgeFunction } from './host-bridge-function.js';
 import { NvmeController } from './nvme.js';
@@ -109,7 +109,7 @@ export class BoardPci {
     ]);
     // MSIs are writes into the zone's own space: only a doorbell mapped there (its ITS) takes them.
     const msi = new ZoneMsiRouter(space);
-    const view = new VirtualEcam(this.host, { zone: name, devices, windows, dma: dmaFromAddressSpace(space), msi, lineNames: this.lineNames });
+    const view = new VirtualEcam(this.host, { zone: name, devices, windows, dma: guestMemory(space), msi, lineNames: this.lineNames });
     this.views.set(zone.zoneId, view);
     const ecamSize = Math.min(bus.ecamSize, this.node.ecamSize);
     return [

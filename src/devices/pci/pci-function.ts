@@ -76,6 +76,9 @@ export abstract class PciFunction {
   protected dmaWrite(addr: number, data: Uint8Array): boolean {
     return this.config.busMaster && this.dma.write(addr, data);
   }
+  protected dmaCheck(addr: number, length: number): boolean {
+    return this.config.busMaster && this.dma.checkRange(addr, length);
+  }
 
   /** The model's level-triggered interrupt condition for INTx. */
   protected setIntx(level: boolean): void {

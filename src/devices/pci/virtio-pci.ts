@@ -52,6 +52,7 @@ export class VirtioPciFunction extends PciFunction implements VirtioTransportPor
   private readonly busDma = {
     read: (addr: number, into: Uint8Array): boolean => this.dmaRead(addr, into),
     write: (addr: number, data: Uint8Array): boolean => this.dmaWrite(addr, data),
+    checkRange: (addr: number, length: number): boolean => this.dmaCheck(addr, length),
   };
 
   constructor(readonly backend: VirtioBackend) {

@@ -247,7 +247,7 @@ export class VirtioGpuBackend implements VirtioBackend {
           const addr = u32(at + 4) * 0x1_0000_0000 + u32(at);
           const len = u32(at + 8);
           // Backing must be the zone's own RAM: refuse it now rather than fail every transfer.
-          if (this.port?.memory.covers?.(addr, len) === false) return GpuResp.ErrUnspec;
+          if (this.port !== undefined && !this.port.memory.checkRange(addr, len)) return GpuResp.ErrUnspec;
           entries.push({ addr, len });
         }
         r.backing = entries;

@@ -1,12 +1,12 @@
 import type { AddressSpace } from '../../machine/address-space.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { RoutedIrq } from '../../machine/routed-irq.js';
-import { zoneMemory } from './guest-memory.js';
 import type { ZoneVirtioConfig } from '../../config/virtio-config.js';
 import type { VirtioMmioDevice } from './virtio-mmio.js';
 import { buildVirtioDevice, type BuiltVirtioDevice } from './virtio-zone-devices.js';
 import { VirtualSwitch } from './virtual-switch.js';
 import { HvisorError } from '../../util/hvisor-error.js';
+import { guestMemory } from '../../machine/guest-memory.js';
 
 /** A device of a zone could not be built (its image cannot be opened, its socket path is wrong): names zone and device. */
 export class VirtioDeviceError extends HvisorError {}
@@ -49,7 +49,7 @@ export class BoardVirtio {
     const lines = new Map<number, RoutedIrq>();
     const high = new Map<number, number>();
     const env = {
-      memory: zoneMemory(space),
+      memory: guestMemory(space),
       irq: (n: number): IrqLine => {
         // Devices sharing an interrupt number drive one line, high while any of them is (wired OR).
         if (!lines.has(n)) lines.set(n, new RoutedIrq(`virtio irq ${n}`, n));

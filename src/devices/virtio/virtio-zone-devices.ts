@@ -15,10 +15,11 @@ import { VirtioMmioDevice } from './virtio-mmio.js';
 import { VirtioNetBackend } from './virtio-net-backend.js';
 import type { VirtqueueMemory } from './virtqueue.js';
 import { VirtualSwitch } from './virtual-switch.js';
+import { guestMemory } from '../../machine/guest-memory.js';
 
 /** What a zone gives its virtio devices. */
 export interface VirtioZoneEnv {
-  /** The zone's RAM as devices reach it (its stage-2 view: `zoneMemory(space)`). */
+  /** The zone's RAM as devices reach it (its stage-2 view: `guestMemory(space)`). */
   readonly memory: VirtqueueMemory;
   /** The zone's interrupt line for a config `irq` number. */
   irq(number: number): IrqLine;

@@ -1,4 +1,4 @@
-import type { DmaMemory } from '../../machine/guest-memory.js';
+import type { GuestMemory } from '../../machine/guest-memory.js';
 import { HvisorError } from '../../util/hvisor-error.js';
 
 /** One buffer of a descriptor chain: guest-physical address, length, and whether the device writes it. */
@@ -17,12 +17,10 @@ export interface VirtqueueChain {
 export class VirtqueueError extends HvisorError {}
 
 /**
- * Guest memory as a virtqueue reaches it. `covers` (when the memory can answer it) lets the queue
- * refuse a descriptor naming memory outside the zone before any backend touches it.
+ * Guest memory as a virtqueue reaches it: `checkRange` lets the queue refuse a descriptor naming
+ * memory outside the zone before any backend touches it.
  */
-export interface VirtqueueMemory extends DmaMemory {
-  covers?(addr: number, len: number): boolean;
-}
+export type VirtqueueMemory = GuestMemory;
 
 export interface VirtqueueOptions {
   /** VIRTIO_F_RING_EVENT_IDX was negotiated: used_event / avail_event replace the flags. */
@@ -60,7 +58,6 @@ export class SplitVirtqueue {
   /** Fixed views of the scratch bytes: a ring access allocates nothing. */
   private readonly scratch2 = this.scratch.subarray(0, 2);
   private readonly scratch8 = this.scratch.subarray(0, 8);
-  private readonly scratchLast = this.scratch.subarray(15, 16);
 
   constructor(
     private readonly dma: VirtqueueMemory,
@@ -79,7 +76,7 @@ export class SplitVirtqueue {
       ['used ring', used, 6 + 8 * size],
     ];
     for (const [what, at, len] of rings) {
-      if (this.dma.covers !== undefined && !this.dma.covers(at, len)) throw new VirtqueueError(`${what} at ${hex(at)}+${hex(len)} is not in the zone's RAM`);
+      if (!this.dma.checkRange(at, len)) throw new VirtqueueError(`${what} at ${hex(at)}+${hex(len)} is not in the zone's RAM`);
     }
   }
 
@@ -251,13 +248,7 @@ export class SplitVirtqueue {
 
   private checkCovered(addr: number, len: number, what: string): void {
     if (len === 0) return;
-    const inside = this.dma.covers !== undefined ? this.dma.covers(addr, len) : this.probe(addr) && this.probe(addr + len - 1);
-    if (!inside) throw new VirtqueueError(`${what} at ${hex(addr)}+${hex(len)} is outside the zone's RAM`);
-  }
-
-  /** Without `covers`, a buffer's two ends must at least be readable. */
-  private probe(addr: number): boolean {
-    return this.dma.read(addr, this.scratchLast);
+    if (!this.dma.checkRange(addr, len)) throw new VirtqueueError(`${what} at ${hex(addr)}+${hex(len)} is outside the zone's RAM`);
   }
 
   private read16(addr: number, what: string): number {

@@ -4,7 +4,8 @@ import { Loongarch64Cpu } from '../../arch/loongarch64/loongarch64-cpu.js';
 import { Riscv64Cpu } from '../../arch/riscv64/riscv64-cpu.js';
 import { Gicv2 } from '../../devices/irqchip/gic/gicv2.js';
 import { Gicv3, REDISTRIBUTOR_STRIDE } from '../../devices/irqchip/gic/gicv3.js';
-import { Gicv3Its, type ItsMemory } from '../../devices/irqchip/gic/gicv3-its.js';
+import { Gicv3Its } from '../../devices/irqchip/gic/gicv3-its.js';
+import { guestMemory, type GuestMemory } from '../../machine/guest-memory.js';
 import { describeGic } from '../../devices/irqchip/gic/gic-state-report.js';
 import { Plic } from '../../devices/irqchip/plic.js';
 import { Aplic } from '../../devices/irqchip/aplic.js';
@@ -162,7 +163,13 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
     const hwids = zoneHwids(zone);
     const withIts = a.gitsSize > 0;
     // The zone's stage 2 is built after its irqchip: LPI tables, the ITS command queue and its tables are reached through it lazily.
-    const memory: ItsMemory = { read: (addr, size) => zone.memory.read(addr, size), write: (addr, size, value) => zone.memory.write(addr, size, value) };
+    let ram: GuestMemory | undefined;
+    const zoneRam = () => (ram ??= guestMemory(zone.memory));
+    const memory: GuestMemory = {
+      read: (addr, into) => zoneRam().read(addr, into),
+      write: (addr, data) => zoneRam().write(addr, data),
+      checkRange: (addr, length) => zoneRam().checkRange(addr, length),
+    };
     const gic = new Gicv3({
       vcpus: hwids.length,
       ownedSpis: ownedSpis(zone),

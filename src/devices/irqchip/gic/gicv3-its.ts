@@ -20,7 +20,7 @@ import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
 import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController, MsiDoorbell } from '../../pci/msi.js';
 import type { Gicv3 } from './gicv3.js';
-import type { GuestMemory } from './gicv3.js';
+import { readGuestLE, writeGuestLE, type GuestMemory } from '../../../machine/guest-memory.js';
 import { ItsTable, ItsTableType } from './its-table.js';
 import { FIRST_LPI } from './lpis.js';
 
@@ -54,11 +54,6 @@ const enum Cmd {
   DISCARD = 0x0f,
 }
 
-/** What the ITS reads and writes in the zone's guest-physical memory (AddressSpace satisfies it). */
-export interface ItsMemory extends GuestMemory {
-  write(addr: number, size: 4 | 8, value: bigint): boolean;
-}
-
 /** A valid ITE's translation. */
 interface Translation {
   lpi: number;
@@ -74,7 +69,7 @@ interface DeviceEntry {
 export interface Gicv3ItsOptions {
   readonly gic: Gicv3;
   /** The zone's guest-physical memory: command queue, Device and Collection tables, ITTs. */
-  readonly memory: ItsMemory;
+  readonly memory: GuestMemory;
   /** Guest-physical base of the ITS frame (for MSIs arriving through `signal`). */
   readonly base?: number;
   /**
@@ -210,7 +205,7 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
 
   private device(deviceId: number): DeviceEntry | undefined {
     const at = this.deviceTable.entryAddress(deviceId, this.options.memory);
-    const dte = at === undefined ? undefined : this.options.memory.read(at, 8);
+    const dte = at === undefined ? undefined : readGuestLE(this.options.memory, at, 8);
     if (dte === undefined || (dte & 1n) === 0n) return undefined;
     return { events: 2 ** (Number((dte >> 1n) & 0x1fn) + 1), itt: Number((dte >> 6n) & 0xfffffffffffn) * 256 };
   }
@@ -219,7 +214,7 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
     const at = this.deviceTable.entryAddress(deviceId, this.options.memory);
     if (at === undefined) return false;
     const dte = entry === undefined ? 0n : 1n | (BigInt(Math.log2(entry.events) - 1) << 1n) | (BigInt(entry.itt / 256) << 6n);
-    return this.options.memory.write(at, 8, dte);
+    return writeGuestLE(this.options.memory, at, 8, dte);
   }
 
   /** The ITE of (device, event), when both are mapped. */
@@ -228,8 +223,8 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
     if (dev === undefined || eventId >= dev.events) return undefined;
     const mem = this.options.memory;
     const at = dev.itt + eventId * ITE_SIZE;
-    const lo = mem.read(at, 4);
-    const hi = mem.read(at + 4, 4);
+    const lo = readGuestLE(mem, at, 4);
+    const hi = readGuestLE(mem, at + 4, 4);
     if (lo === undefined || hi === undefined || (lo & 3n) !== 3n) return undefined; // valid, physical
     return { lpi: Number(lo >> 2n) & 0xffffff, icid: Number(hi & 0xffffn) };
   }
@@ -238,13 +233,13 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
     const mem = this.options.memory;
     const at = dev.itt + eventId * ITE_SIZE;
     const lo = t === undefined ? 0 : (3 | (t.lpi << 2)) >>> 0;
-    return mem.write(at, 4, BigInt(lo)) && mem.write(at + 4, 4, BigInt(t?.icid ?? 0)) && mem.write(at + 8, 4, t === undefined ? 0n : BigInt(INTID_SPURIOUS));
+    return writeGuestLE(mem, at, 4, BigInt(lo)) && writeGuestLE(mem, at + 4, 4, BigInt(t?.icid ?? 0)) && writeGuestLE(mem, at + 8, 4, t === undefined ? 0n : BigInt(INTID_SPURIOUS));
   }
 
   /** The vCPU collection `icid` targets, or -1 when it is not mapped. */
   private collection(icid: number): number {
     const at = this.collectionTable.entryAddress(icid, this.options.memory);
-    const cte = at === undefined ? undefined : this.options.memory.read(at, 8);
+    const cte = at === undefined ? undefined : readGuestLE(this.options.memory, at, 8);
     if (cte === undefined || (cte & 1n) === 0n) return -1;
     const cpu = Number((cte >> 1n) & 0xffffn);
     return cpu < this.options.gic.core.vcpus ? cpu : -1;
@@ -278,10 +273,10 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   /** One command; false when it named something unmapped or out of range (then it did nothing). */
   private execute(at: number): boolean {
     const mem = this.options.memory;
-    const d0 = mem.read(at, 8);
-    const d1 = mem.read(at + 8, 8);
-    const d2 = mem.read(at + 16, 8);
-    const d3 = mem.read(at + 24, 8);
+    const d0 = readGuestLE(mem, at, 8);
+    const d1 = readGuestLE(mem, at + 8, 8);
+    const d2 = readGuestLE(mem, at + 16, 8);
+    const d3 = readGuestLE(mem, at + 24, 8);
     if (d0 === undefined || d1 === undefined || d2 === undefined || d3 === undefined) return false;
     const cmd = Number(d0 & 0xffn);
     const deviceId = Number(d0 >> 32n);
@@ -305,7 +300,7 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
         const target = Number((d2 >> 16n) & 0x7ffffffffn);
         const entry = this.collectionTable.entryAddress(icid, mem);
         if (entry === undefined || (valid && target >= vcpus)) ok = false;
-        else ok = mem.write(entry, 8, valid ? 1n | (BigInt(target) << 1n) : 0n);
+        else ok = writeGuestLE(mem, entry, 8, valid ? 1n | (BigInt(target) << 1n) : 0n);
         break;
       }
       case Cmd.MAPTI:

@@ -19,6 +19,7 @@ import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, NO_TARGET, SPURIOUS } from './gic-core.js';
 import { FIRST_LPI, LpiTable } from './lpis.js';
 import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
+import { readGuestLE, type GuestMemory } from '../../../machine/guest-memory.js';
 
 export interface Gicv3Options {
   readonly vcpus: number;
@@ -41,11 +42,6 @@ export interface Gicv3Options {
    * past them to Last). Default: the zone's frames only, in vCPU order.
    */
   readonly boardRedistributors?: readonly bigint[];
-}
-
-/** What the GIC reads from guest memory (AddressSpace satisfies it). */
-export interface GuestMemory {
-  read(addr: number, size: 1 | 2 | 4 | 8): bigint | undefined;
 }
 
 /** INTID bits offered with LPIs: LPIs 8192..16383. */
@@ -168,7 +164,7 @@ export class Gicv3 implements SystemRegisterHook {
     const idBits = (lo & 0x1f) + 1;
     if (intid >= 2 ** idBits) return;
     const base = (hi & 0xfffff) * 2 ** 32 + ((lo & 0xfffff000) >>> 0);
-    const v = this.memory.read(base + intid - FIRST_LPI, 1);
+    const v = readGuestLE(this.memory, base + intid - FIRST_LPI, 1);
     lpis.config[intid - FIRST_LPI] = v === undefined ? 0 : Number(v);
   }
 

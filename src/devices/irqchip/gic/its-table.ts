@@ -6,7 +6,7 @@
  * indirect one holds 8-byte level-1 descriptors (bit 63 Valid, bits 51:12 a level-2 page of
  * Page_Size bytes) and the entries in those pages.
  */
-import type { GuestMemory } from './gicv3.js';
+import { readGuestLE, type GuestMemory } from '../../../machine/guest-memory.js';
 
 export const enum ItsTableType {
   Device = 1,
@@ -86,7 +86,7 @@ export class ItsTable {
     const perPage = Math.floor(page / esz);
     const l1 = Math.floor(id / perPage);
     if ((l1 + 1) * L1_ENTRY > this.bytes) return undefined;
-    const descriptor = memory.read(this.base + l1 * L1_ENTRY, 8);
+    const descriptor = readGuestLE(memory, this.base + l1 * L1_ENTRY, 8);
     if (descriptor === undefined || (descriptor & L1_VALID) === 0n) return undefined;
     const level2 = Number(descriptor & L1_ADDRESS & ~BigInt(page - 1));
     return level2 + (id % perPage) * esz;
