@@ -46,6 +46,9 @@ export class BareLoongarch64Machine {
   readonly uart = new ByteSinkUart();
   readonly sleep = new SleepControl();
   readonly cpu: Loongarch64Cpu;
+  /** hvisor hypercalls the program made, and what they return. */
+  readonly hypercalls: { code: bigint; args: readonly bigint[] }[] = [];
+  hypercallResult = 0n;
   private skipped = 0;
 
   constructor(ramSize = 256 << 20) {
@@ -66,7 +69,7 @@ export class BareLoongarch64Machine {
       systemOff: () => {},
       systemReset: () => {},
       consoleWrite: () => {},
-      hypercall: () => 0n,
+      hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
     };
     this.cpu = new Loongarch64Cpu(host, 0);
   }

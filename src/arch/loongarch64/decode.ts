@@ -44,6 +44,7 @@ const TABLE: ReadonlyArray<readonly [string, Op, Format, number?]> = [
   ['0000 00000010 01100', Op.Crc, 'minor', 4], ['0000 00000010 01101', Op.Crc, 'minor', 5],
   ['0000 00000010 01110', Op.Crc, 'minor', 6], ['0000 00000010 01111', Op.Crc, 'minor', 7],
   ['0000 00000010 10100', Op.Break, 'raw'], ['0000 00000010 10110', Op.Syscall, 'raw'],
+  ['0000 00000010 10111', Op.Hvcl, 'raw'],
   ['0000 00000000 010', Op.AlslW, 'sa2p1'], ['0000 00000000 011', Op.AlslWu, 'sa2p1'],
   ['0000 00000010 110', Op.AlslD, 'sa2p1'],
   ['0000 00000000 100', Op.BytepickW, 'sa2'], ['0000 00000000 11', Op.BytepickD, 'sa3'],

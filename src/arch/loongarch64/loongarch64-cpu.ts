@@ -812,6 +812,14 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       case Op.Am: return this.atomic(imm, d, j, k);
       case Op.Break: this.exception(Ecode.BRK); return false;
       case Op.Syscall: this.exception(Ecode.SYS); return false;
+      case Op.Hvcl: {
+        // The guest kernel's hvcl leaves LVZ guest mode for the hypervisor (hvisor's HVC trap);
+        // from PLV3 it is a privileged instruction.
+        if (this.mmu.plv !== 0) { this.exception(Ecode.IPE); return false; }
+        xu[4] = BigInt.asUintN(64, this.host.hypercall(xu[4]!, [xu[5]!, xu[6]!]));
+        this.irqDirty = true; // a hypercall may start or stop zones, inject interrupts
+        return true;
+      }
       case Op.Rdtime: {
         const c = this.counter();
         if (imm === 2) xu[d] = c;

@@ -34,6 +34,8 @@ export const enum Op {
   /** crc.w.{b,h,w,d}.w and crcc: imm = size log2 | castagnoli << 2. */
   Crc,
   Break, Syscall,
+  /** hvcl code: a hypercall to the hypervisor role (hvisor's ABI: a0 = number, a1/a2 = arguments, result in a0). */
+  Hvcl,
   /** imm 0 = rdtimel.w, 1 = rdtimeh.w, 2 = rdtime.d. */
   Rdtime,
   Cpucfg,
