@@ -6,6 +6,11 @@ import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
 export enum StopReason {
   /** The instruction budget ran out; call run again. */
   Budget = 'budget',
+  /**
+   * The guest made an exit that costs host time its instruction budget does not count (an SBI
+   * console write): the rest of its slice goes to the others; call run again.
+   */
+  Yield = 'yield',
   /** The pc reached a debugger breakpoint; the instruction there has not executed. */
   Breakpoint = 'breakpoint',
   /** A data access hit a debugger watchpoint before it completed (see Cpu.lastWatchHit). */

@@ -149,6 +149,7 @@ export class SingleCpuTarget implements GdbTarget {
     const reason = this.cpu.run(step ? 1 : this.slice, step);
     switch (reason) {
       case StopReason.Budget:
+      case StopReason.Yield:
         this.timer = setImmediate(() => this.runSlice(false));
         return;
       case StopReason.Wait:

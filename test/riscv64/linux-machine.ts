@@ -82,7 +82,7 @@ export class LinuxMachine {
         const d = this.cpu.nextTimerDeadline();
         if (d === Infinity) return out + '\n[hart waits with no timer]';
         this.skipped += Math.max(1, d - this.cpu.retired / 10 - this.skipped);
-      } else if (stop !== StopReason.Budget) {
+      } else if (stop !== StopReason.Budget && stop !== StopReason.Yield) {
         return out + `\n[hart stopped: ${stop} ${JSON.stringify(this.cpu.lastError, (_, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v))}]`;
       }
     }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tool } from '../helpers/fixtures.js';
-import type { StopReason } from '../../src/arch/cpu.js';
+import { StopReason } from '../../src/arch/cpu.js';
 import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { buildProgram } from './toolchain.js';
@@ -45,7 +45,9 @@ export function loadSmode(name: string, source: string): SmodeRun & { elf: strin
 export function runSmode(name: string, source: string, setup?: (m: BareRiscv64Machine) => void, budget = 1_000_000): SmodeRun {
   const r = loadSmode(name, source);
   setup?.(r.m);
-  r.stop = r.m.cpu.run(budget);
+  // An SBI console write yields the rest of the run (the hypervisor's scheduling): run on.
+  do r.stop = r.m.cpu.run(budget);
+  while (r.stop === StopReason.Yield);
   return r;
 }
 

@@ -68,7 +68,7 @@ class UbootMachine {
         const d = this.cpu.nextTimerDeadline();
         if (d === Infinity) throw new Error(`hart waits with no timer:\n${out}`);
         this.ticks += Math.max(1, d - this.cpu.retired / 10 - this.ticks);
-      } else if (stop !== StopReason.Budget) {
+      } else if (stop !== StopReason.Budget && stop !== StopReason.Yield) {
         throw new Error(`hart stopped: ${stop} ${JSON.stringify(this.cpu.lastError)}\n${out}`);
       }
     }

@@ -100,7 +100,7 @@ export class BareRiscv64Machine {
       stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
       if (this.finisher.status !== undefined) break;
       if (stop === StopReason.Wait && this.warpToTimer()) continue;
-      if (stop !== StopReason.Budget) break;
+      if (stop !== StopReason.Budget && stop !== StopReason.Yield) break;
     }
     return stop;
   }

@@ -188,7 +188,7 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
         // console_write(num_bytes, base_lo, base_hi): guest-physical buffer. The spec lets it write
         // fewer bytes than asked (the caller writes the rest again), and the write ends the vCPU's
         // run: console output costs host time the instruction budget does not see.
-        stop = StopReason.Budget;
+        stop = StopReason.Yield;
         const addr = (a2 << 32n) | (a1 & 0xffffffffn);
         const n = Number(a0 > BigInt(DBCN_MAX_WRITE) ? BigInt(DBCN_MAX_WRITE) : a0);
         const bytes = addr < 2n ** 53n ? host.memory.readDebug(Number(addr), n) : new Uint8Array(0);

@@ -400,12 +400,10 @@ export class Zone implements VcpuHost, GdbTarget {
     if (endsAtMs === Infinity) return this.runVcpu(s, budget, false);
     for (let left = budget; ;) {
       const chunk = Math.min(left, SLICE_CHUNK);
-      const before = s.cpu.retired;
       const why = this.runVcpu(s, chunk, false);
-      const ran = s.cpu.retired - before;
-      left -= ran;
-      // Anything but a full chunk (a wait, a trap, an exit that ends the run) ends the vCPU's turn.
-      if (why !== StopReason.Budget || ran < chunk || left <= 0 || this.hostClock() >= endsAtMs) return why;
+      left -= chunk;
+      // Anything but a spent chunk (a wait, a trap, a Yield) ends the vCPU's turn.
+      if (why !== StopReason.Budget || left <= 0 || this.hostClock() >= endsAtMs) return why;
     }
   }
 
@@ -429,7 +427,7 @@ export class Zone implements VcpuHost, GdbTarget {
       const before = s.cpu.retired;
       const why = this.runVcpu(s, 1, true);
       retired += s.cpu.retired - before;
-      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Stall) {
+      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Yield || why === StopReason.Stall) {
         if (why === StopReason.Stall) this.afterRun(s, why);
         else if (why === StopReason.Wait) {
           s.waiting = true;
@@ -470,6 +468,7 @@ export class Zone implements VcpuHost, GdbTarget {
   private afterRun(s: VcpuSlot, why: StopReason): void {
     switch (why) {
       case StopReason.Budget:
+      case StopReason.Yield:
       case StopReason.Off:
       case StopReason.Step:
         return;
