@@ -14,7 +14,7 @@ import { CONFIG_VERSIONS, type ConfigVersion } from '../config/zone-config-binar
 import { Hypervisor } from '../hypervisor/lifecycle/hypervisor.js';
 import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
-import type { HostClock } from '../hypervisor/zone/virtual-clock.js';
+import type { HostClock, TimeMode } from '../hypervisor/zone/virtual-clock.js';
 import { loadVirtioConfig } from '../config/virtio-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
@@ -78,6 +78,8 @@ export interface LaunchOptions {
    * timing under attack pass the process's CPU time, so other processes of a loaded host do not count.
    */
   readonly hostClock?: HostClock;
+  /** Where the zones' guest time comes from (default `virtual`: the instructions they retire) and its rate. */
+  readonly time?: { readonly mode?: TimeMode; readonly instructionsPerSecond?: number };
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -189,7 +191,11 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     timerFrequency: build.timerFrequency,
     // Zones' exits take host time the instruction budget does not see: slices have a host-time budget too.
     scheduler: { sliceMs: HOST_SLICE_MS, ...(options.hostClock && { hostClock: options.hostClock }) },
-    ...(options.hostClock && { zoneDefaults: { hostClock: options.hostClock } }),
+    zoneDefaults: {
+      ...(options.hostClock && { hostClock: options.hostClock }),
+      ...(options.time?.mode !== undefined && { timeMode: options.time.mode }),
+      ...(options.time?.instructionsPerSecond !== undefined && { instructionsPerSecond: options.time.instructionsPerSecond }),
+    },
     console: (zone, bytes) => consoles.write(zone, bytes),
     ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id) } }),
     ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),

@@ -89,9 +89,9 @@ describe('Zone: boot, isolation, crashes', () => {
     expect(r.cpus[0]!.pc).toBe(ENTRY1);
   });
 
-  it('idle vCPUs wait for their timer deadline; virtual time is frozen while debug-halted', () => {
+  it('realtime: idle vCPUs wait for their timer deadline; zone time is frozen while debug-halted', () => {
     const host = new FakeHost();
-    const z = makeZone(qemuVirtAarch64().machine, config(1), [[Op.WaitTimer, 50], [Op.Inc, 0], [Op.Jump, 0, ENTRY1]], { hostClock: host.clock });
+    const z = makeZone(qemuVirtAarch64().machine, config(1), [[Op.WaitTimer, 50], [Op.Inc, 0], [Op.Jump, 0, ENTRY1]], { timeMode: 'realtime', hostClock: host.clock });
     z.zone.start();
     expect(z.zone.runSlice(10)).toEqual({ retired: 0, idle: true, wakeInMs: 50 });
     host.ms = 20;

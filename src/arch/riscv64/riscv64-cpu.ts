@@ -210,7 +210,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   }
 
   get retired(): number {
-    return this.retiredCount;
+    // Mid-chunk (a slow-path instruction reading time or instret), the chunk's instructions so far count.
+    return this.retiredCount + this.inflight;
   }
 
   get pc(): bigint {
@@ -607,6 +608,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       break;
     }
     this.retiredCount += count - this.trapsInChunk;
+    this.inflight = 0;
     return count;
   }
 
@@ -1253,7 +1255,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       case CSR.sireg: return this.readSireg();
       case CSR.stopei: return this.interruptFile === undefined ? undefined : BigInt(this.interruptFile.topei());
       case CSR.stopi: this.pollTimer(); return BigInt(this.topInterrupt());
-      case CSR.cycle: case CSR.instret: return BigInt(this.retiredCount + this.inflight);
+      case CSR.cycle: case CSR.instret: return BigInt(this.retired);
       case CSR.time: return BigInt(Math.floor(this.host.now()));
       default:
         if (csr > CSR.instret && csr <= 0xc1f) return 0n; // hpmcounters: implemented as zero

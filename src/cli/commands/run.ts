@@ -5,6 +5,7 @@ import { DEFAULT_GDB_BASE_PORT, launch, type Instance } from '../launch.js';
 import { parseMemorySize } from './board.js';
 import { UsageError, exclusiveFlags, integerFlag } from '../flag-checks.js';
 import { printable } from '../../util/printable.js';
+import { TIME_MODES, type TimeMode } from '../../hypervisor/zone/virtual-clock.js';
 
 interface RunArgs {
   board: string;
@@ -21,6 +22,8 @@ interface RunArgs {
   pci?: string;
   'config-version': number;
   seconds?: number;
+  time?: string;
+  'guest-mips'?: number;
   kernel?: string;
   initrd?: string;
   append?: string;
@@ -49,6 +52,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
       .option('config-version', { type: 'number', default: 6, describe: 'the zone_config layout zone0\'s hvisor-tool sends: 6 (hvisor-tool main) or 5 (hvisor v0.4)' })
+      .option('time', { type: 'string', describe: 'guest time: virtual (default: from the instructions each zone retires, paced to the host clock while idle), warp (idle time jumps at once) or realtime (the host clock)' })
+      .option('guest-mips', { type: 'number', describe: 'virtual time: guest instructions per microsecond (default 1000, one instruction per ns)' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     checkRunFlags(args);
@@ -69,6 +74,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...(args.virtio !== undefined && { virtio: args.virtio }),
       ...(args.pci !== undefined && { pci: args.pci }),
       configVersion: args['config-version'],
+      time: {
+        ...(args.time !== undefined && { mode: args.time as TimeMode }),
+        ...(args['guest-mips'] !== undefined && { instructionsPerSecond: args['guest-mips'] * 1e6 }),
+      },
       holdOutput: true,
     });
     printBanner(instance);
@@ -82,6 +91,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
 function checkRunFlags(args: RunArgs): void {
   integerFlag('cpus', args.cpus, 1, 512);
   integerFlag('gdb-base-port', args['gdb-base-port'], 0, 65535);
+  if (args.time !== undefined && !(TIME_MODES as readonly string[]).includes(args.time)) throw new UsageError(`--time: one of ${TIME_MODES.join(', ')}, got ${JSON.stringify(args.time)}`);
+  if (args['guest-mips'] !== undefined && !(args['guest-mips'] >= 1 && args['guest-mips'] <= 1e6)) throw new UsageError(`--guest-mips: a number from 1 to 1000000, got ${args['guest-mips']}`);
   if (args.seconds !== undefined && !(args.seconds >= 0 && args.seconds <= 365 * 86400)) throw new UsageError(`--seconds: a number of seconds from 0 up, got ${args.seconds}`);
   exclusiveFlags(args as unknown as Record<string, unknown>, ['gdb-socket-dir'], ['gdb-base-port', 'gdb-host'], 'with --gdb-socket-dir the stubs listen on Unix sockets, not TCP');
   if (!args.gdb) {

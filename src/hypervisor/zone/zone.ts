@@ -6,7 +6,7 @@ import type { Machine, PhysicalCpu } from '../../machine/machine.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { buildStage2, type DeviceProvider, type SharedRamWindow, type Stage2Hole, type VirtioProvider, type ZoneDeviceWindow } from '../stage2/stage2.js';
 import type { Stage2Space } from '../stage2/stage2-space.js';
-import { defaultHostClock, VirtualClock, type HostClock } from './virtual-clock.js';
+import { defaultHostClock, VirtualClock, type HostClock, type TimeMode } from './virtual-clock.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import { ImageError } from '../../loader/image-error.js';
@@ -67,8 +67,10 @@ export interface ZoneOptions {
   /** Diagnostics: stage-2 faults, crashes, lifecycle. */
   readonly log?: (line: string) => void;
   readonly hostClock?: HostClock;
-  /** `warp`: when every vCPU waits, jump virtual time to the next deadline instead of sleeping. */
-  readonly timeMode?: 'realtime' | 'warp';
+  /** Where guest time comes from (virtual-clock.ts): instructions retired (default), or the host clock. */
+  readonly timeMode?: TimeMode;
+  /** Guest instructions per second of virtual time (default 1e9). */
+  readonly instructionsPerSecond?: number;
   /** gdb `kill`: restart the zone (default) or stop it. */
   readonly killPolicy?: 'reset' | 'stop';
 }
@@ -151,6 +153,8 @@ export class Zone implements VcpuHost, GdbTarget {
   private pendingExitStatus = 0;
   private exitCode: number | undefined;
   private running: VcpuSlot | undefined;
+  /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
+  private turnStartRetired = 0;
   private next = 0;
   private crashReport: ZoneCrash | undefined;
   private faultCount = 0;
@@ -170,8 +174,12 @@ export class Zone implements VcpuHost, GdbTarget {
     this.config = config;
     this.machine = machine;
     this.timerFrequency = options.timerFrequency;
-    this.clock = new VirtualClock(options.timerFrequency, options.hostClock);
     this.hostClock = options.hostClock ?? defaultHostClock;
+    this.clock = new VirtualClock(options.timerFrequency, {
+      ...(options.timeMode !== undefined && { mode: options.timeMode }),
+      ...(options.instructionsPerSecond !== undefined && { instructionsPerSecond: options.instructionsPerSecond }),
+      host: this.hostClock,
+    });
 
     const physicalCpus = config.cpus.map((id) => {
       const p = machine.cpus.find((c) => c.id === id);
@@ -290,7 +298,8 @@ export class Zone implements VcpuHost, GdbTarget {
   // --- VcpuHost -------------------------------------------------------------------------------
 
   now(): number {
-    return this.clock.now();
+    const s = this.running;
+    return this.clock.now(s === undefined ? 0 : s.cpu.retired - this.turnStartRetired);
   }
 
   startVcpu(vcpu: number, entry: bigint, arg: bigint): 'ok' | 'invalid' | 'already-on' {
@@ -368,8 +377,10 @@ export class Zone implements VcpuHost, GdbTarget {
   runSlice(budget: number, endsAtMs = Infinity): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
     if (this.slicedWindows.length > 0) this.startDeviceSlices();
+    this.clock.catchUp();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
     let retired = 0;
+    let longest = 0;
     const n = this.slots.length;
     const now = this.clock.now();
     for (let k = 0; k < n && this.runnable; k++) {
@@ -383,10 +394,15 @@ export class Zone implements VcpuHost, GdbTarget {
         s.waiting = false;
       }
       const before = s.cpu.retired;
+      this.turnStartRetired = before;
       const why = this.runTimed(s, budget, endsAtMs);
-      retired += s.cpu.retired - before;
+      const ran = s.cpu.retired - before;
+      retired += ran;
+      if (ran > longest) longest = ran;
       this.afterRun(s, why);
     }
+    // The vCPUs ran side by side: the slice lasted as long as the busiest one.
+    this.clock.retire(longest);
     this.next = (this.next + 1) % n;
     return this.idleState(retired);
   }
@@ -421,12 +437,15 @@ export class Zone implements VcpuHost, GdbTarget {
 
   private stepSlice(): SliceResult {
     let retired = 0;
+    let longest = 0;
     let stepped: VcpuSlot | undefined;
     for (const s of this.slots) {
       if (!s.cpu.powered || s.action !== 'step') continue;
       const before = s.cpu.retired;
+      this.turnStartRetired = before;
       const why = this.runVcpu(s, 1, true);
       retired += s.cpu.retired - before;
+      longest = Math.max(longest, s.cpu.retired - before);
       if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Yield || why === StopReason.Stall) {
         if (why === StopReason.Stall) this.afterRun(s, why);
         else if (why === StopReason.Wait) {
@@ -443,10 +462,13 @@ export class Zone implements VcpuHost, GdbTarget {
       for (const s of this.slots) {
         if (s.action !== 'continue' || !s.cpu.powered || s.waiting) continue;
         const before = s.cpu.retired;
+        this.turnStartRetired = before;
         this.afterRun(s, this.runVcpu(s, 1, false));
         retired += s.cpu.retired - before;
+        longest = Math.max(longest, s.cpu.retired - before);
       }
     }
+    this.clock.retire(longest);
     if (this.runnable && stepped !== undefined) this.debugStop({ kind: 'step', thread: this.threadOf(stepped) });
     else if (this.runnable) this.debugStop({ kind: 'interrupted', thread: 1 }); // the stepping vCPU was off
     return this.idleState(retired);
@@ -536,10 +558,7 @@ export class Zone implements VcpuHost, GdbTarget {
     for (const w of this.slicedWindows) if (w.slicedWork!.hasDeferredWork) anyReady = true;
     if (anyReady) return { retired, idle: false, wakeInMs: 0 };
     if (stalled) return { retired, idle: true, wakeInMs: Math.min(STALL_POLL_MS, this.clock.msUntil(earliest)) };
-    if (this.options.timeMode === 'warp' && Number.isFinite(earliest)) {
-      this.clock.warpTo(earliest);
-      return { retired, idle: false, wakeInMs: 0 };
-    }
+    if (Number.isFinite(earliest) && this.clock.idleUntil(earliest)) return { retired, idle: false, wakeInMs: 0 };
     return { retired, idle: true, wakeInMs: this.clock.msUntil(earliest) };
   }
 
