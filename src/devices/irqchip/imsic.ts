@@ -112,7 +112,7 @@ export class Imsic implements MmioDevice, MsiController {
       const id = first + b;
       v = (v << 1n) | (id < this.numIds && arr[hart * this.numIds + id] ? 1n : 0n);
     }
-    return v & ~1n; // identity 0 does not exist
+    return first === 0 ? v & ~1n : v; // identity 0 does not exist (bit 0 of eip0/eie0 only)
   }
 
   /** sireg write; false when the select names no register here. */
