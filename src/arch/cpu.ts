@@ -79,6 +79,19 @@ export interface VcpuHost {
 }
 
 /**
+ * What a zone does differently per arch (hvisor's arch/<arch>/zone.rs), so the zone itself names
+ * no arch: the registers its vCPUs start with, and firmware IPIs.
+ */
+export interface ArchZoneOps {
+  /** The boot vCPU's registers: `hwid` is its hart id / MPIDR, `dtb` the device tree's guest-physical address. */
+  bootArguments(hwid: bigint, dtb: bigint): bigint[];
+  /** A vCPU the guest starts (SBI HSM hart_start, PSCI CPU_ON): `arg` is the caller's opaque / context id. */
+  secondaryArguments(hwid: bigint, arg: bigint): bigint[];
+  /** A firmware IPI to `cpu` (SBI send_ipi): raises its software interrupt. */
+  ipi(cpu: Cpu): void;
+}
+
+/**
  * One emulated core running a vCPU of a zone at the guest-kernel privilege level.
  * Registers are addressed by their gdb register number in the arch's description.
  */
@@ -119,6 +132,8 @@ export interface Cpu {
   setWatchpoint(va: bigint, length: number, kind: WatchKind, on: boolean): void;
   readonly lastWatchHit: WatchHit | undefined;
   readonly lastError: GuestErrorReport | undefined;
+  /** Drop every cached translation (TLBs) of this vCPU (SBI remote sfence.vma / hfence from another vCPU). */
+  flushTranslations(): void;
   /** Drop decoded-instruction caches for a guest-physical range (after debugger or DMA writes). */
   invalidateCode(gpa: number, length: number): void;
   /** One line for `info threads` / `monitor regs`: privilege level and state. */

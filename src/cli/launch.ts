@@ -7,7 +7,7 @@ import { DEFAULT_GDB_BASE_PORT, gdbCommandLine, gdbPortForZone } from '../../gdb
 import { GdbServer } from '../../gdbstub/server.js';
 import { buildBoard, type BoardBuild } from '../board/board-builder.js';
 import { bringUpZone } from '../board/bring-up-zone.js';
-import { aarch64Factories, loongarchFactories, riscvFactories } from '../hypervisor/zone/arch-factories.js';
+import { aarch64Factories, loongarchFactories, riscvFactories, type ArchFactories } from '../hypervisor/zone/arch-factories.js';
 import { ControlServer } from '../hypervisor/control/control-server.js';
 import type { ControlAddress } from '../hypervisor/control/control-protocol.js';
 import { CONFIG_VERSIONS, type ConfigVersion } from '../config/zone-config-binary.js';
@@ -321,7 +321,7 @@ function demoZones(board: BoardDescriptor): string[] {
   return demo.map((f) => join(REPO, f));
 }
 
-function archFactories(board: BoardDescriptor, build: BoardBuild): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+function archFactories(board: BoardDescriptor, build: BoardBuild): ArchFactories {
   switch (board.arch) {
     case 'riscv64': {
       return riscvFactories(build.machine.interruptCount ?? 96);

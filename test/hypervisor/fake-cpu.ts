@@ -223,6 +223,12 @@ export class FakeCpu implements Cpu {
     this.invalidated.push([gpa, length]);
   }
 
+  /** Remote fences seen (the fake core has no TLB). */
+  fences = 0;
+  flushTranslations(): void {
+    this.fences++;
+  }
+
   describe(): string {
     return 'S-mode';
   }

@@ -16,6 +16,7 @@ import { readInputFileSync, type InputReader } from '../../util/input-file.js';
 import { VirtioBridge } from './virtio-bridge.js';
 import type { ConfigVersion } from '../../config/zone-config-binary.js';
 import { trampolineWindows, virtioWakeIrq, type TrampolineHost } from './virtio-trampoline.js';
+import type { ArchZoneOps } from '../../arch/cpu.js';
 
 export { Errno, LifecycleError };
 
@@ -36,6 +37,8 @@ export interface HypervisorOptions {
   readonly createCpu: CpuFactory;
   readonly timerFrequency: number;
   readonly createIrqchip?: IrqchipFactory;
+  /** The arch's zone behaviour (boot registers, firmware IPIs); default: the board's arch's. */
+  readonly zoneOps?: ArchZoneOps;
   /** Further zone-owned windows per zone (vECAM, IVC control tables). */
   readonly emulated?: (config: ZoneConfig) => readonly ZoneDeviceWindow[];
   /**
@@ -189,6 +192,7 @@ export class Hypervisor {
       createCpu: this.options.createCpu,
       timerFrequency: this.options.timerFrequency,
       ...(this.options.createIrqchip && { createIrqchip: this.options.createIrqchip }),
+      ...(this.options.zoneOps && { zoneOps: this.options.zoneOps }),
       emulated: [...(this.options.emulated?.(config) ?? []), ...ivc.windows],
       sharedRam: ivc.sharedRam,
       ...(virtio && { virtio }),

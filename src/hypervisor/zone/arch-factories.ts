@@ -18,6 +18,17 @@ import { ConfigError } from '../../config/config-error.js';
 import type { GicV2Config, GicV3Config } from '../../config/zone-config.js';
 import type { ZoneDeviceWindow } from '../stage2/stage2.js';
 import type { CpuFactory, IrqchipFactory, Zone, ZoneIrqchip } from './zone.js';
+import type { ArchZoneOps } from '../../arch/cpu.js';
+import { aarch64ZoneOps } from '../../arch/aarch64/zone-ops.js';
+import { loongarchZoneOps } from '../../arch/loongarch64/zone-ops.js';
+import { riscvZoneOps } from '../../arch/riscv64/zone-ops.js';
+
+/** What an arch gives the hypervisor to build a zone: its cores, its interrupt controller, its zone behaviour. */
+export interface ArchFactories {
+  readonly createCpu: CpuFactory;
+  readonly createIrqchip: IrqchipFactory;
+  readonly zoneOps: ArchZoneOps;
+}
 
 /** sip/mip bit of the supervisor external interrupt, the riscv64 core's setInterrupt line. */
 const IRQ_SEI = 9;
@@ -42,9 +53,10 @@ const ignored: IrqLine = { set() {}, pulse() {} };
  * S-mode contexts reach the vCPU (guests run in S/VS mode). `numSources` is the board PLIC's
  * riscv,ndev (APLIC's riscv,num-sources) + 1 (QEMU virt: 96 / 97).
  */
-export function riscvFactories(numSources = 96): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+export function riscvFactories(numSources = 96): ArchFactories {
   const imsics = new WeakMap<Zone, Imsic>();
   return {
+    zoneOps: riscvZoneOps,
     // SBI calls name harts by physical hart id: the zone's vCPUs know the board harts they stand for.
     createCpu: ({ host, index, physical }) => {
       const imsic = imsics.get(host as Zone);
@@ -152,7 +164,7 @@ function zoneHwids(zone: Zone): bigint[] {
  * gicd_base, the CPU interface at gicc_base, banked by the vCPU making the access). Timer outputs go
  * to PPIs 27/30. MPIDRs are the board CPUs' (so PSCI CPU_ON names physical CPUs, as in hvisor).
  */
-export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { createCpu: CpuFactory; createIrqchip: IrqchipFactory; gicOf: (zone: Zone) => Gicv3 | undefined } {
+export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): ArchFactories & { gicOf: (zone: Zone) => Gicv3 | undefined } {
   const gics = new WeakMap<Zone, Gicv2 | Gicv3>();
   const ownedSpis = (zone: Zone) => zone.config.interrupts.filter((i) => i >= 32 && i < numIrqs);
   const spiInput = (zone: Zone, irq: number, line: (irq: number) => IrqLine) =>
@@ -217,6 +229,7 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
   };
 
   return {
+    zoneOps: aarch64ZoneOps,
     gicOf: (zone) => {
       const gic = gics.get(zone);
       return gic instanceof Gicv3 ? gic : undefined;
@@ -258,8 +271,9 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): { 
  * EIOINTC and PCH-PIC, is passed through to zone0), and no EIOINTC model exists here yet: a zone
  * that names interrupts is refused rather than left waiting for ones that never come.
  */
-export function loongarchFactories(): { createCpu: CpuFactory; createIrqchip: IrqchipFactory } {
+export function loongarchFactories(): ArchFactories {
   return {
+    zoneOps: loongarchZoneOps,
     createCpu: ({ host, index, physical }) => new Loongarch64Cpu(host, index, physical.id),
     createIrqchip: (zone): ZoneIrqchip => {
       if (zone.config.interrupts.length > 0) {

@@ -1,4 +1,5 @@
-import type { Cpu, GuestErrorReport, VcpuHost } from '../../arch/cpu.js';
+import type { ArchZoneOps, Cpu, GuestErrorReport, VcpuHost } from '../../arch/cpu.js';
+import { archZoneOps } from '../../arch/zone-ops.js';
 import { StopReason } from '../../arch/cpu.js';
 import type { GdbArchDescription } from '../../../gdbstub/arch-description.js';
 import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../../gdbstub/target.js';
@@ -51,6 +52,8 @@ export interface ZoneOptions {
   /** Timer ticks per second of VcpuHost.now() (aarch64 CNTFRQ, riscv timebase-frequency). */
   readonly timerFrequency: number;
   readonly createIrqchip?: IrqchipFactory;
+  /** Boot registers and firmware IPIs of the arch (default: the board's arch's, src/arch/zone-ops.ts). */
+  readonly zoneOps?: ArchZoneOps;
   /** Further zone-owned windows (vECAM, IVC control tables). */
   readonly emulated?: readonly ZoneDeviceWindow[];
   readonly virtio?: VirtioProvider;
@@ -143,6 +146,7 @@ export class Zone implements VcpuHost, GdbTarget {
   private readonly slots: VcpuSlot[];
   private readonly cpuList: Cpu[] = [];
   private readonly options: ZoneOptions;
+  private readonly zoneOps: ArchZoneOps;
   private readonly monitorCommands: ZoneMonitor;
   private zoneState: ZoneState = 'created';
   private debugHalted = false;
@@ -168,6 +172,7 @@ export class Zone implements VcpuHost, GdbTarget {
 
   constructor(options: ZoneOptions) {
     this.options = options;
+    this.zoneOps = options.zoneOps ?? archZoneOps(options.machine.arch);
     const { machine, config } = options;
     this.id = config.zoneId;
     this.name = config.name;
@@ -248,7 +253,7 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     this.resetDevices();
     const boot = this.slots[0]!;
-    boot.cpu.reset(this.config.entryPoint, this.bootArguments(boot, BigInt(this.options.dtbAddress ?? 0)));
+    boot.cpu.reset(this.config.entryPoint, this.zoneOps.bootArguments(boot.physical.hwid, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
     this.crashReport = undefined;
     this.pendingSystemEvent = undefined;
@@ -306,7 +311,7 @@ export class Zone implements VcpuHost, GdbTarget {
     const s = this.slots[vcpu];
     if (s === undefined) return 'invalid';
     if (s.cpu.powered) return 'already-on';
-    s.cpu.reset(entry, this.config.archConfig.kind === 'riscv' ? [s.physical.hwid, arg] : [arg]);
+    s.cpu.reset(entry, this.zoneOps.secondaryArguments(s.physical.hwid, arg));
     s.cpu.powered = true;
     s.waiting = false;
     s.action = this.debugHalted ? 'stop' : 'continue';
@@ -327,19 +332,16 @@ export class Zone implements VcpuHost, GdbTarget {
     this.onRunnable?.();
   }
 
-  /** riscv supervisor software interrupt (mip.SSIP, bit 1) for SBI send_ipi. */
+  /** A firmware IPI (SBI send_ipi): the arch raises the target's software interrupt. */
   ipi(vcpu: number): void {
     const s = this.slots[vcpu];
     if (s === undefined) return;
-    s.cpu.setInterrupt(1, true);
+    this.zoneOps.ipi(s.cpu);
     this.kick(vcpu);
   }
 
   remoteFence(vcpu: number): void {
-    // The Cpu interface has no TLB call yet: the riscv64 core exposes flushTranslations().
-    const cpu = this.slots[vcpu]?.cpu as { flushTranslations?: () => void; flushTlb?: () => void } | undefined;
-    if (cpu?.flushTranslations !== undefined) cpu.flushTranslations();
-    else cpu?.flushTlb?.();
+    this.slots[vcpu]?.cpu.flushTranslations();
   }
 
   systemOff(status = 0): void {
@@ -752,19 +754,6 @@ export class Zone implements VcpuHost, GdbTarget {
 
   private threadOf(s: VcpuSlot): number {
     return this.slots.indexOf(s) + 1;
-  }
-
-  private bootArguments(s: VcpuSlot, dtb: bigint): bigint[] {
-    // riscv: a0 = hart id, a1 = dtb (SBI / Linux boot protocol); aarch64: x0 = dtb (arm64 booting.rst);
-    // loongarch64: hvisor clears every register (the guest finds its tables through firmware).
-    switch (this.machine.arch) {
-      case 'riscv64':
-        return [s.physical.hwid, dtb];
-      case 'aarch64':
-        return [dtb, 0n, 0n, 0n];
-      case 'loongarch64':
-        return [];
-    }
   }
 
   private loadImages(): void {
