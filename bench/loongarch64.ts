@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BareLoongarch64Machine } from '../src/arch/loongarch64/bare-machine.js';
 import { EM_LOONGARCH, loadElf } from '../src/loader/elf.js';
 import { REPO_ROOT } from './repo-root.js';
-import type { BenchResult } from './riscv64.js';
+import { compareWithQemu, type BenchResult } from './riscv64.js';
 
 export const BENCH_ITERS = 90_909_091;
 /** Executed instructions (the program's header): 11·N + 2952 in direct address mode, the final idle included. */
@@ -54,34 +54,10 @@ export async function benchLoongarch64(iters = BENCH_ITERS): Promise<BenchResult
   const elf = buildBenchLoongarch64(iters);
   const ours = runBenchOnOurCore(elf);
   const qemu = runBenchOnQemu(elf);
-  const cksum = (s: string): string => s.split('\n').find((l) => l.startsWith('CKSUM'))?.trim() ?? '(no CKSUM line)';
-  if (cksum(ours.output) !== cksum(qemu.output)) {
-    throw new Error(`bench: checksums differ: ours "${cksum(ours.output)}", qemu "${cksum(qemu.output)}"`);
-  }
   if (ours.instructions !== benchInstructions(iters)) {
     throw new Error(`bench: our core retired ${ours.instructions} instructions, the program executes ${benchInstructions(iters)}`);
   }
-  const qemuInstructions = benchInstructions(iters);
-  const result: BenchResult = {
-    name: 'loongarch64',
-    instructions: ours.instructions,
-    ourSeconds: ours.seconds,
-    ourMips: ours.instructions / ours.seconds / 1e6,
-    ourCpuSeconds: ours.cpuSeconds,
-    ourOutput: cksum(ours.output),
-    qemuInstructions,
-    qemuSeconds: qemu.seconds,
-    qemuMips: qemuInstructions / qemu.seconds / 1e6,
-    ratio: 0,
-  };
-  result.ratio = result.qemuMips / result.ourMips;
-  console.log(
-    `loongarch64: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS ` +
-      `(CPU ${result.ourCpuSeconds.toFixed(3)} s = ${(result.instructions / result.ourCpuSeconds / 1e6).toFixed(1)} MIPS); ` +
-      `qemu-system-loongarch64 ${qemuInstructions} insns in ${result.qemuSeconds.toFixed(3)} s = ${result.qemuMips.toFixed(1)} MIPS; ` +
-      `qemu/ours = ${result.ratio.toFixed(1)}x; ${result.ourOutput}`,
-  );
-  return result;
+  return compareWithQemu('loongarch64', 'qemu-system-loongarch64', ours, qemu, benchInstructions(iters));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -35,6 +35,38 @@ export interface BenchResult {
   ratio: number;
 }
 
+/** The CKSUM line of a bench program's output. */
+const cksumLine = (s: string): string => s.split('\n').find((l) => l.startsWith('CKSUM'))?.trim() ?? '(no CKSUM line)';
+
+/**
+ * Checks that our run and QEMU's printed the same CKSUM line, then prints and returns both rates
+ * (`qemuInstructions` is what QEMU's build executes; ours is our core's exact count).
+ */
+export function compareWithQemu(
+  name: string,
+  qemuBinary: string,
+  ours: { instructions: number; seconds: number; cpuSeconds: number; output: string },
+  qemu: { seconds: number; output: string },
+  qemuInstructions: number,
+): BenchResult {
+  if (cksumLine(ours.output) !== cksumLine(qemu.output)) {
+    throw new Error(`bench: checksums differ: ours "${cksumLine(ours.output)}", qemu "${cksumLine(qemu.output)}"`);
+  }
+  const ourMips = ours.instructions / ours.seconds / 1e6;
+  const qemuMips = qemuInstructions / qemu.seconds / 1e6;
+  const result: BenchResult = {
+    name, instructions: ours.instructions, ourSeconds: ours.seconds, ourMips, ourCpuSeconds: ours.cpuSeconds,
+    ourOutput: cksumLine(ours.output), qemuInstructions, qemuSeconds: qemu.seconds, qemuMips, ratio: qemuMips / ourMips,
+  };
+  console.log(
+    `${name}: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS ` +
+      `(CPU ${result.ourCpuSeconds.toFixed(3)} s = ${(result.instructions / result.ourCpuSeconds / 1e6).toFixed(1)} MIPS); ` +
+      `${qemuBinary} ${qemuInstructions} insns in ${result.qemuSeconds.toFixed(3)} s = ${result.qemuMips.toFixed(1)} MIPS; ` +
+      `qemu/ours = ${result.ratio.toFixed(1)}x; ${result.ourOutput}`,
+  );
+  return result;
+}
+
 /** Builds the bench program (S-mode at 0x8020_0000 or M-mode at 0x8000_0000) with the Debian cross tools. */
 export function buildBenchRiscv64(iters: number, smode: boolean, outDir = mkdtempSync(join(tmpdir(), 'bench-rv64-'))): string {
   const programs = join(REPO_ROOT, 'test', 'riscv64', 'programs');
@@ -80,31 +112,7 @@ export async function benchRiscv64(iters = BENCH_ITERS): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rv64-'));
   const ours = runBenchOnOurCore(buildBenchRiscv64(iters, true, dir));
   const qemu = runBenchOnQemu(buildBenchRiscv64(iters, false, dir));
-  const cksum = (s: string): string => s.split('\n').find((l) => l.startsWith('CKSUM'))?.trim() ?? '(no CKSUM line)';
-  if (cksum(ours.output) !== cksum(qemu.output)) {
-    throw new Error(`bench: checksums differ: ours "${cksum(ours.output)}", qemu "${cksum(qemu.output)}"`);
-  }
-  const qemuInstructions = mmodeInstructions(iters);
-  const result: BenchResult = {
-    name: 'riscv64',
-    instructions: ours.instructions,
-    ourSeconds: ours.seconds,
-    ourMips: ours.instructions / ours.seconds / 1e6,
-    ourCpuSeconds: ours.cpuSeconds,
-    ourOutput: cksum(ours.output),
-    qemuInstructions,
-    qemuSeconds: qemu.seconds,
-    qemuMips: qemuInstructions / qemu.seconds / 1e6,
-    ratio: 0,
-  };
-  result.ratio = result.qemuMips / result.ourMips;
-  console.log(
-    `riscv64: ours ${result.instructions} insns in ${result.ourSeconds.toFixed(3)} s = ${result.ourMips.toFixed(1)} MIPS ` +
-      `(CPU ${result.ourCpuSeconds.toFixed(3)} s = ${(result.instructions / result.ourCpuSeconds / 1e6).toFixed(1)} MIPS); ` +
-      `qemu-system-riscv64 ${qemuInstructions} insns in ${result.qemuSeconds.toFixed(3)} s = ${result.qemuMips.toFixed(1)} MIPS; ` +
-      `qemu/ours = ${result.ratio.toFixed(1)}x; ${result.ourOutput}`,
-  );
-  return result;
+  return compareWithQemu('riscv64', 'qemu-system-riscv64', ours, qemu, mmodeInstructions(iters));
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -1,23 +1,9 @@
 import { AddressSpace } from '../../machine/address-space.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { Ram } from '../../machine/ram.js';
+import { ByteSinkUart } from '../byte-sink-uart.js';
 import { StopReason, type VcpuHost } from '../cpu.js';
 import { Loongarch64Cpu } from './loongarch64-cpu.js';
-
-/** ns16550a-compatible output only: THR writes are collected, LSR always says "transmitter empty". */
-class ByteSinkUart implements MmioDevice {
-  readonly name = 'ns16550a-sink';
-  readonly bytes: number[] = [];
-  read(offset: number): number {
-    return offset === 5 ? 0x60 : 0;
-  }
-  write(offset: number, _size: AccessSize, value: number): void {
-    if (offset === 0) this.bytes.push(value & 0xff);
-  }
-  reset(): void {
-    this.bytes.length = 0;
-  }
-}
 
 /** QEMU loongarch virt's ACPI GED sleep-control register: 0x34 (SLP_EN | SLP_TYP S5) powers off. */
 class SleepControl implements MmioDevice {
