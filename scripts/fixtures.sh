@@ -184,8 +184,8 @@ G=$FIX/trixie-gdb
 if [ ! -f "$G/.done" ]; then
   say "debootstrapping a minimal trixie root with gdb-multiarch (about 3 minutes, 340 MB)"
   rm -rf "$G"
-  debootstrap --variant=minbase --include=gdb-multiarch trixie "$G" http://deb.debian.org/debian >/dev/null
-  chroot "$G" gdb-multiarch -nx -batch -ex 'set architecture Loongarch64' >/dev/null
+  $SUDO debootstrap --variant=minbase --include=gdb-multiarch trixie "$G" http://deb.debian.org/debian >/dev/null
+  $SUDO chroot "$G" gdb-multiarch -nx -batch -ex 'set architecture Loongarch64' >/dev/null
   touch "$G/.done"
 fi
 
