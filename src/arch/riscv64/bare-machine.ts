@@ -4,6 +4,7 @@ import { Ram } from '../../machine/ram.js';
 import { ByteSinkUart } from '../byte-sink-uart.js';
 import { StopReason, type VcpuHost } from '../cpu.js';
 import { Riscv64Cpu } from './riscv64-cpu.js';
+import type { InterruptFile } from './interrupt-file.js';
 
 /** QEMU's sifive_test finisher: 0x5555 = pass, 0x3333 | code << 16 = fail, 0x7777 = reset. */
 class TestFinisher implements MmioDevice {
@@ -40,7 +41,8 @@ export class BareRiscv64Machine {
   /** Ticks skipped while the hart waited for its timer. */
   private skipped = 0;
 
-  constructor(ramSize = 64 << 20, ramBase = 0x8000_0000) {
+  /** `interruptFile`: the hart's IMSIC S file for AIA programs (map its doorbell into `memory` too). */
+  constructor(ramSize = 64 << 20, ramBase = 0x8000_0000, interruptFile?: InterruptFile) {
     this.ram = new Ram(ramSize);
     this.memory.mapRam(ramBase, ramSize, this.ram, 0, 'ram');
     this.memory.mapMmio(0x1000_0000, 0x100, this.uart);
@@ -60,7 +62,7 @@ export class BareRiscv64Machine {
       consoleWrite: (bytes) => { machine.console.push(...bytes); },
       hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
     };
-    this.cpu = new Riscv64Cpu(host, 0);
+    this.cpu = new Riscv64Cpu(host, 0, 0, undefined, interruptFile);
   }
 
   output(): string {
