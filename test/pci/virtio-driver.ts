@@ -5,17 +5,11 @@
  */
 import type { AddressSpace } from '../../src/machine/address-space.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';
+import { DriverRing, type DriverQueue as RingQueue } from '../helpers/virtio-ring.js';
 
-export interface DriverQueue {
-  index: number;
-  size: number;
-  desc: number;
-  avail: number;
-  used: number;
+/** A split ring plus where its notifications go (the notify capability's address for this queue). */
+export interface DriverQueue extends RingQueue {
   notify: number;
-  nextDesc: number;
-  availIdx: number;
-  lastUsed: number;
 }
 
 export class VirtioPciTestDriver {
@@ -26,6 +20,7 @@ export class VirtioPciTestDriver {
   notifyMultiplier = 0;
   readonly queues: DriverQueue[] = [];
   private nextFree: number;
+  private readonly ring: DriverRing;
 
   constructor(
     readonly mem: AddressSpace,
@@ -36,6 +31,7 @@ export class VirtioPciTestDriver {
     ramBase: number,
   ) {
     this.nextFree = ramBase + 0x10000;
+    this.ring = new DriverRing(mem);
   }
 
   cfg(reg: number, size: 1 | 2 | 4 = 4): number {
@@ -123,32 +119,13 @@ export class VirtioPciTestDriver {
 
   /** Posts a chain of [addr, len, deviceWrites] buffers and optionally kicks. Returns the head. */
   post(q: DriverQueue, bufs: [number, number, boolean][], kick = true): number {
-    const head = q.nextDesc;
-    bufs.forEach(([addr, len, write], i) => {
-      const d = q.desc + 16 * ((head + i) % q.size);
-      this.w(d, 8, addr);
-      this.w(d + 8, 4, len);
-      const last = i === bufs.length - 1;
-      this.w(d + 12, 2, (last ? 0 : 1) | (write ? 2 : 0));
-      this.w(d + 14, 2, (head + i + 1) % q.size);
-    });
-    q.nextDesc = (head + bufs.length) % q.size;
-    this.w(q.avail + 4 + 2 * (q.availIdx % q.size), 2, head);
-    q.availIdx = (q.availIdx + 1) & 0xffff;
-    this.w(q.avail + 2, 2, q.availIdx);
+    const head = this.ring.post(q, bufs);
     if (kick) this.w(q.notify, 2, q.index);
     return head;
   }
 
   /** New used entries: [id, len]. */
   reap(q: DriverQueue): [number, number][] {
-    const out: [number, number][] = [];
-    const idx = this.r(q.used + 2, 2);
-    while (q.lastUsed !== idx) {
-      const at = q.used + 4 + 8 * (q.lastUsed % q.size);
-      out.push([this.r(at, 4), this.r(at + 4, 4)]);
-      q.lastUsed = (q.lastUsed + 1) & 0xffff;
-    }
-    return out;
+    return this.ring.reap(q);
   }
 }

@@ -11,6 +11,7 @@ import { Ram } from '../../src/machine/ram.js';
 import type { VirtioBackend } from '../../src/devices/virtio/virtio-backend.js';
 import { MmioReg, VIRTIO_MMIO_WINDOW, VirtioMmioDevice } from '../../src/devices/virtio/virtio-mmio.js';
 import { guestMemory } from '../../src/machine/guest-memory.js';
+import { DriverRing, type DriverQueue } from '../helpers/virtio-ring.js';
 
 export const RAM_BASE = 0x4000_0000;
 export const RAM_SIZE = 0x20_0000;
@@ -21,16 +22,7 @@ export const EVENT_IDX = 1n << 29n;
 export const INDIRECT = 1n << 28n;
 export const VERSION_1 = 1n << 32n;
 
-export interface DriverQueue {
-  index: number;
-  size: number;
-  desc: number;
-  avail: number;
-  used: number;
-  nextDesc: number;
-  availIdx: number;
-  lastUsed: number;
-}
+export type { DriverQueue } from '../helpers/virtio-ring.js';
 
 /** A zone with RAM and one virtio-mmio slot holding `backend`, plus the driver for it. */
 export function zoneWithMmio(backend: VirtioBackend) {
@@ -45,6 +37,7 @@ export function zoneWithMmio(backend: VirtioBackend) {
 }
 
 export class VirtioMmioTestDriver {
+  private readonly ring: DriverRing;
   readonly queues: DriverQueue[] = [];
   private nextFree: number;
 
@@ -54,6 +47,7 @@ export class VirtioMmioTestDriver {
     readonly ramBase: number,
   ) {
     this.nextFree = ramBase + 0x10000;
+    this.ring = new DriverRing(mem);
   }
 
   reg(offset: number): number {
@@ -149,42 +143,20 @@ export class VirtioMmioTestDriver {
    * indirect table, and optionally kicks. Returns the head.
    */
   post(q: DriverQueue, bufs: [number, number, boolean][], opts: { kick?: boolean; indirect?: boolean } = {}): number {
-    const head = q.nextDesc;
-    if (opts.indirect === true) {
-      const table = this.alloc(16 * bufs.length, 16);
-      this.writeDescs(table, bufs, (i) => i + 1);
-      const d = q.desc + 16 * head;
-      this.w(d, 8, table);
-      this.w(d + 8, 4, 16 * bufs.length);
-      this.w(d + 12, 2, 4);
-      this.w(d + 14, 2, 0);
-      q.nextDesc = (head + 1) % q.size;
-    } else {
-      this.writeDescs(q.desc, bufs, (i) => (head + i + 1) % q.size, head, q.size);
-      q.nextDesc = (head + bufs.length) % q.size;
-    }
-    this.publish(q, head, opts.kick ?? true);
+    const head = opts.indirect === true ? this.ring.postIndirect(q, this.alloc(16 * bufs.length, 16), bufs) : this.ring.post(q, bufs);
+    if (opts.kick ?? true) this.kick(q);
     return head;
   }
 
   /** Puts `head` in the available ring and (optionally) kicks. */
   publish(q: DriverQueue, head: number, kick = true): void {
-    this.w(q.avail + 4 + 2 * (q.availIdx % q.size), 2, head);
-    q.availIdx = (q.availIdx + 1) & 0xffff;
-    this.w(q.avail + 2, 2, q.availIdx);
+    this.ring.publish(q, head);
     if (kick) this.kick(q);
   }
 
   /** New used entries: [id, len]. */
   reap(q: DriverQueue): [number, number][] {
-    const out: [number, number][] = [];
-    const idx = this.r(q.used + 2, 2);
-    while (q.lastUsed !== idx) {
-      const at = q.used + 4 + 8 * (q.lastUsed % q.size);
-      out.push([this.r(at, 4), this.r(at + 4, 4)]);
-      q.lastUsed = (q.lastUsed + 1) & 0xffff;
-    }
-    return out;
+    return this.ring.reap(q);
   }
 
   /** Event index: the used index at which the driver wants its next interrupt. */
@@ -195,14 +167,4 @@ export class VirtioMmioTestDriver {
     return this.r(q.used + 4 + 8 * q.size, 2);
   }
 
-  private writeDescs(table: number, bufs: [number, number, boolean][], next: (i: number) => number, first = 0, size = bufs.length): void {
-    bufs.forEach(([addr, len, write], i) => {
-      const d = table + 16 * ((first + i) % size);
-      this.w(d, 8, addr);
-      this.w(d + 8, 4, len);
-      const last = i === bufs.length - 1;
-      this.w(d + 12, 2, (last ? 0 : 1) | (write ? 2 : 0));
-      this.w(d + 14, 2, last ? 0 : next(i));
-    });
-  }
 }
