@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Imsic, ImsicSelect } from '../../src/devices/irqchip/imsic.js';
 import { Aplic } from '../../src/devices/irqchip/aplic.js';
 import { InterruptControllerConfigError } from '../../src/devices/irqchip/ownership.js';
+import { AddressSpace } from '../../src/machine/address-space.js';
+import { ZoneMsiRouter } from '../../src/devices/pci/msi.js';
 import { modelReplay, qemuReplay, r, TestIrq, w } from './qtest.js';
 
 function make(vcpus = 2) {
@@ -34,6 +36,22 @@ describe('IMSIC (per-zone supervisor interrupt files)', () => {
     expect(imsic.claimTopei(1)).toBe((70 << 16) | 70);
     expect(outs[1]!.level).toBe(false);
     expect(imsic.topei(1)).toBe(0);
+  });
+
+  it('is a PCI MSI doorbell: a function\'s MSI-X write routed through the zone\'s space pends on that hart\'s file only', () => {
+    const { imsic, outs } = make();
+    linuxInit(imsic, 0, [33]);
+    linuxInit(imsic, 1, [33]);
+    const space = new AddressSpace();
+    space.mapMmio(0x28000000, 0x2000, imsic);
+    const router = new ZoneMsiRouter(space);
+    router.signal(0x08, 0x28001000, 33); // 00:01.0's vector to hart 1
+    expect(imsic.topei(1)).toBe((33 << 16) | 33);
+    expect(imsic.topei(0)).toBe(0);
+    expect(outs[1]!.level).toBe(true);
+    router.signal(0x08, 0x29000000, 34); // no doorbell of this zone there: dropped
+    expect(router.dropped).toBe(1);
+    expect(imsic.readIndirect(0, ImsicSelect.Eip0)).toBe(0n);
   });
 
   it('eithreshold hides identities at or above it; eidelivery 0 masks the file; disabled ids wait', () => {

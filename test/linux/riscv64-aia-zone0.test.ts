@@ -21,10 +21,9 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64-aia', () => {
 
   it('boots to a shell with the APLIC (MSI mode) and IMSIC drivers bound; the UART and the IPIs come as IMSIC MSIs', async () => {
     const dir = scratch('rv64-aia-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/riscv64/zone0-linux.json'), 'utf8'));
+    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/riscv64/zone0-linux-aia.json'), 'utf8'));
     config.kernel_filepath = join(fixtureMatching('debian/rv64/usr/lib/modules', /riscv64$/), 'vmlinuz');
     config.initrd_filepath = buildInitramfs({ base: 'initramfs-riscv64.cpio.gz', init: shellInit('zone0# ') });
-    config.arch_config = { plic_base: '0x0', plic_size: '0x0', aplic_base: '0xd000000', aplic_size: '0x8000' };
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     let typeOn: (bytes: Uint8Array) => void = () => {};
     const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));

@@ -9,7 +9,7 @@
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import type { Bdf } from '../../machine/bdf.js';
-import type { MsiController } from '../pci/msi.js';
+import type { MsiController, MsiDoorbell } from '../pci/msi.js';
 import { InterruptControllerConfigError } from './ownership.js';
 
 export const IMSIC_PAGE = 0x1000;
@@ -31,7 +31,7 @@ export interface ImsicOptions {
   readonly base?: number;
 }
 
-export class Imsic implements MmioDevice, MsiController {
+export class Imsic implements MmioDevice, MsiController, MsiDoorbell {
   readonly name = 'imsic';
   private readonly vcpus: number;
   private readonly numIds: number;
@@ -86,6 +86,14 @@ export class Imsic implements MmioDevice, MsiController {
     const reg = offset % IMSIC_PAGE;
     if (reg === 0x000) this.setPending(hart, value >>> 0);
     else if (reg === 0x004) this.setPending(hart, ((value >>> 24) | ((value >>> 8) & 0xff00) | ((value << 8) & 0xff0000) | (value << 24)) >>> 0);
+  }
+
+  /**
+   * A PCI function's MSI-X write that the zone's MSI router found at `offset` of this window (the
+   * zone's stage-2 view): the same as the CPU's doorbell write, so it reaches only this zone's files.
+   */
+  message(_requester: Bdf, offset: number, data: number): void {
+    this.write(offset, 4, data);
   }
 
   /** A PCI function's MSI write aimed at one of the zone's doorbell pages. */
