@@ -21,20 +21,23 @@ const APLIC = 0xd00_0000;
 
 // CSR numbers (binutils may predate their names): siselect 0x150, sireg 0x151, stopei 0x15c, stopi 0xdb0.
 const PROGRAM = `
-  .globl _start
-_start:
-  la t0, trap
-  csrw stvec, t0
-  li s0, ${RESULTS}
-  # this hart's file: eidelivery = 1, identities 5 and 7 enabled
+  # this hart's IMSIC file: eidelivery = 1, eie0 = \\ids
+  .macro imsic_file ids
   li t0, 0x70
   csrw 0x150, t0
   li t0, 1
   csrw 0x151, t0
   li t0, 0xc0
   csrw 0x150, t0
-  li t0, 0xa0
+  li t0, \\ids
   csrw 0x151, t0
+  .endm
+  .globl _start
+_start:
+  la t0, trap
+  csrw stvec, t0
+  li s0, ${RESULTS}
+  imsic_file 0xa0 # identities 5 and 7
   csrr t1, 0x151
   sd t1, 0(s0)
   # an MSI to our own doorbell: identity 5
@@ -109,14 +112,7 @@ second:
   li s0, ${RESULTS}
   la t0, trap1
   csrw stvec, t0
-  li t0, 0x70
-  csrw 0x150, t0
-  li t0, 1
-  csrw 0x151, t0
-  li t0, 0xc0
-  csrw 0x150, t0
-  li t0, 2
-  csrw 0x151, t0
+  imsic_file 2 # identity 1
   li t0, 0x200
   csrs sie, t0
   csrsi sstatus, 2

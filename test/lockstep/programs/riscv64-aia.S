@@ -12,32 +12,7 @@
 #define STOPEI   0x15c
 #define STOPI    0xdb0
 
-    .option norvc
-    .option norelax
-    .section .text.boot, "ax"
-    .globl _start
-_start:                                  /* M-mode, QEMU only */
-    lla     t0, s_entry
-    csrw    mepc, t0
-    li      t0, -1
-    csrw    medeleg, t0
-    csrw    mideleg, t0
-    csrw    mcounteren, t0
-    csrw    pmpaddr0, t0
-    li      t0, 0x1f
-    csrw    pmpcfg0, t0
-    li      t0, (1 << 11)                /* mstatus.MPP = S */
-    csrw    mstatus, t0
-    mret
-
-    .globl s_entry
-s_entry:
-    li x1, 0; li x2, 0; li x3, 0; li x4, 0; li x5, 0; li x6, 0; li x7, 0; li x8, 0
-    li x9, 0; li x10, 0; li x11, 0; li x12, 0; li x13, 0; li x14, 0; li x15, 0; li x16, 0
-    li x17, 0; li x18, 0; li x19, 0; li x20, 0; li x21, 0; li x22, 0; li x23, 0; li x24, 0
-    li x25, 0; li x26, 0; li x27, 0; li x28, 0; li x29, 0; li x30, 0; li x31, 0
-    csrw    sie, zero
-    csrw    sscratch, zero
+#include "riscv64-shim.h"
     li      t0, 0xc0122                  /* SIE, SPIE, SPP, SUM, MXR */
     csrc    sstatus, t0
     .globl compare_start
