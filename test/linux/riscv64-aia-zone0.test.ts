@@ -26,7 +26,7 @@ describe('Debian riscv64 Linux in zone0 of qemu-virt-riscv64-aia', () => {
     config.initrd_filepath = buildInitramfs({ base: 'initramfs-riscv64.cpio.gz', init: shellInit('zone0# ') });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
     let typeOn: (bytes: Uint8Array) => void = () => {};
-    const console0 = new GuestConsole('zone0-linux', (b) => typeOn(b));
+    const console0 = new GuestConsole('zone0-linux-', (b) => typeOn(b));
     instance = await launch({ board: 'qemu-virt-riscv64-aia', zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
     await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 360_000);
