@@ -152,5 +152,11 @@ describe('an AIA zone: IMSIC files through the core’s CSRs, the APLIC in MSI m
     expect(word(8)).toBe(5n); // the trap claimed identity 5
     expect(word(9)).toBe(7n); // the UART's source 10 came as identity 7
     expect(word(12)).toBe((1n << 16n) | 1n); // hart 1 claimed the IPI's identity 1
+    // monitor irq: the zone's APLIC in MSI mode with its one source, and both harts' files.
+    const state = hv.zone(0)!.irqchip!.describe!();
+    expect(state).toContain('aplic: MSI delivery, interrupts enabled');
+    expect(state).toMatch(/^\s+10 level1\s+low\s+no\s+yes\s+hart 0 eiid 7$/m);
+    expect(state).toContain('vcpu0: delivery on, threshold 0, pending none, enabled 5,7, output low');
+    expect(state).toContain('vcpu1: delivery on, threshold 0, pending none, enabled 1, output low');
   });
 });

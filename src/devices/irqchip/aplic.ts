@@ -336,6 +336,21 @@ export class Aplic implements MmioDevice {
     }
   }
 
+  /**
+   * The zone's sources as text, for a debugger (`monitor irq`): delivery mode, and per source its
+   * mode, input level, pending and enable bits and target (hart and EIID, or hart and priority).
+   */
+  describe(): string {
+    const modes: Record<number, string> = { 0: 'inactive', 1: 'detached', 4: 'edge1', 5: 'edge0', 6: 'level1', 7: 'level0' };
+    const lines = [`aplic: ${this.msiMode ? 'MSI' : 'direct'} delivery, interrupts ${this.domainCfg & DOMAINCFG_IE ? 'enabled' : 'disabled'}`, '  source mode     input pending enabled target'];
+    for (let s = 1; s < this.numSources; s++) {
+      if (!this.owned[s]) continue;
+      const target = `hart ${this.targetHart[s]} ${this.msiMode ? `eiid ${this.targetEiid[s]}` : `prio ${this.targetPrio[s]}`}`;
+      lines.push(`  ${String(s).padStart(6)} ${(modes[this.mode[s]!] ?? '?').padEnd(8)} ${this.input[s] ? 'high' : 'low '}  ${this.pending[s] ? 'yes' : 'no '}     ${this.enabled[s] ? 'yes' : 'no '}     ${target}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
   /** (identity << 16) | priority of the best eligible source for `hart`, or 0. */
   private topi(hart: number): number {
     let best = 0;

@@ -169,6 +169,20 @@ export class Imsic implements MmioDevice, MsiController, MsiDoorbell {
     return t;
   }
 
+  /** Each vCPU's file as text, for a debugger (`monitor irq`): delivery, threshold, pending and enabled identities. */
+  describe(): string {
+    const lines = ['imsic: one supervisor file per vCPU'];
+    for (let h = 0; h < this.vcpus; h++) {
+      const ids = (arr: Uint8Array) => {
+        const out: number[] = [];
+        for (let id = 1; id < this.numIds; id++) if (arr[h * this.numIds + id]) out.push(id);
+        return out.join(',') || 'none';
+      };
+      lines.push(`  vcpu${h}: delivery ${this.delivery[h] ? 'on' : 'off'}, threshold ${this.threshold[h]}, pending ${ids(this.pending)}, enabled ${ids(this.enabled)}, output ${this.outputs[h]!.level ? 'raised' : 'low'}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+
   private update(hart: number): void {
     this.outputs[hart]!.set(this.delivery[hart] === 1 && this.topei(hart) !== 0);
   }

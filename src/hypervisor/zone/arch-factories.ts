@@ -134,6 +134,7 @@ function aiaIrqchip(zone: Zone, aplicBase: number, aplicSize: number, numSources
       aplic.reset();
       imsic.reset();
     },
+    describe: () => aplic.describe() + imsic.describe(),
   };
 }
 
