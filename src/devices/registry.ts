@@ -23,6 +23,14 @@ import { ImxUart } from './uart/imx-uart.js';
 import { Ns16550a } from './uart/ns16550a.js';
 import { Xuartps } from './uart/xuartps.js';
 import { Pl011 } from './uart/pl011.js';
+import { imx8mpAnatop } from './soc/imx8mp/anatop.js';
+import { imx8mpCcm } from './soc/imx8mp/ccm.js';
+import { imx8mpGpc } from './soc/imx8mp/gpc.js';
+import { imx8mpIomuxc } from './soc/imx8mp/iomuxc.js';
+import { imx8mpIomuxcGpr } from './soc/imx8mp/iomuxc-gpr.js';
+import { imx8mpOcotp } from './soc/imx8mp/ocotp.js';
+import { imx8mpSnvs } from './soc/imx8mp/snvs.js';
+import { nxpSysctr } from './soc/imx8mp/sysctr.js';
 
 export interface DeviceFactory {
   /** Model name, as in MmioDevice.name (e.g. "pl011"). */
@@ -93,6 +101,14 @@ const builtIn: readonly DeviceFactory[] = [
     compatible: ['qemu,fw-cfg-mmio'],
     create: (_node, services) => new FwCfg({ cpus: services.cpus ?? 1 }),
   },
+  { model: 'imx8mp-ccm', compatible: ['fsl,imx8mp-ccm'], create: (node) => imx8mpCcm(firstWindow(node).size) },
+  { model: 'imx8mp-anatop', compatible: ['fsl,imx8mp-anatop'], create: (node) => imx8mpAnatop(firstWindow(node).size) },
+  { model: 'imx8mp-gpc', compatible: ['fsl,imx8mp-gpc'], create: (node) => imx8mpGpc(firstWindow(node).size) },
+  { model: 'imx8mp-iomuxc', compatible: ['fsl,imx8mp-iomuxc'], create: (node) => imx8mpIomuxc(firstWindow(node).size) },
+  { model: 'imx8mp-iomuxc-gpr', compatible: ['fsl,imx8mp-iomuxc-gpr'], create: (node) => imx8mpIomuxcGpr(firstWindow(node).size) },
+  { model: 'imx8mp-snvs', compatible: ['fsl,sec-v4.0-mon'], create: (node) => imx8mpSnvs(firstWindow(node).size) },
+  { model: 'imx8mp-ocotp', compatible: ['fsl,imx8mp-ocotp'], create: (node) => imx8mpOcotp(firstWindow(node).size) },
+  { model: 'nxp-sysctr', compatible: ['nxp,sysctr-timer'], create: (node) => nxpSysctr(firstWindow(node).size) },
   {
     model: 'ls7a-rtc',
     compatible: ['loongson,ls7a-rtc', 'loongson,ls2x-rtc'],
