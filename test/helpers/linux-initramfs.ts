@@ -152,12 +152,15 @@ function withoutSignature(ko: Buffer): Buffer {
   return ko.subarray(0, signed);
 }
 
-/** An /init that mounts /proc and /sys, installs BusyBox's applets and runs an interactive shell with `prompt`. */
-export function shellInit(prompt: string): string {
+/**
+ * An /init that mounts /proc and /sys (and debugfs, for clk_summary and the like, with `debugfs`),
+ * installs BusyBox's applets and runs an interactive shell with `prompt`.
+ */
+export function shellInit(prompt: string, options: { debugfs?: boolean } = {}): string {
   return `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
-/bin/busybox --install -s /bin
+${options.debugfs === true ? '/bin/busybox mount -t debugfs debugfs /sys/kernel/debug\n' : ''}/bin/busybox --install -s /bin
 export PS1='${prompt}'
 echo SHELL-READY
 exec sh
