@@ -58,6 +58,8 @@ export interface BoardDescriptor {
    * GIC the DTB's highest interrupt rounded up to a multiple of 32.
    */
   readonly interruptCount?: number;
+  /** CNTFRQ_EL0 as the board's firmware sets it, where the DTB's timer node gives no clock-frequency (default 62.5 MHz, QEMU's). */
+  readonly timerFrequency?: number;
   /**
    * The root zone (zone0) as hvisor compiles it for the platform, in hvisor-tool JSON form. Absent
    * only for the stand-in board that shows a DTB whose SoC no board models.

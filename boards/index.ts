@@ -8,6 +8,8 @@ import { imx8mpEvk } from './imx8mp-evk/index.js';
 import { ls3a5000With7a2000 } from './ls3a5000-7a2000/index.js';
 import { qemuVirtAarch64, qemuVirtAarch64Gicv2 } from './qemu-virt-aarch64/index.js';
 import { qemuVirtRiscv64, qemuVirtRiscv64Aia } from './qemu-virt-riscv64/index.js';
+import { rk3568 } from './rk3568/index.js';
+import { rk3588 } from './rk3588/index.js';
 import { zcu102 } from './zcu102/index.js';
 
 export const boards: readonly BoardDescriptor[] = [
@@ -17,6 +19,8 @@ export const boards: readonly BoardDescriptor[] = [
   qemuVirtRiscv64Aia,
   imx8mpEvk,
   zcu102,
+  rk3568,
+  rk3588,
   ls3a5000With7a2000,
 ];
 

@@ -164,7 +164,8 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
 
 /**
  * riscv: /cpus timebase-frequency; loongarch64: 100 MHz; aarch64: the generic timer node's clock-frequency
- * (what firmware puts in CNTFRQ_EL0 where the DTB states it: i.MX8MP 8 MHz), else QEMU virt's 62.5 MHz.
+ * (what firmware puts in CNTFRQ_EL0 where the DTB states it: i.MX8MP 8 MHz), else the board's firmware
+ * rate (Rockchip 24 MHz), else QEMU virt's 62.5 MHz.
  */
 function timerFrequencyOf(board: BoardDescriptor, tree: DeviceTree): number {
   if (board.arch === 'riscv64') return tree.node('/cpus')?.u32('timebase-frequency') ?? 10_000_000;
@@ -172,7 +173,7 @@ function timerFrequencyOf(board: BoardDescriptor, tree: DeviceTree): number {
   if (board.arch === 'loongarch64') return 100_000_000;
   const timer = [...tree.nodes()].find((n) => n.compatible.includes('arm,armv8-timer') && n.enabled);
   const rate = timer?.u32('clock-frequency');
-  return rate !== undefined && rate > 0 ? rate : 62_500_000;
+  return rate !== undefined && rate > 0 ? rate : board.timerFrequency ?? 62_500_000;
 }
 
 const GIC_COMPATIBLES = new Set(['arm,gic-v3', 'arm,gic-400', 'arm,cortex-a15-gic', 'arm,cortex-a9-gic', 'arm,gic-v2']);
@@ -218,7 +219,14 @@ function readMemory(tree: DeviceTree): { base: number; size: number; path: strin
     if (n.string('device_type') !== 'memory' || !n.enabled) continue;
     for (const r of tree.cpuReg(n) ?? []) if (r.size > 0) out.push({ base: r.address, size: r.size, path: n.path });
   }
-  return out.sort((a, b) => a.base - b.base);
+  // Overlapping entries (a DTB that lists a range twice, as exynosautov920-sadk's does) are one bank, as memblock merges them.
+  const merged: { base: number; size: number; path: string }[] = [];
+  for (const r of out.sort((a, b) => a.base - b.base)) {
+    const last = merged.at(-1);
+    if (last !== undefined && r.base < last.base + last.size) last.size = Math.max(last.size, r.base + r.size - last.base);
+    else merged.push({ ...r });
+  }
+  return merged;
 }
 
 function windowsOf(tree: DeviceTree, node: DtNode): { base: number; size: number }[] {

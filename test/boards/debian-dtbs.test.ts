@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boards } from '../../boards/index.js';
 import { renderBoard, showBoard } from '../../src/cli/commands/board.js';
-import { fixtureMatching } from '../helpers/fixtures.js';
+import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { dtcDecompile } from './dt-tools.js';
 import { compatibleOf, cpuWindows, enabled, parseDtcText, walk } from './dtc-text.js';
 
@@ -55,5 +55,16 @@ describe("board show on every DTB of Debian's arm64 kernel package", () => {
     expect(shownOn.get('imx8mp-evk')).toBeGreaterThanOrEqual(10);
     expect(shownOn.get('zcu102')).toBeGreaterThanOrEqual(6);
     expect(above4G).toBeGreaterThanOrEqual(7);
+  }, 300_000);
+
+  it("trixie's 6.12 package too (1023 DTBs, RK3588's among them): none fails", () => {
+    const dir = fixture('dtbs-arm64-6.12');
+    const shownOn = new Map<string, number>();
+    for (const file of dtbsUnder(dir)) {
+      const report = showBoard({ dtb: file });
+      shownOn.set(report.board, (shownOn.get(report.board) ?? 0) + 1);
+    }
+    expect([...shownOn.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1000);
+    expect(shownOn.get('rk3588')).toBeGreaterThanOrEqual(10);
   }, 300_000);
 });

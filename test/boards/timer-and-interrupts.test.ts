@@ -66,6 +66,27 @@ describe('timer rate and interrupt count from the board', () => {
     expect(report.interruptCount).toBe(Math.ceil((highest + 1) / 32) * 32);
   });
 
+  it('RK3588 (trixie 6.12 DTB) and RK3568: /memory from the board, 24 MHz timer, the UART2 INTID inside the GIC', () => {
+    for (const [file, board, count] of [
+      [fixture('dtbs-arm64-6.12/rockchip/rk3588-rock-5b.dtb'), 'rk3588', 512],
+      [debian('rockchip/rk3568-evb1-v10.dtb'), 'rk3568', undefined],
+    ] as const) {
+      const nodes = [...walk(parseDtcText(dtcDecompile(file)))];
+      expect(nodes.some((n) => n.props.get('device_type') === '"memory"')).toBe(false);
+      const uart2 = nodes.find((n) => n.path === '/serial@fe660000' || n.path === '/serial@feb50000')!;
+      const uartIrq = cellsOf(uart2, 'interrupts')![1]! + 32;
+      const report = showBoard({ dtb: file });
+      expect(report.board).toBe(board);
+      expect(report.memoryFromBoardFallback).toBe(true);
+      expect(report.timerFrequency).toBe(24_000_000);
+      if (count !== undefined) expect(report.interruptCount).toBe(count);
+      expect(uartIrq).toBeLessThan(report.interruptCount!);
+      const device = report.devices.find((d) => d.path === uart2.path)!;
+      expect(device.model).toBe('dw-apb-uart');
+      expect(device.irqs.map((q) => q.number)).toEqual([uartIrq]);
+    }
+  });
+
   it('refuses a zone interrupt the controller lacks, naming the zone and the range', () => {
     const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
     expect(() => checkPartition(machine, [zoneWith([33, 287])])).not.toThrow();

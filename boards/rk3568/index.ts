@@ -1,0 +1,25 @@
+import { GiB, type BoardDescriptor } from '../board-descriptor.js';
+import { rockchipRam } from '../rockchip-ram.js';
+
+/** Rockchip RK3568 (4x Cortex-A55, GIC-600), from Debian's rockchip/rk3568-*.dtb. /memory comes from the board, as U-Boot adds it. */
+export const rk3568: BoardDescriptor = {
+  name: 'rk3568',
+  title: 'Rockchip RK3568 (vendor DTB: rockchip/rk3568-evb1-v10.dtb)',
+  arch: 'aarch64',
+  rootCompatible: ['rockchip,rk3568'],
+  hvisorPlatform: 'aarch64/rk3568',
+  defaults: { cpus: 4, memoryBytes: 4 * GiB },
+  dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/rockchip/rk3568-evb1-v10.dtb",
+  fallbackRam: (p) => rockchipRam(p, 0x1_f000_0000),
+  timerFrequency: 24_000_000, // the 24 MHz oscillator, CNTFRQ as Rockchip's TF-A sets it
+  bindings: [
+    { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
+    { compatible: 'arm,gic-v3-its', model: 'gicv3-its', role: 'interrupt-controller' },
+    { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },
+    { compatible: 'snps,dw-apb-uart', model: 'dw-apb-uart' },
+    { compatible: 'rockchip,rk3568-cru', model: 'rk3568-cru' },
+    { compatible: 'rockchip,rk3568-pmucru', model: 'rk3568-pmucru' },
+  ],
+  // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
+  exampleZones: [],
+};

@@ -1,0 +1,30 @@
+import { GiB, type BoardDescriptor } from '../board-descriptor.js';
+import { rockchipRam } from '../rockchip-ram.js';
+
+/**
+ * Rockchip RK3588 (4x Cortex-A55 + 4x Cortex-A76, GIC-600 with 480 SPIs), from Debian trixie's
+ * rockchip/rk3588-*.dtb (6.1 has none). /memory comes from the board, as U-Boot adds it.
+ */
+export const rk3588: BoardDescriptor = {
+  name: 'rk3588',
+  title: 'Rockchip RK3588 (vendor DTB: rockchip/rk3588-rock-5b.dtb, Debian trixie 6.12)',
+  arch: 'aarch64',
+  rootCompatible: ['rockchip,rk3588'],
+  hvisorPlatform: 'aarch64/rk3588',
+  defaults: { cpus: 8, memoryBytes: 8 * GiB },
+  dtbHint: "Debian trixie's linux-image-*-arm64 ships it as usr/lib/linux-image-*/rockchip/rk3588-rock-5b.dtb (.fixtures/dtbs-arm64-6.12)",
+  fallbackRam: (p) => rockchipRam(p, 0x1_0000_0000),
+  interruptCount: 512, // GIC-600, 480 SPIs (RK3588 TRM)
+  timerFrequency: 24_000_000, // the 24 MHz oscillator, CNTFRQ as Rockchip's TF-A sets it
+  bindings: [
+    { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
+    { compatible: 'arm,gic-v3-its', model: 'gicv3-its', role: 'interrupt-controller' },
+    { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },
+    { compatible: 'snps,dw-apb-uart', model: 'dw-apb-uart' },
+    { compatible: 'rockchip,rk3588-cru', model: 'rk3588-cru' },
+    { compatible: 'rockchip,rk3588-pmu', model: 'rk3588-pmu' },
+    { compatible: 'arm,scmi-shmem', model: 'scmi-shmem' },
+  ],
+  // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
+  exampleZones: [],
+};
