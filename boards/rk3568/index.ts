@@ -1,5 +1,5 @@
 import { GiB, type BoardDescriptor } from '../board-descriptor.js';
-import { rockchipRam } from '../rockchip-ram.js';
+import { rockchipBindings, rockchipRam } from '../rockchip.js';
 
 /** Rockchip RK3568 (4x Cortex-A55, GIC-600), from Debian's rockchip/rk3568-*.dtb. /memory comes from the board, as U-Boot adds it. */
 export const rk3568: BoardDescriptor = {
@@ -13,10 +13,7 @@ export const rk3568: BoardDescriptor = {
   fallbackRam: (p) => rockchipRam(p, 0x1_f000_0000),
   timerFrequency: 24_000_000, // the 24 MHz oscillator, CNTFRQ as Rockchip's TF-A sets it
   bindings: [
-    { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
-    { compatible: 'arm,gic-v3-its', model: 'gicv3-its', role: 'interrupt-controller' },
-    { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },
-    { compatible: 'snps,dw-apb-uart', model: 'dw-apb-uart' },
+    ...rockchipBindings,
     { compatible: 'rockchip,rk3568-cru', model: 'rk3568-cru' },
     { compatible: 'rockchip,rk3568-pmucru', model: 'rk3568-pmucru' },
   ],

@@ -1,5 +1,5 @@
 import { GiB, type BoardDescriptor } from '../board-descriptor.js';
-import { rockchipRam } from '../rockchip-ram.js';
+import { rockchipBindings, rockchipRam } from '../rockchip.js';
 
 /**
  * Rockchip RK3588 (4x Cortex-A55 + 4x Cortex-A76, GIC-600 with 480 SPIs), from Debian trixie's
@@ -17,10 +17,7 @@ export const rk3588: BoardDescriptor = {
   interruptCount: 512, // GIC-600, 480 SPIs (RK3588 TRM)
   timerFrequency: 24_000_000, // the 24 MHz oscillator, CNTFRQ as Rockchip's TF-A sets it
   bindings: [
-    { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },
-    { compatible: 'arm,gic-v3-its', model: 'gicv3-its', role: 'interrupt-controller' },
-    { compatible: 'arm,armv8-timer', model: 'generic-timer', role: 'timer' },
-    { compatible: 'snps,dw-apb-uart', model: 'dw-apb-uart' },
+    ...rockchipBindings,
     { compatible: 'rockchip,rk3588-cru', model: 'rk3588-cru' },
     { compatible: 'rockchip,rk3588-pmu', model: 'rk3588-pmu' },
     { compatible: 'arm,scmi-shmem', model: 'scmi-shmem' },
