@@ -41,7 +41,7 @@ describe('Debian arm64 Linux on the i.MX8MP EVK (vendor DTB, unmodified)', () =>
     const console0 = new GuestConsole('imx8mp-linux', (b) => typeOn(b));
     instance = await launch({ board: 'imx8mp-evk', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 600_000);
+    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
     const log = console0.text();
     expect(log).toMatch(/30890000\.serial: ttymxc1 at MMIO 0x30890000 .* is a IMX/);
     expect(log).toMatch(/printk: console \[ttymxc1\] enabled/);
@@ -51,9 +51,9 @@ describe('Debian arm64 Linux on the i.MX8MP EVK (vendor DTB, unmodified)', () =>
     const answer = (command: string, done: RegExp, ms?: number) => console0.run(command, new RegExp(`${done.source}[\\s\\S]*${PROMPT}$`), ms);
     // The UART's row: its interrupt number from the DTB, counted on some vCPU, and rising as we type.
     const row = new RegExp(`GICv3\\s+${uartIrq} Level\\s+30890000\\.serial`);
-    const before = interruptCounts(await answer('cat /proc/interrupts', /Err:[^\n]*\n/), row, 2).reduce((a, b) => a + b, 0);
+    const before = interruptCounts(await answer('cat /proc/interrupts', /Err:[^\n]*\n/), row, 1)[0]!;
     expect(before).toBeGreaterThan(0);
-    const after = interruptCounts(await answer('cat /proc/interrupts', /Err:[^\n]*\n/), row, 2).reduce((a, b) => a + b, 0);
+    const after = interruptCounts(await answer('cat /proc/interrupts', /Err:[^\n]*\n/), row, 1)[0]!;
     expect(after).toBeGreaterThan(before);
 
     // clk_summary: uart2_root_clk enabled (prepare and enable counts >= 1) at the 24 MHz oscillator's rate the DTB gives.
@@ -72,5 +72,5 @@ describe('Debian arm64 Linux on the i.MX8MP EVK (vendor DTB, unmodified)', () =>
     const seconds = (zone.now() - t0) / timerRate;
     expect(seconds).toBeGreaterThanOrEqual(5);
     expect(seconds).toBeLessThan(7);
-  }, 900_000);
+  }, 1_500_000);
 });
