@@ -49,7 +49,9 @@ describe("board show on every DTB of Debian's arm64 kernel package", () => {
         .flatMap(cpuWindows)
         .filter((m) => m.size > 0)
         .sort((a, b) => a.base - b.base);
-      expect(report.memory, name).toEqual(memory.map((m) => ({ base: hex(m.base), size: hex(m.size) })));
+      // A DTB without /memory (Rockchip's: U-Boot adds it) gets the modelling board's layout.
+      if (report.memoryFromBoardFallback) expect(memory, name).toEqual([]);
+      else expect(report.memory, name).toEqual(memory.map((m) => ({ base: hex(m.base), size: hex(m.size) })));
       if (memory.some((m) => m.base + m.size > 2 ** 32)) above4G++;
     }
     expect(shownOn.get('imx8mp-evk')).toBeGreaterThanOrEqual(10);
