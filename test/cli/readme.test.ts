@@ -4,6 +4,7 @@
  * node_modules linked in, and each ```sh line runs there in order, in bash, until the output that
  * shows it works appears (a Linux boot: its first kernel line; U-Boot: its banner), then its process
  * group is stopped. A README line without an expectation here fails the test, so the two stay in step.
+ * Runs get private control sockets (XDG_RUNTIME_DIR) and gdb ports the OS picks (HVISOR_GDB_BASE_PORT=0).
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
@@ -89,7 +90,7 @@ function freshCheckout(): string {
 /** Runs `command` in bash until `output` appears (then stops its process group) or it exits. */
 function runUntil(command: string, cwd: string, output: RegExp | undefined, ms: number): Promise<{ text: string; status: number | null; matched: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, XDG_RUNTIME_DIR: cwd, FORCE_COLOR: '0' } });
+    const child = spawn('bash', ['-c', command], { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, XDG_RUNTIME_DIR: cwd, HVISOR_GDB_BASE_PORT: '0', FORCE_COLOR: '0' } });
     let text = '';
     let matched = false;
     const stop = () => {

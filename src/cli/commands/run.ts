@@ -44,7 +44,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('cpus', { type: 'number', describe: 'CPUs of a generated board tree' })
       .option('memory', { type: 'string', describe: 'RAM of a generated board tree, e.g. 2G' })
       .option('zone', { type: 'string', array: true, default: [], describe: 'zone config (hvisor-tool JSON), zone0 first; repeat for more zones' })
-      .option('gdb-base-port', { type: 'number', describe: `zone N listens on base + N (default ${DEFAULT_GDB_BASE_PORT}; 0: ports the OS picks)` })
+      .option('gdb-base-port', { type: 'number', describe: `zone N listens on base + N (default $HVISOR_GDB_BASE_PORT, else ${DEFAULT_GDB_BASE_PORT}; 0: ports the OS picks)` })
       .option('gdb-host', { type: 'string', describe: 'address the gdb stubs bind to (default 127.0.0.1: local users only)' })
       .option('gdb-socket-dir', { type: 'string', describe: 'serve zone N\'s gdb stub on DIR/zoneN.sock (mode 0600: you and root only) instead of TCP; for shared hosts' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
@@ -67,7 +67,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       zones: args.zone,
       ...(args.force === true && { force: true }),
       ...(args.kernel !== undefined && { bringUp: { kernel: args.kernel, ...(args.initrd !== undefined && { initrd: args.initrd }), ...(args.append !== undefined && { append: args.append }) } }),
-      gdbBasePort: args.gdb ? (args['gdb-base-port'] ?? DEFAULT_GDB_BASE_PORT) : false,
+      gdbBasePort: args.gdb ? (args['gdb-base-port'] ?? defaultGdbBasePort()) : false,
       gdbHost: args['gdb-host'] ?? '127.0.0.1',
       ...(args['gdb-socket-dir'] !== undefined && { gdbSocketDir: args['gdb-socket-dir'] }),
       control: args.control !== undefined ? { path: args.control } : defaultControlAddress(),
@@ -160,4 +160,13 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
     stdin.on('data', onData);
     stdin.resume();
   });
+}
+
+/** $HVISOR_GDB_BASE_PORT (0: ports the OS picks, as a test running the README's lines wants), else 1234. */
+function defaultGdbBasePort(): number {
+  const env = process.env['HVISOR_GDB_BASE_PORT'];
+  if (env === undefined || env === '') return DEFAULT_GDB_BASE_PORT;
+  const port = Number(env);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`HVISOR_GDB_BASE_PORT="${env}" is not a port number (0..65535)`);
+  return port;
 }
