@@ -10,7 +10,7 @@ describe('the boards’ own zone configs on the boards’ own machines', () => {
     it(`${name}: root zone and example zones parse, partition the board, and map`, () => {
       const board = findBoard(name);
       const { machine } = buildBoard(board);
-      const zones = [board.rootZone, ...board.exampleZones].map((j, i) => zoneConfigFromJson(j, `${name} zone #${i}`));
+      const zones = [board.rootZone!, ...board.exampleZones].map((j, i) => zoneConfigFromJson(j, `${name} zone #${i}`));
       expect(zones[0]!.zoneId).toBe(0);
       for (const z of zones) expect(() => checkPartition(machine, [z])).not.toThrow();
       // hvisor's own qemu configs give PCI 00:01.0 to both the root zone and zone1 (hvisor then
@@ -23,7 +23,8 @@ describe('the boards’ own zone configs on the boards’ own machines', () => {
       }
     });
   }
-  it('every board’s root zone parses', () => {
-    for (const b of boards) expect(() => zoneConfigFromJson(b.rootZone, `${b.name} root`)).not.toThrow();
+  it('every board’s root zone parses (the Rockchip boards mirror no hvisor root zone yet)', () => {
+    expect(boards.filter((b) => b.rootZone === undefined).map((b) => b.name)).toEqual(['rk3568', 'rk3588']);
+    for (const b of boards) if (b.rootZone !== undefined) expect(() => zoneConfigFromJson(b.rootZone!, `${b.name} root`)).not.toThrow();
   });
 });

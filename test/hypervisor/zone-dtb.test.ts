@@ -99,7 +99,7 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
   it('riscv64 AIA (hvisor\'s qemu-aia root zone): the S-level APLIC and its IMSIC with one page per zone hart; the M-level ones gone', () => {
     const b = findBoard('qemu-virt-riscv64-aia');
     const { machine } = buildBoard(b);
-    const { blob, report } = generateZoneDtb(machine, zoneConfigFromJson(b.rootZone, b.name));
+    const { blob, report } = generateZoneDtb(machine, zoneConfigFromJson(b.rootZone!, b.name));
     const out = dtc(blob);
     const names = nodeNames(out.dts);
     expect(names.filter((n) => n!.startsWith('cpu@'))).toEqual(['cpu@0', 'cpu@1', 'cpu@2']);
@@ -120,7 +120,7 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
       const b = findBoard(name);
       const { machine } = buildBoard(b);
       const baseline = dtc(machine.dtb).warnings;
-      for (const j of [b.rootZone, ...b.exampleZones]) {
+      for (const j of [b.rootZone!, ...b.exampleZones]) {
         const z = zoneConfigFromJson(j, name);
         const out = dtc(generateZoneDtb(machine, z).blob);
         expect(out.warnings.filter((w) => !baseline.includes(w)), `${name} zone ${z.zoneId}`).toEqual([]);
