@@ -32,6 +32,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /--board qemu-virt-aarch64 --zone boards\/guests\/aarch64\/zone0-linux\.json$/, output: LINUX_AARCH64 },
   { line: /--board qemu-virt-aarch64-gicv2 --zone boards\/guests\/aarch64\/zone0-linux-gicv2\.json$/, output: LINUX_AARCH64 },
   { line: /--board qemu-virt-riscv64 --zone boards\/guests\/riscv64\/zone0-linux\.json$/, output: /│ \[\s*0\.0+\] Linux version 7\./ },
+  { line: /--board qemu-virt-riscv64-aia --zone boards\/guests\/riscv64\/zone0-linux-aia\.json$/, output: /│ \[\s*0\.0+\] Linux version 7\./ },
   { line: /--board qemu-virt-aarch64 --zone boards\/guests\/aarch64\/zone0-uboot\.json/, output: /U-Boot 2023\.01/ },
   { line: /--board ls3a5000-7a2000 --zone boards\/guests\/loongarch64\/zone0-heartbeat\.json$/, output: /zone0-heartb\S*\s*│ heartbeat 1/ },
   { line: /^node dist\/src\/cli\/main\.js board show --dtb \.fixtures\/dtbs-arm64\/freescale\/imx8mp-evk\.dtb$/, output: /^imx8mp-evk — [\s\S]*timer 8 MHz[\s\S]*serial@30890000/m },
