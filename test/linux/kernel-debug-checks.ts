@@ -96,7 +96,8 @@ export async function compareWithPsAndDmesg(shell: GuestConsole, prompt: RegExp,
   expect([...monitorPs.values()]).toContain('uname');
   expect(monitorPs.has(1)).toBe(true);
   const shellPs = await shell.run('ps', prompt, SHELL_MS);
-  const rows = [...shellPs.matchAll(/^ *(\d+) +\S+ +\S+ +(.+?)\r?$/gm)].map((m) => ({ pid: Number(m[1]), command: m[2]! }));
+  // BusyBox's columns: PID USER VSZ STAT COMMAND (Debian's build), or PID USER TIME COMMAND.
+  const rows = [...shellPs.matchAll(/^ *(\d+) +\S+ +(?:\d+[mg]? +[A-Za-z<+]+ +|\d+:\d+ +)(.+?)\r?$/gm)].map((m) => ({ pid: Number(m[1]), command: m[2]! }));
   const psPid = rows.find((r) => r.command === 'ps')!.pid;
   const before = rows.filter((r) => r.pid < psPid);
   expect(before.length).toBeGreaterThan(10);
