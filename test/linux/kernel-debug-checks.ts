@@ -96,9 +96,9 @@ export async function compareWithPsAndDmesg(shell: GuestConsole, prompt: RegExp,
   expect([...monitorPs.values()]).toContain('uname');
   expect(monitorPs.has(1)).toBe(true);
   const shellPs = await shell.run('ps', prompt, SHELL_MS);
-  // BusyBox's columns: PID USER VSZ STAT COMMAND (Debian's build), or PID USER TIME COMMAND.
-  const rows = [...shellPs.matchAll(/^ *(\d+) +\S+ +(?:\d+[mg]? +[A-Za-z<+]+ +|\d+:\d+ +)(.+?)\r?$/gm)].map((m) => ({ pid: Number(m[1]), command: m[2]! }));
-  const psPid = rows.find((r) => r.command === 'ps')!.pid;
+  // Column-agnostic: a row starts with its pid; a kernel thread's row ends with [its name]. ps is the newest.
+  const rows = [...shellPs.matchAll(/^ *(\d+) +(.*?)\r?$/gm)].map((m) => ({ pid: Number(m[1]), command: /(\[[^\]]*\])\s*$/.exec(m[2]!)?.[1] ?? m[2]! }));
+  const psPid = Math.max(...rows.map((r) => r.pid));
   const before = rows.filter((r) => r.pid < psPid);
   expect(before.length).toBeGreaterThan(10);
   for (const r of before) {
