@@ -251,7 +251,7 @@ describe('the real hvisor-tool in zone0 Linux starts, serves and stops a nonroot
     expect(zone(1).halted).toBe(true);
     writeFileSync(release, '');
     const run = await gdb;
-    expect(run.stdout).toMatch(/Thread 1\.1 "linux2\/vcpu0 \(cpu 1\)" \(EL1h, [a-z ,]*halted\)/);
+    expect(run.stdout).toMatch(/Thread 1\.1 "linux2\/vcpu0 \(cpu 1\)" \(EL[01][th], .*halted\)/);
     await until(() => !zone(1).halted, 'zone1 to run again', GUEST_MS, () => console0.text());
     expect(await inZone1('echo ZONE1-BACK-$((9*9))', /ZONE1-BACK-81/)).toMatch(/ZONE1-BACK-81/);
   }, TEST_MS);
@@ -271,7 +271,7 @@ describe('the real hvisor-tool in zone0 Linux starts, serves and stops a nonroot
     writeFileSync(release, '');
     const run = await gdb;
     await until(() => Math.max(...ticks()) >= last + 2, "zone1's console to move on", GUEST_MS, () => console0.text());
-    expect(run.stdout).toMatch(/Thread 1\.1 "root-linux\/vcpu0 \(cpu 0\)" \(EL[01][th], [a-z ,]*halted\)/);
+    expect(run.stdout).toMatch(/Thread 1\.1 "root-linux\/vcpu0 \(cpu 0\)" \(EL[01][th], .*halted\)/);
     expect(zone(1).state).toBe('running');
   }, TEST_MS);
 });
