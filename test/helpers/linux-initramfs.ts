@@ -171,3 +171,12 @@ exec sh
 export function scratch(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/**
+ * Shell lines for an /init: after `ip link set IFACE up`, wait (in guest time, at most 20 s) until the
+ * link's operstate leaves "down". The driver reports the carrier from a work item that runs after
+ * `ip link` returns, so reading the link state at once races it.
+ */
+export function waitForLinkUp(iface: string): string {
+  return `n=0; while [ "$(cat /sys/class/net/${iface}/operstate)" = down ] && [ $n -lt 20 ]; do sleep 1; n=$((n+1)); done`;
+}

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO, tool } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
-import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch } from '../helpers/linux-initramfs.js';
+import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch, waitForLinkUp } from '../helpers/linux-initramfs.js';
 import { gdbBatch } from '../gdbstub/gdb-batch.js';
 
 const PROBER_BASE = 0x4008_0000;
@@ -84,9 +84,7 @@ for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "INSMOD-FA
 for d in /sys/bus/pci/devices/*; do echo "PCI-DRIVER $(basename $d) $(basename $(readlink $d/driver) 2>/dev/null)"; done
 echo "NET-MAC $(cat /sys/class/net/eth0/address)"
 ip link set eth0 up
-# operstate follows the carrier through the kernel's linkwatch work, which runs after "ip link" returns:
-# wait (in guest time) until it leaves "down", at most 20 s, then report it.
-n=0; while [ "$(cat /sys/class/net/eth0/operstate)" = down ] && [ $n -lt 20 ]; do sleep 1; n=$((n+1)); done
+${waitForLinkUp('eth0')}
 echo "NET-UP $(cat /sys/class/net/eth0/operstate)"
 echo PCI-TEST-DONE
 exec sh

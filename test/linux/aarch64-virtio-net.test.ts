@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
-import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch } from '../helpers/linux-initramfs.js';
+import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch, waitForLinkUp } from '../helpers/linux-initramfs.js';
 import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
 
 const ZONE0_NET = 0xa00_3600; // slot 27, SPI 43 = GIC 75
@@ -45,6 +45,7 @@ ${console}
 ip link set lo up
 ip addr add ${address}/24 dev eth0
 ip link set eth0 up
+${waitForLinkUp('eth0')}
 export PS1='${prompt}# '
 echo NET-READY
 exec setsid cttyhack sh
