@@ -45,7 +45,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /^npm run bench\s+# or:/, output: /== riscv64: interpreter MIPS/ },
   { line: /^npm ci && npm run fixtures && npm run build$/, instead: { command: 'npm run build', why: 'npm ci and the fixtures ran before the suite (pretest)' } },
   { line: /^node dist\/src\/cli\/main\.js symbols \.fixtures\/vmlinuz-arm64 -o arm64-kernel\.elf$/ },
-  { line: /--zone boards\/guests\/aarch64\/debug\/zone0-linux-shell\.json --zone boards\/guests\/aarch64\/debug\/zone1-linux-shell\.json/, output: LINUX_AARCH64 },
+  { line: /--board qemu-virt-aarch64 --zone boards\/guests\/aarch64\/debug\/zone0-linux-shell\.json$/, output: LINUX_AARCH64 },
 ];
 
 /** The command lines of the README's ```sh blocks: continuation lines joined, here-documents kept whole. */
