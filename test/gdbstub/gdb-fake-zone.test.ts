@@ -243,7 +243,9 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
         'p/x $pc', `shell while [ ! -f ${sampled} ]; do sleep 0.05; done`, 'monitor zone', 'detach',
       ]),
       gdbBatch(b.server.port, program.elf, ['p/x $pc', 'continue', 'monitor zone'], {
-        interruptWhen: () => existsSync(marker) && !a.server.attached,
+        // After the samples, not merely after the marker: a gdb A slow to attach (a loaded machine) is
+        // not attached yet either, and interrupting B then would leave A waiting for samples forever.
+        interruptWhen: () => existsSync(sampled) && !a.server.attached,
         interruptAfterMs: 100,
       }),
     ]);
