@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import { qemuVirtRiscv64 } from './boards.js';
 import { assembleRiscv, symbolAddress } from './riscv-asm.js';
+import { configWithKernel } from './config-with-kernel.js';
 
 const dir = join(import.meta.dirname, 'configs');
 
-/** Writes a copy of a config with its kernel replaced by `elf` (and no dtb file). */
-function withKernel(configFile: string, elf: string): string {
-  const j = JSON.parse(readFileSync(join(dir, configFile), 'utf8'));
-  j.kernel_filepath = elf;
-  j.dtb_filepath = '';
-  const out = join(mkdtempSync(join(tmpdir(), 'rvzone-')), configFile);
-  writeFileSync(out, JSON.stringify(j));
-  return out;
-}
 
 // zone0: counts in its RAM forever, after asking hvisor for the zone list through the SBI
 // extension 0x114514 (a0 = code 4, a1 = buffer, a2 = count; the count comes back in a1).
@@ -62,9 +53,9 @@ describe('two zones on real riscv64 cores (programs built by GNU as)', () => {
       timerFrequency: 10_000_000,
       log: (l) => log.push(l),
     });
-    hv.startZoneFile(withKernel('qemu-riscv64-zone0.json', assembleRiscv(ZONE0, 0x80200000, 'zone0')));
+    hv.startZoneFile(configWithKernel('qemu-riscv64-zone0.json', assembleRiscv(ZONE0, 0x80200000, 'zone0')));
     const zone1Elf = assembleRiscv(ZONE1, 0x84000000, 'zone1');
-    hv.startZoneFile(withKernel('qemu-riscv64-linux2.json', zone1Elf));
+    hv.startZoneFile(configWithKernel('qemu-riscv64-linux2.json', zone1Elf));
     for (let i = 0; i < 3; i++) hv.scheduler.runRound();
 
     const z1 = hv.zone(1)!;
@@ -108,7 +99,7 @@ _start:
   sd a1, 16(t0)
   j .
 `, 0x84000000, 'bootargs');
-    hv.startZoneFile(withKernel('qemu-riscv64-linux2.json', elf));
+    hv.startZoneFile(configWithKernel('qemu-riscv64-linux2.json', elf));
     hv.scheduler.runRound();
     expect(machine.physical.read(0x83100000, 8)).toBe(3n); // a0: the hart id of CPU 3
     expect(machine.physical.read(0x83100008, 8)).toBe(0xedfe0dd0n); // 0xd00dfeed, big-endian
@@ -147,7 +138,7 @@ wait:
   sd a1, 24(s0)
   j .
 `, 0x80200000, 'manager');
-    hv.startZoneFile(withKernel('qemu-riscv64-zone0.json', root));
+    hv.startZoneFile(configWithKernel('qemu-riscv64-zone0.json', root));
     // What hvisor-tool does in zone0's user space: the image into zone1's RAM, the struct into its own.
     const guest = assembleRiscv(`
   .globl _start

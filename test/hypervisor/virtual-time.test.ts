@@ -5,15 +5,13 @@
  * idle time warped or paced by a host that another process keeps busy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import type { TimeMode } from '../../src/hypervisor/zone/virtual-clock.js';
 import { qemuVirtRiscv64 } from './boards.js';
 import { assembleRiscv } from './riscv-asm.js';
+import { configWithKernel } from './config-with-kernel.js';
 
 const RESULTS = 0x83100000;
 const ROUNDS = 16;
@@ -65,14 +63,6 @@ round:
 3:j 3b
 `;
 
-function zoneConfig(elf: string): string {
-  const j = JSON.parse(readFileSync(join(import.meta.dirname, 'configs', 'qemu-riscv64-linux2.json'), 'utf8'));
-  Object.assign(j, { kernel_filepath: elf, dtb_filepath: '' });
-  const out = join(mkdtempSync(join(tmpdir(), 'vtime-')), 'zone.json');
-  writeFileSync(out, JSON.stringify(j));
-  return out;
-}
-
 interface Outcome {
   readonly readings: bigint[];
   readonly retired: number;
@@ -108,7 +98,7 @@ describe('virtual time: what a zone sees of time comes from the instructions it 
   });
 
   it('gives the same readings, instruction for instruction, warped or paced on a host another process keeps busy', async () => {
-    const config = zoneConfig(assembleRiscv(PROGRAM, 0x84000000, 'vtime'));
+    const config = configWithKernel('qemu-riscv64-linux2.json', assembleRiscv(PROGRAM, 0x84000000, 'vtime'));
     const warped = await run('warp', config);
 
     // The busy loop takes time in proportion to its instructions (1 GHz-equivalent: 100 per tick).
