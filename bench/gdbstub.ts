@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { GdbServer } from '../gdbstub/server.js';
 import { BareRiscv64Machine } from '../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../src/loader/elf.js';
-import { freePort, waitForListener } from '../test/gdbstub/free-port.js';
+import { portFreeAMomentAgo, waitForListener } from '../test/helpers/ports.js';
 import { SingleCpuTarget } from '../test/gdbstub/single-cpu-target.js';
 
 const SOURCE = `
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   }
   async function runQemu(): Promise<Map<string, number>> {
     // QEMU halted at its reset vector; the same script.
-    const port = await freePort();
+    const port = await portFreeAMomentAgo('tcp');
     const qemu = spawn('qemu-system-riscv64', [
       '-M', 'virt', '-smp', '1', '-m', '256M', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
       '-bios', 'none', '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,

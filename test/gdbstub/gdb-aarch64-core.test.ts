@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
 import { tool } from '../helpers/fixtures.js';
 import { loadElf, makeZone, type TestZone } from '../aarch64/test-host.js';
-import { qemuGdbSocket } from './free-port.js';
+import { qemuGdbSocket } from '../helpers/ports.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 import { fixture, tool } from '../helpers/fixtures.js';
 
 /** A gdb to run: the command, its leading arguments, and how it names a host file. */
@@ -8,11 +9,13 @@ export interface GdbProgram {
   readonly command: string;
   readonly args: readonly string[];
   path(hostPath: string): string;
+  /** A host folder this gdb sees as it is (a QEMU gdb socket goes there: a socket cannot be copied in), and its name for a path under it. */
+  readonly scratch: { readonly host: string; inside(hostPath: string): string };
 }
 
 /** Debian 12's gdb-multiarch (13.1): aarch64, riscv and the rest, but no LoongArch. */
 export function debianGdb(): GdbProgram {
-  return { command: tool('gdb-multiarch'), args: [], path: (p) => p };
+  return { command: tool('gdb-multiarch'), args: [], path: (p) => p, scratch: { host: tmpdir(), inside: (p) => p } };
 }
 
 /**
@@ -29,6 +32,7 @@ export function trixieGdb(): GdbProgram {
       copyFileSync(hostPath, join(shared, basename(hostPath)));
       return join('/tmp', basename(shared), basename(hostPath));
     },
+    scratch: { host: shared, inside: (p) => join('/tmp', basename(shared), relative(shared, p)) },
   };
 }
 

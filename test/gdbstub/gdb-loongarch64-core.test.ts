@@ -7,7 +7,7 @@ import { BareLoongarch64Machine } from '../../src/arch/loongarch64/bare-machine.
 import { EM_LOONGARCH, loadElf } from '../../src/loader/elf.js';
 import { tool } from '../helpers/fixtures.js';
 import { PROGRAMS, buildLoongarchProgram } from '../loongarch64/toolchain.js';
-import { freePort, waitForListener } from './free-port.js';
+import { qemuGdbSocket } from '../helpers/ports.js';
 import { gdbBatch, trixieGdb } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 
@@ -70,13 +70,14 @@ describe('trixie gdb-multiarch: our stub over the real loongarch64 core vs qemu-
     expect(registerLines(sections[2]!).get('pc')).toBe(symbols.get('bench_done'));
     expect(ours.stdout).toMatch(/Hardware read watchpoint 2: \*\(long \*\)\(\(char \*\)&buf \+ 8\)\s+Value = /);
 
-    const port = await freePort();
+    // QEMU's stub on a Unix socket in a folder the chrooted gdb sees: no port to race for.
+    const gdbSocket = qemuGdbSocket(gdb.scratch.host);
     qemu = spawn(tool('qemu-system-loongarch64'), [
       '-M', 'virt', '-smp', '1', '-m', '1G', '-display', 'none', '-serial', 'null', '-monitor', 'none', '-nic', 'none',
-      '-kernel', elf, '-S', '-gdb', `tcp:127.0.0.1:${port}`,
+      '-kernel', elf, '-S', '-gdb', gdbSocket.qemuArg,
     ], { stdio: 'ignore' });
-    await waitForListener(port);
-    const theirs = await gdbBatch(port, elf, [...SCRIPT, 'kill'], { gdb });
+    await gdbSocket.ready();
+    const theirs = await gdbBatch(gdb.scratch.inside(gdbSocket.path), elf, [...SCRIPT, 'kill'], { gdb });
     const qemuSections = theirs.stdout.split(MARKERS);
     expect(qemuSections.length).toBe(4);
     for (let s = 1; s < 4; s++) {

@@ -7,7 +7,7 @@ import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { tool } from '../helpers/fixtures.js';
 import { PROGRAMS, buildProgram } from '../riscv64/toolchain.js';
-import { qemuGdbSocket } from './free-port.js';
+import { qemuGdbSocket } from '../helpers/ports.js';
 import { gdbBatch } from './gdb-batch.js';
 import { SingleCpuTarget } from './single-cpu-target.js';
 

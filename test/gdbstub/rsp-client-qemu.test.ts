@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RspClient } from '../helpers/rsp-client.js';
 import { tool } from '../helpers/fixtures.js';
-import { qemuGdbSocket } from './free-port.js';
+import { qemuGdbSocket } from '../helpers/ports.js';
 
 // The test helper itself checked against a stub nobody here wrote: QEMU's.
 describe('rsp-client against qemu-system-riscv64 -S -gdb', () => {

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { zoneList, zoneShutdown, zoneStart } from '../../src/hypervisor/control/control-client.js';
-import { freePort } from '../gdbstub/free-port.js';
+import { onFreePort } from '../helpers/ports.js';
 import { scratch } from '../helpers/linux-initramfs.js';
 import { counterZone0, riscvZone, ZONE0_COUNTER } from './riscv-test-zones.js';
 import { assembleRiscv } from './riscv-asm.js';
@@ -82,10 +82,12 @@ describe('virtio endpoints that cannot be set up', () => {
   });
 
   it('at `hvisor zone start`: a zone whose console port was taken while it was down is refused with the device and endpoint, zone0 runs on; the start succeeds once the port is free', async () => {
-    const port = await freePort();
-    const { dir, zone0, zone1, virtio } = setup({ tcp: port });
-    const control = { path: join(dir, 'control.sock') };
-    instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0, zone1], virtio, control, gdbBasePort: false, output: () => {}, log: () => {} });
+    const { port, zone1, control } = await onFreePort(async (port) => {
+      const { dir, zone0, zone1, virtio } = setup({ tcp: port });
+      const control = { path: join(dir, 'control.sock') };
+      instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0, zone1], virtio, control, gdbBasePort: false, output: () => {}, log: () => {} });
+      return { port, zone1, control };
+    });
     const hv = instance.hypervisor;
     await zoneShutdown(control, 1);
     await hv.released();

@@ -13,7 +13,7 @@ import { launch, type Instance } from '../../src/cli/launch.js';
 import type { Hypervisor } from '../../src/hypervisor/lifecycle/hypervisor.js';
 import { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
 import { scratch } from '../helpers/linux-initramfs.js';
-import { freePort } from '../gdbstub/free-port.js';
+import { onFreePort } from '../helpers/ports.js';
 import { assembleRiscv } from './riscv-asm.js';
 import { counterZone0, riscvZone, ZONE0_COUNTER } from './riscv-test-zones.js';
 
@@ -175,7 +175,7 @@ describe('zone teardown (issue 18, item 1)', () => {
   });
 
   it('a NIC with posted receive buffers writes nothing more once its zone is shut down; the next owner of the RAM finds only its own loading', async () => {
-    const b = await board(await freePort());
+    const b = await onFreePort(board);
     instance = b.instance;
     const hv = instance.hypervisor;
     const sw = boardSwitch(instance);
@@ -214,7 +214,7 @@ describe('zone teardown (issue 18, item 1)', () => {
   it('hundreds of start/shutdown cycles of a zone with a disk image, a TCP console on a fixed port and a NIC keep fds, heap and switch ports flat', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const b = await board(await freePort());
+    const b = await onFreePort(board);
     instance = b.instance;
     const hv = instance.hypervisor;
     const virtio = instance.virtio!;

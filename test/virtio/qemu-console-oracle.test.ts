@@ -5,7 +5,9 @@
  * the same used entries and bytes on both.
  */
 import { connect, type Socket } from 'node:net';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { SocketConsole } from '../../src/devices/virtio/socket-console.js';
@@ -17,17 +19,9 @@ const RAM = 0x4000_0000;
 const INPUT = 'x'.repeat(70) + 'END\n'; // more than one 64-byte receive buffer
 const OUTPUT = 'login: ';
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function connected(port: number): Promise<Socket> {
+function connected(where: number | string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
+    const s = typeof where === 'string' ? connect(where) : connect(where, '127.0.0.1');
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
@@ -51,16 +45,17 @@ interface Outcome {
 }
 
 async function runQemu(): Promise<Outcome> {
-  const port = await freeTcpPort();
-  // virtio-serial-device puts virtio-mmio in the last slot; its virtconsole sits on the TCP chardev.
+  // A Unix socket in a private folder: no port another process could take before QEMU binds it.
+  const path = join(mkdtempSync(join(tmpdir(), 'qemu-console-')), 'console.sock');
+  // virtio-serial-device puts virtio-mmio in the last slot; its virtconsole sits on the socket chardev.
   const q = new QtestSession([
-    '-chardev', `socket,id=c0,host=127.0.0.1,port=${port},server=on,wait=off`,
+    '-chardev', `socket,id=c0,path=${path},server=on,wait=off`,
     '-device', 'virtio-serial-device', '-device', 'virtconsole,chardev=c0',
   ]);
   const slot = QEMU_LAST_SLOT;
   // QEMU listens once it answers qtest.
   expect(await q.read(slot + MmioReg.DeviceId, 4)).toBe(3);
-  const client = await connected(port);
+  const client = await connected(path);
   const seen = collect(client);
   try {
     await q.zero(RAM, 0x10000);

@@ -3,11 +3,11 @@
  * (one Ethernet frame per datagram) exchanges frames with a zone NIC behind our switch and
  * UdpNetLink. QEMU's side is driven through qtest as a modern virtio-mmio driver would.
  */
-import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { UdpNetLink } from '../../src/devices/virtio/udp-net-link.js';
 import { MmioReg } from '../../src/devices/virtio/virtio-mmio.js';
 import { VirtualSwitch } from '../../src/devices/virtio/virtual-switch.js';
+import { onFreePort } from '../helpers/ports.js';
 import { zoneWithMmio } from './mmio-driver.js';
 import { QEMU_LAST_SLOT as SLOT, QtestSession } from './qtest-session.js';
 
@@ -16,12 +16,27 @@ const HDR = 12;
 const QEMU_MAC = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 const OUR_MAC = [0x52, 0x54, 0x00, 0xab, 0xcd, 0xef];
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * Our UDP link and QEMU's socket netdev aimed at each other. QEMU binds its port itself, so it is
+ * one that was free a moment ago: if another process took it meanwhile, both are made again on another.
+ */
+function linkedToQemu(): Promise<{ link: UdpNetLink; q: QtestSession }> {
+  return onFreePort(async (qemuPort) => {
+    const link = new UdpNetLink({ address: '127.0.0.1', port: 0 }, { address: '127.0.0.1', port: qemuPort });
+    await link.ready;
+    const q = new QtestSession([
+      '-netdev', `socket,id=n0,udp=127.0.0.1:${link.localPort},localaddr=127.0.0.1:${qemuPort}`,
+      '-device', `virtio-net-device,netdev=n0,mac=${QEMU_MAC.map((b) => b.toString(16).padStart(2, '0')).join(':')}`,
+    ]);
+    try {
+      expect(await q.read(SLOT + MmioReg.DeviceId, 4)).toBe(1);
+    } catch (e) {
+      q.close();
+      await link.close();
+      throw e;
+    }
+    return { link, q };
+  }, 'udp');
 }
 
 /** QEMU's queue `index` with 8 entries: desc at base, avail at base+0x100, used at base+0x200. */
@@ -57,9 +72,7 @@ function arpLike(dst: number[], src: number[], fill: number): Uint8Array {
 
 describe('UDP link interoperates with QEMU 7.2 -netdev socket,udp= (virtio-net-device via qtest)', () => {
   it('frames cross both ways between a QEMU NIC and a zone NIC behind our switch', async () => {
-    const qemuPort = await freeUdpPort();
-    const link = new UdpNetLink({ address: '127.0.0.1', port: 0 }, { address: '127.0.0.1', port: qemuPort });
-    await link.ready;
+    const { link, q } = await linkedToQemu();
     const board = new VirtualSwitch();
     const uplink = board.attach('udp', (f) => link.send(f));
     link.onFrame((f) => uplink.send(f));
@@ -72,12 +85,7 @@ describe('UDP link interoperates with QEMU 7.2 -netdev socket,udp= (virtio-net-d
     const rbuf = drv.alloc(HDR + 1514);
     drv.post(rx, [[rbuf, HDR + 1514, true]]);
 
-    const q = new QtestSession([
-      '-netdev', `socket,id=n0,udp=127.0.0.1:${link.localPort},localaddr=127.0.0.1:${qemuPort}`,
-      '-device', `virtio-net-device,netdev=n0,mac=${QEMU_MAC.map((b) => b.toString(16).padStart(2, '0')).join(':')}`,
-    ]);
     try {
-      expect(await q.read(SLOT + MmioReg.DeviceId, 4)).toBe(1);
       await q.zero(RAM, 0x10000); // rings must start zeroed
       expect(await q.read(SLOT + MmioReg.Config, 4)).toBe(0x12005452); // its MAC, as our config lays ours out
       await q.write(SLOT + MmioReg.Status, 4, 0);
