@@ -7,6 +7,7 @@
 #   .fixtures/debian/bb-arm64/      bookworm busybox-static arm64 (bin/busybox)
 #   .fixtures/debian/rv64/          forky linux-binary + linux-base riscv64 (usr/lib/modules/*/vmlinuz, dtb/)
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
+#   .fixtures/debian/rv64-modules/  forky linux-modules riscv64 of that kernel (usr/lib/modules/*/kernel)
 #   .fixtures/debian/arm64-6.12/    trixie linux-image-6.12.*-arm64-unsigned, boot/ and DTBs only (RK3588's DTBs are not in 6.1)
 #   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, dtbs-arm64, dtbs-arm64-6.12
 #                                   stable names (links) for the kernels and DTB folders above: configs and the README use
@@ -77,6 +78,14 @@ if [ ! -f "$D/rv64/.done" ] || [ ! -f "$D/bb-riscv64/.done" ]; then
   [ -n "$V" ] || { echo "fixtures: cannot find the forky riscv64 kernel package" >&2; exit 1; }
   fetch "$D/rv64" "$o" "linux-binary-$V" "linux-base-$V"
   fetch "$D/bb-riscv64" "$o" busybox-static
+fi
+if [ ! -f "$D/rv64-modules/.done" ]; then
+  # The modules of the kernel above (its version, not the archive's newest: they must match).
+  V=$(basename "$(ls -d "$D"/rv64/usr/lib/modules/*-riscv64 | sort -V | tail -1)")
+  say "fetching Debian forky riscv64 modules for $V"
+  o=$(aptopts rv riscv64 "debian forky")
+  apt-get $o update -qq
+  fetch "$D/rv64-modules" "$o" "linux-modules-$V"
 fi
 if [ ! -f "$D/arm64-6.12/.done" ]; then
   say "fetching Debian trixie arm64 kernel (6.12: its DTBs include RK3588's)"

@@ -44,22 +44,39 @@ function modinfo(ko: Uint8Array): Map<string, string> {
   return info;
 }
 
+/** A module file's name without `.ko` or `.ko.xz` (Debian's newer kernels ship xz-compressed modules). */
+const MODULE_FILE = /\.ko(\.xz)?$/;
+
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
-    else if (e.name.endsWith('.ko')) out.push(p);
+    else if (MODULE_FILE.test(e.name)) out.push(p);
   }
   return out;
 }
 
-/** The module tree of the Debian arm64 kernel fixture (lib/modules/<version>/kernel). */
-export function arm64ModuleTree(): string {
-  const base = fixture('debian/arm64-6.1/lib/modules');
+/** A module's ELF bytes, decompressed on the host (BusyBox's insmod hands the kernel the file as it is). */
+function moduleBytes(file: string): Buffer {
+  if (!file.endsWith('.xz')) return readFileSync(file);
+  return execFileSync(tool('xz'), ['-dc', file], { maxBuffer: 256 << 20 });
+}
+
+const moduleName = (file: string) => basename(file).replace(MODULE_FILE, '');
+
+/** The newest kernel version's module tree under a fixture's modules folder (<folder>/<version>/kernel). */
+function moduleTree(modulesFolder: string): string {
+  const base = fixture(modulesFolder);
   const version = readdirSync(base).sort().pop();
   if (version === undefined) throw new Error(`no kernel version under ${base}: run \`bash scripts/fixtures.sh\``);
   return join(base, version, 'kernel');
 }
+
+/** The module tree of the Debian arm64 kernel fixture (bookworm's linux-image, lib/modules). */
+export const arm64ModuleTree = (): string => moduleTree('debian/arm64-6.1/lib/modules');
+
+/** The module tree of the Debian riscv64 kernel fixture (forky's linux-modules, usr/lib/modules; xz-compressed). */
+export const riscv64ModuleTree = (): string => moduleTree('debian/rv64-modules/usr/lib/modules');
 
 /**
  * The module files for `names` and everything they depend on, dependencies first (the order
@@ -67,7 +84,7 @@ export function arm64ModuleTree(): string {
  */
 export function modulesWithDependencies(tree: string, names: readonly string[]): string[] {
   const files = new Map<string, string>();
-  for (const f of walk(tree)) files.set(basename(f, '.ko').replace(/-/g, '_'), f);
+  for (const f of walk(tree)) files.set(moduleName(f).replace(/-/g, '_'), f);
   const ordered: string[] = [];
   const seen = new Set<string>();
   const visit = (name: string, chain: string[]) => {
@@ -76,7 +93,7 @@ export function modulesWithDependencies(tree: string, names: readonly string[]):
     const file = files.get(key);
     if (file === undefined) throw new Error(`module ${name} (needed by ${chain.join(' <- ') || 'the test'}) is not in ${tree}`);
     seen.add(key);
-    const depends = modinfo(readFileSync(file)).get('depends') ?? '';
+    const depends = modinfo(moduleBytes(file)).get('depends') ?? '';
     for (const d of depends.split(',').filter(Boolean)) visit(d, [key, ...chain]);
     ordered.push(file);
   };
@@ -119,10 +136,10 @@ export function buildInitramfs(spec: InitramfsSpec): string {
     mkdirSync(join(root, 'lib/modules'), { recursive: true });
     entries.push('lib', 'lib/modules');
     for (const m of modules) {
-      writeFileSync(join(root, 'lib/modules', basename(m)), withoutSignature(readFileSync(m)));
-      entries.push(`lib/modules/${basename(m)}`);
+      writeFileSync(join(root, 'lib/modules', `${moduleName(m)}.ko`), withoutSignature(moduleBytes(m)));
+      entries.push(`lib/modules/${moduleName(m)}.ko`);
     }
-    put('lib/modules/order', modules.map((m) => basename(m)).join('\n') + '\n');
+    put('lib/modules/order', modules.map((m) => `${moduleName(m)}.ko`).join('\n') + '\n');
   }
   for (const [path, data] of Object.entries(spec.files ?? {})) {
     const parts = path.split('/');
