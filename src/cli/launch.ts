@@ -38,7 +38,7 @@ const DEMO_ZONES: Readonly<Record<string, readonly string[]>> = {
   'qemu-virt-riscv64': ['boards/guests/riscv64/zone0-demo.json', 'boards/guests/riscv64/zoneR-heartbeat.json'],
 };
 
-/** Host ms a zone's scheduling slice may take (Scheduler sliceMs). */
+/** Host ms a realtime zone's scheduling slice may take (Scheduler sliceMs). */
 export const HOST_SLICE_MS = 5;
 
 export class LaunchError extends HvisorError {}
@@ -189,7 +189,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     machine: build.machine,
     ...archFactories(board, build),
     timerFrequency: build.timerFrequency,
-    // Zones' exits take host time the instruction budget does not see: slices have a host-time budget too.
+    // Realtime zones' exits take host time the instruction budget does not see: their slices have a
+    // host-time budget too (zones in virtual or warp time are charged in instructions: exit-costs.ts).
     scheduler: { sliceMs: HOST_SLICE_MS, ...(options.hostClock && { hostClock: options.hostClock }) },
     zoneDefaults: {
       ...(options.hostClock && { hostClock: options.hostClock }),

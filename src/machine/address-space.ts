@@ -40,6 +40,8 @@ export class OverlappingRegionError extends HvisorError {
 export class AddressSpace {
   private regions: Region[] = [];
   private last: Region | undefined;
+  /** Accesses that reached a device model (read/write of an MMIO region): what exits a zone made. */
+  deviceAccesses = 0;
 
   mapRam(base: number, size: number, ram: Ram, ramOffset = 0, name = 'ram'): RamRegion {
     if (ramOffset < 0 || ramOffset + size > ram.size) {
@@ -90,6 +92,7 @@ export class AddressSpace {
     const r = this.find(addr);
     if (r === undefined || addr + size - r.base > r.size) return undefined;
     if (r.kind === 'ram') return readRamLE(r.ram.u8, addr - r.base + r.ramOffset, size);
+    this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
       const lo = r.device.read(off, 4) >>> 0;
@@ -107,6 +110,7 @@ export class AddressSpace {
       writeRamLE(r.ram.u8, addr - r.base + r.ramOffset, size, value);
       return true;
     }
+    this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
       r.device.write(off, 4, Number(value & 0xffffffffn));

@@ -312,6 +312,11 @@ export class VirtioMmioDevice implements MmioDevice, VirtioTransportPort {
     return this.deferredQueues !== 0;
   }
 
+  /** What this slice's kicks have cost so far (bytes named plus DESCRIPTOR_COST per descriptor). */
+  get workThisSlice(): number {
+    return SLICE_BYTES - this.sliceBudget;
+  }
+
   /** A new slice of the owning zone: the budget is refilled and the queues left over go on. */
   startSlice(): void {
     this.sliceBudget = SLICE_BYTES;

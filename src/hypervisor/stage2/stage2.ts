@@ -33,6 +33,8 @@ export interface SlicedDeviceWork {
   readonly hasDeferredWork: boolean;
   /** A slice of the zone begins: the budget is refilled and left-over work goes on. */
   startSlice(): void;
+  /** The work done since the slice began, in the budget's units (bytes named plus a per-descriptor cost). */
+  readonly workThisSlice: number;
 }
 
 /** RAM shared with other zones (IVC sections), mapped read-write at a guest-physical base. */

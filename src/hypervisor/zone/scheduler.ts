@@ -9,6 +9,12 @@ export interface Schedulable {
   readonly id: number;
   /** Up to `budget` instructions per vCPU, ending early once the host clock reaches `endsAtMs`. */
   runSlice(budget: number, endsAtMs?: number): SliceResult;
+  /**
+   * Its guest time follows the host clock (realtime): its slices also get host-time deadlines and
+   * it pays back overruns. Otherwise (virtual, warp time) its slices are instructions only, its
+   * exits charged in instructions (exit-costs.ts), so nothing it sees depends on the host.
+   */
+  readonly hostTimed?: boolean;
   /** Set by the scheduler: the zone calls it when it becomes runnable outside a slice. */
   onRunnable: (() => void) | undefined;
 }
@@ -19,12 +25,13 @@ export interface SchedulerOptions {
   /** Host ms of rounds before yielding to the event loop (gdb sockets, the control channel). */
   readonly yieldAfterMs?: number;
   /**
-   * Host ms a zone's slice may take (`hvisor run`: 5; a slice of plain instructions takes well under
-   * 1). Exits can cost host time the instruction budget does not count (console writes, MMIO in a
-   * loop, virtio requests): a slice ends at its deadline, and a zone whose slice still ran longer
-   * owes the excess and sits rounds out, sliceMs each, until it has paid, so its exits come out of
-   * its own share, not the other zones'. Default Infinity: instructions only, every round the same
-   * (tests stepping rounds by hand).
+   * Host ms a host-timed zone's slice may take (`hvisor run`: 5; a slice of plain instructions takes
+   * well under 1). Exits can cost host time the instruction budget does not count (console writes,
+   * MMIO in a loop, virtio requests): a slice ends at its deadline, and a zone whose slice still ran
+   * longer owes the excess and sits rounds out, sliceMs each, until it has paid, so its exits come
+   * out of its own share, not the other zones'. Zones in virtual or warp time are never cut by host
+   * time: their exits are charged in instructions instead (exit-costs.ts). Default Infinity:
+   * instructions only, every round the same (tests stepping rounds by hand).
    */
   readonly sliceMs?: number;
   /** What a slice's host time is measured with (default performance.now; the zones' clock). */
@@ -86,7 +93,7 @@ export class Scheduler {
     return this.zones.length;
   }
 
-  /** One slice for every zone that owes no host time; one sliceMs paid back by each that does. */
+  /** One slice for every zone that owes no host time; one sliceMs paid back by each that does (host-timed zones only). */
   runRound(): RoundResult {
     let retired = 0;
     let idle = true;
@@ -101,9 +108,10 @@ export class Scheduler {
         idle = false; // it has work: it only waits its turn
         continue;
       }
-      const t0 = this.sliceMs === Infinity ? 0 : this.hostClock();
-      const r = z.runSlice(this.budget, t0 + this.sliceMs);
-      if (this.sliceMs !== Infinity) {
+      const hostTimed = z.hostTimed === true && this.sliceMs !== Infinity;
+      const t0 = hostTimed ? this.hostClock() : 0;
+      const r = z.runSlice(this.budget, hostTimed ? t0 + this.sliceMs : Infinity);
+      if (hostTimed) {
         const overrun = this.hostClock() - t0 - this.sliceMs;
         if (overrun > 0) this.owedMs.set(z, overrun);
       }

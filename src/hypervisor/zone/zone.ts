@@ -12,6 +12,7 @@ import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import { ImageError } from '../../loader/image-error.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
+import { EXIT_COSTS } from './exit-costs.js';
 
 /** What an arch's core factory gets to build one vCPU of a zone. */
 export interface VcpuSpec {
@@ -107,12 +108,14 @@ interface VcpuSlot {
   action: ResumeAction;
   /** Set while the vCPU waits in a stalled device access: it runs again once this holds. */
   stalledUntil: (() => boolean) | undefined;
+  /** Exit charges beyond its quanta (exit-costs.ts), paid by sitting turns out. */
+  debt: number;
 }
 
 const PAGE = 0x1000;
 const SIGSEGV = 11;
 const MAX_LOGGED_FAULTS = 16;
-/** Instructions a vCPU runs between looks at the host clock when its slice has a deadline. */
+/** Instructions a vCPU runs between looks at its exit charges and (realtime) the host clock. */
 const SLICE_CHUNK = 2000;
 /** How often a zone whose vCPUs all wait in stalled accesses looks whether their answers came. */
 const STALL_POLL_MS = 1;
@@ -160,6 +163,12 @@ export class Zone implements VcpuHost, GdbTarget {
   /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
   private turnStartRetired = 0;
   private next = 0;
+  /** Exit charges made by the running vCPU's current chunk (consoleWrite, hypercall). */
+  private chunkCharges = 0;
+  /** Device work the slice began with (deferred from the last one): charged to its first turn. */
+  private sliceCarry = 0;
+  /** vCPU turns sat out to pay exit debts (exit-costs.ts). */
+  turnsSatOut = 0;
   private crashReport: ZoneCrash | undefined;
   private faultCount = 0;
   readonly recentFaults: string[] = [];
@@ -205,7 +214,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.slicedWindows = [...map.virtio, ...map.devices].filter((w) => w.slicedWork !== undefined);
     physicalCpus.forEach((physical, index) => {
       const cpu = options.createCpu({ index, physical, host: this });
-      this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue', stalledUntil: undefined });
+      this.slots.push({ cpu, physical, waiting: false, wakeAt: Infinity, action: 'continue', stalledUntil: undefined, debt: 0 });
       this.cpuList.push(cpu);
     });
     this.description = this.slots[0]!.cpu.gdb;
@@ -250,6 +259,7 @@ export class Zone implements VcpuHost, GdbTarget {
       s.wakeAt = Infinity;
       s.action = 'continue';
       s.stalledUntil = undefined;
+      s.debt = 0;
     }
     this.resetDevices();
     const boot = this.slots[0]!;
@@ -354,10 +364,12 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   consoleWrite(bytes: Uint8Array): void {
+    this.chunkCharges += EXIT_COSTS.consoleWrite + EXIT_COSTS.consoleByte * bytes.length;
     this.options.console?.(bytes);
   }
 
   hypercall(code: bigint, args: readonly bigint[]): bigint {
+    this.chunkCharges += EXIT_COSTS.hypercall;
     if (this.options.hypercall === undefined) {
       this.log(`hypercall ${code} unsupported (no hypervisor attached)`);
       return 0n;
@@ -367,18 +379,28 @@ export class Zone implements VcpuHost, GdbTarget {
 
   // --- running ------------------------------------------------------------------------------
 
+  /** Whether its guest time follows the host clock (realtime): the scheduler then cuts its slices by host time too. */
+  get hostTimed(): boolean {
+    return !this.clock.countsInstructions;
+  }
+
   /** Whether the scheduler should give this zone slices at all. */
   get runnable(): boolean {
     return this.zoneState === 'running' && !this.debugHalted;
   }
 
   /**
-   * Runs each runnable vCPU once for up to `budget` instructions (round robin, starting after the
-   * one that ran first last time). Guest errors and emulator exceptions stop this zone only.
+   * Runs each runnable vCPU once for a quantum of `budget` instructions and exit charges
+   * (exit-costs.ts; round robin, starting after the one that ran first last time). A vCPU whose
+   * charges overran its quanta sits turns out until it has paid. Guest errors and emulator
+   * exceptions stop this zone only.
    */
   runSlice(budget: number, endsAtMs = Infinity): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
-    if (this.slicedWindows.length > 0) this.startDeviceSlices();
+    if (this.slicedWindows.length > 0) {
+      this.startDeviceSlices();
+      this.sliceCarry = this.deviceWork();
+    }
     this.clock.catchUp();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
     let retired = 0;
@@ -395,9 +417,14 @@ export class Zone implements VcpuHost, GdbTarget {
         } else if (now < s.wakeAt) continue;
         s.waiting = false;
       }
+      if (s.debt >= budget) {
+        s.debt -= budget;
+        this.turnsSatOut++;
+        continue;
+      }
       const before = s.cpu.retired;
       this.turnStartRetired = before;
-      const why = this.runTimed(s, budget, endsAtMs);
+      const why = this.runTurn(s, budget, endsAtMs);
       const ran = s.cpu.retired - before;
       retired += ran;
       if (ran > longest) longest = ran;
@@ -410,19 +437,41 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   /**
-   * Runs a vCPU for up to `budget` instructions, in chunks, and stops early once the host clock
-   * reaches `endsAtMs`: a guest whose exits are expensive (MMIO in a loop) ends its slice on time
-   * instead of taking the other zones' share.
+   * A vCPU's turn: its quantum of `budget` less its debt, spent on instructions and exit charges
+   * (exit-costs.ts), in chunks; a charge beyond the quantum becomes its debt. A guest whose exits
+   * are expensive (MMIO in a loop) ends its turn early instead of taking the other zones' share;
+   * the charges depend on what the guest did only, so where a turn ends is deterministic. A
+   * host-timed zone's turn also ends once the host clock reaches `endsAtMs`.
    */
-  private runTimed(s: VcpuSlot, budget: number, endsAtMs: number): StopReason {
-    if (endsAtMs === Infinity) return this.runVcpu(s, budget, false);
-    for (let left = budget; ;) {
-      const chunk = Math.min(left, SLICE_CHUNK);
-      const why = this.runVcpu(s, chunk, false);
-      left -= chunk;
-      // Anything but a spent chunk (a wait, a trap, a Yield) ends the vCPU's turn.
-      if (why !== StopReason.Budget || left <= 0 || this.hostClock() >= endsAtMs) return why;
+  private runTurn(s: VcpuSlot, budget: number, endsAtMs: number): StopReason {
+    let left = budget - s.debt - this.sliceCarry / EXIT_COSTS.deviceWorkPerInstruction;
+    s.debt = 0;
+    this.sliceCarry = 0;
+    if (left <= 0) {
+      s.debt = Math.ceil(-left);
+      return StopReason.Budget;
     }
+    for (;;) {
+      const retired = s.cpu.retired;
+      const accesses = this.memory.deviceAccesses;
+      const work = this.slicedWindows.length > 0 ? this.deviceWork() : 0;
+      this.chunkCharges = 0;
+      const why = this.runVcpu(s, Math.ceil(Math.min(left, SLICE_CHUNK)), false);
+      left -= s.cpu.retired - retired + this.chunkCharges + (this.memory.deviceAccesses - accesses) * EXIT_COSTS.deviceAccess;
+      if (this.slicedWindows.length > 0) left -= (this.deviceWork() - work) / EXIT_COSTS.deviceWorkPerInstruction;
+      // Anything but a spent chunk (a wait, a trap, a Yield) ends the vCPU's turn.
+      if (why !== StopReason.Budget || left <= 0 || (endsAtMs !== Infinity && this.hostClock() >= endsAtMs)) {
+        if (left < 0) s.debt = Math.ceil(-left);
+        return why;
+      }
+    }
+  }
+
+  /** The work the zone's sliced devices have done this slice (SlicedDeviceWork.workThisSlice). */
+  private deviceWork(): number {
+    let total = 0;
+    for (const w of this.slicedWindows) total += w.slicedWork!.workThisSlice;
+    return total;
   }
 
   /** The zone's devices get their per-slice budget back; work they left goes on, on this zone's time. */
