@@ -121,6 +121,14 @@ export interface Cpu {
   /** Next timer deadline in ticks of VcpuHost.now(), or Infinity: lets an idle zone sleep or warp. */
   nextTimerDeadline(): number;
 
+  /** It executed a wait for interrupt (WFI, idle) and has not run since: its next run waits unless an interrupt came. */
+  readonly idle?: boolean;
+  /**
+   * Whether a debugger single step may take a pending interrupt (`monitor sstep irq`) or steps the
+   * next instruction with interrupts held back (noirq, the default: QEMU's SSTEP_NOIRQ).
+   */
+  interruptsInSteps?: boolean;
+
   // --- debugger view -------------------------------------------------------------------------
   readonly gdb: GdbArchDescription;
   readRegister(regno: number): Uint8Array | undefined;

@@ -213,7 +213,13 @@ describe('Zone as a GdbTarget', () => {
     expect(z1.zone.monitor('devices')).toBe(
       '[0x50000000, 0x80000000) RAM ram@0x50000000\n[0xa000000, 0xa004000) hole: virtio window with no device served here\n',
     );
-    expect(z1.zone.monitor('sstep run')).toBe('while a vCPU single-steps, the others run\n');
+    expect(z1.zone.monitor('sstep run')).toBe(
+      'while a vCPU single-steps, the others run; pending interrupts wait (noirq); time counts the stepped instructions (timer); ' +
+        'a step over wfi moves time to the vCPU\'s next timer deadline (sleep)\n',
+    );
+    expect(z1.zone.monitor('sstep halted irq notimer nosleep')).toMatch(/the others stay halted; pending interrupts are taken \(irq\); time stands still \(notimer\); a step over wfi leaves time where it is \(nosleep\)\n$/);
+    expect(z1.cpus.every((c) => c.interruptsInSteps === true)).toBe(true);
+    z1.zone.monitor('sstep run noirq timer sleep');
     z1.zone.runSlice(10);
     expect(z1.zone.monitor('reset')).toBe('zone 1 reset; halted at its entry point\n');
     expect(z1.zone.halted).toBe(true);
@@ -236,7 +242,8 @@ describe('Zone as a GdbTarget', () => {
     expect(z1.zone.monitor('mtree')).toBe('  0x50000000-0x7fffffff   RAM ram@0x50000000 (host 0x50000000)\n');
     expect(z1.zone.monitor('zone now')).toBe('zone takes no arguments (got "now")\n');
     expect(z1.zone.monitor('regs a b')).toBe('regs takes no arguments (got "a b")\n');
-    expect(z1.zone.monitor('sstep run now')).toBe('sstep takes at most 1 argument (got "run now")\n');
+    expect(z1.zone.monitor('sstep run now')).toBe('sstep: unknown setting "now"; usage: sstep [halted|run] [noirq|irq] [timer|notimer] [sleep|nosleep]\n');
+    expect(z1.zone.monitor('sstep run irq timer sleep now')).toBe('sstep takes at most 4 argument (got "run irq timer sleep now")\n');
     expect(z1.zone.monitor('translate 1 2 3')).toBe('translate takes at most 2 argument (got "1 2 3")\n');
     expect(z1.zone.monitor('linux ps now')).toBe('linux ps takes no arguments\n');
     // Not a Linux kernel there (nor a kernel file): a promise that fails naming the problem.

@@ -240,7 +240,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     const r = this.r;
     const r32 = this.r32;
     while (executed < budget) {
-      if (!step && this.interruptDeliverable()) {
+      if ((!step || this.interruptsInSteps) && this.interruptDeliverable()) {
         this.takeInterrupt();
         executed++;
       }
@@ -295,6 +295,11 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private exceptionIndex = 0;
   /** The last slice ended in WFI with nothing pending. */
   private waiting = false;
+  interruptsInSteps = false;
+
+  get idle(): boolean {
+    return this.waiting;
+  }
   /** Iterations a self-looping block may run / has finished (see BlockFunction). */
   loopLimit = 1;
   loopIter = 0;

@@ -111,6 +111,9 @@ export class Loongarch64Cpu implements Cpu, FpHost {
   /** LLbit: set by ll, cleared by sc, ertn (unless LLBCTL.KLO) and LLBCTL.WCLLB. */
   private llbit = false;
   private irqDirty = true;
+  /** The current run is a debugger single step (interrupts wait unless interruptsInSteps). */
+  private stepping = false;
+  interruptsInSteps = false;
   private waiting = false;
   private stopReason: StopReason | undefined;
   private error: GuestErrorReport | undefined;
@@ -214,8 +217,13 @@ export class Loongarch64Cpu implements Cpu, FpHost {
   // ------------------------------------------------------------------------------------------------
   // Running
 
+  get idle(): boolean {
+    return this.waiting;
+  }
+
   run(budget: number, step = false): StopReason {
     if (!this.powered) return StopReason.Off;
+    this.stepping = step;
     this.stopReason = undefined;
     this.watchHit = undefined;
     if (this.waiting) {
@@ -332,7 +340,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     this.trapsInChunk = 0;
     while (count < limit && this.stopReason === undefined) {
       count++;
-      if (this.irqDirty) {
+      if (this.irqDirty && (!this.stepping || this.interruptsInSteps)) {
         this.irqDirty = false;
         if (this.takeInterrupt()) { this.trapsInChunk++; continue; }
       }

@@ -160,6 +160,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   reservationValue = 0n;
 
   private irqDirty = true;
+  /** The current run is a debugger single step (interrupts wait unless interruptsInSteps). */
+  private stepping = false;
+  interruptsInSteps = false;
   /** Decoded pages with another generation are stale (fence.i bumps it). */
   private codeGen = 1;
   /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
@@ -273,8 +276,13 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   // ------------------------------------------------------------------------------------------------
   // Running
 
+  get idle(): boolean {
+    return this.waiting;
+  }
+
   run(budget: number, step = false): StopReason {
     if (!this.powered) return StopReason.Off;
+    this.stepping = step;
     this.stopReason = undefined;
     this.watchHit = undefined;
     if (this.waiting) {
@@ -404,7 +412,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     let count = 0;
     this.trapsInChunk = 0;
     outer: while (count < limit && this.stopReason === undefined) {
-      if (this.irqDirty) {
+      if (this.irqDirty && (!this.stepping || this.interruptsInSteps)) {
         this.irqDirty = false;
         if (this.takeInterrupt()) {
           if (this.stopReason !== undefined) break;

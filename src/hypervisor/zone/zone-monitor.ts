@@ -17,10 +17,16 @@ const HELP =
   'irq                   the zone\'s interrupt controller: enabled, pending, active, priority, routing\n' +
   'pci                   this zone\'s PCI functions (its virtual ECAM): ids, BARs, INTx, capabilities\n' +
   'reset                 restart this zone (images reloaded), halted\n' +
-  'sstep [halted|run]    while one vCPU steps, the others stay halted (default) or run\n' +
+  'sstep [halted|run] [noirq|irq] [timer|notimer] [sleep|nosleep]\n' +
+  '                      how a vCPU single-steps: the others stay halted (default) or run; pending\n' +
+  '                      interrupts wait (default) or are taken; time counts the stepped instructions\n' +
+  '                      (default) or stands still; a step over wfi moves time to the vCPU\'s next timer\n' +
+  '                      deadline (default) or not\n' +
   LINUX_HELP;
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
+
+const STEP_WORDS: readonly string[] = ['halted', 'run', 'irq', 'noirq', 'timer', 'notimer', 'sleep', 'nosleep'];
 
 /** Lets timers and sockets run between the steps of reading a kernel (the gdb stub's keep-alives). */
 const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -46,7 +52,7 @@ export class ZoneMonitor {
       if (rest.length > max) throw new UsageError(`${word} takes ${max === 0 ? 'no arguments' : `at most ${max} argument`} (got "${rest.join(' ')}")`);
     };
     try {
-      if (word === 'translate' || word === 'xp' || word === 'sstep') takes(word === 'sstep' ? 1 : 2);
+      if (word === 'translate' || word === 'xp' || word === 'sstep') takes(word === 'sstep' ? 4 : 2);
       else if (word !== 'linux') takes(0);
       return this.command(word, rest);
     } catch (e) {
@@ -89,12 +95,29 @@ export class ZoneMonitor {
         this.zone.resetHalted();
         return `zone ${this.zone.id} reset; halted at its entry point\n`;
       case 'sstep':
-        if (rest.length <= 1 && (rest[0] === 'halted' || rest[0] === 'run')) this.zone.stepPolicy = rest[0];
-        else if (rest.length > 0) return 'usage: sstep [halted|run]\n';
-        return `while a vCPU single-steps, the others ${this.zone.stepPolicy === 'halted' ? 'stay halted' : 'run'}\n`;
+        return this.singleStep(rest);
       default:
         return `unknown monitor command "${word ?? ''}"; monitor help lists them\n`;
     }
+  }
+
+  /** `sstep [halted|run] [noirq|irq] [timer|notimer] [sleep|nosleep]`: set any of them, then say what a step does. */
+  private singleStep(words: readonly string[]): string {
+    const bad = words.find((w) => !STEP_WORDS.includes(w));
+    if (bad !== undefined) return `sstep: unknown setting "${bad}"; usage: sstep [halted|run] [noirq|irq] [timer|notimer] [sleep|nosleep]\n`;
+    const zone = this.zone;
+    for (const w of words) {
+      if (w === 'halted' || w === 'run') zone.stepPolicy = w;
+      else if (w === 'irq' || w === 'noirq') zone.interruptsInSteps = w === 'irq';
+      else if (w === 'timer' || w === 'notimer') zone.stepFlags.timer = w === 'timer';
+      else zone.stepFlags.sleep = w === 'sleep';
+    }
+    return (
+      `while a vCPU single-steps, the others ${zone.stepPolicy === 'halted' ? 'stay halted' : 'run'}; ` +
+      `pending interrupts ${zone.interruptsInSteps ? 'are taken' : 'wait'} (${zone.interruptsInSteps ? 'irq' : 'noirq'}); ` +
+      `time ${zone.stepFlags.timer ? 'counts the stepped instructions' : 'stands still'} (${zone.stepFlags.timer ? 'timer' : 'notimer'}); ` +
+      `a step over wfi ${zone.stepFlags.sleep ? 'moves time to the vCPU\'s next timer deadline' : 'leaves time where it is'} (${zone.stepFlags.sleep ? 'sleep' : 'nosleep'})\n`
+    );
   }
 
   /**

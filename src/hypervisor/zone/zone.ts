@@ -174,6 +174,24 @@ export class Zone implements VcpuHost, GdbTarget {
   readonly recentFaults: string[] = [];
   /** Others run while one vCPU single-steps ('run', QEMU) or stay halted ('halted', default). */
   stepPolicy: 'halted' | 'run' = 'halted';
+  /**
+   * What a debugger's single step does with time and interrupts (`monitor sstep`, after QEMU's sstep
+   * flags). `timer`: virtual time counts the stepped instructions as if the zone ran (default) or
+   * stands still (notimer). `sleep`: a step that leaves the vCPU idle (wfi with nothing pending)
+   * moves time to its next timer deadline, so the wait has ended when the step returns (default),
+   * or leaves time where it is (nosleep); a vCPU with no timer armed stays waiting either way.
+   * Interrupts (`irq`) are the cores' (Cpu.interruptsInSteps, default off: QEMU's NOIRQ).
+   */
+  readonly stepFlags = { timer: true, sleep: true };
+  /** Whether a debugger single step may take a pending interrupt (monitor sstep irq|noirq). */
+  get interruptsInSteps(): boolean {
+    return this.cpuList[0]?.interruptsInSteps === true;
+  }
+
+  set interruptsInSteps(on: boolean) {
+    for (const c of this.cpuList) c.interruptsInSteps = on;
+  }
+
   /** Called when the zone becomes runnable from outside a slice (kick, resume, start): the scheduler wakes. */
   onRunnable: (() => void) | undefined;
   /** Called when the zone stops or crashes (the hypervisor's lifecycle listeners). */
@@ -497,6 +515,13 @@ export class Zone implements VcpuHost, GdbTarget {
       const why = this.runVcpu(s, 1, true);
       retired += s.cpu.retired - before;
       longest = Math.max(longest, s.cpu.retired - before);
+      // A step over an idle instruction: the wait ends at the vCPU's next timer deadline.
+      if (this.stepFlags.sleep && (why === StopReason.Wait || (why === StopReason.Step && s.cpu.idle === true))) {
+        const deadline = s.cpu.nextTimerDeadline();
+        if (this.stepFlags.timer) this.clock.retire(longest);
+        longest = 0;
+        this.clock.warpTo(deadline);
+      }
       if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Yield || why === StopReason.Stall) {
         if (why === StopReason.Stall) this.afterRun(s, why);
         else if (why === StopReason.Wait) {
@@ -519,7 +544,7 @@ export class Zone implements VcpuHost, GdbTarget {
         longest = Math.max(longest, s.cpu.retired - before);
       }
     }
-    this.clock.retire(longest);
+    if (this.stepFlags.timer || this.stepPolicy === 'run') this.clock.retire(longest);
     if (this.runnable && stepped !== undefined) this.debugStop({ kind: 'step', thread: this.threadOf(stepped) });
     else if (this.runnable) this.debugStop({ kind: 'interrupted', thread: 1 }); // the stepping vCPU was off
     return this.idleState(retired);
@@ -731,7 +756,8 @@ export class Zone implements VcpuHost, GdbTarget {
       this.emit({ kind: 'signal', thread: c.vcpu + 1, signal: SIGSEGV, reason: c.cause });
       return;
     }
-    // Time stands still while stepping (QEMU's default NOIRQ|NOTIMER stepping), runs otherwise.
+    // Realtime: the host clock counts only while the zone runs, not while it steps (stepFlags say
+    // what instruction time does during steps).
     if (!stepping) this.clock.thaw();
     this.onRunnable?.();
   }
