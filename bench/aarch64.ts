@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aarch64Cpu } from '../src/arch/aarch64/aarch64-cpu.js';
-import { StopReason, type VcpuHost } from '../src/arch/cpu.js';
+import { Stops, type RunResult, type VcpuHost } from '../src/arch/cpu.js';
 import { EM_AARCH64, loadElf } from '../src/loader/elf.js';
 import { AddressSpace } from '../src/machine/address-space.js';
 import type { MmioDevice } from '../src/machine/mmio-device.js';
@@ -61,7 +61,7 @@ class Pl011Sink implements MmioDevice {
 }
 
 /** Runs a bench ELF on our core to PSCI SYSTEM_OFF. */
-export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; cpuSeconds: number; output: string; stop: StopReason } {
+export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; cpuSeconds: number; output: string; stop: RunResult } {
   const memory = new AddressSpace();
   memory.mapRam(0x4000_0000, 0x100_0000, new Ram(0x100_0000));
   const uart = new Pl011Sink();
@@ -76,8 +76,6 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
     kick() {},
     ipi() {},
     remoteFence() {},
-    systemOff() {},
-    systemReset() {},
     consoleWrite() {},
     hypercall: () => 0n,
   };
@@ -86,9 +84,9 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
   cpu.reset(loaded.entry, []);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  let stop: StopReason;
+  let stop: RunResult;
   do stop = cpu.run(50_000_000);
-  while (stop === StopReason.Budget);
+  while (stop === Stops.budget);
   const seconds = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const cpuSeconds = (c.user + c.system) / 1e6;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BareLoongarch64Machine } from '../src/arch/loongarch64/bare-machine.js';
+import { describeStop } from '../src/arch/cpu.js';
 import { EM_LOONGARCH, loadElf } from '../src/loader/elf.js';
 import { REPO_ROOT } from './repo-root.js';
 import { compareWithQemu, type BenchResult } from './riscv64.js';
@@ -36,7 +37,7 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
   const stop = m.runToEnd(20_000_000_000);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  if (m.sleep.value !== 0x34) throw new Error(`bench: our core stopped with ${stop} before the program powered off, ${m.cpu.lastError?.cause ?? ''}`);
+  if (m.sleep.value !== 0x34) throw new Error(`bench: our core stopped with ${describeStop(stop)} before the program powered off`);
   return { instructions: m.cpu.retired, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, output: m.output() };
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BareRiscv64Machine } from '../src/arch/riscv64/bare-machine.js';
-import { StopReason } from '../src/arch/cpu.js';
+import { describeStop, type RunResult } from '../src/arch/cpu.js';
 import { EM_RISCV, loadElf } from '../src/loader/elf.js';
 import { REPO_ROOT } from './repo-root.js';
 
@@ -81,7 +81,7 @@ export function buildBenchRiscv64(iters: number, smode: boolean, outDir = mkdtem
 }
 
 /** Runs an S-mode bench ELF on our core to its exit; returns the retired count, seconds and console output. */
-export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; cpuSeconds: number; output: string; stop: StopReason } {
+export function runBenchOnOurCore(elf: string): { instructions: number; seconds: number; cpuSeconds: number; output: string; stop: RunResult } {
   const m = new BareRiscv64Machine();
   const image = loadElf(readFileSync(elf), m.memory, { machine: EM_RISCV, image: elf });
   m.cpu.reset(image.entry, [0n, 0n]);
@@ -91,7 +91,7 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   if (m.finisher.status !== 0x5555) {
-    throw new Error(`bench: our core stopped with ${stop} (finisher ${m.finisher.status}), ${m.cpu.lastError?.cause ?? ''}`);
+    throw new Error(`bench: our core stopped with ${describeStop(stop)} (finisher ${m.finisher.status})`);
   }
   return { instructions: m.cpu.retired, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, output: m.output(), stop };
 }

@@ -2,34 +2,84 @@ import type { AddressSpace } from '../machine/address-space.js';
 import type { Arch } from '../machine/machine.js';
 import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
 
-/** Why `Cpu.run` returned. */
-export enum StopReason {
+/**
+ * What stopped `Cpu.run`, with its data. The common stops are the fixed, frozen objects of `Stops`
+ * (compare `kind`, or the object itself): a run loop that ends on them allocates nothing. Only the
+ * rare stops that carry data (a watchpoint hit, a system event, a guest error) are new objects.
+ */
+export type RunResult =
   /** The instruction budget ran out; call run again. */
-  Budget = 'budget',
+  | { readonly kind: 'budget' }
   /**
    * The guest made an exit that costs host time its instruction budget does not count (an SBI
    * console write): the rest of its slice goes to the others; call run again.
    */
-  Yield = 'yield',
+  | { readonly kind: 'yield' }
   /** The pc reached a debugger breakpoint; the instruction there has not executed. */
-  Breakpoint = 'breakpoint',
-  /** A data access hit a debugger watchpoint before it completed (see Cpu.lastWatchHit). */
-  Watchpoint = 'watchpoint',
+  | { readonly kind: 'breakpoint' }
+  /** A data access hit a debugger watchpoint before it completed. */
+  | { readonly kind: 'watchpoint'; readonly hit: WatchHit }
   /** `run` was called with stepping on and one instruction (or exception entry) completed. */
-  Step = 'step',
+  | { readonly kind: 'step' }
   /** WFI/WFE/idle with no interrupt pending: nothing to do until an interrupt or timer fires. */
-  Wait = 'wait',
+  | { readonly kind: 'wait' }
   /** The vCPU is off (never started, PSCI CPU_OFF, SBI HSM stop). */
-  Off = 'off',
-  /** The zone asked to power off or reset the system (PSCI SYSTEM_OFF/RESET, SBI SRST). */
-  SystemEvent = 'system-event',
+  | { readonly kind: 'off' }
+  /**
+   * The zone asked to power off or reset the system (PSCI SYSTEM_OFF/RESET, SBI SRST). `status` is
+   * the exit status a power-off request carries, where it carries one (SBI SRST "system failure" = 1).
+   */
+  | { readonly kind: 'system-event'; readonly event: 'off' | 'reset'; readonly status: number }
   /**
    * A device access must wait for its answer (ACCESS_STALLED): the instruction did not execute and is
    * made again when the vCPU next runs. Only the host decides when (it ended no wait of the guest's).
    */
-  Stall = 'stall',
-  /** The guest cannot continue (e.g. a fault with no handler installed); see Cpu.lastError. */
-  GuestError = 'guest-error',
+  | { readonly kind: 'stall' }
+  /** The guest cannot continue (e.g. a fault with no handler installed). */
+  | { readonly kind: 'guest-error'; readonly report: GuestErrorReport };
+
+export type RunStopKind = RunResult['kind'];
+
+/** The stops that carry no data: one frozen object each, shared by every core. */
+export const Stops = Object.freeze({
+  budget: Object.freeze({ kind: 'budget' }) as RunResult,
+  yield: Object.freeze({ kind: 'yield' }) as RunResult,
+  breakpoint: Object.freeze({ kind: 'breakpoint' }) as RunResult,
+  step: Object.freeze({ kind: 'step' }) as RunResult,
+  wait: Object.freeze({ kind: 'wait' }) as RunResult,
+  off: Object.freeze({ kind: 'off' }) as RunResult,
+  stall: Object.freeze({ kind: 'stall' }) as RunResult,
+  /** PSCI SYSTEM_OFF / SBI shutdown with no failure reason. */
+  systemOff: Object.freeze({ kind: 'system-event', event: 'off', status: 0 }) as RunResult,
+  systemReset: Object.freeze({ kind: 'system-event', event: 'reset', status: 0 }) as RunResult,
+});
+
+/** A power-off request with an exit status (SBI SRST "system failure" = 1). */
+export function systemOffStop(status: number): RunResult {
+  return status === 0 ? Stops.systemOff : { kind: 'system-event', event: 'off', status };
+}
+
+export function watchpointStop(hit: WatchHit): RunResult {
+  return { kind: 'watchpoint', hit };
+}
+
+export function guestErrorStop(report: GuestErrorReport): RunResult {
+  return { kind: 'guest-error', report };
+}
+
+/** One line for messages: the stop's kind and, for the stops that carry data, the data. */
+export function describeStop(r: RunResult): string {
+  const hex = (v: bigint): string => `0x${v.toString(16)}`;
+  switch (r.kind) {
+    case 'watchpoint':
+      return `watchpoint (${r.hit.kind} at ${hex(r.hit.address)})`;
+    case 'system-event':
+      return `system-event (${r.event}${r.event === 'off' ? `, status ${r.status}` : ''})`;
+    case 'guest-error':
+      return `guest-error (${r.report.cause} at pc ${hex(r.report.pc)}${r.report.address !== undefined ? `, address ${hex(r.report.address)}` : ''})`;
+    default:
+      return r.kind;
+  }
 }
 
 export type WatchKind = 'write' | 'read' | 'access';
@@ -66,12 +116,6 @@ export interface VcpuHost {
   ipi(vcpu: number): void;
   /** Another vCPU of the zone must drop its TLB (SBI remote sfence.vma / hfence). */
   remoteFence(vcpu: number): void;
-  /**
-   * The zone's system power events. The caller then returns StopReason.SystemEvent. `status` is the
-   * exit status the guest's request carries, where it carries one (SBI SRST "system failure" = 1).
-   */
-  systemOff(status?: number): void;
-  systemReset(): void;
   /** Console output from firmware calls (SBI legacy putchar / DBCN). */
   consoleWrite(bytes: Uint8Array): void;
   /** hvisor hypercalls (zone start/shutdown/list, ...): code and up to 6 arguments; returns the result register. */
@@ -113,7 +157,7 @@ export interface Cpu {
   reset(entry: bigint, args: readonly bigint[]): void;
 
   /** Runs at most `budget` instructions (1 and `step` true for a debugger single step). */
-  run(budget: number, step?: boolean): StopReason;
+  run(budget: number, step?: boolean): RunResult;
 
   /** Interrupt input from the interrupt controller; line numbers are the arch's (see its cpu). */
   setInterrupt(line: number, level: boolean): void;
@@ -138,8 +182,6 @@ export interface Cpu {
   /** Debugger breakpoints and watchpoints, matched on guest-virtual addresses. */
   setBreakpoint(va: bigint, on: boolean): void;
   setWatchpoint(va: bigint, length: number, kind: WatchKind, on: boolean): void;
-  readonly lastWatchHit: WatchHit | undefined;
-  readonly lastError: GuestErrorReport | undefined;
   /** Drop every cached translation (TLBs) of this vCPU (SBI remote sfence.vma / hfence from another vCPU). */
   flushTranslations(): void;
   /** Drop decoded-instruction caches for a guest-physical range (after debugger or DMA writes). */

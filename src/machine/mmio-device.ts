@@ -25,7 +25,7 @@ export interface MmioDevice {
 /**
  * Thrown by a device that cannot answer an access yet (hvisor's virtio trampoline, whose answer comes
  * from zone0's daemon). A core that supports it abandons the instruction with no architectural effect
- * and returns StopReason.Stall; the access is made again when the vCPU next runs. One shared instance:
+ * and stops with a stall (RunResult); the access is made again when the vCPU next runs. One shared instance:
  * the hot path allocates nothing.
  */
 export class AccessStalled extends HvisorError {

@@ -4,7 +4,8 @@
  * measured with QEMU's -singlestep exec log (fixtures.md: 11·N + 2930). bench/aarch64.ts times both.
  */
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, type RunResult } from '../../src/arch/cpu.js';
+import { errorOf } from '../helpers/run-result.js';
 import { buildBenchAarch64, runBenchOnQemu } from '../../bench/aarch64.js';
 import { loadElf, makeZone } from './test-host.js';
 import { tool } from '../helpers/fixtures.js';
@@ -22,11 +23,11 @@ describe('bench-aarch64 program', () => {
     const z = makeZone();
     const { entry, symbols } = loadElf(z.memory, elf);
     z.cpu.reset(entry, []);
-    let r: StopReason;
+    let r: RunResult;
     do r = z.cpu.run(1_000_000);
-    while (r === StopReason.Budget);
-    expect(z.cpu.lastError).toBeUndefined();
-    expect(r).toBe(StopReason.SystemEvent);
+    while (r === Stops.budget);
+    expect(errorOf(r)).toBeUndefined();
+    expect(r.kind).toBe('system-event');
     expect(z.host.events).toEqual(['off']);
     expect(z.uart.text().trim()).toBe(runBenchOnQemu(elf).output.trim());
     expect(z.uart.text().trim()).toBe('CKSUM a=000000000007a314 b=00000000000328f0 m=0000000000088740');

@@ -4,18 +4,19 @@
  * watchpoints, single steps, gdb register access and self-modifying code.
  */
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, type RunResult } from '../../src/arch/cpu.js';
+import { errorOf, hitOf } from '../helpers/run-result.js';
 import { GDB_CPSR, GDB_PC, GDB_SYSREGS, GDB_V0 } from '../../src/arch/aarch64/gdb-registers.js';
 import { zoneWith } from './test-host.js';
 import { sysreg } from '../../src/arch/aarch64/system-register-hook.js';
 
 const hvc = (fn: number): string => `movz x0, #0x${(fn & 0xffff).toString(16)}\n movk x0, #0x${(fn >>> 16).toString(16)}, lsl #16\n`;
 
-function runUntilStop(cpu: { run(n: number): StopReason }): StopReason {
-  let r: StopReason;
+function runUntilStop(cpu: { run(n: number): RunResult }): RunResult {
+  let r: RunResult;
   let n = 0;
   do r = cpu.run(10_000);
-  while (r === StopReason.Budget && ++n < 100);
+  while (r === Stops.budget && ++n < 100);
   return r;
 }
 
@@ -51,7 +52,7 @@ describe('PSCI and hypercalls', () => {
       mov x26, x0
       ${hvc(0x84000002)} hvc #0
       b .`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.Off);
+    expect(runUntilStop(z.cpu).kind).toBe('off');
     expect(z.cpu.powered).toBe(false);
     const r = z.cpu.r;
     expect(r[19]).toBe(0x10001n); // PSCI 1.1
@@ -64,12 +65,12 @@ describe('PSCI and hypercalls', () => {
     expect(r[25]).toBe(0x10001n); // SMCCC 1.1
     expect(z.host.hypercalls[0]!.slice(0, 3)).toEqual([3n, 7n, 8n]);
     expect(r[26]).toBe(0x1234n);
-    expect(z.cpu.run(100)).toBe(StopReason.Off);
+    expect(z.cpu.run(100).kind).toBe('off');
   });
 
   it('SYSTEM_RESET and SYSTEM_OFF stop the vCPU with a system event', () => {
     const z = zoneWith(`${hvc(0x84000009)} hvc #0\n b .`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(z.host.events).toEqual(['reset']);
   });
 
@@ -87,7 +88,7 @@ describe('PSCI and hypercalls', () => {
     vec: .space 0x400
       mrs x9, esr_el1
       ${hvc(0x84000008)} hvc #0`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(z.cpu.r[9]! >> 26n).toBe(0n);
   });
 });
@@ -117,7 +118,7 @@ describe('system-register hook (GICv3 CPU interface)', () => {
       add x10, x10, #4
       msr elr_el1, x10
       eret`, { systemRegisterHook: hook });
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(z.cpu.r[1]).toBe(0x1bn);
     expect(writes).toEqual(['eoir 27']);
     expect(z.cpu.r[9]! >> 26n).toBe(0n); // ICC_HPPIR1_EL1 refused by the hook: UNDEFINED
@@ -135,7 +136,7 @@ describe('TLB maintenance', () => {
       ${hvc(0x84000008)} hvc #0`);
     const fenced: number[] = [];
     z.host.remoteFence = (v: number) => void fenced.push(v);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(fenced).toEqual([1]); // the test zone has vCPUs 0 and 1
   });
 });
@@ -173,11 +174,11 @@ describe('generic timer and interrupts', () => {
       },
     );
     zone = z;
-    expect(runUntilStop(z.cpu)).toBe(StopReason.Wait);
+    expect(runUntilStop(z.cpu).kind).toBe('wait');
     expect(z.cpu.describe()).toBe('EL1h, waiting for an interrupt (WFI)');
     expect(z.cpu.nextTimerDeadline()).toBe(100);
     z.host.ticks = 150;
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     const r = z.cpu.r;
     expect(r[20]).toBe(62_500_000n);
     expect(r[21]).toBe(0x80n); // ISR_EL1.I
@@ -191,26 +192,29 @@ describe('generic timer and interrupts', () => {
 describe('guests that cannot handle a fault', () => {
   it('stop with a report naming the instruction, and stay stopped', () => {
     const z = zoneWith(`nop\n .word 0xffffffff`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.GuestError);
-    expect(z.cpu.lastError?.pc).toBe(0x40080004n);
-    expect(z.cpu.lastError?.cause).toMatch(/undefined instruction 0xffffffff \(ESR 0x2000000\) at EL1/);
+    const stop = runUntilStop(z.cpu);
+    expect(stop.kind).toBe('guest-error');
+    expect(errorOf(stop)?.pc).toBe(0x40080004n);
+    expect(errorOf(stop)?.cause).toMatch(/undefined instruction 0xffffffff \(ESR 0x2000000\) at EL1/);
     expect(z.cpu.describe()).toMatch(/^EL1h, stopped/);
-    expect(z.cpu.run(10)).toBe(StopReason.GuestError);
+    expect(z.cpu.run(10).kind).toBe('guest-error');
   });
 
   it('report an instruction fetch from unmapped guest-physical memory', () => {
     const z = zoneWith(`mov x1, #0x10000000\n br x1`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.GuestError);
-    expect(z.cpu.lastError?.pc).toBe(0x10000000n);
-    expect(z.cpu.lastError?.cause).toMatch(/instruction abort, synchronous external abort/);
-    expect(z.cpu.lastError?.address).toBe(0x10000000n);
+    const stop = runUntilStop(z.cpu);
+    expect(stop.kind).toBe('guest-error');
+    expect(errorOf(stop)?.pc).toBe(0x10000000n);
+    expect(errorOf(stop)?.cause).toMatch(/instruction abort, synchronous external abort/);
+    expect(errorOf(stop)?.address).toBe(0x10000000n);
   });
 
   it('report the unmapped guest-physical address of a load', () => {
     const z = zoneWith(`mov x1, #0x10000000\n ldr x0, [x1]`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.GuestError);
-    expect(z.cpu.lastError?.address).toBe(0x10000000n);
-    expect(z.cpu.lastError?.cause).toMatch(/data abort, synchronous external abort/);
+    const stop = runUntilStop(z.cpu);
+    expect(stop.kind).toBe('guest-error');
+    expect(errorOf(stop)?.address).toBe(0x10000000n);
+    expect(errorOf(stop)?.cause).toMatch(/data abort, synchronous external abort/);
   });
 });
 
@@ -231,16 +235,16 @@ describe('debugger view', () => {
     const bp = z.symbols.get('bp')!;
     z.cpu.setBreakpoint(bp, true);
     for (let i = 1; i <= 3; i++) {
-      expect(runUntilStop(z.cpu)).toBe(StopReason.Breakpoint);
+      expect(runUntilStop(z.cpu).kind).toBe('breakpoint');
       expect(z.cpu.pc).toBe(bp);
       expect(z.cpu.r[1]).toBe(BigInt(i));
     }
     const before = z.cpu.retired;
-    expect(z.cpu.run(1, true)).toBe(StopReason.Step);
+    expect(z.cpu.run(1, true).kind).toBe('step');
     expect(z.cpu.retired).toBe(before + 1);
     expect(z.cpu.pc).toBe(bp + 4n);
     z.cpu.setBreakpoint(bp, false);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(z.cpu.r[1]).toBe(10n);
   });
 
@@ -248,14 +252,15 @@ describe('debugger view', () => {
     const z = zoneWith(loop);
     const buf = z.symbols.get('buf')!;
     z.cpu.setWatchpoint(buf, 8, 'write', true);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.Watchpoint);
-    expect(z.cpu.lastWatchHit).toEqual({ kind: 'write', address: buf });
+    const watched = runUntilStop(z.cpu);
+    expect(watched.kind).toBe('watchpoint');
+    expect(hitOf(watched)).toEqual({ kind: 'write', address: buf });
     expect(z.memory.read(Number(buf), 8)).toBe(0n);
     expect(z.cpu.pc).toBe(z.symbols.get('bp')! - 4n);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.Watchpoint);
+    expect(runUntilStop(z.cpu).kind).toBe('watchpoint');
     expect(z.memory.read(Number(buf), 8)).toBe(1n);
     z.cpu.setWatchpoint(buf, 8, 'write', false);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
   });
 
   it('reads and writes registers by gdb number', () => {
@@ -294,7 +299,7 @@ describe('self-modifying code', () => {
     patchme:
       mov x4, #1
       ret`);
-    expect(runUntilStop(z.cpu)).toBe(StopReason.SystemEvent);
+    expect(runUntilStop(z.cpu).kind).toBe('system-event');
     expect(z.cpu.r[4]).toBe(5n);
   });
 });

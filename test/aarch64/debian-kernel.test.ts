@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Aarch64Cpu } from '../../src/arch/aarch64/aarch64-cpu.js';
-import { StopReason, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, type RunResult, type VcpuHost } from '../../src/arch/cpu.js';
+import { errorOf } from '../helpers/run-result.js';
 import { loadArm64Image } from '../../src/loader/arm64-image.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
@@ -48,8 +49,6 @@ describe('Debian arm64 kernel', () => {
       kick() {},
       ipi() {},
       remoteFence() {},
-      systemOff() {},
-      systemReset() {},
       consoleWrite() {},
       hypercall: () => 0n,
     };
@@ -57,11 +56,11 @@ describe('Debian arm64 kernel', () => {
     const kernel = loadArm64Image(readFileSync(fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/)), memory, RAM_BASE);
     memory.writeDebug(DTB_ADDR, bootDtb());
     cpu.reset(BigInt(kernel.entry), [BigInt(DTB_ADDR)]);
-    let r = StopReason.Budget;
-    while (cpu.retired < 35_000_000 && (r === StopReason.Budget || r === StopReason.Wait)) r = cpu.run(1_000_000);
+    let r: RunResult = Stops.budget;
+    while (cpu.retired < 35_000_000 && (r === Stops.budget || r === Stops.wait)) r = cpu.run(1_000_000);
     const log = uart.text();
     if (process.env.KLOG) console.log(log.split("\n").slice(-5).join("\n"), cpu.retired);
-    expect(cpu.lastError).toBeUndefined();
+    expect(errorOf(r)).toBeUndefined();
     expect(log).toMatch(/Booting Linux on physical CPU 0x0000000000 \[0x410fd034\]/);
     expect(log).toMatch(/Linux version 6\.1\.\d+.*Debian/);
     expect(log).toMatch(/Machine model: linux,dummy-virt/);

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, describeStop, type RunResult } from '../../src/arch/cpu.js';
 import { tool } from '../helpers/fixtures.js';
 import { BUFFER_BYTES, randomProgram, VREG_BYTES } from './random-program.js';
 import { loadElf, makeZone } from './test-host.js';
@@ -34,10 +34,10 @@ function runOurs(elf: string): Buffer {
   const { entry, symbols } = loadElf(z.memory, elf);
   z.cpu.reset(entry, []);
   z.cpu.setBreakpoint(symbols.get('dump_done')!, true);
-  let r: StopReason;
+  let r: RunResult;
   do r = z.cpu.run(100_000);
-  while (r === StopReason.Budget);
-  if (r !== StopReason.Breakpoint) throw new Error(`stopped with ${r}: ${JSON.stringify(z.cpu.lastError, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`);
+  while (r === Stops.budget);
+  if (r !== Stops.breakpoint) throw new Error(`stopped with ${describeStop(r)}`);
   return Buffer.from(z.memory.readDebug(Number(symbols.get('dump')!), DUMP_BYTES));
 }
 

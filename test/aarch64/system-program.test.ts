@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, type RunResult } from '../../src/arch/cpu.js';
 import { tool } from '../helpers/fixtures.js';
 import { buildProgram, loadElf, makeZone } from './test-host.js';
 
@@ -22,17 +22,17 @@ export function runQemuSystem(elf: string): string {
   return readFileSync(serial, 'latin1');
 }
 
-export function runOurs(elf: string, budget = 10_000_000): { text: string; reason: StopReason } {
+export function runOurs(elf: string, budget = 10_000_000): { text: string; reason: RunResult } {
   const z = makeZone(0x4000_0000, 0x100_0000);
   const { entry } = loadElf(z.memory, elf);
   z.cpu.reset(entry, []);
-  let reason: StopReason;
+  let reason: RunResult;
   let spent = 0;
   do {
     reason = z.cpu.run(100_000);
     spent += 100_000;
-  } while (reason === StopReason.Budget && spent < budget);
-  if (z.cpu.lastError) throw new Error(`${z.cpu.lastError.cause} at 0x${z.cpu.lastError.pc.toString(16)}\n${z.uart.text()}`);
+  } while (reason === Stops.budget && spent < budget);
+  if (reason.kind === 'guest-error') throw new Error(`${reason.report.cause} at 0x${reason.report.pc.toString(16)}\n${z.uart.text()}`);
   return { text: z.uart.text(), reason };
 }
 
@@ -43,6 +43,6 @@ describe('system program against qemu-system-aarch64', () => {
     expect(expected).toContain('bye');
     const ours = runOurs(elf);
     expect(ours.text).toBe(expected);
-    expect(ours.reason).toBe(StopReason.SystemEvent);
+    expect(ours.reason.kind).toBe('system-event');
   });
 });

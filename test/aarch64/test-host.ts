@@ -1,4 +1,4 @@
-/** A tiny zone for core tests: RAM, a UART that captures bytes, a VcpuHost that records events. */
+/** A tiny zone for core tests: RAM, a UART that captures bytes, a VcpuHost that records events (and the system events runs stop with). */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,8 +60,6 @@ export function makeZone(ramBase = 0x4000_0000, ramSize = 0x100_0000, options: P
     kick() {},
     ipi() {},
     remoteFence() {},
-    systemOff: () => void events.push('off'),
-    systemReset: () => void events.push('reset'),
     consoleWrite() {},
     hypercall(code: bigint, args: readonly bigint[]) {
       hypercalls.push([code, ...args]);
@@ -69,6 +67,13 @@ export function makeZone(ramBase = 0x4000_0000, ramSize = 0x100_0000, options: P
     },
   };
   const cpu = new Aarch64Cpu({ index: 0, physicalId: 0, host, ...options });
+  // The host's record of power events, as a zone sees them: from the stops that carry them.
+  const run = cpu.run.bind(cpu);
+  cpu.run = (budget, step) => {
+    const stop = run(budget, step);
+    if (stop.kind === 'system-event') events.push(stop.event);
+    return stop;
+  };
   return { memory, ram, uart, host, cpu };
 }
 

@@ -1,4 +1,4 @@
-import { StopReason, type Cpu } from '../../src/arch/cpu.js';
+import type { Cpu } from '../../src/arch/cpu.js';
 import type { AddressSpace } from '../../src/machine/address-space.js';
 import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../gdbstub/target.js';
 
@@ -147,28 +147,26 @@ export class SingleCpuTarget implements GdbTarget {
     if (!this.running) return;
     if (this.haltRequested) return this.stop({ kind: 'interrupted', thread: 1 });
     const reason = this.cpu.run(step ? 1 : this.slice, step);
-    switch (reason) {
-      case StopReason.Budget:
-      case StopReason.Yield:
+    switch (reason.kind) {
+      case 'budget':
+      case 'yield':
+      case 'stall':
         this.timer = setImmediate(() => this.runSlice(false));
         return;
-      case StopReason.Wait:
+      case 'wait':
         this.timer = setTimeout(() => this.runSlice(false), 1);
         return;
-      case StopReason.Step:
+      case 'step':
         return this.stop({ kind: 'step', thread: 1 });
-      case StopReason.Breakpoint:
+      case 'breakpoint':
         return this.stop({ kind: 'breakpoint', thread: 1, hw: this.hwBreakpoints.has(this.cpu.pc) });
-      case StopReason.Watchpoint: {
-        const hit = this.cpu.lastWatchHit;
-        if (!hit) return this.stop({ kind: 'signal', thread: 1, signal: 5, reason: 'watchpoint without a hit' });
-        return this.stop({ kind: 'watchpoint', thread: 1, watch: hit.kind, address: hit.address });
-      }
-      case StopReason.Off:
-      case StopReason.SystemEvent:
+      case 'watchpoint':
+        return this.stop({ kind: 'watchpoint', thread: 1, watch: reason.hit.kind, address: reason.hit.address });
+      case 'off':
+      case 'system-event':
         return this.stop({ kind: 'exited', code: 0 });
-      case StopReason.GuestError:
-        return this.stop({ kind: 'signal', thread: 1, signal: 11, reason: this.cpu.lastError?.cause ?? 'guest error' });
+      case 'guest-error':
+        return this.stop({ kind: 'signal', thread: 1, signal: 11, reason: reason.report.cause });
     }
   }
 }

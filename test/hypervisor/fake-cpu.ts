@@ -1,4 +1,4 @@
-import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../../src/arch/cpu.js';
+import { Stops, guestErrorStop, watchpointStop, type Cpu, type RunResult, type VcpuHost, type WatchKind } from '../../src/arch/cpu.js';
 import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
 import type { VcpuSpec } from '../../src/hypervisor/zone/zone.js';
 
@@ -67,8 +67,6 @@ export class FakeCpu implements Cpu {
   pc = 0n;
   powered = false;
   bootArgs: readonly bigint[] = [];
-  lastWatchHit: WatchHit | undefined;
-  lastError: GuestErrorReport | undefined;
   readonly interrupts = new Map<number, boolean>();
   readonly invalidated: [number, number][] = [];
   private deadline = Infinity;
@@ -99,18 +97,17 @@ export class FakeCpu implements Cpu {
     this.interrupts.clear();
   }
 
-  run(budget: number, step = false): StopReason {
-    if (!this.powered) return StopReason.Off;
+  run(budget: number, step = false): RunResult {
+    if (!this.powered) return Stops.off;
     const mem = this.host.memory;
     for (let n = 0; n < budget; n++) {
-      if (this.breakpoints.has(this.pc)) return StopReason.Breakpoint;
+      if (this.breakpoints.has(this.pc)) return Stops.breakpoint;
       const pa = Number(this.pc);
       const op = mem.read(pa, 4);
       const a = Number(mem.read(pa + 4, 4) ?? 0n);
       const b = mem.read(pa + 8, 8) ?? 0n;
       if (op === undefined) {
-        this.lastError = { pc: this.pc, cause: 'instruction fetch outside the zone', address: this.pc };
-        return StopReason.GuestError;
+        return guestErrorStop({ pc: this.pc, cause: 'instruction fetch outside the zone', address: this.pc });
       }
       let next = this.pc + 16n;
       switch (Number(op)) {
@@ -120,12 +117,10 @@ export class FakeCpu implements Cpu {
         case Op.StoreIgnoringFault: {
           const kind = this.watchpoints.get(b);
           if (kind === 'write' || kind === 'access') {
-            this.lastWatchHit = { kind, address: b };
-            return StopReason.Watchpoint;
+            return watchpointStop({ kind, address: b });
           }
           if (!mem.write(Number(b), 4, BigInt(a)) && Number(op) === Op.Store) {
-            this.lastError = { pc: this.pc, cause: 'data abort: stage-2 translation fault', address: b };
-            return StopReason.GuestError;
+            return guestErrorStop({ pc: this.pc, cause: 'data abort: stage-2 translation fault', address: b });
           }
           break;
         }
@@ -134,11 +129,11 @@ export class FakeCpu implements Cpu {
           break;
         case Op.WaitTimer:
           if (this.deadline === Infinity) this.deadline = this.host.now() + a;
-          if (this.host.now() < this.deadline) return StopReason.Wait;
+          if (this.host.now() < this.deadline) return Stops.wait;
           this.deadline = Infinity;
           break;
         case Op.WaitIrq:
-          if (!this.interrupts.get(0)) return StopReason.Wait;
+          if (!this.interrupts.get(0)) return Stops.wait;
           this.interrupts.set(0, false);
           break;
         case Op.Jump:
@@ -149,12 +144,10 @@ export class FakeCpu implements Cpu {
           break;
         case Op.SystemOff:
           this.retired++;
-          this.host.systemOff();
-          return StopReason.SystemEvent;
+          return Stops.systemOff;
         case Op.SystemReset:
           this.retired++;
-          this.host.systemReset();
-          return StopReason.SystemEvent;
+          return Stops.systemReset;
         case Op.CpuOn:
           this.r[0] = BigInt(['ok', 'invalid', 'already-on'].indexOf(this.host.startVcpu(a, b, this.r[1]!)));
           break;
@@ -170,14 +163,13 @@ export class FakeCpu implements Cpu {
           this.r[1] = b;
           break;
         default:
-          this.lastError = { pc: this.pc, cause: `undefined instruction ${op}` };
-          return StopReason.GuestError;
+          return guestErrorStop({ pc: this.pc, cause: `undefined instruction ${op}` });
       }
       this.pc = next;
       this.retired++;
-      if (step) return StopReason.Step;
+      if (step) return Stops.step;
     }
-    return StopReason.Budget;
+    return Stops.budget;
   }
 
   setInterrupt(line: number, level: boolean): void {

@@ -142,8 +142,8 @@ describe('aarch64 lockstep with qemu-system-aarch64', () => {
       const diffs = differences(q);
       if (diffs.length > 0) return fail(`after ${compared} steps, at qemu${q.gpr[0]!.slice(0, 20)}: ${diffs.join('; ')}`);
       compared++;
-      z.cpu.run(1, true);
-      if (z.cpu.lastError) fail(`our core stopped: ${z.cpu.lastError.cause} at 0x${z.cpu.lastError.pc.toString(16)}`);
+      const stop = z.cpu.run(1, true);
+      if (stop.kind === 'guest-error') fail(`our core stopped: ${stop.report.cause} at 0x${stop.report.pc.toString(16)}`);
     };
 
     const parser = new CpuLogParser(check, fail);

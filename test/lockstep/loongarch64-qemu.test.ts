@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, describeStop } from '../../src/arch/cpu.js';
 import { BareLoongarch64Machine } from '../../src/arch/loongarch64/bare-machine.js';
 import { CSR } from '../../src/arch/loongarch64/csr.js';
 import { EM_LOONGARCH, loadElf } from '../../src/loader/elf.js';
@@ -103,9 +103,9 @@ describe('loongarch64 lockstep with qemu-system-loongarch64', () => {
     const step = (): void => {
       for (let tries = 0; tries < 3; tries++) {
         const stop = cpu.run(1, true);
-        if (stop === StopReason.Step) return;
-        if (stop === StopReason.Wait && m.warpToTimer()) continue;
-        throw new Error(`our core stopped (${stop}) at pc 0x${cpu.pc.toString(16)}: ${cpu.lastError?.cause ?? ''}`);
+        if (stop === Stops.step) return;
+        if (stop === Stops.wait && m.warpToTimer()) continue;
+        throw new Error(`our core stopped (${describeStop(stop)}) at pc 0x${cpu.pc.toString(16)}`);
       }
     };
 

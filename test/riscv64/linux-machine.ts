@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StopReason, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, describeStop, type VcpuHost } from '../../src/arch/cpu.js';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
@@ -57,8 +57,6 @@ export class LinuxMachine {
       kick: () => {},
       ipi: (v) => { if (v === 0) self.cpu.setInterrupt(1, true); },
       remoteFence: () => {},
-      systemOff: () => { self.powerOff = 0; },
-      systemReset: () => { self.powerOff = -1; },
       consoleWrite: (b) => { for (const x of b) self.console.write(x); },
       hypercall: () => 0n,
     };
@@ -78,12 +76,13 @@ export class LinuxMachine {
       if (out.includes(text) || this.powerOff !== undefined) return out;
       if (this.cpu.retired - start > maxInstructions) return out;
       const stop = this.cpu.run(1_000_000);
-      if (stop === StopReason.Wait) {
+      if (stop.kind === 'system-event') this.powerOff = stop.event === 'off' ? 0 : -1;
+      if (stop === Stops.wait) {
         const d = this.cpu.nextTimerDeadline();
         if (d === Infinity) return out + '\n[hart waits with no timer]';
         this.skipped += Math.max(1, d - this.cpu.retired / 10 - this.skipped);
-      } else if (stop !== StopReason.Budget && stop !== StopReason.Yield) {
-        return out + `\n[hart stopped: ${stop} ${JSON.stringify(this.cpu.lastError, (_, v) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v))}]`;
+      } else if (stop !== Stops.budget && stop !== Stops.yield) {
+        return out + `\n[hart stopped: ${describeStop(stop)}]`;
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StopReason } from '../../src/arch/cpu.js';
+import { errorOf, hitOf } from '../helpers/run-result.js';
 import { loadSmode, reg, runSmode, SHUTDOWN } from './smode-harness.js';
 
 // Register numbers used below.
@@ -44,7 +44,7 @@ handler:
   csrw sepc, t0
   sret
 `);
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(m.systemEvent).toBe('off');
     expect(reg(m, S2)).toBe(2n);
     expect(reg(m, S3)).toBe(0xbn);
@@ -83,7 +83,7 @@ handler:
   csrr s6, sstatus
   ${SHUTDOWN}
 `);
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(reg(m, S2)).toBe(1n);
     expect(reg(m, S5)).toBe(0x100025f3n); // csrr a1, sstatus
     expect(reg(m, S3)).toBe(8n);
@@ -99,11 +99,11 @@ here:
   ld t1, 0(t0)
   ${SHUTDOWN}
 `);
-    expect(stop).toBe(StopReason.GuestError);
-    expect(m.cpu.lastError).toEqual({ pc: reg(m, S6), cause: 'load access fault', address: 0x1000n });
+    expect(stop.kind).toBe('guest-error');
+    expect(errorOf(stop)).toEqual({ pc: reg(m, S6), cause: 'load access fault', address: 0x1000n });
     expect(m.cpu.pc).toBe(reg(m, S6));
     expect(m.cpu.describe()).toContain('load access fault');
-    expect(m.cpu.run(10)).toBe(StopReason.GuestError);
+    expect(m.cpu.run(10).kind).toBe('guest-error');
   });
 });
 
@@ -150,7 +150,7 @@ faults: .space 256
       w(0x8050_0000, 0x1122334455667788n);
       w(0x8050_2000, 0xabcdn);
     });
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(reg(m, S2)).toBe(0x1122334455667788n);
     expect(m.memory.read(0x8050_0008, 8)).toBe(0x1122334455667788n);
     expect(m.memory.read(L0, 8)! & (A | D)).toBe(A | D);
@@ -203,7 +203,7 @@ handler:
   csrr s4, sip
   ${SHUTDOWN}
 `);
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(reg(m, S3)).toBe((1n << 63n) | 5n);
     expect(reg(m, S4) & 0x20n).toBe(0x20n);
     expect(reg(m, S2)).toBeGreaterThan(100n);
@@ -240,10 +240,10 @@ handler:
   li s2, 5
   ${SHUTDOWN}
 `);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.Wait);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.Wait);
+    expect(r.m.cpu.run(1000).kind).toBe('wait');
+    expect(r.m.cpu.run(1000).kind).toBe('wait');
     r.m.cpu.setInterrupt(9, true);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.SystemEvent);
+    expect(r.m.cpu.run(1000).kind).toBe('system-event');
     expect(reg(r.m, S2)).toBe(5n);
     expect(r.m.cpu.nextTimerDeadline()).toBe(Infinity);
   });
@@ -296,7 +296,7 @@ describe('riscv64 SBI', () => {
   ${SHUTDOWN}
 msg: .ascii "hello"
 `, (m) => { m.hypercallResult = 0x77n; });
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(reg(m, S2)).toBe(1n);
     expect(reg(m, S3)).toBe(0x02000000n);
     expect([reg(m, S4), reg(m, S5)]).toEqual([0n, 5n]);
@@ -315,9 +315,9 @@ msg: .ascii "hello"
   li a6, 1
   ecall
 `);
-    expect(stop).toBe(StopReason.Off);
+    expect(stop.kind).toBe('off');
     expect(m.cpu.powered).toBe(false);
-    expect(m.cpu.run(10)).toBe(StopReason.Off);
+    expect(m.cpu.run(10).kind).toBe('off');
   });
 });
 
@@ -345,7 +345,7 @@ patch:
   .space 4092
 cross: .space 16
 `);
-    expect(stop).toBe(StopReason.SystemEvent);
+    expect(stop.kind).toBe('system-event');
     expect(reg(m, S4)).toBe(42n);
     expect(reg(m, S2)).toBe(0x0102030405060708n);
     expect(reg(m, S3)).toBe(0x03040506n);
@@ -384,10 +384,10 @@ var: .dword 5
 `);
     const sc = BigInt(r.symbols.get('sc_here')!);
     r.m.cpu.setBreakpoint(sc, true);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.Breakpoint);
+    expect(r.m.cpu.run(1000).kind).toBe('breakpoint');
     r.m.memory.write(r.symbols.get('var')!, 8, 6n); // another hart's store: this hart never saw it
     r.m.cpu.setBreakpoint(sc, false);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.SystemEvent);
+    expect(r.m.cpu.run(1000).kind).toBe('system-event');
     expect(reg(r.m, S3)).toBe(1n);
     expect(r.m.memory.read(r.symbols.get('var')!, 8)).toBe(6n);
   });
@@ -413,19 +413,20 @@ var: .dword 0
     const here = BigInt(r.symbols.get('here')!);
     const v = BigInt(r.symbols.get('var')!);
     r.m.cpu.setBreakpoint(here, true);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.Breakpoint);
+    expect(r.m.cpu.run(1000).kind).toBe('breakpoint');
     expect(r.m.cpu.pc).toBe(here);
     expect(reg(r.m, A0)).toBe(1n);
-    expect(r.m.cpu.run(1, true)).toBe(StopReason.Step);
+    expect(r.m.cpu.run(1, true).kind).toBe('step');
     expect(r.m.cpu.pc).toBe(here + 4n);
     expect(reg(r.m, A0)).toBe(2n);
     r.m.cpu.setBreakpoint(here, false);
     r.m.cpu.setWatchpoint(v, 8, 'write', true);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.Watchpoint);
-    expect(r.m.cpu.lastWatchHit).toEqual({ kind: 'write', address: v });
+    const watched = r.m.cpu.run(1000);
+    expect(watched.kind).toBe('watchpoint');
+    expect(hitOf(watched)).toEqual({ kind: 'write', address: v });
     expect(r.m.memory.read(Number(v), 8)).toBe(0n);
     r.m.cpu.setWatchpoint(v, 8, 'write', false);
-    expect(r.m.cpu.run(1000)).toBe(StopReason.SystemEvent);
+    expect(r.m.cpu.run(1000).kind).toBe('system-event');
     expect(r.m.memory.read(Number(v), 8)).toBe(9n);
     expect(reg(r.m, A0)).toBe(0n); // SRST left a0 = SBI_SUCCESS
   });

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tool } from '../helpers/fixtures.js';
-import { StopReason } from '../../src/arch/cpu.js';
+import { Stops, type RunResult } from '../../src/arch/cpu.js';
 import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { buildProgram } from './toolchain.js';
 
-/** SBI SRST system_reset(shutdown): ends a test program with StopReason.SystemEvent. */
+/** SBI SRST system_reset(shutdown): ends a test program with a system-event stop. */
 export const SHUTDOWN = `
   li a7, 0x53525354
   li a6, 0
@@ -19,7 +19,7 @@ export const LOAD = 0x8020_0000;
 
 export interface SmodeRun {
   m: BareRiscv64Machine;
-  stop: StopReason;
+  stop: RunResult;
   symbols: Map<string, number>;
 }
 
@@ -39,15 +39,15 @@ export function loadSmode(name: string, source: string): SmodeRun & { elf: strin
   const m = new BareRiscv64Machine();
   const image = loadElf(readFileSync(elf), m.memory, { machine: EM_RISCV });
   m.cpu.reset(image.entry, [0n, 0x8220_0000n]);
-  return { m, stop: 'budget' as StopReason, symbols: symbolsOf(elf), elf };
+  return { m, stop: Stops.budget, symbols: symbolsOf(elf), elf };
 }
 
 export function runSmode(name: string, source: string, setup?: (m: BareRiscv64Machine) => void, budget = 1_000_000): SmodeRun {
   const r = loadSmode(name, source);
   setup?.(r.m);
   // An SBI console write yields the rest of the run (the hypervisor's scheduling): run on.
-  do r.stop = r.m.cpu.run(budget);
-  while (r.stop === StopReason.Yield);
+  do r.stop = r.m.run(budget);
+  while (r.stop === Stops.yield);
   return r;
 }
 

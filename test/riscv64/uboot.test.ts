@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { StopReason, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, describeStop, type VcpuHost } from '../../src/arch/cpu.js';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { disconnectedIrq } from '../../src/machine/irq-line.js';
@@ -43,8 +43,6 @@ class UbootMachine {
       kick: () => {},
       ipi: () => {},
       remoteFence: () => {},
-      systemOff: () => {},
-      systemReset: () => {},
       consoleWrite: (b) => { for (const x of b) self.console.write(x); },
       hypercall: () => 0n,
     };
@@ -64,12 +62,12 @@ class UbootMachine {
       if (out.includes(text)) return out;
       if (this.cpu.retired - start > maxInstructions) throw new Error(`no "${text}" after ${maxInstructions} instructions:\n${out}`);
       const stop = this.cpu.run(200_000);
-      if (stop === StopReason.Wait) {
+      if (stop === Stops.wait) {
         const d = this.cpu.nextTimerDeadline();
         if (d === Infinity) throw new Error(`hart waits with no timer:\n${out}`);
         this.ticks += Math.max(1, d - this.cpu.retired / 10 - this.ticks);
-      } else if (stop !== StopReason.Budget && stop !== StopReason.Yield) {
-        throw new Error(`hart stopped: ${stop} ${JSON.stringify(this.cpu.lastError)}\n${out}`);
+      } else if (stop !== Stops.budget && stop !== Stops.yield) {
+        throw new Error(`hart stopped: ${describeStop(stop)}\n${out}`);
       }
     }
   }

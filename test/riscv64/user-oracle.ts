@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { StopReason } from '../../src/arch/cpu.js';
+import { describeStop } from '../../src/arch/cpu.js';
 import { BareRiscv64Machine } from '../../src/arch/riscv64/bare-machine.js';
 import { loadElf, EM_RISCV } from '../../src/loader/elf.js';
 import { tool } from '../helpers/fixtures.js';
@@ -26,9 +26,8 @@ export function runOnOurCore(elf: string, maxInstructions = 1_000_000): { dumps:
   const dumps: Uint8Array[] = [];
   for (;;) {
     const stop = m.cpu.run(maxInstructions);
-    const cause = m.cpu.lastError?.cause;
-    if (stop !== StopReason.GuestError || cause !== 'environment call from U-mode') {
-      return { dumps, problem: `stopped with ${stop} (${cause}) at 0x${m.cpu.pc.toString(16)}` };
+    if (stop.kind !== 'guest-error' || stop.report.cause !== 'environment call from U-mode') {
+      return { dumps, problem: `stopped with ${describeStop(stop)} at 0x${m.cpu.pc.toString(16)}` };
     }
     if (m.cpu.reg(17) === 93n) return { dumps };
     dumps.push(m.memory.readDebug(Number(m.cpu.reg(3)), DUMP_BYTES));

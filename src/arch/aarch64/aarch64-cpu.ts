@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { AddressSpace } from '../../machine/address-space.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import type { Ram } from '../../machine/ram.js';
-import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
+import { Stops, guestErrorStop, watchpointStop, type Cpu, type RunResult, type VcpuHost, type WatchKind } from '../cpu.js';
 import { CodePages, type CodePageListener } from './code-pages.js';
 import { crc32Update } from './crc32.js';
 import { describeEsr, describeFaultStatus, Ec, VectorKind } from './exception-syndrome.js';
@@ -149,7 +149,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private exclusiveSize = 0;
 
   // Run-loop control
-  private stopRequest: StopReason | undefined;
+  private stopRequest: RunResult | undefined;
   private consecutiveExceptions = 0;
 
   // Debugger
@@ -159,8 +159,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private resumeBreakpoint: bigint | undefined;
   private watchResume = false;
   private watchSuppressed = false;
-  lastWatchHit: WatchHit | undefined;
-  lastError: GuestErrorReport | undefined;
+  /** Set when the guest cannot continue: every later run stops with it until a reset. */
+  private guestError: RunResult | undefined;
 
   constructor(options: Aarch64CpuOptions) {
     this.index = options.index;
@@ -216,17 +216,16 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.fpcr = this.fpsr = 0;
     this.exclusiveAddr = -1;
     this.stopRequest = undefined;
-    this.lastError = undefined;
-    this.lastWatchHit = undefined;
+    this.guestError = undefined;
     this.timer.reset();
     this.flushTlb();
   }
 
   // --- run loop ------------------------------------------------------------------------------------
 
-  run(budget: number, step = false): StopReason {
-    if (!this.powered) return StopReason.Off;
-    if (this.lastError) return StopReason.GuestError;
+  run(budget: number, step = false): RunResult {
+    if (!this.powered) return Stops.off;
+    if (this.guestError !== undefined) return this.guestError;
     this.stopRequest = undefined;
     this.waiting = false;
     // Other vCPUs of the zone may have run since our last slice: the local monitor cannot be trusted
@@ -248,7 +247,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
         const pc = r[Reg.Pc]!;
         if (this.breakpoints.has(pc) && !(executed === 0 && pc === skipBreakpoint)) {
           this.resumeBreakpoint = pc;
-          return StopReason.Breakpoint;
+          return Stops.breakpoint;
         }
       }
       const single = step || this.watchResume || (this.breakpoints.size !== 0 && this.breakpointPages.has(r[Reg.Pc]! >> 12n));
@@ -279,17 +278,18 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
         }
         this.watchResume = this.watchSuppressed = false;
       }
-      if (this.stopRequest !== undefined) {
-        const reason = this.stopRequest;
+      // (Set by the instructions the block ran: TypeScript cannot see that, hence the widening.)
+      const reason = this.stopRequest as RunResult | undefined;
+      if (reason !== undefined) {
         this.stopRequest = undefined;
-        this.waiting = reason === StopReason.Wait;
-        if (reason === StopReason.Watchpoint) this.watchResume = true;
+        this.waiting = reason === Stops.wait;
+        if (reason.kind === 'watchpoint') this.watchResume = true;
         return reason;
       }
-      if (step) return StopReason.Step;
+      if (step) return Stops.step;
       if ((++polls & 255) === 0) this.pollTimer();
     }
-    return StopReason.Budget;
+    return Stops.budget;
   }
 
   private exceptionIndex = 0;
@@ -738,7 +738,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   /** The instruction at k has had no effect: stop before it, to make it again when the vCPU runs next. */
   private stall(k: number): never {
     this.pc = this.pcOf(k);
-    this.stopRequest = StopReason.Stall;
+    this.stopRequest = Stops.stall;
     return this.throwAt(k);
   }
 
@@ -1025,8 +1025,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       esr !== undefined
         ? `${describeEsr(esr)} at EL${this.el} with no exception vector (VBAR_EL1 = 0x${this.sys[Sys.Vbar]!.toString(16)})`
         : 'exception loop: the vector itself faults';
-    this.lastError = far !== undefined ? { pc, cause, address: far } : { pc, cause };
-    this.stopRequest = StopReason.GuestError;
+    this.guestError = guestErrorStop(far !== undefined ? { pc, cause, address: far } : { pc, cause });
+    this.stopRequest = this.guestError;
     this.pc = pc;
   }
 
@@ -1050,10 +1050,11 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   undefinedInstruction(k: number, insn: number): void {
     const pc = this.pcOf(k);
     this.enterException(VectorKind.Sync, Ec.Unknown << 26 | (1 << 25), pc, undefined);
-    if (this.lastError) {
+    if (this.guestError?.kind === 'guest-error') {
       // "ESR 0x2000000: undefined instruction at EL1 ..." gains the instruction's bits.
       const bits = `0x${(insn >>> 0).toString(16).padStart(8, '0')}`;
-      this.lastError = { pc, cause: this.lastError.cause.replace(/^ESR (0x[0-9a-f]+): undefined instruction/, `undefined instruction ${bits} (ESR $1)`) };
+      const cause = this.guestError.report.cause.replace(/^ESR (0x[0-9a-f]+): undefined instruction/, `undefined instruction ${bits} (ESR $1)`);
+      this.guestError = this.stopRequest = guestErrorStop({ pc, cause });
     }
     this.throwAt(k);
   }
@@ -1096,9 +1097,11 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.r[0] = x0;
     if (outcome === 'off') {
       this.powered = false;
-      this.stopRequest = StopReason.Off;
-    } else if (outcome === 'system-event') {
-      this.stopRequest = StopReason.SystemEvent;
+      this.stopRequest = Stops.off;
+    } else if (outcome === 'system-off') {
+      this.stopRequest = Stops.systemOff;
+    } else if (outcome === 'system-reset') {
+      this.stopRequest = Stops.systemReset;
     } else if (outcome === 'standby') {
       this.wfi(0);
     }
@@ -1117,12 +1120,12 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   wfi(_k: number): void {
     this.pollTimer();
-    if (!this.irqLevel && !this.fiqLevel) this.stopRequest = StopReason.Wait;
+    if (!this.irqLevel && !this.fiqLevel) this.stopRequest = Stops.wait;
   }
 
   wfe(): void {
     // No event register: WFE ends the slice so other vCPUs of the zone get to run.
-    this.stopRequest = StopReason.Budget;
+    this.stopRequest = Stops.budget;
   }
 
   // --- system instructions -------------------------------------------------------------------------
@@ -1233,8 +1236,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       if (va + BigInt(size) <= w.va || va >= w.va + BigInt(w.length)) continue;
       if (w.kind === 'write' && !write) continue;
       if (w.kind === 'read' && write) continue;
-      this.lastWatchHit = { kind: w.kind, address: va < w.va ? w.va : va };
-      this.stopRequest = StopReason.Watchpoint;
+      this.stopRequest = watchpointStop({ kind: w.kind, address: va < w.va ? w.va : va });
       this.pc = this.pcOf(k);
       this.throwAt(k);
     }
@@ -1288,7 +1290,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   describe(): string {
     const mode = `EL${this.el}${this.el === 1 ? (this.spsel ? 'h' : 't') : 't'}`;
     if (!this.powered) return `${mode}, off`;
-    if (this.lastError) return `${mode}, stopped: ${this.lastError.cause}`;
+    if (this.guestError?.kind === 'guest-error') return `${mode}, stopped: ${this.guestError.report.cause}`;
     return `${mode}, ${this.waiting ? 'waiting for an interrupt (WFI)' : 'running'}`;
   }
 

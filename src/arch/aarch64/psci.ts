@@ -32,7 +32,7 @@ const TOS_NOT_PRESENT_MP = 2n;
 const POWER_STATE_LEVEL_OR_RESERVED = 0xfffe0000n;
 
 /** What the call did to the calling vCPU besides setting x0; 'standby' = wait for an interrupt, then return. */
-export type FirmwareOutcome = 'continue' | 'off' | 'system-event' | 'standby';
+export type FirmwareOutcome = 'continue' | 'off' | 'system-off' | 'system-reset' | 'standby';
 
 /** Normalises the SMC32 variants (0x84..) of the 64-bit calls to their SMC64 ids (0xC4..). */
 function canonical(id: bigint): bigint {
@@ -78,11 +78,9 @@ export function firmwareCall(caller: PsciCaller, x: BigUint64Array): { x0: bigin
       return { x0: state === 'on' || state === 'suspended' ? 0n : state === 'off' ? 1n : INVALID_PARAMETERS, outcome: 'continue' };
     }
     case PSCI_SYSTEM_OFF:
-      host.systemOff();
-      return { x0: SUCCESS, outcome: 'system-event' };
+      return { x0: SUCCESS, outcome: 'system-off' };
     case PSCI_SYSTEM_RESET:
-      host.systemReset();
-      return { x0: SUCCESS, outcome: 'system-event' };
+      return { x0: SUCCESS, outcome: 'system-reset' };
     case PSCI_FEATURES: {
       // CPU_SUSPEND's flags are 0: original power_state format, platform-coordinated mode only.
       const f = x[1]! >> 32n === 0n ? canonical(x[1]!) : -1n;

@@ -2,7 +2,7 @@ import { AddressSpace } from '../../machine/address-space.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { Ram } from '../../machine/ram.js';
 import { ByteSinkUart } from '../byte-sink-uart.js';
-import { StopReason, type VcpuHost } from '../cpu.js';
+import { Stops, type RunResult, type VcpuHost } from '../cpu.js';
 import { Loongarch64Cpu } from './loongarch64-cpu.js';
 
 /** QEMU loongarch virt's ACPI GED sleep-control register: 0x34 (SLP_EN | SLP_TYP S5) powers off. */
@@ -52,8 +52,6 @@ export class BareLoongarch64Machine {
       kick: () => {},
       ipi: () => {},
       remoteFence: () => {},
-      systemOff: () => {},
-      systemReset: () => {},
       consoleWrite: () => {},
       hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
     };
@@ -73,14 +71,14 @@ export class BareLoongarch64Machine {
   }
 
   /** Runs until the program powers off, waits with no timer armed, or fails; at most `maxInstructions`. */
-  runToEnd(maxInstructions: number, slice = 1 << 22): StopReason {
-    let stop: StopReason = StopReason.Budget;
+  runToEnd(maxInstructions: number, slice = 1 << 22): RunResult {
+    let stop: RunResult = Stops.budget;
     const start = this.cpu.retired;
     while (this.cpu.retired - start < maxInstructions) {
       stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
       if (this.sleep.value !== undefined) break;
-      if (stop === StopReason.Wait && this.warpToTimer()) continue;
-      if (stop !== StopReason.Budget) break;
+      if (stop === Stops.wait && this.warpToTimer()) continue;
+      if (stop !== Stops.budget) break;
     }
     return stop;
   }

@@ -1,4 +1,4 @@
-import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
+import { Stops, guestErrorStop, watchpointStop, type Cpu, type GuestErrorReport, type RunResult, type VcpuHost, type WatchKind } from '../cpu.js';
 import type { Ram } from '../../machine/ram.js';
 import { hex } from '../../machine/address-space.js';
 import { Op } from './ops.js';
@@ -115,9 +115,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
   private stepping = false;
   interruptsInSteps = false;
   private waiting = false;
-  private stopReason: StopReason | undefined;
+  private stopReason: RunResult | undefined;
   private error: GuestErrorReport | undefined;
-  private watchHit: WatchHit | undefined;
   private readonly breakpoints = new Set<bigint>();
   private readonly watchpoints: Watchpoint[] = [];
   private trapsInChunk = 0;
@@ -162,14 +161,6 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     this.pcHi = Number(BigInt.asIntN(32, value >> 32n));
   }
 
-  get lastWatchHit(): WatchHit | undefined {
-    return this.watchHit;
-  }
-
-  get lastError(): GuestErrorReport | undefined {
-    return this.error;
-  }
-
   get plv(): number {
     return this.mmu.plv;
   }
@@ -206,7 +197,6 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     this.timerPeriod = 0;
     this.llbit = false;
     this.error = undefined;
-    this.watchHit = undefined;
     this.stopReason = undefined;
     this.waiting = false;
     this.refreshMmu();
@@ -221,35 +211,34 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     return this.waiting;
   }
 
-  run(budget: number, step = false): StopReason {
-    if (!this.powered) return StopReason.Off;
+  run(budget: number, step = false): RunResult {
+    if (!this.powered) return Stops.off;
     this.stepping = step;
     this.stopReason = undefined;
-    this.watchHit = undefined;
     if (this.waiting) {
-      if (!this.wakeable()) return StopReason.Wait;
+      if (!this.wakeable()) return Stops.wait;
       this.waiting = false;
     }
     const debugChecks = this.breakpoints.size > 0 || this.watchpoints.length > 0;
     let left = step ? 1 : budget;
     while (left > 0) {
       this.pollTimer();
-      if (debugChecks && !step && this.breakpoints.has(this.pc)) return StopReason.Breakpoint;
+      if (debugChecks && !step && this.breakpoints.has(this.pc)) return Stops.breakpoint;
       const limit = debugChecks ? 1 : Math.min(left, CHUNK);
       const done = this.execute(limit);
       left -= done;
       const stop = this.stopReason;
       if (stop !== undefined) {
         this.stopReason = undefined;
-        if (stop === StopReason.Wait) {
+        if (stop === Stops.wait) {
           this.waiting = true;
-          if (step) return StopReason.Step;
+          if (step) return Stops.step;
         }
         return stop;
       }
       if (done === 0 && step) break;
     }
-    return step ? StopReason.Step : StopReason.Budget;
+    return step ? Stops.step : Stops.budget;
   }
 
   /** Latches ESTAT.TI when the constant timer reaches zero, reloading it in periodic mode. */
@@ -622,8 +611,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     for (const wp of this.watchpoints) {
       if (va < wp.va + BigInt(wp.length) && wp.va < va + BigInt(size)) {
         if (wp.kind === 'access' || (wp.kind === 'write') === store) {
-          this.watchHit = { kind: wp.kind, address: va };
-          this.stopReason = StopReason.Watchpoint;
+          this.stopReason = watchpointStop({ kind: wp.kind, address: va });
           return true;
         }
       }
@@ -734,7 +722,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     // loads that feeds 64-bit arithmetic.)
     if ((ecode === TLBR ? this.csr[CSR.TLBRENTRY] === 0n : this.csr[CSR.EENTRY] === 0n) && !interrupt) {
       this.error = { pc, cause: ecodeName(ecode), address: badv };
-      this.stopReason = StopReason.GuestError;
+      this.stopReason = guestErrorStop(this.error);
       return;
     }
     const fetch = !interrupt && fetchOrIrq === 1;
@@ -1068,7 +1056,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       }
       case Op.Idle: {
         this.pc = this.pc + 4n;
-        if (!this.wakeable()) this.stopReason = StopReason.Wait;
+        if (!this.wakeable()) this.stopReason = Stops.wait;
         this.irqDirty = true;
         return false;
       }

@@ -2,7 +2,7 @@ import { AddressSpace } from '../../machine/address-space.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { Ram } from '../../machine/ram.js';
 import { ByteSinkUart } from '../byte-sink-uart.js';
-import { StopReason, type VcpuHost } from '../cpu.js';
+import { Stops, type RunResult, type VcpuHost } from '../cpu.js';
 import { Riscv64Cpu } from './riscv64-cpu.js';
 import type { InterruptFile } from './interrupt-file.js';
 
@@ -34,6 +34,7 @@ export class BareRiscv64Machine {
   readonly finisher = new TestFinisher();
   readonly cpu: Riscv64Cpu;
   readonly console: number[] = [];
+  /** The last system event (SBI SRST, legacy shutdown) a run through `run`/`runToEnd` stopped with. */
   systemEvent: 'off' | 'reset' | undefined;
   /** hvisor hypercalls the program made, and what they return. */
   readonly hypercalls: { code: bigint; args: readonly bigint[] }[] = [];
@@ -57,8 +58,6 @@ export class BareRiscv64Machine {
       kick: () => {},
       ipi: (v) => { if (v === 0) machine.cpu.setInterrupt(1, true); },
       remoteFence: () => {},
-      systemOff: () => { machine.systemEvent = 'off'; },
-      systemReset: () => { machine.systemEvent = 'reset'; },
       consoleWrite: (bytes) => { machine.console.push(...bytes); },
       hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
     };
@@ -77,18 +76,25 @@ export class BareRiscv64Machine {
     return true;
   }
 
+  /** One run of the hart that records a system event it stops with. */
+  run(budget: number, step = false): RunResult {
+    const stop = this.cpu.run(budget, step);
+    if (stop.kind === 'system-event') this.systemEvent = stop.event;
+    return stop;
+  }
+
   /**
    * Runs until the program writes the finisher, powers off, waits with no timer armed, or fails;
    * at most `maxInstructions`. Returns the last stop reason.
    */
-  runToEnd(maxInstructions: number, slice = 1 << 24): StopReason {
-    let stop: StopReason = StopReason.Budget;
+  runToEnd(maxInstructions: number, slice = 1 << 24): RunResult {
+    let stop: RunResult = Stops.budget;
     const start = this.cpu.retired;
     while (this.cpu.retired - start < maxInstructions) {
-      stop = this.cpu.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
+      stop = this.run(Math.min(slice, maxInstructions - (this.cpu.retired - start)));
       if (this.finisher.status !== undefined) break;
-      if (stop === StopReason.Wait && this.warpToTimer()) continue;
-      if (stop !== StopReason.Budget && stop !== StopReason.Yield) break;
+      if (stop === Stops.wait && this.warpToTimer()) continue;
+      if (stop !== Stops.budget && stop !== Stops.yield) break;
     }
     return stop;
   }

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { StopReason, type Cpu, type GuestErrorReport, type VcpuHost, type WatchHit, type WatchKind } from '../cpu.js';
+import { Stops, guestErrorStop, watchpointStop, type Cpu, type GuestErrorReport, type RunResult, type VcpuHost, type WatchKind } from '../cpu.js';
 import type { Ram } from '../../machine/ram.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import { hex } from '../../machine/address-space.js';
@@ -169,9 +169,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   private waiting = false;
   /** An SBI HSM suspend in progress: where a non-retentive one resumes (undefined: retentive). */
   private hsmSuspend: { readonly resume?: { readonly pc: bigint; readonly opaque: bigint } } | undefined;
-  private stopReason: StopReason | undefined;
+  private stopReason: RunResult | undefined;
   private error: GuestErrorReport | undefined;
-  private watchHit: WatchHit | undefined;
   private readonly breakpoints = new Set<bigint>();
   private readonly watchpoints: Watchpoint[] = [];
   /** Instructions executed in the current chunk, for cycle/instret reads inside it. */
@@ -226,14 +225,6 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.pcHi = Number(BigInt.asIntN(32, value >> 32n));
   }
 
-  get lastWatchHit(): WatchHit | undefined {
-    return this.watchHit;
-  }
-
-  get lastError(): GuestErrorReport | undefined {
-    return this.error;
-  }
-
   reg(n: number): bigint {
     return n === 0 ? 0n : this.x[n]!;
   }
@@ -263,7 +254,6 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     this.timerPending = false;
     this.reservation = -1;
     this.error = undefined;
-    this.watchHit = undefined;
     this.stopReason = undefined;
     this.waiting = false;
     this.hsmSuspend = undefined;
@@ -280,13 +270,12 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     return this.waiting;
   }
 
-  run(budget: number, step = false): StopReason {
-    if (!this.powered) return StopReason.Off;
+  run(budget: number, step = false): RunResult {
+    if (!this.powered) return Stops.off;
     this.stepping = step;
     this.stopReason = undefined;
-    this.watchHit = undefined;
     if (this.waiting) {
-      if (!this.wakeable()) return StopReason.Wait;
+      if (!this.wakeable()) return Stops.wait;
       this.waiting = false;
       if (this.hsmSuspend !== undefined) this.resumeFromSuspend();
     }
@@ -294,22 +283,22 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     let left = step ? 1 : budget;
     while (left > 0) {
       this.pollTimer();
-      if (debugChecks && !step && this.breakpoints.has(this.pc)) return StopReason.Breakpoint;
+      if (debugChecks && !step && this.breakpoints.has(this.pc)) return Stops.breakpoint;
       const limit = debugChecks ? 1 : Math.min(left, CHUNK);
       const done = this.execute(limit);
       left -= done;
       const stop = this.stopReason;
       if (stop !== undefined) {
         this.stopReason = undefined;
-        if (stop === StopReason.Wait) {
+        if (stop === Stops.wait) {
           this.waiting = true;
-          if (step) return StopReason.Step;
+          if (step) return Stops.step;
         }
         return stop;
       }
       if (done === 0 && step) break;
     }
-    return step ? StopReason.Step : StopReason.Budget;
+    return step ? Stops.step : Stops.budget;
   }
 
   private pollTimer(): void {
@@ -827,8 +816,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       if (va < wp.va + BigInt(wp.length) && wp.va < va + BigInt(size)) {
         const hit = wp.kind === 'access' || (wp.kind === 'write') === store;
         if (hit) {
-          this.watchHit = { kind: wp.kind, address: va };
-          this.stopReason = StopReason.Watchpoint;
+          this.stopReason = watchpointStop({ kind: wp.kind, address: va });
           return true;
         }
       }
@@ -877,7 +865,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const gpa = this.translateData(va, false);
     if (gpa < 0) return undefined;
     const v = this.deviceRead(gpa, size);
-    if (this.stopReason === StopReason.Stall) return undefined;
+    if (this.stopReason === Stops.stall) return undefined;
     if (v === undefined) {
       this.exception(Cause.LoadAccessFault, va);
       return undefined;
@@ -905,7 +893,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (gpa < 0) return false;
     this.noteStore(gpa, size);
     const written = this.deviceWrite(gpa, size, value);
-    if (this.stopReason === StopReason.Stall) return false;
+    if (this.stopReason === Stops.stall) return false;
     if (!written) {
       this.exception(Cause.StoreAccessFault, va);
       return false;
@@ -916,14 +904,14 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
 
   /**
    * An access that may reach a device. A device that cannot answer yet (ACCESS_STALLED) leaves the
-   * instruction undone, as a watchpoint does: the vCPU stops with StopReason.Stall and makes it again.
+   * instruction undone, as a watchpoint does: the vCPU stops with a stall and makes it again.
    */
   private deviceRead(gpa: number, size: 1 | 2 | 4 | 8): bigint | undefined {
     try {
       return this.host.memory.read(gpa, size);
     } catch (e) {
       if (e !== ACCESS_STALLED) throw e;
-      this.stopReason = StopReason.Stall;
+      this.stopReason = Stops.stall;
       return undefined;
     }
   }
@@ -933,7 +921,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       return this.host.memory.write(gpa, size, value);
     } catch (e) {
       if (e !== ACCESS_STALLED) throw e;
-      this.stopReason = StopReason.Stall;
+      this.stopReason = Stops.stall;
       return false;
     }
   }
@@ -1066,7 +1054,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     if (this.stvec === 0n && !interrupt) {
       // No handler installed: the guest cannot take this; stop the vCPU with a report.
       this.error = { pc: this.pc, cause: causeName(cause, false), address: tval };
-      this.stopReason = StopReason.GuestError;
+      this.stopReason = guestErrorStop(this.error);
       return;
     }
     this.sepc = this.pc;
@@ -1150,7 +1138,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       case Op.Wfi:
         if (this.priv === 0) return this.illegal(0x10500073);
         this.pc = this.pc + 4n;
-        if (!this.wakeable()) this.stopReason = StopReason.Wait;
+        if (!this.wakeable()) this.stopReason = Stops.wait;
         this.irqDirty = true;
         return SLOW_TRAP;
       case Op.SfenceVma:

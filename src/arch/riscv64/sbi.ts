@@ -1,4 +1,4 @@
-import { StopReason, type VcpuHost } from '../cpu.js';
+import { Stops, systemOffStop, type RunResult, type VcpuHost } from '../cpu.js';
 
 /** What the SBI implementation needs from the calling hart. */
 export interface SbiHart {
@@ -92,14 +92,14 @@ function validMask(hart: SbiHart, mask: bigint, base: bigint): boolean {
  * An `ecall` from S-mode: the hypervisor's SBI. Sets a0 (error) and a1 (value) and returns how the
  * vCPU must stop, or undefined to carry on after the ecall.
  */
-export function handleSbi(hart: SbiHart): StopReason | undefined {
+export function handleSbi(hart: SbiHart): RunResult | undefined {
   const eid = Number(hart.reg(A7) & 0xffffffffn);
   const fid = Number(hart.reg(A6) & 0xffffffffn);
   const a0 = hart.reg(A0), a1 = hart.reg(A1), a2 = hart.reg(A2);
   const host = hart.host;
   let error = SBI_SUCCESS;
   let value = 0n;
-  let stop: StopReason | undefined;
+  let stop: RunResult | undefined;
   const ret = (e: bigint, v = 0n): void => { error = e; value = v; };
   switch (eid) {
     case SbiExtension.Base:
@@ -145,7 +145,7 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
         }
         case 1:
           hart.powerOff();
-          stop = StopReason.Off;
+          stop = Stops.off;
           break;
         case 2: {
           const vcpu = hart.vcpuOfHart(a0);
@@ -164,7 +164,7 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
             ret(SBI_ERR_INVALID_ADDRESS);
           } else {
             hart.suspend(nonRetentive, a1, a2);
-            stop = StopReason.Wait;
+            stop = Stops.wait;
           }
           break;
         }
@@ -176,19 +176,16 @@ export function handleSbi(hart: SbiHart): StopReason | undefined {
       if (fid !== 0) { ret(SBI_ERR_NOT_SUPPORTED); break; }
       // reset_type 0 shutdown, 1 cold, 2 warm reboot; reset_reason 0 none, 1 system failure, 2..0xdfffffff reserved.
       if (a0 > 2n || (a1 > 1n && a1 < 0xe0000000n) || a1 > 0xffffffffn) { ret(SBI_ERR_INVALID_PARAM); break; }
-      if (a0 === 0n) host.systemOff(a1 === 0n ? 0 : 1);
-      else host.systemReset();
-      stop = StopReason.SystemEvent;
+      stop = a0 === 0n ? systemOffStop(a1 === 0n ? 0 : 1) : Stops.systemReset;
       break;
     case SbiExtension.LegacyShutdown:
-      host.systemOff();
-      return StopReason.SystemEvent;
+      return Stops.systemOff;
     case SbiExtension.Dbcn:
       if (fid === 0) {
         // console_write(num_bytes, base_lo, base_hi): guest-physical buffer. The spec lets it write
         // fewer bytes than asked (the caller writes the rest again), and the write ends the vCPU's
         // run: console output costs host time the instruction budget does not see.
-        stop = StopReason.Yield;
+        stop = Stops.yield;
         const addr = (a2 << 32n) | (a1 & 0xffffffffn);
         const n = Number(a0 > BigInt(DBCN_MAX_WRITE) ? BigInt(DBCN_MAX_WRITE) : a0);
         const bytes = addr < 2n ** 53n ? host.memory.readDebug(Number(addr), n) : new Uint8Array(0);

@@ -1,6 +1,6 @@
-import type { ArchZoneOps, Cpu, GuestErrorReport, VcpuHost } from '../../arch/cpu.js';
+import type { ArchZoneOps, Cpu, RunResult, VcpuHost } from '../../arch/cpu.js';
 import { archZoneOps } from '../../arch/zone-ops.js';
-import { StopReason } from '../../arch/cpu.js';
+import { Stops, guestErrorStop } from '../../arch/cpu.js';
 import type { GdbArchDescription } from '../../../gdbstub/arch-description.js';
 import type { GdbTarget, ResumeAction, StopEvent, ThreadInfo, WatchpointKind } from '../../../gdbstub/target.js';
 import type { Machine, PhysicalCpu } from '../../machine/machine.js';
@@ -156,8 +156,6 @@ export class Zone implements VcpuHost, GdbTarget {
   private stopListener: ((event: StopEvent) => void) | undefined;
   private readonly swBreakpoints = new Set<bigint>();
   private readonly hwBreakpoints = new Set<bigint>();
-  private pendingSystemEvent: 'off' | 'reset' | undefined;
-  private pendingExitStatus = 0;
   private exitCode: number | undefined;
   private running: VcpuSlot | undefined;
   /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
@@ -284,7 +282,6 @@ export class Zone implements VcpuHost, GdbTarget {
     boot.cpu.reset(this.config.entryPoint, this.zoneOps.bootArguments(boot.physical.hwid, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
     this.crashReport = undefined;
-    this.pendingSystemEvent = undefined;
     this.exitCode = undefined;
     this.zoneState = 'running';
     // A halt left by a debugger that saw the zone crash and went away does not outlive the zone's
@@ -372,15 +369,6 @@ export class Zone implements VcpuHost, GdbTarget {
     this.slots[vcpu]?.cpu.flushTranslations();
   }
 
-  systemOff(status = 0): void {
-    this.pendingSystemEvent = 'off';
-    this.pendingExitStatus = status;
-  }
-
-  systemReset(): void {
-    this.pendingSystemEvent = 'reset';
-  }
-
   consoleWrite(bytes: Uint8Array): void {
     this.chunkCharges += EXIT_COSTS.consoleWrite + EXIT_COSTS.consoleByte * bytes.length;
     this.options.console?.(bytes);
@@ -461,13 +449,13 @@ export class Zone implements VcpuHost, GdbTarget {
    * the charges depend on what the guest did only, so where a turn ends is deterministic. A
    * host-timed zone's turn also ends once the host clock reaches `endsAtMs`.
    */
-  private runTurn(s: VcpuSlot, budget: number, endsAtMs: number): StopReason {
+  private runTurn(s: VcpuSlot, budget: number, endsAtMs: number): RunResult {
     let left = budget - s.debt - this.sliceCarry / EXIT_COSTS.deviceWorkPerInstruction;
     s.debt = 0;
     this.sliceCarry = 0;
     if (left <= 0) {
       s.debt = Math.ceil(-left);
-      return StopReason.Budget;
+      return Stops.budget;
     }
     for (;;) {
       const retired = s.cpu.retired;
@@ -478,7 +466,7 @@ export class Zone implements VcpuHost, GdbTarget {
       left -= s.cpu.retired - retired + this.chunkCharges + (this.memory.deviceAccesses - accesses) * EXIT_COSTS.deviceAccess;
       if (this.slicedWindows.length > 0) left -= (this.deviceWork() - work) / EXIT_COSTS.deviceWorkPerInstruction;
       // Anything but a spent chunk (a wait, a trap, a Yield) ends the vCPU's turn.
-      if (why !== StopReason.Budget || left <= 0 || (endsAtMs !== Infinity && this.hostClock() >= endsAtMs)) {
+      if (why !== Stops.budget || left <= 0 || (endsAtMs !== Infinity && this.hostClock() >= endsAtMs)) {
         if (left < 0) s.debt = Math.ceil(-left);
         return why;
       }
@@ -516,15 +504,15 @@ export class Zone implements VcpuHost, GdbTarget {
       retired += s.cpu.retired - before;
       longest = Math.max(longest, s.cpu.retired - before);
       // A step over an idle instruction: the wait ends at the vCPU's next timer deadline.
-      if (this.stepFlags.sleep && (why === StopReason.Wait || (why === StopReason.Step && s.cpu.idle === true))) {
+      if (this.stepFlags.sleep && (why === Stops.wait || (why === Stops.step && s.cpu.idle === true))) {
         const deadline = s.cpu.nextTimerDeadline();
         if (this.stepFlags.timer) this.clock.retire(longest);
         longest = 0;
         this.clock.warpTo(deadline);
       }
-      if (why === StopReason.Step || why === StopReason.Wait || why === StopReason.Budget || why === StopReason.Yield || why === StopReason.Stall) {
-        if (why === StopReason.Stall) this.afterRun(s, why);
-        else if (why === StopReason.Wait) {
+      if (why === Stops.step || why === Stops.wait || why === Stops.budget || why === Stops.yield || why === Stops.stall) {
+        if (why === Stops.stall) this.afterRun(s, why);
+        else if (why === Stops.wait) {
           s.waiting = true;
           s.wakeAt = s.cpu.nextTimerDeadline();
         }
@@ -550,56 +538,50 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.idleState(retired);
   }
 
-  private runVcpu(s: VcpuSlot, budget: number, step: boolean): StopReason {
+  private runVcpu(s: VcpuSlot, budget: number, step: boolean): RunResult {
     this.running = s;
     try {
       return s.cpu.run(budget, step);
     } catch (e) {
       // A bug in the emulation of this zone must not take down the others.
-      this.crashWith(s, `emulator error: ${(e as Error).message ?? String(e)}`);
-      return StopReason.GuestError;
+      const cause = `emulator error: ${(e as Error).message ?? String(e)}`;
+      this.crashWith(s, cause);
+      return guestErrorStop({ pc: s.cpu.pc, cause });
     } finally {
       this.running = undefined;
     }
   }
 
-  private afterRun(s: VcpuSlot, why: StopReason): void {
-    switch (why) {
-      case StopReason.Budget:
-      case StopReason.Yield:
-      case StopReason.Off:
-      case StopReason.Step:
+  private afterRun(s: VcpuSlot, why: RunResult): void {
+    switch (why.kind) {
+      case 'budget':
+      case 'yield':
+      case 'off':
+      case 'step':
         return;
-      case StopReason.Wait:
+      case 'wait':
         s.waiting = true;
         s.wakeAt = s.cpu.nextTimerDeadline();
         return;
-      case StopReason.Stall:
+      case 'stall':
         if (s.stalledUntil === undefined) throw new Error('a device stalled an access without saying what it waits for (Zone.stallAccess)');
         s.waiting = true;
         s.wakeAt = Infinity;
         return;
-      case StopReason.Breakpoint:
+      case 'breakpoint':
         this.debugStop({ kind: 'breakpoint', thread: this.threadOf(s), hw: this.hwBreakpoints.has(s.cpu.pc) && !this.swBreakpoints.has(s.cpu.pc) });
         return;
-      case StopReason.Watchpoint: {
-        const hit = s.cpu.lastWatchHit;
-        this.debugStop({ kind: 'watchpoint', thread: this.threadOf(s), watch: hit?.kind ?? 'access', address: hit?.address ?? 0n });
+      case 'watchpoint':
+        this.debugStop({ kind: 'watchpoint', thread: this.threadOf(s), watch: why.hit.kind, address: why.hit.address });
         return;
-      }
-      case StopReason.SystemEvent: {
-        const event = this.pendingSystemEvent;
-        this.pendingSystemEvent = undefined;
-        if (event === 'reset') this.restart();
-        else this.shutdown('the guest powered off', this.pendingExitStatus);
+      case 'system-event':
+        if (why.event === 'reset') this.restart();
+        else this.shutdown('the guest powered off', why.status);
         return;
-      }
-      case StopReason.GuestError: {
+      case 'guest-error':
         if (this.zoneState === 'crashed') return; // already reported (emulator exception)
-        const e: GuestErrorReport | undefined = s.cpu.lastError;
-        this.crashWith(s, e?.cause ?? 'guest error', e?.pc, e?.address);
+        this.crashWith(s, why.report.cause, why.report.pc, why.report.address);
         return;
-      }
     }
   }
 
