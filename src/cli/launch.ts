@@ -80,6 +80,8 @@ export interface LaunchOptions {
   readonly hostClock?: HostClock;
   /** Where the zones' guest time comes from (default `virtual`: the instructions they retire) and its rate. */
   readonly time?: { readonly mode?: TimeMode; readonly instructionsPerSecond?: number };
+  /** Every zone, when it starts, holds at its first instruction until its gdb says continue (QEMU's -S). */
+  readonly waitGdb?: boolean;
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -180,6 +182,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     if (startupDone) listening.catch((e: Error) => log(e.message));
     else pending.push(listening);
   };
+  if (options.waitGdb === true && options.gdbBasePort === false) throw new LaunchError('--wait-gdb holds every zone until its gdb says continue: it needs the gdb stubs (not --no-gdb)');
   const configVersion = options.configVersion ?? 6;
   if (!CONFIG_VERSIONS.includes(configVersion as ConfigVersion)) {
     throw new LaunchError(`config version ${configVersion}: hvisor's zone_config layouts are ${CONFIG_VERSIONS.join(' (hvisor v0.4) and ')} (hvisor-tool main)`);
@@ -202,6 +205,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {
+      if (options.waitGdb === true) zone.holdAtEntry();
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },

@@ -97,6 +97,7 @@ describe('command lines', () => {
       [['run', '--dtb', '/dev/zero'], '/dev/zero: the board DTB must be a regular file, but this is a character device'],
       [['run', '--gdb-socket-dir', dir, '--gdb-host', '::1'], '--gdb-socket-dir and --gdb-host cannot be used together: with --gdb-socket-dir the stubs listen on Unix sockets, not TCP'],
       [['run', '--no-gdb', '--gdb-base-port', '1234'], '--no-gdb and --gdb-base-port cannot be used together: --no-gdb serves no stub'],
+      [['run', '--no-gdb', '-S'], '--no-gdb and --wait-gdb cannot be used together: no gdb could say continue'],
       [['run', '--zone', ''], '--zone #1: empty'],
       [['zone', 'shutdown', 'x'], 'ID: not a number'],
       [['zone', 'restart', '-id', '-2'], 'ID: a zone id (an integer from 0), got -2'],

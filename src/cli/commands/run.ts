@@ -28,6 +28,7 @@ interface RunArgs {
   initrd?: string;
   append?: string;
   force?: boolean;
+  'wait-gdb'?: boolean;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -48,6 +49,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('gdb-host', { type: 'string', describe: 'address the gdb stubs bind to (default 127.0.0.1: local users only)' })
       .option('gdb-socket-dir', { type: 'string', describe: 'serve zone N\'s gdb stub on DIR/zoneN.sock (mode 0600: you and root only) instead of TCP; for shared hosts' })
       .option('gdb', { type: 'boolean', default: true, describe: 'serve gdb (--no-gdb: none)' })
+      .option('wait-gdb', { alias: 'S', type: 'boolean', describe: 'every zone holds at its first instruction until its gdb says continue (as QEMU -S)' })
       .option('control', { type: 'string', describe: `control socket for \`hvisor zone\` (mode 0600; default ${defaultControlAddress().path})` })
       .option('virtio', { type: 'string', describe: 'virtio devices for the zones (hvisor-tool virtio_cfg.json)' })
       .option('pci', { type: 'string', describe: 'the board\'s PCI functions and their backing files (JSON); zones take them with alloc_pci_devs' })
@@ -79,6 +81,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args['guest-mips'] !== undefined && { instructionsPerSecond: args['guest-mips'] * 1e6 }),
       },
       holdOutput: true,
+      ...(args['wait-gdb'] === true && { waitGdb: true }),
     });
     printBanner(instance);
     instance.consoles.release();
@@ -98,6 +101,7 @@ function checkRunFlags(args: RunArgs): void {
   if (!args.gdb) {
     const tcp = (['gdb-socket-dir', 'gdb-base-port', 'gdb-host'] as const).find((k) => args[k] !== undefined);
     if (tcp !== undefined) throw new UsageError(`--no-gdb and --${tcp} cannot be used together: --no-gdb serves no stub`);
+    if (args['wait-gdb'] === true) throw new UsageError('--no-gdb and --wait-gdb cannot be used together: no gdb could say continue');
   }
   for (const [flag, value] of [['dtb', args.dtb], ['virtio', args.virtio], ['pci', args.pci], ['control', args.control], ['gdb-socket-dir', args['gdb-socket-dir']], ['gdb-host', args['gdb-host']]] as const) {
     if (value === '') throw new UsageError(`--${flag}: empty`);

@@ -773,6 +773,15 @@ export class Zone implements VcpuHost, GdbTarget {
 
   // --- helpers ------------------------------------------------------------------------------
 
+  /**
+   * Holds the zone, just started, at its first instruction until a debugger resumes it (`hvisor run
+   * --wait-gdb`); the debugger that connects finds it halted there.
+   */
+  holdAtEntry(): void {
+    this.debugStop({ kind: 'interrupted', thread: 1 });
+    this.log(`held at its entry point ${hex(this.config.entryPoint)} until its gdb says continue`);
+  }
+
   /** Debugger-side reset that leaves the zone halted (monitor reset). */
   resetHalted(): void {
     this.start();
