@@ -232,6 +232,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     // (a spurious STXR failure is allowed; a lost update is not). Kept while single-stepping.
     if (!step) this.exclusiveAddr = -1;
     this.pollTimer();
+    if (!step && !this.watchResume && this.breakpoints.size === 0) return this.runBlocks(budget);
     let executed = 0;
     let polls = 0;
     const skipBreakpoint = this.resumeBreakpoint;
@@ -287,6 +288,64 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
         return reason;
       }
       if (step) return Stops.step;
+      if ((++polls & 255) === 0) this.pollTimer();
+    }
+    return Stops.budget;
+  }
+
+  /**
+   * The run loop without a debugger: no breakpoint, step or watchpoint resume to check, the jump
+   * cache probed here rather than through lookupBlock (TurboFan inlines nothing; see above).
+   */
+  private runBlocks(budget: number): RunResult {
+    const r = this.r;
+    const r32 = this.r32;
+    const jc = this.jc;
+    const epochs = this.jcEpochs;
+    let executed = 0;
+    let polls = 0;
+    while (executed < budget) {
+      if ((this.irqLevel && (this.daif & 2) === 0) || (this.fiqLevel && (this.daif & 1) === 0)) {
+        this.takeInterrupt();
+        executed++;
+      }
+      const lo = r32[Reg.Pc * 2]!;
+      const hi = r32[Reg.Pc * 2 + 1]!;
+      const el = this.el;
+      const slot = (lo >>> 2) & (JC_SIZE - 1);
+      let block = epochs[el]![slot] === this.jcEpoch ? jc[el]![slot] : undefined;
+      if (block === undefined || block.vaLo !== lo || block.vaHi !== hi || !block.valid) block = this.lookupBlock(lo, hi, false);
+      if (block === undefined) {
+        // Instruction abort or PC alignment fault: the exception was entered (or the guest stopped).
+        executed++;
+      } else {
+        this.current = block;
+        if (block.loops) {
+          this.loopIter = 0;
+          this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
+        }
+        try {
+          const ran = block.fn(this, r, r32, this.s, this.s32, this.si);
+          const done = ran > 0 ? ran * block.count : -ran;
+          this.retired += done;
+          executed += done;
+          if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
+        } catch (e) {
+          if (e !== EXCEPTION_TAKEN) throw e;
+          const done = (block.loops ? this.loopIter * block.count : 0) + this.exceptionIndex;
+          this.retired += done;
+          executed += done + 1;
+          this.accessEl = this.el;
+          this.selectTlbs();
+        }
+      }
+      const reason = this.stopRequest as RunResult | undefined;
+      if (reason !== undefined) {
+        this.stopRequest = undefined;
+        this.waiting = reason === Stops.wait;
+        if (reason.kind === 'watchpoint') this.watchResume = true;
+        return reason;
+      }
       if ((++polls & 255) === 0) this.pollTimer();
     }
     return Stops.budget;

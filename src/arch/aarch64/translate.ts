@@ -93,6 +93,24 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
     // Early exits outside a loop have no iteration count.
     source = parts.join('\n').split(`it*${COUNT}+`).join('');
   }
-  const fn = new Function('m', 'r', 'r32', 's', 's32', 'si', source) as BlockFunction;
-  return { fn, count, source, loops, exits };
+  return { fn: functionOf(source), count, source, loops, exits };
+}
+
+/**
+ * Block functions by source text, shared by every core in this thread: the vCPUs of a zone run the
+ * same kernel text, and a page rewritten with the same code (or a block recompiled after its page
+ * was written) yields the same source. A Linux boot compiles about a third of its blocks more than
+ * once; V8's parse and bytecode generation are most of a compilation's cost. Bounded: cleared when full.
+ */
+const functionsBySource = new Map<string, BlockFunction>();
+const MAX_CACHED_FUNCTIONS = 1 << 16;
+
+function functionOf(source: string): BlockFunction {
+  let fn = functionsBySource.get(source);
+  if (fn === undefined) {
+    if (functionsBySource.size >= MAX_CACHED_FUNCTIONS) functionsBySource.clear();
+    fn = new Function('m', 'r', 'r32', 's', 's32', 'si', source) as BlockFunction;
+    functionsBySource.set(source, fn);
+  }
+  return fn;
 }
