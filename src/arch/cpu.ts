@@ -120,6 +120,11 @@ export interface VcpuHost {
   consoleWrite(bytes: Uint8Array): void;
   /** hvisor hypercalls (zone start/shutdown/list, ...): code and up to 6 arguments; returns the result register. */
   hypercall(code: bigint, args: readonly bigint[]): bigint;
+  /**
+   * SMCCC calls the PSCI layer does not answer, for the board's secure-firmware services (SiP calls
+   * such as Zynq MPSoC's EEMI): results written into `regs` in place; false when no service took it.
+   */
+  platformSmc?(regs: BigUint64Array): boolean;
 }
 
 /**

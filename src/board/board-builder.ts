@@ -15,7 +15,7 @@ import type { DtNode } from '../../dtb/node.js';
 import { parseDtb } from '../../dtb/reader.js';
 import type { RangeEntry } from '../../dtb/addresses.js';
 import type { DeviceNodeDescription, DeviceServices } from '../devices/device-node.js';
-import { deviceRole, findDeviceFactory } from '../devices/registry.js';
+import { deviceRole, findDeviceFactory, findSmcServiceFactory } from '../devices/registry.js';
 import { Machine, type DeviceInstance, type PhysicalCpu } from '../machine/machine.js';
 import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
@@ -152,7 +152,11 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
         if (node.has('ranges')) visit(node); // children of an unmapped bus are not CPU-addressable
         continue;
       }
-      if (compatible.length === 0 && !node.has('reg')) continue;
+      if (compatible.length === 0 && !node.has('reg')) {
+        // /firmware holds the secure firmware's interfaces (zynqmp-firmware, scmi, optee): no MMIO, reached by SMC.
+        if (node.name === 'firmware' && bus === tree.root) visit(node);
+        continue;
+      }
       details.push(describeDevice(board, tree, node, machine, options.services ?? {}));
       if (node.has('ranges') && !isPciBus(node)) visit(node);
     }
@@ -265,7 +269,11 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
   let modelName: string | undefined;
   let modelError: string | undefined;
   const factory = passable ? findDeviceFactory(compatible) : undefined;
-  if (factory !== undefined) {
+  const firmware = passable && windows.length === 0 ? findSmcServiceFactory(compatible) : undefined;
+  if (firmware !== undefined) {
+    machine.addSmcService(firmware.create(nodeDescription(tree, node, windows, modelLines)));
+    modelName = firmware.model;
+  } else if (factory !== undefined) {
     try {
       model = factory.create(nodeDescription(tree, node, windows, modelLines), services);
       modelName = factory.model;

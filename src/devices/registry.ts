@@ -31,6 +31,8 @@ import { imx8mpIomuxcGpr } from './soc/imx8mp/iomuxc-gpr.js';
 import { imx8mpOcotp } from './soc/imx8mp/ocotp.js';
 import { imx8mpSnvs } from './soc/imx8mp/snvs.js';
 import { nxpSysctr } from './soc/imx8mp/sysctr.js';
+import { ZynqmpFirmware } from './soc/zynqmp/eemi-firmware.js';
+import type { SmcService } from '../machine/smc-service.js';
 
 export interface DeviceFactory {
   /** Model name, as in MmioDevice.name (e.g. "pl011"). */
@@ -134,6 +136,25 @@ function consoleFor(node: DeviceNodeDescription, services: DeviceServices): Char
 /** The node's n-th interrupt output, or a line to nowhere when the node has fewer. */
 function irq(node: DeviceNodeDescription, n: number): IrqLine {
   return node.irqs[n] ?? disconnectedIrq;
+}
+
+/**
+ * Firmware interfaces a node describes without MMIO (the platform's secure firmware, reached by
+ * SMC): the board registers the service with the machine, which every zone's vCPUs reach.
+ */
+export interface SmcServiceFactory {
+  readonly model: string;
+  readonly compatible: readonly string[];
+  create(node: DeviceNodeDescription): SmcService;
+}
+
+const smcServices: readonly SmcServiceFactory[] = [
+  { model: 'zynqmp-eemi', compatible: ['xlnx,zynqmp-firmware'], create: () => new ZynqmpFirmware() },
+];
+
+/** The firmware-service factory for a node's compatible list, or undefined. */
+export function findSmcServiceFactory(compatible: readonly string[]): SmcServiceFactory | undefined {
+  return smcServices.find((f) => compatible.some((c) => f.compatible.includes(c)));
 }
 
 const factories = new Map<string, DeviceFactory>();

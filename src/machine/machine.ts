@@ -2,6 +2,7 @@ import { AddressSpace } from './address-space.js';
 import type { MmioDevice } from './mmio-device.js';
 import { RamBank } from './ram-bank.js';
 import type { RoutedIrq } from './routed-irq.js';
+import type { SmcService } from './smc-service.js';
 
 /** The instruction set of a board's CPUs (the cores in src/arch implement two of them). */
 export type Arch = 'aarch64' | 'riscv64' | 'loongarch64';
@@ -44,6 +45,7 @@ export class Machine {
   readonly physical = new AddressSpace();
   private readonly bankList: RamBank[] = [];
   private readonly deviceList: DeviceInstance[] = [];
+  private readonly smcList: SmcService[] = [];
   /**
    * Interrupt numbers (as zone configs count them) the board's interrupt controller implements,
    * set by the board builder; a zone naming one at or above it is refused. Undefined: unchecked.
@@ -70,6 +72,21 @@ export class Machine {
       for (const w of device.windows) this.physical.mapMmio(w.base, w.size, device.model, device.path);
     }
     this.deviceList.push(device);
+  }
+
+  /** A firmware service the board's secure firmware provides (device-tree nodes without MMIO). */
+  addSmcService(service: SmcService): void {
+    this.smcList.push(service);
+  }
+
+  get smcServices(): readonly SmcService[] {
+    return this.smcList;
+  }
+
+  /** Offers an SMC the PSCI/SMCCC layer did not answer to the board's firmware services; false if none took it. */
+  smcCall(regs: BigUint64Array): boolean {
+    for (const s of this.smcList) if (s.call(regs)) return true;
+    return false;
   }
 
   get ramBanks(): readonly RamBank[] {

@@ -87,6 +87,8 @@ export function firmwareCall(caller: PsciCaller, x: BigUint64Array): { x0: bigin
       return { x0: IMPLEMENTED.includes(f) ? SUCCESS : NOT_SUPPORTED, outcome: 'continue' };
     }
     default:
+      // SiP/OEM calls go to the board's firmware services (they write x0..x3 themselves).
+      if (host.platformSmc?.(x)) return { x0: x[0]!, outcome: 'continue' };
       return { x0: NOT_SUPPORTED, outcome: 'continue' };
   }
 }

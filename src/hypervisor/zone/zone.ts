@@ -374,6 +374,10 @@ export class Zone implements VcpuHost, GdbTarget {
     this.options.console?.(bytes);
   }
 
+  platformSmc(regs: BigUint64Array): boolean {
+    return this.machine.smcCall(regs);
+  }
+
   hypercall(code: bigint, args: readonly bigint[]): bigint {
     this.chunkCharges += EXIT_COSTS.hypercall;
     if (this.options.hypercall === undefined) {
