@@ -32,6 +32,7 @@ import { imx8mpOcotp } from './soc/imx8mp/ocotp.js';
 import { imx8mpSnvs } from './soc/imx8mp/snvs.js';
 import { nxpSysctr } from './soc/imx8mp/sysctr.js';
 import { ZynqmpFirmware } from './soc/zynqmp/eemi-firmware.js';
+import { zynqmpDdrc } from './soc/zynqmp/ddrc.js';
 import type { SmcService } from '../machine/smc-service.js';
 
 export interface DeviceFactory {
@@ -111,6 +112,7 @@ const builtIn: readonly DeviceFactory[] = [
   { model: 'imx8mp-snvs', compatible: ['fsl,sec-v4.0-mon'], create: (node) => imx8mpSnvs(firstWindow(node).size) },
   { model: 'imx8mp-ocotp', compatible: ['fsl,imx8mp-ocotp'], create: (node) => imx8mpOcotp(firstWindow(node).size) },
   { model: 'nxp-sysctr', compatible: ['nxp,sysctr-timer'], create: (node) => nxpSysctr(firstWindow(node).size) },
+  { model: 'zynqmp-ddrc', compatible: ['xlnx,zynqmp-ddrc-2.40a'], create: (node) => zynqmpDdrc(firstWindow(node).size) },
   {
     model: 'ls7a-rtc',
     compatible: ['loongson,ls7a-rtc', 'loongson,ls2x-rtc'],

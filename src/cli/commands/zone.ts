@@ -8,6 +8,7 @@ import { defaultControlAddress, formatZoneList, zoneList, zoneRestart, zoneShutd
 import type { ControlAddress } from '../../hypervisor/control/control-protocol.js';
 import { loadZoneConfig } from '../../config/zone-config.js';
 import { generateZoneDtb } from '../../hypervisor/lifecycle/zone-dtb.js';
+import { deviceRamAsIo } from '../../hypervisor/lifecycle/device-ram.js';
 import { DTB_FILE_MAX_BYTES, readInputFileSync } from '../../util/input-file.js';
 
 interface ControlArgs {
@@ -67,7 +68,7 @@ export const zoneCommand: CommandModule<object, object> = {
         (args: { file: string; board: string; dtb?: string; force?: boolean; out: string }) => {
           const boardDtb = args.dtb === undefined ? undefined : readInputFileSync(args.dtb, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES });
           const { machine } = buildBoard(findBoard(args.board), { ...(boardDtb !== undefined && { dtb: boardDtb }), ...(args.force === true && { force: true }) });
-          const config = loadZoneConfig(args.file);
+          const { config } = deviceRamAsIo(machine, loadZoneConfig(args.file));
           // As `hvisor run` does: /chosen names the initrd the config loads.
           const initrd = config.initrdFilepath === undefined ? undefined : statSync(resolve(dirname(config.source), config.initrdFilepath)).size;
           const dtb = generateZoneDtb(machine, config, initrd === undefined ? {} : { initrdSize: initrd });

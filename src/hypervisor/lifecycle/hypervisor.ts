@@ -1,5 +1,6 @@
 import type { Machine } from '../../machine/machine.js';
 import { checkPartition } from './partition-check.js';
+import { deviceRamAsIo } from './device-ram.js';
 import { Scheduler, type SchedulerOptions } from '../zone/scheduler.js';
 import type { DeviceProvider, VirtioProvider, ZoneDeviceWindow } from '../stage2/stage2.js';
 import { loadZoneConfig, type ZoneConfig } from '../../config/zone-config.js';
@@ -216,7 +217,9 @@ export class Hypervisor {
    * files `prefetchZoneFiles` read off the event loop.
    */
   startZoneFile(path: string, read: InputReader = readInputFileSync): Zone {
-    const config = loadZoneConfig(path, read);
+    const onBoard = deviceRamAsIo(this.machine, loadZoneConfig(path, read));
+    const config = onBoard.config;
+    for (const n of onBoard.notes) this.logs.log(config.zoneId, `zone ${config.zoneId} (${config.name}): ${n}`);
     const images = readZoneImages(config, read);
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
       const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
