@@ -8,12 +8,14 @@
 #   .fixtures/debian/rv64/          forky linux-binary + linux-base riscv64 (usr/lib/modules/*/vmlinuz, dtb/)
 #   .fixtures/debian/bb-riscv64/    forky busybox-static riscv64 (usr/bin/busybox)
 #   .fixtures/debian/rv64-modules/  forky linux-modules riscv64 of that kernel (usr/lib/modules/*/kernel)
+#   .fixtures/debian/la64/          forky linux-binary loong64 (usr/lib/modules/*/vmlinuz: an EFI zboot image, zstd)
+#   .fixtures/debian/bb-loong64/    forky busybox-static loong64 (usr/bin/busybox)
 #   .fixtures/debian/arm64-6.12/    trixie linux-image-6.12.*-arm64-unsigned, boot/ and DTBs only (RK3588's DTBs are not in 6.1)
-#   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, dtbs-arm64, dtbs-arm64-6.12
+#   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, vmlinuz-loong64, dtbs-arm64, dtbs-arm64-6.12
 #                                   stable names (links) for the kernels and DTB folders above: configs and the README use
 #                                   these, Debian's version numbers change under them
 #   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
-#   .fixtures/initramfs-{arm64,riscv64}-shell.cpio.gz, zone1-disk.img   debugging setups
+#   .fixtures/initramfs-{arm64,riscv64,loong64}-shell.cpio.gz, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch), run via chroot
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
@@ -87,6 +89,16 @@ if [ ! -f "$D/rv64-modules/.done" ]; then
   apt-get $o update -qq
   fetch "$D/rv64-modules" "$o" "linux-modules-$V"
 fi
+if [ ! -f "$D/la64/.done" ] || [ ! -f "$D/bb-loong64/.done" ]; then
+  # loong64 is a release architecture from forky on (debian-ports, its old home, answers 400).
+  say "fetching Debian forky loong64 kernel and busybox-static"
+  o=$(aptopts la64 loong64 "debian forky")
+  apt-get $o update -qq
+  V=$(apt-cache $o depends linux-image-loong64 | sed -n 's/.*Depends: linux-image-\(.*-loong64\)$/\1/p' | head -1)
+  [ -n "$V" ] || { echo "fixtures: cannot find the forky loong64 kernel package" >&2; exit 1; }
+  fetch "$D/la64" "$o" "linux-binary-$V"
+  fetch "$D/bb-loong64" "$o" busybox-static
+fi
 if [ ! -f "$D/arm64-6.12/.done" ]; then
   say "fetching Debian trixie arm64 kernel (6.12: its DTBs include RK3588's)"
   o=$(aptopts trixie-a64 arm64 "debian trixie" "debian-security trixie-security")
@@ -113,6 +125,7 @@ stable dtbs-arm64 "$(rel "$(newest "$D"/arm64-6.1/usr/lib/linux-image-*)")"
 stable vmlinuz-arm64-6.12 "$(rel "$(newest "$D"/arm64-6.12/boot/vmlinuz-*)")"
 stable dtbs-arm64-6.12 "$(rel "$(newest "$D"/arm64-6.12/usr/lib/linux-image-*)")"
 stable vmlinuz-riscv64 "$(rel "$(newest "$D"/rv64/usr/lib/modules/*/vmlinuz)")"
+stable vmlinuz-loong64 "$(rel "$(newest "$D"/la64/usr/lib/modules/*/vmlinuz)")"
 
 # --- initramfs images: busybox and an /init ------------------------------------------------------------
 #   initramfs-{arm64,riscv64}.cpio.gz         /init prints BOOT-OK and powers off (scripts/initramfs-init.sh)
@@ -149,6 +162,7 @@ K=$(ls -d "$D"/arm64-6.1/lib/modules/*/kernel | tail -1)
 mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64-shell.cpio.gz" initramfs-shell.sh \
   "$K/drivers/virtio/virtio_mmio.ko" "$K/drivers/block/virtio_blk.ko" "$K/drivers/char/virtio_console.ko"
 mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64-shell.cpio.gz" initramfs-shell.sh
+mkinitramfs "$D/bb-loong64/usr/bin/busybox" "$FIX/initramfs-loong64-shell.cpio.gz" initramfs-shell.sh
 # A scratch disk for the nonroot debugging zone's virtio-blk (boards/guests/aarch64/debug/virtio_cfg.json).
 [ -f "$FIX/zone1-disk.img" ] || truncate -s 16M "$FIX/zone1-disk.img"
 
