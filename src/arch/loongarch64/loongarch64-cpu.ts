@@ -439,7 +439,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
           const op = word & 0xff;
           const indexed = op >= Op.LdxB;
           let alo = x32[j * 2]! + (indexed ? x32[k * 2]! : imm);
-          let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : imm < 0 ? -1 : 0);
+          let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : 0); // a negative imm borrows below
           if (alo >= TWO32) { alo -= TWO32; ahi++; } else if (alo < 0) { alo += TWO32; ahi--; }
           ahi |= 0;
           const kind = indexed ? op - Op.LdxB : op - Op.LdB;
@@ -463,7 +463,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
           const op = word & 0xff;
           const indexed = op >= Op.StxB;
           let alo = x32[j * 2]! + (indexed ? x32[k * 2]! : imm);
-          let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : imm < 0 ? -1 : 0);
+          let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : 0); // a negative imm borrows below
           if (alo >= TWO32) { alo -= TWO32; ahi++; } else if (alo < 0) { alo += TWO32; ahi--; }
           ahi |= 0;
           const size = indexed ? op - Op.StxB : op - Op.StB; // log2

@@ -107,7 +107,9 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     const windows = cpuReg(tree, n);
     if (windows === undefined || windows.length === 0) continue;
     const isController = n.has('interrupt-controller');
-    if (isController && ((irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) || n === aia?.imsic)) {
+    // LoongArch zones' PCH-PIC is their own model at the board's address (arch_config names nothing).
+    const zonePchPic = machine.arch === 'loongarch64' && n.isCompatible('loongson,pch-pic-1.0');
+    if (isController && ((irqchipBase !== undefined && windows.some((w) => w.address === irqchipBase)) || n === aia?.imsic || zonePchPic)) {
       if (n !== aia?.imsic) irqchip ??= n;
       interruptControllers.add(n);
       kept.push(n.path);

@@ -2,6 +2,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ARM64_IMAGE_MAGIC, parseArm64ImageHeader } from '../../loader/arm64-image.js';
 import { parseElf64 } from '../../loader/elf.js';
 import { ImageError } from '../../loader/image-error.js';
+import { isEfiZboot, unpackEfiZboot } from '../../loader/efi-zboot.js';
+import { isLoongarchImage, parseLoongarchImageHeader } from '../../loader/loongarch-image.js';
+import { loongarchBootInfo } from '../../loader/loongarch-efi-boot.js';
 import type { ZoneImage } from '../zone/zone.js';
 import { parseZoneConfig, type ZoneConfig } from '../../config/zone-config.js';
 import { CONFIG_FILE_MAX_BYTES, InputFileError, readInputFile, readInputFileSync, type InputLimit, type InputReader } from '../../util/input-file.js';
@@ -52,6 +55,8 @@ function kernelImages(config: ZoneConfig, kernelPath: string, kernel: Uint8Array
     });
   } else {
     if (kernel.length === 0) throw new ImageError(kernelPath, 'empty kernel image');
+    const payload = isEfiZboot(kernel) ? unpackEfiZboot(kernel, kernelPath, maxBytes) : kernel;
+    if (config.arch === 'loongarch64' && isLoongarchImage(payload)) return loongarchKernel(config, kernelPath, payload);
     if (isArm64Image(kernel)) {
       // arm64 booting.rst: the Image runs at a 2 MiB-aligned base + text_offset, entered at its start.
       const { textOffset } = parseArm64ImageHeader(kernel, kernelPath);
@@ -62,6 +67,39 @@ function kernelImages(config: ZoneConfig, kernelPath: string, kernel: Uint8Array
     images.push({ name: kernelPath, paddr: config.kernelLoadPaddr, data: kernel });
   }
   return images;
+}
+
+/**
+ * A LoongArch Linux Image (or the payload of its EFI zboot file), entered as its header says, with
+ * the EFI boot registers and tables we provide as its firmware at the start of the zone's lowest RAM
+ * (the kernel keeps the first 2 MiB to itself, as under QEMU's direct boot).
+ */
+function loongarchKernel(config: ZoneConfig, kernelPath: string, image: Uint8Array): ZoneImage[] {
+  const header = parseLoongarchImageHeader(image, kernelPath);
+  const ram = config.memoryRegions.filter((r) => r.type === 'ram').sort((a, b) => a.virtualStart - b.virtualStart);
+  const gpa = (paddr: number) => {
+    const r = ram.find((m) => paddr >= m.physicalStart && paddr < m.physicalStart + m.size);
+    return r === undefined ? undefined : paddr - r.physicalStart + r.virtualStart;
+  };
+  const kernelGpa = gpa(config.kernelLoadPaddr);
+  if (kernelGpa !== header.loadOffset) {
+    throw new ImageError(kernelPath, `${config.source}: kernel_load_paddr 0x${config.kernelLoadPaddr.toString(16)} must be where the zone sees the Image's load offset 0x${header.loadOffset.toString(16)} (LoongArch Image header)`);
+  }
+  const low = ram[0]!;
+  if (low.virtualStart + 0x2000 > header.loadOffset) {
+    throw new ImageError(kernelPath, `${config.source}: no zone RAM below the kernel for the EFI boot tables (the lowest RAM region starts at 0x${low.virtualStart.toString(16)})`);
+  }
+  const info = loongarchBootInfo({
+    base: low.virtualStart,
+    commandLine: config.kernelArgs ?? '',
+    dtb: gpa(config.dtbLoadPaddr) ?? 0,
+    ram: ram.map((r) => ({ base: r.virtualStart, size: r.size })),
+  });
+  const entry = BigInt(kernelGpa + header.entry - header.loadOffset);
+  return [
+    { name: `${kernelPath} (EFI boot tables)`, paddr: low.physicalStart, data: info.blob },
+    { name: kernelPath, paddr: config.kernelLoadPaddr, data: image, boot: { entry, registers: info.registers } },
+  ];
 }
 
 /** A path a config names, resolved against the config file's folder. */

@@ -10,6 +10,10 @@ import { describeGic } from '../../devices/irqchip/gic/gic-state-report.js';
 import { Plic } from '../../devices/irqchip/plic.js';
 import { Aplic } from '../../devices/irqchip/aplic.js';
 import { Imsic, IMSIC_PAGE } from '../../devices/irqchip/imsic.js';
+import { Ls7aPchPic } from '../../devices/irqchip/ls7a-pch-pic.js';
+import { LoongsonEiointc } from '../../devices/irqchip/loongson-eiointc.js';
+import { IPI_LINE, LoongsonIpi } from '../../devices/irqchip/loongson-ipi.js';
+import { LoongsonIocsr } from '../../devices/irqchip/loongson-iocsr.js';
 import type { InterruptFile } from '../../arch/riscv64/interrupt-file.js';
 import { parseDtb } from '../../../dtb/index.js';
 import { zoneImsicLayout } from './aia-layout.js';
@@ -268,19 +272,66 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): Ar
 }
 
 /**
- * loongarch64: Loongarch64Cpu vCPUs. hvisor's LoongArch zones list no interrupts (the interrupt path,
- * EIOINTC and PCH-PIC, is passed through to zone0), and no EIOINTC model exists here yet: a zone
- * that names interrupts is refused rather than left waiting for ones that never come.
+ * loongarch64: Loongarch64Cpu vCPUs and the zone's interrupt path as Linux drives it: a per-zone
+ * LS7A PCH-PIC at the board's (its owned inputs are the config's `interrupts`) whose vectors go to the
+ * zone's EIOINTC, which raises each vCPU's HWI pins; IPIs and mailboxes over IOCSR. Each vCPU's IOCSR
+ * space reaches the zone's EIOINTC and IPI block. Physical core numbers (route bytes, IPI targets)
+ * are the board CPUs' hwids.
  */
 export function loongarchFactories(): ArchFactories {
+  const chips = new WeakMap<Zone, { ipi: LoongsonIpi; eiointc: LoongsonEiointc; spaces: LoongsonIocsr[]; vcpuOfCore: (core: number) => number | undefined }>();
   return {
     zoneOps: loongarchZoneOps,
-    createCpu: ({ host, index, physical }) => new Loongarch64Cpu(host, index, physical.id),
-    createIrqchip: (zone): ZoneIrqchip => {
-      if (zone.config.interrupts.length > 0) {
-        throw new ConfigError(zone.config.source, 'interrupts[0]', `${zone.config.interrupts[0]}: board ${zone.machine.boardName} (loongarch64) gives zones no interrupts yet (no EIOINTC model)`);
+    createCpu: ({ host, index, physical }) => {
+      const c = chips.get(host as Zone);
+      let iocsr: LoongsonIocsr | undefined;
+      if (c !== undefined) {
+        iocsr = new LoongsonIocsr(index, c.ipi, c.eiointc, (core) => {
+          const v = c.vcpuOfCore(core);
+          return v === undefined ? undefined : c.spaces[v];
+        });
+        c.spaces[index] = iocsr;
       }
-      return { windows: [], input: () => undefined, reset() {} };
+      return new Loongarch64Cpu(host, index, physical.id, iocsr);
+    },
+    createIrqchip: (zone): ZoneIrqchip => {
+      checkInterruptRange(zone, 0, 63, 'PCH-PIC inputs');
+      const hwids = zoneHwids(zone);
+      const vcpus = hwids.length;
+      const vcpuOfCore = (core: number) => {
+        const i = hwids.findIndex((h) => h === BigInt(core));
+        return i < 0 ? undefined : i;
+      };
+      const eiointc = new LoongsonEiointc({ vcpus, vcpuOfCore, output: (v, line, level) => vcpuLine(zone, v, line).set(level) });
+      const ipi = new LoongsonIpi({
+        vcpus,
+        vcpuOfCore,
+        output: (v, level) => vcpuLine(zone, v, IPI_LINE).set(level),
+        isRunning: (v) => zone.cpus[v]?.powered === true,
+        startVcpu: (v, entry) => void zone.startVcpu(v, entry, 0n),
+      });
+      chips.set(zone, { ipi, eiointc, spaces: [], vcpuOfCore });
+      const picBase = pchPicBase(zone);
+      const pic = new Ls7aPchPic({ ownedInputs: zone.config.interrupts, vectorOutput: (vector, level) => eiointc.setInput(vector, level) });
+      return {
+        windows: picBase === undefined ? [] : [{ base: picBase, size: 0x400, device: pic, name: 'ls7a-pch-pic (zone view)' }],
+        input: (irq) => (Number.isInteger(irq) && irq >= 0 && irq < 64 && zone.config.interrupts.includes(irq) ? pic.inputLine(irq) : undefined),
+        reset: () => {
+          pic.reset();
+          eiointc.reset();
+          ipi.reset();
+        },
+        describe: () => eiointc.describe(),
+      };
     },
   };
+}
+
+/** The board's PCH-PIC window (loongson,pch-pic-1.0 or QEMU 7.2's loongarch,ls7a), if it has one. */
+function pchPicBase(zone: Zone): number | undefined {
+  const tree = parseDtb(zone.machine.dtb);
+  for (const n of tree.nodes()) {
+    if (n.isCompatible('loongson,pch-pic-1.0') || n.isCompatible('loongarch,ls7a')) return tree.cpuReg(n)?.[0]?.address;
+  }
+  return undefined;
 }

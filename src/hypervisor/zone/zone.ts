@@ -44,6 +44,12 @@ export interface ZoneImage {
   readonly name: string;
   readonly paddr: number;
   readonly data: Uint8Array;
+  /**
+   * A kernel whose format says how it is entered (LoongArch's Image header, with the EFI boot
+   * registers we hand it as its firmware): guest-physical entry and the boot vCPU's a0.. registers,
+   * in place of the config's entry_point and the arch's boot arguments.
+   */
+  readonly boot?: { readonly entry: bigint; readonly registers: readonly bigint[] };
 }
 
 export interface ZoneOptions {
@@ -279,7 +285,8 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     this.resetDevices();
     const boot = this.slots[0]!;
-    boot.cpu.reset(this.config.entryPoint, this.zoneOps.bootArguments(boot.physical.hwid, BigInt(this.options.dtbAddress ?? 0)));
+    const kernel = this.options.images?.find((i) => i.boot !== undefined)?.boot;
+    boot.cpu.reset(kernel?.entry ?? this.config.entryPoint, kernel?.registers ?? this.zoneOps.bootArguments(boot.physical.hwid, BigInt(this.options.dtbAddress ?? 0)));
     boot.cpu.powered = true;
     this.crashReport = undefined;
     this.exitCode = undefined;
@@ -289,7 +296,7 @@ export class Zone implements VcpuHost, GdbTarget {
     if (this.stopListener === undefined) this.debugHalted = false;
     this.clock.reset();
     if (!this.debugHalted) this.clock.thaw();
-    this.log(`started at ${hex(this.config.entryPoint)} on CPU ${boot.physical.id}`);
+    this.log(`started at ${hex(kernel?.entry ?? this.config.entryPoint)} on CPU ${boot.physical.id}`);
     this.onRunnable?.();
   }
 
