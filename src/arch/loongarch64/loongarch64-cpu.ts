@@ -62,6 +62,14 @@ function cpucfgWords(timerFrequency: number): Uint32Array {
   w[3] = 0x0; // no coherent cache management hints
   w[4] = timerFrequency; // the constant timer's crystal frequency
   w[5] = 1 | (1 << 16); // CC_MUL = 1, CC_DIV = 1
+  // Caches as QEMU's LA464 describes them (Linux sizes its cache_desc from these; zero reads as none):
+  // L1 I and D, a unified private L2 and a unified inclusive L3.
+  w[16] = 1 | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 10) | (1 << 11) | (1 << 13);
+  const cache = (ways: number, setsLog2: number, lineLog2: number) => (ways - 1) | (setsLog2 << 16) | (lineLog2 << 24);
+  w[17] = cache(4, 8, 6); // L1 I: 4 ways, 256 sets, 64-byte lines
+  w[18] = cache(4, 8, 6); // L1 D
+  w[19] = cache(16, 8, 6); // L2
+  w[20] = cache(16, 14, 6); // L3
   return w;
 }
 
