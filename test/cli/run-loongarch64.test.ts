@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
-import { gdbBatch, trixieGdb } from '../gdbstub/gdb-batch.js';
+import { gdbBatch, trixieGdb, printedValues } from '../gdbstub/gdb-batch.js';
 import { REPO } from '../helpers/fixtures.js';
 
 /** Resolves once `predicate` holds on the collected output (polled while the zone runs). */
@@ -39,7 +39,7 @@ describe('hvisor run --board ls3a5000-7a2000: a loongarch64 zone and gdb on it',
       'stepi', 'p/x $pc', 'delete', 'detach',
     ], { gdb: trixieGdb() });
     expect(run.stdout).toMatch(/\* 1 +Thread 1\.1 "zone0-heartbeat\/vcpu0 \(cpu 0\)"/);
-    const values = [...run.stdout.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
+    const values = printedValues(run.stdout);
     expect(values[0]! >= 0x9000_0000n && values[0]! < 0x9000_4000n).toBe(true);
     expect(values[1]).toBe(handler);
     expect(values[2]!).toBeGreaterThanOrEqual(2n); // s1 counts the beats so far

@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { REPO } from '../helpers/fixtures.js';
-import { gdbBatch } from '../gdbstub/gdb-batch.js';
+import { gdbBatch, printedValues } from '../gdbstub/gdb-batch.js';
 
-const pcs = (text: string) => [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
 
 describe('hvisor run --wait-gdb', () => {
   let instance: Instance | undefined;
@@ -34,7 +33,7 @@ describe('hvisor run --wait-gdb', () => {
     const banner0 = /zone0-demo\s*│ hvisor-ts demo guest: up on hart 0/;
     const first = await gdbBatch(instance.gdb.get(0)!.port, undefined, ['p/x $pc', 'continue'], { interruptAfterMs: 0, interruptWhen: () => banner0.test(out), timeoutMs: 90_000 });
     expect(first.code, first.stderr).toBe(0);
-    expect(pcs(first.stdout)[0]).toBe(zone0.config.entryPoint);
+    expect(printedValues(first.stdout)[0]).toBe(zone0.config.entryPoint);
     expect(out).toMatch(banner0);
     // zoneR's gdb has not said continue: zoneR is still at its entry point, silent.
     expect(zoneR.cpus[0]!.retired).toBe(0);
@@ -42,7 +41,7 @@ describe('hvisor run --wait-gdb', () => {
 
     const second = await gdbBatch(instance.gdb.get(1)!.port, undefined, ['p/x $pc', 'info threads'], { timeoutMs: 90_000 });
     expect(second.code, second.stderr).toBe(0);
-    expect(pcs(second.stdout)[0]).toBe(zoneR.config.entryPoint);
+    expect(printedValues(second.stdout)[0]).toBe(zoneR.config.entryPoint);
     // gdb detached: zoneR runs from there.
     while (!/zoneR\s*│ hvisor-ts demo guest: up on hart 3/.test(out)) await new Promise((r) => setTimeout(r, 5));
   }, 180_000);

@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { launch, LaunchError, type Instance } from '../../src/cli/launch.js';
 import { REPO, tool } from '../helpers/fixtures.js';
+import { printedValues } from '../gdbstub/gdb-batch.js';
 
 const run = promisify(execFile);
 
@@ -79,7 +80,7 @@ describe('hvisor run: the default board with zone0 and zoneR, a gdb stub each', 
       '-ex', 'detach',
     ], { timeout: 120_000 });
     const { stdout } = await gdb.finally(() => clearInterval(watch));
-    const values = [...stdout.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
+    const values = printedValues(stdout);
     expect(stdout).toMatch(/Thread 1\.1 "zoneR\/vcpu0 \(cpu 3\)" \(S-mode/);
     expect(values).toHaveLength(5);
     const [pcAtAttach, stvec, pcAtBreak, scause, pcAfterWait] = values as [bigint, bigint, bigint, bigint, bigint];

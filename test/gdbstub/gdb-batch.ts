@@ -88,3 +88,8 @@ export function gdbBatch(port: number | string, elf: string | undefined, command
     });
   });
 }
+
+/** The hex values gdb printed (`$N = 0x...` lines, from `p/x`), in order. */
+export function printedValues(text: string): bigint[] {
+  return [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
+}

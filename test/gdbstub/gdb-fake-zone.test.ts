@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GdbServer } from '../../gdbstub/server.js';
 import { FakeZone, RAM_BASE } from './fake-zone.js';
 import { buildGuestProgram, type GuestProgram } from './guest-program.js';
-import { gdbBatch } from './gdb-batch.js';
+import { gdbBatch, printedValues } from './gdb-batch.js';
 import { CSR_BASE, PC } from './riscv64-description.js';
 
 // Debian's gdb-multiarch 13.1 (the real client) driving the stub that serves a fake riscv64 zone.
@@ -21,9 +21,6 @@ function registerLines(text: string): Map<string, bigint> {
 }
 
 /** `$N = 0x...` values printed by `p/x`, in order. */
-function printed(text: string): bigint[] {
-  return [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
-}
 
 describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -82,7 +79,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     const run = await gdbBatch(server.port, program.elf, [
       'set osabi none', 'stepi', 'p/x $pc', 'stepi 100', 'p/x $pc', 'p/x $t0', 'p/x $t1', 'monitor hold',
     ]);
-    const [afterOne, pc, t0, t1] = printed(run.stdout);
+    const [afterOne, pc, t0, t1] = printedValues(run.stdout);
     expect(afterOne).toBe(RAM_BASE + 4n);
     expect(pc).toBe(reference.vcpus[0]!.pc);
     expect(t0).toBe(reference.vcpus[0]!.r[5]);
@@ -95,7 +92,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
   it('single-steps the way gdb does for a GNU/Linux riscv ELF: breakpoint at the next pc and continue', async () => {
     const { zone, server } = await serve();
     const run = await gdbBatch(server.port, program.elf, ['stepi', 'p/x $pc', 'stepi 20', 'p/x $pc', 'monitor hold']);
-    const [afterOne, after21] = printed(run.stdout);
+    const [afterOne, after21] = printedValues(run.stdout);
     expect(afterOne).toBe(RAM_BASE + 4n);
     expect(after21).toBe(zone.vcpus[0]!.pc);
     expect(zone.breakpoints.size).toBe(0);
@@ -118,7 +115,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     expect(news[1]).toBe(news[0]! + 1);
     expect(run.stdout).toMatch(/Hardware read watchpoint 4: \*\(long \*\)\(\(char \*\)&counters \+ 8\)\s+Value = \d+/);
     expect(run.stdout).toMatch(/Hardware access \(read\/write\) watchpoint 5: .*\s+(Value|Old value) = \d+/);
-    expect(printed(run.stdout)[0]).toBe(sym('bump'));
+    expect(printedValues(run.stdout)[0]).toBe(sym('bump'));
   });
 
   it('reads memory with x/64x and writes memory and registers with set var', async () => {
@@ -143,7 +140,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     expect(zone.vcpus[0]!.r[7]).toBe(0xfeedfacen);
     expect(zone.vcpus[0]!.r[CSR_BASE + 0x141]).toBe(0x80000abcn);
     expect(zone.vcpus[0]!.pc).toBe(sym('exit_now'));
-    expect(printed(run.stdout)).toEqual([0x1122334455667788n, 0xfeedfacen, 0x80000abcn]);
+    expect(printedValues(run.stdout)).toEqual([0x1122334455667788n, 0xfeedfacen, 0x80000abcn]);
   });
 
   it('lists vCPUs as threads with names and state, and switches between them', async () => {
@@ -151,7 +148,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     const run = await gdbBatch(server.port, program.elf, ['info threads', 'thread 2', 'p/x $a0', 'thread 1', 'p/x $a0']);
     expect(run.stdout).toMatch(/\* 1\s+Thread 1\.1 "zone0\/vcpu0" \(S-mode, halted\) _start \(\)/);
     expect(run.stdout).toMatch(/ {2}2\s+Thread 1\.2 "zone0\/vcpu1" \(S-mode, halted\) _start \(\)/);
-    expect(printed(run.stdout)).toEqual([1n, 0n]);
+    expect(printedValues(run.stdout)).toEqual([1n, 0n]);
   });
 
   it('interrupts a running zone with Ctrl-C (SIGINT forwarded as 0x03)', async () => {
@@ -163,7 +160,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     });
     expect(run.stdout).toMatch(/received signal SIGINT, Interrupt\./);
     expect(zone.retired).toBeGreaterThan(1000);
-    const [pc, counter] = printed(run.stdout);
+    const [pc, counter] = printedValues(run.stdout);
     expect(pc! >= sym('loop') && pc! <= sym('exit_now')).toBe(true);
     expect(counter).toBeGreaterThan(100n);
   });
@@ -194,7 +191,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) exited with code 07\]/);
     // The port stays open for the next debugger, which finds the zone where it stopped.
     const again = await gdbBatch(server.port, program.elf, ['p/x $pc']);
-    expect(printed(again.stdout)).toEqual([sym('exit_now') + 12n]);
+    expect(printedValues(again.stdout)).toEqual([sym('exit_now') + 12n]);
   });
 
   it('works as a target extended-remote', async () => {
@@ -202,7 +199,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     const run = await gdbBatch(server.port, program.elf, ['info threads', 'stepi', 'p/x $pc', 'detach'], { extended: true });
     expect(run.stderr).not.toMatch(/warning|error/i);
     expect(run.stdout).toMatch(/Thread 1\.2 "zone0\/vcpu1"/);
-    expect(printed(run.stdout)).toEqual([RAM_BASE + 4n]);
+    expect(printedValues(run.stdout)).toEqual([RAM_BASE + 4n]);
     expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) detached\]/);
   });
 
@@ -215,11 +212,11 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     expect(zone.breakpoints.size).toBe(0);
     await vi.waitFor(() => expect(zone.retired).toBeGreaterThan(retired), { timeout: 20_000, interval: 10 });
     const second = await gdbBatch(server.port, program.elf, ['p/x *(long *)&counters', 'kill']);
-    expect(printed(second.stdout)[0]).toBeGreaterThan(0n);
+    expect(printedValues(second.stdout)[0]).toBeGreaterThan(0n);
     expect(second.stdout).toMatch(/\[Inferior 1 \(process 1\) killed\]/);
     expect(zone.kills).toBe(1);
     const third = await gdbBatch(server.port, program.elf, ['p/x $pc', 'p/x *(long *)&counters']);
-    expect(printed(third.stdout)).toEqual([RAM_BASE, 0n]);
+    expect(printedValues(third.stdout)).toEqual([RAM_BASE, 0n]);
   });
 
   it('serves two zones on two ports to two gdbs at once; halting one leaves the other running', async () => {
@@ -251,7 +248,7 @@ describe('gdb-multiarch against the stub serving a fake riscv64 zone', () => {
     ]);
     clearInterval(sampler);
     expect(ra.stderr).toMatch(/^zone0: /m);
-    expect(printed(ra.stdout)[0]).toBe(RAM_BASE);
+    expect(printedValues(ra.stdout)[0]).toBe(RAM_BASE);
     expect(rb.stderr).toMatch(/^zoneR: /m);
     expect(rb.stdout).toMatch(/received signal SIGINT/);
     // While gdb held zone0 halted, zoneR kept executing.

@@ -11,7 +11,7 @@ import { Zone } from '../../src/hypervisor/zone/zone.js';
 import { Machine } from '../../src/machine/machine.js';
 import { tool } from '../helpers/fixtures.js';
 import { buildLoongarchProgram } from '../loongarch64/toolchain.js';
-import { gdbBatch, trixieGdb } from './gdb-batch.js';
+import { gdbBatch, trixieGdb, printedValues } from './gdb-batch.js';
 
 // The product path on loongarch64: the hypervisor's Zone (a real LA464 core, the real scheduler)
 // behind the stub, attached by a LoongArch-capable gdb (trixie's, in the fixtures' chroot):
@@ -42,9 +42,6 @@ function loongarchMachine(): Machine {
   return m;
 }
 
-function printed(text: string): bigint[] {
-  return [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
-}
 
 describe('trixie gdb-multiarch on a loongarch64 hypervisor zone', () => {
   const machine = loongarchMachine();
@@ -96,7 +93,7 @@ describe('trixie gdb-multiarch on a loongarch64 hypervisor zone', () => {
     ], { gdb: trixieGdb() });
     expect(run.stderr).not.toMatch(/error|warning/i);
     expect(run.stdout).toMatch(/\* 1 +Thread 1\.1 "la-zone0\/vcpu0 \(cpu 0\)" \(PLV0/);
-    const [pc0, a0, atStore, step1, step2, atWatch, value, t0] = printed(run.stdout);
+    const [pc0, a0, atStore, step1, step2, atWatch, value, t0] = printedValues(run.stdout);
     expect(pc0! >= 0x20_0000n && pc0! < 0x20_0020n).toBe(true);
     expect(a0).toBe(counterAddr);
     expect(atStore).toBe(symbols.get('store'));

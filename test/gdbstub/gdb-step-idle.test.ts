@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { REPO } from '../helpers/fixtures.js';
-import { gdbBatch } from './gdb-batch.js';
+import { gdbBatch, printedValues } from './gdb-batch.js';
 
 const LOAD = 0x90000000n; // zone0-demo.json's kernel_load_paddr (= entry point)
 // heartbeat.S as built (boards/guests/riscv64/heartbeat.elf, linked at 0): `idle: wfi; j idle`, then trap_entry.
@@ -18,8 +18,6 @@ const IDLE = LOAD + 0x50n;
 const IDLE_LOOP = [IDLE, IDLE + 4n];
 const TRAP_ENTRY = LOAD + 0x58n;
 
-/** The values of gdb's `p/x $pc` lines, in order. */
-const pcs = (text: string) => [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
 const steps = (n: number) => Array.from({ length: n }, () => ['stepi', 'p/x $pc']).flat();
 
 describe('gdb stepi over an idle wfi in the default demo zone', () => {
@@ -59,7 +57,7 @@ describe('gdb stepi over an idle wfi in the default demo zone', () => {
       ...steps(3),
     ], { timeoutMs: 90_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const [defaults, irq, nosleep, sleep] = r.stdout.split(/^==irq.*$/m).map(pcs) as [bigint[], bigint[], bigint[], bigint[]];
+    const [defaults, irq, nosleep, sleep] = r.stdout.split(/^==irq.*$/m).map(printedValues) as [bigint[], bigint[], bigint[], bigint[]];
     // noirq, sleep: four steps that returned, all in the idle loop (the timer's interrupt waits).
     expect(defaults).toHaveLength(5);
     for (const pc of defaults) expect(IDLE_LOOP).toContain(pc);

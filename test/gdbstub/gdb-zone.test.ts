@@ -10,7 +10,7 @@ import { Zone } from '../../src/hypervisor/zone/zone.js';
 import { tool } from '../helpers/fixtures.js';
 import { qemuVirtAarch64 } from '../hypervisor/boards.js';
 import { config } from '../hypervisor/zone-fixture.js';
-import { gdbBatch } from './gdb-batch.js';
+import { gdbBatch, printedValues } from './gdb-batch.js';
 
 // The product path: the hypervisor's Zone (two of them, real aarch64 cores, the real scheduler)
 // behind one stub each, two gdb-multiarch sessions at once.
@@ -38,9 +38,6 @@ function buildImage(): Uint8Array {
   return new Uint8Array(readFileSync(join(dir, 'p.bin')));
 }
 
-function printed(text: string): bigint[] {
-  return [...text.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((m) => BigInt(m[1]!));
-}
 
 describe('gdb-multiarch on two hypervisor zones at once', () => {
   const { machine } = qemuVirtAarch64();
@@ -112,13 +109,13 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
     // zone0: two vCPUs as threads (the second still off), gdb's view is the core's.
     expect(g0.stdout).toMatch(/\* 1 +Thread 1\.1 "root-linux\/vcpu0 \(cpu 0\)" \(EL1h?[^)]*halted\)/);
     expect(g0.stdout).toMatch(/ {2}2 +Thread 1\.2 "root-linux\/vcpu1 \(cpu 1\)" \([^)]*off\)/);
-    const [pc, before, after] = printed(g0.stdout);
+    const [pc, before, after] = printedValues(g0.stdout);
     expect(pc! >= entry0 && pc! < entry0 + 0x20n).toBe(true);
     expect(after).toBe(before); // halted all along: not one more increment
     expect(g0.stderr).toMatch(/root-linux/);
     // zone1: interrupted with Ctrl-C while running on.
     expect(g1.stdout).toMatch(/received signal SIGINT/);
-    expect(printed(g1.stdout)[1]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
+    expect(printedValues(g1.stdout)[1]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
     // While gdb held zone0, zone1's counter kept growing.
     expect(samples.length).toBeGreaterThanOrEqual(8);
     expect(samples.every(([a]) => a === before)).toBe(true);
@@ -133,13 +130,13 @@ describe('gdb-multiarch on two hypervisor zones at once', () => {
     const [z0, z1] = zones as [Zone, Zone];
     const z0Before = counter(z0);
     const run = await gdbBatch(servers[1]!.port, undefined, [`p/x *(long *)${BigInt(z1.config.entryPoint) + COUNTER_OFFSET}`, 'kill']);
-    expect(printed(run.stdout)[0]).toBeGreaterThan(0n);
+    expect(printedValues(run.stdout)[0]).toBeGreaterThan(0n);
     expect(run.stdout).toMatch(/\[Inferior 1 \(process 1\) killed\]/);
     expect(z1.state).toBe('running');
     expect(logs[1].filter((l) => l.endsWith(': restarting')).length).toBe(1);
     expect(logs[0].filter((l) => l.endsWith(': restarting')).length).toBe(0);
     const again = await gdbBatch(servers[1]!.port, undefined, ['p/x $x10', 'detach']);
-    expect(printed(again.stdout)[0]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
+    expect(printedValues(again.stdout)[0]).toBe(BigInt(z1.config.entryPoint) + COUNTER_OFFSET);
     expect(z0.halted).toBe(false);
     await vi.waitFor(() => expect(counter(z0)).toBeGreaterThan(z0Before), { timeout: 20_000, interval: 20 });
   });
