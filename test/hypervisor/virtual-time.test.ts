@@ -2,7 +2,8 @@
  * Guest time is the instructions a zone retires (virtual-clock.ts), so what a guest sees of time
  * does not depend on the host: a real riscv64 core runs a program that reads `time` around a busy
  * loop and around an SBI timer wait, and the readings are the same whether the zone runs with
- * idle time warped or paced by a host that another process keeps busy.
+ * idle time warped or paced by a host that another process keeps busy, and alone or beside zones
+ * that count and flood console writes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import type { TimeMode } from '../../src/hypervisor/zone/virtual-clock.js';
 import { qemuVirtRiscv64 } from './boards.js';
 import { assembleRiscv } from './riscv-asm.js';
 import { configWithKernel } from './config-with-kernel.js';
+import { counterZone0, sbiFloodZone } from './riscv-test-zones.js';
+import { scratch } from '../helpers/linux-initramfs.js';
 
 const RESULTS = 0x83100000;
 const ROUNDS = 16;
@@ -68,8 +71,12 @@ interface Outcome {
   readonly retired: number;
 }
 
-/** Runs the program in its own zone to its power-off; the readings and the instructions it retired. */
-async function run(mode: TimeMode, config: string): Promise<Outcome> {
+/**
+ * Runs the program in its own zone to its power-off, after starting the zones `beside` (zone0 first)
+ * under a scheduler that cuts host-timed slices at 5 ms as `hvisor run` does; the readings and the
+ * instructions the program's zone retired.
+ */
+async function run(mode: TimeMode, config: string, beside: readonly string[] = []): Promise<Outcome> {
   const { machine } = qemuVirtRiscv64();
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
@@ -78,8 +85,12 @@ async function run(mode: TimeMode, config: string): Promise<Outcome> {
     createCpu: ({ host, index, physical }) => new Riscv64Cpu(host, index, physical.id),
     timerFrequency: TIMER_HZ,
     zoneDefaults: { timeMode: mode },
-    onZoneStopped: () => stopped(),
+    scheduler: { sliceMs: 5 },
+    onZoneStopped: (z) => {
+      if (z === zone) stopped();
+    },
   });
+  for (const other of beside) hv.startZoneFile(other);
   const zone = hv.startZoneFile(config);
   hv.scheduler.start();
   await done;
@@ -114,5 +125,14 @@ describe('virtual time: what a zone sees of time comes from the instructions it 
     const paced = await run('virtual', config);
     expect(paced.readings).toEqual(warped.readings);
     expect(paced.retired).toBe(warped.retired);
+  });
+
+  it('gives the same readings beside a zone that counts and one that floods SBI console writes (one zone\'s load never changes another\'s time)', async () => {
+    const config = configWithKernel('qemu-riscv64-linux2.json', assembleRiscv(PROGRAM, 0x84000000, 'vtime'));
+    const alone = await run('warp', config);
+    const dir = scratch('vtime-beside-');
+    const crowded = await run('virtual', config, [counterZone0(dir), sbiFloodZone(dir, 2, 1, 0x90000000)]);
+    expect(crowded.readings).toEqual(alone.readings);
+    expect(crowded.retired).toBe(alone.retired);
   });
 });
