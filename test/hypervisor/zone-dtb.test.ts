@@ -115,6 +115,18 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     expect(out.dts).toMatch(/riscv,isa = "rv64imafdch?_\S*_ssaia_\S*";/);
   });
 
+  it('riscv64: a config naming both plic_* and aplic_* (hvisor-tool\'s, hvisor\'s qemu-aia zone1) gets the AIA on the AIA board, the PLIC on the PLIC board', () => {
+    const zone1 = findBoard('qemu-virt-riscv64-aia').exampleZones[0]!;
+    expect(Number(zone1.arch_config.plic_size)).toBeGreaterThan(0);
+    expect(Number(zone1.arch_config.aplic_size)).toBeGreaterThan(0);
+    const controllers = (board: string) => {
+      const names = nodeNames(dtc(generateZoneDtb(buildBoard(findBoard(board)).machine, zoneConfigFromJson(zone1, board)).blob).dts);
+      return names.filter((n) => /^(plic|aplic|imsics)@/.test(n!));
+    };
+    expect(controllers('qemu-virt-riscv64-aia')).toEqual(['aplic@d000000', 'imsics@28000000']);
+    expect(controllers('qemu-virt-riscv64')).toEqual(['plic@c000000']);
+  });
+
   it('the boards’ own root and example zones all give dtc-clean trees', () => {
     for (const name of ['qemu-virt-aarch64', 'qemu-virt-riscv64', 'qemu-virt-riscv64-aia']) {
       const b = findBoard(name);

@@ -2,7 +2,7 @@ import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from
 import type { Machine } from '../../machine/machine.js';
 import type { PciBusConfig, ZoneConfig } from '../../config/zone-config.js';
 import { virtioWakeIrq } from './virtio-trampoline.js';
-import { zoneImsicLayout, type ZoneImsicLayout } from '../zone/aia-layout.js';
+import { zoneAiaLayout, type ZoneImsicLayout } from '../zone/aia-layout.js';
 import { IMSIC_PAGE } from '../../devices/irqchip/imsic.js';
 
 /** What the generator did with the board's nodes, for `hvisor zone dtb` and the logs. */
@@ -90,8 +90,9 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     });
   const interruptControllers = new Set<DtNode>();
   const arch = zone.archConfig;
-  // AIA zones (aplic_base, no PLIC): the S-level APLIC and the IMSIC it signals, one page per vCPU.
-  const aia = arch.kind === 'riscv' && arch.plicSize === 0 && arch.aplicSize > 0 ? zoneImsicLayout(tree, arch.aplicBase) : undefined;
+  // AIA zones (an APLIC at aplic_base on an AIA board): the S-level APLIC and the IMSIC it signals, one page per vCPU.
+  const layout = zoneAiaLayout(tree, arch);
+  const aia = layout === 'missing' ? undefined : layout;
   const irqchipBase =
     arch.kind === 'gicv2' || arch.kind === 'gicv3' ? arch.gicdBase : arch.kind === 'riscv' ? (aia !== undefined ? arch.aplicBase : arch.plicBase) : undefined;
   let irqchip: DtNode | undefined;

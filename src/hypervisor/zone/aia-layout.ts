@@ -1,4 +1,5 @@
 import { cpuReg, type DeviceTree, type DtNode } from '../../../dtb/index.js';
+import type { ArchConfig } from '../../config/zone-config.js';
 
 /**
  * Where an AIA zone's interrupt files are: the board's supervisor-level APLIC at the config's
@@ -24,4 +25,17 @@ export function zoneImsicLayout(tree: DeviceTree, aplicBase: number): ZoneImsicL
   // Identities come in 64s (eip/eie registers); QEMU virt says 255.
   const numIds = Math.min(2048, Math.max(64, Math.ceil(((imsic.u32('riscv,num-ids') ?? 63) + 1) / 64) * 64));
   return { aplic, imsic, base, numIds };
+}
+
+/**
+ * Whether a zone's interrupt controller is the AIA, and its layout if so. hvisor-tool's riscv configs
+ * carry both plic_* and aplic_* (examples/qemu-riscv64/linux2-aia.json) and hvisor uses the one its
+ * platform was built with; here the board says: the AIA when aplic_size is set and the board has an
+ * APLIC at aplic_base that signals an IMSIC, the PLIC otherwise. `'missing'`: a zone that names only
+ * an APLIC on a board without one (refused by the zone's interrupt controller).
+ */
+export function zoneAiaLayout(tree: DeviceTree, arch: ArchConfig): ZoneImsicLayout | 'missing' | undefined {
+  if (arch.kind !== 'riscv' || arch.aplicSize === 0) return undefined;
+  const layout = zoneImsicLayout(tree, arch.aplicBase);
+  return layout ?? (arch.plicSize === 0 ? 'missing' : undefined);
 }

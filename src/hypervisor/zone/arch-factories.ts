@@ -16,7 +16,7 @@ import { IPI_LINE, LoongsonIpi } from '../../devices/irqchip/loongson-ipi.js';
 import { LoongsonIocsr } from '../../devices/irqchip/loongson-iocsr.js';
 import type { InterruptFile } from '../../arch/riscv64/interrupt-file.js';
 import { parseDtb } from '../../../dtb/index.js';
-import { zoneImsicLayout } from './aia-layout.js';
+import { zoneAiaLayout, type ZoneImsicLayout } from './aia-layout.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { GicV2Config, GicV3Config } from '../../config/zone-config.js';
@@ -72,8 +72,12 @@ export function riscvFactories(numSources = 96): ArchFactories {
       if (a.kind === 'gicv2' || a.kind === 'gicv3') {
         throw new ConfigError(source, 'arch_config.gic_version', `board ${zone.machine.boardName} is riscv64: a zone's interrupt controller is a PLIC (plic_base, plic_size), not a GIC`);
       }
-      if (a.kind === 'riscv' && a.plicSize === 0 && a.aplicSize > 0) {
-        const chip = aiaIrqchip(zone, a.aplicBase, a.aplicSize, numSources);
+      const aia = zoneAiaLayout(parseDtb(zone.machine.dtb), a);
+      if (aia !== undefined && a.kind === 'riscv') {
+        if (aia === 'missing') {
+          throw new ConfigError(source, 'arch_config.aplic_base', `0x${a.aplicBase.toString(16)}: board ${zone.machine.boardName} has no APLIC there that signals an IMSIC (msi-parent)`);
+        }
+        const chip = aiaIrqchip(zone, aia, a.aplicBase, a.aplicSize, numSources);
         imsics.set(zone, chip.imsic);
         return chip;
       }
@@ -106,11 +110,7 @@ export function riscvFactories(numSources = 96): ArchFactories {
  * AIA in MSI mode, as hvisor's vaplic: the zone's APLIC domain knows only its sources and sends
  * them as MSIs to its own IMSIC, one supervisor file per vCPU (page i = vCPU i = hart index i).
  */
-function aiaIrqchip(zone: Zone, aplicBase: number, aplicSize: number, numSources: number): ZoneIrqchip & { imsic: Imsic } {
-  const layout = zoneImsicLayout(parseDtb(zone.machine.dtb), aplicBase);
-  if (layout === undefined) {
-    throw new ConfigError(zone.config.source, 'arch_config.aplic_base', `0x${aplicBase.toString(16)}: board ${zone.machine.boardName} has no APLIC there that signals an IMSIC (msi-parent)`);
-  }
+function aiaIrqchip(zone: Zone, layout: ZoneImsicLayout, aplicBase: number, aplicSize: number, numSources: number): ZoneIrqchip & { imsic: Imsic } {
   checkInterruptRange(zone, 1, numSources - 1, 'APLIC sources');
   const vcpus = zone.config.cpus.length;
   const imsic = new Imsic({
