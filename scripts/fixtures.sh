@@ -18,6 +18,7 @@
 #   .fixtures/initramfs-{arm64,riscv64,loong64}-shell.cpio.gz, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch), run via chroot
+#   .fixtures/hvisor-tool-examples/qemu-riscv64/  hvisor-tool's example configs (linux2.json, linux2-aia.json)
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
 #
@@ -188,6 +189,15 @@ if [ "$(cat "$H/.done" 2>/dev/null)" != "$HRECIPE" ]; then
   say "building hvisor-tool for $KVER"
   rm -rf "$H"; bash "$ROOT/scripts/build-hvisor-tool.sh" "$SHARED/fixtures/third-party/hvisor-tool" "$KVER" "$H"
   [ -s "$H/hvisor.ko" ] && [ -s "$H/hvisor" ] && echo "$HRECIPE" > "$H/.done"
+fi
+# --- hvisor-tool's example zone configs, the shapes the nonroot-zone tests start (read, then adapted by the test) ---
+E=$FIX/hvisor-tool-examples
+if [ ! -f "$E/.done" ]; then
+  SHARED=$ROOT/../shared; [ -d "$SHARED/fixtures" ] || SHARED=$ROOT/../../shared   # a worktree sits one level deeper
+  [ -d "$SHARED/fixtures/third-party/hvisor-tool/examples" ] || { echo "fixtures: no shared/fixtures/third-party/hvisor-tool beside the clone" >&2; exit 1; }
+  rm -rf "$E"; mkdir -p "$E"
+  cp -r "$SHARED/fixtures/third-party/hvisor-tool/examples/qemu-riscv64" "$E/"
+  touch "$E/.done"
 fi
 # --- hvisor-tool's own number reader (tools/json_parse.c + Debian's cJSON), the oracle of test/config/number-grammar.test.ts ---
 J=$FIX/hvisor-json-parse

@@ -1,0 +1,344 @@
+/**
+ * Two Debian riscv64 Linux zones on each of hvisor's riscv64 platforms, qemu-virt-riscv64 (PLIC)
+ * and qemu-virt-riscv64-aia (APLIC in MSI mode + IMSIC), one boot per board serving every check:
+ * - zone0 (harts 0-1) owns PCIe functions from a `pci` file: the board has a virtio-blk-pci
+ *   (00:01.0), a virtio-net-pci (00:02.0) and an NVMe controller (00:03.0); zone0's alloc_pci_devs
+ *   (hvisor's root-zone pci_config) gives it the host bridge, 00:01.0 and 00:03.0. Linux enumerates
+ *   its virtual ECAM, Debian's modules bind, and it writes a pattern to each disk, which the test
+ *   finds in the backing files. The functions interrupt through INTx (the interrupt-map's PLIC
+ *   sources) on the PLIC board, through MSI-X to the zone's IMSIC files on the AIA board.
+ * - zone1 is hvisor-tool's examples/qemu-riscv64/linux2.json (linux2-aia.json on the AIA board):
+ *   hart 3, RAM 0x8300_0000..0x8f00_0000, virtio-mmio at 0x1000_6000 and 0x1000_7000. Adapted: our
+ *   kernel and initramfs; the zone DTB generated (dtb_filepath ""); its interrupts are its virtio
+ *   sources (the example lists the root zone's, which zone0 owns); its virtio windows are type
+ *   "virtio" (served here, not passed through) plus a third slot for the NIC; no PCI functions (the
+ *   example's 00:02.0/00:04.0 are zone0's board here). It has a virtio-blk disk (I/O the host finds in
+ *   the image) and its only console is a virtio-console on TCP.
+ * - Each zone has a virtio-net NIC on the board's switch; the zones ping each other.
+ */
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, type Instance } from '../../src/cli/launch.js';
+import { rootZone } from '../../boards/qemu-virt-riscv64/root-zone.js';
+import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
+import { GuestConsole } from '../helpers/guest-console.js';
+import { buildInitramfs, modulesWithDependencies, riscv64ModuleTree, scratch, waitForLinkUp } from '../helpers/linux-initramfs.js';
+import { mulberry32 } from '../helpers/prng.js';
+import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
+
+const DISK_BYTES = 1 << 20;
+const PATTERN_BYTES = 64 * 1024;
+/** Where the guests write the pattern: 4 KiB block 128 (512 KiB into each disk). */
+const PATTERN_BLOCK = 128;
+/** PLIC/APLIC sources of INTA for slots 1 and 3 (the interrupt-map: 32 + slot mod 4). */
+const INTX_BLK = 33;
+const INTX_NVME = 35;
+/** virtio-mmio slots (0x1000_1000 + n * 0x1000, source n + 1): zone0's NIC; zone1's NIC, disk and console. */
+const ZONE0_NET = { addr: 0x1000_1000, irq: 1 };
+const ZONE1_NET = { addr: 0x1000_5000, irq: 5 };
+const ZONE1_BLK = { addr: 0x1000_6000, irq: 6 };
+const ZONE1_CONSOLE = { addr: 0x1000_7000, irq: 7 };
+/** Two boots on one host thread take minutes, more when the machine is shared. */
+const BOOT_MS = 1_500_000;
+const GUEST_MS = 300_000;
+const TEST_MS = 600_000;
+
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+
+function randomBytes(seed: number, n: number): Uint8Array {
+  const next = mulberry32(seed);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
+  return out;
+}
+
+/** Shell lines: the md5 of the disk's first 64 KiB, then the pattern written at PATTERN_BLOCK and read back past the cache. */
+const diskIo = (disk: string) => `echo "READ-${disk} $(dd if=/dev/${disk} bs=4096 count=16 2>/dev/null | md5sum)"
+dd if=/pattern.bin of=/dev/${disk} bs=4096 seek=${PATTERN_BLOCK} conv=fsync 2>/dev/null
+echo 3 > /proc/sys/vm/drop_caches
+echo "BACK-${disk} $(dd if=/dev/${disk} bs=4096 skip=${PATTERN_BLOCK} count=16 iflag=direct 2>/dev/null | md5sum)"`;
+
+const PREAMBLE = `#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s /bin`;
+const LOAD_MODULES = 'for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "INSMOD-FAILED $m"; done';
+
+function network(address: string, prompt: string): string {
+  return `ip link set lo up
+ip addr add ${address}/24 dev eth0
+ip link set eth0 up
+${waitForLinkUp('eth0')}
+export PS1='${prompt}# '
+echo NET-READY
+exec setsid cttyhack sh
+`;
+}
+
+const ZONE0_INIT = `${PREAMBLE}
+echo "PCI-BEFORE: $(ls /sys/bus/pci/devices | tr '\\n' ' ')"
+for d in /sys/bus/pci/devices/*; do echo "PCI-ID $(basename $d) $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
+${LOAD_MODULES}
+sleep 1
+for d in /sys/bus/pci/devices/*; do echo "PCI-DRIVER $(basename $d) $(basename $(readlink $d/driver) 2>/dev/null)"; done
+echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
+${diskIo('vda')}
+${diskIo('nvme0n1')}
+echo INTERRUPTS-BEGIN
+cat /proc/interrupts
+echo PCI-TEST-DONE
+${network('10.0.0.1', 'zone0')}`;
+
+/** zone1's /init: its only console is the virtio one, there once virtio_mmio is loaded. */
+const ZONE1_INIT = `${PREAMBLE}
+${LOAD_MODULES}
+exec </dev/hvc0 >/dev/hvc0 2>&1
+echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
+${diskIo('vda')}
+${network('10.0.0.2', 'zone1')}`;
+
+/**
+ * The numbered /proc/interrupts rows: chip and hwirq (`SiFive PLIC   33`, `PCI-MSIX-0000:00:01.0      1`),
+ * actions (`nvme0q0, nvme0q1`), and the count summed over the CPUs.
+ */
+function interruptRows(text: string): { chip: string; actions: string; count: number }[] {
+  const rows: { chip: string; actions: string; count: number }[] = [];
+  for (const m of text.matchAll(/^\s*\d+:((?:\s+\d+)+)\s+(.*?)\s+(?:Edge|Level)\s+(?:-fasteoi\s+)?(\S.*?)\s*$/gm)) {
+    rows.push({ chip: m[2]!, actions: m[3]!, count: m[1]!.trim().split(/\s+/).reduce((n, c) => n + Number(c), 0) });
+  }
+  return rows;
+}
+type InterruptRows = ReturnType<typeof interruptRows>;
+
+/** The interrupts the rows whose chip and actions match took, in all. */
+const taken = (rows: InterruptRows, chip: RegExp, actions: RegExp) =>
+  rows.filter((r) => chip.test(r.chip) && actions.test(r.actions)).reduce((n, r) => n + r.count, 0);
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+interface BoardCase {
+  readonly board: 'qemu-virt-riscv64' | 'qemu-virt-riscv64-aia';
+  /** Our zone0 config the test starts from (its UART, its interrupt controller). */
+  readonly zone0: string;
+  /** hvisor-tool's example for zone1. */
+  readonly zone1: string;
+  /** The zone's interrupt controller as /proc/interrupts names it for a wired source. */
+  readonly wired: string;
+  /** What zone0's PCI interrupts must look like. */
+  readonly expectPciInterrupts: (rows: InterruptRows) => void;
+}
+
+const BOARDS: readonly BoardCase[] = [
+  {
+    board: 'qemu-virt-riscv64',
+    zone0: 'zone0-linux.json',
+    zone1: 'linux2.json',
+    wired: 'SiFive PLIC',
+    expectPciInterrupts: (rows) => {
+      // Both functions' INTA through the interrupt-map to the zone's PLIC; no MSI (the PLIC board has no MSI controller).
+      expect(taken(rows, new RegExp(`^SiFive PLIC\\s+${INTX_BLK}$`), /^virtio\d+$/)).toBeGreaterThan(0);
+      expect(taken(rows, new RegExp(`^SiFive PLIC\\s+${INTX_NVME}$`), /nvme0q0/)).toBeGreaterThan(0);
+      expect(rows.filter((r) => /MSI/.test(r.chip))).toEqual([]);
+    },
+  },
+  {
+    board: 'qemu-virt-riscv64-aia',
+    zone0: 'zone0-linux-aia.json',
+    zone1: 'linux2-aia.json',
+    wired: 'APLIC-MSI-d000000.aplic',
+    expectPciInterrupts: (rows) => {
+      // MSI-X vectors of each function (the IMSIC's PCI-MSIX domain; hwirq = vector) took interrupts ...
+      expect(taken(rows, /^PCI-MSIX-0000:00:01\.0\s+\d+$/, /^virtio\d+-(requests|req\.\d+)$/)).toBeGreaterThan(0);
+      expect(taken(rows, /^PCI-MSIX-0000:00:03\.0\s+0$/, /^nvme0q0$/)).toBeGreaterThan(0);
+      expect(taken(rows, /^PCI-MSIX-0000:00:03\.0\s+\d+$/, /^nvme0q[1-9]\d*$/)).toBeGreaterThan(0);
+      // ... and the INTx sources were never wired up.
+      expect(rows.filter((r) => new RegExp(`^APLIC\\S*\\s+(${INTX_BLK}|${INTX_NVME})$`).test(r.chip))).toEqual([]);
+    },
+  },
+];
+
+describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
+  let instance: Instance | undefined;
+  let dir: string;
+  let console0: GuestConsole;
+  let hvc1: SocketGuestConsole | undefined;
+  const disks = { blk: randomBytes(1, DISK_BYTES), nvme: randomBytes(2, DISK_BYTES), zone1: randomBytes(4, DISK_BYTES) };
+  const pattern = randomBytes(3, PATTERN_BYTES);
+
+  beforeAll(async () => {
+    dir = scratch('rv64-two-zones-');
+    console.log(`${c.board}: scratch folder (configs, images, console logs): ${dir}`);
+    writeFileSync(join(dir, 'blk.img'), disks.blk);
+    writeFileSync(join(dir, 'nvme.img'), disks.nvme);
+    writeFileSync(join(dir, 'zone1.img'), disks.zone1);
+    const write = (name: string, json: unknown) => {
+      writeFileSync(join(dir, name), JSON.stringify(json, null, 2));
+      return join(dir, name);
+    };
+    const pci = write('pci.json', {
+      functions: [
+        { bdf: '00:01.0', type: 'virtio-blk', img: 'blk.img' },
+        { bdf: '00:02.0', type: 'virtio-net', mac: '52:54:00:00:00:02' },
+        { bdf: '00:03.0', type: 'nvme', img: 'nvme.img' },
+      ],
+    });
+    const kernel = join(fixtureMatching('debian/rv64/usr/lib/modules', /riscv64$/), 'vmlinuz');
+    const modules = riscv64ModuleTree();
+
+    const zone0 = JSON.parse(readFileSync(join(REPO, 'boards/guests/riscv64', c.zone0), 'utf8'));
+    Object.assign(zone0, {
+      name: 'zone0',
+      // zone1 has 0x8300_0000..0x8f00_0000 (hvisor's root zone lends it from its own RAM; this one has its own).
+      memory_regions: [
+        { type: 'ram', physical_start: '0x90000000', virtual_start: '0x90000000', size: '0x10000000' },
+        { type: 'io', physical_start: '0x10000000', virtual_start: '0x10000000', size: '0x1000' },
+        { type: 'virtio', physical_start: hex(ZONE0_NET.addr), virtual_start: hex(ZONE0_NET.addr), size: '0x1000' },
+      ],
+      interrupts: [10, INTX_BLK, INTX_NVME, ZONE0_NET.irq],
+      kernel_filepath: kernel,
+      kernel_load_paddr: '0x90200000',
+      entry_point: '0x90200000',
+      dtb_load_paddr: '0x9fe00000',
+      initrd_load_paddr: '0x98000000',
+      initrd_filepath: buildInitramfs({
+        base: 'initramfs-riscv64.cpio.gz',
+        init: ZONE0_INIT,
+        modules: modulesWithDependencies(modules, ['virtio_blk', 'nvme', 'virtio_mmio', 'virtio_net']),
+        files: { 'pattern.bin': pattern },
+      }),
+      kernel_args: `${zone0.kernel_args} nowatchdog`,
+      // hvisor's root zone: the whole ECAM and windows, bus 0..0xff; the bridge, 00:01.0 and 00:03.0.
+      pci_config: rootZone.pci_config,
+      num_pci_devs: 3,
+      alloc_pci_devs: [{ bdf: '0x0', dev_type: '0x0' }, { bdf: '0x8', dev_type: '0x0' }, { bdf: '0x18', dev_type: '0x0' }],
+    });
+
+    const zone1 = JSON.parse(readFileSync(fixture(`hvisor-tool-examples/qemu-riscv64/${c.zone1}`), 'utf8'));
+    const virtioSlot = (s: { addr: number }) => ({ type: 'virtio', physical_start: hex(s.addr), virtual_start: hex(s.addr), size: '0x1000' });
+    Object.assign(zone1, {
+      memory_regions: [zone1.memory_regions[0], virtioSlot(ZONE1_NET), virtioSlot(ZONE1_BLK), virtioSlot(ZONE1_CONSOLE)],
+      interrupts: [ZONE1_NET.irq, ZONE1_BLK.irq, ZONE1_CONSOLE.irq],
+      kernel_filepath: kernel,
+      dtb_filepath: '',
+      initrd_filepath: buildInitramfs({
+        base: 'initramfs-riscv64.cpio.gz',
+        init: ZONE1_INIT,
+        modules: modulesWithDependencies(modules, ['virtio_mmio', 'virtio_blk', 'virtio_net']),
+        files: { 'pattern.bin': pattern },
+      }),
+      initrd_load_paddr: '0x8a000000',
+      kernel_args: 'console=hvc0 rdinit=/init nowatchdog',
+      pci_config: [],
+      num_pci_devs: 0,
+      alloc_pci_devs: [],
+    });
+
+    const device = (type: string, slot: { addr: number; irq: number }, extra: object) => ({ type, addr: hex(slot.addr), len: '0x1000', irq: slot.irq, ...extra, status: 'enable' });
+    const virtio = write('virtio.json', {
+      zones: [
+        { id: 0, devices: [device('net', ZONE0_NET, { mac: [0x52, 0x54, 0, 0x12, 0x34, 0x01], tap: 'lan' })] },
+        {
+          id: 1,
+          devices: [
+            device('net', ZONE1_NET, { mac: [0x52, 0x54, 0, 0x12, 0x34, 0x02], tap: 'lan' }),
+            device('blk', ZONE1_BLK, { img: join(dir, 'zone1.img') }),
+            device('console', ZONE1_CONSOLE, { tcp: 0 }),
+          ],
+        },
+      ],
+    });
+
+    let typeOn: (bytes: Uint8Array) => void = () => {};
+    console0 = new GuestConsole('zone0', (b) => typeOn(b));
+    const started = Date.now();
+    instance = await launch({
+      board: c.board,
+      zones: [write('zone0.json', zone0), write('zone1.json', zone1)],
+      virtio,
+      pci,
+      gdbBasePort: false,
+      output: (text) => {
+        console0.append(text);
+        appendFileSync(join(dir, 'zone0-console.log'), text); // for a look after a failure
+      },
+      log: () => {},
+    });
+    typeOn = (b) => instance!.consoles.type(0, b);
+    hvc1 = await connectVirtioConsole(instance.hypervisor.zone(1)!, ZONE1_CONSOLE.addr, 'zone1');
+    hvc1.socket.on('data', (text: string) => appendFileSync(join(dir, 'zone1-console.log'), text));
+    await console0.waitFor(/NET-READY[\s\S]*zone0# $/, 'zone0\'s shell', BOOT_MS);
+    await hvc1.console.waitFor(/NET-READY[\s\S]*zone1# $/, 'zone1\'s shell on its virtio-console', BOOT_MS);
+    const retired = (id: number) => instance!.hypervisor.zone(id)!.cpus.reduce((n, cpu) => n + cpu.retired, 0);
+    console.log(`${c.board}: both zones' shells after ${(Date.now() - started) / 1000} s; zone0 ${retired(0)}, zone1 ${retired(1)} instructions`);
+  }, BOOT_MS + 100_000);
+
+  afterAll(async () => {
+    hvc1?.socket.destroy();
+    await instance?.close();
+    instance = undefined;
+  });
+
+  /** The backing file holds the pattern where the guest wrote it, and the rest as the host made it. */
+  function expectPatternIn(file: string, before: Uint8Array): void {
+    const now = new Uint8Array(readFileSync(join(dir, file)));
+    const at = PATTERN_BLOCK * 4096;
+    expect(md5(now.subarray(at, at + PATTERN_BYTES))).toBe(md5(pattern));
+    expect(md5(now.subarray(0, at))).toBe(md5(before.subarray(0, at)));
+  }
+
+  it('zone0 enumerates exactly its PCI functions, binds virtio-pci and nvme, and does I/O the host finds in both backing files', () => {
+    const log = console0.text();
+    const out = log.slice(log.indexOf('PCI-BEFORE'));
+    expect(out).toMatch(/PCI-BEFORE: 0000:00:00\.0 0000:00:01\.0 0000:00:03\.0\s*\n/);
+    expect(out).toMatch(/PCI-ID 0000:00:00\.0 0x1b36 0x0008 0x060000/);
+    expect(out).toMatch(/PCI-ID 0000:00:01\.0 0x1af4 0x1042 0x010000/);
+    expect(out).toMatch(/PCI-ID 0000:00:03\.0 0x1b36 0x0010 0x010802/);
+    expect(out).not.toMatch(/INSMOD-FAILED/);
+    expect(out).toMatch(/PCI-DRIVER 0000:00:01\.0 virtio-pci/);
+    expect(out).toMatch(/PCI-DRIVER 0000:00:03\.0 nvme/);
+    expect(out).toMatch(/DISKS: .*nvme0n1.*vda|DISKS: .*vda.*nvme0n1/);
+    // Reads came from the backing files; the pattern read back is the one written ...
+    expect(out).toContain(`READ-vda ${md5(disks.blk.subarray(0, PATTERN_BYTES))}`);
+    expect(out).toContain(`READ-nvme0n1 ${md5(disks.nvme.subarray(0, PATTERN_BYTES))}`);
+    expect(out).toContain(`BACK-vda ${md5(pattern)}`);
+    expect(out).toContain(`BACK-nvme0n1 ${md5(pattern)}`);
+    // ... and it is in the files, where the guest put it.
+    expectPatternIn('blk.img', disks.blk);
+    expectPatternIn('nvme.img', disks.nvme);
+    expect(log).toMatch(/pci-host-generic 30000000\.pci: ECAM at \[mem 0x30000000-0x3fffffff\] for \[bus 00-ff\]/);
+    c.expectPciInterrupts(interruptRows(out.slice(out.indexOf('INTERRUPTS-BEGIN'), out.indexOf('PCI-TEST-DONE'))));
+    expect(log).not.toMatch(/Oops|Unable to handle|BUG:|Kernel panic/);
+  });
+
+  it('zone1 (hvisor-tool\'s example shape) runs on hart 3 in its own RAM, does virtio-blk I/O the host finds, and has a shell on virtio-console', async () => {
+    const log = hvc1!.console.text();
+    expect(log).not.toMatch(/INSMOD-FAILED|Oops|Unable to handle|BUG:|Kernel panic/);
+    expect(log).toMatch(/DISKS: vda\s/);
+    expect(log).toContain(`READ-vda ${md5(disks.zone1.subarray(0, PATTERN_BYTES))}`);
+    expect(log).toContain(`BACK-vda ${md5(pattern)}`);
+    expectPatternIn('zone1.img', disks.zone1);
+    const where = await hvc1!.console.run('tty; grep -E "^(processor|hart)[[:space:]]" /proc/cpuinfo; grep "System RAM" /proc/iomem; echo WHERE-DONE', /WHERE-DONE\s+zone1# $/, GUEST_MS);
+    expect(where).toMatch(/\/dev\/hvc0/);
+    expect(where).toMatch(/^processor\s*: 0\s*\nhart\s*: 3\s*$/m);
+    // Exactly the example's RAM, 0x8300_0000 + 192 MiB.
+    expect([...where.matchAll(/^\s*([0-9a-f]+-[0-9a-f]+) : System RAM\s*$/gm)].map((m) => m[1])).toEqual(['83000000-8effffff']);
+    const interrupts = interruptRows(await hvc1!.console.run('cat /proc/interrupts', /IPI[\s\S]*zone1# $/, GUEST_MS));
+    for (const slot of [ZONE1_BLK, ZONE1_CONSOLE, ZONE1_NET]) {
+      expect(taken(interrupts, new RegExp(`^${c.wired}\\s+${slot.irq}$`), /^virtio\d+$/)).toBeGreaterThan(0);
+    }
+  }, TEST_MS);
+
+  it('zone0 pings zone1 and zone1 pings zone0 over virtio-net', async () => {
+    const link0 = await console0.run('ip link show eth0', /zone0# $/, GUEST_MS);
+    expect(link0).toMatch(/link\/ether 52:54:00:12:34:01/);
+    expect(link0).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP>/);
+    const from0 = await console0.run('ping -c 3 10.0.0.2', /packet loss[\s\S]*zone0# $/, GUEST_MS);
+    expect(from0).toMatch(/3 packets transmitted, 3 packets received, 0% packet loss/);
+    expect(from0).toMatch(/64 bytes from 10\.0\.0\.2: seq=2/);
+    const from1 = await hvc1!.console.run('ping -c 3 10.0.0.1', /packet loss[\s\S]*zone1# $/, GUEST_MS);
+    expect(from1).toMatch(/3 packets transmitted, 3 packets received, 0% packet loss/);
+  }, TEST_MS);
+});
