@@ -35,7 +35,8 @@ function assemble(source: string): Uint8Array {
 
 const L = BRIDGE_LAYOUT;
 
-// zone0: the wake-up interrupt (64) edge-triggered in its GIC; hypercall 0 with the bridge page; says it
+// zone0: the wake-up interrupt (64) edge-triggered in its GIC; an empty request ring (as hvisor.ko's
+// fresh page) and hypercall 0 with the bridge page; says it
 // sleeps (need_wakeup = 1); then serves requests: configuration accesses are answered with
 // address + 1, a queue notification queues {zone 1, irq 78} and makes hypercall 1. OUT0 counts
 // requests and keeps the last address.
@@ -46,6 +47,8 @@ _start:
   mov w10, #2
   str w10, [x9]
   ldr x1, =${BRIDGE}
+  str wzr, [x1, #${L.reqFront}]
+  str wzr, [x1, #${L.reqRear}]
   mov x0, #0
   hvc #0x4856
   ldr x9, =${OUT0}
@@ -183,5 +186,28 @@ describe("hvisor's virtio bridge between zone1's virtio region and zone0's daemo
     expect(pending(zone1, 78)).toBe(1); // hypercall 1 injected the result's interrupt into zone1
     expect(zone1.state).toBe('running');
     expect(zone0.state).toBe('running');
+  });
+
+  it("zone0 restarting forgets its bridge page: zone1's access waiting on the old daemon waits on, then is made again to the next one", () => {
+    const { machine, hv, zone0, startZone1 } = zones();
+    for (let i = 0; i < 6; i++) hv.scheduler.runRound();
+    expect(hv.virtioBridge.enabled).toBe(true);
+    zone0.halt(); // the old daemon never answers
+    const zone1 = startZone1();
+    for (let i = 0; i < 5; i++) hv.scheduler.runRound();
+    expect(machine.physical.read(BRIDGE + L.reqRear, 4)).toBe(1n); // zone1's read went to the old daemon
+
+    hv.restartZone(0);
+    expect(hv.virtioBridge.enabled).toBe(false); // no request goes into the rebooting zone0's RAM
+    zone0.halt(); // the next daemon is not up yet
+    for (let i = 0; i < 5; i++) hv.scheduler.runRound();
+    expect(machine.physical.read(OUT1, 8)).toBe(0n); // zone1 reads no made-up value meanwhile...
+    expect(zone1.threads()[0]!.extra).toMatch(/waiting for a device/); // ...it waits
+
+    zone0.resume(new Map(), 'continue');
+    for (let i = 0; i < 200 && machine.physical.read(OUT1 + 8, 8) !== 1n; i++) hv.scheduler.runRound();
+    expect(machine.physical.read(OUT1, 8)).toBe(0xa003c09n); // answered by the next daemon
+    for (let i = 0; i < 200 && machine.physical.read(OUT0, 8) !== 2n; i++) hv.scheduler.runRound();
+    expect(machine.physical.read(OUT0, 8)).toBe(2n); // which saw the read made again and the notify
   });
 });

@@ -5,6 +5,7 @@ import { Scheduler, type SchedulerOptions } from '../zone/scheduler.js';
 import type { DeviceProvider, VirtioProvider, ZoneDeviceWindow } from '../stage2/stage2.js';
 import { loadZoneConfig, type ZoneConfig } from '../../config/zone-config.js';
 import { readZoneImages } from './zone-images.js';
+import { zoneKaslrSeed } from './kaslr-seed.js';
 import { generateZoneDtb } from './zone-dtb.js';
 import { IvcHub, type IvcMapping } from './ivc.js';
 import { Zone, type CpuFactory, type IrqchipFactory, type ZoneImage, type ZoneOptions, type ZoneState } from '../zone/zone.js';
@@ -57,6 +58,8 @@ export interface HypervisorOptions {
   readonly scheduler?: SchedulerOptions;
   /** The zone_config layout zone0's hvisor-tool sends (hypercalls 2 and 6): 6 (hvisor-tool main, default) or 5 (hvisor v0.4). */
   readonly configVersion?: ConfigVersion;
+  /** The run's KASLR seed: each generated zone device tree gets a `kaslr-seed` derived from it (kaslr-seed.ts). */
+  readonly kaslrSeed?: bigint;
   /** Zone lifecycle events, e.g. to open and close each zone's gdb stub. */
   readonly onZoneStarted?: (zone: Zone) => void;
   readonly onZoneRemoved?: (zone: Zone) => void;
@@ -204,7 +207,11 @@ export class Hypervisor {
       console: (bytes) => this.options.console?.(config.zoneId, bytes),
       log: this.logs.for(config.zoneId),
     });
-    zone.onStopped = (z) => this.options.onZoneStopped?.(z);
+    zone.onStarting = (z) => this.forgetRun(z);
+    zone.onStopped = (z) => {
+      this.forgetRun(z);
+      this.options.onZoneStopped?.(z);
+    };
     built = zone;
     zone.start();
     return zone;
@@ -223,7 +230,10 @@ export class Hypervisor {
     const images = readZoneImages(config, read);
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
       const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
-      const { blob, report } = generateZoneDtb(this.machine, config, initrd === undefined ? {} : { initrdSize: initrd.data.length });
+      const { blob, report } = generateZoneDtb(this.machine, config, {
+        ...(initrd !== undefined && { initrdSize: initrd.data.length }),
+        ...(this.options.kaslrSeed !== undefined && { kaslrSeed: zoneKaslrSeed(this.options.kaslrSeed, config.zoneId) }),
+      });
       for (const w of report.warnings) this.logs.log(config.zoneId, `zone ${config.zoneId} (${config.name}) device tree: ${w}`);
       images.push({ name: `generated device tree of zone ${config.zoneId}`, paddr: config.dtbLoadPaddr, data: blob });
     }
@@ -263,6 +273,15 @@ export class Hypervisor {
       this.releasing.add(closing);
       void closing.then(() => this.releasing.delete(closing));
     }
+  }
+
+  /**
+   * What a zone's run handed the hypervisor ends with that run: zone0's virtio bridge page lies in its
+   * RAM, so after zone0 stops or restarts no request goes there until its next daemon sets one up
+   * (hypercall 0); nonroot zones' waiting accesses are then made again to that daemon.
+   */
+  private forgetRun(zone: Zone): void {
+    if (zone.id === 0) this.virtioBridge.detach();
   }
 
   restartZone(id: number): void {

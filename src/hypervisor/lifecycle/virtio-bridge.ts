@@ -62,9 +62,18 @@ export class VirtioBridge {
     return this.base;
   }
 
+  /** Counts attaches: a request made to an earlier daemon's page is never answered by a later one. */
+  private attaches = 0;
+
   /** hypercall 0: the daemon's page (host-physical, page-aligned, inside zone0's RAM: the caller checks). */
   attach(paddr: number): void {
     this.base = paddr;
+    this.attaches++;
+  }
+
+  /** Which daemon's page requests go to now (changes with every attach). */
+  get generation(): number {
+    return this.attaches;
   }
 
   detach(): void {

@@ -11,6 +11,8 @@ interface Pending {
   readonly offset: number;
   readonly write: boolean;
   readonly flag: bigint;
+  /** The bridge generation the request went to. */
+  readonly generation: number;
 }
 
 /** What the trampoline needs from the hypervisor around it. */
@@ -58,6 +60,8 @@ export class VirtioTrampoline implements MmioDevice {
     const bridge = this.host.bridge;
     const address = this.region.virtualStart + offset;
     if (!bridge.enabled) {
+      // zone0 restarted while this access waited: it waits on for zone0's next daemon.
+      if (this.pending.has(vcpu.index)) return zone.stallAccess(() => bridge.enabled);
       // hvisor panics here; we let the guest see no device and say why once.
       if (!this.warnedDisabled) zone.log(`virtio access at 0x${address.toString(16)} before zone0's virtio daemon set up the bridge (hypercall 0): reads as 0`);
       this.warnedDisabled = true;
@@ -70,12 +74,13 @@ export class VirtioTrampoline implements MmioDevice {
     }
     const waiting = this.pending.get(vcpu.index);
     if (waiting !== undefined) {
-      if (waiting.offset === offset && waiting.write === write) {
+      // An answer comes only from the daemon the request went to: after zone0 restarted, ask its next one.
+      if (waiting.offset === offset && waiting.write === write && waiting.generation === bridge.generation) {
         if (bridge.cfgFlag(cpu) === waiting.flag) return zone.stallAccess(() => !bridge.enabled || bridge.cfgFlag(cpu) !== waiting.flag);
         this.pending.delete(vcpu.index);
         return write ? 0 : Number(bridge.cfgValue(cpu) & ((1n << BigInt(8 * size)) - 1n));
       }
-      this.pending.delete(vcpu.index); // the vCPU went elsewhere (reset): its answer is no longer awaited
+      this.pending.delete(vcpu.index); // the vCPU went elsewhere (reset), or its daemon is gone: the answer is no longer awaited
     }
     if (bridge.isFull()) return zone.stallAccess(() => !bridge.enabled || !bridge.isFull());
     const needInterrupt = offset === QUEUE_NOTIFY;
@@ -83,7 +88,7 @@ export class VirtioTrampoline implements MmioDevice {
     bridge.push({ srcCpu: cpu, address, size, value, srcZone: zone.id, isWrite: write, needInterrupt });
     if (bridge.needWakeup()) this.host.wakeDaemon();
     if (needInterrupt) return 0;
-    this.pending.set(vcpu.index, { offset, write, flag });
+    this.pending.set(vcpu.index, { offset, write, flag, generation: bridge.generation });
     return zone.stallAccess(() => !bridge.enabled || bridge.cfgFlag(cpu) !== flag);
   }
 }

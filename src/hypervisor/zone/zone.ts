@@ -200,6 +200,8 @@ export class Zone implements VcpuHost, GdbTarget {
   onRunnable: (() => void) | undefined;
   /** Called when the zone stops or crashes (the hypervisor's lifecycle listeners). */
   onStopped: ((zone: Zone) => void) | undefined;
+  /** Called as the zone (re)starts: whatever its previous run handed the hypervisor is void. */
+  onStarting: ((zone: Zone) => void) | undefined;
 
   constructor(options: ZoneOptions) {
     this.options = options;
@@ -274,6 +276,7 @@ export class Zone implements VcpuHost, GdbTarget {
 
   /** Loads the images and powers on the boot vCPU (the first of `cpus`) at the entry point. */
   start(): void {
+    this.onStarting?.(this);
     this.loadImages();
     for (const s of this.slots) {
       s.cpu.powered = false;
