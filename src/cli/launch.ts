@@ -82,6 +82,8 @@ export interface LaunchOptions {
   readonly time?: { readonly mode?: TimeMode; readonly instructionsPerSecond?: number };
   /** Every zone, when it starts, holds at its first instruction until its gdb says continue (QEMU's -S). */
   readonly waitGdb?: boolean;
+  /** Give each generated zone device tree a `kaslr-seed` derived from this (absent: no KASLR, kernels at their link addresses). */
+  readonly kaslrSeed?: bigint;
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -189,6 +191,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   }
   const hypervisor = new Hypervisor({
     configVersion: configVersion as ConfigVersion,
+    ...(options.kaslrSeed !== undefined && { kaslrSeed: options.kaslrSeed }),
     machine: build.machine,
     ...archFactories(board, build),
     timerFrequency: build.timerFrequency,
@@ -244,6 +247,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   }
   startupDone = true;
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
+  if (options.kaslrSeed !== undefined) summary.push(`KASLR: each zone's kaslr-seed derives from 0x${options.kaslrSeed.toString(16)} (--kaslr-seed 0x${options.kaslrSeed.toString(16)} repeats it)`);
   if (bringUpFile !== undefined) summary.push(`bring-up zone config: ${bringUpFile} (edit it and pass it with --zone)`);
   // Consoles served on sockets: where to connect (a config may ask for port 0).
   if (virtio !== undefined) {

@@ -91,6 +91,8 @@ describe('command lines', () => {
       [['board', 'show', 'qemu-virt-riscv64', '--memory', '1G', '--memory', '2G'], '--memory given 2 times ("1G", "2G"): give it once'],
       [['run', '--seconds', 'soon'], '--seconds: not a number'],
       [['run', '--seconds', '-1'], '--seconds: a number of seconds from 0 up, got -1'],
+      [['run', '--kaslr-seed', 'soon'], '--kaslr-seed: a 64-bit number (decimal or 0x hex) or "random", got "soon"'],
+      [['run', '--kaslr-seed', '18446744073709551616'], '--kaslr-seed: a 64-bit number (decimal or 0x hex) or "random", got "18446744073709551616"'],
       [['run', '--cpus', '1.5'], '--cpus: an integer from 1 to 512, got 1.5'],
       [['run', '--gdb-base-port', '70000'], '--gdb-base-port: an integer from 0 to 65535, got 70000'],
       [['run', '--dtb', join(dir, 'x.dtb')], `${join(dir, 'x.dtb')}: cannot read the board DTB (ENOENT)`],

@@ -9,6 +9,7 @@ import { buildBoard } from '../../src/board/board-builder.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { loadZoneConfig } from '../../src/config/zone-config.js';
 import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
+import { zoneKaslrSeed } from '../../src/hypervisor/lifecycle/kaslr-seed.js';
 import { readZoneImages } from '../../src/hypervisor/lifecycle/zone-images.js';
 
 /** dtc's DTS text of a blob. */
@@ -77,5 +78,22 @@ describe('initrd (our extension of hvisor-tool zone configs)', () => {
     const { blob, report } = generateZoneDtb(buildBoard(findBoard('qemu-virt-aarch64')).machine, config, { initrdSize: 0x2000 });
     expect(report.warnings.some((w) => w.includes('initrd [0x7ffff000, 0x80001000)'))).toBe(true);
     expect(dts(blob)).not.toContain('linux,initrd');
+  });
+});
+
+describe('kaslr-seed (hvisor run --kaslr-seed)', () => {
+  it('a generated zone tree carries the seed in /chosen as firmware passes it; without one, none (the board\'s own is never passed on)', () => {
+    const config = loadZoneConfig(writeConfig({}));
+    const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
+    expect(dts(generateZoneDtb(machine, config, { kaslrSeed: 0x0123_4567_89ab_cdefn }).blob)).toMatch(/chosen \{[^}]*kaslr-seed = <0x1234567 0x89abcdef>;/);
+    expect(dts(generateZoneDtb(machine, config).blob)).not.toContain('kaslr-seed');
+  });
+
+  it('each zone gets its own seed from the run\'s, the same on every run, never zero', () => {
+    const seeds = [0, 1, 2, 3].map((id) => zoneKaslrSeed(42n, id));
+    expect(new Set(seeds).size).toBe(4);
+    expect(seeds).toEqual([0, 1, 2, 3].map((id) => zoneKaslrSeed(42n, id)));
+    expect(zoneKaslrSeed(43n, 0)).not.toBe(seeds[0]);
+    for (const s of seeds) expect(s > 0n && s < 1n << 64n).toBe(true);
   });
 });

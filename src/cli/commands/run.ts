@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import chalk from 'chalk';
 import type { Argv, CommandModule } from 'yargs';
 import { defaultControlAddress } from '../../hypervisor/control/control-client.js';
@@ -29,6 +30,7 @@ interface RunArgs {
   append?: string;
   force?: boolean;
   'wait-gdb'?: boolean;
+  'kaslr-seed'?: string;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -56,6 +58,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('config-version', { type: 'number', default: 6, describe: 'the zone_config layout zone0\'s hvisor-tool sends: 6 (hvisor-tool main) or 5 (hvisor v0.4)' })
       .option('time', { type: 'string', describe: 'guest time: virtual (default: from the instructions each zone retires, paced to the host clock while idle), warp (idle time jumps at once) or realtime (the host clock)' })
       .option('guest-mips', { type: 'number', describe: 'virtual time: guest instructions per microsecond (default 1000, one instruction per ns)' })
+      .option('kaslr-seed', { type: 'string', describe: 'give each zone\'s kernel a kaslr-seed (as real boards\' firmware does) derived from SEED (a number, or "random"); default none: kernels run at their link addresses' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     checkRunFlags(args);
@@ -80,6 +83,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         ...(args.time !== undefined && { mode: args.time as TimeMode }),
         ...(args['guest-mips'] !== undefined && { instructionsPerSecond: args['guest-mips'] * 1e6 }),
       },
+      ...(args['kaslr-seed'] !== undefined && { kaslrSeed: kaslrSeedFlag(args['kaslr-seed']) }),
       holdOutput: true,
       ...(args['wait-gdb'] === true && { waitGdb: true }),
     });
@@ -107,6 +111,13 @@ function checkRunFlags(args: RunArgs): void {
     if (value === '') throw new UsageError(`--${flag}: empty`);
   }
   for (const [i, z] of args.zone.entries()) if (z === '') throw new UsageError(`--zone #${i + 1}: empty`);
+}
+
+/** `--kaslr-seed`: a 64-bit number (decimal or 0x hex), or `random` (the banner prints the one picked). */
+function kaslrSeedFlag(value: unknown): bigint {
+  if (value === 'random') return BigInt.asUintN(64, BigInt('0x' + randomBytes(8).toString('hex')));
+  if (typeof value === 'string' && /^(0x[0-9a-f]{1,16}|[0-9]{1,20})$/i.test(value) && BigInt(value) < 1n << 64n) return BigInt(value);
+  throw new UsageError(`--kaslr-seed: a 64-bit number (decimal or 0x hex) or "random", got ${printable(JSON.stringify(value))}`);
 }
 
 function printBanner(instance: Instance): void {

@@ -37,6 +37,8 @@ export interface ZoneDtbOptions {
   readonly servedVirtio?: readonly { readonly base: number; readonly size: number }[];
   /** Bytes of the zone's initrd (initrd_filepath), placed at initrd_load_paddr: named in /chosen. */
   readonly initrdSize?: number;
+  /** `/chosen/kaslr-seed` for the zone's kernel (absent: none, so Linux runs at its link addresses). */
+  readonly kaslrSeed?: bigint;
 }
 
 export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: ZoneDtbOptions = {}): ZoneDtb {
@@ -179,6 +181,10 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     if (zone.kernelArgs !== undefined && zone.kernelArgs !== '') chosenNode.setProperty('bootargs', zone.kernelArgs);
     // The board firmware's boot artefacts (initrd addresses, kaslr seed) are not the zone's.
     for (const p of ['linux,initrd-start', 'linux,initrd-end', 'kaslr-seed', 'rng-seed']) chosenNode.removeProperty(p);
+  }
+  if (options.kaslrSeed !== undefined) {
+    const seed = options.kaslrSeed;
+    (tree.node('/chosen') ?? tree.root.addChild('chosen')).setProperty('kaslr-seed', [Number(seed >> 32n), Number(seed & 0xffffffffn)]);
   }
   if (zone.initrdLoadPaddr !== undefined && options.initrdSize !== undefined) {
     // The guest sees its RAM at virtual_start: name the initrd at its guest-physical address.
