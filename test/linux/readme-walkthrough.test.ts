@@ -53,7 +53,7 @@ describe('README: Debugging a Linux zone with gdb', () => {
     // 1. The symbol file (and, for the comparison, the same listed).
     const symbols = argv(symbolsLine!);
     await exec(symbols[0]!, symbols.slice(1), { cwd: dir });
-    const listed = await exec(symbols[0]!, [...symbols.slice(1, 4), '--list'], { cwd: dir, maxBuffer: 64 << 20 });
+    const listed = await exec(symbols[0]!, [...symbols.slice(1), '--list'], { cwd: dir, maxBuffer: 64 << 20 });
 
     // 2. The zone; the banner names its gdb port; its shell is on the run's terminal (here: pipes).
     const runArgs = argv(runLine!);
