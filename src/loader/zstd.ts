@@ -6,7 +6,9 @@
  * Errors name the frame offset and what is wrong; output is bounded by `maxOutput`.
  */
 
-export class ZstdError extends Error {}
+import { HvisorError } from '../util/hvisor-error.js';
+
+export class ZstdError extends HvisorError {}
 
 const MAGIC = 0xfd2fb528;
 const MAX_BLOCK = 128 * 1024;
