@@ -1,13 +1,9 @@
 /**
  * Helpers shared by register-bank models: most banks are 32-bit registers that drivers may also
- * read with narrower accesses. A misaligned access (offset not a multiple of its size) is a guest
- * error that models ignore (writes) or answer with zero (reads).
+ * read with narrower accesses. Which widths and alignments a model decodes it declares as its
+ * `accessRule` (src/machine/mmio-device.ts); the address space answers the others.
  */
 import type { AccessSize } from '../machine/mmio-device.js';
-
-export function aligned(offset: number, size: AccessSize): boolean {
-  return (offset & (size - 1)) === 0;
-}
 
 /** The `size`-byte lane of a 32-bit register value that an access at `offset` sees (little endian). */
 export function lane(value: number, offset: number, size: AccessSize): number {

@@ -1,4 +1,4 @@
-import type { AccessSize, MmioDevice } from './mmio-device.js';
+import { accepts, accessMasks, type AccessMasks, type AccessSize, type MmioDevice } from './mmio-device.js';
 import type { Ram } from './ram.js';
 import { HvisorError } from '../util/hvisor-error.js';
 
@@ -12,13 +12,15 @@ export interface RamRegion {
   readonly name: string;
 }
 
-/** A device window: accesses call the model with offset a - base. */
+/** A device window: accesses call the model with offset a - base, those its access rule accepts. */
 export interface MmioRegion {
   readonly kind: 'mmio';
   readonly base: number;
   readonly size: number;
   readonly device: MmioDevice;
   readonly name: string;
+  /** The device's access rule (MmioDevice.accessRule) as masks. */
+  readonly access: AccessMasks;
 }
 
 export type Region = RamRegion | MmioRegion;
@@ -53,7 +55,7 @@ export class AddressSpace {
   }
 
   mapMmio(base: number, size: number, device: MmioDevice, name = device.name): MmioRegion {
-    const region: MmioRegion = { kind: 'mmio', base, size, device, name };
+    const region: MmioRegion = { kind: 'mmio', base, size, device, name, access: accessMasks(device.accessRule) };
     this.insert(region);
     return region;
   }
@@ -95,11 +97,11 @@ export class AddressSpace {
     this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
-      const lo = r.device.read(off, 4) >>> 0;
-      const hi = r.device.read(off + 4, 4) >>> 0;
+      const lo = accepts(r.access, off, 4) ? r.device.read(off, 4) >>> 0 : 0;
+      const hi = accepts(r.access, off + 4, 4) ? r.device.read(off + 4, 4) >>> 0 : 0;
       return (BigInt(hi) << 32n) | BigInt(lo);
     }
-    return BigInt(r.device.read(off, size) >>> 0);
+    return accepts(r.access, off, size) ? BigInt(r.device.read(off, size) >>> 0) : 0n;
   }
 
   /** A guest write. Returns false when nothing is mapped there. */
@@ -113,9 +115,9 @@ export class AddressSpace {
     this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
-      r.device.write(off, 4, Number(value & 0xffffffffn));
-      r.device.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
-    } else {
+      if (accepts(r.access, off, 4)) r.device.write(off, 4, Number(value & 0xffffffffn));
+      if (accepts(r.access, off + 4, 4)) r.device.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
+    } else if (accepts(r.access, off, size)) {
       r.device.write(off, size, Number(value & 0xffffffffn));
     }
     return true;
@@ -154,7 +156,7 @@ export class AddressSpace {
       }
       let i = 0;
       for (; i < n; i++) {
-        const v = r.device.peek?.(offset + i, 1);
+        const v = r.device.peek === undefined ? undefined : accepts(r.access, offset + i, 1) ? r.device.peek(offset + i, 1) : 0;
         if (v === undefined) break;
         out[at + i] = v;
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { Aplic } from '../../src/devices/irqchip/aplic.js';
 import { InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
 import { modelReplay, qemuReplay, r, TestIrq, w } from './qtest.js';
@@ -83,18 +84,19 @@ describe('APLIC (direct mode, per-zone)', () => {
 
   it('sources outside the zone are inactive forever; malformed accesses are ignored', () => {
     const { aplic, outs } = make([10]);
+    const bus = guestView(aplic); // the guest's accesses, through the address space
     expect(() => aplic.sourceInput(11)).toThrow(InterruptNotOwnedError);
     linuxInit(aplic, [[11, 4, 0]]);
-    expect(aplic.read(SRC(11), 4)).toBe(0);
-    aplic.write(SETIPNUM, 4, 11);
-    aplic.write(SETIP, 4, 0xffffffff);
-    expect(aplic.read(SETIP, 4)).toBe(0);
+    expect(bus.read(SRC(11), 4)).toBe(0);
+    bus.write(SETIPNUM, 4, 11);
+    bus.write(SETIP, 4, 0xffffffff);
+    expect(bus.read(SETIP, 4)).toBe(0);
     expect(outs[0]!.level).toBe(false);
-    aplic.write(SRC(10) + 1, 4, 6);
-    aplic.write(SRC(10), 2, 6);
-    expect(aplic.read(SRC(10), 4)).toBe(0);
-    expect(aplic.read(IDC(7, 0x18), 4)).toBe(0);
-    expect(aplic.peek(IDC(0, 0x1c), 4)).toBe(0);
+    bus.write(SRC(10) + 1, 4, 6);
+    bus.write(SRC(10), 2, 6);
+    expect(bus.read(SRC(10), 4)).toBe(0);
+    expect(bus.read(IDC(7, 0x18), 4)).toBe(0);
+    expect(bus.peek(IDC(0, 0x1c), 4)).toBe(0);
   });
 
   it("matches QEMU riscv virt's supervisor APLIC (aia=aplic) on edge sources and the IDC", async () => {

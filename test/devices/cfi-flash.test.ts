@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { CfiFlash } from '../../src/devices/platform/cfi-flash.js';
 import { createDevice } from '../../src/devices/registry.js';
 import { DeviceDescriptionError } from '../../src/devices/device-node.js';
@@ -54,7 +55,7 @@ describe('CFI flash (Intel command set, QEMU pflash_cfi01 layout)', () => {
     })!;
     flash.write(0, 4, 0x98);
     expect(flash.read(0x10 * 4, 4)).toBe(0x00510051);
-    const img = new CfiFlash({ size: 256 * 1024, bankWidth: 2, image: new Uint8Array([1, 2, 3, 4]) });
+    const img = guestView(new CfiFlash({ size: 256 * 1024, bankWidth: 2, image: new Uint8Array([1, 2, 3, 4]) }));
     expect(img.read(0, 4)).toBe(0x04030201);
     expect(img.read(2, 4)).toBe(0); // misaligned
     expect(img.read(256 * 1024, 4)).toBe(0); // past the bank

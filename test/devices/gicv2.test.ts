@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { Gicv2 } from '../../src/devices/irqchip/gic/gicv2.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
 import { TestIrq } from './qtest.js';
@@ -176,7 +177,8 @@ describe('GICv2 (per-zone, GIC-400 layout)', () => {
 
   it('malformed accesses read zero and change nothing', () => {
     const g = make();
-    const { d, c } = g.on(0);
+    const on = g.on(0);
+    const d = guestView(on.d), c = guestView(on.c); // the guest's accesses, through the address space
     expect(d.read(GICD_CTLR + 1, 4)).toBe(0);
     d.write(GICD_ISENABLER + 2, 2, 0xffff);
     d.write(0x10000, 4, 1);

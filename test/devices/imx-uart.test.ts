@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { ImxUart } from '../../src/devices/uart/imx-uart.js';
 import { BufferedCharBackend } from '../../src/devices/uart/char-backend.js';
 import { qemuReplay, r, TestIrq } from './qtest.js';
@@ -77,7 +78,8 @@ describe('i.MX UART', () => {
   });
 
   it('ignores byte and misaligned accesses', () => {
-    const { uart, backend } = make();
+    const { uart: model, backend } = make();
+    const uart = guestView(model); // the guest's accesses, through the address space
     uart.write(UTXD, 1, 0x41);
     uart.write(UTXD + 1, 2, 0x41);
     expect(backend.output.length).toBe(0);

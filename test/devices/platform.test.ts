@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { SifiveTest } from '../../src/devices/platform/sifive-test.js';
 import { Pl031 } from '../../src/devices/platform/pl031.js';
 import { GoldfishRtc } from '../../src/devices/platform/goldfish-rtc.js';
@@ -19,7 +20,7 @@ function qemuFinisherExit(value: number): number | null {
 describe('sifive,test finisher', () => {
   it('powers off with the same exit code QEMU exits with (pass 0, fail with code), resets on 0x7777', () => {
     const events: string[] = [];
-    const dev = new SifiveTest({ powerOff: (c) => events.push(`off ${c}`), reset: () => events.push('reset') });
+    const dev = guestView(new SifiveTest({ powerOff: (c) => events.push(`off ${c}`), reset: () => events.push('reset') }));
     for (const v of [0x5555, (42 << 16) | 0x3333]) {
       dev.write(0, 4, v);
       expect(events.pop()).toBe(`off ${qemuFinisherExit(v)}`);
@@ -30,7 +31,7 @@ describe('sifive,test finisher', () => {
     dev.write(4, 4, 0x5555);
     dev.write(0, 4, 0x1234);
     expect(events).toEqual([]);
-    expect(dev.read()).toBe(0);
+    expect(dev.read(0, 4)).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestView } from '../helpers/guest-view.js';
 import { Plic } from '../../src/devices/irqchip/plic.js';
 import { InterruptNotOwnedError } from '../../src/devices/irqchip/ownership.js';
 import { modelReplay, qemuReplay, r, TestIrq, w } from './qtest.js';
@@ -88,7 +89,7 @@ describe('PLIC (per-zone)', () => {
   });
 
   it('ignores malformed accesses: byte/halfword, misaligned, past the last context', () => {
-    const { plic } = make([10]);
+    const plic = guestView(make([10]).plic); // the guest's accesses, through the address space
     plic.write(40, 1, 7);
     plic.write(41, 4, 7);
     expect(plic.read(40, 4)).toBe(0);

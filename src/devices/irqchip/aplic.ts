@@ -11,7 +11,7 @@
  * ignores writes, so it can never be pending, enabled or delivered.
  */
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
 const enum Off {
@@ -61,6 +61,7 @@ export interface AplicOptions {
 
 export class Aplic implements MmioDevice {
   readonly name = 'aplic';
+  readonly accessRule = WORD_ACCESS;
   private readonly numSources: number;
   private readonly vcpus: number;
   private readonly owned: Uint8Array;
@@ -205,7 +206,6 @@ export class Aplic implements MmioDevice {
   }
 
   read(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     if (offset >= Off.Idc) {
       const hart = (offset - Off.Idc) >> 5;
       if (hart < this.vcpus && ((offset - Off.Idc) & 31) === 0x1c) return this.claim(hart);
@@ -214,7 +214,6 @@ export class Aplic implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     if (offset === Off.DomainCfg) return (0x80000000 | this.domainCfg) >>> 0;
     if (offset < Off.SetIp) {
       const s = offset >> 2;
@@ -265,7 +264,6 @@ export class Aplic implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     const v = value >>> 0;
     if (offset === Off.DomainCfg) {
       // DM (MSI mode) only when an MSI target exists; BE (big-endian) is not offered.

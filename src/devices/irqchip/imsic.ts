@@ -7,7 +7,7 @@
  * Page i of the window is vCPU i's file. Lower identities have higher priority.
  */
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import type { Bdf } from '../../machine/bdf.js';
 import type { MsiController, MsiDoorbell } from '../pci/msi.js';
 import { InterruptControllerConfigError } from './ownership.js';
@@ -33,6 +33,7 @@ export interface ImsicOptions {
 
 export class Imsic implements MmioDevice, MsiController, MsiDoorbell {
   readonly name = 'imsic';
+  readonly accessRule = WORD_ACCESS;
   private readonly vcpus: number;
   private readonly numIds: number;
   private readonly pending: Uint8Array;
@@ -81,7 +82,6 @@ export class Imsic implements MmioDevice, MsiController, MsiDoorbell {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4) return;
     const hart = Math.floor(offset / IMSIC_PAGE);
     const reg = offset % IMSIC_PAGE;
     if (reg === 0x000) this.setPending(hart, value >>> 0);

@@ -10,7 +10,7 @@
  * Isolation: inputs the zone does not own read as masked and never pend or deliver.
  */
 import type { IrqLine } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { NATURAL_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
 const INPUTS = 64;
@@ -26,6 +26,7 @@ export interface Ls7aPchPicOptions {
 
 export class Ls7aPchPic implements MmioDevice {
   readonly name = 'ls7a-pch-pic';
+  readonly accessRule = NATURAL_ACCESS;
   private readonly owned = new Uint8Array(INPUTS);
   private readonly ownedMask: Uint32Array = new Uint32Array(2);
   private readonly mask = new Uint32Array(2);
@@ -101,7 +102,6 @@ export class Ls7aPchPic implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset & (size - 1)) return 0;
     if (offset >= 0x100 && offset < 0x140) return this.bytes(this.route, offset - 0x100, size);
     if (offset >= 0x200 && offset < 0x240) return this.bytes(this.vector, offset - 0x200, size);
     if (size !== 4) return 0;
@@ -140,7 +140,6 @@ export class Ls7aPchPic implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset & (size - 1)) return;
     if ((offset >= 0x100 && offset < 0x140) || (offset >= 0x200 && offset < 0x240)) {
       const arr = offset < 0x200 ? this.route : this.vector;
       const first = offset & 0x3f;

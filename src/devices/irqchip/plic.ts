@@ -9,7 +9,7 @@
  * pending, enable bit stuck at 0, and can never be claimed.
  */
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
 const PENDING = 0x1000;
@@ -33,6 +33,7 @@ export interface PlicOptions {
 
 export class Plic implements MmioDevice {
   readonly name = 'plic';
+  readonly accessRule = WORD_ACCESS;
   readonly contexts: number;
   private readonly numSources: number;
   private readonly words: number;
@@ -151,7 +152,6 @@ export class Plic implements MmioDevice {
   }
 
   read(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     if (offset >= CONTEXT) {
       const ctx = ((offset - CONTEXT) / CONTEXT_STRIDE) | 0;
       const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
@@ -164,7 +164,6 @@ export class Plic implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number | undefined {
-    if (size !== 4 || offset & 3) return 0;
     if (offset >= CONTEXT) {
       const ctx = ((offset - CONTEXT) / CONTEXT_STRIDE) | 0;
       const reg = (offset - CONTEXT) % CONTEXT_STRIDE;
@@ -195,7 +194,6 @@ export class Plic implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     if (offset >= CONTEXT) {
       const ctx = ((offset - CONTEXT) / CONTEXT_STRIDE) | 0;
       const reg = (offset - CONTEXT) % CONTEXT_STRIDE;

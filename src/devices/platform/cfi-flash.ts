@@ -10,7 +10,7 @@
  * Storage is allocated per erase block on first write; untouched blocks read as zero (QEMU's blank
  * flash) and erased ones as 0xff. An optional image fills the bank at creation.
  */
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { NATURAL_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { DeviceDescriptionError } from '../device-node.js';
 
 const enum Mode {
@@ -41,6 +41,7 @@ export interface CfiFlashOptions {
 
 export class CfiFlash implements MmioDevice {
   readonly name = 'cfi-flash';
+  readonly accessRule = NATURAL_ACCESS;
   private readonly size: number;
   private readonly bankWidth: number;
   private readonly chips: number;
@@ -123,7 +124,7 @@ export class CfiFlash implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset < 0 || offset + size > this.size || offset & (size - 1)) return 0;
+    if (offset < 0 || offset + size > this.size) return 0;
     switch (this.mode) {
       case Mode.Array: {
         const b = this.block(Math.floor(offset / SECTOR), false);
@@ -147,7 +148,7 @@ export class CfiFlash implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset < 0 || offset + size > this.size || offset & (size - 1)) return;
+    if (offset < 0 || offset + size > this.size) return;
     const cmd = value & 0xff;
     switch (this.mode) {
       case Mode.Program:

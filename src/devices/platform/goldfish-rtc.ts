@@ -6,7 +6,7 @@
  * checked on every access and on `poll()`; `nextDeadlineNs` tells the zone when to poll.
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 
 const enum Reg {
   TimeLow = 0x00,
@@ -28,6 +28,7 @@ export interface GoldfishRtcOptions {
 
 export class GoldfishRtc implements MmioDevice {
   readonly name = 'goldfish-rtc';
+  readonly accessRule = WORD_ACCESS;
   private offsetNs = 0n;
   private latchedHigh = 0;
   private alarmNs = 0n;
@@ -77,7 +78,6 @@ export class GoldfishRtc implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     switch (offset) {
       case Reg.TimeLow:
         return Number(this.now() & 0xffffffffn);
@@ -96,7 +96,6 @@ export class GoldfishRtc implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     const v = BigInt(value >>> 0);
     switch (offset) {
       case Reg.TimeLow:

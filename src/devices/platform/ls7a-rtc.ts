@@ -5,7 +5,7 @@
  * oscillator enables gate it, the match registers, and the 32.768 kHz RTC counter. Time comes from
  * the host clock (UTC) plus the offset the guest sets.
  */
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 
 const enum Reg {
   ToyTrim = 0x20,
@@ -32,6 +32,7 @@ export interface Ls7aRtcOptions {
 
 export class Ls7aRtc implements MmioDevice {
   readonly name = 'ls7a-rtc';
+  readonly accessRule = WORD_ACCESS;
   private ctrl = 0;
   private toyTrim = 0;
   private rtcTrim = 0;
@@ -79,7 +80,6 @@ export class Ls7aRtc implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     switch (offset) {
       case Reg.ToyTrim:
         return this.toyTrim;
@@ -118,7 +118,6 @@ export class Ls7aRtc implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     const v = value >>> 0;
     switch (offset) {
       case Reg.ToyTrim:

@@ -6,7 +6,7 @@
  * call it from its timer loop, `nextDeadlineNs` tells it when).
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 
 const ID_BYTES = [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1] as const;
 
@@ -18,6 +18,7 @@ export interface Pl031Options {
 
 export class Pl031 implements MmioDevice {
   readonly name = 'pl031';
+  readonly accessRule = WORD_ACCESS;
   /** Seconds to add to the host clock's seconds (changed by writes to LR). */
   private offset = 0;
   private match = 0;
@@ -67,7 +68,6 @@ export class Pl031 implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     switch (offset) {
       case 0x00:
         return this.now();
@@ -89,7 +89,6 @@ export class Pl031 implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     this.poll();
     switch (offset) {
       case 0x04:

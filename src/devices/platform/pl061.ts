@@ -6,7 +6,7 @@
  * input pins with `setInput` (e.g. pressing the power button).
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { NATURAL_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 
 const ID_BYTES = [0x61, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1] as const;
 
@@ -18,6 +18,7 @@ export interface Pl061Options {
 
 export class Pl061 implements MmioDevice {
   readonly name = 'pl061';
+  readonly accessRule = NATURAL_ACCESS;
   private data = 0;
   private inputs = 0;
   private dir = 0;
@@ -71,7 +72,6 @@ export class Pl061 implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset & (size - 1)) return 0;
     if (offset < 0x400) return this.pins & ((offset >> 2) & 0xff);
     if (size !== 4) {
       if (offset >= 0xfe0 && offset < 0x1000 && (offset & 3) === 0) return ID_BYTES[(offset - 0xfe0) >> 2]!;
@@ -107,7 +107,6 @@ export class Pl061 implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset & (size - 1)) return;
     const before = this.pins;
     if (offset < 0x400) {
       const mask = (offset >> 2) & 0xff;

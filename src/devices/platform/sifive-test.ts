@@ -4,7 +4,7 @@
  * (0x5555 pass = power off, 0x3333 fail with exit code in the high half, 0x7777 reset).
  * Reads return zero.
  */
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 
 export const enum FinisherCommand {
   Fail = 0x3333,
@@ -20,6 +20,7 @@ export interface SifiveTestOptions {
 
 export class SifiveTest implements MmioDevice {
   readonly name = 'sifive-test';
+  readonly accessRule = WORD_ACCESS;
   constructor(private readonly options: SifiveTestOptions) {}
 
   reset(): void {}
@@ -33,8 +34,8 @@ export class SifiveTest implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    // Linux's syscon-poweroff uses regmap 32-bit writes; narrower or misplaced writes do nothing.
-    if (offset !== 0 || size !== 4) return;
+    // Linux's syscon-poweroff uses regmap 32-bit writes; narrower (accessRule) or misplaced writes do nothing.
+    if (offset !== 0) return;
     switch (value & 0xffff) {
       case FinisherCommand.Pass:
         this.options.powerOff(0);

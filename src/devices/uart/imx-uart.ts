@@ -9,7 +9,7 @@
  * runs. Transmission is instantaneous: TRDY, TXFE and TXDC always read as set.
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { type AccessRule, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
 import { UartReceiver } from './uart-receiver.js';
 
@@ -69,8 +69,12 @@ export interface ImxUartOptions {
   readonly irq: IrqLine;
 }
 
+/** The i.MX UART's registers decode 16- and 32-bit accesses at a register's start (drivers use both). */
+const HALF_OR_WORD_ACCESS: AccessRule = Object.freeze({ sizes: Object.freeze([2, 4] as const), alignment: 'word' });
+
 export class ImxUart implements MmioDevice {
   readonly name = 'imx-uart';
+  readonly accessRule = HALF_OR_WORD_ACCESS;
   private readonly rx: UartReceiver;
   private ucr1 = 0;
   private ucr2 = 0;
@@ -148,7 +152,6 @@ export class ImxUart implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number | undefined {
-    if ((size !== 4 && size !== 2) || offset & 3) return 0;
     switch (offset) {
       case Reg.URXD:
         return undefined;
@@ -191,7 +194,6 @@ export class ImxUart implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if ((size !== 4 && size !== 2) || offset & 3) return;
     const v = value & 0xffff;
     switch (offset) {
       case Reg.UTXD:

@@ -6,8 +6,8 @@
  * the TX interrupt is raised by each write to DR (as QEMU does), cleared through ICR.
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
-import { aligned, lane } from '../access.js';
+import { NATURAL_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
+import { lane } from '../access.js';
 import type { CharBackend } from './char-backend.js';
 import { UartReceiver } from './uart-receiver.js';
 
@@ -60,6 +60,7 @@ export interface Pl011Options {
 
 export class Pl011 implements MmioDevice {
   readonly name = 'pl011';
+  readonly accessRule = NATURAL_ACCESS;
   private readonly rx: UartReceiver;
   private rsr = 0;
   private ilpr = 0;
@@ -112,7 +113,6 @@ export class Pl011 implements MmioDevice {
   }
 
   read(offset: number, size: AccessSize): number {
-    if (!aligned(offset, size)) return 0;
     const reg = offset & ~3;
     if (reg === Reg.DR) return lane(this.rx.pop(), offset, size);
     const v = this.peekRegister(reg);
@@ -120,7 +120,6 @@ export class Pl011 implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number | undefined {
-    if (!aligned(offset, size)) return 0;
     const reg = offset & ~3;
     if (reg === Reg.DR) return undefined;
     const v = this.peekRegister(reg);
@@ -159,7 +158,7 @@ export class Pl011 implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (!aligned(offset, size) || (offset & 3) !== 0) return;
+    if ((offset & 3) !== 0) return; // a narrow write reaches a register only at its first byte
     switch (offset) {
       case Reg.DR: {
         const byte = value & 0xff;

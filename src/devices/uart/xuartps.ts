@@ -7,7 +7,7 @@
  * always empty.
  */
 import { type IrqLine, LevelIrq } from '../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import type { CharBackend } from './char-backend.js';
 import { UartReceiver } from './uart-receiver.js';
 
@@ -62,6 +62,7 @@ export interface XuartpsOptions {
 
 export class Xuartps implements MmioDevice {
   readonly name = 'xuartps';
+  readonly accessRule = WORD_ACCESS;
   private readonly rx: UartReceiver;
   private cr = 0x128;
   private mr = 0;
@@ -122,7 +123,6 @@ export class Xuartps implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number | undefined {
-    if (size !== 4 || offset & 3) return 0;
     switch (offset) {
       case Reg.CR:
         return this.cr;
@@ -157,7 +157,6 @@ export class Xuartps implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     const v = value >>> 0;
     switch (offset) {
       case Reg.CR:

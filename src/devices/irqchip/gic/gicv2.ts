@@ -9,7 +9,7 @@
  * zone tells the model which vCPU is running through `currentVcpu`.
  */
 import type { IrqLine } from '../../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import { NATURAL_ACCESS, WORD_ACCESS, type AccessSize, type MmioDevice } from '../../../machine/mmio-device.js';
 import { InterruptControllerConfigError } from '../ownership.js';
 import { GicCore, SPURIOUS } from './gic-core.js';
 import { isIrqRegister, readIrqRegister, writeIrqRegister, type IrqRegisterView } from './irq-registers.js';
@@ -84,6 +84,7 @@ const ICENABLER0 = 0x180;
 
 class Gicv2Distributor implements MmioDevice {
   readonly name = 'gicv2-distributor';
+  readonly accessRule = NATURAL_ACCESS;
   /** One register view per vCPU, built once (the banked SGI/PPI state differs per vCPU). */
   private readonly views: IrqRegisterView[];
 
@@ -107,7 +108,6 @@ class Gicv2Distributor implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset & (size - 1)) return 0;
     if (isIrqRegister(offset)) return readIrqRegister(this.view(), offset, size);
     if (size !== 4) {
       if (offset >= 0xfd0 && offset < 0x1000) return ((this.peek(offset & ~3, 4) >>> ((offset & 3) * 8)) & (size === 1 ? 0xff : 0xffff)) >>> 0;
@@ -141,7 +141,6 @@ class Gicv2Distributor implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset & (size - 1)) return;
     if (isIrqRegister(offset)) {
       // Clearing an SGI's enable (bytes 0 and 1 of GICD_ICENABLER0) does nothing.
       const sgiBits = offset >= ICENABLER0 && offset < ICENABLER0 + 2 ? (0xffff >>> ((offset - ICENABLER0) * 8)) & (size === 1 ? 0xff : 0xffffffff) : 0;
@@ -185,6 +184,7 @@ class Gicv2Distributor implements MmioDevice {
 
 class Gicv2CpuInterface implements MmioDevice {
   readonly name = 'gicv2-cpu-interface';
+  readonly accessRule = WORD_ACCESS;
   constructor(
     private readonly core: GicCore,
     private readonly currentVcpu: () => number,
@@ -195,14 +195,12 @@ class Gicv2CpuInterface implements MmioDevice {
   }
 
   read(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     const cpu = this.currentVcpu();
     if (offset === 0x00c || offset === 0x020) return this.core.acknowledge(cpu, 1);
     return this.peek(offset, size);
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     const core = this.core;
     const cpu = this.currentVcpu();
     switch (offset) {
@@ -237,7 +235,6 @@ class Gicv2CpuInterface implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (size !== 4 || offset & 3) return;
     const core = this.core;
     const cpu = this.currentVcpu();
     switch (offset) {

@@ -16,7 +16,7 @@
  * it. MSIs arrive with their requester id through `message` (MsiDoorbell: the zone's MSI router
  * found the ITS frame at the write's address).
  */
-import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../../machine/mmio-device.js';
 import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController, MsiDoorbell } from '../../pci/msi.js';
 import type { Gicv3 } from './gicv3.js';
@@ -81,6 +81,7 @@ export interface Gicv3ItsOptions {
 
 export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   readonly name = 'gicv3-its';
+  readonly accessRule = WORD_ACCESS;
   private enabled = false;
   private cbaserLo = 0;
   private cbaserHi = 0;
@@ -109,7 +110,6 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (size !== 4 || offset & 3) return 0;
     switch (offset) {
       case 0x0000:
         // Enabled; Quiescent whenever idle (commands complete synchronously).
@@ -138,7 +138,6 @@ export class Gicv3Its implements MmioDevice, MsiController, MsiDoorbell {
   write(offset: number, size: AccessSize, value: number): void {
     const v = value >>> 0;
     if (offset === ITS_TRANSLATER && (size === 4 || size === 2)) return; // needs the requester id: use `signal`
-    if (size !== 4 || offset & 3) return;
     switch (offset) {
       case 0x0000:
         this.enabled = (v & 1) === 1;

@@ -11,7 +11,7 @@
  * physical CPUs [2, 3] sees two frames whose GICR_TYPER carry those CPUs' affinities.
  */
 import type { IrqLine } from '../../../machine/irq-line.js';
-import type { AccessSize, MmioDevice } from '../../../machine/mmio-device.js';
+import { NATURAL_ACCESS, type AccessSize, type MmioDevice } from '../../../machine/mmio-device.js';
 import { sysreg, type SystemRegisterHook } from '../../../arch/aarch64/system-register-hook.js';
 import type { Bdf } from '../../../machine/bdf.js';
 import type { MsiController } from '../../pci/msi.js';
@@ -348,6 +348,7 @@ export function packAffinity(mpidr: bigint): number {
 
 class Gicv3Distributor implements MmioDevice {
   readonly name = 'gicv3-distributor';
+  readonly accessRule = NATURAL_ACCESS;
   private readonly view: IrqRegisterView;
 
   constructor(private readonly gic: Gicv3) {
@@ -364,7 +365,6 @@ class Gicv3Distributor implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset & (size - 1)) return 0;
     if (isIrqRegister(offset)) return readIrqRegister(this.view, offset, size);
     if (size !== 4) return 0;
     const c = this.gic.core;
@@ -388,7 +388,6 @@ class Gicv3Distributor implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset & (size - 1)) return;
     if (isIrqRegister(offset)) {
       writeIrqRegister(this.view, offset, size, value);
       return;
@@ -427,6 +426,7 @@ class Gicv3Distributor implements MmioDevice {
 
 class Gicv3Redistributors implements MmioDevice {
   readonly name = 'gicv3-redistributor';
+  readonly accessRule = NATURAL_ACCESS;
   private readonly views: IrqRegisterView[];
 
   constructor(private readonly gic: Gicv3) {
@@ -442,7 +442,6 @@ class Gicv3Redistributors implements MmioDevice {
   }
 
   peek(offset: number, size: AccessSize): number {
-    if (offset & (size - 1)) return 0;
     const frame = Math.floor(offset / REDISTRIBUTOR_STRIDE);
     const frames = this.gic.frameVcpu.length;
     if (frame >= frames) return 0;
@@ -488,7 +487,6 @@ class Gicv3Redistributors implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number): void {
-    if (offset & (size - 1)) return;
     const frame = Math.floor(offset / REDISTRIBUTOR_STRIDE);
     if (frame >= this.gic.frameVcpu.length) return;
     const cpu = this.gic.frameVcpu[frame]!;
