@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aarch64Cpu } from '../src/arch/aarch64/aarch64-cpu.js';
-import { Stops, type RunResult, type VcpuHost } from '../src/arch/cpu.js';
+import { Stops, type RunResult } from '../src/arch/cpu.js';
+import { bareVcpuHost } from '../src/arch/bare-vcpu-host.js';
 import { EM_AARCH64, loadElf } from '../src/loader/elf.js';
 import { AddressSpace } from '../src/machine/address-space.js';
 import type { MmioDevice } from '../src/machine/mmio-device.js';
@@ -67,18 +68,7 @@ export function runBenchOnOurCore(elf: string): { instructions: number; seconds:
   const uart = new Pl011Sink();
   memory.mapMmio(0x0900_0000, 0x1000, uart);
   const start = performance.now();
-  const host: VcpuHost = {
-    memory,
-    timerFrequency: 62_500_000,
-    now: () => ((performance.now() - start) / 1000) * 62_500_000,
-    startVcpu: () => 'invalid',
-    vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
-    kick() {},
-    ipi() {},
-    remoteFence() {},
-    consoleWrite() {},
-    hypercall: () => 0n,
-  };
+  const host = bareVcpuHost({ memory, timerFrequency: 62_500_000, now: () => ((performance.now() - start) / 1000) * 62_500_000 });
   const loaded = loadElf(readFileSync(elf), memory, { image: elf, machine: EM_AARCH64 });
   const cpu = new Aarch64Cpu({ index: 0, physicalId: 0, host });
   cpu.reset(loaded.entry, []);

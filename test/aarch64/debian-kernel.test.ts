@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Aarch64Cpu } from '../../src/arch/aarch64/aarch64-cpu.js';
-import { Stops, type RunResult, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, type RunResult } from '../../src/arch/cpu.js';
+import { bareVcpuHost } from '../../src/arch/bare-vcpu-host.js';
 import { errorOf } from '../helpers/run-result.js';
 import { loadArm64Image } from '../../src/loader/arm64-image.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
@@ -40,18 +41,7 @@ describe('Debian arm64 kernel', () => {
     const uart = new CaptureUart();
     memory.mapMmio(0x0900_0000, 0x1000, uart);
     let cpu: Aarch64Cpu | undefined;
-    const host: VcpuHost = {
-      memory,
-      timerFrequency: 62_500_000,
-      now: () => (cpu?.retired ?? 0) * 0.625,
-      startVcpu: () => 'invalid',
-      vcpuState: (v) => (v === 0 ? 'on' : 'off'),
-      kick() {},
-      ipi() {},
-      remoteFence() {},
-      consoleWrite() {},
-      hypercall: () => 0n,
-    };
+    const host = bareVcpuHost({ memory, timerFrequency: 62_500_000, now: () => (cpu?.retired ?? 0) * 0.625, vcpuState: (v) => (v === 0 ? 'on' : 'off') });
     cpu = new Aarch64Cpu({ index: 0, physicalId: 0, host });
     const kernel = loadArm64Image(readFileSync(fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/)), memory, RAM_BASE);
     memory.writeDebug(DTB_ADDR, bootDtb());

@@ -8,6 +8,7 @@ import { AddressSpace } from '../../src/machine/address-space.js';
 import { Ram } from '../../src/machine/ram.js';
 import type { MmioDevice } from '../../src/machine/mmio-device.js';
 import type { VcpuHost } from '../../src/arch/cpu.js';
+import { bareVcpuHost } from '../../src/arch/bare-vcpu-host.js';
 import { Aarch64Cpu, type Aarch64CpuOptions } from '../../src/arch/aarch64/aarch64-cpu.js';
 
 export class CaptureUart implements MmioDevice {
@@ -43,29 +44,23 @@ export function makeZone(ramBase = 0x4000_0000, ramSize = 0x100_0000, options: P
   memory.mapMmio(0x0900_0000, 0x1000, uart);
   const events: string[] = [];
   const hypercalls: bigint[][] = [];
-  const host = {
-    memory,
-    events,
-    hypercalls,
-    ticks: 0,
-    timerFrequency: 62_500_000,
-    now(): number {
-      return host.ticks;
-    },
-    startVcpu(vcpu: number, entry: bigint, arg: bigint) {
-      events.push(`start ${vcpu} 0x${entry.toString(16)} 0x${arg.toString(16)}`);
-      return vcpu === 1 ? ('ok' as const) : ('invalid' as const);
-    },
-    vcpuState: (vcpu: number) => (vcpu === 0 ? ('on' as const) : vcpu === 1 ? ('off' as const) : ('invalid' as const)),
-    kick() {},
-    ipi() {},
-    remoteFence() {},
-    consoleWrite() {},
-    hypercall(code: bigint, args: readonly bigint[]) {
-      hypercalls.push([code, ...args]);
-      return 0x1234n;
-    },
-  };
+  const host: TestZone['host'] = Object.assign(
+    bareVcpuHost({
+      memory,
+      timerFrequency: 62_500_000,
+      now: () => host.ticks,
+      startVcpu(vcpu, entry, arg) {
+        events.push(`start ${vcpu} 0x${entry.toString(16)} 0x${arg.toString(16)}`);
+        return vcpu === 1 ? 'ok' : 'invalid';
+      },
+      vcpuState: (vcpu) => (vcpu === 0 ? 'on' : vcpu === 1 ? 'off' : 'invalid'),
+      hypercall(code, args) {
+        hypercalls.push([code, ...args]);
+        return 0x1234n;
+      },
+    }),
+    { events, hypercalls, ticks: 0 },
+  );
   const cpu = new Aarch64Cpu({ index: 0, physicalId: 0, host, ...options });
   // The host's record of power events, as a zone sees them: from the stops that carry them.
   const run = cpu.run.bind(cpu);

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stops, describeStop, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, describeStop } from '../../src/arch/cpu.js';
+import { bareVcpuHost } from '../../src/arch/bare-vcpu-host.js';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { irqLine } from '../../src/machine/irq-line.js';
@@ -48,18 +49,14 @@ export class LinuxMachine {
     this.memory.mapMmio(0x0c60_0000, 0x1000_0000 - 0x0c60_0000, absent, 'absent2');
     this.memory.mapMmio(0x1000_0000, 0x100, uart);
     this.memory.mapMmio(0x1000_0100, 0x8000_0000 - 0x1000_0100, absent, 'absent3');
-    const host: VcpuHost = {
+    const host = bareVcpuHost({
       memory: this.memory,
       now: () => self.skipped + self.cpu.retired / 10,
       timerFrequency: 10_000_000,
-      startVcpu: () => 'invalid',
       vcpuState: (v) => (v === 0 ? 'on' : v < 4 ? 'off' : 'invalid'),
-      kick: () => {},
       ipi: (v) => { if (v === 0) self.cpu.setInterrupt(1, true); },
-      remoteFence: () => {},
       consoleWrite: (b) => { for (const x of b) self.console.write(x); },
-      hypercall: () => 0n,
-    };
+    });
     cpu = this.cpu = new Riscv64Cpu(host, 0);
     const KERNEL = 0x8020_0000, INITRD = 0x8800_0000, DTB = 0x87e0_0000;
     loadRawImage(kernel, this.memory, KERNEL, 'vmlinuz');

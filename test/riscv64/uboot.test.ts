@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Stops, describeStop, type VcpuHost } from '../../src/arch/cpu.js';
+import { Stops, describeStop } from '../../src/arch/cpu.js';
+import { bareVcpuHost } from '../../src/arch/bare-vcpu-host.js';
 import { Riscv64Cpu } from '../../src/arch/riscv64/riscv64-cpu.js';
 import { AddressSpace } from '../../src/machine/address-space.js';
 import { disconnectedIrq } from '../../src/machine/irq-line.js';
@@ -34,18 +35,12 @@ class UbootMachine {
     this.memory.mapMmio(0, 0x1000_0000, absent, 'absent-low');
     this.memory.mapMmio(0x1000_0100, 0x8000_0000 - 0x1000_0100, absent, 'absent-high');
     const self = this;
-    const host: VcpuHost = {
+    const host = bareVcpuHost({
       memory: this.memory,
       now: () => self.ticks + self.cpu.retired / 10,
       timerFrequency: 10_000_000,
-      startVcpu: () => 'invalid',
-      vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
-      kick: () => {},
-      ipi: () => {},
-      remoteFence: () => {},
       consoleWrite: (b) => { for (const x of b) self.console.write(x); },
-      hypercall: () => 0n,
-    };
+    });
     this.cpu = new Riscv64Cpu(host, 0);
     if (!existsSync(UBOOT)) throw new Error(`missing ${UBOOT}: run \`bash scripts/fixtures.sh\` (installs u-boot-qemu)`);
     loadRawImage(readFileSync(UBOOT), this.memory, 0x8020_0000, 'u-boot.bin');

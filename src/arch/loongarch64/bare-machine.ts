@@ -2,7 +2,8 @@ import { AddressSpace } from '../../machine/address-space.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { Ram } from '../../machine/ram.js';
 import { ByteSinkUart } from '../byte-sink-uart.js';
-import { Stops, type RunResult, type VcpuHost } from '../cpu.js';
+import { Stops, type RunResult } from '../cpu.js';
+import { bareVcpuHost } from '../bare-vcpu-host.js';
 import { Loongarch64Cpu } from './loongarch64-cpu.js';
 
 /** QEMU loongarch virt's ACPI GED sleep-control register: 0x34 (SLP_EN | SLP_TYP S5) powers off. */
@@ -43,18 +44,12 @@ export class BareLoongarch64Machine {
     this.memory.mapMmio(0x1fe0_01e0, 0x8, this.uart);
     this.memory.mapMmio(0x100e_001c, 0x4, this.sleep);
     const machine = this;
-    const host: VcpuHost = {
+    const host = bareVcpuHost({
       memory: this.memory,
       now: () => machine.skipped + machine.cpu.retired / 10,
       timerFrequency: 100_000_000,
-      startVcpu: () => 'invalid',
-      vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
-      kick: () => {},
-      ipi: () => {},
-      remoteFence: () => {},
-      consoleWrite: () => {},
       hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
-    };
+    });
     this.cpu = new Loongarch64Cpu(host, 0);
   }
 

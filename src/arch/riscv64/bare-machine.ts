@@ -2,7 +2,8 @@ import { AddressSpace } from '../../machine/address-space.js';
 import type { AccessSize, MmioDevice } from '../../machine/mmio-device.js';
 import { Ram } from '../../machine/ram.js';
 import { ByteSinkUart } from '../byte-sink-uart.js';
-import { Stops, type RunResult, type VcpuHost } from '../cpu.js';
+import { Stops, type RunResult } from '../cpu.js';
+import { bareVcpuHost } from '../bare-vcpu-host.js';
 import { Riscv64Cpu } from './riscv64-cpu.js';
 import type { InterruptFile } from './interrupt-file.js';
 
@@ -49,18 +50,14 @@ export class BareRiscv64Machine {
     this.memory.mapMmio(0x1000_0000, 0x100, this.uart);
     this.memory.mapMmio(0x10_0000, 0x1000, this.finisher);
     const machine = this;
-    const host: VcpuHost = {
+    const host = bareVcpuHost({
       memory: this.memory,
       now: () => machine.skipped + machine.cpu.retired / 10,
       timerFrequency: 10_000_000,
-      startVcpu: () => 'invalid',
-      vcpuState: (v) => (v === 0 ? 'on' : 'invalid'),
-      kick: () => {},
       ipi: (v) => { if (v === 0) machine.cpu.setInterrupt(1, true); },
-      remoteFence: () => {},
       consoleWrite: (bytes) => { machine.console.push(...bytes); },
       hypercall: (code, args) => { machine.hypercalls.push({ code, args }); return machine.hypercallResult; },
-    };
+    });
     this.cpu = new Riscv64Cpu(host, 0, 0, undefined, interruptFile);
   }
 
