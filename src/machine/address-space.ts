@@ -1,4 +1,4 @@
-import { accepts, accessMasks, type AccessMasks, type AccessSize, type MmioDevice } from './mmio-device.js';
+import { accepts, accessMasks, type AccessSize, type MmioDevice } from './mmio-device.js';
 import type { Ram } from './ram.js';
 import { HvisorError } from '../util/hvisor-error.js';
 
@@ -19,8 +19,9 @@ export interface MmioRegion {
   readonly size: number;
   readonly device: MmioDevice;
   readonly name: string;
-  /** The device's access rule (MmioDevice.accessRule) as masks. */
-  readonly access: AccessMasks;
+  /** The device's access rule (MmioDevice.accessRule) as masks, kept flat for the access path. */
+  readonly sizeMask: number;
+  readonly alignMask: number;
 }
 
 export type Region = RamRegion | MmioRegion;
@@ -55,7 +56,7 @@ export class AddressSpace {
   }
 
   mapMmio(base: number, size: number, device: MmioDevice, name = device.name): MmioRegion {
-    const region: MmioRegion = { kind: 'mmio', base, size, device, name, access: accessMasks(device.accessRule) };
+    const region: MmioRegion = { kind: 'mmio', base, size, device, name, ...accessMasks(device.accessRule) };
     this.insert(region);
     return region;
   }
@@ -97,11 +98,11 @@ export class AddressSpace {
     this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
-      const lo = accepts(r.access, off, 4) ? r.device.read(off, 4) >>> 0 : 0;
-      const hi = accepts(r.access, off + 4, 4) ? r.device.read(off + 4, 4) >>> 0 : 0;
+      const lo = accepts(r, off, 4) ? r.device.read(off, 4) >>> 0 : 0;
+      const hi = accepts(r, off + 4, 4) ? r.device.read(off + 4, 4) >>> 0 : 0;
       return (BigInt(hi) << 32n) | BigInt(lo);
     }
-    return accepts(r.access, off, size) ? BigInt(r.device.read(off, size) >>> 0) : 0n;
+    return accepts(r, off, size) ? BigInt(r.device.read(off, size) >>> 0) : 0n;
   }
 
   /** A guest write. Returns false when nothing is mapped there. */
@@ -115,9 +116,9 @@ export class AddressSpace {
     this.deviceAccesses++;
     const off = addr - r.base;
     if (size === 8) {
-      if (accepts(r.access, off, 4)) r.device.write(off, 4, Number(value & 0xffffffffn));
-      if (accepts(r.access, off + 4, 4)) r.device.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
-    } else if (accepts(r.access, off, size)) {
+      if (accepts(r, off, 4)) r.device.write(off, 4, Number(value & 0xffffffffn));
+      if (accepts(r, off + 4, 4)) r.device.write(off + 4, 4, Number((value >> 32n) & 0xffffffffn));
+    } else if (accepts(r, off, size)) {
       r.device.write(off, size, Number(value & 0xffffffffn));
     }
     return true;
@@ -156,7 +157,7 @@ export class AddressSpace {
       }
       let i = 0;
       for (; i < n; i++) {
-        const v = r.device.peek === undefined ? undefined : accepts(r.access, offset + i, 1) ? r.device.peek(offset + i, 1) : 0;
+        const v = r.device.peek === undefined ? undefined : accepts(r, offset + i, 1) ? r.device.peek(offset + i, 1) : 0;
         if (v === undefined) break;
         out[at + i] = v;
       }
