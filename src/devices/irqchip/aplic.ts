@@ -11,6 +11,7 @@
  * ignores writes, so it can never be pending, enabled or delivered.
  */
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
+import { PendingSet } from './pending-set.js';
 import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
@@ -67,11 +68,8 @@ export class Aplic implements MmioDevice {
   private readonly owned: Uint8Array;
   private readonly mode: Uint8Array;
   private readonly input: Uint8Array;
-  private readonly pending: Uint8Array;
-  /** Pending sources, unordered: topi scans only these. */
-  private readonly pendingList: Uint16Array;
-  private readonly pendingPos: Uint16Array;
-  private pendingCount = 0;
+  /** topi scans only the pending sources. */
+  private readonly pending: PendingSet;
   private readonly enabled: Uint8Array;
   private readonly targetHart: Uint16Array;
   private readonly targetPrio: Uint8Array;
@@ -102,9 +100,7 @@ export class Aplic implements MmioDevice {
     }
     this.mode = new Uint8Array(n);
     this.input = new Uint8Array(n);
-    this.pending = new Uint8Array(n);
-    this.pendingList = new Uint16Array(n);
-    this.pendingPos = new Uint16Array(n);
+    this.pending = new PendingSet(n);
     this.enabled = new Uint8Array(n);
     this.targetHart = new Uint16Array(n);
     this.targetPrio = new Uint8Array(n).fill(1);
@@ -116,19 +112,7 @@ export class Aplic implements MmioDevice {
   }
 
   private setPend(s: number, on: number): void {
-    if ((this.pending[s] === 1) === (on === 1)) return;
-    if (on) {
-      this.pending[s] = 1;
-      this.pendingList[this.pendingCount++] = s;
-      this.pendingPos[s] = this.pendingCount;
-    } else {
-      this.pending[s] = 0;
-      const i = this.pendingPos[s]! - 1;
-      const last = this.pendingList[--this.pendingCount]!;
-      this.pendingList[i] = last;
-      this.pendingPos[last] = i + 1;
-      this.pendingPos[s] = 0;
-    }
+    this.pending.set(s, on === 1);
   }
 
   /** The wire from a device to source `source` (owned sources only). */
@@ -146,9 +130,7 @@ export class Aplic implements MmioDevice {
   reset(): void {
     this.domainCfg = 0;
     this.mode.fill(0);
-    this.pending.fill(0);
-    this.pendingPos.fill(0);
-    this.pendingCount = 0;
+    this.pending.clear();
     this.enabled.fill(0);
     this.targetHart.fill(0);
     this.targetPrio.fill(1);
@@ -219,7 +201,7 @@ export class Aplic implements MmioDevice {
       const s = offset >> 2;
       return s < this.numSources && this.owned[s] ? this.mode[s]! : 0;
     }
-    if (offset >= Off.SetIp && offset < Off.SetIp + 128) return this.bits((offset - Off.SetIp) >> 2, this.pending);
+    if (offset >= Off.SetIp && offset < Off.SetIp + 128) return this.bits((offset - Off.SetIp) >> 2, this.pending.flags);
     if (offset >= Off.InClrIp && offset < Off.InClrIp + 128) {
       const first = ((offset - Off.InClrIp) >> 2) * 32;
       let v = 0;
@@ -344,7 +326,7 @@ export class Aplic implements MmioDevice {
     for (let s = 1; s < this.numSources; s++) {
       if (!this.owned[s]) continue;
       const target = `hart ${this.targetHart[s]} ${this.msiMode ? `eiid ${this.targetEiid[s]}` : `prio ${this.targetPrio[s]}`}`;
-      lines.push(`  ${String(s).padStart(6)} ${(modes[this.mode[s]!] ?? '?').padEnd(8)} ${this.input[s] ? 'high' : 'low '}  ${this.pending[s] ? 'yes' : 'no '}     ${this.enabled[s] ? 'yes' : 'no '}     ${target}`);
+      lines.push(`  ${String(s).padStart(6)} ${(modes[this.mode[s]!] ?? '?').padEnd(8)} ${this.input[s] ? 'high' : 'low '}  ${this.pending.has(s) ? 'yes' : 'no '}     ${this.enabled[s] ? 'yes' : 'no '}     ${target}`);
     }
     return lines.join('\n') + '\n';
   }
@@ -354,8 +336,8 @@ export class Aplic implements MmioDevice {
     let best = 0;
     let bestPrio = 0x100;
     const threshold = this.ithreshold[hart]!;
-    const list = this.pendingList;
-    for (let i = 0; i < this.pendingCount; i++) {
+    const list = this.pending.list;
+    for (let i = 0; i < this.pending.count; i++) {
       const s = list[i]!;
       if (!this.enabled[s] || this.targetHart[s] !== hart) continue;
       const p = this.targetPrio[s]!;
@@ -388,8 +370,8 @@ export class Aplic implements MmioDevice {
   /** MSI mode: sends every pending, enabled source as its MSI and clears its pending bit. */
   private forwardMsis(): void {
     const send = this.options.msiTarget!;
-    for (let i = 0; i < this.pendingCount; ) {
-      const s = this.pendingList[i]!;
+    for (let i = 0; i < this.pending.count; ) {
+      const s = this.pending.list[i]!;
       if (this.enabled[s]) {
         this.setPend(s, 0); // swaps another source into slot i
         send(this.targetHart[s]!, this.targetEiid[s]!);

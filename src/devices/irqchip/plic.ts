@@ -9,6 +9,7 @@
  * pending, enable bit stuck at 0, and can never be claimed.
  */
 import { type IrqLine, levelIrqs, type LevelIrq } from '../../machine/irq-line.js';
+import { PendingSet } from './pending-set.js';
 import { WORD_ACCESS, type AccessSize, type MmioDevice } from '../../machine/mmio-device.js';
 import { InterruptControllerConfigError, InterruptNotOwnedError } from './ownership.js';
 
@@ -43,12 +44,8 @@ export class Plic implements MmioDevice {
   private readonly ownedList: Uint32Array;
   private readonly ownedMask: Uint32Array;
   private readonly priority: Uint32Array;
-  private readonly pending: Uint8Array;
-  /** The pending sources, unordered (claims scan only these: usually none or one). */
-  private readonly pendingList: Uint16Array;
-  private pendingCount = 0;
-  /** Position + 1 of each source in pendingList, 0 when not pending. */
-  private readonly pendingPos: Uint16Array;
+  /** Claims scan only the pending sources. */
+  private readonly pending: PendingSet;
   private readonly inFlight: Uint8Array;
   private readonly level: Uint8Array;
   private readonly enable: Uint32Array;
@@ -81,9 +78,7 @@ export class Plic implements MmioDevice {
     }
     this.ownedList = Uint32Array.from(list.sort((a, b) => a - b));
     this.priority = new Uint32Array(n);
-    this.pending = new Uint8Array(n);
-    this.pendingList = new Uint16Array(n);
-    this.pendingPos = new Uint16Array(n);
+    this.pending = new PendingSet(n);
     this.inFlight = new Uint8Array(n);
     this.level = new Uint8Array(n);
     this.enable = new Uint32Array(this.contexts * this.words);
@@ -92,19 +87,7 @@ export class Plic implements MmioDevice {
   }
 
   private setPending(s: number, on: boolean): void {
-    if (on === (this.pending[s] === 1)) return;
-    if (on) {
-      this.pending[s] = 1;
-      this.pendingList[this.pendingCount++] = s;
-      this.pendingPos[s] = this.pendingCount;
-    } else {
-      this.pending[s] = 0;
-      const i = this.pendingPos[s]! - 1;
-      const last = this.pendingList[--this.pendingCount]!;
-      this.pendingList[i] = last;
-      this.pendingPos[last] = i + 1;
-      this.pendingPos[s] = 0;
-    }
+    this.pending.set(s, on);
   }
 
   /** The wire from a device to source `source`; only owned sources can be wired. */
@@ -127,9 +110,7 @@ export class Plic implements MmioDevice {
 
   reset(): void {
     this.priority.fill(0);
-    this.pending.fill(0);
-    this.pendingPos.fill(0);
-    this.pendingCount = 0;
+    this.pending.clear();
     this.inFlight.fill(0);
     this.enable.fill(0);
     this.threshold.fill(0);
@@ -184,7 +165,7 @@ export class Plic implements MmioDevice {
       const word = (offset - PENDING) >> 2;
       if (word >= this.words) return 0;
       let v = 0;
-      for (let b = 0; b < 32; b++) if (this.pending[word * 32 + b]) v |= 1 << b;
+      for (let b = 0; b < 32; b++) if (this.pending.has(word * 32 + b)) v |= 1 << b;
       return v >>> 0;
     }
     const ctx = ((offset - ENABLE) / ENABLE_STRIDE) | 0;
@@ -231,7 +212,7 @@ export class Plic implements MmioDevice {
     for (const s of this.ownedList) {
       const contexts: string[] = [];
       for (let c = 0; c < this.contexts; c++) if (this.enabled(c, s)) contexts.push(`ctx${c}`);
-      lines.push(`  ${String(s).padStart(6)} ${String(this.priority[s]).padStart(4)} ${this.pending[s] ? 'yes' : 'no '}     ${this.inFlight[s] ? 'yes' : 'no '}     ${this.level[s] ? 'high' : 'low '}  ${contexts.join(' ') || 'none'}`);
+      lines.push(`  ${String(s).padStart(6)} ${String(this.priority[s]).padStart(4)} ${this.pending.has(s) ? 'yes' : 'no '}     ${this.inFlight[s] ? 'yes' : 'no '}     ${this.level[s] ? 'high' : 'low '}  ${contexts.join(' ') || 'none'}`);
     }
     for (let c = 0; c < this.contexts; c++) {
       lines.push(`  ctx${c} (vcpu${c >> 1} ${c & 1 ? 'S' : 'M'}-mode): threshold ${this.threshold[c]}, output ${this.outputs[c]!.level ? 'raised' : 'low'}`);
@@ -247,8 +228,8 @@ export class Plic implements MmioDevice {
   private best(ctx: number): number {
     let best = 0;
     let bestPriority = this.threshold[ctx]!;
-    const list = this.pendingList;
-    for (let i = 0; i < this.pendingCount; i++) {
+    const list = this.pending.list;
+    for (let i = 0; i < this.pending.count; i++) {
       const s = list[i]!;
       const p = this.priority[s]!;
       // Higher priority wins; on equal priority the lower source id.
