@@ -204,7 +204,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       ...(options.time?.instructionsPerSecond !== undefined && { instructionsPerSecond: options.time.instructionsPerSecond }),
     },
     console: (zone, bytes) => consoles.write(zone, bytes),
-    ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id) } }),
+    ...(virtio && { virtio: { provide: (config, space) => virtio.provide(config.zoneId, space), release: (id) => virtio.release(id), slots: (id) => virtio.slots(id) } }),
     ...(pci && { devices: { provide: (config, space) => pci.provide(config, space), release: async (id) => pci.release(id) } }),
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {

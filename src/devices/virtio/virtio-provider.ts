@@ -42,6 +42,11 @@ export class BoardVirtio {
     private readonly baseDir: string,
   ) {}
 
+  /** The windows and interrupts of the devices zone `zoneId` is served, before they are built. */
+  slots(zoneId: number): { base: number; size: number; irq: number }[] {
+    return (this.zones.find((z) => z.zoneId === zoneId)?.devices ?? []).map((d) => ({ base: d.addr, size: d.len, irq: d.irq }));
+  }
+
   /** Builds (once per call) the devices served to zone `zoneId`, DMA-ing into `space`. */
   provide(zoneId: number, space: AddressSpace): VirtioZoneWindow[] {
     const zone = this.zones.find((z) => z.zoneId === zoneId);

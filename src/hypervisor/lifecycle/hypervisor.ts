@@ -230,9 +230,11 @@ export class Hypervisor {
     const images = readZoneImages(config, read);
     if (config.dtbFilepath === '' && this.machine.dtb.length > 0) {
       const initrd = config.initrdFilepath === undefined ? undefined : images.at(-1);
+      const virtioDevices = this.options.virtio?.slots?.(config.zoneId) ?? [];
       const { blob, report } = generateZoneDtb(this.machine, config, {
         ...(initrd !== undefined && { initrdSize: initrd.data.length }),
         ...(this.options.kaslrSeed !== undefined && { kaslrSeed: zoneKaslrSeed(this.options.kaslrSeed, config.zoneId) }),
+        virtioDevices,
       });
       for (const w of report.warnings) this.logs.log(config.zoneId, `zone ${config.zoneId} (${config.name}) device tree: ${w}`);
       images.push({ name: `generated device tree of zone ${config.zoneId}`, paddr: config.dtbLoadPaddr, data: blob });

@@ -39,6 +39,13 @@ export interface ZoneDtbOptions {
   readonly initrdSize?: number;
   /** `/chosen/kaslr-seed` for the zone's kernel (absent: none, so Linux runs at its link addresses). */
   readonly kaslrSeed?: bigint;
+  /**
+   * The virtio-mmio devices served in the zone's virtio regions, with their interrupts (the virtio
+   * config's). Where the board has no virtio-mmio slot at one (a vendor board: hvisor-tool's zcu102
+   * zone1 serves them at the USB controllers' addresses), the tree gets a `virtio_mmio@BASE` node
+   * for it, as hvisor's hand-written zone device trees have.
+   */
+  readonly virtioDevices?: readonly { readonly base: number; readonly size: number; readonly irq: number }[];
 }
 
 export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: ZoneDtbOptions = {}): ZoneDtb {
@@ -146,7 +153,7 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
       // Passed through as configured; say so when its interrupts are not the zone's.
       kept.push(n.path);
       if (missing.length > 0) warnings.push(`${n.path}: interrupt ${missing.join(', ')} is not in the zone's interrupts: the device cannot interrupt`);
-    } else if (windows.every(served) && missing.length === 0) {
+    } else if (windows.every(served) && missing.length === 0 && n.isCompatible('virtio,mmio')) {
       // An emulated virtio slot appears only with its interrupt.
       kept.push(n.path);
     } else {
@@ -163,6 +170,7 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
   }
 
   for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells, aia);
+  addVirtioNodes(tree, zone, irqchip, options.virtioDevices ?? [], kept, warnings, addrCells, sizeCells);
   if (zone.zoneId === 0) describeRootZone(tree, zone, irqchip, machine.arch, addrCells, sizeCells, warnings);
   dropDanglingReferences(tree, drop);
 
@@ -199,6 +207,39 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     }
   }
   return { blob: writeDtb(tree), tree, report: { kept, removed, warnings } };
+}
+
+/** A `virtio_mmio@BASE` node for each served device in the zone's virtio regions the tree has no slot for. */
+function addVirtioNodes(
+  tree: DeviceTree,
+  zone: ZoneConfig,
+  ic: DtNode | undefined,
+  devices: readonly { readonly base: number; readonly size: number; readonly irq: number }[],
+  kept: string[],
+  warnings: string[],
+  addrCells: number,
+  sizeCells: number,
+): void {
+  const slots = [...tree.nodes()].filter((n) => n.isCompatible('virtio,mmio') && n.parent !== undefined);
+  for (const d of devices) {
+    const region = zone.memoryRegions.find((r) => r.type === 'virtio' && d.base >= r.virtualStart && d.base + d.size <= r.virtualStart + r.size);
+    if (region === undefined) continue;
+    if (slots.some((n) => (cpuReg(tree, n) ?? []).some((w) => w.address === d.base))) continue;
+    const phandle = ic?.u32('phandle');
+    const icCells = ic?.u32('#interrupt-cells');
+    if (phandle === undefined || icCells === undefined) {
+      warnings.push(`virtio device at 0x${hex(d.base)}: the zone's interrupt controller has no phandle: no virtio_mmio node`);
+      continue;
+    }
+    const node = tree.root.addChild(`virtio_mmio@${hex(d.base)}`);
+    node.setProperty('compatible', 'virtio,mmio');
+    node.setProperty('reg', [...cells(d.base, addrCells), ...cells(d.size, sizeCells)]);
+    node.setProperty('interrupt-parent', [phandle]);
+    // GIC: <SPI, level high>, as QEMU virt's slots; PLIC: <source>; APLIC: <source, level high>.
+    node.setProperty('interrupts', icCells === 3 ? [0, d.irq - 32, 4] : icCells === 2 ? [d.irq, 4] : [d.irq]);
+    node.setProperty('dma-coherent', []);
+    kept.push(node.path);
+  }
 }
 
 /**

@@ -57,6 +57,8 @@ export interface ZoneDeviceSource {
    * close callbacks.
    */
   release(zoneId: number): Promise<void>;
+  /** The device windows and interrupts it will serve a zone, known before the zone starts (for its device tree). */
+  slots?(zoneId: number): readonly { readonly base: number; readonly size: number; readonly irq: number }[];
 }
 
 /**
