@@ -58,6 +58,11 @@ export interface BoardDescriptor {
    * GIC the DTB's highest interrupt rounded up to a multiple of 32.
    */
   readonly interruptCount?: number;
+  /**
+   * SoC blocks at fixed addresses the vendor DTB does not describe (i.MX 8M Plus's NPU at 0x3850_0000
+   * is in NXP's kernel DTB, not mainline's): a zone's io region over one is a valid, idle claim.
+   */
+  readonly undescribedBlocks?: readonly { readonly name: string; readonly base: number; readonly size: number }[];
   /** CNTFRQ_EL0 as the board's firmware sets it, where the DTB's timer node gives no clock-frequency (default 62.5 MHz, QEMU's). */
   readonly timerFrequency?: number;
   /**

@@ -137,18 +137,22 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
     machine.addRam(bank.base, bank.size);
   }
 
+  for (const b of board.undescribedBlocks ?? []) machine.addDescribedWindow(`${b.name} (not in the DTB)`, b.base, b.size);
   const details: DeviceDetail[] = [];
   const disabled: DisabledNode[] = [];
   const visit = (bus: DtNode): void => {
     for (const node of bus.children) {
       if (NOT_DEVICES.has(node.name) || node.string('device_type') === 'memory') continue;
       if (!node.enabled) {
-        disabled.push({ path: node.path, compatible: node.compatible, status: node.string('status') ?? '', windows: windowsOf(tree, node) });
+        const windows = windowsOf(tree, node);
+        disabled.push({ path: node.path, compatible: node.compatible, status: node.string('status') ?? '', windows });
+        for (const w of windows) machine.addDescribedWindow(node.path, w.base, w.size);
         continue;
       }
       const compatible = node.compatible;
       const isContainer = compatible.includes('simple-bus') || (compatible.length === 0 && node.has('ranges'));
       if (isContainer) {
+        for (const w of windowsOf(tree, node)) machine.addDescribedWindow(node.path, w.base, w.size); // i.MX's AIPS bus registers
         if (node.has('ranges')) visit(node); // children of an unmapped bus are not CPU-addressable
         continue;
       }

@@ -46,6 +46,7 @@ export class Machine {
   private readonly bankList: RamBank[] = [];
   private readonly deviceList: DeviceInstance[] = [];
   private readonly smcList: SmcService[] = [];
+  private readonly describedList: { readonly path: string; readonly base: number; readonly size: number }[] = [];
   /**
    * Interrupt numbers (as zone configs count them) the board's interrupt controller implements,
    * set by the board builder; a zone naming one at or above it is refused. Undefined: unchecked.
@@ -72,6 +73,19 @@ export class Machine {
       for (const w of device.windows) this.physical.mapMmio(w.base, w.size, device.model, device.path);
     }
     this.deviceList.push(device);
+  }
+
+  /**
+   * A window the DTB describes with nothing to pass through: a node disabled in the DTB, or a bus's
+   * own registers. A zone's io region over it is a valid (if idle) claim, as hvisor's configs make.
+   */
+  addDescribedWindow(path: string, base: number, size: number): void {
+    this.describedList.push({ path, base, size });
+  }
+
+  /** The described-only window overlapping [base, base + size), if any. */
+  describedAt(base: number, size: number): { readonly path: string } | undefined {
+    return this.describedList.find((w) => base < w.base + w.size && w.base < base + size);
   }
 
   /** A firmware service the board's secure firmware provides (device-tree nodes without MMIO). */

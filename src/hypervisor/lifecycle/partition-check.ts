@@ -87,7 +87,7 @@ function checkZoneOnBoard(machine: Machine, z: ZoneConfig): void {
       const ram = machine.ramBanks.find((b) => r.physicalStart < b.base + b.size && b.base < r.physicalStart + r.size);
       if (ram !== undefined) throw new PartitionError('io', `${where} overlaps board RAM ${range(ram.base, ram.size)}: use a "ram" region`);
       const device = machine.devices.some((d) => d.windows.some((w) => r.physicalStart < w.base + w.size && w.base < r.physicalStart + r.size));
-      if (!device) throw new PartitionError('io', `${where} covers no device of board ${machine.boardName}`);
+      if (!device && machine.describedAt(r.physicalStart, r.size) === undefined) throw new PartitionError('io', `${where} covers no device of board ${machine.boardName}`);
     }
   });
 }
