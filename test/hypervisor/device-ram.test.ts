@@ -9,6 +9,7 @@ import { zoneConfigFromJson } from '../../src/config/zone-config.js';
 import { buildBoard } from '../../src/board/board-builder.js';
 import { findBoard } from '../../boards/index.js';
 import { zcu102 } from '../../boards/zcu102/index.js';
+import { imx8mpEvk } from '../../boards/imx8mp-evk/index.js';
 import { deviceRamAsIo } from '../../src/hypervisor/lifecycle/device-ram.js';
 import { checkPartition, PartitionError } from '../../src/hypervisor/lifecycle/partition-check.js';
 import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
@@ -39,5 +40,19 @@ describe('ram regions on device registers', () => {
     const { config, notes } = deviceRamAsIo(machine, zoneConfigFromJson(json, 'edited.json'));
     expect(notes).toEqual([]);
     expect(() => checkPartition(machine, [config])).toThrow(/memory_regions\[2\] ram \[0xe0000000, 0xe0030000\) is not inside one RAM bank/);
+  });
+});
+
+describe("io regions over what the DTB describes but nothing models (hvisor's imx8mp root zone)", () => {
+  const { machine } = buildBoard(findBoard('imx8mp-evk'), { dtb: readFileSync(fixture('dtbs-arm64/freescale/imx8mp-evk.dtb')) });
+
+  it('accepts the AIPS bus windows whose devices are all disabled and the NPU the mainline DTB leaves out; refuses an io region on nothing', () => {
+    const root = zoneConfigFromJson(imx8mpEvk.rootZone, 'board.rs');
+    expect(() => checkPartition(machine, [root])).not.toThrow();
+    expect(machine.describedAt(0x30c0_0000, 0x40_0000)).toBeDefined(); // only disabled nodes there (mailbox@30e60000, ...)
+    expect(machine.describedAt(0x3850_0000, 0x2_0000)?.path).toBe('npu (not in the DTB)');
+    const json = structuredClone(imx8mpEvk.rootZone) as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
+    json.memory_regions[6] = { ...json.memory_regions[6]!, physical_start: '0x39000000', virtual_start: '0x39000000', size: '0x1000' };
+    expect(() => checkPartition(machine, [zoneConfigFromJson(json, 'edited.json')])).toThrow(/memory_regions\[6\] io \[0x39000000, 0x39001000\) covers no device of board imx8mp-evk/);
   });
 });

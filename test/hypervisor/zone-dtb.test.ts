@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tool } from '../helpers/fixtures.js';
+import { fixture, tool } from '../helpers/fixtures.js';
 import { findBoard } from '../../boards/index.js';
 import { buildBoard } from '../../src/board/board-builder.js';
 import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
@@ -71,6 +71,20 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     const { dts } = dtc(generateZoneDtb(machine, zone, { servedVirtio: [{ base: 0xa003c00, size: 0x200 }] }).blob);
     expect(nodeNames(dts).filter((n) => n!.startsWith('virtio_mmio@'))).toEqual(['virtio_mmio@a003c00']);
     expect(dts).toMatch(/chosen \{\s*bootargs = "console=hvc0 earlycon";/);
+  });
+
+  it("hvisor-tool's zcu102 zone1 on the vendor DTB: virtio_mmio nodes where it serves devices (the USB controllers' addresses), the USB nodes gone", () => {
+    const { machine } = buildBoard(findBoard('zcu102'), { dtb: readFileSync(fixture('dtbs-arm64/xilinx/zynqmp-zcu102-rev1.0.dtb')) });
+    const zone = loadZoneConfig(join(import.meta.dirname, '../../boards/guests/aarch64/zcu102-zone1-linux.json'));
+    const devices = [{ base: 0xff9d_0000, size: 0x200, irq: 78 }, { base: 0xff9e_0000, size: 0x200, irq: 76 }, { base: 0xa00_0000, size: 0x200, irq: 77 }];
+    const { blob, report } = generateZoneDtb(machine, zone, { virtioDevices: devices });
+    const { dts, warnings } = dtc(blob);
+    // Outside the zone's virtio regions (0xa000000): none.
+    expect(nodeNames(dts).filter((n) => n!.startsWith('virtio_mmio@'))).toEqual(['virtio_mmio@ff9d0000', 'virtio_mmio@ff9e0000']);
+    const gic = /interrupt-controller@f9010000 \{[^}]*phandle = <(0x[0-9a-f]+)>/.exec(dts)![1];
+    expect(dts).toMatch(new RegExp(`virtio_mmio@ff9e0000 \\{[^}]*compatible = "virtio,mmio";[^}]*reg = <0x00 0xff9e0000 0x00 0x200>;[^}]*interrupt-parent = <${gic}>;[^}]*interrupts = <0x00 0x2c 0x04>;`));
+    expect(report.removed.some((p) => p.includes('usb@ff9d0000'))).toBe(true);
+    expect(warnings.filter((w) => w.includes('virtio'))).toEqual([]);
   });
 
   it('riscv64: PLIC contexts only for the zone’s harts; passed-through slots kept; no new dtc warnings', () => {
