@@ -51,7 +51,7 @@ function zone0Config(kernel: string, initrd: string) {
     ivc_configs: [],
     kernel_filepath: kernel, dtb_filepath: '', kernel_load_paddr: '0xa0400000', dtb_load_paddr: '0xa0000000', entry_point: '0xa0400000',
     initrd_filepath: initrd, initrd_load_paddr: '0xa8000000',
-    kernel_args: 'console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init nowatchdog rcupdate.rcu_cpu_stall_suppress=1',
+    kernel_args: 'console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init',
     arch_config: GIC, pci_config: [], num_pci_devs: 0, alloc_pci_devs: [],
   };
 }
@@ -137,7 +137,7 @@ describe('the real hvisor-tool in zone0 Linux starts, serves and stops a nonroot
     const { machine } = buildBoard(findBoard('qemu-virt-aarch64'));
     const zone1Dtb = generateZoneDtb(
       machine,
-      { ...zoneConfigFromJson(ZONE1, 'zone1_linux.json'), kernelArgs: 'console=hvc0 rdinit=/init quiet nowatchdog rcupdate.rcu_cpu_stall_suppress=1', initrdFilepath: 'initrd', initrdLoadPaddr: ZONE1_INITRD },
+      { ...zoneConfigFromJson(ZONE1, 'zone1_linux.json'), kernelArgs: 'console=hvc0 rdinit=/init quiet', initrdFilepath: 'initrd', initrdLoadPaddr: ZONE1_INITRD },
       { initrdSize: readFileSync(zone1Initrd).length },
     ).blob;
     const tool0 = (f: string) => readFileSync(fixture(`hvisor-tool/${f}`));

@@ -3,8 +3,8 @@
  * (CPU 0, its PL011) and the nonroot zone1 (CPU 1, its own RAM, a virtio-console on TCP as its only
  * console). Each has a virtio-net NIC on the board's virtual switch; Linux's virtio_net driver in
  * each zone gets a static address with BusyBox `ip`, and each zone pings the other.
- * The zone configs boot with `nowatchdog` and RCU stall reports off: a zone's virtual clock follows
- * host time, so while the other zone has the (one) host thread the kernel sees itself stalled.
+ * The kernels keep their watchdogs and RCU stall reports: each zone's time is its own instructions,
+ * so the other zone having the (one) host thread is no stall to it.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
