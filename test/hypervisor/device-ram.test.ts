@@ -35,7 +35,7 @@ describe('ram regions on device registers', () => {
   });
 
   it('leaves a ram region on no device (or partly on RAM) for the partition check to refuse', () => {
-    const json = structuredClone(zcu102.rootZone) as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
+    const json = structuredClone(zcu102.rootZone) as unknown as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
     json.memory_regions[2] = { ...json.memory_regions[2]!, physical_start: '0xe0000000', virtual_start: '0xe0000000' };
     const { config, notes } = deviceRamAsIo(machine, zoneConfigFromJson(json, 'edited.json'));
     expect(notes).toEqual([]);

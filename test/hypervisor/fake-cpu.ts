@@ -66,6 +66,8 @@ export class FakeCpu implements Cpu {
   retired = 0;
   pc = 0n;
   powered = false;
+  /** Set by `monitor sstep irq|noirq`. */
+  interruptsInSteps = false;
   bootArgs: readonly bigint[] = [];
   readonly interrupts = new Map<number, boolean>();
   readonly invalidated: [number, number][] = [];

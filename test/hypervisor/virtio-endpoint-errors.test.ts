@@ -88,7 +88,7 @@ describe('virtio endpoints that cannot be set up', () => {
       instance = await launch({ board: 'qemu-virt-riscv64', zones: [zone0, zone1], virtio, control, gdbBasePort: false, output: () => {}, log: () => {} });
       return { port, zone1, control };
     });
-    const hv = instance.hypervisor;
+    const hv = instance!.hypervisor;
     await zoneShutdown(control, 1);
     await hv.released();
     busy = await occupy(port);

@@ -53,7 +53,7 @@ describe('INTx swizzle against the interrupt-map QEMU generates', () => {
       const map = cells(dtNodeCells(dtb, node), 'interrupt-map');
       const entry = 3 + 1 + 1 + parentCells;
       expect(map.length % entry).toBe(0);
-      const entries = [];
+      const entries: { slot: number; pin: number; irq: number }[] = [];
       for (let i = 0; i < map.length; i += entry) {
         // child unit address phys.hi holds devfn << 8; the parent's interrupt number is the entry's
         // second cell after the phandle for GIC (type, number, flags), the only one for the PLIC.
