@@ -189,15 +189,31 @@ export class AddressSpace {
 }
 
 export function readRamLE(u8: Uint8Array, i: number, size: 1 | 2 | 4 | 8): bigint {
-  let v = 0n;
-  for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(u8[i + k]!);
-  return v;
+  // Whole 32-bit words rather than a BigInt shift per byte: page walks and exclusives come here.
+  switch (size) {
+    case 1: return BigInt(u8[i]!);
+    case 2: return BigInt(u8[i]! | (u8[i + 1]! << 8));
+    case 4: return BigInt(wordLE(u8, i));
+    default: return (BigInt(wordLE(u8, i + 4)) << 32n) | BigInt(wordLE(u8, i));
+  }
 }
 
+const wordLE = (u8: Uint8Array, i: number): number => (u8[i]! | (u8[i + 1]! << 8) | (u8[i + 2]! << 16) | (u8[i + 3]! << 24)) >>> 0;
+
 export function writeRamLE(u8: Uint8Array, i: number, size: 1 | 2 | 4 | 8, value: bigint): void {
-  for (let k = 0; k < size; k++) {
-    u8[i + k] = Number((value >> BigInt(8 * k)) & 0xffn);
-  }
+  const lo = Number(BigInt.asUintN(32, value));
+  u8[i] = lo;
+  if (size === 1) return;
+  u8[i + 1] = lo >>> 8;
+  if (size === 2) return;
+  u8[i + 2] = lo >>> 16;
+  u8[i + 3] = lo >>> 24;
+  if (size === 4) return;
+  const hi = Number(BigInt.asUintN(32, value >> 32n));
+  u8[i + 4] = hi;
+  u8[i + 5] = hi >>> 8;
+  u8[i + 6] = hi >>> 16;
+  u8[i + 7] = hi >>> 24;
 }
 
 export function hex(n: number | bigint): string {

@@ -52,17 +52,20 @@ const HVISOR_HVC_IMM = 0x4856;
 const siblings = new WeakMap<VcpuHost, Aarch64Cpu[]>();
 
 /**
- * A Linux boot compiles some 65,000 blocks and TurboFan optimises thousands of them; with inlining
- * each job pulls the core's memory and flag helpers into the block and costs several times more.
- * Measured on Debian arm64 6.1 to BOOT-OK (bench/aarch64-linux.ts): ~40% less process CPU without
- * inlining; the fixed-count bench loop drops from ~420 to ~320 MIPS and the riscv64 bench loop is
- * unchanged. Turned off process-wide (V8 has no per-function switch) once the first core exists.
+ * A Linux boot compiles some 60,000 blocks and TurboFan optimises thousands of them; with V8's default
+ * inlining each job pulls the core's memory and flag helpers into the block and costs several times
+ * more. Inlining only small callees (the TLB fast paths of ld64/st64 and the flag helpers, not the
+ * slow paths) keeps the boot's cost while the fixed-count loop gains. Measured on the same machine and
+ * load (bench/aarch64.ts, bench/aarch64-linux.ts, process CPU): no inlining 441 MIPS / 23.5 s boot;
+ * these limits 540 MIPS / 23.3 s; V8's defaults 600 MIPS / 27.4 s. Process-wide (V8 has no
+ * per-function switch), set once the first core exists.
  */
-let inliningOff = false;
-function turnOffTurbofanInlining(): void {
-  if (inliningOff) return;
-  inliningOff = true;
-  setFlagsFromString('--no-turbo-inlining');
+let inliningLimited = false;
+function limitTurbofanInlining(): void {
+  if (inliningLimited) return;
+  inliningLimited = true;
+  setFlagsFromString('--max-inlined-bytecode-size=200');
+  setFlagsFromString('--max-inlined-bytecode-size-cumulative=400');
 }
 /** Jump-cache slots per EL, one per instruction of a 256 KiB window (a kernel's hot text is MiBs). */
 const JC_SIZE = 1 << 16;
@@ -177,7 +180,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.rt = this.tlbs[1]![0]!;
     this.wt = this.tlbs[1]![1]!;
     this.resetState();
-    turnOffTurbofanInlining();
+    limitTurbofanInlining();
     let cores = siblings.get(options.host);
     if (cores === undefined) siblings.set(options.host, (cores = []));
     cores[options.index] = this;
@@ -295,7 +298,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   /**
    * The run loop without a debugger: no breakpoint, step or watchpoint resume to check, the jump
-   * cache probed here rather than through lookupBlock (TurboFan inlines nothing; see above).
+   * cache probed here rather than through lookupBlock (TurboFan inlines only small callees; see above).
    */
   private runBlocks(budget: number): RunResult {
     const r = this.r;
