@@ -74,6 +74,10 @@ const TABLE: ReadonlyArray<readonly [string, Op, Format, number?]> = [
   // Floating point: everything but the loads and stores goes to the FP unit with its raw bits.
   ['0000 0001', Op.Fp, 'raw'], ['0000 1000', Op.Fp, 'raw'], ['0000 1100 0001', Op.Fp, 'raw'],
   ['0000 1100 0010', Op.Fp, 'raw'], ['0000 11010000 00', Op.Fp, 'raw'],
+  // LSX (lsx.ts decodes the rest): vbitsel.v, vshuf.b, vld, vst, vldrepl/vstelm, vldx, vstx, 0x70000000-0x73ffffff.
+  ['0000 1101 0001', Op.Lsx, 'raw'], ['0000 1101 0101', Op.Lsx, 'raw'], ['0010 110000', Op.Lsx, 'raw'],
+  ['0010 110001', Op.Lsx, 'raw'], ['0011 000', Op.Lsx, 'raw'], ['0011 1000 0100 0000 0', Op.Lsx, 'raw'],
+  ['0011 1000 0100 0100 0', Op.Lsx, 'raw'], ['0111 00', Op.Lsx, 'raw'],
   ['0001 00', Op.Addu16iD, 'rri16'],
   ['0001 010', Op.Lu12iW, 'ri20'], ['0001 011', Op.Lu32iD, 'ri20'], ['0001 100', Op.Pcaddi, 'ri20'],
   ['0001 101', Op.Pcalau12i, 'ri20'], ['0001 110', Op.Pcaddu12i, 'ri20'], ['0001 111', Op.Pcaddu18i, 'ri20'],

@@ -11,6 +11,7 @@ import { Access, Fault, translate, type MmuContext } from './mmu.js';
 import { LoongArchTlb, STLB_SIZE, TLB_SIZE, va48Of } from './tlb.js';
 import { executeFp, FpResult, type FpHost } from './fpu.js';
 import { IdentificationIocsr, type IocsrSpace } from './iocsr.js';
+import { executeLsx, LsxResult } from './lsx.js';
 import { LA_BADV, LA_F0, LA_FCC0, LA_FCSR, LA_ORIG_A0, LA_PC, loongarch64GdbDescription } from './gdb-description.js';
 import { HvisorError } from '../../util/hvisor-error.js';
 
@@ -57,8 +58,8 @@ function cpucfgWords(timerFrequency: number): Uint32Array {
   w[0] = 0x14c010; // PRID
   // ARCH=2 (LA64), PGMMU, IOCSR, PALEN-1=47, VALEN-1=47, UAL, RI, EP, RPLV, HP, IOCSR_BRD
   w[1] = 2 | (1 << 2) | (1 << 3) | (0x2f << 4) | (0x2f << 12) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 23) | (1 << 24) | (1 << 25);
-  // FP, FP_SP, FP_DP, FP_ver=1, LLFTP, LLFTP_ver=1, LSPW, LAM
-  w[2] = 1 | 2 | 4 | (1 << 3) | (1 << 14) | (1 << 15) | (1 << 21) | (1 << 22);
+  // FP, FP_SP, FP_DP, FP_ver=1, LSX (lsx.ts: Debian's userland is built with it), LLFTP, LLFTP_ver=1, LSPW, LAM
+  w[2] = 1 | 2 | 4 | (1 << 3) | (1 << 6) | (1 << 14) | (1 << 15) | (1 << 21) | (1 << 22);
   w[3] = 0x0; // no coherent cache management hints
   w[4] = timerFrequency; // the constant timer's crystal frequency
   w[5] = 1 | (1 << 16); // CC_MUL = 1, CC_DIV = 1
@@ -94,6 +95,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
   readonly x32 = new Uint32Array(this.x.buffer);
   readonly xi = new Int32Array(this.x.buffer);
   readonly fb = new BigUint64Array(32);
+  /** Bits 127..64 of the LSX vector registers (bits 63..0 are the FPRs). */
+  readonly vhi = new BigUint64Array(32);
   readonly fu32 = new Uint32Array(this.fb.buffer);
   readonly fcc = new Uint8Array(8);
   fcsr = 0;
@@ -185,6 +188,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
   reset(entry: bigint, args: readonly bigint[]): void {
     this.x.fill(0n);
     this.fb.fill(0n);
+    this.vhi.fill(0n);
     this.fcc.fill(0);
     this.fcsr = 0;
     args.forEach((a, i) => {
@@ -844,6 +848,12 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       }
       case Op.FldS: case Op.FldD: case Op.FstS: case Op.FstD: case Op.FldxS: case Op.FldxD: case Op.FstxS: case Op.FstxD:
         return this.fpMemory(op, d, j, k, immB);
+      case Op.Lsx: {
+        if ((this.csr[CSR.EUEN]! & 2n) === 0n) { this.exception(Ecode.SXD); return false; }
+        const r = executeLsx(this, imm);
+        if (r === LsxResult.Illegal) { this.exception(Ecode.INE); return false; }
+        return r === LsxResult.Ok;
+      }
       case Op.Fp: {
         if (!this.fpEnabled()) return false;
         const r = executeFp(this, imm);

@@ -56,4 +56,6 @@ export const enum Op {
   FldS, FldD, FstS, FstD, FldxS, FldxD, FstxS, FstxD,
   /** Every other FP instruction: imm holds the raw instruction word. */
   Fp,
+  /** An LSX instruction (lsx.ts): imm holds the raw instruction word. */
+  Lsx,
 }
