@@ -28,6 +28,8 @@ export interface LinuxBootSpec {
   readonly kernelName: string;
   /** QEMU's binary and machine options; the console, kernel, initrd and bootargs are added. */
   readonly qemu: readonly string[];
+  /** Where QEMU finds a file of ours (a QEMU in a chroot sees copies inside it); default: the path itself. */
+  readonly qemuFile?: (path: string) => string;
 }
 
 /** A path under .fixtures/ that must exist. */
@@ -53,7 +55,7 @@ export interface OurBootTiming extends BootTiming {
 /** QEMU's boot of the kernel and initramfs; its CPU time comes from bash's `times` builtin. */
 function bootQemu(spec: LinuxBootSpec, append: string): Promise<BootTiming> {
   const qemu = [...spec.qemu, '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-nic', 'none', '-no-reboot',
-    '-kernel', spec.kernel, '-initrd', fixturePath(spec.initramfs), '-append', append];
+    '-kernel', spec.qemuFile?.(spec.kernel) ?? spec.kernel, '-initrd', spec.qemuFile?.(fixturePath(spec.initramfs)) ?? fixturePath(spec.initramfs), '-append', append];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     // `times` prints the children's user and system times once QEMU exits (after the guest powers off).

@@ -13,6 +13,7 @@ const benches: Readonly<Record<string, string>> = {
   loongarch64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-loongarch64',
   'aarch64-linux': 'Debian arm64 6.1 to BOOT-OK in zone0 through launch(), ours vs qemu-system-aarch64 -smp 2',
   'riscv64-linux': 'Debian forky riscv64 to BOOT-OK in zone0 through launch(), ours vs qemu-system-riscv64 -smp 2',
+  'loongarch64-linux': 'Debian forky loong64 to BOOT-OK in zone0 through launch(), ours vs trixie\'s qemu-system-loongarch64',
   gdbstub: 'gdb-multiarch stepping, memory reads and a 1 MiB dump, our stub vs QEMU\'s',
 };
 

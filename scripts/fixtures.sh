@@ -14,10 +14,11 @@
 #   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, vmlinuz-loong64, dtbs-arm64, dtbs-arm64-6.12
 #                                   stable names (links) for the kernels and DTB folders above: configs and the README use
 #                                   these, Debian's version numbers change under them
-#   .fixtures/initramfs-{arm64,riscv64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
+#   .fixtures/initramfs-{arm64,riscv64,loong64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
 #   .fixtures/initramfs-{arm64,riscv64,loong64}-shell.cpio.gz, zone1-disk.img   debugging setups
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
-#   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch), run via chroot
+#   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch) and QEMU 10's
+#                                                 qemu-system-loongarch64 (boots Debian's loong64 kernel), run via chroot
 #   .fixtures/hvisor-tool-examples/qemu-riscv64/  hvisor-tool's example configs (linux2.json, linux2-aia.json)
 #   .fixtures/hvisor-tool/                        hvisor-tool's hvisor.ko, ivc.ko (for the arm64 kernel above) and static hvisor
 #   .fixtures/hvisor-json-parse/json-parse        hvisor-tool's JSON number reader (tools/json_parse.c) for the host, a test oracle
@@ -159,6 +160,7 @@ mkinitramfs() { # busybox out init-script [module.ko...]
 }
 mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64.cpio.gz" initramfs-init.sh
 mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64.cpio.gz" initramfs-init.sh
+mkinitramfs "$D/bb-loong64/usr/bin/busybox" "$FIX/initramfs-loong64.cpio.gz" initramfs-init.sh
 K=$(ls -d "$D"/arm64-6.1/lib/modules/*/kernel | tail -1)
 mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64-shell.cpio.gz" initramfs-shell.sh \
   "$K/drivers/virtio/virtio_mmio.ko" "$K/drivers/block/virtio_blk.ko" "$K/drivers/char/virtio_console.ko"
@@ -220,6 +222,13 @@ if [ ! -f "$G/.done" ]; then
   $SUDO debootstrap --variant=minbase --include=gdb-multiarch trixie "$G" http://deb.debian.org/debian >/dev/null
   $SUDO chroot "$G" gdb-multiarch -nx -batch -ex 'set architecture Loongarch64' >/dev/null
   touch "$G/.done"
+fi
+# The same root's QEMU (10.x) boots Debian's loong64 kernel, which Debian 12's QEMU 7.2 cannot: the
+# oracle and speed reference of the LoongArch Linux zone (bench/loongarch64-linux.ts).
+if [ ! -f "$G/.qemu-done" ]; then
+  say "installing trixie's qemu-system-misc in $G"
+  $SUDO chroot "$G" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-misc' >/dev/null
+  $SUDO chroot "$G" qemu-system-loongarch64 -M help | grep -q '^virt' && touch "$G/.qemu-done"
 fi
 
 say "ready in $FIX"

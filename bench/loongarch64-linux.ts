@@ -1,0 +1,35 @@
+/**
+ * Debian forky's loong64 kernel (its EFI zboot vmlinuz as packaged) to the initramfs's BOOT-OK in QEMU
+ * (LoongArch virt, 1 vCPU, TCG, direct kernel boot) and in zone0 of our ls3a5000-7a2000
+ * (boards/guests/loongarch64/zone0-linux.json); see linux-boot.ts. Debian 12's QEMU 7.2 cannot boot
+ * this kernel (ELF-only -kernel, no boot arguments): the QEMU here is trixie's, in the minimal trixie
+ * root scripts/fixtures.sh makes (run via chroot; the kernel and initramfs are copied into its /tmp).
+ * Its loader reads gzip zboot images only, so it gets the Image our loader unpacks from the zstd one.
+ *
+ * `node dist/bench/loongarch64-linux.js [--ours-only|--qemu-only]` or `npm run bench -- loongarch64-linux`.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isEfiZboot, unpackEfiZboot } from '../src/loader/efi-zboot.js';
+import { benchLinuxBoot, fixturePath } from './linux-boot.js';
+
+const root = fixturePath('trixie-gdb');
+const inside = mkdtempSync(join(root, 'tmp', 'bench-la64-'));
+process.on('exit', () => rmSync(inside, { recursive: true, force: true }));
+const kernel = fixturePath('vmlinuz-loong64');
+await benchLinuxBoot({
+  arch: 'loongarch64',
+  board: 'ls3a5000-7a2000',
+  zoneConfig: 'boards/guests/loongarch64/zone0-linux.json',
+  kernel,
+  kernelName: 'vmlinuz-loong64 (EFI zboot)',
+  initramfs: 'initramfs-loong64.cpio.gz',
+  qemu: ['chroot', root, 'qemu-system-loongarch64', '-M', 'virt', '-smp', '1', '-m', '1G'],
+  qemuFile: (path) => {
+    const bytes = readFileSync(path);
+    if (isEfiZboot(bytes)) writeFileSync(join(inside, basename(path)), unpackEfiZboot(bytes, path, 1 << 30));
+    else copyFileSync(path, join(inside, basename(path)));
+    return join('/', inside.slice(root.length + 1), basename(path));
+  },
+}, process.argv.slice(2));
+process.exit(0);
