@@ -8,7 +8,6 @@
  * at gits_base, the zone device tree keeps the ITS node and the host bridge's msi-map, and the
  * functions' MSI-X writes reach GITS_TRANSLATER through the zone's stage-2 space.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,12 +15,9 @@ import { launch, type Instance } from '../../src/cli/launch.js';
 import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 import { arm64ModuleTree, buildInitramfs, modulesWithDependencies, scratch } from '../helpers/linux-initramfs.js';
-import { mulberry32 } from '../helpers/prng.js';
+import { diskPatternScript, expectDiskPattern, PATTERN_BYTES, seededBytes } from './disk-pattern.js';
 
 const DISK_BYTES = 1 << 20;
-const PATTERN_BYTES = 64 * 1024;
-/** Where the guest writes the pattern: 4 KiB block 128 (512 KiB into each disk). */
-const PATTERN_BLOCK = 128;
 
 const INIT = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -34,12 +30,8 @@ for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "INSMOD-FA
 sleep 1
 for d in /sys/bus/pci/devices/*; do echo "PCI-DRIVER $(basename $d) $(basename $(readlink $d/driver) 2>/dev/null)"; done
 echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
-for disk in vda nvme0n1; do
-  echo "READ-$disk $(dd if=/dev/$disk bs=4096 count=16 2>/dev/null | md5sum)"
-  dd if=/pattern.bin of=/dev/$disk bs=4096 seek=${PATTERN_BLOCK} conv=fsync 2>/dev/null
-  echo 3 > /proc/sys/vm/drop_caches
-  echo "BACK-$disk $(dd if=/dev/$disk bs=4096 skip=${PATTERN_BLOCK} count=16 iflag=direct 2>/dev/null | md5sum)"
-done
+${diskPatternScript('vda')}
+${diskPatternScript('nvme0n1')}
 cat /proc/interrupts | grep -i -E 'virtio|nvme|ITS'
 echo PCI-TEST-DONE
 exec sh
@@ -51,15 +43,6 @@ function itsMsiCounts(text: string): Map<string, number> {
   for (const m of text.matchAll(/^\s*\d+:((?:\s+\d+)+)\s+ITS-MSI\s+\d+\s+Edge\s+(\S+)\s*$/gm)) {
     out.set(m[2]!, m[1]!.trim().split(/\s+/).reduce((n, c) => n + Number(c), 0));
   }
-  return out;
-}
-
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
-
-function randomBytes(seed: number, n: number): Uint8Array {
-  const next = mulberry32(seed);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
   return out;
 }
 
@@ -75,7 +58,7 @@ describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
 
   it('sees exactly its functions, binds virtio_pci/virtio_blk and nvme, does I/O on both disks, with MSI-X through the zone ITS', async () => {
     const dir = scratch('a64-pci-');
-    const disks = { blk: randomBytes(1, DISK_BYTES), nvme: randomBytes(2, DISK_BYTES) };
+    const disks = { blk: seededBytes(1, DISK_BYTES), nvme: seededBytes(2, DISK_BYTES) };
     writeFileSync(join(dir, 'blk.img'), disks.blk);
     writeFileSync(join(dir, 'nvme.img'), disks.nvme);
     writeFileSync(join(dir, 'pci.json'), JSON.stringify({
@@ -85,7 +68,7 @@ describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
         { bdf: '00:03.0', type: 'nvme', img: 'nvme.img' },
       ],
     }));
-    const pattern = randomBytes(3, PATTERN_BYTES);
+    const pattern = seededBytes(3, PATTERN_BYTES);
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux-pci.json'), 'utf8'));
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
     config.initrd_filepath = buildInitramfs({
@@ -112,18 +95,9 @@ describe('Debian arm64 Linux enumerating PCI functions in zone0', () => {
     expect(out).toMatch(/PCI-DRIVER 0000:00:03\.0 nvme/);
     expect(out).toMatch(/DISKS: .*nvme0n1.*vda|DISKS: .*vda.*nvme0n1/);
 
-    // Reads came from the backing files; the pattern read back is the one written ...
-    expect(out).toContain(`READ-vda ${md5(disks.blk.subarray(0, PATTERN_BYTES))}`);
-    expect(out).toContain(`READ-nvme0n1 ${md5(disks.nvme.subarray(0, PATTERN_BYTES))}`);
-    expect(out).toContain(`BACK-vda ${md5(pattern)}`);
-    expect(out).toContain(`BACK-nvme0n1 ${md5(pattern)}`);
-    // ... and it is in the files, where the guest put it, with the rest untouched.
-    const at = PATTERN_BLOCK * 4096;
-    for (const name of ['blk', 'nvme'] as const) {
-      const now = new Uint8Array(readFileSync(join(dir, `${name}.img`)));
-      expect(md5(now.subarray(at, at + PATTERN_BYTES))).toBe(md5(pattern));
-      expect(md5(now.subarray(0, at))).toBe(md5(disks[name].subarray(0, at)));
-    }
+    // Reads came from the backing files; the pattern read back is the one written, and it is in the files.
+    expectDiskPattern(out, 'vda', join(dir, 'blk.img'), disks.blk, pattern);
+    expectDiskPattern(out, 'nvme0n1', join(dir, 'nvme.img'), disks.nvme, pattern);
     // MSI-X through the ITS: Linux found the ITS, and both drivers' vectors took interrupts as LPIs.
     expect(console0.text()).toMatch(/ITS \[mem 0x0*8080000-0x0*809ffff\]/);
     // Rows such as ` 17:   23   ITS-MSI 16385 Edge   virtio0-req.0` (hwirq = BDF << 11 | vector).

@@ -16,7 +16,6 @@
  *   the image) and its only console is a virtio-console on TCP.
  * - Each zone has a virtio-net NIC on the board's switch; the zones ping each other.
  */
-import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,13 +24,10 @@ import { rootZone } from '../../boards/qemu-virt-riscv64/root-zone.js';
 import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 import { buildInitramfs, modulesWithDependencies, riscv64ModuleTree, scratch, waitForLinkUp } from '../helpers/linux-initramfs.js';
-import { mulberry32 } from '../helpers/prng.js';
 import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
+import { diskPatternScript, expectDiskPattern, PATTERN_BYTES, seededBytes } from './disk-pattern.js';
 
 const DISK_BYTES = 1 << 20;
-const PATTERN_BYTES = 64 * 1024;
-/** Where the guests write the pattern: 4 KiB block 128 (512 KiB into each disk). */
-const PATTERN_BLOCK = 128;
 /** PLIC/APLIC sources of INTA for slots 1 and 3 (the interrupt-map: 32 + slot mod 4). */
 const INTX_BLK = 33;
 const INTX_NVME = 35;
@@ -44,21 +40,6 @@ const ZONE1_CONSOLE = { addr: 0x1000_7000, irq: 7 };
 const BOOT_MS = 1_500_000;
 const GUEST_MS = 300_000;
 const TEST_MS = 600_000;
-
-const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
-
-function randomBytes(seed: number, n: number): Uint8Array {
-  const next = mulberry32(seed);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
-  return out;
-}
-
-/** Shell lines: the md5 of the disk's first 64 KiB, then the pattern written at PATTERN_BLOCK and read back past the cache. */
-const diskIo = (disk: string) => `echo "READ-${disk} $(dd if=/dev/${disk} bs=4096 count=16 2>/dev/null | md5sum)"
-dd if=/pattern.bin of=/dev/${disk} bs=4096 seek=${PATTERN_BLOCK} conv=fsync 2>/dev/null
-echo 3 > /proc/sys/vm/drop_caches
-echo "BACK-${disk} $(dd if=/dev/${disk} bs=4096 skip=${PATTERN_BLOCK} count=16 iflag=direct 2>/dev/null | md5sum)"`;
 
 const PREAMBLE = `#!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -85,8 +66,8 @@ ${LOAD_MODULES}
 sleep 1
 for d in /sys/bus/pci/devices/*; do echo "PCI-DRIVER $(basename $d) $(basename $(readlink $d/driver) 2>/dev/null)"; done
 echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
-${diskIo('vda')}
-${diskIo('nvme0n1')}
+${diskPatternScript('vda')}
+${diskPatternScript('nvme0n1')}
 echo INTERRUPTS-BEGIN
 cat /proc/interrupts
 echo PCI-TEST-DONE
@@ -97,7 +78,7 @@ const ZONE1_INIT = `${PREAMBLE}
 ${LOAD_MODULES}
 exec </dev/hvc0 >/dev/hvc0 2>&1
 echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
-${diskIo('vda')}
+${diskPatternScript('vda')}
 ${network('10.0.0.2', 'zone1')}`;
 
 /**
@@ -165,8 +146,8 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
   let dir: string;
   let console0: GuestConsole;
   let hvc1: SocketGuestConsole | undefined;
-  const disks = { blk: randomBytes(1, DISK_BYTES), nvme: randomBytes(2, DISK_BYTES), zone1: randomBytes(4, DISK_BYTES) };
-  const pattern = randomBytes(3, PATTERN_BYTES);
+  const disks = { blk: seededBytes(1, DISK_BYTES), nvme: seededBytes(2, DISK_BYTES), zone1: seededBytes(4, DISK_BYTES) };
+  const pattern = seededBytes(3, PATTERN_BYTES);
 
   beforeAll(async () => {
     dir = scratch('rv64-two-zones-');
@@ -281,14 +262,6 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
     instance = undefined;
   });
 
-  /** The backing file holds the pattern where the guest wrote it, and the rest as the host made it. */
-  function expectPatternIn(file: string, before: Uint8Array): void {
-    const now = new Uint8Array(readFileSync(join(dir, file)));
-    const at = PATTERN_BLOCK * 4096;
-    expect(md5(now.subarray(at, at + PATTERN_BYTES))).toBe(md5(pattern));
-    expect(md5(now.subarray(0, at))).toBe(md5(before.subarray(0, at)));
-  }
-
   it('zone0 enumerates exactly its PCI functions, binds virtio-pci and nvme, and does I/O the host finds in both backing files', () => {
     const log = console0.text();
     const out = log.slice(log.indexOf('PCI-BEFORE'));
@@ -300,14 +273,8 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
     expect(out).toMatch(/PCI-DRIVER 0000:00:01\.0 virtio-pci/);
     expect(out).toMatch(/PCI-DRIVER 0000:00:03\.0 nvme/);
     expect(out).toMatch(/DISKS: .*nvme0n1.*vda|DISKS: .*vda.*nvme0n1/);
-    // Reads came from the backing files; the pattern read back is the one written ...
-    expect(out).toContain(`READ-vda ${md5(disks.blk.subarray(0, PATTERN_BYTES))}`);
-    expect(out).toContain(`READ-nvme0n1 ${md5(disks.nvme.subarray(0, PATTERN_BYTES))}`);
-    expect(out).toContain(`BACK-vda ${md5(pattern)}`);
-    expect(out).toContain(`BACK-nvme0n1 ${md5(pattern)}`);
-    // ... and it is in the files, where the guest put it.
-    expectPatternIn('blk.img', disks.blk);
-    expectPatternIn('nvme.img', disks.nvme);
+    expectDiskPattern(out, 'vda', join(dir, 'blk.img'), disks.blk, pattern);
+    expectDiskPattern(out, 'nvme0n1', join(dir, 'nvme.img'), disks.nvme, pattern);
     expect(log).toMatch(/pci-host-generic 30000000\.pci: ECAM at \[mem 0x30000000-0x3fffffff\] for \[bus 00-ff\]/);
     c.expectPciInterrupts(interruptRows(out.slice(out.indexOf('INTERRUPTS-BEGIN'), out.indexOf('PCI-TEST-DONE'))));
     expect(log).not.toMatch(/Oops|Unable to handle|BUG:|Kernel panic/);
@@ -317,9 +284,7 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
     const log = hvc1!.console.text();
     expect(log).not.toMatch(/INSMOD-FAILED|Oops|Unable to handle|BUG:|Kernel panic/);
     expect(log).toMatch(/DISKS: vda\s/);
-    expect(log).toContain(`READ-vda ${md5(disks.zone1.subarray(0, PATTERN_BYTES))}`);
-    expect(log).toContain(`BACK-vda ${md5(pattern)}`);
-    expectPatternIn('zone1.img', disks.zone1);
+    expectDiskPattern(log, 'vda', join(dir, 'zone1.img'), disks.zone1, pattern);
     const where = await hvc1!.console.run('tty; grep -E "^(processor|hart)[[:space:]]" /proc/cpuinfo; grep "System RAM" /proc/iomem; echo WHERE-DONE', /WHERE-DONE\s+zone1# $/, GUEST_MS);
     expect(where).toMatch(/\/dev\/hvc0/);
     expect(where).toMatch(/^processor\s*: 0\s*\nhart\s*: 3\s*$/m);
