@@ -19,6 +19,7 @@ import { executeFp, type FpState } from './fpu.js';
 import { executeBitmanip } from './bitmanip.js';
 import { executeAmo, type AmoHart } from './amo.js';
 import { HvisorError } from '../../util/hvisor-error.js';
+import { compileBlock, type BlockHost, type CompiledBlock } from './compile-block.js';
 
 const TLB_BITS = 10;
 /** TLB slots remembered for a cheap flush; more fills than this since the last flush clear every slot. */
@@ -48,6 +49,8 @@ interface RamInfo {
   readonly u64: BigUint64Array;
   /** Signed view for the interpreter's 64-bit loads and stores (see Riscv64Cpu.xs). */
   readonly i64: BigInt64Array;
+  /** Compiled blocks read and write 64-bit values as two int32 halves. */
+  readonly i32: Int32Array;
   /** Non-zero for RAM pages with a decoded page: stores there must drop it. */
   readonly code: Uint8Array;
   readonly pages: Map<number, DecodedPage>;
@@ -64,6 +67,10 @@ class DecodedPage {
   readonly w = new Int32Array(SLOTS + 1);
   readonly imm = new Int32Array(SLOTS + 1);
   readonly immB = new BigInt64Array(SLOTS + 1);
+  /** Times each slot was entered as a block start, up to the core's compile threshold. */
+  readonly heat = new Uint8Array(SLOTS);
+  /** Compiled blocks by starting slot (allocated on the page's first compilation). */
+  blocks: (CompiledBlock | undefined)[] | undefined;
   private readonly snapshot = Buffer.alloc(4096);
   /**
    * The snapshot in halfwords: slots are decoded from it, not from RAM, so the decoded page is always
@@ -81,6 +88,8 @@ class DecodedPage {
   refresh(): void {
     if (this.ram.equals(this.snapshot)) return;
     this.w.fill(0);
+    this.heat.fill(0);
+    this.blocks = undefined;
     this.ram.copy(this.snapshot);
   }
 }
@@ -99,7 +108,7 @@ interface Watchpoint {
  * the HS-mode side (SBI, stage 2) is TypeScript. Integer registers live in a BigUint64Array with
  * 32-bit views for address arithmetic; x0 writes go to the sink register 32.
  */
-export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
+export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
   readonly arch = 'riscv64' as const;
   readonly gdb = riscv64GdbDescription;
 
@@ -163,8 +172,17 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   /** The current run is a debugger single step (interrupts wait unless interruptsInSteps). */
   private stepping = false;
   interruptsInSteps = false;
-  /** Decoded pages with another generation are stale (fence.i bumps it). */
-  private codeGen = 1;
+  /** Decoded pages with another generation are stale (fence.i bumps it). Read by compiled blocks. */
+  codeGen = 1;
+  /**
+   * Times a block start runs interpreted before it is compiled (at most 255; 0: never compile).
+   * Tests set it to compare compiled and interpreted runs.
+   */
+  compileThreshold = 16;
+  /** Blocks compiled so far (for tests and profiles). */
+  blocksCompiled = 0;
+  /** Set by a compiled block that trapped, stopped or made its page stale: pc must be looked up afresh. */
+  leave = false;
   /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
   private waiting = false;
   /** An SBI HSM suspend in progress: where a non-retentive one resumes (undefined: retentive). */
@@ -177,15 +195,15 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
   private inflight = 0;
   private trapsInChunk = 0;
 
-  // Software TLBs: tag = (va >> 12) as hi * 2^20 + lo >>> 12; NaN = empty.
+  // Software TLBs: tag = (va >> 12) as hi * 2^20 + lo >>> 12; NaN = empty. The data TLBs are read by compiled blocks.
   private readonly tlbXKey = new Float64Array(TLB_SIZE).fill(NaN);
   private readonly tlbXPage: (DecodedPage | undefined)[] = new Array(TLB_SIZE).fill(undefined);
-  private readonly tlbRKey = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly tlbROff = new Uint32Array(TLB_SIZE);
-  private readonly tlbRInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
-  private readonly tlbWKey = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly tlbWOff = new Uint32Array(TLB_SIZE);
-  private readonly tlbWInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly tlbRKey = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly tlbROff = new Uint32Array(TLB_SIZE);
+  readonly tlbRInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
+  readonly tlbWKey = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly tlbWOff = new Uint32Array(TLB_SIZE);
+  readonly tlbWInfo: (RamInfo | undefined)[] = new Array(TLB_SIZE).fill(undefined);
   /** Slots filled since the last flush (the first TLB_FILL_LOG of them), for dropTlb. */
   private readonly tlbFilled = new Int32Array(TLB_FILL_LOG);
   private tlbFillCount = 0;
@@ -400,6 +418,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     const tlbWKey = this.tlbWKey, tlbWOff = this.tlbWOff, tlbWInfo = this.tlbWInfo;
     let count = 0;
     this.trapsInChunk = 0;
+    const compiling = limit > 1 && this.compileThreshold > 0;
+    const hot = this.compileThreshold;
     outer: while (count < limit && this.stopReason === undefined) {
       if (this.irqDirty && (!this.stepping || this.interruptsInSteps)) {
         this.irqDirty = false;
@@ -426,8 +446,29 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
       const pageLo = pcLo - (pcLo & 0xfff);
       const w = page.w, imm = page.imm, immB = page.immB;
       let off = pcLo & 0xfff;
+      // A block starts here (a jump target or the instruction after one the blocks do not compile).
+      let entry = compiling;
       while (count < limit) {
         let i = off >> 1;
+        if (entry) {
+          entry = false;
+          const block = page.blocks?.[i];
+          if (block !== undefined) {
+            if (block.count <= limit - count) {
+              this.leave = false;
+              count += block.fn(this, xi, pageHi, pageLo, limit - count);
+              const lo = this.pcLo;
+              if (this.leave || this.pcHi !== pageHi || lo < pageLo || lo >= pageLo + 4096 || page.gen !== this.codeGen) continue outer;
+              off = lo - pageLo;
+              entry = true;
+              continue;
+            }
+          } else if (page.heat[i]! < hot && ++page.heat[i]! === hot) {
+            this.compileAt(page, off);
+            entry = true;
+            continue;
+          }
+        }
         let word = w[i]!;
         if (word === 0) word = this.decodeSlot(page, off);
         if ((word & 0xff) === 2 /* CrossPage */) {
@@ -497,28 +538,28 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             break;
           }
           case 7 /* Beq */:
-            if (x[s1] === x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (x[s1] === x[s2]) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 8 /* Bne */:
-            if (x[s1] !== x[s2]) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (x[s1] !== x[s2]) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 9 /* Blt */:
-            if (x[s1]! < x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (x[s1]! < x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 10 /* Bge */:
-            if (x[s1]! >= x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (x[s1]! >= x[s2]!) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 11 /* Bltu */:
-            if (ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 12 /* Bgeu */:
-            if (!ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) continue; this.setPc(pageHi, pageLo + off); continue outer; }
+            if (!ltu(x32, s1, x32[s2 * 2 + 1]!, x32[s2 * 2]!)) { off += imm[i]!; if (off >>> 12 === 0) { entry = compiling; continue; } this.setPc(pageHi, pageLo + off); continue outer; }
             break;
           case 5 /* Jal */: {
             x32[d * 2] = pageLo + next;
             x32[d * 2 + 1] = pageHi;
             off += imm[i]!;
-            if (off >>> 12 === 0) continue;
+            if (off >>> 12 === 0) { entry = compiling; continue; }
             this.setPc(pageHi, pageLo + off);
             continue outer;
           }
@@ -531,7 +572,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             x32[d * 2 + 1] = pageHi;
             // `| 0` keeps `off` an int32 for V8: a double here makes the loop's `off` a float64 phi and
             // halves the speed of every instruction once jalr has type feedback (measured 150 -> 75 MIPS).
-            if (hi === pageHi && lo - pageLo >= 0 && lo - pageLo < 4096) { off = (lo - pageLo) | 0; continue; }
+            if (hi === pageHi && lo - pageLo >= 0 && lo - pageLo < 4096) { off = (lo - pageLo) | 0; entry = compiling; continue; }
             this.pcLo = lo;
             this.pcHi = hi;
             continue outer;
@@ -589,6 +630,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
             this.pcHi = pageHi;
             this.inflight = count;
             const r = this.executeSlow(word, i, page, next - off);
+            entry = compiling;
             if (r === SLOW_NEXT && page.gen === this.codeGen) break;
             if (r !== SLOW_TRAP) { this.setPc(pageHi, pageLo + next); continue outer; }
             continue outer; // SLOW_TRAP: pc already set
@@ -616,7 +658,20 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     page.info.code[page.ramOffset / 4096] = 1;
   }
 
-  private setPc(hi: number, lo: number): void {
+  /** Compiles the block starting at `off` of `page` (nothing if its first instruction does not compile). */
+  private compileAt(page: DecodedPage, off: number): void {
+    const block = compileBlock(page, off, (o) => {
+      let word = page.w[o >> 1]!;
+      if (word === 0) word = this.decodeSlot(page, o);
+      return { word: (word & 0xff) === Op.CrossPage ? 0 : word, imm: page.imm[o >> 1]! };
+    });
+    if (block === undefined) return;
+    this.blocksCompiled++;
+    (page.blocks ??= new Array<CompiledBlock | undefined>(SLOTS).fill(undefined))[off >> 1] = block;
+  }
+
+  /** Sets pc from a high half and a low half that may have carried out of 32 bits (compiled blocks use it too). */
+  setPc(hi: number, lo: number): void {
     if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
     this.pcLo = lo;
     this.pcHi = hi;
@@ -629,7 +684,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     let info = this.ramInfos.get(ram);
     if (info === undefined) {
       info = {
-        ram, u8: ram.u8, u16: ram.u16, u32: ram.u32, u64: ram.u64, i64: new BigInt64Array(ram.buffer),
+        ram, u8: ram.u8, u16: ram.u16, u32: ram.u32, u64: ram.u64, i64: new BigInt64Array(ram.buffer), i32: new Int32Array(ram.buffer),
         code: new Uint8Array(Math.ceil(ram.size / 4096)), pages: new Map(),
       };
       this.ramInfos.set(ram, info);
@@ -973,7 +1028,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     }
   }
 
-  private loadSlow(op: number, d: number, lo: number, hi: number): boolean {
+  /** A load the TLB fast path did not serve; false after a fault or stop (pc must be the load's). */
+  loadSlow(op: number, d: number, lo: number, hi: number): boolean {
     const size = op === Op.Ld ? 8 : op === Op.Lw || op === Op.Lwu ? 4 : op === Op.Lh || op === Op.Lhu ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
       // The common TLB miss: one page, no watchpoints. Numbers only, no BigInt until the value.
@@ -1010,7 +1066,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart {
     return true;
   }
 
-  private storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
+  /** A store the TLB fast path did not serve; false after a fault or stop (pc must be the store's). */
+  storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
     const size = op === Op.Sd ? 8 : op === Op.Sw ? 4 : op === Op.Sh ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
       const gpa = translateParts(hi, lo, Access.Write, this.translationContext(), this.host.memory, true);
