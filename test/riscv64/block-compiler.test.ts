@@ -3,7 +3,9 @@
  * Sv39, traps, interrupts) and the bench program run on two bare machines, one compiling every block
  * on its first run and one interpreting only. Both run the same sequence of odd-sized budgets; after
  * each, pc, the retired count, every register, the S-mode CSRs and privilege must agree, and the memory
- * must agree at the end. The interpreter itself is checked against QEMU by test/lockstep.
+ * must agree at the end. Debian's riscv64 kernel's first 20 M instructions (relocation, the MMU
+ * switch, jumps across pages both ways, early setup) get the same treatment. The interpreter itself is
+ * checked against QEMU by test/lockstep.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { EM_RISCV, loadElf } from '../../src/loader/elf.js';
 import { buildBenchRiscv64 } from '../../bench/riscv64.js';
 import { REPO, tool } from '../helpers/fixtures.js';
 import { Rng } from './random-program.js';
+import { fixture, fixtureMatching } from '../helpers/fixtures.js';
+import { LinuxMachine } from './linux-machine.js';
 
 const CSRS = [0x100, 0x104, 0x105, 0x140, 0x141, 0x142, 0x143, 0x180] as const;
 
@@ -37,7 +41,7 @@ function machine(elf: string, entry: bigint | undefined, compileThreshold: numbe
   return m;
 }
 
-function state(m: BareRiscv64Machine): string {
+function state(m: { cpu: BareRiscv64Machine['cpu'] }): string {
   const c = m.cpu;
   return [`pc=${c.pc.toString(16)}`, `retired=${c.retired}`, `priv=${c.priv}`,
     ...Array.from({ length: 31 }, (_, i) => `x${i + 1}=${c.reg(i + 1).toString(16)}`),
@@ -89,4 +93,31 @@ describe('riscv64 block compiler', () => {
     const { compiled } = runBoth(elf, undefined, 11, 100_000);
     expect(compiled.output()).toMatch(/^CKSUM a=[0-9a-f]{16} b=[0-9a-f]{16} m=[0-9a-f]{16}\n$/);
   }, 120_000);
+});
+
+describe('riscv64 block compiler on Linux', () => {
+  it('agrees with the interpreter over the first 20 M instructions of Debian\'s kernel', () => {
+    const kernel = new Uint8Array(readFileSync(`${fixtureMatching('debian/rv64/usr/lib/modules', /riscv64$/)}/vmlinuz`));
+    const initrd = new Uint8Array(readFileSync(fixture('initramfs-riscv64.cpio.gz')));
+    const boot = (compileThreshold: number): LinuxMachine => {
+      const m = new LinuxMachine(kernel, fixture('qemu-dtb/qemu-virt-riscv64.dtb'), initrd, 'console=ttyS0 earlycon=sbi rdinit=/init panic=-1');
+      m.cpu.compileThreshold = compileThreshold;
+      return m;
+    };
+    const compiled = boot(2), interpreted = boot(0);
+    const rng = new Rng(3);
+    let runs = 0;
+    while (compiled.cpu.retired < 20_000_000) {
+      const budget = 2 + rng.int(2000);
+      const a = compiled.cpu.run(budget), b = interpreted.cpu.run(budget);
+      expect(a, `stop reason after ${runs} runs`).toBe(b);
+      expect([StopReason.Budget, StopReason.Yield]).toContain(a);
+      const sa = state(compiled), sb = state(interpreted);
+      if (sa !== sb) throw new Error(`compiled and interpreted differ after ${runs} runs: ${sa.split(' ').filter((f, i) => f !== sb.split(' ')[i]).join(' ')}`);
+      runs++;
+    }
+    expect(compiled.cpu.blocksCompiled).toBeGreaterThan(1000);
+    expect(compiled.console.outputText).toBe(interpreted.console.outputText);
+    expect(compiled.console.outputText).toContain('Linux version');
+  }, 300_000);
 });

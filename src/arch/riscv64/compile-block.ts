@@ -3,33 +3,35 @@
  * JavaScript function. Guest registers live in int32 locals (a low and a high half each) for the whole
  * block, so the hot path has no BigInt and no register-file traffic; they are written back at every
  * exit. Conditional branches that are not taken go on (superblock); a final branch back to the block's
- * start loops inside the function. Loads and stores inline the software TLB's RAM fast path and fall
- * back to the core's slow path (faults, MMIO, code pages) with the registers written back and pc set,
- * so every exception is precise. Anything else (CSRs, traps, fences, FP, AMOs, division) ends the block
- * before it: the interpreter runs it.
+ * start loops inside the function. Loads and stores inline the software TLB's RAM fast path; anything
+ * that path cannot make (a TLB miss, MMIO, a misaligned access, a store to a page holding code) ends the
+ * block before the access ("bails") and the interpreter makes it, faults included. Everything else the
+ * blocks do not compile (CSRs, traps, fences, FP, AMOs, division) ends the block before it too. So a
+ * block never traps: it only runs ordinary instructions, and retired counts stay exact.
  *
  * A compiled function is called as fn(m, xi, pageHi, pageLo, room): `m` is the core (see BlockHost),
- * `xi` its register file as int32 halves, pageHi:pageLo the virtual address of the page (a physical
- * page may be mapped at several), `room` the instructions it may run. It returns how many it ran
- * (a trapping one included, as the interpreter counts) with pc set; it sets m.leave when the
- * interpreter must look up pc afresh (a trap or stop, or its own page's code changed).
+ * `xi` its register file as int32 halves, pageHi:pageLo the virtual address of the page as int32 halves
+ * (a physical page may be mapped at several), `room` the instructions it may run (at least its count).
+ * It returns how many it ran and leaves the next pc in m.exit (and m.jump); it sets m.bail when it left
+ * before an access. Nothing it passes or returns is a heap number: a call allocates nothing.
  */
 import { Op } from './ops.js';
 
 /** The core's side of a compiled block (fields the generated code reads by name). */
 export interface BlockHost {
-  priv: number;
-  leave: boolean;
-  readonly codeGen: number;
+  readonly priv: number;
   readonly tlbRKey: Float64Array;
   readonly tlbROff: Uint32Array;
   readonly tlbRInfo: readonly (BlockRam | undefined)[];
   readonly tlbWKey: Float64Array;
   readonly tlbWOff: Uint32Array;
   readonly tlbWInfo: readonly (BlockRam | undefined)[];
-  setPc(hi: number, lo: number): void;
-  loadSlow(op: number, d: number, lo: number, hi: number): boolean;
-  storeSlow(op: number, s2: number, lo: number, hi: number): boolean;
+  /** Set by a block that left before an access its fast path could not make: the interpreter makes it. */
+  bail: boolean;
+  /** Where a block left: the page offset of the next pc (it may lie outside the page), or JALR_EXIT. */
+  exit: number;
+  /** A jalr's target as [high, low] int32 halves, when exit is JALR_EXIT. */
+  readonly jump: Int32Array;
 }
 
 /** The views of a RAM block the fast paths use. */
@@ -51,15 +53,12 @@ export interface CompiledBlock {
   readonly source: string;
 }
 
-/** The page whose code a block was compiled from: the block leaves when a store makes it stale. */
-export interface BlockPage {
-  gen: number;
-}
-
 /** Most instructions in one block: bounds compile time and the budget a block needs to be entered. */
 export const MAX_BLOCK = 128;
 
 const TLB_MASK = 1023;
+/** The exit of a jalr (its target is in m.jump): no page offset a direct exit can have (they stay within ±1 MiB). */
+export const JALR_EXIT = 0x40000000;
 
 /** Whether an op is compiled (anything else ends a block before it). */
 function compiles(op: number): boolean {
@@ -75,27 +74,23 @@ const H = (r: number): string => (r === 0 ? '0' : `h${r}`);
  * Returns undefined when the first instruction does not compile.
  */
 export function compileBlock(
-  page: BlockPage, start: number, slot: (off: number) => { word: number; imm: number },
+  start: number, slot: (off: number) => { word: number; imm: number },
 ): CompiledBlock | undefined {
   const used = new Set<number>();
   const written = new Set<number>();
   const parts: string[] = [];
-  /** Written-back registers, filled in once the block is known (every exit writes all it wrote). */
-  const FLUSH = '\u0001';
-  /** Instructions before this pass of a loop: `it*count+` in a loop, nothing otherwise. */
-  const DONE = '\u0002';
-  /** The block's instruction count. */
-  const COUNT = '\u0003';
+  /** The block's instruction count, filled in once the block is known. */
+  const COUNT = '\u0001';
   let off = start;
   let count = 0;
   let loops = false;
   let ended = false;
   const use = (...rs: number[]): void => { for (const r of rs) if (r !== 0) used.add(r); };
   const def = (d: number): void => { used.add(d); if (d !== 32) written.add(d); };
-  /** Leaves with pc = page base + o (o may lie outside the page) after `n` instructions of this pass. */
-  const exitTo = (o: number, n: number): string => `${FLUSH}m.setPc(ph,pl+${o});return ${DONE}${n};`;
-  /** A loop's back edge: goes round again while the budget holds a whole pass. */
-  const backEdge = `if((++it+1)*${COUNT}>room){${FLUSH}m.setPc(ph,pl+${start});return it*${COUNT};}continue;`;
+  /** Leaves for page offset `o` (it may lie outside the page) after `n` instructions of this pass. */
+  const exitTo = (o: number, n: number): string => `{e=${o};n=${n};break x;}`;
+  /** Leaves before the instruction at `o` (the k-th) for the interpreter to run it: a TLB miss, MMIO, a code page. */
+  const bail = (o: number, k: number): string => `{e=${o};n=${k};m.bail=true;break x;}`;
 
   while (count < MAX_BLOCK && off < 4096) {
     const { word, imm } = slot(off);
@@ -110,12 +105,13 @@ export function compileBlock(
     count++;
     const a1 = L(s1), b1 = H(s1), a2 = L(s2), b2 = H(s2);
     const ih = imm >> 31;
+    /** rd = lo:hi; `hi` may use `a`, the new low half (computed first). */
     const set = (lo: string, hi: string): void => {
       if (d === 32) return;
       def(d);
       parts.push(`{const a=(${lo})|0,b=(${hi})|0;l${d}=a;h${d}=b;}`);
     };
-    // Lo/hi of a sign-extended 32-bit result in `a`.
+    /** rd = a 32-bit result sign-extended. */
     const setW = (lo: string): void => {
       if (d === 32) return;
       def(d);
@@ -132,20 +128,35 @@ export function compileBlock(
       signed
         ? `(${b1}<${b2}||(${b1}===${b2}&&(${a1}>>>0)<(${a2}>>>0)))`
         : `((${b1}>>>0)<(${b2}>>>0)||(${b1}===${b2}&&(${a1}>>>0)<(${a2}>>>0)))`;
+    /** pc + len into rd (jal, jalr). */
+    const link = (): string => {
+      if (d === 32) return '';
+      def(d);
+      return next >= 4096
+        ? `{let a=(pl>>>0)+${next},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}l${d}=a|0;h${d}=b;}`
+        : `l${d}=(pl+${next})|0;h${d}=ph;`;
+    };
+    /** The data TLB's RAM fast path for the access at `a`:`b`; `fast` uses f (the RAM views) and o (its offset). */
+    const access = (store: boolean, fast: string): string =>
+      `{${address()}const t=(a>>>12)&${TLB_MASK};` +
+      (store
+        ? `if(wk[t]===(b*1048576+(a>>>12))*2+pv){const f=wi[t],o=wo[t]+(a&4095);if(f.code[o>>>12]===0){${fast}}}`
+        : `if(rk[t]===(b*1048576+(a>>>12))*2+pv){const f=ri[t],o=ro[t]+(a&4095);${fast}}`) +
+      `${bail(off, k)}}`;
     use(s1, s2);
     switch (op) {
       case Op.Lui: set(`${imm}`, `${ih}`); break;
       case Op.Auipc:
         if (d !== 32) {
           def(d);
-          parts.push(`{let a=pl+${off + imm},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}else if(a<0){a+=4294967296;b=(b-1)|0;}l${d}=a|0;h${d}=b;}`);
+          parts.push(`{let a=(pl>>>0)+${off + imm},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}else if(a<0){a+=4294967296;b=(b-1)|0;}l${d}=a|0;h${d}=b;}`);
         }
         break;
       case Op.Addi:
         if (imm === 0) set(a1, b1);
-        else set(`${a1}+${imm}`, `${b1}+${ih}+(((${a1}+${imm})>>>0)<(${a1}>>>0)?1:0)`);
+        else set(`${a1}+${imm}`, `${b1}+${ih}+((a>>>0)<(${a1}>>>0)?1:0)`);
         break;
-      case Op.Add: set(`${a1}+${a2}`, `${b1}+${b2}+(((${a1}+${a2})>>>0)<(${a1}>>>0)?1:0)`); break;
+      case Op.Add: set(`${a1}+${a2}`, `${b1}+${b2}+((a>>>0)<(${a1}>>>0)?1:0)`); break;
       case Op.Sub: set(`${a1}-${a2}`, `${b1}-${b2}-((${a1}>>>0)<(${a2}>>>0)?1:0)`); break;
       case Op.Xor: set(`${a1}^${a2}`, `${b1}^${b2}`); break;
       case Op.Or: set(`${a1}|${a2}`, `${b1}|${b2}`); break;
@@ -201,76 +212,58 @@ export function compileBlock(
           : op === Op.Bltu ? cmpLt(false) : `!${cmpLt(false)}`;
         const target = off + imm;
         if (target === start) {
+          // The back edge: round again while the budget holds a whole pass.
           loops = true;
           ended = true;
-          parts.push(`if(${cond}){${backEdge}}`);
+          parts.push(`if(${cond}){if((++it+1)*${COUNT}>room){e=${start};n=0;break x;}continue;}`);
           parts.push(exitTo(next, k + 1));
         } else {
-          parts.push(`if(${cond}){${exitTo(target, k + 1)}}`);
+          parts.push(`if(${cond})${exitTo(target, k + 1)}`);
         }
         break;
       }
       case Op.Jal: {
         const target = off + imm;
-        if (d !== 32) {
-          def(d);
-          parts.push(next >= 4096
-            ? `{let a=pl+${next},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}l${d}=a|0;h${d}=b;}`
-            : `l${d}=(pl+${next})|0;h${d}=ph;`);
-        }
+        parts.push(link());
         if (target === start) {
           loops = true;
-          parts.push(backEdge);
+          parts.push(`if((++it+1)*${COUNT}>room){e=${start};n=0;break x;}continue;`);
         } else {
           parts.push(exitTo(target, k + 1));
         }
         ended = true;
         break;
       }
-      case Op.Jalr: {
-        let c = `{${address()}`;
-        if (d !== 32) {
-          def(d);
-          c += next >= 4096
-            ? `{let a=pl+${next},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}l${d}=a|0;h${d}=b;}`
-            : `l${d}=(pl+${next})|0;h${d}=ph;`;
-        }
-        c += `${FLUSH}m.setPc(b,a-(a&1));return ${DONE}${k + 1};}`;
-        parts.push(c);
+      case Op.Jalr:
+        // The target is computed before rd is written (rd may be rs1); the exit sets pc itself.
+        parts.push(`{${address()}${link()}e=${JALR_EXIT};n=${k + 1};jt[0]=b;jt[1]=a-(a&1);break x;}`);
         ended = true;
         break;
-      }
       case Op.Ld: case Op.Lw: case Op.Lwu: case Op.Lh: case Op.Lhu: case Op.Lb: case Op.Lbu: {
         used.add(d);
         if (d !== 32) written.add(d);
         let fast: string;
         switch (op) {
-          case Op.Ld: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;l${d}=w[j];h${d}=w[j+1];break r;}`; break;
-          case Op.Lw: fast = `if((o&3)===0){const v=f.i32[o>>>2];l${d}=v;h${d}=v>>31;break r;}`; break;
-          case Op.Lwu: fast = `if((o&3)===0){l${d}=f.i32[o>>>2];h${d}=0;break r;}`; break;
-          case Op.Lh: fast = `if((o&1)===0){const v=(f.u16[o>>>1]<<16)>>16;l${d}=v;h${d}=v>>31;break r;}`; break;
-          case Op.Lhu: fast = `if((o&1)===0){l${d}=f.u16[o>>>1];h${d}=0;break r;}`; break;
-          case Op.Lb: fast = `{const v=(f.u8[o]<<24)>>24;l${d}=v;h${d}=v>>31;break r;}`; break;
-          default: fast = `l${d}=f.u8[o];h${d}=0;break r;`;
+          case Op.Ld: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;l${d}=w[j];h${d}=w[j+1];break;}`; break;
+          case Op.Lw: fast = `if((o&3)===0){const v=f.i32[o>>>2];l${d}=v;h${d}=v>>31;break;}`; break;
+          case Op.Lwu: fast = `if((o&3)===0){l${d}=f.i32[o>>>2];h${d}=0;break;}`; break;
+          case Op.Lh: fast = `if((o&1)===0){const v=(f.u16[o>>>1]<<16)>>16;l${d}=v;h${d}=v>>31;break;}`; break;
+          case Op.Lhu: fast = `if((o&1)===0){l${d}=f.u16[o>>>1];h${d}=0;break;}`; break;
+          case Op.Lb: fast = `{const v=(f.u8[o]<<24)>>24;l${d}=v;h${d}=v>>31;break;}`; break;
+          default: fast = `l${d}=f.u8[o];h${d}=0;break;`;
         }
-        parts.push(`r:{${address()}const t=(a>>>12)&${TLB_MASK};` +
-          `if(rk[t]===(b*1048576+(a>>>12))*2+pv){const f=ri[t],o=ro[t]+(a&4095);${fast}}` +
-          `${FLUSH}m.setPc(ph,pl+${off});if(!m.loadSlow(${op},${d},a,b)){m.leave=true;return ${DONE}${k + 1};}` +
-          `l${d}=xi[${2 * d}];h${d}=xi[${2 * d + 1}];}`);
+        parts.push(`do${access(false, fast)}while(false);`);
         break;
       }
       case Op.Sd: case Op.Sw: case Op.Sh: case Op.Sb: {
         let fast: string;
         switch (op) {
-          case Op.Sd: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;w[j]=${a2};w[j+1]=${b2};break s;}`; break;
-          case Op.Sw: fast = `if((o&3)===0){f.i32[o>>>2]=${a2};break s;}`; break;
-          case Op.Sh: fast = `if((o&1)===0){f.u16[o>>>1]=${a2};break s;}`; break;
-          default: fast = `f.u8[o]=${a2};break s;`;
+          case Op.Sd: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;w[j]=${a2};w[j+1]=${b2};break;}`; break;
+          case Op.Sw: fast = `if((o&3)===0){f.i32[o>>>2]=${a2};break;}`; break;
+          case Op.Sh: fast = `if((o&1)===0){f.u16[o>>>1]=${a2};break;}`; break;
+          default: fast = `f.u8[o]=${a2};break;`;
         }
-        parts.push(`s:{${address()}const t=(a>>>12)&${TLB_MASK};` +
-          `if(wk[t]===(b*1048576+(a>>>12))*2+pv){const f=wi[t],o=wo[t]+(a&4095);if(f.code[o>>>12]===0){${fast}}}` +
-          `${FLUSH}m.setPc(ph,pl+${off});if(!m.storeSlow(${op},${s2},a,b)){m.leave=true;return ${DONE}${k + 1};}` +
-          `if(pg.gen!==m.codeGen){m.setPc(ph,pl+${next});m.leave=true;return ${DONE}${k + 1};}}`);
+        parts.push(`do${access(true, fast)}while(false);`);
         break;
       }
       default:
@@ -280,22 +273,22 @@ export function compileBlock(
     if (ended) break;
   }
   if (count === 0) return undefined;
-  if (!ended) parts.push(exitTo(off, count));
+  if (!ended) parts.push(`e=${off};n=${count};`);
 
   const regs = [...used].filter((r) => r !== 0).sort((p, q) => p - q);
   const flush = [...written].sort((p, q) => p - q).map((r) => `xi[${2 * r}]=l${r};xi[${2 * r + 1}]=h${r};`).join('');
   const head =
     'const pv=m.priv,rk=m.tlbRKey,ro=m.tlbROff,ri=m.tlbRInfo,wk=m.tlbWKey,wo=m.tlbWOff,wi=m.tlbWInfo;' +
+    'const jt=m.jump;let e=0,n=0;' +
     regs.map((r) => `let l${r}=xi[${2 * r}],h${r}=xi[${2 * r + 1}];`).join('');
-  let body = parts.join('\n');
-  if (loops) body = `let it=0;for(;;){\n${body}\n}`;
-  const source = (head + '\n' + body)
-    .split(FLUSH).join(flush)
-    .split(DONE).join(loops ? `it*${count}+` : '')
+  const body = parts.join('\n');
+  const source = (loops
+    ? `${head}let it=0;\nx:for(;;){\n${body}\n}\n${flush}m.exit=e;return it*${COUNT}+n;`
+    : `${head}\nx:{\n${body}\n}\n${flush}m.exit=e;return n;`)
     .split(COUNT).join(String(count));
-  const factory = new Function('pg', 'mulhu', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
-    (pg: BlockPage, mulhu: (a: number, b: number) => number) => BlockFunction;
-  return { fn: factory(page, mulhu), count, loops, source };
+  const factory = new Function('mulhu', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
+    (mulhu: (a: number, b: number) => number) => BlockFunction;
+  return { fn: factory(mulhu), count, loops, source };
 }
 
 /** The high 32 bits of the unsigned 64-bit product of two 32-bit values, as int32. */

@@ -19,7 +19,7 @@ import { executeFp, type FpState } from './fpu.js';
 import { executeBitmanip } from './bitmanip.js';
 import { executeAmo, type AmoHart } from './amo.js';
 import { HvisorError } from '../../util/hvisor-error.js';
-import { compileBlock, type BlockHost, type CompiledBlock } from './compile-block.js';
+import { compileBlock, JALR_EXIT, type BlockHost, type CompiledBlock } from './compile-block.js';
 
 const TLB_BITS = 10;
 /** TLB slots remembered for a cheap flush; more fills than this since the last flush clear every slot. */
@@ -68,7 +68,7 @@ class DecodedPage {
   readonly imm = new Int32Array(SLOTS + 1);
   readonly immB = new BigInt64Array(SLOTS + 1);
   /** Times each slot was entered as a block start, up to the core's compile threshold. */
-  readonly heat = new Uint8Array(SLOTS);
+  readonly heat = new Uint16Array(SLOTS);
   /** Compiled blocks by starting slot (allocated on the page's first compilation). */
   blocks: (CompiledBlock | undefined)[] | undefined;
   private readonly snapshot = Buffer.alloc(4096);
@@ -175,14 +175,17 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
   /** Decoded pages with another generation are stale (fence.i bumps it). Read by compiled blocks. */
   codeGen = 1;
   /**
-   * Times a block start runs interpreted before it is compiled (at most 255; 0: never compile).
+   * Times a block start runs interpreted before it is compiled (at most 65535; 0: never compile).
    * Tests set it to compare compiled and interpreted runs.
    */
   compileThreshold = 16;
   /** Blocks compiled so far (for tests and profiles). */
   blocksCompiled = 0;
-  /** Set by a compiled block that trapped, stopped or made its page stale: pc must be looked up afresh. */
-  leave = false;
+  /** Set by a compiled block that left before a load or store for the interpreter to make. */
+  bail = false;
+  /** Where the last compiled block left (see BlockHost). */
+  exit = 0;
+  readonly jump = new Int32Array(2);
   /** Parked in wfi (or HSM suspend) until an enabled interrupt is pending. */
   private waiting = false;
   /** An SBI HSM suspend in progress: where a non-retentive one resumes (undefined: retentive). */
@@ -455,13 +458,24 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
           const block = page.blocks?.[i];
           if (block !== undefined) {
             if (block.count <= limit - count) {
-              this.leave = false;
-              count += block.fn(this, xi, pageHi, pageLo, limit - count);
-              const lo = this.pcLo;
-              if (this.leave || this.pcHi !== pageHi || lo < pageLo || lo >= pageLo + 4096 || page.gen !== this.codeGen) continue outer;
-              off = lo - pageLo;
-              entry = true;
-              continue;
+              this.bail = false;
+              count += block.fn(this, xi, pageHi, pageLo | 0, limit - count);
+              const e = this.exit;
+              if (e >= 0 && e < 4096) {
+                off = e;
+                // After a bail the interpreter makes the access (its slow path marks the next instruction an entry).
+                entry = !this.bail;
+                continue;
+              }
+              if (e === JALR_EXIT) {
+                const hi = this.jump[0]!, lo = this.jump[1]! >>> 0;
+                if (hi === pageHi && lo - pageLo >= 0 && lo - pageLo < 4096) { off = (lo - pageLo) | 0; entry = true; continue; }
+                this.pcLo = lo;
+                this.pcHi = hi;
+              } else {
+                this.setPc(pageHi, pageLo + e);
+              }
+              continue outer;
             }
           } else if (page.heat[i]! < hot && ++page.heat[i]! === hot) {
             this.compileAt(page, off);
@@ -598,6 +612,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
             this.pcLo = pageLo + off;
             this.pcHi = pageHi;
             if (!this.loadSlow(op, d, lo, hi)) continue outer;
+            entry = compiling;
             break;
           }
           case 23 /* Sd */: case 22 /* Sw */: case 21 /* Sh */: case 20 /* Sb */: {
@@ -621,6 +636,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
             if (!this.storeSlow(op, s2, lo, hi)) continue outer;
             // A store into this very page may have made its decoded instructions stale: refetch.
             if (page.gen !== this.codeGen) { this.setPc(pageHi, pageLo + next); continue outer; }
+            entry = compiling;
             break;
           }
           case 65 /* Fence */: break;
@@ -660,7 +676,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
 
   /** Compiles the block starting at `off` of `page` (nothing if its first instruction does not compile). */
   private compileAt(page: DecodedPage, off: number): void {
-    const block = compileBlock(page, off, (o) => {
+    const block = compileBlock(off, (o) => {
       let word = page.w[o >> 1]!;
       if (word === 0) word = this.decodeSlot(page, o);
       return { word: (word & 0xff) === Op.CrossPage ? 0 : word, imm: page.imm[o >> 1]! };
@@ -670,8 +686,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
     (page.blocks ??= new Array<CompiledBlock | undefined>(SLOTS).fill(undefined))[off >> 1] = block;
   }
 
-  /** Sets pc from a high half and a low half that may have carried out of 32 bits (compiled blocks use it too). */
-  setPc(hi: number, lo: number): void {
+  private setPc(hi: number, lo: number): void {
     if (lo >= TWO32) { lo -= TWO32; hi = (hi + 1) | 0; } else if (lo < 0) { lo += TWO32; hi = (hi - 1) | 0; }
     this.pcLo = lo;
     this.pcHi = hi;
@@ -1028,8 +1043,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
     }
   }
 
-  /** A load the TLB fast path did not serve; false after a fault or stop (pc must be the load's). */
-  loadSlow(op: number, d: number, lo: number, hi: number): boolean {
+  private loadSlow(op: number, d: number, lo: number, hi: number): boolean {
     const size = op === Op.Ld ? 8 : op === Op.Lw || op === Op.Lwu ? 4 : op === Op.Lh || op === Op.Lhu ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
       // The common TLB miss: one page, no watchpoints. Numbers only, no BigInt until the value.
@@ -1066,8 +1080,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
     return true;
   }
 
-  /** A store the TLB fast path did not serve; false after a fault or stop (pc must be the store's). */
-  storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
+  private storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
     const size = op === Op.Sd ? 8 : op === Op.Sw ? 4 : op === Op.Sh ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
       const gpa = translateParts(hi, lo, Access.Write, this.translationContext(), this.host.memory, true);
