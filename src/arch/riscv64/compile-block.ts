@@ -286,10 +286,24 @@ export function compileBlock(
     ? `${head}let it=0;\nx:for(;;){\n${body}\n}\n${flush}m.exit=e;return it*${COUNT}+n;`
     : `${head}\nx:{\n${body}\n}\n${flush}m.exit=e;return n;`)
     .split(COUNT).join(String(count));
-  const factory = new Function('mulhu', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
-    (mulhu: (a: number, b: number) => number) => BlockFunction;
-  return { fn: factory(mulhu), count, loops, source };
+  let fn = functions.get(source);
+  if (fn === undefined) {
+    if (functions.size >= MAX_FUNCTIONS) functions.clear();
+    const factory = new Function('mulhu', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
+      (mulhu: (a: number, b: number) => number) => BlockFunction;
+    functions.set(source, (fn = factory(mulhu)));
+  }
+  return { fn, count, loops, source };
 }
+
+/**
+ * Block functions by source, shared by every hart (and every page holding the same code at the same
+ * offset): a block depends only on its code, so the harts of a zone running one kernel, or a page
+ * recompiled after a write elsewhere in it, reuse one function and V8 optimises it once. Bounded: a
+ * guest rewriting its code forever only refills it.
+ */
+const functions = new Map<string, BlockFunction>();
+const MAX_FUNCTIONS = 8192;
 
 /** The high 32 bits of the unsigned 64-bit product of two 32-bit values, as int32. */
 function mulhu(a: number, b: number): number {
