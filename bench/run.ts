@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const benches: Readonly<Record<string, string>> = {
-  riscv64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-riscv64',
+  riscv64: 'MIPS on the shared fixed-count program (hot blocks compiled), ours vs qemu-system-riscv64',
   aarch64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-aarch64',
   loongarch64: 'interpreter MIPS on the shared fixed-count program, ours vs qemu-system-loongarch64',
   'aarch64-linux': 'Debian arm64 6.1 to BOOT-OK in zone0 through launch(), ours vs qemu-system-aarch64 -smp 2',
