@@ -62,6 +62,12 @@ export interface BoardDescriptor {
    * SoC blocks at fixed addresses the vendor DTB does not describe (i.MX 8M Plus's NPU at 0x3850_0000
    * is in NXP's kernel DTB, not mainline's): a zone's io region over one is a valid, idle claim.
    */
+  /**
+   * The SoC's blocks the DTB describes and nothing models are present but idle: registers read as zero
+   * and ignore writes (QEMU's unimplemented-device), where a zone passes them through. Absent: such a
+   * window is a hole (an access faults), which shows a bring-up what is missing.
+   */
+  readonly unmodelledReadAsZero?: boolean;
   readonly undescribedBlocks?: readonly { readonly name: string; readonly base: number; readonly size: number }[];
   /** CNTFRQ_EL0 as the board's firmware sets it, where the DTB's timer node gives no clock-frequency (default 62.5 MHz, QEMU's). */
   readonly timerFrequency?: number;

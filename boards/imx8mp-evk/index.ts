@@ -11,6 +11,8 @@ export const imx8mpEvk: BoardDescriptor = {
   defaults: { cpus: 4, memoryBytes: 6 * GiB },
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/freescale/imx8mp-evk.dtb",
   interruptCount: 192, // GIC-500 with 160 SPIs (i.MX 8M Plus reference manual)
+  // hvisor's root zone owns whole AIPS buses: their unmodelled blocks (GPIO, I2C, uSDHC, ENET, ...) probe to a clean failure.
+  unmodelledReadAsZero: true,
   undescribedBlocks: [{ name: 'npu', base: 0x3850_0000, size: 0x2_0000 }], // the NPU, in the reference manual's memory map
   bindings: [
     { compatible: 'arm,gic-v3', model: 'gicv3', role: 'interrupt-controller' },

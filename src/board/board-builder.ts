@@ -16,6 +16,7 @@ import { parseDtb } from '../../dtb/reader.js';
 import type { RangeEntry } from '../../dtb/addresses.js';
 import type { DeviceNodeDescription, DeviceServices } from '../devices/device-node.js';
 import { deviceRole, findDeviceFactory, findSmcServiceFactory } from '../devices/registry.js';
+import { UnimplementedDevice } from '../devices/platform/unimplemented.js';
 import { Machine, type DeviceInstance, type PhysicalCpu } from '../machine/machine.js';
 import type { MmioDevice } from '../machine/mmio-device.js';
 import { disconnectedIrq, type IrqLine } from '../machine/irq-line.js';
@@ -284,6 +285,9 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
     } catch (e) {
       modelError = `${factory.model}: ${e instanceof Error ? e.message : String(e)}`;
     }
+  }
+  if (model === undefined && firmware === undefined && modelError === undefined && role === 'device' && windows.length > 0 && board.unmodelledReadAsZero) {
+    model = new UnimplementedDevice(node.path); // listed as "no model" all the same
   }
   const base = { path: node.path, compatible, windows, irqs: numbered.map((i) => i.number), irqLines, role };
   let instance: DeviceInstance = { ...base, modelName, model };

@@ -5,7 +5,7 @@
  * through (our register model of it), never guest RAM; a `ram` region on nothing at all is still refused.
  */
 import { describe, expect, it } from 'vitest';
-import { zoneConfigFromJson } from '../../src/config/zone-config.js';
+import { loadZoneConfig, zoneConfigFromJson } from '../../src/config/zone-config.js';
 import { buildBoard } from '../../src/board/board-builder.js';
 import { findBoard } from '../../boards/index.js';
 import { zcu102 } from '../../boards/zcu102/index.js';
@@ -15,6 +15,7 @@ import { checkPartition, PartitionError } from '../../src/hypervisor/lifecycle/p
 import { generateZoneDtb } from '../../src/hypervisor/lifecycle/zone-dtb.js';
 import { parseDtb } from '../../dtb/index.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fixture } from '../helpers/fixtures.js';
 
 describe('ram regions on device registers', () => {
@@ -54,5 +55,20 @@ describe("io regions over what the DTB describes but nothing models (hvisor's im
     const json = structuredClone(imx8mpEvk.rootZone) as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
     json.memory_regions[6] = { ...json.memory_regions[6]!, physical_start: '0x39000000', virtual_start: '0x39000000', size: '0x1000' };
     expect(() => checkPartition(machine, [zoneConfigFromJson(json, 'edited.json')])).toThrow(/memory_regions\[6\] io \[0x39000000, 0x39001000\) covers no device of board imx8mp-evk/);
+  });
+
+  it("lends hvisor-tool's nxp zone1 the UART4 the DTB disables out of the root zone's bus window, never an enabled device", () => {
+    const root = zoneConfigFromJson(imx8mpEvk.rootZone, 'board.rs');
+    const zone1 = loadZoneConfig(join(import.meta.dirname, '../../boards/guests/aarch64/imx8mp-zone1-linux.json'));
+    expect(() => checkPartition(machine, [root, zone1])).not.toThrow();
+    const json = JSON.parse(readFileSync(join(import.meta.dirname, '../../boards/guests/aarch64/imx8mp-zone1-linux.json'), 'utf8'));
+    json.memory_regions[1] = { ...json.memory_regions[1], physical_start: '0x30890000', virtual_start: '0x30890000' }; // UART2, the root's console
+    expect(() => checkPartition(machine, [root, zoneConfigFromJson(json, 'zone1.json')])).toThrow(/physical \[0x30890000, 0x308a0000\) is claimed by both zone 0/);
+  });
+
+  it('maps the blocks the DTB describes and nothing models as read-as-zero on this board (listed as no model)', () => {
+    const gpio = machine.devices.find((d) => d.path.endsWith('/gpio@30200000'))!;
+    expect(gpio.modelName).toBeUndefined();
+    expect(gpio.model?.read(0x14, 4)).toBe(0);
   });
 });

@@ -63,7 +63,7 @@ export function checkPartition(machine: Machine, zones: readonly ZoneConfig[], p
 
   for (const z of zones) checkZoneOnBoard(machine, z);
   checkGuestPhysicalOverlaps(zones);
-  checkPhysicalOwnership(zones, policy.rootMayCoverNonrootRam ?? true);
+  checkPhysicalOwnership(machine, zones, policy.rootMayCoverNonrootRam ?? true);
   checkInterrupts(zones);
   checkPciFunctions(zones);
   checkIvc(zones);
@@ -111,12 +111,17 @@ function checkGuestPhysicalOverlaps(zones: readonly ZoneConfig[]): void {
 }
 
 /** RAM and io regions are exclusive across zones by physical address. */
-function checkPhysicalOwnership(zones: readonly ZoneConfig[], rootMayCoverNonrootRam: boolean): void {
+function checkPhysicalOwnership(machine: Machine, zones: readonly ZoneConfig[], rootMayCoverNonrootRam: boolean): void {
   const root = zones.find((z) => z.zoneId === 0);
-  const rootRam = root?.memoryRegions.filter((r) => r.type === 'ram') ?? [];
+  // The root zone lends what it covers, as in hvisor: RAM, and inside its io windows a device the DTB
+  // disables, which the root zone's kernel leaves alone (hvisor's imx8mp root zone owns the AIPS buses;
+  // hvisor-tool's zone1 takes the disabled UART4 out of one). An enabled device stays one zone's.
+  const idle = (r: MemoryRegionConfig) =>
+    machine.describedAt(r.physicalStart, r.size) !== undefined &&
+    !machine.devices.some((d) => d.windows.some((w) => r.physicalStart < w.base + w.size && w.base < r.physicalStart + r.size));
   const coveredByRoot = (z: ZoneConfig, r: MemoryRegionConfig) =>
-    rootMayCoverNonrootRam && z !== root && r.type === 'ram' &&
-    rootRam.some((q) => r.physicalStart >= q.physicalStart && r.physicalStart + r.size <= q.physicalStart + q.size);
+    rootMayCoverNonrootRam && z !== root && (r.type === 'ram' || (r.type === 'io' && idle(r))) &&
+    (root?.memoryRegions ?? []).some((q) => q.type === r.type && r.physicalStart >= q.physicalStart && r.physicalStart + r.size <= q.physicalStart + q.size);
   const claims: { z: ZoneConfig; r: MemoryRegionConfig; i: number }[] = [];
   for (const z of zones) z.memoryRegions.forEach((r, i) => r.type !== 'virtio' && claims.push({ z, r, i }));
   claims.sort((a, b) => a.r.physicalStart - b.r.physicalStart || a.z.zoneId - b.z.zoneId);
@@ -126,7 +131,7 @@ function checkPhysicalOwnership(zones: readonly ZoneConfig[], rootMayCoverNonroo
       const b = claims[y]!;
       if (b.r.physicalStart >= a.r.physicalStart + a.r.size) break;
       if (a.z === b.z) continue;
-      if ((a.z === root && coveredByRoot(b.z, b.r) && a.r.type === 'ram') || (b.z === root && coveredByRoot(a.z, a.r) && b.r.type === 'ram')) continue;
+      if ((a.z === root && coveredByRoot(b.z, b.r) && a.r.type === b.r.type) || (b.z === root && coveredByRoot(a.z, a.r) && b.r.type === a.r.type)) continue;
       const end = Math.min(a.r.physicalStart + a.r.size, b.r.physicalStart + b.r.size);
       throw new PartitionError(
         a.r.type === 'ram' && b.r.type === 'ram' ? 'ram' : 'io',
