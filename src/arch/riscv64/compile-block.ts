@@ -136,13 +136,19 @@ export function compileBlock(
         ? `{let a=(pl>>>0)+${next},b=ph;if(a>=4294967296){a-=4294967296;b=(b+1)|0;}l${d}=a|0;h${d}=b;}`
         : `l${d}=(pl+${next})|0;h${d}=ph;`;
     };
-    /** The data TLB's RAM fast path for the access at `a`:`b`; `fast` uses f (the RAM views) and o (its offset). */
-    const access = (store: boolean, fast: string): string =>
-      `{${address()}const t=(a>>>12)&${TLB_MASK};` +
-      (store
-        ? `if(wk[t]===(b*1048576+(a>>>12))*2+pv){const f=wi[t],o=wo[t]+(a&4095);if(f.code[o>>>12]===0){${fast}}}`
-        : `if(rk[t]===(b*1048576+(a>>>12))*2+pv){const f=ri[t],o=ro[t]+(a&4095);${fast}}`) +
-      `${bail(off, k)}}`;
+    /**
+     * The data TLB's RAM fast path for the access at `a`:`b`; `fast` uses f (the RAM views) and o (the
+     * offset in them). Each block remembers the last page it read and the last it wrote in locals: no TLB
+     * entry changes and no page becomes code while a block runs, so a hit there needs no TLB lookup (and a
+     * store no code-page check, made once when the page is remembered).
+     */
+    const access = (store: boolean, fast: string): string => {
+      const [v, hh, f, base, key, off0, info] = store ? ['wv', 'wh', 'wf', 'wb', 'wk', 'wo', 'wi'] : ['rv', 'rh', 'rf', 'rb', 'rk', 'ro', 'ri'];
+      return `{${address()}const p=a>>>12;let f=${f};` +
+        `if(p!==${v}||b!==${hh}){const t=p&${TLB_MASK};if(${key}[t]!==(b*1048576+p)*2+pv)${bail(off, k)}` +
+        `f=${info}[t];const q=${off0}[t];` + (store ? `if(f.code[q>>>12]!==0)${bail(off, k)}` : '') +
+        `${v}=p;${hh}=b;${f}=f;${base}=q;}const o=${base}+(a&4095);${fast}${bail(off, k)}}`;
+    };
     use(s1, s2);
     switch (op) {
       case Op.Lui: set(`${imm}`, `${ih}`); break;
@@ -279,7 +285,7 @@ export function compileBlock(
   const flush = [...written].sort((p, q) => p - q).map((r) => `xi[${2 * r}]=l${r};xi[${2 * r + 1}]=h${r};`).join('');
   const head =
     'const pv=m.priv,rk=m.tlbRKey,ro=m.tlbROff,ri=m.tlbRInfo,wk=m.tlbWKey,wo=m.tlbWOff,wi=m.tlbWInfo;' +
-    'const jt=m.jump;let e=0,n=0;' +
+    'const jt=m.jump;let e=0,n=0,rv=-1,rh=0,rf=null,rb=0,wv=-1,wh=0,wf=null,wb=0;' +
     regs.map((r) => `let l${r}=xi[${2 * r}],h${r}=xi[${2 * r + 1}];`).join('');
   const body = parts.join('\n');
   const source = (loops
