@@ -260,36 +260,12 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
         // Instruction abort or PC alignment fault: the exception was entered (or the guest stopped).
         executed++;
       } else {
-        this.current = block;
         this.watchSuppressed = this.watchResume;
-        if (block.loops) {
-          this.loopIter = 0;
-          this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
-        }
-        try {
-          const ran = block.fn(this, r, r32, this.s, this.s32, this.si);
-          const done = ran > 0 ? ran * block.count : -ran;
-          this.retired += done;
-          executed += done;
-          if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
-        } catch (e) {
-          if (e !== EXCEPTION_TAKEN) throw e;
-          const done = (block.loops ? this.loopIter * block.count : 0) + this.exceptionIndex;
-          this.retired += done;
-          executed += done + 1;
-          this.accessEl = this.el;
-          this.selectTlbs();
-        }
+        executed += this.execute(block, budget - executed);
         this.watchResume = this.watchSuppressed = false;
       }
-      // (Set by the instructions the block ran: TypeScript cannot see that, hence the widening.)
-      const reason = this.stopRequest as RunResult | undefined;
-      if (reason !== undefined) {
-        this.stopRequest = undefined;
-        this.waiting = reason === Stops.wait;
-        if (reason.kind === 'watchpoint') this.watchResume = true;
-        return reason;
-      }
+      const reason = this.takeStopRequest();
+      if (reason !== undefined) return reason;
       if (step) return Stops.step;
       if ((++polls & 255) === 0) this.pollTimer();
     }
@@ -301,7 +277,6 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
    * cache probed here rather than through lookupBlock (TurboFan inlines only small callees; see above).
    */
   private runBlocks(budget: number): RunResult {
-    const r = this.r;
     const r32 = this.r32;
     const jc = this.jc;
     const epochs = this.jcEpochs;
@@ -322,36 +297,47 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
         // Instruction abort or PC alignment fault: the exception was entered (or the guest stopped).
         executed++;
       } else {
-        this.current = block;
-        if (block.loops) {
-          this.loopIter = 0;
-          this.loopLimit = Math.max(1, Math.floor((budget - executed) / block.count));
-        }
-        try {
-          const ran = block.fn(this, r, r32, this.s, this.s32, this.si);
-          const done = ran > 0 ? ran * block.count : -ran;
-          this.retired += done;
-          executed += done;
-          if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
-        } catch (e) {
-          if (e !== EXCEPTION_TAKEN) throw e;
-          const done = (block.loops ? this.loopIter * block.count : 0) + this.exceptionIndex;
-          this.retired += done;
-          executed += done + 1;
-          this.accessEl = this.el;
-          this.selectTlbs();
-        }
+        executed += this.execute(block, budget - executed);
       }
-      const reason = this.stopRequest as RunResult | undefined;
-      if (reason !== undefined) {
-        this.stopRequest = undefined;
-        this.waiting = reason === Stops.wait;
-        if (reason.kind === 'watchpoint') this.watchResume = true;
-        return reason;
-      }
+      const reason = this.takeStopRequest();
+      if (reason !== undefined) return reason;
       if ((++polls & 255) === 0) this.pollTimer();
     }
     return Stops.budget;
+  }
+
+  /** Runs one block with `budget` instructions left; returns what it counts for (an exception entry is one). */
+  private execute(block: Block, budget: number): number {
+    this.current = block;
+    if (block.loops) {
+      this.loopIter = 0;
+      this.loopLimit = Math.max(1, Math.floor(budget / block.count));
+    }
+    try {
+      const ran = block.fn(this, this.r, this.r32, this.s, this.s32, this.si);
+      const done = ran > 0 ? ran * block.count : -ran;
+      this.retired += done;
+      if (this.consecutiveExceptions !== 0) this.consecutiveExceptions = 0;
+      return done;
+    } catch (e) {
+      if (e !== EXCEPTION_TAKEN) throw e;
+      const done = (block.loops ? this.loopIter * block.count : 0) + this.exceptionIndex;
+      this.retired += done;
+      this.accessEl = this.el;
+      this.selectTlbs();
+      return done + 1;
+    }
+  }
+
+  /** The stop the instructions just run asked for, if any (taken: the next run starts afresh). */
+  private takeStopRequest(): RunResult | undefined {
+    // (Set by the instructions a block ran: TypeScript cannot see that, hence the widening.)
+    const reason = this.stopRequest as RunResult | undefined;
+    if (reason === undefined) return undefined;
+    this.stopRequest = undefined;
+    this.waiting = reason === Stops.wait;
+    if (reason.kind === 'watchpoint') this.watchResume = true;
+    return reason;
   }
 
   private exceptionIndex = 0;
