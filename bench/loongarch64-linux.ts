@@ -1,6 +1,6 @@
 /**
  * Debian forky's loong64 kernel (its EFI zboot vmlinuz as packaged) to the initramfs's BOOT-OK in QEMU
- * (LoongArch virt, 1 vCPU, TCG, direct kernel boot) and in zone0 of our ls3a5000-7a2000
+ * (LoongArch virt, 2 vCPUs as the zone has, TCG, direct kernel boot) and in zone0 of our ls3a5000-7a2000
  * (boards/guests/loongarch64/zone0-linux.json); see linux-boot.ts. Debian 12's QEMU 7.2 cannot boot
  * this kernel (ELF-only -kernel, no boot arguments): the QEMU here is trixie's, in the minimal trixie
  * root scripts/fixtures.sh makes (run via chroot; the kernel and initramfs are copied into its /tmp).
@@ -24,7 +24,7 @@ await benchLinuxBoot({
   kernel,
   kernelName: 'vmlinuz-loong64 (EFI zboot)',
   initramfs: 'initramfs-loong64.cpio.gz',
-  qemu: ['chroot', root, 'qemu-system-loongarch64', '-M', 'virt', '-smp', '1', '-m', '1G'],
+  qemu: ['chroot', root, 'qemu-system-loongarch64', '-M', 'virt', '-smp', '2', '-m', '1G'],
   qemuFile: (path) => {
     const bytes = readFileSync(path);
     if (isEfiZboot(bytes)) writeFileSync(join(inside, basename(path)), unpackEfiZboot(bytes, path, 1 << 30));
