@@ -1,7 +1,6 @@
 import { Stops, guestErrorStop, watchpointStop, type Cpu, type GuestErrorReport, type RunResult, type VcpuHost, type WatchKind } from '../cpu.js';
 import type { Ram } from '../../machine/ram.js';
 import { hex } from '../../machine/address-space.js';
-import { Op } from './ops.js';
 import { decode, type Decoded } from './decode.js';
 import {
   CRMD_DA, CRMD_IE, CRMD_PG, CRMD_PLV, CSR, CSR_WRITE_MASK, Ecode, ecodeName, ESTAT_IS_MASK, EUEN_FPE, IRQ_TIMER,
@@ -366,95 +365,95 @@ export class Loongarch64Cpu implements Cpu, FpHost {
       let nextLo = lo + 4, nextHi = hi;
       if (nextLo >= TWO32) { nextLo -= TWO32; nextHi = (nextHi + 1) | 0; }
       switch (word & 0xff) {
-        case Op.AddW: setW(x32, xi, d, (x32[j * 2]! + x32[k * 2]!) | 0); break;
-        case Op.AddD: x[d] = x[j]! + x[k]!; break;
-        case Op.SubW: setW(x32, xi, d, (x32[j * 2]! - x32[k * 2]!) | 0); break;
-        case Op.SubD: x[d] = x[j]! - x[k]!; break;
-        case Op.Slt: x[d] = x[j]! < x[k]! ? 1n : 0n; break;
-        case Op.Sltu: x[d] = xu[j]! < xu[k]! ? 1n : 0n; break;
-        case Op.Nor: x[d] = ~(x[j]! | x[k]!); break;
-        case Op.And: x[d] = x[j]! & x[k]!; break;
-        case Op.Or: x[d] = x[j]! | x[k]!; break;
-        case Op.Xor: x[d] = x[j]! ^ x[k]!; break;
-        case Op.Orn: x[d] = x[j]! | ~x[k]!; break;
-        case Op.Andn: x[d] = x[j]! & ~x[k]!; break;
-        case Op.MaskEqz: x[d] = x[k] === 0n ? 0n : x[j]!; break;
-        case Op.MaskNez: x[d] = x[k] !== 0n ? 0n : x[j]!; break;
-        case Op.SllW: setW(x32, xi, d, x32[j * 2]! << (x32[k * 2]! & 31)); break;
-        case Op.SrlW: setW(x32, xi, d, x32[j * 2]! >>> (x32[k * 2]! & 31)); break;
-        case Op.SraW: setW(x32, xi, d, xi[j * 2]! >> (x32[k * 2]! & 31)); break;
-        case Op.SllD: shiftLeft(x32, d, j, x32[k * 2]! & 63); break;
-        case Op.SrlD: shiftRight(x32, xi, d, j, x32[k * 2]! & 63, false); break;
-        case Op.SraD: shiftRight(x32, xi, d, j, x32[k * 2]! & 63, true); break;
-        case Op.RotrW: { const v = x32[j * 2]!, s = x32[k * 2]! & 31; setW(x32, xi, d, (v >>> s) | (v << (32 - s))); break; }
-        case Op.RotrD: rotateRight(x32, d, j, x32[k * 2]! & 63); break;
-        case Op.MulW: setW(x32, xi, d, Math.imul(x32[j * 2]!, x32[k * 2]!)); break;
-        case Op.MulD: x[d] = x[j]! * x[k]!; break;
-        case Op.AddiW: setW(x32, xi, d, (x32[j * 2]! + imm) | 0); break;
-        case Op.AddiD: x[d] = x[j]! + decodeImmB[h]!; break;
-        case Op.Addu16iD: x[d] = x[j]! + decodeImmB[h]!; break;
-        case Op.Andi: x[d] = x[j]! & decodeImmB[h]!; break;
-        case Op.Ori: x[d] = x[j]! | decodeImmB[h]!; break;
-        case Op.Xori: x[d] = x[j]! ^ decodeImmB[h]!; break;
-        case Op.Slti: x[d] = x[j]! < decodeImmB[h]! ? 1n : 0n; break;
-        case Op.Sltui: x[d] = ltu(x32, j, imm < 0 ? 0xffffffff : 0, imm >>> 0) ? 1n : 0n; break;
-        case Op.Lu12iW: setW(x32, xi, d, imm << 12); break;
-        case Op.Lu32iD: x32[d * 2 + 1] = imm; break;
-        case Op.Lu52iD: x32[d * 2] = x32[j * 2]!; x32[d * 2 + 1] = (x32[j * 2 + 1]! & 0xfffff) | (imm << 20); break;
-        case Op.Pcaddi: addToPc(x32, d, lo, hi, imm * 4); break;
-        case Op.Pcaddu12i: addToPc(x32, d, lo, hi, imm * 4096); break;
-        case Op.Pcaddu18i: addToPc(x32, d, lo, hi, imm * 262144); break;
-        case Op.Pcalau12i: addToPc(x32, d, lo - (lo & 0xfff), hi, imm * 4096); break;
-        case Op.SlliW: setW(x32, xi, d, x32[j * 2]! << imm); break;
-        case Op.SrliW: setW(x32, xi, d, x32[j * 2]! >>> imm); break;
-        case Op.SraiW: setW(x32, xi, d, xi[j * 2]! >> imm); break;
-        case Op.RotriW: { const v = x32[j * 2]!; setW(x32, xi, d, (v >>> imm) | (v << (32 - imm))); break; }
-        case Op.SlliD: shiftLeft(x32, d, j, imm); break;
-        case Op.SrliD: shiftRight(x32, xi, d, j, imm, false); break;
-        case Op.SraiD: shiftRight(x32, xi, d, j, imm, true); break;
-        case Op.RotriD: rotateRight(x32, d, j, imm); break;
-        case Op.BstrpickD: bitFieldExtract(x32, xi, d, j, imm >> 8, imm & 0xff); break;
-        case Op.BstrinsD: if (d !== 0) bitFieldInsert(x32, d, j, imm >> 8, imm & 0xff); break;
-        case Op.BstrpickW: {
+        case 2 /* AddW */: setW(x32, xi, d, (x32[j * 2]! + x32[k * 2]!) | 0); break;
+        case 3 /* AddD */: x[d] = x[j]! + x[k]!; break;
+        case 4 /* SubW */: setW(x32, xi, d, (x32[j * 2]! - x32[k * 2]!) | 0); break;
+        case 5 /* SubD */: x[d] = x[j]! - x[k]!; break;
+        case 6 /* Slt */: x[d] = x[j]! < x[k]! ? 1n : 0n; break;
+        case 7 /* Sltu */: x[d] = xu[j]! < xu[k]! ? 1n : 0n; break;
+        case 8 /* Nor */: x[d] = ~(x[j]! | x[k]!); break;
+        case 9 /* And */: x[d] = x[j]! & x[k]!; break;
+        case 10 /* Or */: x[d] = x[j]! | x[k]!; break;
+        case 11 /* Xor */: x[d] = x[j]! ^ x[k]!; break;
+        case 12 /* Orn */: x[d] = x[j]! | ~x[k]!; break;
+        case 13 /* Andn */: x[d] = x[j]! & ~x[k]!; break;
+        case 14 /* MaskEqz */: x[d] = x[k] === 0n ? 0n : x[j]!; break;
+        case 15 /* MaskNez */: x[d] = x[k] !== 0n ? 0n : x[j]!; break;
+        case 16 /* SllW */: setW(x32, xi, d, x32[j * 2]! << (x32[k * 2]! & 31)); break;
+        case 17 /* SrlW */: setW(x32, xi, d, x32[j * 2]! >>> (x32[k * 2]! & 31)); break;
+        case 18 /* SraW */: setW(x32, xi, d, xi[j * 2]! >> (x32[k * 2]! & 31)); break;
+        case 19 /* SllD */: shiftLeft(x32, d, j, x32[k * 2]! & 63); break;
+        case 20 /* SrlD */: shiftRight(x32, xi, d, j, x32[k * 2]! & 63, false); break;
+        case 21 /* SraD */: shiftRight(x32, xi, d, j, x32[k * 2]! & 63, true); break;
+        case 22 /* RotrW */: { const v = x32[j * 2]!, s = x32[k * 2]! & 31; setW(x32, xi, d, (v >>> s) | (v << (32 - s))); break; }
+        case 23 /* RotrD */: rotateRight(x32, d, j, x32[k * 2]! & 63); break;
+        case 24 /* MulW */: setW(x32, xi, d, Math.imul(x32[j * 2]!, x32[k * 2]!)); break;
+        case 27 /* MulD */: x[d] = x[j]! * x[k]!; break;
+        case 45 /* AddiW */: setW(x32, xi, d, (x32[j * 2]! + imm) | 0); break;
+        case 46 /* AddiD */: x[d] = x[j]! + decodeImmB[h]!; break;
+        case 51 /* Addu16iD */: x[d] = x[j]! + decodeImmB[h]!; break;
+        case 48 /* Andi */: x[d] = x[j]! & decodeImmB[h]!; break;
+        case 49 /* Ori */: x[d] = x[j]! | decodeImmB[h]!; break;
+        case 50 /* Xori */: x[d] = x[j]! ^ decodeImmB[h]!; break;
+        case 43 /* Slti */: x[d] = x[j]! < decodeImmB[h]! ? 1n : 0n; break;
+        case 44 /* Sltui */: x[d] = ltu(x32, j, imm < 0 ? 0xffffffff : 0, imm >>> 0) ? 1n : 0n; break;
+        case 52 /* Lu12iW */: setW(x32, xi, d, imm << 12); break;
+        case 53 /* Lu32iD */: x32[d * 2 + 1] = imm; break;
+        case 47 /* Lu52iD */: x32[d * 2] = x32[j * 2]!; x32[d * 2 + 1] = (x32[j * 2 + 1]! & 0xfffff) | (imm << 20); break;
+        case 54 /* Pcaddi */: addToPc(x32, d, lo, hi, imm * 4); break;
+        case 56 /* Pcaddu12i */: addToPc(x32, d, lo, hi, imm * 4096); break;
+        case 57 /* Pcaddu18i */: addToPc(x32, d, lo, hi, imm * 262144); break;
+        case 55 /* Pcalau12i */: addToPc(x32, d, lo - (lo & 0xfff), hi, imm * 4096); break;
+        case 58 /* SlliW */: setW(x32, xi, d, x32[j * 2]! << imm); break;
+        case 60 /* SrliW */: setW(x32, xi, d, x32[j * 2]! >>> imm); break;
+        case 62 /* SraiW */: setW(x32, xi, d, xi[j * 2]! >> imm); break;
+        case 64 /* RotriW */: { const v = x32[j * 2]!; setW(x32, xi, d, (v >>> imm) | (v << (32 - imm))); break; }
+        case 59 /* SlliD */: shiftLeft(x32, d, j, imm); break;
+        case 61 /* SrliD */: shiftRight(x32, xi, d, j, imm, false); break;
+        case 63 /* SraiD */: shiftRight(x32, xi, d, j, imm, true); break;
+        case 65 /* RotriD */: rotateRight(x32, d, j, imm); break;
+        case 72 /* BstrpickD */: bitFieldExtract(x32, xi, d, j, imm >> 8, imm & 0xff); break;
+        case 71 /* BstrinsD */: if (d !== 0) bitFieldInsert(x32, d, j, imm >> 8, imm & 0xff); break;
+        case 70 /* BstrpickW */: {
           const msb = imm >> 8, lsb = imm & 0xff;
           const width = msb - lsb + 1;
           const v = width === 32 ? x32[j * 2]! : (x32[j * 2]! >>> lsb) & ((1 << width) - 1);
           setW(x32, xi, d, v | 0);
           break;
         }
-        case Op.BstrinsW: {
+        case 69 /* BstrinsW */: {
           const msb = imm >> 8, lsb = imm & 0xff;
           const width = msb - lsb + 1;
           const field = width === 32 ? 0xffffffff : ((1 << width) - 1) << lsb;
           if (d !== 0) setW(x32, xi, d, ((x32[d * 2]! & ~field) | ((x32[j * 2]! << lsb) & field)) | 0);
           break;
         }
-        case Op.Beqz: if (x[j] === 0n) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Bnez: if (x[j] !== 0n) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Beq: if (x[j] === x[d]) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Bne: if (x[j] !== x[d]) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Blt: if (x[j]! < x[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Bge: if (x[j]! >= x[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Bltu: if (xu[j]! < xu[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.Bgeu: if (xu[j]! >= xu[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
-        case Op.B: this.jumpRelative(lo, hi, imm); continue;
-        case Op.Bl: x32[2] = nextLo; xi[3] = nextHi; this.jumpRelative(lo, hi, imm); continue;
-        case Op.Jirl: {
+        case 107 /* Beqz */: if (x[j] === 0n) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 108 /* Bnez */: if (x[j] !== 0n) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 114 /* Beq */: if (x[j] === x[d]) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 115 /* Bne */: if (x[j] !== x[d]) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 116 /* Blt */: if (x[j]! < x[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 117 /* Bge */: if (x[j]! >= x[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 118 /* Bltu */: if (xu[j]! < xu[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 119 /* Bgeu */: if (xu[j]! >= xu[d]!) { this.jumpRelative(lo, hi, imm); continue; } break;
+        case 112 /* B */: this.jumpRelative(lo, hi, imm); continue;
+        case 113 /* Bl */: x32[2] = nextLo; xi[3] = nextHi; this.jumpRelative(lo, hi, imm); continue;
+        case 111 /* Jirl */: {
           let tlo = x32[j * 2]! + imm, thi = xi[j * 2 + 1]!;
           if (tlo >= TWO32) { tlo -= TWO32; thi = (thi + 1) | 0; } else if (tlo < 0) { tlo += TWO32; thi = (thi - 1) | 0; }
           x32[d * 2] = nextLo; xi[d * 2 + 1] = nextHi;
           this.pcLo = tlo; this.pcHi = thi;
           continue;
         }
-        case Op.LdB: case Op.LdH: case Op.LdW: case Op.LdD: case Op.LdBu: case Op.LdHu: case Op.LdWu:
-        case Op.LdxB: case Op.LdxH: case Op.LdxW: case Op.LdxD: case Op.LdxBu: case Op.LdxHu: case Op.LdxWu: {
+        case 73 /* LdB */: case 74 /* LdH */: case 75 /* LdW */: case 76 /* LdD */: case 77 /* LdBu */: case 78 /* LdHu */: case 79 /* LdWu */:
+        case 84 /* LdxB */: case 85 /* LdxH */: case 86 /* LdxW */: case 87 /* LdxD */: case 88 /* LdxBu */: case 89 /* LdxHu */: case 90 /* LdxWu */: {
           const op = word & 0xff;
-          const indexed = op >= Op.LdxB;
+          const indexed = op >= 84 /* LdxB */;
           let alo = x32[j * 2]! + (indexed ? x32[k * 2]! : imm);
           let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : 0); // a negative imm borrows below
           if (alo >= TWO32) { alo -= TWO32; ahi++; } else if (alo < 0) { alo += TWO32; ahi--; }
           ahi |= 0;
-          const kind = indexed ? op - Op.LdxB : op - Op.LdB;
+          const kind = indexed ? op - 84 /* LdxB */ : op - 73 /* LdB */;
           const tt = (alo >>> 12) & TLB_MASK;
           if (tlbRKey[tt] === (ahi * 1048576 + (alo >>> 12)) * 4 + plv) {
             const info = tlbRInfo[tt]!;
@@ -471,14 +470,14 @@ export class Loongarch64Cpu implements Cpu, FpHost {
           if (!this.loadSlow(kind, d, ahi, alo)) continue;
           break;
         }
-        case Op.StB: case Op.StH: case Op.StW: case Op.StD: case Op.StxB: case Op.StxH: case Op.StxW: case Op.StxD: {
+        case 80 /* StB */: case 81 /* StH */: case 82 /* StW */: case 83 /* StD */: case 91 /* StxB */: case 92 /* StxH */: case 93 /* StxW */: case 94 /* StxD */: {
           const op = word & 0xff;
-          const indexed = op >= Op.StxB;
+          const indexed = op >= 91 /* StxB */;
           let alo = x32[j * 2]! + (indexed ? x32[k * 2]! : imm);
           let ahi = xi[j * 2 + 1]! + (indexed ? xi[k * 2 + 1]! : 0); // a negative imm borrows below
           if (alo >= TWO32) { alo -= TWO32; ahi++; } else if (alo < 0) { alo += TWO32; ahi--; }
           ahi |= 0;
-          const size = indexed ? op - Op.StxB : op - Op.StB; // log2
+          const size = indexed ? op - 91 /* StxB */ : op - 80 /* StB */; // log2
           const tt = (alo >>> 12) & TLB_MASK;
           if (tlbWKey[tt] === (ahi * 1048576 + (alo >>> 12)) * 4 + plv) {
             const info = tlbWInfo[tt]!;
@@ -492,7 +491,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
           if (!this.storeSlow(size, d, ahi, alo)) continue;
           break;
         }
-        case Op.Nop: break;
+        case 95 /* Nop */: break;
         default: {
           this.pcLo = lo; this.pcHi = hi; this.inst = raw;
           if (!this.executeSlow(word, imm, decodeImmB[h]!, d, j, k)) continue;
@@ -769,34 +768,34 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     const xu = this.x, x = this.xs;
     const op = word & 0xff;
     switch (op) {
-      case Op.MulhW: xu[d] = BigInt.asUintN(64, (BigInt.asIntN(32, x[j]!) * BigInt.asIntN(32, x[k]!)) >> 32n); return true;
-      case Op.MulhWu: xu[d] = BigInt.asUintN(64, BigInt.asIntN(32, (BigInt.asUintN(32, xu[j]!) * BigInt.asUintN(32, xu[k]!)) >> 32n)); return true;
-      case Op.MulhD: xu[d] = BigInt.asUintN(64, (x[j]! * x[k]!) >> 64n); return true;
-      case Op.MulhDu: xu[d] = (xu[j]! * xu[k]!) >> 64n; return true;
-      case Op.MulwDW: x[d] = BigInt.asIntN(32, x[j]!) * BigInt.asIntN(32, x[k]!); return true;
-      case Op.MulwDWu: xu[d] = BigInt.asUintN(32, xu[j]!) * BigInt.asUintN(32, xu[k]!); return true;
-      case Op.DivW: case Op.ModW: case Op.DivWu: case Op.ModWu: case Op.DivD: case Op.ModD: case Op.DivDu: case Op.ModDu:
+      case 25 /* MulhW */: xu[d] = BigInt.asUintN(64, (BigInt.asIntN(32, x[j]!) * BigInt.asIntN(32, x[k]!)) >> 32n); return true;
+      case 26 /* MulhWu */: xu[d] = BigInt.asUintN(64, BigInt.asIntN(32, (BigInt.asUintN(32, xu[j]!) * BigInt.asUintN(32, xu[k]!)) >> 32n)); return true;
+      case 28 /* MulhD */: xu[d] = BigInt.asUintN(64, (x[j]! * x[k]!) >> 64n); return true;
+      case 29 /* MulhDu */: xu[d] = (xu[j]! * xu[k]!) >> 64n; return true;
+      case 30 /* MulwDW */: x[d] = BigInt.asIntN(32, x[j]!) * BigInt.asIntN(32, x[k]!); return true;
+      case 31 /* MulwDWu */: xu[d] = BigInt.asUintN(32, xu[j]!) * BigInt.asUintN(32, xu[k]!); return true;
+      case 32 /* DivW */: case 33 /* ModW */: case 34 /* DivWu */: case 35 /* ModWu */: case 36 /* DivD */: case 37 /* ModD */: case 38 /* DivDu */: case 39 /* ModDu */:
         xu[d] = divide(op, xu[j]!, xu[k]!);
         return true;
-      case Op.AlslW: setW(this.x32, this.xi, d, ((this.x32[j * 2]! << imm) + this.x32[k * 2]!) | 0); return true;
-      case Op.AlslWu: xu[d] = BigInt.asUintN(32, (xu[j]! << SHIFT[imm]!) + xu[k]!); return true;
-      case Op.AlslD: x[d] = (x[j]! << SHIFT[imm]!) + x[k]!; return true;
-      case Op.BytepickW: {
+      case 40 /* AlslW */: setW(this.x32, this.xi, d, ((this.x32[j * 2]! << imm) + this.x32[k * 2]!) | 0); return true;
+      case 41 /* AlslWu */: xu[d] = BigInt.asUintN(32, (xu[j]! << SHIFT[imm]!) + xu[k]!); return true;
+      case 42 /* AlslD */: x[d] = (x[j]! << SHIFT[imm]!) + x[k]!; return true;
+      case 67 /* BytepickW */: {
         const sa = imm * 8;
         const v = sa === 0 ? this.x32[k * 2]! : ((this.x32[k * 2]! << sa) | (this.x32[j * 2]! >>> (32 - sa)));
         setW(this.x32, this.xi, d, v | 0);
         return true;
       }
-      case Op.BytepickD: {
+      case 68 /* BytepickD */: {
         const sa = imm * 8;
         xu[d] = sa === 0 ? xu[k]! : BigInt.asUintN(64, (xu[k]! << SHIFT[sa]!) | (xu[j]! >> SHIFT[64 - sa]!));
         return true;
       }
-      case Op.Bit2R: xu[d] = bitOperation(imm, xu[j]!); return true;
-      case Op.Crc: xu[d] = BigInt.asUintN(64, BigInt.asIntN(32, crc(imm, xu[j]!, xu[k]!))); return true;
-      case Op.LlW: case Op.LlD: {
+      case 66 /* Bit2R */: xu[d] = bitOperation(imm, xu[j]!); return true;
+      case 101 /* Crc */: xu[d] = BigInt.asUintN(64, BigInt.asIntN(32, crc(imm, xu[j]!, xu[k]!))); return true;
+      case 96 /* LlW */: case 98 /* LlD */: {
         const va = BigInt.asUintN(64, xu[j]! + immB);
-        const size = op === Op.LlD ? 8 : 4;
+        const size = op === 98 /* LlD */ ? 8 : 4;
         if ((va & BigInt(size - 1)) !== 0n) { this.exception(Ecode.ALE, va); return false; }
         const v = this.readVirtual(va, size, true);
         if (v === undefined) return false;
@@ -804,9 +803,9 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.llbit = true;
         return true;
       }
-      case Op.ScW: case Op.ScD: {
+      case 97 /* ScW */: case 99 /* ScD */: {
         const va = BigInt.asUintN(64, xu[j]! + immB);
-        const size = op === Op.ScD ? 8 : 4;
+        const size = op === 99 /* ScD */ ? 8 : 4;
         if ((va & BigInt(size - 1)) !== 0n) { this.exception(Ecode.ALE, va); return false; }
         let ok = 0n;
         if (this.llbit) {
@@ -817,10 +816,10 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         if (d !== 0) xu[d] = ok;
         return true;
       }
-      case Op.Am: return this.atomic(imm, d, j, k);
-      case Op.Break: this.exception(Ecode.BRK); return false;
-      case Op.Syscall: this.exception(Ecode.SYS); return false;
-      case Op.Hvcl: {
+      case 100 /* Am */: return this.atomic(imm, d, j, k);
+      case 102 /* Break */: this.exception(Ecode.BRK); return false;
+      case 103 /* Syscall */: this.exception(Ecode.SYS); return false;
+      case 104 /* Hvcl */: {
         // The guest kernel's hvcl leaves LVZ guest mode for the hypervisor (hvisor's HVC trap);
         // from PLV3 it is a privileged instruction.
         if (this.mmu.plv !== 0) { this.exception(Ecode.IPE); return false; }
@@ -828,33 +827,33 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.irqDirty = true; // a hypercall may start or stop zones, inject interrupts
         return true;
       }
-      case Op.Rdtime: {
+      case 105 /* Rdtime */: {
         const c = this.counter();
         if (imm === 2) xu[d] = c;
         else xu[d] = BigInt.asUintN(64, BigInt.asIntN(32, imm === 0 ? c : c >> 32n));
         if (j !== 0) xu[j] = this.csr[CSR.TID]!;
         return true;
       }
-      case Op.Cpucfg: {
+      case 106 /* Cpucfg */: {
         const n = Number(xu[j]! & 0xffffffffn);
         xu[d] = BigInt(n < this.cpucfg.length ? this.cpucfg[n]! : 0);
         return true;
       }
-      case Op.Bceqz: case Op.Bcnez: {
+      case 109 /* Bceqz */: case 110 /* Bcnez */: {
         if (!this.fpEnabled()) return false;
-        const taken = (this.fcc[j]! === 0) === (op === Op.Bceqz);
+        const taken = (this.fcc[j]! === 0) === (op === 109 /* Bceqz */);
         if (taken) { this.jumpRelative(this.pcLo, this.pcHi, imm); return false; }
         return true;
       }
-      case Op.FldS: case Op.FldD: case Op.FstS: case Op.FstD: case Op.FldxS: case Op.FldxD: case Op.FstxS: case Op.FstxD:
+      case 134 /* FldS */: case 135 /* FldD */: case 136 /* FstS */: case 137 /* FstD */: case 138 /* FldxS */: case 139 /* FldxD */: case 140 /* FstxS */: case 141 /* FstxD */:
         return this.fpMemory(op, d, j, k, immB);
-      case Op.Lsx: {
+      case 143 /* Lsx */: {
         if ((this.csr[CSR.EUEN]! & 2n) === 0n) { this.exception(Ecode.SXD); return false; }
         const r = executeLsx(this, imm);
         if (r === LsxResult.Illegal) { this.exception(Ecode.INE); return false; }
         return r === LsxResult.Ok;
       }
-      case Op.Fp: {
+      case 142 /* Fp */: {
         if (!this.fpEnabled()) return false;
         const r = executeFp(this, imm);
         if (r === FpResult.Illegal) { this.exception(Ecode.INE); return false; }
@@ -865,7 +864,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         break;
     }
     // Privileged instructions: PLV0 only.
-    if (op >= Op.Csr && op <= Op.Idle) {
+    if (op >= 120 /* Csr */ && op <= 133 /* Idle */) {
       if (this.mmu.plv !== 0) { this.exception(Ecode.IPE); return false; }
       return this.executePrivileged(op, imm, d, j, k);
     }
@@ -881,9 +880,9 @@ export class Loongarch64Cpu implements Cpu, FpHost {
 
   private fpMemory(op: number, fd: number, j: number, k: number, immB: bigint): boolean {
     if (!this.fpEnabled()) return false;
-    const indexed = op >= Op.FldxS;
+    const indexed = op >= 138 /* FldxS */;
     const va = BigInt.asUintN(64, this.x[j]! + (indexed ? this.x[k]! : immB));
-    const kind = indexed ? op - Op.FldxS : op - Op.FldS; // 0 lds, 1 ldd, 2 sts, 3 std
+    const kind = indexed ? op - 138 /* FldxS */ : op - 134 /* FldS */; // 0 lds, 1 ldd, 2 sts, 3 std
     const size = kind & 1 ? 8 : 4;
     if (kind < 2) {
       const v = this.readVirtual(va, size, true);
@@ -926,7 +925,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
 
   private executePrivileged(op: number, imm: number, d: number, j: number, k: number): boolean {
     switch (op) {
-      case Op.Csr: {
+      case 120 /* Csr */: {
         const num = imm;
         const old = this.readCsr(num);
         if (j === 0) { // csrrd
@@ -939,7 +938,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.afterCsrWrite(num);
         return true;
       }
-      case Op.Iocsr: {
+      case 121 /* Iocsr */: {
         const size = (1 << (imm & 3)) as 1 | 2 | 4 | 8;
         const address = Number(this.x[j]! & 0xffffffffn);
         if (imm < 4) {
@@ -951,14 +950,14 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         }
         return true;
       }
-      case Op.Tlbsrch: {
+      case 122 /* Tlbsrch */: {
         const ehi = this.inRefill() ? this.csr[CSR.TLBREHI]! : this.csr[CSR.TLBEHI]!;
         const i = this.tlb.search(va48Of(Number(BigInt.asIntN(32, ehi >> 32n)), Number(ehi & 0xffffffffn)), this.mmu.asid, this.mmu.stlbps);
         const idx = this.csr[CSR.TLBIDX]!;
         this.csr[CSR.TLBIDX] = i < 0 ? idx | (1n << 31n) : (idx & ~0x8000_ffffn) | BigInt(i);
         return true;
       }
-      case Op.Tlbrd: {
+      case 123 /* Tlbrd */: {
         const i = Number(this.csr[CSR.TLBIDX]! & 0xffffn);
         const idx = this.csr[CSR.TLBIDX]! & ~(0xbf00_0000n);
         if (i >= TLB_SIZE || this.tlb.exists[i] === 0) {
@@ -977,7 +976,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.refreshMmu();
         return true;
       }
-      case Op.Tlbwr: case Op.Tlbfill: {
+      case 124 /* Tlbwr */: case 125 /* Tlbfill */: {
         const refill = this.inRefill();
         const ehi = refill ? this.csr[CSR.TLBREHI]! : this.csr[CSR.TLBEHI]!;
         const ps = Number(refill ? ehi & 0x3fn : (this.csr[CSR.TLBIDX]! >> 24n) & 0x3fn);
@@ -985,7 +984,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         const lo0 = refill ? this.csr[CSR.TLBRELO0]! : this.csr[CSR.TLBELO0]!;
         const lo1 = refill ? this.csr[CSR.TLBRELO1]! : this.csr[CSR.TLBELO1]!;
         let i: number;
-        if (op === Op.Tlbfill) {
+        if (op === 125 /* Tlbfill */) {
           i = this.tlb.fillIndex(vppn * 8192, ps, this.mmu.stlbps);
         } else {
           i = Number(this.csr[CSR.TLBIDX]! & 0xffffn);
@@ -1000,18 +999,18 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.dropTlb();
         return true;
       }
-      case Op.Tlbclr: case Op.Tlbflush:
-        this.tlb.clear(Number(this.csr[CSR.TLBIDX]! & 0xffffn), this.mmu.asid, op === Op.Tlbflush);
+      case 126 /* Tlbclr */: case 127 /* Tlbflush */:
+        this.tlb.clear(Number(this.csr[CSR.TLBIDX]! & 0xffffn), this.mmu.asid, op === 127 /* Tlbflush */);
         this.dropTlb();
         return true;
-      case Op.Invtlb: {
+      case 128 /* Invtlb */: {
         const ok = this.tlb.invalidate(imm, Number(this.x[j]! & 0x3ffn), va48Of(this.xi[k * 2 + 1]!, this.x32[k * 2]!), this.mmu.stlbps);
         if (!ok) { this.exception(Ecode.INE); return false; }
         this.dropTlb();
         return true;
       }
-      case Op.Cacop: return true; // caches are coherent and invisible here
-      case Op.Lddir: {
+      case 129 /* Cacop */: return true; // caches are coherent and invisible here
+      case 130 /* Lddir */: {
         const base = this.x[j]!;
         if ((base & (1n << 6n)) !== 0n) { // a huge-page entry: passed on unchanged
           this.setReg(d, base);
@@ -1028,7 +1027,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.setReg(d, (v ?? 0n) & PA_MASK);
         return true;
       }
-      case Op.Ldpte: {
+      case 131 /* Ldpte */: {
         const base = this.x[j]!;
         const odd = imm & 1;
         const pwcl = this.csr[CSR.PWCL]!;
@@ -1052,7 +1051,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.csr[CSR.TLBREHI] = (this.csr[CSR.TLBREHI]! & ~0x3fn) | BigInt(ps);
         return true;
       }
-      case Op.Ertn: {
+      case 132 /* Ertn */: {
         let crmd = Number(this.csr[CSR.CRMD]!);
         if (this.inRefill()) {
           this.csr[CSR.TLBRERA] &= ~TLBRERA_ISTLBR;
@@ -1072,7 +1071,7 @@ export class Loongarch64Cpu implements Cpu, FpHost {
         this.irqDirty = true;
         return false;
       }
-      case Op.Idle: {
+      case 133 /* Idle */: {
         this.pc = this.pc + 4n;
         if (!this.wakeable()) this.stopReason = Stops.wait;
         this.irqDirty = true;
@@ -1300,9 +1299,9 @@ function ltu(x32: Uint32Array, a: number, bHi: number, bLo: number): boolean {
  * LA464 model in QEMU does (dividend / 1, remainder 0), and MIN / -1 = MIN.
  */
 function divide(op: number, a: bigint, b: bigint): bigint {
-  const word = op <= Op.ModWu;
-  const unsigned = op === Op.DivWu || op === Op.ModWu || op === Op.DivDu || op === Op.ModDu;
-  const mod = op === Op.ModW || op === Op.ModWu || op === Op.ModD || op === Op.ModDu;
+  const word = op <= 35 /* ModWu */;
+  const unsigned = op === 34 /* DivWu */ || op === 35 /* ModWu */ || op === 38 /* DivDu */ || op === 39 /* ModDu */;
+  const mod = op === 33 /* ModW */ || op === 35 /* ModWu */ || op === 37 /* ModD */ || op === 39 /* ModDu */;
   const bits = word ? 32 : 64;
   let n = unsigned ? BigInt.asUintN(bits, a) : BigInt.asIntN(bits, a);
   let m = unsigned ? BigInt.asUintN(bits, b) : BigInt.asIntN(bits, b);
