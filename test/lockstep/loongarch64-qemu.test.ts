@@ -90,6 +90,8 @@ describe('loongarch64 lockstep with qemu-system-loongarch64', () => {
     expect(image.entry).toBe(symbols.get('_start'));
     m.cpu.reset(image.entry, []);
     const cpu = m.cpu;
+    // QEMU -singlestep takes interrupts between steps: so does ours (debugger steps hold them by default).
+    cpu.interruptsInSteps = true;
     const x32 = cpu.x32;
     const f32 = cpu.fu32;
     const same = (hex: string, words: Uint32Array, i: number) =>
