@@ -52,7 +52,7 @@ describe("io regions over what the DTB describes but nothing models (hvisor's im
     expect(() => checkPartition(machine, [root])).not.toThrow();
     expect(machine.describedAt(0x30c0_0000, 0x40_0000)).toBeDefined(); // only disabled nodes there (mailbox@30e60000, ...)
     expect(machine.describedAt(0x3850_0000, 0x2_0000)?.path).toBe('npu (not in the DTB)');
-    const json = structuredClone(imx8mpEvk.rootZone) as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
+    const json = structuredClone(imx8mpEvk.rootZone) as unknown as { memory_regions: { physical_start: string; virtual_start: string; size: string }[] };
     json.memory_regions[6] = { ...json.memory_regions[6]!, physical_start: '0x39000000', virtual_start: '0x39000000', size: '0x1000' };
     expect(() => checkPartition(machine, [zoneConfigFromJson(json, 'edited.json')])).toThrow(/memory_regions\[6\] io \[0x39000000, 0x39001000\) covers no device of board imx8mp-evk/);
   });
