@@ -68,7 +68,8 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     // firmware passes one; without, where it was linked. (grep formats all of kallsyms: minutes under load.)
     const linked = readKernelSymbols(new Uint8Array(readFileSync(kernel))).symbols.find((s) => s.name === '_stext')!.address;
     const running = BigInt('0x' + /^([0-9a-f]{16}) T _stext\r?$/m.exec(await console0.run('grep -w _stext /proc/kallsyms', /\n[0-9a-f]{16} T _stext[\s\S]*zone0# $/, 300_000))![1]!);
-    if (kaslrSeed === undefined) expect(running).toBe(linked);
-    else expect(running).not.toBe(linked);
+    const kaslrLines = log.match(/^.*KASLR.*$/gm)?.join('\n') ?? 'no KASLR lines';
+    if (kaslrSeed === undefined) expect(running, kaslrLines).toBe(linked);
+    else expect(running, kaslrLines).not.toBe(linked);
   }, 480_000);
 });
