@@ -85,9 +85,9 @@ function loongarchKernel(config: ZoneConfig, kernelPath: string, image: Uint8Arr
   if (kernelGpa !== header.loadOffset) {
     throw new ImageError(kernelPath, `${config.source}: kernel_load_paddr 0x${config.kernelLoadPaddr.toString(16)} must be where the zone sees the Image's load offset 0x${header.loadOffset.toString(16)} (LoongArch Image header)`);
   }
-  const low = ram[0]!;
-  if (low.virtualStart + 0x2000 > header.loadOffset) {
-    throw new ImageError(kernelPath, `${config.source}: no zone RAM below the kernel for the EFI boot tables (the lowest RAM region starts at 0x${low.virtualStart.toString(16)})`);
+  const low = ram[0];
+  if (low === undefined || low.virtualStart + 0x2000 > header.loadOffset) {
+    throw new ImageError(kernelPath, `${config.source}: no zone RAM below the kernel for the EFI boot tables (${low === undefined ? 'the zone has no RAM' : `the lowest RAM region starts at 0x${low.virtualStart.toString(16)}`})`);
   }
   const info = loongarchBootInfo({
     base: low.virtualStart,
