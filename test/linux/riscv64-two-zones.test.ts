@@ -16,16 +16,14 @@
  *   the image) and its only console is a virtio-console on TCP.
  * - Each zone has a virtio-net NIC on the board's switch; the zones ping each other.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Instance } from '../../src/cli/launch.js';
 import { rootZone } from '../../boards/qemu-virt-riscv64/root-zone.js';
 import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
-import { buildInitramfs, modulesWithDependencies, riscv64ModuleTree, scratch, waitForLinkUp } from '../helpers/linux-initramfs.js';
-import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
+import { buildInitramfs, modulesWithDependencies, riscv64ModuleTree, scratch } from '../helpers/linux-initramfs.js';
 import { diskPatternScript, expectDiskPattern, PATTERN_BYTES, seededBytes } from './disk-pattern.js';
+import { expectPingBothWays, netShell, startTwoZones, stopTwoZones, type TwoZones } from './two-zones.js';
 
 const DISK_BYTES = 1 << 20;
 /** PLIC/APLIC sources of INTA for slots 1 and 3 (the interrupt-map: 32 + slot mod 4). */
@@ -48,17 +46,6 @@ const PREAMBLE = `#!/bin/busybox sh
 /bin/busybox --install -s /bin`;
 const LOAD_MODULES = 'for m in $(cat /lib/modules/order); do insmod /lib/modules/$m || echo "INSMOD-FAILED $m"; done';
 
-function network(address: string, prompt: string): string {
-  return `ip link set lo up
-ip addr add ${address}/24 dev eth0
-ip link set eth0 up
-${waitForLinkUp('eth0')}
-export PS1='${prompt}# '
-echo NET-READY
-exec setsid cttyhack sh
-`;
-}
-
 const ZONE0_INIT = `${PREAMBLE}
 echo "PCI-BEFORE: $(ls /sys/bus/pci/devices | tr '\\n' ' ')"
 for d in /sys/bus/pci/devices/*; do echo "PCI-ID $(basename $d) $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
@@ -71,7 +58,7 @@ ${diskPatternScript('nvme0n1')}
 echo INTERRUPTS-BEGIN
 cat /proc/interrupts
 echo PCI-TEST-DONE
-${network('10.0.0.1', 'zone0')}`;
+${netShell('10.0.0.1', 'zone0')}`;
 
 /** zone1's /init: its only console is the virtio one, there once virtio_mmio is loaded. */
 const ZONE1_INIT = `${PREAMBLE}
@@ -79,7 +66,7 @@ ${LOAD_MODULES}
 exec </dev/hvc0 >/dev/hvc0 2>&1
 echo "DISKS: $(ls /sys/block | tr '\\n' ' ')"
 ${diskPatternScript('vda')}
-${network('10.0.0.2', 'zone1')}`;
+${netShell('10.0.0.2', 'zone1')}`;
 
 /**
  * The numbered /proc/interrupts rows: chip and hwirq (`SiFive PLIC   33`, `PCI-MSIX-0000:00:01.0      1`),
@@ -142,10 +129,8 @@ const BOARDS: readonly BoardCase[] = [
 ];
 
 describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
-  let instance: Instance | undefined;
+  let zones: TwoZones | undefined;
   let dir: string;
-  let console0: GuestConsole;
-  let hvc1: SocketGuestConsole | undefined;
   const disks = { blk: seededBytes(1, DISK_BYTES), nvme: seededBytes(2, DISK_BYTES), zone1: seededBytes(4, DISK_BYTES) };
   const pattern = seededBytes(3, PATTERN_BYTES);
 
@@ -231,38 +216,22 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
       ],
     });
 
-    let typeOn: (bytes: Uint8Array) => void = () => {};
-    console0 = new GuestConsole('zone0', (b) => typeOn(b));
-    const started = Date.now();
-    instance = await launch({
-      board: c.board,
-      zones: [write('zone0.json', zone0), write('zone1.json', zone1)],
-      virtio,
-      pci,
-      gdbBasePort: false,
-      output: (text) => {
-        console0.append(text);
-        appendFileSync(join(dir, 'zone0-console.log'), text); // for a look after a failure
-      },
-      log: () => {},
+    zones = await startTwoZones({
+      launch: { board: c.board, zones: [write('zone0.json', zone0), write('zone1.json', zone1)], virtio, pci, gdbBasePort: false },
+      zone0Name: 'zone0',
+      zone1Console: ZONE1_CONSOLE.addr,
+      dir,
+      bootMs: BOOT_MS,
     });
-    typeOn = (b) => instance!.consoles.type(0, b);
-    hvc1 = await connectVirtioConsole(instance.hypervisor.zone(1)!, ZONE1_CONSOLE.addr, 'zone1');
-    hvc1.socket.on('data', (text: string) => appendFileSync(join(dir, 'zone1-console.log'), text));
-    await console0.waitFor(/NET-READY[\s\S]*zone0# $/, 'zone0\'s shell', BOOT_MS);
-    await hvc1.console.waitFor(/NET-READY[\s\S]*zone1# $/, 'zone1\'s shell on its virtio-console', BOOT_MS);
-    const retired = (id: number) => instance!.hypervisor.zone(id)!.cpus.reduce((n, cpu) => n + cpu.retired, 0);
-    console.log(`${c.board}: both zones' shells after ${(Date.now() - started) / 1000} s; zone0 ${retired(0)}, zone1 ${retired(1)} instructions`);
   }, BOOT_MS + 100_000);
 
   afterAll(async () => {
-    hvc1?.socket.destroy();
-    await instance?.close();
-    instance = undefined;
+    await stopTwoZones(zones);
+    zones = undefined;
   });
 
   it('zone0 enumerates exactly its PCI functions, binds virtio-pci and nvme, and does I/O the host finds in both backing files', () => {
-    const log = console0.text();
+    const log = zones!.console0.text();
     const out = log.slice(log.indexOf('PCI-BEFORE'));
     expect(out).toMatch(/PCI-BEFORE: 0000:00:00\.0 0000:00:01\.0 0000:00:03\.0\s*\n/);
     expect(out).toMatch(/PCI-ID 0000:00:00\.0 0x1b36 0x0008 0x060000/);
@@ -280,29 +249,26 @@ describe.each(BOARDS)('two Debian riscv64 Linux zones on $board', (c) => {
   });
 
   it('zone1 (hvisor-tool\'s example shape) runs on hart 3 in its own RAM, does virtio-blk I/O the host finds, and has a shell on virtio-console', async () => {
-    const log = hvc1!.console.text();
+    const hvc1 = zones!.hvc1;
+    const log = hvc1.console.text();
     expect(log).not.toMatch(/INSMOD-FAILED|Oops|Unable to handle|BUG:|Kernel panic|rcu: INFO: .*stall|hard LOCKUP|soft lockup/);
     expect(log).toMatch(/DISKS: vda\s/);
     expectDiskPattern(log, 'vda', join(dir, 'zone1.img'), disks.zone1, pattern);
-    const where = await hvc1!.console.run('tty; grep -E "^(processor|hart)[[:space:]]" /proc/cpuinfo; grep "System RAM" /proc/iomem; echo WHERE-DONE', /WHERE-DONE\s+zone1# $/, GUEST_MS);
+    const where = await hvc1.console.run('tty; grep -E "^(processor|hart)[[:space:]]" /proc/cpuinfo; grep "System RAM" /proc/iomem; echo WHERE-DONE', /WHERE-DONE\s+zone1# $/, GUEST_MS);
     expect(where).toMatch(/\/dev\/hvc0/);
     expect(where).toMatch(/^processor\s*: 0\s*\nhart\s*: 3\s*$/m);
     // Exactly the example's RAM, 0x8300_0000 + 192 MiB.
     expect([...where.matchAll(/^\s*([0-9a-f]+-[0-9a-f]+) : System RAM\s*$/gm)].map((m) => m[1])).toEqual(['83000000-8effffff']);
-    const interrupts = interruptRows(await hvc1!.console.run('cat /proc/interrupts', /IPI[\s\S]*zone1# $/, GUEST_MS));
+    const interrupts = interruptRows(await hvc1.console.run('cat /proc/interrupts', /IPI[\s\S]*zone1# $/, GUEST_MS));
     for (const slot of [ZONE1_BLK, ZONE1_CONSOLE, ZONE1_NET]) {
       expect(taken(interrupts, new RegExp(`^${c.wired}\\s+${slot.irq}$`), /^virtio\d+$/)).toBeGreaterThan(0);
     }
   }, TEST_MS);
 
   it('zone0 pings zone1 and zone1 pings zone0 over virtio-net', async () => {
-    const link0 = await console0.run('ip link show eth0', /zone0# $/, GUEST_MS);
+    const link0 = await zones!.console0.run('ip link show eth0', /zone0# $/, GUEST_MS);
     expect(link0).toMatch(/link\/ether 52:54:00:12:34:01/);
     expect(link0).toMatch(/<BROADCAST,MULTICAST,UP,LOWER_UP>/);
-    const from0 = await console0.run('ping -c 3 10.0.0.2', /packet loss[\s\S]*zone0# $/, GUEST_MS);
-    expect(from0).toMatch(/3 packets transmitted, 3 packets received, 0% packet loss/);
-    expect(from0).toMatch(/64 bytes from 10\.0\.0\.2: seq=2/);
-    const from1 = await hvc1!.console.run('ping -c 3 10.0.0.1', /packet loss[\s\S]*zone1# $/, GUEST_MS);
-    expect(from1).toMatch(/3 packets transmitted, 3 packets received, 0% packet loss/);
+    await expectPingBothWays(zones!, GUEST_MS);
   }, TEST_MS);
 });
