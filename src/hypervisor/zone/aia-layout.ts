@@ -32,10 +32,10 @@ export function zoneImsicLayout(tree: DeviceTree, aplicBase: number): ZoneImsicL
  * carry both plic_* and aplic_* (examples/qemu-riscv64/linux2-aia.json) and hvisor uses the one its
  * platform was built with; here the board says: the AIA when aplic_size is set and the board has an
  * APLIC at aplic_base that signals an IMSIC, the PLIC otherwise. `'missing'`: a zone that names only
- * an APLIC on a board without one (refused by the zone's interrupt controller).
+ * an APLIC on a board without one (refused by the zone's interrupt controller). No tree: no APLIC.
  */
-export function zoneAiaLayout(tree: DeviceTree, arch: ArchConfig): ZoneImsicLayout | 'missing' | undefined {
+export function zoneAiaLayout(tree: DeviceTree | undefined, arch: ArchConfig): ZoneImsicLayout | 'missing' | undefined {
   if (arch.kind !== 'riscv' || arch.aplicSize === 0) return undefined;
-  const layout = zoneImsicLayout(tree, arch.aplicBase);
+  const layout = tree === undefined ? undefined : zoneImsicLayout(tree, arch.aplicBase);
   return layout ?? (arch.plicSize === 0 ? 'missing' : undefined);
 }
