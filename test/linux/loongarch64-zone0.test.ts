@@ -21,7 +21,7 @@ describe('Debian loong64 Linux in zone0 of ls3a5000-7a2000', () => {
     instance = undefined;
   });
 
-  it('boots to a BusyBox shell on the zone\'s NS16550A (2 vCPUs) and answers uname, cpuinfo and interrupts', async () => {
+  it('boots to a BusyBox shell on the zone\'s NS16550A (2 vCPUs), answers uname, cpuinfo and interrupts, and again after a zone restart', async () => {
     const dir = scratch('la64-zone0-');
     const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/loongarch64/zone0-linux.json'), 'utf8'));
     config.kernel_filepath = fixture('vmlinuz-loong64');
@@ -58,5 +58,14 @@ describe('Debian loong64 Linux in zone0 of ls3a5000-7a2000', () => {
     expect(log).toMatch(/Kernel command line: console=ttyS0 earlycon=uart8250,mmio,0x1fe001e0 rdinit=\/init/);
     expect(log).toMatch(/smp: Brought up 1 node, 2 CPUs/);
     expect(log).not.toMatch(/Initramfs unpacking failed|Oops|Unable to handle|BUG:|Kernel panic|UBSAN/);
-  }, 1_800_000);
+
+    // Restart: the images (kernel, boot tables, device tree, initrd) are placed again, the vCPUs, PCH-PIC,
+    // EIOINTC and IPI block reset, the secondary waits for its boot IPI again; the kernel boots to the shell.
+    const before = console0.text().length;
+    instance.hypervisor.restartZone(0);
+    const second = await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell after a restart', 1_500_000, before);
+    expect(second).toMatch(/smp: Brought up 1 node, 2 CPUs/);
+    expect(await answer('cat /proc/interrupts', /ERR[\s\S]*\nzone0# /)).toMatch(/PCH PIC\s+\d+\s+(\S+\s+)?ttyS0/);
+    expect(console0.text().slice(before)).not.toMatch(/Oops|Unable to handle|BUG:|Kernel panic|UBSAN/);
+  }, 2_400_000);
 });
