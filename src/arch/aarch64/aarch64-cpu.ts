@@ -126,8 +126,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
 
   // TLBs: [el][0 = read, 1 = write, 2 = execute]
   private readonly tlbs: Tlb[][] = [[new Tlb(), new Tlb(), new Tlb()], [new Tlb(), new Tlb(), new Tlb()]];
-  private rt: Tlb;
-  private wt: Tlb;
+  /** The data TLBs in use (read, write); generated loops read them (translate.ts withPageLocals). */
+  rt: Tlb;
+  wt: Tlb;
   private accessEl = 1;
   /** Translation regime words for walkStage1 and its reused result (refills allocate nothing). */
   private readonly sys32 = new Uint32Array(this.sys.buffer);

@@ -85,7 +85,7 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
       `let it=0;const lim=m.loopLimit;for(;;){m.loopIter=it;\n${parts.join('\n')}\n` +
       `if(!(${d.cond})){r[${Reg.Pc}]=0x${d.next.toString(16)}n;return it+1;}` +
       `if(++it>=lim){r[${Reg.Pc}]=0x${pc.toString(16)}n;return it;}}`;
-    source = source.split(COUNT).join(String(count));
+    source = withPageLocals(source.split(COUNT).join(String(count)));
   } else {
     if (last?.ends) parts.push(last.code);
     else parts.push(`r[${Reg.Pc}]=0x${(pc + BigInt(4 * count)).toString(16)}n;`);
@@ -94,6 +94,38 @@ export function compileBlock(pc: bigint, fetch: (i: number) => number, limit: nu
     source = parts.join('\n').split(`it*${COUNT}+`).join('');
   }
   return { fn: functionOf(source), count, source, loops, exits };
+}
+
+/**
+ * A loop's 64- and 32-bit loads and stores remember, in locals, the last RAM page each reached through
+ * the core's TLB (m.rt / m.wt): while the loop stays on that page it skips the helper call and the TLB
+ * lookup. Sound within one call: nothing a loop body can do changes a TLB entry (TLBI, MSR, ERET and
+ * exceptions end the block or leave the function), and a store's TLB entry has RAM only for pages
+ * that hold no translated code, which cannot change before the function returns. Loops using
+ * unprivileged accesses (another TLB) are left as they are.
+ */
+function withPageLocals(source: string): string {
+  if (source.includes('m.unprivileged(')) return source;
+  let used = false;
+  const out = source.replace(/m\.(ld|st)(64|32)\((\d+),(\d+)\);/g, (_all, op: string, bits: string, reg: string, k: string) => {
+    used = true;
+    const load = op === 'ld';
+    const p = load ? 'rp' : 'wp';
+    const h = load ? 'rh' : 'wh';
+    const u = load ? 'ru' : 'wu';
+    const b = load ? 'rb' : 'wb';
+    const view = bits === '64' ? 'u64' : 'u32';
+    const shift = bits === '64' ? 3 : 2;
+    const align = bits === '64' ? 7 : 3;
+    const cell = `${u}.${view}[(${b}+(lo&4095))>>>${shift}]`;
+    const fast = load
+      ? bits === '64' ? `r[${reg}]=${cell};` : `r32[${2 * Number(reg)}]=${cell};r32[${2 * Number(reg) + 1}]=0;`
+      : bits === '64' ? `${cell}=r[${reg}];` : `${cell}=r32[${2 * Number(reg)}];`;
+    return `{const lo=s32[6];if((lo>>>12)===${p}&&s32[7]===${h}&&(lo&${align})===0){${fast}}else{m.${op}${bits}(${reg},${k});` +
+      `const t=m.${load ? 'rt' : 'wt'},i=(lo>>>12)&255;if(t.tagLo[i]===lo>>>12&&t.tagHi[i]===s32[7]&&t.ram[i]!==undefined){` +
+      `${p}=lo>>>12;${h}=s32[7];${u}=t.ram[i];${b}=t.base[i];}}}`;
+  });
+  return used ? `let rp=-1,rh=0,ru=null,rb=0,wp=-1,wh=0,wu=null,wb=0;\n${out}` : source;
 }
 
 /**
