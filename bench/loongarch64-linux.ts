@@ -8,14 +8,16 @@
  *
  * `node dist/bench/loongarch64-linux.js [--ours-only|--qemu-only]` or `npm run bench -- loongarch64-linux`.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isEfiZboot, unpackEfiZboot } from '../src/loader/efi-zboot.js';
 import { benchLinuxBoot, fixturePath } from './linux-boot.js';
 
 const root = fixturePath('trixie-gdb');
-const inside = mkdtempSync(join(root, 'tmp', 'bench-la64-'));
-process.on('exit', () => rmSync(inside, { recursive: true, force: true }));
+// One fixed folder, each file replaced whole (written beside, then renamed): a run killed midway (the
+// README test stops `npm run bench` early) leaves one copy behind, not one per run.
+const inside = join(root, 'tmp', 'hvisor-ts-bench-loongarch64-linux');
+mkdirSync(inside, { recursive: true });
 const kernel = fixturePath('vmlinuz-loong64');
 await benchLinuxBoot({
   arch: 'loongarch64',
@@ -27,8 +29,9 @@ await benchLinuxBoot({
   qemu: ['chroot', root, 'qemu-system-loongarch64', '-M', 'virt', '-smp', '2', '-m', '1G'],
   qemuFile: (path) => {
     const bytes = readFileSync(path);
-    if (isEfiZboot(bytes)) writeFileSync(join(inside, basename(path)), unpackEfiZboot(bytes, path, 1 << 30));
-    else copyFileSync(path, join(inside, basename(path)));
+    const target = join(inside, basename(path));
+    writeFileSync(`${target}.${process.pid}`, isEfiZboot(bytes) ? unpackEfiZboot(bytes, path, 1 << 30) : bytes);
+    renameSync(`${target}.${process.pid}`, target);
     return join('/', inside.slice(root.length + 1), basename(path));
   },
 }, process.argv.slice(2));
