@@ -28,6 +28,8 @@ import type { Server } from 'node:net';
 import { DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/input-file.js';
 import { HvisorError } from '../util/hvisor-error.js';
 import { printable } from '../util/printable.js';
+import { RecordReplay } from '../hypervisor/replay/record-replay.js';
+import { writeRecordedRun } from './recorded-run.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,6 +86,11 @@ export interface LaunchOptions {
   readonly waitGdb?: boolean;
   /** Give each generated zone device tree a `kaslr-seed` derived from this (absent: no KASLR, kernels at their link addresses). */
   readonly kaslrSeed?: bigint;
+  /**
+   * Record every zone's outside input into DIR (`hvisor run --record`), or replay a recording from DIR
+   * and check the zones do again what they did (`--replay`; see `Instance.replay`).
+   */
+  readonly recordReplay?: { readonly mode: 'record' | 'replay'; readonly dir: string };
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -113,6 +120,8 @@ export interface Instance {
   readonly summary: readonly string[];
   /** Settles once every zone has stopped or crashed (the board is then idle for good unless a zone is restarted). */
   readonly stopped: Promise<RunEnd>;
+  /** `recordReplay`: the recording (closed with the instance) or the replay (its `outcome`). */
+  readonly recordReplay: RecordReplay | undefined;
   close(): Promise<void>;
 }
 
@@ -124,6 +133,14 @@ export interface Instance {
 export async function launch(options: LaunchOptions): Promise<Instance> {
   const board = findBoard(options.board);
   const consoles = new ZoneConsoles(options.output, options.holdOutput === true);
+  const rr = options.recordReplay === undefined ? undefined : new RecordReplay(options.recordReplay.mode, options.recordReplay.dir);
+  if (rr !== undefined) {
+    if (rr.mode === 'record') writeRecordedRun(rr.dir, options);
+    if (options.time?.mode === 'realtime') throw new LaunchError('--time realtime follows the host clock: a run on it cannot be recorded or replayed');
+    consoles.inputs = (zone) => rr.inputs(zone);
+    consoles.tap = (zone, bytes) => rr.output(zone, bytes);
+  }
+  const liveWallClock = () => BigInt(Date.now()) * 1_000_000n;
   // A guest's write to the board's power-off device (sifive,test) turns the whole board off, as on QEMU.
   let boardExit: number | undefined;
   let hypervisorRef: Hypervisor | undefined;
@@ -135,7 +152,12 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     ...(options.dtb !== undefined && { dtb: readInputFileSync(options.dtb, { what: 'board DTB', maxBytes: DTB_FILE_MAX_BYTES }) }),
     ...(options.params && { params: options.params }),
     ...(options.force === true && { force: true }),
-    services: { console: (path) => consoles.uart(path), powerOff: powerOffBoard },
+    services: {
+      console: (path) => consoles.uart(path),
+      powerOff: powerOffBoard,
+      // Real-time clocks read the host's: a recording notes each read, a replay answers it.
+      wallClockNs: rr === undefined ? liveWallClock : () => rr.value('wall-clock', liveWallClock),
+    },
   });
   if (options.bringUp !== undefined && options.zones.length > 0) throw new LaunchError('a bring-up run (--kernel) is one zone: give --zone files or --kernel, not both');
   const bringUpFile = options.bringUp === undefined ? undefined : writeBringUpZone(build, options.bringUp);
@@ -200,7 +222,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     scheduler: { sliceMs: HOST_SLICE_MS, ...(options.hostClock && { hostClock: options.hostClock }) },
     zoneDefaults: {
       ...(options.hostClock && { hostClock: options.hostClock }),
-      ...(options.time?.mode !== undefined && { timeMode: options.time.mode }),
+      // A replay's idle stretches end where the recording's did: at once, with nothing to wait for.
+      ...(rr?.mode === 'replay' ? { timeMode: 'warp' as const } : options.time?.mode !== undefined && { timeMode: options.time.mode }),
       ...(options.time?.instructionsPerSecond !== undefined && { instructionsPerSecond: options.time.instructionsPerSecond }),
     },
     console: (zone, bytes) => consoles.write(zone, bytes),
@@ -209,6 +232,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     log: options.log ?? ((line) => consoles.log(line)),
     onZoneStarted: (zone) => {
       if (options.waitGdb === true) zone.holdAtEntry();
+      rr?.attach(zone);
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },
@@ -217,7 +241,10 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       gdb.delete(zone.id);
       checkStopped();
     },
-    onZoneStopped: () => checkStopped(),
+    onZoneStopped: (zone) => {
+      rr?.zoneStopped(zone);
+      checkStopped();
+    },
   });
   hypervisorRef = hypervisor;
   // A zone that cannot start, a port in use: nothing of this board may stay open.
@@ -269,8 +296,10 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     pci,
     virtio,
     summary,
+    recordReplay: rr,
     async close() {
       hypervisor.stop();
+      rr?.close();
       gdbLogs.flush();
       consoles.flush();
       await Promise.all([...gdb.values()].map((s) => s.close()));

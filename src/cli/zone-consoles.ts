@@ -2,6 +2,7 @@ import chalk, { type ChalkInstance } from 'chalk';
 import { BufferedCharBackend, type CharBackend } from '../devices/uart/char-backend.js';
 import { BoundedOutput } from './bounded-output.js';
 import { printable } from '../util/printable.js';
+import { directInputs, type OutsideInputs } from '../devices/outside-input.js';
 
 /** The pseudo-zone id of the hypervisor's own messages. */
 const HYPERVISOR = -2;
@@ -24,6 +25,12 @@ export class ZoneConsoles {
   private readonly uartOwner = new Map<string, number>();
   private readonly uarts = new Map<string, BufferedCharBackend>();
   private readonly decoder = new TextDecoder();
+
+  /** Each zone's outside input sources (record/replay sits behind them). */
+  inputs: (zone: number) => OutsideInputs = () => directInputs;
+  /** Sees every zone's console bytes as they come (record/replay). */
+  tap: ((zone: number, bytes: Uint8Array) => void) | undefined;
+  private readonly typers = new Map<string, (data: Uint8Array) => void>();
 
   /** Output waiting for `release()` (while a banner is printed, say); undefined once flowing. */
   private held: string[] | undefined;
@@ -55,10 +62,12 @@ export class ZoneConsoles {
   /** The UART at `path` belongs to zone `id` (its io region maps the UART's window). */
   assignUart(path: string, id: number): void {
     this.uartOwner.set(path, id);
+    const backend = this.uart(path);
+    this.typers.set(path, this.inputs(id).channel(`uart ${path}`, (data) => backend.push(data)));
   }
 
   /** The backend the board gives the UART at `path`. */
-  uart(path: string): CharBackend {
+  uart(path: string): BufferedCharBackend {
     let backend = this.uarts.get(path);
     if (backend === undefined) {
       const bytes = new Uint8Array(1);
@@ -75,7 +84,7 @@ export class ZoneConsoles {
   type(id: number, data: Uint8Array): boolean {
     for (const [path, owner] of this.uartOwner) {
       if (owner === id) {
-        this.uarts.get(path)?.push(data);
+        this.typers.get(path)?.(data);
         return true;
       }
     }
@@ -87,6 +96,7 @@ export class ZoneConsoles {
    * newline appears at once). A line another zone interrupts is ended and resumed under its prefix.
    */
   write(id: number | undefined, bytes: Uint8Array): void {
+    if (id !== undefined && id >= 0) this.tap?.(id, bytes);
     const key = id ?? -1;
     let text = this.decoder.decode(bytes, { stream: true }).replace(/\r(?=\n)/g, '');
     if (text === '') return;

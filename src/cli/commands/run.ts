@@ -7,6 +7,8 @@ import { parseMemorySize } from './board.js';
 import { UsageError, exclusiveFlags, integerFlag } from '../flag-checks.js';
 import { printable } from '../../util/printable.js';
 import { TIME_MODES, type TimeMode } from '../../hypervisor/zone/virtual-clock.js';
+import { readRecordedRun } from '../recorded-run.js';
+import type { ReplayOutcome } from '../../hypervisor/replay/record-replay.js';
 
 interface RunArgs {
   board: string;
@@ -31,6 +33,8 @@ interface RunArgs {
   force?: boolean;
   'wait-gdb'?: boolean;
   'kaslr-seed'?: string;
+  record?: string;
+  replay?: string;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -59,9 +63,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('time', { type: 'string', describe: 'guest time: virtual (default: from the instructions each zone retires, paced to the host clock while idle), warp (idle time jumps at once) or realtime (the host clock)' })
       .option('guest-mips', { type: 'number', describe: 'virtual time: guest instructions per microsecond (default 1000, one instruction per ns)' })
       .option('kaslr-seed', { type: 'string', describe: 'give each zone\'s kernel a kaslr-seed (as real boards\' firmware does) derived from SEED (a number, or "random"); default none: kernels run at their link addresses' })
+      .option('record', { type: 'string', describe: 'record every zone\'s outside input (console, network, host clock reads) and console output into DIR, for --replay' })
+      .option('replay', { type: 'string', describe: 'replay the run recorded in DIR (its board and zones): the same inputs at the same instruction counts, checking each zone writes the same console bytes; exits 0 when it did, 1 naming the first divergence' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     checkRunFlags(args);
+    const recorded = args.replay !== undefined ? readRecordedRun(args.replay) : undefined;
     const instance = await launch({
       board: args.board,
       ...(args.dtb !== undefined && { dtb: args.dtb }),
@@ -86,10 +93,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...(args['kaslr-seed'] !== undefined && { kaslrSeed: kaslrSeedFlag(args['kaslr-seed']) }),
       holdOutput: true,
       ...(args['wait-gdb'] === true && { waitGdb: true }),
+      ...recorded,
+      ...(args.record !== undefined && { recordReplay: { mode: 'record' as const, dir: args.record } }),
+      ...(args.replay !== undefined && { recordReplay: { mode: 'replay' as const, dir: args.replay } }),
     });
     printBanner(instance);
     instance.consoles.release();
-    const status = await runUntilStopped(instance, args.seconds);
+    const replay = instance.recordReplay?.mode === 'replay' ? instance.recordReplay.outcome.then(reportReplay) : undefined;
+    const status = await runUntilStopped(instance, args.seconds, replay);
     if (status !== 0) process.exitCode = status;
   },
 };
@@ -111,6 +122,23 @@ function checkRunFlags(args: RunArgs): void {
     if (value === '') throw new UsageError(`--${flag}: empty`);
   }
   for (const [i, z] of args.zone.entries()) if (z === '') throw new UsageError(`--zone #${i + 1}: empty`);
+  if (args.record === '' || args.replay === '') throw new UsageError(`--${args.record === '' ? 'record' : 'replay'}: empty`);
+  exclusiveFlags(args as unknown as Record<string, unknown>, ['record'], ['replay'], 'a run records or replays, not both');
+  if (args.replay !== undefined) {
+    const given = (['board', 'dtb', 'kernel', 'initrd', 'append', 'cpus', 'memory', 'virtio', 'pci', 'time', 'guest-mips', 'force'] as const).find((k) => args[k] !== undefined && !(k === 'board' && args.board === 'qemu-virt-riscv64'));
+    if (given !== undefined || args.zone.length > 0) throw new UsageError(`--replay DIR launches the run DIR/run.json describes: --${given ?? 'zone'} cannot be given with it`);
+  }
+}
+
+/** A replay's verdict as one line; resolves to the exit status (0: the zones did what they did). */
+function reportReplay(outcome: ReplayOutcome): number {
+  if (!outcome.ok) {
+    console.error(chalk.red(printable(outcome.divergence.message)));
+    return 1;
+  }
+  const zones = outcome.zones.map((z) => `zone ${z.zone}: ${z.events} events, ${z.instructions} instructions, ${z.output} console bytes`).join('; ');
+  console.log(chalk.green(`replay matches the recording (${zones})`));
+  return 0;
 }
 
 /** `--kaslr-seed`: a 64-bit number (decimal or 0x hex), or `random` (the banner prints the one picked). */
@@ -133,7 +161,7 @@ function printBanner(instance: Instance): void {
  * Runs until Ctrl-C, forwarding the keyboard to zone0's UART. A one-shot run (`seconds`) also ends
  * when that time is up or when every zone has stopped; it resolves to the guests' exit status then.
  */
-function runUntilStopped(instance: Instance, seconds: number | undefined): Promise<number> {
+function runUntilStopped(instance: Instance, seconds: number | undefined, replay?: Promise<number>): Promise<number> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
     const raw = stdin.isTTY === true;
@@ -171,6 +199,11 @@ function runUntilStopped(instance: Instance, seconds: number | undefined): Promi
         stop();
       });
     }
+    // A replay ends with its verdict (a debugger attached to it may keep it at a stop meanwhile).
+    void replay?.then((code) => {
+      status = code;
+      stop();
+    });
     if (raw) stdin.setRawMode(true);
     stdin.on('data', onData);
     stdin.resume();

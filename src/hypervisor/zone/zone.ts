@@ -10,6 +10,7 @@ import type { Stage2Space } from '../stage2/stage2-space.js';
 import { defaultHostClock, VirtualClock, type HostClock, type TimeMode } from './virtual-clock.js';
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
+import type { ZoneTimeline } from './zone-timeline.js';
 import { ImageError } from '../../loader/image-error.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import { EXIT_COSTS } from './exit-costs.js';
@@ -166,6 +167,8 @@ export class Zone implements VcpuHost, GdbTarget {
   private running: VcpuSlot | undefined;
   /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
   private turnStartRetired = 0;
+  /** Instructions the zone's vCPUs retired since it was built (across restarts): record/replay's count. */
+  private retiredTotal = 0;
   private next = 0;
   /** Exit charges made by the running vCPU's current chunk (consoleWrite, hypercall). */
   private chunkCharges = 0;
@@ -202,6 +205,8 @@ export class Zone implements VcpuHost, GdbTarget {
   onStopped: ((zone: Zone) => void) | undefined;
   /** Called as the zone (re)starts: whatever its previous run handed the hypervisor is void. */
   onStarting: ((zone: Zone) => void) | undefined;
+  /** Record/replay's view of the zone's outside input (set before the zone's first slice). */
+  timeline: ZoneTimeline | undefined;
 
   constructor(options: ZoneOptions) {
     this.options = options;
@@ -406,7 +411,29 @@ export class Zone implements VcpuHost, GdbTarget {
 
   /** Whether the scheduler should give this zone slices at all. */
   get runnable(): boolean {
-    return this.zoneState === 'running' && !this.debugHalted;
+    return this.zoneState === 'running' && !this.debugHalted && this.timeline?.ended !== true;
+  }
+
+  /**
+   * Instructions the zone's vCPUs have retired since it was built, the running vCPU's progress in
+   * its current turn included: where outside input lands (record/replay).
+   */
+  get instructionCount(): number {
+    const s = this.running;
+    return this.retiredTotal + (s === undefined ? 0 : s.cpu.retired - this.turnStartRetired);
+  }
+
+  /**
+   * Outside input arrives now: an idle stretch paced by the host clock ends here, so the input lands
+   * at the virtual time it arrived (which a recording notes beside the count).
+   */
+  outsideInputLands(): void {
+    this.clock.catchUp();
+  }
+
+  /** A replay moves time to where the recorded input landed (never backwards). */
+  warpTime(ticks: number): void {
+    this.clock.warpTo(ticks);
   }
 
   /**
@@ -417,6 +444,10 @@ export class Zone implements VcpuHost, GdbTarget {
    */
   runSlice(budget: number, endsAtMs = Infinity): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
+    if (this.timeline !== undefined) {
+      this.timeline.atBoundary(this.retiredTotal);
+      if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
+    }
     if (this.slicedWindows.length > 0) {
       this.startDeviceSlices();
       this.sliceCarry = this.deviceWork();
@@ -452,6 +483,7 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     // The vCPUs ran side by side: the slice lasted as long as the busiest one.
     this.clock.retire(longest);
+    this.retiredTotal += retired;
     this.next = (this.next + 1) % n;
     return this.idleState(retired);
   }
@@ -533,7 +565,10 @@ export class Zone implements VcpuHost, GdbTarget {
         stepped ??= s;
       } else {
         this.afterRun(s, why);
-        if (!this.runnable) return this.idleState(retired);
+        if (!this.runnable) {
+          this.retiredTotal += retired;
+          return this.idleState(retired);
+        }
       }
     }
     if (this.stepPolicy === 'run') {
@@ -547,6 +582,8 @@ export class Zone implements VcpuHost, GdbTarget {
       }
     }
     if (this.stepFlags.timer || this.stepPolicy === 'run') this.clock.retire(longest);
+    this.clock.retire(longest);
+    this.retiredTotal += retired;
     if (this.runnable && stepped !== undefined) this.debugStop({ kind: 'step', thread: this.threadOf(stepped) });
     else if (this.runnable) this.debugStop({ kind: 'interrupted', thread: 1 }); // the stepping vCPU was off
     return this.idleState(retired);
@@ -615,6 +652,7 @@ export class Zone implements VcpuHost, GdbTarget {
 
   private idleState(retired: number): SliceResult {
     if (!this.runnable) return { retired, idle: true, wakeInMs: Infinity };
+    if (this.timeline?.due(this.retiredTotal) === true) return { retired, idle: false, wakeInMs: 0 };
     let earliest = Infinity;
     let anyReady = false;
     let stalled = false;
@@ -631,6 +669,7 @@ export class Zone implements VcpuHost, GdbTarget {
     if (anyReady) return { retired, idle: false, wakeInMs: 0 };
     if (stalled) return { retired, idle: true, wakeInMs: Math.min(STALL_POLL_MS, this.clock.msUntil(earliest)) };
     if (Number.isFinite(earliest) && this.clock.idleUntil(earliest)) return { retired, idle: false, wakeInMs: 0 };
+    if (!Number.isFinite(earliest)) this.timeline?.stuck(this.retiredTotal);
     return { retired, idle: true, wakeInMs: this.clock.msUntil(earliest) };
   }
 
