@@ -1,6 +1,7 @@
 import type { AddressSpace } from '../machine/address-space.js';
 import type { Arch } from '../machine/machine.js';
 import type { GdbArchDescription } from '../../gdbstub/arch-description.js';
+import type { Snapshottable } from '../machine/snapshottable.js';
 
 /**
  * What stopped `Cpu.run`, with its data. The common stops are the fixed, frozen objects of `Stops`
@@ -144,7 +145,7 @@ export interface ArchZoneOps {
  * One emulated core running a vCPU of a zone at the guest-kernel privilege level.
  * Registers are addressed by their gdb register number in the arch's description.
  */
-export interface Cpu {
+export interface Cpu extends Partial<Snapshottable> {
   readonly arch: Arch;
   /** Index of this vCPU inside its zone (gdb thread id - 1). */
   readonly index: number;
@@ -187,6 +188,11 @@ export interface Cpu {
   /** Debugger breakpoints and watchpoints, matched on guest-virtual addresses. */
   setBreakpoint(va: bigint, on: boolean): void;
   setWatchpoint(va: bigint, length: number, kind: WatchKind, on: boolean): void;
+  /**
+   * Shows `observer` every guest data write (guest-physical address and size) before it is made, or
+   * stops with undefined; a core without it cannot be reverse-stepped.
+   */
+  observeWrites?(observer: ((gpa: number, size: number) => void) | undefined): void;
   /** Drop every cached translation (TLBs) of this vCPU (SBI remote sfence.vma / hfence from another vCPU). */
   flushTranslations(): void;
   /** Drop decoded-instruction caches for a guest-physical range (after debugger or DMA writes). */

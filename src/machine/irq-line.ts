@@ -35,6 +35,11 @@ export class LevelIrq {
     return this.high;
   }
 
+  /** A snapshot puts the level back; the input it drives is restored with its own state. */
+  restoreLevel(level: boolean): void {
+    this.high = level;
+  }
+
   set(level: boolean): void {
     if (level === this.high) return;
     this.high = level;

@@ -83,6 +83,17 @@ interface Block {
   valid: boolean;
 }
 
+/** A core's state in a zone snapshot (saveState). */
+interface Aarch64State {
+  readonly r: BigUint64Array;
+  readonly sys: BigUint64Array;
+  readonly flags: readonly number[];
+  readonly lines: readonly boolean[];
+  readonly retired: number;
+  readonly timer: unknown;
+  readonly guestError: RunResult | undefined;
+}
+
 export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener {
   readonly arch = 'aarch64' as const;
   readonly index: number;
@@ -134,8 +145,9 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   private readonly sys32 = new Uint32Array(this.sys.buffer);
   private readonly regime = new Uint32Array(RegimeWord.Count);
   private readonly walked: Translation = { fault: 0, pagePa: 0, perms: 0, attrIndex: 0, level: 0, shareability: 0 };
-  /** Keep data accesses off the RAM fast path (watchpoints are set). */
+  /** Keep data accesses off the RAM fast path (watchpoints or a write observer are set). */
   private slowData = false;
+  private observer: ((gpa: number, size: number) => void) | undefined;
 
   // Block cache
   private readonly blocks = new Map<number, Block>();
@@ -223,6 +235,36 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.guestError = undefined;
     this.timer.reset();
     this.flushTlb();
+  }
+
+  // --- snapshots (Snapshottable) ---------------------------------------------------------------------
+
+  saveState(): Aarch64State {
+    return {
+      r: this.r.slice(),
+      sys: this.sys.slice(),
+      flags: [this.n, this.z, this.c, this.v, this.el, this.spsel, this.daif, this.fpcr, this.fpsr, this.exclusiveAddr, this.exclusiveSize, this.accessEl, this.consecutiveExceptions],
+      lines: [this.irqLevel, this.fiqLevel, this.powered, this.waiting],
+      retired: this.retired,
+      timer: this.timer.saveState(),
+      guestError: this.guestError,
+    };
+  }
+
+  loadState(state: unknown): void {
+    const st = state as Aarch64State;
+    this.r.set(st.r);
+    this.sys.set(st.sys);
+    [this.n, this.z, this.c, this.v, this.el, this.spsel, this.daif, this.fpcr, this.fpsr, this.exclusiveAddr, this.exclusiveSize, this.accessEl, this.consecutiveExceptions] = st.flags as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    [this.irqLevel, this.fiqLevel, this.powered, this.waiting] = st.lines as [boolean, boolean, boolean, boolean];
+    this.retired = st.retired;
+    this.timer.loadState(st.timer);
+    this.guestError = st.guestError;
+    this.stopRequest = undefined;
+    this.resumeBreakpoint = undefined;
+    this.watchResume = this.watchSuppressed = false;
+    this.flushTlb();
+    this.selectTlbs();
   }
 
   // --- run loop ------------------------------------------------------------------------------------
@@ -776,6 +818,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
   }
 
   private deviceWrite(pa: number, size: number, value: bigint, k: number): boolean {
+    this.observer?.(pa, size);
     try {
       return this.memory.write(pa, size as 1 | 2 | 4 | 8, value);
     } catch (e) {
@@ -1300,11 +1343,18 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     for (const b of this.breakpoints) this.breakpointPages.add(b >> 12n);
   }
 
+  /** Cpu.observeWrites: every data write goes the slow way and is shown first (reverse stepping's undo log). */
+  observeWrites(observer: ((gpa: number, size: number) => void) | undefined): void {
+    this.observer = observer;
+    this.slowData = this.watchpoints.length !== 0 || observer !== undefined;
+    this.flushTlb();
+  }
+
   setWatchpoint(va: bigint, length: number, kind: WatchKind, on: boolean): void {
     const i = this.watchpoints.findIndex((w) => w.va === va && w.length === length && w.kind === kind);
     if (on && i < 0) this.watchpoints.push({ va, length, kind });
     if (!on && i >= 0) this.watchpoints.splice(i, 1);
-    this.slowData = this.watchpoints.length !== 0;
+    this.slowData = this.watchpoints.length !== 0 || this.observer !== undefined;
     this.flushTlb();
   }
 

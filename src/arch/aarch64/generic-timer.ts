@@ -16,6 +16,19 @@ export class GenericTimer {
 
   constructor(private readonly output: TimerOutput | undefined) {}
 
+  saveState(): unknown {
+    return { ctl: [...this.ctl], cval: [...this.cval], level: [...this.level] };
+  }
+
+  loadState(state: unknown): void {
+    const st = state as { ctl: number[]; cval: bigint[]; level: boolean[] };
+    for (let t = 0; t < 2; t++) {
+      this.ctl[t] = st.ctl[t]!;
+      this.cval[t] = st.cval[t]!;
+      this.level[t] = st.level[t]!;
+    }
+  }
+
   reset(): void {
     this.ctl[0] = this.ctl[1] = 0;
     this.cval[0] = this.cval[1] = 0n;

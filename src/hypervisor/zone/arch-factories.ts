@@ -216,6 +216,8 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): Ar
         its?.reset();
       },
       describe: () => describeGic(gic.core),
+      saveState: () => gic.saveState(),
+      loadState: (state) => gic.loadState(state),
     };
   };
 

@@ -143,6 +143,17 @@ export class VirtualClock {
     return Math.max(0, Math.ceil((left * 1000) / this.frequency - paced));
   }
 
+  /** The clock's state for a zone snapshot (virtual and warp: where instruction time stands). */
+  saveState(): readonly number[] {
+    return [this.instructions, this.baseTicks];
+  }
+
+  loadState(state: readonly number[]): void {
+    [this.instructions, this.baseTicks] = state as [number, number];
+    this.idleDeadline = Infinity;
+    this.baseMs = this.host();
+  }
+
   reset(): void {
     this.baseTicks = 0;
     this.instructions = 0;

@@ -1,3 +1,4 @@
+import { loadFields, saveFields, type FieldState } from '../../../machine/field-state.js';
 /**
  * The interrupt state machine shared by the GICv2 and GICv3 models of one zone: per-interrupt
  * enable / pending / active / priority / group / trigger, SGIs and PPIs banked per vCPU, SPIs
@@ -434,6 +435,16 @@ export class GicCore {
 
   updateAll(): void {
     for (let c = 0; c < this.vcpus; c++) this.update(c);
+  }
+
+  /** Snapshot state (Snapshottable through its GIC): registers and the output levels; LPIs are not kept yet. */
+  saveState(): { readonly fields: FieldState; readonly outputs: readonly boolean[] } {
+    return { fields: saveFields(this), outputs: this.outputs.map((o) => o.level) };
+  }
+
+  loadState(state: { readonly fields: FieldState; readonly outputs: readonly boolean[] }): void {
+    loadFields(this, state.fields);
+    state.outputs.forEach((level, i) => this.outputs[i]!.restoreLevel(level));
   }
 
   /** The IRQ output level of `cpu` as last driven (for tests and `monitor` listings). */

@@ -1,3 +1,4 @@
+import { loadFields, saveFields, type FieldState } from '../../../machine/field-state.js';
 /**
  * GICv3 (arm,gic-v3) as a per-zone model, as Linux's irq-gic-v3 driver drives it: a distributor
  * with affinity routing always on (GICD_CTLR.ARE RAO, single security state: DS RAO), one
@@ -127,6 +128,17 @@ export class Gicv3 implements SystemRegisterHook {
     this.distributor = new Gicv3Distributor(this);
     this.redistributors = new Gicv3Redistributors(this);
     this.reset();
+  }
+
+  /** Snapshottable: the distributor, redistributors and CPU interfaces (LPI tables live in guest RAM). */
+  saveState(): unknown {
+    return { core: this.core.saveState(), gic: saveFields(this) };
+  }
+
+  loadState(state: unknown): void {
+    const st = state as { core: ReturnType<GicCore['saveState']>; gic: FieldState };
+    this.core.loadState(st.core);
+    loadFields(this, st.gic);
   }
 
   spiInput(intid: number): IrqLine {
