@@ -175,6 +175,8 @@ export class GdbSession implements PacketEvents {
       case 's':
       case 'S':
         return this.legacyResume('step', p);
+      case 'b':
+        return this.reverse(p);
       case 'v':
         return this.vPacket(p);
       case 'Z':
@@ -243,6 +245,9 @@ export class GdbSession implements PacketEvents {
         signal = event.signal;
         break;
       case 'step':
+        break;
+      case 'history-start':
+        why = 'replaylog:begin;';
         break;
     }
     let reply = `T${byteToHex(signal)}thread:${formatThreadId(event.thread, this.multiprocess)};${why}`;
@@ -362,6 +367,23 @@ export class GdbSession implements PacketEvents {
     if (action === 'continue') return this.resume({ actions: new Map(), otherwise: 'continue' });
     const thread = this.selected(this.cThread);
     return this.resume({ actions: new Map([[thread, 'step']]), otherwise: 'stop' });
+  }
+
+  /** `bs` / `bc`: one instruction back, or back to a breakpoint, watchpoint or the start of history. */
+  private reverse(p: string): string | undefined {
+    if (this.target.reverse === undefined || (p !== 'bs' && p !== 'bc')) return '';
+    if (this.waitingForStop) throw new PacketError(E_INVALID, 'reverse execution while the zone is running');
+    const thread = this.selected(this.cThread);
+    this.waitingForStop = true;
+    this.waitingIsQuery = false;
+    this.lastStop = undefined;
+    try {
+      this.target.reverse(p === 'bs' ? 'step' : 'continue', thread);
+    } catch (e) {
+      this.waitingForStop = false;
+      throw e;
+    }
+    return undefined;
   }
 
   private resume(plan: ResumePlan): string | undefined {
@@ -530,6 +552,7 @@ export class GdbSession implements PacketEvents {
       `vContSupported+;swbreak+;hwbreak+`;
     if (this.multiprocess) reply += ';multiprocess+';
     if (this.target.memoryMap) reply += ';qXfer:memory-map:read+';
+    if (this.target.reverse) reply += ';ReverseStep+;ReverseContinue+';
     return reply;
   }
 

@@ -9,7 +9,9 @@ export type StopEvent =
   | { readonly kind: 'step'; readonly thread: number }
   | { readonly kind: 'interrupted'; readonly thread: number }
   | { readonly kind: 'signal'; readonly thread: number; readonly signal: number; readonly reason: string }
-  | { readonly kind: 'exited'; readonly code: number };
+  | { readonly kind: 'exited'; readonly code: number }
+  /** Going backwards reached the oldest state the target kept (gdb: "No more reverse-execution history"). */
+  | { readonly kind: 'history-start'; readonly thread: number };
 
 export interface ThreadInfo {
   /** gdb thread id: vCPU index + 1. */
@@ -62,6 +64,12 @@ export interface GdbTarget {
    * mapped (gdb refuses accesses outside a map it was given, which breaks guest-virtual views).
    */
   memoryMap?(): readonly GdbMemoryRegion[];
+  /**
+   * Optional reverse execution (`bs`, `bc`; qSupported ReverseStep+, ReverseContinue+): undo one
+   * instruction of `thread`, or go back until a breakpoint or watchpoint, or to the start of the
+   * history the target kept ('history-start'). Like `resume`, it reports through onStop.
+   */
+  reverse?(kind: 'step' | 'continue', thread: number): void;
   /** True while every vCPU of the zone is halted by the debugger. */
   readonly halted: boolean;
 }

@@ -29,6 +29,7 @@ import { DTB_FILE_MAX_BYTES, InputFileError, readInputFileSync } from '../util/i
 import { HvisorError } from '../util/hvisor-error.js';
 import { printable } from '../util/printable.js';
 import { RecordReplay } from '../hypervisor/replay/record-replay.js';
+import { ZoneReverseHistory } from '../hypervisor/replay/reverse-history.js';
 import { writeRecordedRun } from './recorded-run.js';
 
 /** The repository root (dist/src/cli/ when built, src/cli/ under vitest). */
@@ -233,6 +234,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     onZoneStarted: (zone) => {
       if (options.waitGdb === true) zone.holdAtEntry();
       rr?.attach(zone);
+      // Cores that keep snapshot state and show their writes can be reverse-stepped.
+      if (zone.cpus.every((c) => c.saveState !== undefined && c.observeWrites !== undefined)) zone.history = new ZoneReverseHistory(zone);
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },

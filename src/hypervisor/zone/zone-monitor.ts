@@ -22,6 +22,8 @@ const HELP =
   '                      interrupts wait (default) or are taken; time counts the stepped instructions\n' +
   '                      (default) or stands still; a step over wfi moves time to the vCPU\'s next timer\n' +
   '                      deadline (default) or not\n' +
+  'snapshot save NAME    keep the halted zone\'s vCPUs, RAM and models; snapshot load NAME puts them back\n' +
+  'snapshot list|delete NAME  snapshots kept, and how many single steps reverse-stepi can undo\n' +
   LINUX_HELP;
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
@@ -52,7 +54,7 @@ export class ZoneMonitor {
       if (rest.length > max) throw new UsageError(`${word} takes ${max === 0 ? 'no arguments' : `at most ${max} argument`} (got "${rest.join(' ')}")`);
     };
     try {
-      if (word === 'translate' || word === 'xp' || word === 'sstep') takes(word === 'sstep' ? 4 : 2);
+      if (word === 'translate' || word === 'xp' || word === 'sstep' || word === 'snapshot') takes(word === 'sstep' ? 4 : 2);
       else if (word !== 'linux') takes(0);
       return this.command(word, rest);
     } catch (e) {
@@ -82,6 +84,10 @@ export class ZoneMonitor {
         return this.describePci();
       case 'linux':
         return this.linux(rest);
+      case 'snapshot':
+        if (this.zone.history === undefined) return `snapshot: zone ${this.zone.id}'s cores keep no snapshot state\n`;
+        if (!this.zone.halted && rest[0] !== 'list' && rest[0] !== undefined) return 'snapshot: halt the zone first (Ctrl-C)\n';
+        return this.zone.history.monitor(rest);
       case 'mtree':
         return this.describeMtree();
       case 'translate':

@@ -11,6 +11,8 @@ import { defaultHostClock, VirtualClock, type HostClock, type TimeMode } from '.
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import type { ZoneTimeline } from './zone-timeline.js';
+import type { ZoneHistory } from './zone-history.js';
+import type { Snapshottable } from '../../machine/snapshottable.js';
 import { ImageError } from '../../loader/image-error.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
 import { EXIT_COSTS } from './exit-costs.js';
@@ -27,7 +29,7 @@ export type CpuFactory = (spec: VcpuSpec) => Cpu;
  * The zone's own interrupt controller instance (virtual GIC, PLIC view): its register windows
  * (mapped in stage 2) and the inputs the zone's passed-through interrupts are wired to.
  */
-export interface ZoneIrqchip {
+export interface ZoneIrqchip extends Partial<Snapshottable> {
   readonly windows: readonly ZoneDeviceWindow[];
   /** The input for interrupt `irq` (as zone configs number it), or undefined if the model has none. */
   input(irq: number): IrqLine | undefined;
@@ -119,6 +121,13 @@ interface VcpuSlot {
   debt: number;
 }
 
+/** A zone's own run state in a snapshot (Zone.saveRunState). */
+export interface ZoneRunState {
+  readonly clock: readonly number[];
+  readonly retired: number;
+  readonly slots: readonly { readonly waiting: boolean; readonly wakeAt: number }[];
+}
+
 const PAGE = 0x1000;
 const SIGSEGV = 11;
 const MAX_LOGGED_FAULTS = 16;
@@ -163,6 +172,7 @@ export class Zone implements VcpuHost, GdbTarget {
   private stopListener: ((event: StopEvent) => void) | undefined;
   private readonly swBreakpoints = new Set<bigint>();
   private readonly hwBreakpoints = new Set<bigint>();
+  private readonly watchList: { address: bigint; length: number; kind: WatchpointKind }[] = [];
   private exitCode: number | undefined;
   private running: VcpuSlot | undefined;
   /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
@@ -207,6 +217,8 @@ export class Zone implements VcpuHost, GdbTarget {
   onStarting: ((zone: Zone) => void) | undefined;
   /** Record/replay's view of the zone's outside input (set before the zone's first slice). */
   timeline: ZoneTimeline | undefined;
+  /** Reverse execution and snapshots under gdb (set as the zone starts, where its cores allow). */
+  history: ZoneHistory | undefined;
 
   constructor(options: ZoneOptions) {
     this.options = options;
@@ -303,6 +315,7 @@ export class Zone implements VcpuHost, GdbTarget {
     // run: with no debugger attached, a (re)started zone runs.
     if (this.stopListener === undefined) this.debugHalted = false;
     this.clock.reset();
+    this.history?.forget();
     if (!this.debugHalted) this.clock.thaw();
     this.log(`started at ${hex(kernel?.entry ?? this.config.entryPoint)} on CPU ${boot.physical.id}`);
     this.onRunnable?.();
@@ -431,6 +444,29 @@ export class Zone implements VcpuHost, GdbTarget {
     this.clock.catchUp();
   }
 
+  /**
+   * The zone's own run state for a snapshot (src/hypervisor/replay/zone-snapshot.ts keeps vCPUs,
+   * RAM and models beside it): time, the instruction count, each vCPU's wait.
+   */
+  saveRunState(): ZoneRunState {
+    return {
+      clock: this.clock.saveState(),
+      retired: this.retiredTotal,
+      slots: this.slots.map((s) => ({ waiting: s.waiting, wakeAt: s.wakeAt })),
+    };
+  }
+
+  loadRunState(state: ZoneRunState): void {
+    this.clock.loadState(state.clock);
+    this.retiredTotal = state.retired;
+    state.slots.forEach((st, i) => {
+      const s = this.slots[i]!;
+      s.waiting = st.waiting;
+      s.wakeAt = st.wakeAt;
+      s.stalledUntil = undefined;
+    });
+  }
+
   /** A replay moves time to where the recorded input landed (never backwards). */
   warpTime(ticks: number): void {
     this.clock.warpTo(ticks);
@@ -454,6 +490,7 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     this.clock.catchUp();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
+    this.history?.forget();
     let retired = 0;
     let longest = 0;
     const n = this.slots.length;
@@ -546,7 +583,9 @@ export class Zone implements VcpuHost, GdbTarget {
       if (!s.cpu.powered || s.action !== 'step') continue;
       const before = s.cpu.retired;
       this.turnStartRetired = before;
+      this.history?.beforeStep(s.cpu);
       const why = this.runVcpu(s, 1, true);
+      this.history?.afterStep();
       retired += s.cpu.retired - before;
       longest = Math.max(longest, s.cpu.retired - before);
       // A step over an idle instruction: the wait ends at the vCPU's next timer deadline.
@@ -716,6 +755,7 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   writeRegister(thread: number, regno: number, value: Uint8Array): boolean {
+    this.history?.forget();
     return this.slot(thread)?.cpu.writeRegister(regno, value) ?? false;
   }
 
@@ -735,6 +775,7 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   writeMemory(thread: number, address: bigint, data: Uint8Array, physical: boolean): number {
+    this.history?.forget();
     let done = 0;
     while (done < data.length) {
       const gpa = this.debugAddress(thread, address + BigInt(done), physical, 'w');
@@ -753,6 +794,11 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.slot(thread)?.cpu.debugTranslate(address, access);
   }
 
+  /** Whether gdb has a breakpoint at `address`. */
+  hasBreakpoint(address: bigint): boolean {
+    return this.swBreakpoints.has(address) || this.hwBreakpoints.has(address);
+  }
+
   setBreakpoint(address: bigint, hw: boolean, on: boolean): boolean {
     const set = hw ? this.hwBreakpoints : this.swBreakpoints;
     if (on) set.add(address);
@@ -763,6 +809,9 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   setWatchpoint(address: bigint, length: number, kind: WatchpointKind, on: boolean): boolean {
+    const i = this.watchList.findIndex((w) => w.address === address && w.length === length && w.kind === kind);
+    if (on && i < 0) this.watchList.push({ address, length, kind });
+    if (!on && i >= 0) this.watchList.splice(i, 1);
     for (const s of this.slots) s.cpu.setWatchpoint(address, length, kind, on);
     return true;
   }
@@ -795,6 +844,24 @@ export class Zone implements VcpuHost, GdbTarget {
     // what instruction time does during steps).
     if (!stepping) this.clock.thaw();
     this.onRunnable?.();
+  }
+
+  /**
+   * `bs` / `bc`: only this zone goes back (others run on); the zone stays halted and reports where
+   * it stopped. Without a history (a core that keeps no snapshot state) it is at its start at once.
+   */
+  reverse(kind: 'step' | 'continue', thread: number): void {
+    if (this.zoneState !== 'running' || this.history === undefined) {
+      this.emit({ kind: 'history-start', thread });
+      return;
+    }
+    const event = this.history.reverse(kind, thread);
+    this.debugStop(event);
+  }
+
+  /** The zone's watchpoints as gdb set them (reverse-continue checks them against undone writes). */
+  get watchpoints(): readonly { readonly address: bigint; readonly length: number; readonly kind: WatchpointKind }[] {
+    return this.watchList;
   }
 
   onStop(listener: ((event: StopEvent) => void) | undefined): void {

@@ -1,0 +1,96 @@
+/**
+ * Record/replay of a zone (src/hypervisor/replay/): Debian's arm64 Linux on one vCPU boots to a
+ * BusyBox shell under `--record`, the test types commands; `--replay` of that folder runs the zone
+ * again with the same input at the same instruction counts and must write the same console bytes
+ * and end at the same count. Logs changed by hand are refused naming the first divergence.
+ */
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launch, type Instance, type LaunchOptions } from '../../src/cli/launch.js';
+import { fixtureMatching, REPO } from '../helpers/fixtures.js';
+import { GuestConsole } from '../helpers/guest-console.js';
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import type { ReplayOutcome } from '../../src/hypervisor/replay/record-replay.js';
+
+describe('record/replay of an aarch64 Linux zone', () => {
+  let instance: Instance | undefined;
+  afterEach(async () => {
+    await instance?.close();
+    instance = undefined;
+  });
+
+  const replay = async (dir: string, options: Omit<LaunchOptions, 'recordReplay' | 'gdbBasePort'>, output?: GuestConsole): Promise<ReplayOutcome> => {
+    instance = await launch({ ...options, gdbBasePort: false, recordReplay: { mode: 'replay', dir }, log: () => {}, ...(output && { output: output.append }) });
+    const outcome = await instance.recordReplay!.outcome;
+    await instance.close();
+    instance = undefined;
+    return outcome;
+  };
+
+  it('replays a recorded boot with typed shell commands to the same console bytes and instruction counts; refuses changed logs naming the first divergence', async () => {
+    const dir = scratch('a64-record-');
+    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zone0-linux.json'), 'utf8'));
+    config.cpus = [0];
+    // The board's PL031 too: Linux reads the host's wall clock through it (recorded, replayed).
+    config.memory_regions.push({ type: 'io', physical_start: '0x9010000', virtual_start: '0x9010000', size: '0x1000' });
+    config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit('zone0# ') });
+    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
+    const options = { board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')] };
+    const log = join(dir, 'log');
+
+    // Record: boot, type two commands, stop.
+    let typeOn: (bytes: Uint8Array) => void = () => {};
+    const recorded = new GuestConsole('zone0-linux', (b) => typeOn(b));
+    instance = await launch({ ...options, gdbBasePort: false, output: recorded.append, log: () => {}, recordReplay: { mode: 'record', dir: log } });
+    typeOn = (b) => instance!.consoles.type(0, b);
+    await recorded.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 420_000);
+    expect(await recorded.run('echo hello $((6*7))', /hello 42\n[\s\S]*zone0# $/)).toMatch(/hello 42/);
+    expect(await recorded.run('uname -m', /aarch64\n[\s\S]*zone0# $/)).toMatch(/aarch64/);
+    const zone = instance.hypervisor.zone(0)!;
+    await instance.close();
+    const end = zone.instructionCount;
+    instance = undefined;
+    const events = readFileSync(join(log, 'zone0.events'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const typed = events.filter((e) => typeof e['in'] === 'string');
+    expect(typed.map((e) => Buffer.from(e['data'] as string, 'base64').toString())).toEqual(['echo hello $((6*7))\n', 'uname -m\n']);
+    expect(events.at(-1)).toMatchObject({ end: true, at: end });
+
+    // Replay: the same bytes, the same count at every event and at the end.
+    const again = new GuestConsole('zone0-linux');
+    const outcome = await replay(log, options, again);
+    expect(outcome).toEqual({ ok: true, zones: [{ zone: 0, events: events.length - 1, instructions: end, output: readFileSync(join(log, 'zone0.console')).length }] });
+    expect(again.text()).toBe(recorded.text());
+
+    // A changed log: the wall clock answers 1999 (the kernel prints the RTC's time as it sets the system clock).
+    const clockRead = events.findIndex((e) => e['value'] === 'wall-clock');
+    expect(clockRead).toBeGreaterThan(0);
+    const mutate = (name: string, change: (e: Record<string, unknown>, i: number) => void): string => {
+      const copy = join(dir, name);
+      cpSync(log, copy, { recursive: true });
+      const lines = events.map((e) => {
+        const c = { ...e };
+        change(c, events.indexOf(e));
+        return JSON.stringify(c);
+      });
+      writeFileSync(join(copy, 'zone0.events'), lines.join('\n') + '\n');
+      return copy;
+    };
+    expect(recorded.text()).toMatch(/rtc-pl031 [^\n]*setting system clock to 20\d\d-/);
+    const y1999 = BigInt(Date.UTC(1999, 0, 1)) * 1_000_000n;
+    const first = BigInt(events[clockRead]!['v'] as string);
+    const otherClock = await replay(mutate('log-clock', (e) => e['value'] === 'wall-clock' && (e['v'] = String(y1999 + BigInt(e['v'] as string) - first))), options);
+    expect(otherClock.ok).toBe(false);
+    if (otherClock.ok) return;
+    expect(otherClock.divergence.zone).toBe(0);
+    expect(otherClock.divergence.message).toMatch(/^replay diverged in zone 0 at event \d+ \(after event \d+: a read of wall-clock at instruction \d+\): expected console byte \d+ ".*setting system clock to 20\d\d-.*", got ".*setting system clock to 1" at instruction \d+$/);
+
+    // A changed log: the read moved to an instruction where the kernel does not read the clock.
+    const moved = await replay(mutate('log-moved', (e, i) => i === clockRead && (e['at'] = (e['at'] as number) - 1)), options);
+    expect(moved.ok).toBe(false);
+    if (moved.ok) return;
+    expect(moved.divergence.event).toBe(clockRead - 1);
+    expect(moved.divergence.message).toMatch(new RegExp(`^replay diverged in zone 0 at event ${clockRead - 1}.*: expected a read of wall-clock at instruction ${(events[clockRead]!['at'] as number) - 1}, got a read of wall-clock at instruction ${events[clockRead]!['at']}$`));
+  }, 1_500_000);
+});
