@@ -107,7 +107,11 @@ export class RecordReplay {
     }
     const results = [...this.replayers.entries()].map(([zone, r]) => ({ zone, result: r.result }));
     if (results.some((r) => r.result === undefined)) return;
-    this.settle?.({ ok: true, zones: results.map(({ zone, result }) => ({ zone, ...(result as Extract<ZoneReplayEnd, { ok: true }>) })) });
+    const zones = results.map(({ zone, result }) => {
+      const { events, instructions, output } = result as Extract<ZoneReplayEnd, { ok: true }>;
+      return { zone, events, instructions, output };
+    });
+    this.settle?.({ ok: true, zones });
     this.settle = undefined;
   }
 }

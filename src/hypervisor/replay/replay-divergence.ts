@@ -4,11 +4,13 @@ import { HvisorError } from '../../util/hvisor-error.js';
 export class ReplayDivergence extends HvisorError {
   constructor(
     readonly zone: number,
-    /** The log's event the replay had reached (the next one not yet delivered). */
+    /** The log's event the replay had reached: the next one not yet delivered. */
     readonly event: number,
     readonly expected: string,
     readonly got: string,
+    /** The last event delivered (what it was and where), when there was one. */
+    after?: string,
   ) {
-    super(`replay diverged in zone ${zone} at event ${event}: expected ${expected}, got ${got}`);
+    super(`replay diverged in zone ${zone} at event ${event}${after !== undefined ? ` (after event ${event - 1}: ${after})` : ''}: expected ${expected}, got ${got}`);
   }
 }

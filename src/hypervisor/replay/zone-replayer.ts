@@ -127,7 +127,9 @@ export class ZoneReplayer implements ZoneTimeline {
   }
 
   private diverge(expected: string, got: string): void {
-    this.end({ ok: false, divergence: new ReplayDivergence(this.zone.id, this.cursor, expected, got) });
+    const last = this.events[this.cursor - 1];
+    const after = last === undefined ? undefined : `${describe(last)} at instruction ${last.at}`;
+    this.end({ ok: false, divergence: new ReplayDivergence(this.zone.id, this.cursor, expected, got, after) });
   }
 
   private end(outcome: ZoneReplayEnd): void {
