@@ -125,7 +125,7 @@ interface VcpuSlot {
 export interface ZoneRunState {
   readonly clock: readonly number[];
   readonly retired: number;
-  readonly slots: readonly { readonly waiting: boolean; readonly wakeAt: number }[];
+  readonly slots: readonly { readonly waiting: boolean; readonly wakeAt: number; readonly debt: number }[];
 }
 
 const PAGE = 0x1000;
@@ -452,7 +452,7 @@ export class Zone implements VcpuHost, GdbTarget {
     return {
       clock: this.clock.saveState(),
       retired: this.retiredTotal,
-      slots: this.slots.map((s) => ({ waiting: s.waiting, wakeAt: s.wakeAt })),
+      slots: this.slots.map((s) => ({ waiting: s.waiting, wakeAt: s.wakeAt, debt: s.debt })),
     };
   }
 
@@ -463,6 +463,7 @@ export class Zone implements VcpuHost, GdbTarget {
       const s = this.slots[i]!;
       s.waiting = st.waiting;
       s.wakeAt = st.wakeAt;
+      s.debt = st.debt;
       s.stalledUntil = undefined;
     });
   }
