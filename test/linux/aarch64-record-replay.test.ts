@@ -12,6 +12,7 @@ import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 import type { ReplayOutcome } from '../../src/hypervisor/replay/record-replay.js';
+import { gdbBatch } from '../gdbstub/gdb-batch.js';
 
 describe('record/replay of an aarch64 Linux zone', () => {
   let instance: Instance | undefined;
@@ -48,20 +49,51 @@ describe('record/replay of an aarch64 Linux zone', () => {
     await recorded.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 420_000);
     expect(await recorded.run('echo hello $((6*7))', /hello 42\n[\s\S]*zone0# $/)).toMatch(/hello 42/);
     expect(await recorded.run('uname -m', /aarch64\n[\s\S]*zone0# $/)).toMatch(/aarch64/);
+    const jiffies = /([0-9a-f]{16}) [DdBb] jiffies_64\b/.exec(await recorded.run('grep -w jiffies_64 /proc/kallsyms', /jiffies_64\n[\s\S]*zone0# $/))?.[1];
+    expect(jiffies).toBeDefined();
     const zone = instance.hypervisor.zone(0)!;
     await instance.close();
     const end = zone.instructionCount;
     instance = undefined;
     const events = readFileSync(join(log, 'zone0.events'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const typed = events.filter((e) => typeof e['in'] === 'string');
-    expect(typed.map((e) => Buffer.from(e['data'] as string, 'base64').toString())).toEqual(['echo hello $((6*7))\n', 'uname -m\n']);
+    expect(typed.map((e) => Buffer.from(e['data'] as string, 'base64').toString())).toEqual(['echo hello $((6*7))\n', 'uname -m\n', 'grep -w jiffies_64 /proc/kallsyms\n']);
     expect(events.at(-1)).toMatchObject({ end: true, at: end });
 
-    // Replay: the same bytes, the same count at every event and at the end.
+    // Replay: the same bytes, the same count at every event and at the end; the zone then runs on live.
     const again = new GuestConsole('zone0-linux');
-    const outcome = await replay(log, options, again);
+    instance = await launch({ ...options, gdbBasePort: 0, recordReplay: { mode: 'replay', dir: log }, log: () => {}, output: again.append });
+    const outcome = await instance.recordReplay!.outcome;
     expect(outcome).toEqual({ ok: true, zones: [{ zone: 0, events: events.length - 1, instructions: end, output: readFileSync(join(log, 'zone0.console')).length }] });
     expect(again.text()).toBe(recorded.text());
+
+    // Reverse execution in gdb on the replayed zone: 1000 steps back to the same registers; back to
+    // the instruction that last wrote jiffies (the timer tick's, steps taking interrupts).
+    const at = `*(unsigned long *)0x${jiffies}`;
+    const gdb = await gdbBatch(instance.gdb.get(0)!.port, undefined, [
+      'echo <A>\\n', 'info registers', 'stepi 1000', 'echo <B>\\n', 'info registers', 'reverse-stepi 1000', 'echo <C>\\n', 'info registers', 'echo <D>\\n',
+      'monitor sstep irq', `watch ${at}`, 'stepi 400000', 'echo <FORWARD>\\n', 'p/x $pc', `p/x ${at}`, 'stepi 50', 'echo <REVERSE>\\n',
+      'reverse-continue', 'echo <BACK>\\n', 'p/x $pc', `p/x ${at}`, 'stepi', 'p/x $pc', `p/x ${at}`, 'echo <END>\\n', 'delete', 'monitor snapshot list',
+    ], { timeoutMs: 900_000 });
+    const part = (from: string, to: string) => gdb.stdout.slice(gdb.stdout.indexOf(`<${from}>`), gdb.stdout.indexOf(`<${to}>`));
+    const registers = (text: string) => text.split('\n').filter((l) => /^\w+\s+0x/.test(l));
+    expect(registers(part('A', 'B')).length).toBeGreaterThan(30);
+    expect(registers(part('C', 'D'))).toEqual(registers(part('A', 'B')));
+    // Forward: gdb stops just after the write (it steps over the writing instruction itself).
+    const forward = part('D', 'FORWARD');
+    const [, before, after] = /Old value = (\d+)\s+New value = (\d+)/.exec(forward) ?? [];
+    expect(Number(after)).toBe(Number(before) + 1);
+    const [afterWrite, value] = [...part('FORWARD', 'REVERSE').matchAll(/= (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
+    expect(value).toBe(BigInt(after!));
+    // Backward: before the writing instruction, jiffies as it was; one step on, the write again.
+    const back = [...part('BACK', 'END').matchAll(/= (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
+    expect(part('REVERSE', 'BACK')).toMatch(/Hardware watchpoint \d+: /);
+    expect(back[1]).toBe(BigInt(before!));
+    expect(back[2]).toBe(afterWrite);
+    expect(back[3]).toBe(BigInt(after!));
+    expect(gdb.stdout).toMatch(/single step\(s\) can be undone/);
+    await instance.close();
+    instance = undefined;
 
     // A changed log: the wall clock answers 1999 (the kernel prints the RTC's time as it sets the system clock).
     const clockRead = events.findIndex((e) => e['value'] === 'wall-clock');

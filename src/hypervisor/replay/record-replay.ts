@@ -25,7 +25,10 @@ export class RecordReplay {
   /** Per zone, each source's way into its model (registered before or after the zone starts). */
   private readonly sources = new Map<number, Map<string, (data: Uint8Array) => void>>();
   private settle: ((outcome: ReplayOutcome) => void) | undefined;
-  /** Replay: settles once every zone reached its end, or at the first divergence. */
+  /**
+   * Replay: settles once every zone reached its end (each runs on live from there: a debugger can
+   * take it on), or at the first divergence (the zones stop where they are).
+   */
   readonly outcome: Promise<ReplayOutcome>;
 
   constructor(
@@ -60,8 +63,8 @@ export class RecordReplay {
         return (data) => {
           const recorder = this.recorders.get(zone);
           recorder?.input(name, data);
-          // A replay delivers the log's input, never live input.
-          if (!this.replayers.has(zone)) deliver(data);
+          // A replay delivers the log's input, never live input (until it is over).
+          if (this.replayers.get(zone)?.done !== false) deliver(data);
         };
       },
     };

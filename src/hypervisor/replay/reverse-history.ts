@@ -64,14 +64,16 @@ export class ZoneReverseHistory implements ZoneHistory {
 
   reverse(kind: 'step' | 'continue', thread: number): StopEvent {
     for (;;) {
-      const record = this.steps.pop();
+      const record = this.steps.at(-1);
       if (record === undefined) return { kind: 'history-start', thread };
-      this.undo(record);
       const at = this.zone.cpus.indexOf(record.cpu) + 1;
-      if (kind === 'step') return { kind: 'step', thread: at };
-      if (this.zone.hasBreakpoint(record.cpu.pc)) return { kind: 'breakpoint', thread: at, hw: false };
-      const hit = this.watchedWrite(record);
+      // A watched write reports with the write done, as a forward hit would after gdb's step over
+      // it: gdb then steps back over the writing instruction itself.
+      const hit = kind === 'continue' ? this.watchedWrite(record) : undefined;
       if (hit !== undefined) return { kind: 'watchpoint', thread: at, watch: hit.kind, address: hit.address };
+      this.steps.pop();
+      this.undo(record);
+      if (kind === 'step' || this.zone.hasBreakpoint(record.cpu.pc)) return kind === 'step' ? { kind: 'step', thread: at } : { kind: 'breakpoint', thread: at, hw: false };
     }
   }
 

@@ -35,7 +35,13 @@ export class ZoneReplayer implements ZoneTimeline {
     this.recordedOutput = log.console;
   }
 
+  /** A diverged replay stops its zone; one that reached its end with everything equal lets it run on live. */
   get ended(): boolean {
+    return this.outcome !== undefined && !this.outcome.ok;
+  }
+
+  /** The replay has its verdict: live input reaches the zone from here on (if it runs on). */
+  get done(): boolean {
     return this.outcome !== undefined;
   }
 
@@ -49,7 +55,7 @@ export class ZoneReplayer implements ZoneTimeline {
   }
 
   atBoundary(count: number): void {
-    while (!this.ended) {
+    while (!this.done) {
       const e = this.events[this.cursor];
       if (e === undefined) return this.diverge('an end event in the log', 'none (the log stops without one)');
       if (e.at < count) return this.diverge(`${describe(e)} at instruction ${e.at}`, `the zone ran from instruction ${this.lastBoundary} to ${count} without a stop there`);
@@ -69,12 +75,13 @@ export class ZoneReplayer implements ZoneTimeline {
   }
 
   due(count: number): boolean {
+    if (this.done) return false;
     const e = this.events[this.cursor];
     return e !== undefined && e.kind !== 'value' && e.at === count;
   }
 
   stuck(count: number): void {
-    if (this.ended) return;
+    if (this.done) return;
     const e = this.events[this.cursor];
     if (e?.kind === 'end' && e.at === count) return this.finish(e.output);
     this.diverge(e === undefined ? 'an end event' : `${describe(e)} at instruction ${e.at}`, `every vCPU waiting for good at instruction ${count}`);
@@ -82,7 +89,7 @@ export class ZoneReplayer implements ZoneTimeline {
 
   /** The zone stopped or crashed at `count`: only right if the recording ended there too. */
   stopped(count: number, how: string): void {
-    if (this.ended) return;
+    if (this.done) return;
     const e = this.events[this.cursor];
     if (e?.kind === 'end' && e.at === count) return this.finish(e.output);
     this.diverge(e === undefined ? 'an end event' : `${describe(e)} at instruction ${e.at}`, `the zone ${how} at instruction ${count}`);
@@ -90,7 +97,7 @@ export class ZoneReplayer implements ZoneTimeline {
 
   value(source: string, count: number, live: () => bigint): bigint {
     const e = this.events[this.cursor];
-    if (this.ended) return live();
+    if (this.done) return live();
     if (e?.kind === 'value' && e.source === source && e.at === count) {
       this.cursor++;
       return BigInt(e.value);
@@ -100,7 +107,7 @@ export class ZoneReplayer implements ZoneTimeline {
   }
 
   output(bytes: Uint8Array): void {
-    if (this.ended) return;
+    if (this.done) return;
     for (let k = 0; k < bytes.length; k++) {
       const at = this.written + k;
       if (at >= this.recordedOutput.length || this.recordedOutput[at] !== bytes[k]) {
