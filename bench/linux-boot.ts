@@ -6,10 +6,10 @@
  * bench/aarch64-linux.ts and bench/riscv64-linux.ts say what differs per architecture.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from '../src/cli/launch.js';
+import { launch, type Instance, type LaunchOptions } from '../src/cli/launch.js';
 import { REPO_ROOT } from './repo-root.js';
 
 const MARKER = 'BOOT-OK';
@@ -81,14 +81,22 @@ function bootQemu(spec: LinuxBootSpec, append: string): Promise<BootTiming> {
   });
 }
 
-/** Our boot through launch(): zone0 of the board with the same kernel, initramfs and bootargs. */
-async function bootOurs(spec: LinuxBootSpec, config: Record<string, unknown>): Promise<OurBootTiming> {
+/**
+ * Our boot through launch(): zone0 of the board with the same kernel, initramfs and bootargs.
+ * `options` adds launch options (a recording); `atBoot` runs on the booted instance before it closes.
+ */
+export async function bootOurs(
+  spec: LinuxBootSpec,
+  config: Record<string, unknown>,
+  options: Partial<LaunchOptions> = {},
+  atBoot?: (instance: Instance) => Promise<void>,
+): Promise<OurBootTiming> {
   const dir = mkdtempSync(join(tmpdir(), `bench-${spec.arch}-linux-`));
   writeFileSync(join(dir, 'zone0.json'), JSON.stringify({ ...config, kernel_filepath: spec.kernel, initrd_filepath: fixturePath(spec.initramfs) }));
   let out = '';
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const instance = await launch({ board: spec.board, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: (t) => (out += t), log: () => {} });
+  const instance = await launch({ board: spec.board, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: (t) => (out += t), log: () => {}, ...options });
   try {
     const zone = instance.hypervisor.zone(0)!;
     const end = Date.now() + TIMEOUT_MS;
@@ -100,6 +108,7 @@ async function bootOurs(spec: LinuxBootSpec, config: Record<string, unknown>): P
     const bootSeconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     const instructions = zone.cpus.reduce((n, cpu) => n + cpu.retired, 0);
+    await atBoot?.(instance);
     return { bootSeconds, cpuSeconds: (c.user + c.system) / 1e6, console: out, instructions, vcpus: zone.cpus.length };
   } finally {
     await instance.close();
@@ -127,4 +136,21 @@ export async function benchLinuxBoot(spec: LinuxBootSpec, argv: readonly string[
   if (qemu && ours) {
     console.log(`  ours/qemu: ${(ours.bootSeconds / qemu.bootSeconds).toFixed(1)}x wall, ${(ours.cpuSeconds / qemu.cpuSeconds).toFixed(1)}x CPU (target: at most 20x)`);
   }
+}
+
+/** Debian's arm64 6.1 (the newest vmlinuz-* of the package: its version changes with Debian updates) in zone0 of qemu-virt-aarch64. */
+export function aarch64LinuxSpec(): LinuxBootSpec {
+  const boot = fixturePath('debian/arm64-6.1/boot');
+  const hits = readdirSync(boot).filter((f) => f.startsWith('vmlinuz-')).sort();
+  if (hits.length === 0) throw new Error(`no vmlinuz-* in ${boot}: run \`bash scripts/fixtures.sh\``);
+  const kernel = join(boot, hits[hits.length - 1]!);
+  return {
+    arch: 'aarch64',
+    board: 'qemu-virt-aarch64',
+    zoneConfig: 'boards/guests/aarch64/zone0-linux.json',
+    kernel,
+    kernelName: kernel.split('/').pop()!,
+    initramfs: 'initramfs-arm64.cpio.gz',
+    qemu: ['qemu-system-aarch64', '-M', 'virt,gic-version=3', '-cpu', 'cortex-a53', '-smp', '2', '-m', '1G'],
+  };
 }

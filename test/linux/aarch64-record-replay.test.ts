@@ -116,7 +116,9 @@ describe('record/replay of an aarch64 Linux zone', () => {
     expect(otherClock.ok).toBe(false);
     if (otherClock.ok) return;
     expect(otherClock.divergence.zone).toBe(0);
-    expect(otherClock.divergence.message).toMatch(/^replay diverged in zone 0 at event \d+ \(after event \d+: a read of wall-clock at instruction \d+\): expected console byte \d+ ".*setting system clock to 20\d\d-.*", got ".*setting system clock to 1" at instruction \d+$/);
+    // The kernel takes another path (a read one instruction later, or other console bytes): named at once.
+    expect(otherClock.divergence.event).toBeGreaterThanOrEqual(clockRead);
+    expect(otherClock.divergence.message).toMatch(/^replay diverged in zone 0 at event \d+ \(after event \d+: a read of wall-clock at instruction \d+\): expected (console byte \d+ ".*"|a read of wall-clock at instruction \d+), got (".*" at instruction \d+|a read of wall-clock at instruction \d+)$/);
 
     // A changed log: the read moved to an instruction where the kernel does not read the clock.
     const moved = await replay(mutate('log-moved', (e, i) => i === clockRead && (e['at'] = (e['at'] as number) - 1)), options);
