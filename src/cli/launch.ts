@@ -167,6 +167,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
   const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio, configs);
+  if (virtio !== undefined && rr !== undefined) virtio.inputs = (zone) => rr.inputs(zone);
   const pci = options.pci === undefined ? undefined : loadPci(options.pci, build, board);
   const gdb = new Map<number, GdbServer>();
   // A gdb client can provoke a log line per packet: rate-limited per stub.

@@ -1,3 +1,4 @@
+import type { OutsideInputs } from '../outside-input.js';
 import type { AddressSpace } from '../../machine/address-space.js';
 import type { IrqLine } from '../../machine/irq-line.js';
 import { RoutedIrq } from '../../machine/routed-irq.js';
@@ -34,6 +35,8 @@ export interface VirtioZoneWindow {
  */
 export class BoardVirtio {
   readonly switches = new Map<string, VirtualSwitch>();
+  /** Each zone's outside input sources (record/replay sits behind them). */
+  inputs: ((zoneId: number) => OutsideInputs) | undefined;
   private readonly byZone = new Map<number, VirtioZoneWindow[]>();
 
   constructor(
@@ -74,6 +77,7 @@ export class BoardVirtio {
       },
       baseDir: this.baseDir,
       switches: this.switches,
+      ...(this.inputs !== undefined && { inputs: this.inputs(zoneId) }),
     };
     // Registered as they are built: a device that cannot be built (a missing image) leaves the
     // ones before it to `release`, which the hypervisor calls when the zone does not start.

@@ -16,6 +16,7 @@ import { VirtioNetBackend } from './virtio-net-backend.js';
 import type { VirtqueueMemory } from './virtqueue.js';
 import { VirtualSwitch } from './virtual-switch.js';
 import { guestMemory } from '../../machine/guest-memory.js';
+import { directInputs, type OutsideInputs } from '../outside-input.js';
 
 /** What a zone gives its virtio devices. */
 export interface VirtioZoneEnv {
@@ -27,6 +28,8 @@ export interface VirtioZoneEnv {
   readonly baseDir: string;
   /** The board's switches by name, shared by every zone of the board. */
   readonly switches: Map<string, VirtualSwitch>;
+  /** Where console bytes and network frames from outside enter the zone (record/replay; default: straight in). */
+  readonly inputs?: OutsideInputs;
 }
 
 /** One built device: the MMIO model to map at `spec.addr`, and what it opened on the host. */
@@ -56,6 +59,7 @@ export function buildVirtioDevice(spec: VirtioDeviceSpec, env: VirtioZoneEnv): B
       device: new VirtioMmioDevice(backend, env.memory, env.irq(spec.irq)),
     };
   };
+  const inputs = env.inputs ?? directInputs;
   switch (spec.type) {
     case 'blk': {
       const path = isAbsolute(spec.img) ? spec.img : resolve(env.baseDir, spec.img);
@@ -66,19 +70,27 @@ export function buildVirtioDevice(spec: VirtioDeviceSpec, env: VirtioZoneEnv): B
       const e = spec.endpoint;
       const endpoint: ConsoleEndpoint & { listening?: Promise<void> } =
         e.kind === 'tcp' ? SocketConsole.tcp(e.port, e.host) : e.kind === 'unix' ? SocketConsole.unix(e.path) : new TerminalConsole();
-      return build(new VirtioConsoleBackend(endpoint), () => endpoint.description, endpoint.listening, () => endpoint.close());
+      const fed: ConsoleEndpoint = {
+        get description() {
+          return endpoint.description;
+        },
+        write: (bytes) => endpoint.write(bytes),
+        attach: (sink) => endpoint.attach(inputs.channel(`virtio-console@${spec.addr.toString(16)}`, sink)),
+        close: () => endpoint.close(),
+      };
+      return build(new VirtioConsoleBackend(fed), () => endpoint.description, endpoint.listening, () => endpoint.close());
     }
     case 'net': {
       if (spec.link.kind === 'switch') {
         const name = spec.link.name;
         let sw = env.switches.get(name);
         if (sw === undefined) env.switches.set(name, (sw = new VirtualSwitch()));
-        const nic = sw.nic(`irq${spec.irq}@0x${spec.addr.toString(16)}`, spec.mac);
+        const nic = sw.nic(`irq${spec.irq}@0x${spec.addr.toString(16)}`, spec.mac, (deliver) => inputs.channel(`virtio-net@${spec.addr.toString(16)}`, deliver));
         return build(nic, `switch ${name}`, undefined, async () => sw.unplug(nic));
       }
       const link = new UdpNetLink(spec.link.local, spec.link.peer);
       const nic = new VirtioNetBackend(spec.mac, (frame) => link.send(frame));
-      link.onFrame((frame) => nic.receive(frame));
+      link.onFrame(inputs.channel(`virtio-net@${spec.addr.toString(16)}`, (frame) => nic.receive(frame)));
       const { local, peer } = spec.link;
       return build(nic, `udp ${local.address}:${local.port} -> ${peer.address}:${peer.port}`, link.ready, () => link.close());
     }

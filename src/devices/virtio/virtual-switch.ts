@@ -37,10 +37,10 @@ export class VirtualSwitch {
     return port;
   }
 
-  /** A virtio-net backend plugged into a new port of this switch. */
-  nic(name: string, mac: readonly number[]): VirtioNetBackend {
+  /** A virtio-net backend plugged into a new port of this switch; `feed` sees the frames it receives first (record/replay). */
+  nic(name: string, mac: readonly number[], feed: (deliver: (frame: Uint8Array) => void) => (frame: Uint8Array) => void = (d) => d): VirtioNetBackend {
     let nic: VirtioNetBackend | undefined;
-    const port = this.attach(name, (frame) => nic!.receive(frame));
+    const port = this.attach(name, feed((frame) => nic!.receive(frame)));
     nic = new VirtioNetBackend(mac, (frame) => port.send(frame));
     this.nicPorts.set(nic, port);
     return nic;
