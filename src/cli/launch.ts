@@ -92,6 +92,8 @@ export interface LaunchOptions {
    * and check the zones do again what they did (`--replay`; see `Instance.replay`).
    */
   readonly recordReplay?: { readonly mode: 'record' | 'replay'; readonly dir: string };
+  /** Each zone keeps a checkpoint snapshot every this many instructions (the last two; `monitor snapshot load auto-N`). */
+  readonly snapshotEvery?: number;
 }
 
 /** How a run ended on its own: every zone stopped or crashed. */
@@ -236,7 +238,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       if (options.waitGdb === true) zone.holdAtEntry();
       rr?.attach(zone);
       // Cores that keep snapshot state and show their writes can be reverse-stepped.
-      if (zone.cpus.every((c) => c.saveState !== undefined && c.observeWrites !== undefined)) zone.history = new ZoneReverseHistory(zone);
+      if (zone.cpus.every((c) => c.saveState !== undefined && c.observeWrites !== undefined)) zone.history = new ZoneReverseHistory(zone, options.snapshotEvery);
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },

@@ -35,6 +35,7 @@ interface RunArgs {
   'kaslr-seed'?: string;
   record?: string;
   replay?: string;
+  'snapshot-every'?: number;
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -65,6 +66,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('kaslr-seed', { type: 'string', describe: 'give each zone\'s kernel a kaslr-seed (as real boards\' firmware does) derived from SEED (a number, or "random"); default none: kernels run at their link addresses' })
       .option('record', { type: 'string', describe: 'record every zone\'s outside input (console, network, host clock reads) and console output into DIR, for --replay' })
       .option('replay', { type: 'string', describe: 'replay the run recorded in DIR (its board and zones): the same inputs at the same instruction counts, checking each zone writes the same console bytes; exits 0 when it did, 1 naming the first divergence' })
+      .option('snapshot-every', { type: 'number', describe: 'each zone keeps a checkpoint snapshot every N instructions (the last two: monitor snapshot load auto-COUNT in its gdb; a replay goes on from there)' })
       .option('seconds', { type: 'number', describe: 'one-shot run: stop after this many seconds or once every zone has stopped, exiting with the guests\' status (default: until Ctrl-C)' }) as unknown as Argv<RunArgs>,
   handler: async (args) => {
     checkRunFlags(args);
@@ -94,6 +96,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       holdOutput: true,
       ...(args['wait-gdb'] === true && { waitGdb: true }),
       ...recorded,
+      ...(args['snapshot-every'] !== undefined && { snapshotEvery: args['snapshot-every'] }),
       ...(args.record !== undefined && { recordReplay: { mode: 'record' as const, dir: args.record } }),
       ...(args.replay !== undefined && { recordReplay: { mode: 'replay' as const, dir: args.replay } }),
     });
@@ -108,6 +111,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
 /** The combinations and ranges `hvisor run` cannot honour, each a one-line UsageError. */
 function checkRunFlags(args: RunArgs): void {
   integerFlag('cpus', args.cpus, 1, 512);
+  integerFlag('snapshot-every', args['snapshot-every'], 1_000_000, Number.MAX_SAFE_INTEGER);
   integerFlag('gdb-base-port', args['gdb-base-port'], 0, 65535);
   if (args.time !== undefined && !(TIME_MODES as readonly string[]).includes(args.time)) throw new UsageError(`--time: one of ${TIME_MODES.join(', ')}, got ${JSON.stringify(args.time)}`);
   if (args['guest-mips'] !== undefined && !(args['guest-mips'] >= 1 && args['guest-mips'] <= 1e6)) throw new UsageError(`--guest-mips: a number from 1 to 1000000, got ${args['guest-mips']}`);

@@ -15,6 +15,8 @@ interface StepRecord {
 
 /** Steps kept for going back (each holds a vCPU's registers and the GIC's state: a few KiB). */
 const MAX_STEPS = 20_000;
+/** Checkpoints (`--snapshot-every`) kept: the newest ones. */
+const AUTO_KEPT = 2;
 /** Named snapshots kept at once (each copies the zone's RAM). */
 const MAX_SNAPSHOTS = 8;
 
@@ -32,7 +34,25 @@ export class ZoneReverseHistory implements ZoneHistory {
   private current: StepRecord | undefined;
   private readonly snapshots = new Map<string, ZoneSnapshot>();
 
-  constructor(private readonly zone: Zone) {}
+  /** `--snapshot-every N`: the next instruction count at which a checkpoint is taken. */
+  private nextCheckpoint: number;
+
+  constructor(
+    private readonly zone: Zone,
+    /** Take a checkpoint snapshot (`auto-COUNT`, the last two kept) every this many instructions (0: never). */
+    private readonly snapshotEvery = 0,
+  ) {
+    this.nextCheckpoint = snapshotEvery > 0 ? snapshotEvery : Infinity;
+  }
+
+  /** A slice boundary at `count`: a checkpoint is due every `snapshotEvery` instructions. */
+  atBoundary(count: number): void {
+    if (count < this.nextCheckpoint) return;
+    this.nextCheckpoint = count + this.snapshotEvery;
+    this.save(`auto-${count}`);
+    const autos = [...this.snapshots.keys()].filter((k) => k.startsWith('auto-'));
+    for (const old of autos.slice(0, -AUTO_KEPT)) this.snapshots.delete(old);
+  }
 
   beforeStep(cpu: Cpu): void {
     if (cpu.saveState === undefined || cpu.observeWrites === undefined) return;
@@ -107,7 +127,7 @@ export class ZoneReverseHistory implements ZoneHistory {
     switch (verb) {
       case 'save': {
         if (name === undefined || !/^[\w.-]{1,64}$/.test(name)) return `${usage} (NAME: letters, digits, . _ -)\n`;
-        if (!this.snapshots.has(name) && this.snapshots.size >= MAX_SNAPSHOTS) return `snapshot: ${MAX_SNAPSHOTS} snapshots kept already; delete one first\n`;
+        if (!this.snapshots.has(name) && [...this.snapshots.keys()].filter((k) => !k.startsWith('auto-')).length >= MAX_SNAPSHOTS) return `snapshot: ${MAX_SNAPSHOTS} snapshots kept already; delete one first\n`;
         const s = this.save(name);
         const missing = s.uncaptured.length > 0 ? ` (not kept: ${s.uncaptured.join(', ')}: their registers stay as they are on load)` : '';
         return `snapshot ${name} of zone ${this.zone.id} at instruction ${s.count}: ${s.cpus.length} vCPU(s), ${snapshotBytes(s) >> 20} MiB RAM, ${s.models.size} model(s)${missing}\n`;

@@ -49,6 +49,15 @@ export class ZoneReplayer implements ZoneTimeline {
     return this.outcome;
   }
 
+  /** Snapshottable: where the replay stands, so a snapshot loaded later replays on from there. */
+  saveState(): unknown {
+    return [this.cursor, this.written, this.lastBoundary];
+  }
+
+  loadState(state: unknown): void {
+    [this.cursor, this.written, this.lastBoundary] = state as [number, number, number];
+  }
+
   /** Another zone diverged: this one stops where it is, with no verdict of its own. */
   abandon(): void {
     this.outcome ??= { ok: false, divergence: new ReplayDivergence(this.zone.id, this.cursor, 'the rest of the recording', 'another zone diverged first') };

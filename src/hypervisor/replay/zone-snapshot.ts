@@ -10,6 +10,8 @@ export interface ZoneSnapshot {
   readonly cpus: readonly unknown[];
   readonly ram: readonly { readonly paddr: number; readonly data: Uint8Array }[];
   readonly models: ReadonlyMap<string, unknown>;
+  /** Where a replay of the zone stood (its timeline's state), if one runs. */
+  readonly timeline: unknown;
   /** Models of the zone that keep no snapshot state (their registers are not restored). */
   readonly uncaptured: readonly string[];
 }
@@ -47,7 +49,8 @@ export function takeSnapshot(zone: Zone, name: string): ZoneSnapshot {
     else uncaptured.push(key);
   }
   const ram = zone.config.memoryRegions.filter((r) => r.type === 'ram').map((r) => ({ paddr: r.physicalStart, data: zone.machine.physical.readDebug(r.physicalStart, r.size) }));
-  return { name, count: zone.instructionCount, run: zone.saveRunState(), cpus, ram, models, uncaptured };
+  const timeline = isSnapshottable(zone.timeline) ? zone.timeline.saveState() : undefined;
+  return { name, count: zone.instructionCount, run: zone.saveRunState(), cpus, ram, models, uncaptured, timeline };
 }
 
 /** Puts a zone back where the snapshot was taken (its RAM, vCPUs, models and time). */
@@ -63,6 +66,7 @@ export function restoreSnapshot(zone: Zone, snapshot: ZoneSnapshot): void {
     if (state !== undefined) (model as Snapshottable).loadState(state);
   }
   zone.loadRunState(snapshot.run);
+  if (snapshot.timeline !== undefined && isSnapshottable(zone.timeline)) zone.timeline.loadState(snapshot.timeline);
 }
 
 /** Bytes a snapshot holds (RAM dominates). */

@@ -15,6 +15,8 @@ export interface ZoneHistory {
   forget(): void;
   /** `bs` / `bc` for `thread`: undo, and say where it stopped. */
   reverse(kind: 'step' | 'continue', thread: number): StopEvent;
+  /** A slice boundary at instruction `count` (checkpoints: `--snapshot-every`). */
+  atBoundary(count: number): void;
   /** `monitor snapshot ...` / `monitor history`: text for gdb. */
   monitor(args: readonly string[]): string;
 }

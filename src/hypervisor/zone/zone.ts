@@ -481,6 +481,7 @@ export class Zone implements VcpuHost, GdbTarget {
    */
   runSlice(budget: number, endsAtMs = Infinity): SliceResult {
     if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
+    this.history?.atBoundary(this.retiredTotal);
     if (this.timeline !== undefined) {
       this.timeline.atBoundary(this.retiredTotal);
       if (!this.runnable) return { retired: 0, idle: true, wakeInMs: Infinity };
