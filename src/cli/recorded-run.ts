@@ -7,6 +7,8 @@ import { ReplayLogError } from '../hypervisor/replay/replay-log.js';
 /** How a recorded run was launched (DIR/run.json): what `hvisor run --replay DIR` launches again. */
 type RecordedLaunch = Pick<LaunchOptions, 'board' | 'dtb' | 'params' | 'force' | 'zones' | 'bringUp' | 'virtio' | 'pci' | 'configVersion'> & {
   readonly instructionsPerSecond?: number;
+  /** LaunchOptions.kaslrSeed in decimal (JSON has no 64-bit integers). */
+  readonly kaslrSeed?: string;
 };
 
 const RUN_FORMAT = 'hvisor-ts run 1';
@@ -27,6 +29,7 @@ export function writeRecordedRun(dir: string, options: LaunchOptions): void {
     ...(options.pci !== undefined && { pci: abs(options.pci)! }),
     ...(options.configVersion !== undefined && { configVersion: options.configVersion }),
     ...(options.time?.instructionsPerSecond !== undefined && { instructionsPerSecond: options.time.instructionsPerSecond }),
+    ...(options.kaslrSeed !== undefined && { kaslrSeed: options.kaslrSeed.toString() }),
   };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'run.json'), JSON.stringify(run, null, 2) + '\n', { mode: 0o600 });
@@ -45,6 +48,11 @@ export function readRecordedRun(dir: string): Omit<LaunchOptions, 'gdbBasePort'>
   if (typeof run['board'] !== 'string' || !Array.isArray(run['zones']) || !run['zones'].every((z) => typeof z === 'string')) {
     throw new ReplayLogError(`${file}: "board" (a string) and "zones" (file names) are required`);
   }
-  const { format: _format, instructionsPerSecond, ...launch } = run as RecordedLaunch & { format: string };
-  return { ...launch, ...(instructionsPerSecond !== undefined && { time: { instructionsPerSecond } }) };
+  const { format: _format, instructionsPerSecond, kaslrSeed, ...launch } = run as RecordedLaunch & { format: string };
+  if (kaslrSeed !== undefined && !/^\d{1,20}$/.test(kaslrSeed)) throw new ReplayLogError(`${file}: "kaslrSeed": a decimal number, got ${JSON.stringify(kaslrSeed)}`);
+  return {
+    ...launch,
+    ...(instructionsPerSecond !== undefined && { time: { instructionsPerSecond } }),
+    ...(kaslrSeed !== undefined && { kaslrSeed: BigInt(kaslrSeed) }),
+  };
 }

@@ -129,7 +129,7 @@ function checkRunFlags(args: RunArgs): void {
   if (args.record === '' || args.replay === '') throw new UsageError(`--${args.record === '' ? 'record' : 'replay'}: empty`);
   exclusiveFlags(args as unknown as Record<string, unknown>, ['record'], ['replay'], 'a run records or replays, not both');
   if (args.replay !== undefined) {
-    const given = (['board', 'dtb', 'kernel', 'initrd', 'append', 'cpus', 'memory', 'virtio', 'pci', 'time', 'guest-mips', 'force'] as const).find((k) => args[k] !== undefined && !(k === 'board' && args.board === 'qemu-virt-riscv64'));
+    const given = (['board', 'dtb', 'kernel', 'initrd', 'append', 'cpus', 'memory', 'virtio', 'pci', 'time', 'guest-mips', 'force', 'kaslr-seed'] as const).find((k) => args[k] !== undefined && !(k === 'board' && args.board === 'qemu-virt-riscv64'));
     if (given !== undefined || args.zone.length > 0) throw new UsageError(`--replay DIR launches the run DIR/run.json describes: --${given ?? 'zone'} cannot be given with it`);
   }
 }
