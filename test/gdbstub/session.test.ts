@@ -46,6 +46,33 @@ describe('GdbSession over TCP', () => {
     expect(await client.request('?')).toBe(`T05thread:p01.01;2:${'0'.repeat(16)};20:${bigintToLittleEndianHex(RAM_BASE, 8)};`);
   });
 
+  it('offers reverse execution when the target has it: bs and bc report through onStop, the start of history as replaylog', async () => {
+    const calls: string[] = [];
+    let undone = 0;
+    const reversible = Object.assign(zone, {
+      reverse(kind: 'step' | 'continue', thread: number) {
+        calls.push(`${kind} ${thread}`);
+        const listener = (zone as unknown as { listener: ((e: unknown) => void) | undefined }).listener;
+        if (kind === 'step' && undone++ === 0) listener?.({ kind: 'step', thread });
+        else listener?.({ kind: 'history-start', thread });
+      },
+    });
+    const s2 = new GdbServer({ target: reversible, port: 0, name: 'zone0' });
+    await s2.listen();
+    const c2 = await RspClient.connect(s2.port);
+    try {
+      expect(await c2.request('qSupported:swbreak+')).toMatch(/;ReverseStep\+;ReverseContinue\+$/);
+      expect(await c2.request('bs')).toMatch(/^T05thread:01;/);
+      expect(await c2.request('bs')).toMatch(/^T05thread:01;replaylog:begin;/);
+      expect(await c2.request('bc')).toMatch(/^T05thread:01;replaylog:begin;/);
+      expect(await c2.request('bx')).toBe('');
+      expect(calls).toEqual(['step 1', 'step 1', 'continue 1']);
+    } finally {
+      await c2.close();
+      await s2.close();
+    }
+  });
+
   it('answers unknown and malformed packets with empty or E replies and stays usable', async () => {
     expect(await client.request('bs')).toBe('');
     expect(await client.request('Xyz')).toBe('E22');
