@@ -623,7 +623,6 @@ export class Zone implements VcpuHost, GdbTarget {
       }
     }
     if (this.stepFlags.timer || this.stepPolicy === 'run') this.clock.retire(longest);
-    this.clock.retire(longest);
     this.retiredTotal += retired;
     if (this.runnable && stepped !== undefined) this.debugStop({ kind: 'step', thread: this.threadOf(stepped) });
     else if (this.runnable) this.debugStop({ kind: 'interrupted', thread: 1 }); // the stepping vCPU was off
