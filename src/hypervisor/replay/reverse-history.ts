@@ -4,10 +4,15 @@ import type { Zone, ZoneRunState } from '../zone/zone.js';
 import type { ZoneHistory } from '../zone/zone-history.js';
 import { restoreSnapshot, snapshotBytes, takeSnapshot, type ZoneSnapshot } from './zone-snapshot.js';
 
-/** One single step as it can be undone: the state before it and the RAM it overwrote. */
+/**
+ * One single step (or one run of the zone between two stops, inside a stepping history) as it can be
+ * undone: the state before it and the RAM it overwrote.
+ */
 interface StepRecord {
   readonly cpu: Cpu;
   readonly before: unknown;
+  /** A run: every vCPU's state before it (`cpu`, `before` are vCPU 0's). */
+  readonly all?: readonly unknown[];
   readonly run: ZoneRunState;
   readonly irqchip: unknown;
   readonly writes: { readonly gpa: number; readonly old: Uint8Array }[];
@@ -15,6 +20,8 @@ interface StepRecord {
 
 /** Steps kept for going back (each holds a vCPU's registers and the GIC's state: a few KiB). */
 const MAX_STEPS = 20_000;
+/** RAM writes one run record may log before the history is given up (a long `continue`). */
+const MAX_RUN_WRITES = 1_000_000;
 /** Checkpoints (`--snapshot-every`) kept: the newest ones. */
 const AUTO_KEPT = 2;
 /** Named snapshots kept at once (each copies the zone's RAM). */
@@ -32,6 +39,8 @@ const MAX_SNAPSHOTS = 8;
 export class ZoneReverseHistory implements ZoneHistory {
   private readonly steps: StepRecord[] = [];
   private current: StepRecord | undefined;
+  /** The run being recorded (gdb continued inside a stepping history), until the next step or undo. */
+  private run: StepRecord | undefined;
   private readonly snapshots = new Map<string, ZoneSnapshot>();
 
   /** `--snapshot-every N`: the next instruction count at which a checkpoint is taken. */
@@ -54,7 +63,35 @@ export class ZoneReverseHistory implements ZoneHistory {
     for (const old of autos.slice(0, -AUTO_KEPT)) this.snapshots.delete(old);
   }
 
+  beforeRun(): void {
+    if (this.run !== undefined) {
+      if (this.run.writes.length <= MAX_RUN_WRITES) return;
+      this.forget();
+      return;
+    }
+    if (this.steps.length === 0) return;
+    const cpus = this.zone.cpus;
+    const record: StepRecord = { cpu: cpus[0]!, before: undefined, all: cpus.map((c) => c.saveState!()), run: this.zone.saveRunState(), irqchip: this.zone.irqchip?.saveState?.(), writes: [] };
+    const memory = this.zone.memory;
+    for (const c of cpus) {
+      c.observeWrites!((gpa, size) => {
+        if (memory.find(gpa)?.kind === 'ram') record.writes.push({ gpa, old: memory.readDebug(gpa, size) });
+      });
+    }
+    this.run = record;
+  }
+
+  /** The run being recorded ends (a step or an undo follows): it becomes the newest record. */
+  private endRun(): void {
+    const record = this.run;
+    if (record === undefined) return;
+    this.run = undefined;
+    for (const c of this.zone.cpus) c.observeWrites!(undefined);
+    this.steps.push(record);
+  }
+
   beforeStep(cpu: Cpu): void {
+    this.endRun();
     if (cpu.saveState === undefined || cpu.observeWrites === undefined) return;
     const record: StepRecord = { cpu, before: cpu.saveState(), run: this.zone.saveRunState(), irqchip: this.zone.irqchip?.saveState?.(), writes: [] };
     const memory = this.zone.memory;
@@ -74,6 +111,10 @@ export class ZoneReverseHistory implements ZoneHistory {
   }
 
   forget(): void {
+    if (this.run !== undefined) {
+      this.run = undefined;
+      for (const c of this.zone.cpus) c.observeWrites!(undefined);
+    }
     if (this.steps.length !== 0) this.steps.length = 0;
   }
 
@@ -83,6 +124,7 @@ export class ZoneReverseHistory implements ZoneHistory {
   }
 
   reverse(kind: 'step' | 'continue', thread: number): StopEvent {
+    this.endRun();
     for (;;) {
       const record = this.steps.at(-1);
       if (record === undefined) return { kind: 'history-start', thread };
@@ -103,7 +145,8 @@ export class ZoneReverseHistory implements ZoneHistory {
       this.zone.memory.writeDebug(gpa, old);
       for (const c of this.zone.cpus) c.invalidateCode(gpa, old.length);
     }
-    record.cpu.loadState!(record.before);
+    if (record.all !== undefined) this.zone.cpus.forEach((c, i) => c.loadState!(record.all![i]));
+    else record.cpu.loadState!(record.before);
     this.zone.loadRunState(record.run);
     if (record.irqchip !== undefined) this.zone.irqchip?.loadState?.(record.irqchip);
   }

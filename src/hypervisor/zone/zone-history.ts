@@ -11,6 +11,11 @@ export interface ZoneHistory {
   beforeStep(cpu: Cpu): void;
   /** The step is done (whatever it did). */
   afterStep(): void;
+  /**
+   * The zone runs a slice (gdb continued). Within a stepping history (gdb continues to a breakpoint to
+   * step over an atomic sequence) the run is kept as one undoable record, up to a bound.
+   */
+  beforeRun(): void;
   /** The zone moved on other than by steps (ran, restarted, was written by the debugger): what came before cannot be undone. */
   forget(): void;
   /** `bs` / `bc` for `thread`: undo, and say where it stopped. */

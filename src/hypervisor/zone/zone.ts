@@ -492,7 +492,7 @@ export class Zone implements VcpuHost, GdbTarget {
     }
     this.clock.catchUp();
     if (this.slots.some((s) => s.action === 'step')) return this.stepSlice();
-    this.history?.forget();
+    this.history?.beforeRun();
     let retired = 0;
     let longest = 0;
     const n = this.slots.length;
