@@ -43,7 +43,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /^truncate -s 64M disk\.img nvme\.img$/ },
   { line: /^cat > pci\.json <<'JSON'/ },
   { line: /--pci pci\.json --zone boards\/guests\/aarch64\/zone0-linux-pci\.json$/, output: LINUX_AARCH64 },
-  { line: /^npm run bench\s+# or:/, output: /== riscv64: interpreter MIPS/ },
+  { line: /^npm run bench\s+# or:/, output: /== riscv64: MIPS on the shared fixed-count program/ },
   { line: /^npm ci && npm run fixtures && npm run build$/, instead: { command: 'npm run build', why: 'npm ci and the fixtures ran before the suite (pretest)' } },
   { line: /^node dist\/src\/cli\/main\.js symbols \.fixtures\/vmlinuz-arm64 -o arm64-kernel\.elf$/ },
   { line: /--board qemu-virt-aarch64 --zone boards\/guests\/aarch64\/debug\/zone0-linux-shell\.json$/, output: LINUX_AARCH64 },

@@ -90,6 +90,8 @@ async function lockstep(program: string, machine: string, m: BareRiscv64Machine)
   const image = loadElf(new Uint8Array(readFileSync(elf)), m.memory, { machine: EM_RISCV });
   expect(image.entry).toBe(symbols.get('_start'));
   m.cpu.reset(symbols.get('s_entry')!, []);
+  // QEMU -singlestep takes interrupts between steps: so does ours (debugger steps hold them by default).
+  m.cpu.interruptsInSteps = true;
   for (let i = 0; i < 200 && m.cpu.pc !== compareStart; i++) m.cpu.run(1, true);
   expect(m.cpu.pc).toBe(compareStart);
 
