@@ -40,6 +40,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /run --board qemu-virt-aarch64 --cpus 1 --kernel \.fixtures\/vmlinuz-arm64 /, output: /bring-up zone config: [\s\S]*bring-up\s*│ \[\s*0\.0+\] Booting Linux on physical CPU 0x0/ },
   { line: /^node dist\/src\/cli\/main\.js board show --dtb \.fixtures\/dtbs-arm64-6\.12\/rockchip\/rk3588-rock-5b\.dtb$/, output: /^rk3588 — [\s\S]*timer 24 MHz · interrupt controller: 512[\s\S]*serial@feb50000/m },
   { line: /--board imx8mp-evk --dtb \.fixtures\/dtbs-arm64\/freescale\/imx8mp-evk\.dtb --zone boards\/guests\/aarch64\/imx8mp-zone0-linux\.json$/, output: LINUX_AARCH64 },
+  { line: /--board zcu102 --dtb \.fixtures\/dtbs-arm64\/xilinx\/zynqmp-zcu102-rev1\.0\.dtb --zone boards\/guests\/aarch64\/zcu102-zone0-linux\.json$/, output: LINUX_AARCH64 },
   { line: /^truncate -s 64M disk\.img nvme\.img$/ },
   { line: /^cat > pci\.json <<'JSON'/ },
   { line: /--pci pci\.json --zone boards\/guests\/aarch64\/zone0-linux-pci\.json$/, output: LINUX_AARCH64 },
