@@ -4,6 +4,7 @@
  * again with the same input at the same instruction counts and must write the same console bytes
  * and end at the same count. Logs changed by hand are refused naming the first divergence.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 import type { ReplayOutcome } from '../../src/hypervisor/replay/record-replay.js';
+import { gdbBatch } from '../gdbstub/gdb-batch.js';
 
 describe('record/replay of an aarch64 Linux zone', () => {
   let instance: Instance | undefined;
@@ -57,14 +59,47 @@ describe('record/replay of an aarch64 Linux zone', () => {
     expect(typed.map((e) => Buffer.from(e['data'] as string, 'base64').toString())).toEqual(['echo hello $((6*7))\n', 'uname -m\n']);
     expect(events.at(-1)).toMatchObject({ end: true, at: end });
 
-    // Replay: the same bytes, the same count at every event and at the end.
+    // Replay: the same bytes, the same count at every event and at the end; the zone then runs on live.
     const again = new GuestConsole('zone0-linux');
-    instance = await launch({ ...options, gdbBasePort: false, recordReplay: { mode: 'replay', dir: log }, log: () => {}, output: again.append });
+    instance = await launch({ ...options, gdbBasePort: 0, recordReplay: { mode: 'replay', dir: log }, log: () => {}, output: again.append });
     const outcome = await instance.recordReplay!.outcome;
     expect(outcome).toEqual({ ok: true, zones: [{ zone: 0, events: events.length - 1, instructions: end, output: readFileSync(join(log, 'zone0.console')).length }] });
     // (The recording's console has its open prompt line ended at close; the replay's is still open.)
     expect(again.text().trimEnd()).toBe(recorded.text().trimEnd());
 
+    // Reverse execution in gdb on the replayed zone: 1000 steps back to the same registers; back to
+    // the instruction that last wrote jiffies (the timer tick's, steps taking interrupts).
+    const port = instance.gdb.get(0)!.port;
+    const listed = execFileSync('node', [join(REPO, 'dist/src/cli/main.js'), 'symbols', config.kernel_filepath, '-o', join(dir, 'kernel.elf'), '--list'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const linked = /^([0-9a-f]{16}) \S jiffies_64$/m.exec(listed)?.[1];
+    const kaslr = await gdbBatch(port, undefined, ['monitor linux kaslr'], { timeoutMs: 600_000 });
+    const offset = /KASLR offset (0x[0-9a-f]+)/.exec(kaslr.stdout + kaslr.stderr)?.[1];
+    expect(linked, listed.slice(0, 500)).toBeDefined();
+    expect(offset, kaslr.stdout + kaslr.stderr).toBeDefined();
+    const at = `*(unsigned long *)0x${BigInt.asUintN(64, BigInt(`0x${linked}`) + BigInt(offset!)).toString(16)}`;
+    const gdb = await gdbBatch(port, undefined, [
+      'echo <A>\\n', 'info registers', 'stepi 1000', 'echo <B>\\n', 'info registers', 'reverse-stepi 1000', 'echo <C>\\n', 'info registers', 'echo <D>\\n',
+      'monitor sstep irq', `watch ${at}`, 'stepi 400000', 'echo <FORWARD>\\n', 'p/x $pc', `p/x ${at}`, 'stepi 50', 'echo <REVERSE>\\n',
+      'reverse-continue', 'echo <BACK>\\n', 'p/x $pc', `p/x ${at}`, 'stepi', 'p/x $pc', `p/x ${at}`, 'echo <END>\\n', 'delete', 'monitor snapshot list',
+    ], { timeoutMs: 900_000 });
+    const part = (from: string, to: string) => gdb.stdout.slice(gdb.stdout.indexOf(`<${from}>`), gdb.stdout.indexOf(`<${to}>`));
+    const registers = (text: string) => text.split('\n').filter((l) => /^(x\d+|sp|pc|cpsr|fpsr|fpcr)\s+0x/.test(l));
+    expect(registers(part('A', 'B')).length).toBe(36);
+    expect(registers(part('C', 'D'))).toEqual(registers(part('A', 'B')));
+    // Forward: gdb stops just after the write (it steps over the writing instruction itself).
+    const forward = part('D', 'FORWARD');
+    const [, before, after] = /Old value = (\d+)\s+New value = (\d+)/.exec(forward) ?? [];
+    expect(Number(after)).toBe(Number(before) + 1);
+    const [afterWrite, value] = [...part('FORWARD', 'REVERSE').matchAll(/= (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
+    expect(value).toBe(BigInt(after!));
+    // Backward: before the writing instruction, jiffies as it was; one step on, the write again.
+    const back = [...part('BACK', 'END').matchAll(/= (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
+    expect(part('REVERSE', 'BACK')).toMatch(/Hardware watchpoint \d+: /);
+    expect(back[1]).toBe(BigInt(before!));
+    expect(back[2]).toBe(afterWrite);
+    expect(back[3]).toBe(BigInt(after!));
+    // gdb prints monitor output on stderr in batch mode.
+    expect(gdb.stderr).toMatch(/\d+ single step\(s\) can be undone/);
     await instance.close();
     instance = undefined;
 
