@@ -89,7 +89,8 @@ describe('record/replay of an aarch64 Linux zone', () => {
     // Forward: gdb stops just after the write (it steps over the writing instruction itself).
     const forward = part('D', 'FORWARD');
     const [, before, after] = /Old value = (\d+)\s+New value = (\d+)/.exec(forward) ?? [];
-    expect(Number(after)).toBe(Number(before) + 1);
+    // The tick adds the ticks since the last update: one, or several after an idle stretch.
+    expect(Number(after)).toBeGreaterThan(Number(before));
     const [afterWrite, value] = [...part('FORWARD', 'REVERSE').matchAll(/= (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
     expect(value).toBe(BigInt(after!));
     // Backward: before the writing instruction, jiffies as it was; one step on, the write again.
