@@ -37,7 +37,7 @@ SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
 # --- host packages ----------------------------------------------------------------------------------
 PKGS="gdb-multiarch qemu-system-arm qemu-system-misc qemu-user device-tree-compiler gcc-aarch64-linux-gnu
 gcc-riscv64-linux-gnu binutils-aarch64-linux-gnu binutils-riscv64-linux-gnu opensbi u-boot-qemu cpio xz-utils zstd cpp e2fsprogs
-debian-archive-keyring clang-19 lld-19 llvm-19 libcjson-dev"
+debian-archive-keyring debootstrap clang-19 lld-19 llvm-19 libcjson-dev"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   say "installing $(echo $missing | tr '\n' ' ')"
