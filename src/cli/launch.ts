@@ -16,7 +16,6 @@ import { loadZoneConfig, type ZoneConfig } from '../config/zone-config.js';
 import type { CpuFactory, IrqchipFactory, Zone } from '../hypervisor/zone/zone.js';
 import type { HostClock, TimeMode } from '../hypervisor/zone/virtual-clock.js';
 import { loadVirtioConfig } from '../config/virtio-config.js';
-import { ConfigError } from '../config/config-error.js';
 import { BoardVirtio } from '../devices/virtio/virtio-provider.js';
 import { loadBoardPciConfig } from '../config/pci-config.js';
 import { BoardPci } from '../devices/pci/board-pci.js';
@@ -168,7 +167,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   const configs = files.map((f) => loadZoneConfig(f));
   if (configs[0]?.zoneId !== 0) throw new LaunchError(`${configs[0]?.source}: the first zone must be the root zone (zone_id 0)`);
 
-  const virtio = options.virtio === undefined ? undefined : loadVirtio(options.virtio, configs);
+  const virtioLoad = options.virtio === undefined ? undefined : loadVirtio(options.virtio, configs);
+  const virtio = virtioLoad?.virtio;
   if (virtio !== undefined && rr !== undefined) virtio.inputs = (zone) => rr.inputs(zone);
   const pci = options.pci === undefined ? undefined : loadPci(options.pci, build, board);
   const gdb = new Map<number, GdbServer>();
@@ -281,6 +281,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
   startupDone = true;
   for (const zone of hypervisor.zones) summary.push(describeZone(zone, gdb.get(zone.id)));
   if (options.kaslrSeed !== undefined) summary.push(`KASLR: each zone's kaslr-seed derives from 0x${options.kaslrSeed.toString(16)} (--kaslr-seed 0x${options.kaslrSeed.toString(16)} repeats it)`);
+  if (virtioLoad !== undefined) summary.push(...virtioLoad.waiting);
   if (bringUpFile !== undefined) summary.push(`bring-up zone config: ${bringUpFile} (edit it and pass it with --zone)`);
   // Consoles served on sockets: where to connect (a config may ask for port 0).
   if (virtio !== undefined) {
@@ -339,14 +340,17 @@ function writeBringUpZone(build: BoardBuild, files: NonNullable<LaunchOptions['b
   return file;
 }
 
-/** hvisor-tool's virtio_cfg.json; each of its zones must be one this run starts. */
-function loadVirtio(file: string, configs: readonly ZoneConfig[]): BoardVirtio {
+/**
+ * hvisor-tool's virtio_cfg.json. A zone in it that this run does not start is not an error: its
+ * devices are served when `hvisor zone start` starts it, so the summary says they wait (a typo in
+ * an id shows there too).
+ */
+function loadVirtio(file: string, configs: readonly ZoneConfig[]): { virtio: BoardVirtio; waiting: string[] } {
   const zones = loadVirtioConfig(file);
   const ids = configs.map((c) => c.zoneId);
-  zones.forEach((z, i) => {
-    if (!ids.includes(z.zoneId)) throw new ConfigError(file, `zones[${i}].id`, `zone ${z.zoneId} is not one of the zones this run starts (${ids.join(', ')})`);
-  });
-  return new BoardVirtio(zones, dirname(resolve(file)));
+  const waiting = zones.filter((z) => !ids.includes(z.zoneId))
+    .map((z) => `${file}: zone ${z.zoneId}'s virtio devices wait for \`hvisor zone start\` (this run starts zone${ids.length > 1 ? 's' : ''} ${ids.join(', ')})`);
+  return { virtio: new BoardVirtio(zones, dirname(resolve(file))), waiting };
 }
 
 /** The board's PCI functions from a `--pci` file, plugged into its ECAM host bridge. */
