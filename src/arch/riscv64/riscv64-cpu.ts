@@ -665,6 +665,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
       this.pcHi = pageHi;
       break;
     }
+    // A stalled device access left its instruction undone (pc still on it): it runs again, and retires, next time.
+    if (this.stopReason === Stops.stall) count--;
     this.retiredCount += count - this.trapsInChunk;
     this.inflight = 0;
     return count;
@@ -1103,8 +1105,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
         return true;
       }
       const value = size === 8 ? this.x[s2]! : BigInt.asUintN(size * 8, this.x[s2]!);
-      if (!this.host.memory.write(gpa, size, value)) {
-        this.exception(Cause.StoreAccessFault, vaOf(hi, lo));
+      if (!this.deviceWrite(gpa, size, value)) {
+        if (this.stopReason !== Stops.stall) this.exception(Cause.StoreAccessFault, vaOf(hi, lo));
         return false;
       }
       return true;
