@@ -156,6 +156,7 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     ...(options.force === true && { force: true }),
     services: {
       console: (path) => consoles.uart(path),
+      log: new LogLimiter(options.log ?? ((line) => consoles.log(line))).for('board devices'),
       powerOff: powerOffBoard,
       // Real-time clocks read the host's: a recording notes each read, a replay answers it.
       wallClockNs: rr === undefined ? liveWallClock : () => rr.value('wall-clock', liveWallClock),

@@ -46,6 +46,8 @@ export interface DeviceServices {
   powerOff?(code: number): void;
   /** Guest asked for a system reset (sifive,test 0x7777, syscon-reboot). */
   reset?(): void;
+  /** A diagnostic line from a model (an SoC block's unmodelled register); the host rate-limits them. Default: dropped. */
+  log?(line: string): void;
   /** vCPUs of the zone the device serves (fw-cfg's CPU count); default 1. */
   readonly cpus?: number;
 }

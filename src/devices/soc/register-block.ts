@@ -20,7 +20,16 @@ export interface RegisterBlockOptions {
   readonly read?: (offset: number, held: number) => number;
   /** What a write leaves in the register (default: the value written). */
   readonly write?: (offset: number, value: number, held: number) => number;
+  /**
+   * The registers the model knows (default: all). An access to another one still reads back its
+   * reset value and keeps what is written, and is reported once per register through `log`.
+   */
+  readonly known?: (offset: number) => boolean;
+  readonly log?: (line: string) => void;
 }
+
+/** Registers reported as unknown per block, at most: each is named once, a guest sweeping the block cannot flood the log. */
+const MAX_REPORTED = 64;
 
 /** Registers kept per block: a DTB's window size is input, and no SoC block decodes more. */
 const MAX_REGISTER_BYTES = 1 << 20;
@@ -28,6 +37,7 @@ const MAX_REGISTER_BYTES = 1 << 20;
 export class RegisterBlock implements MmioDevice {
   readonly name: string;
   private readonly regs: Uint32Array;
+  private readonly reported = new Set<number>();
 
   constructor(private readonly options: RegisterBlockOptions) {
     this.name = options.name;
@@ -42,14 +52,12 @@ export class RegisterBlock implements MmioDevice {
 
   /** The register at `offset` as the guest reads it. */
   read(offset: number, size: AccessSize): number {
-    if (size !== 4 || (offset & 3) !== 0 || offset >>> 2 >= this.regs.length) return 0;
-    const at = this.options.setClearToggle === true ? offset & ~0xf : offset;
-    const held = this.regs[at >>> 2]!;
-    return (this.options.read?.(at, held) ?? held) >>> 0;
+    if (size === 4 && (offset & 3) === 0 && offset >>> 2 < this.regs.length) this.check(this.slot(offset), 'read');
+    return this.value(offset, size);
   }
 
   peek(offset: number, size: AccessSize): number | undefined {
-    const word = this.read(offset & ~3, 4);
+    const word = this.value(offset & ~3, 4);
     return size === 4 ? word : (word >>> (8 * (offset & 3))) & (size === 1 ? 0xff : 0xffff);
   }
 
@@ -64,7 +72,26 @@ export class RegisterBlock implements MmioDevice {
       next = alias === 4 ? held | next : alias === 8 ? held & ~next : alias === 0xc ? held ^ next : next;
     }
     const held = this.regs[at >>> 2]!;
+    this.check(at, 'write');
     this.regs[at >>> 2] = (this.options.write?.(at, next >>> 0, held) ?? next) >>> 0;
+  }
+
+  private slot(offset: number): number {
+    return this.options.setClearToggle === true ? offset & ~0xf : offset;
+  }
+
+  private value(offset: number, size: AccessSize): number {
+    if (size !== 4 || (offset & 3) !== 0 || offset >>> 2 >= this.regs.length) return 0;
+    const at = this.slot(offset);
+    const held = this.regs[at >>> 2]!;
+    return (this.options.read?.(at, held) ?? held) >>> 0;
+  }
+
+  private check(offset: number, access: 'read' | 'write'): void {
+    const { known, log } = this.options;
+    if (known === undefined || known(offset) || this.reported.has(offset) || this.reported.size >= MAX_REPORTED) return;
+    this.reported.add(offset);
+    log?.(`${this.name}: ${access} of unmodelled register 0x${offset.toString(16)} (kept as a plain register)`);
   }
 
   /** What the register holds (tests, monitor). */
