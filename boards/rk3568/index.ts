@@ -16,6 +16,10 @@ export const rk3568: BoardDescriptor = {
     ...rockchipBindings,
     { compatible: 'rockchip,rk3568-cru', model: 'rk3568-cru' },
     { compatible: 'rockchip,rk3568-pmucru', model: 'rk3568-pmucru' },
+    { compatible: 'rockchip,rk3568-grf', model: 'rk3568-grf' },
+    { compatible: 'rockchip,rk3568-pmugrf', model: 'rk3568-pmugrf' },
+    { compatible: 'rockchip,rk3568-pmu', model: 'rk3568-pmu' },
+    { compatible: 'rockchip,rk3568-qos', model: 'rk3568-qos' },
   ],
   // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
   exampleZones: [],

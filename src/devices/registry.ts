@@ -31,6 +31,11 @@ import { imx8mpIomuxcGpr } from './soc/imx8mp/iomuxc-gpr.js';
 import { imx8mpOcotp } from './soc/imx8mp/ocotp.js';
 import { imx8mpSnvs } from './soc/imx8mp/snvs.js';
 import { nxpSysctr } from './soc/imx8mp/sysctr.js';
+import { rk3568Cru } from './soc/rk3568/cru.js';
+import { rk3568Grf, rk3568PmuGrf } from './soc/rk3568/grf.js';
+import { rk3568Pmu } from './soc/rk3568/pmu.js';
+import { rk3568PmuCru } from './soc/rk3568/pmucru.js';
+import { rk3568Qos } from './soc/rk3568/qos.js';
 import { ZynqmpFirmware } from './soc/zynqmp/eemi-firmware.js';
 import { zynqmpDdrc } from './soc/zynqmp/ddrc.js';
 import type { SmcService } from '../machine/smc-service.js';
@@ -112,6 +117,16 @@ const builtIn: readonly DeviceFactory[] = [
   { model: 'imx8mp-snvs', compatible: ['fsl,sec-v4.0-mon'], create: (node) => imx8mpSnvs(firstWindow(node).size) },
   { model: 'imx8mp-ocotp', compatible: ['fsl,imx8mp-ocotp'], create: (node) => imx8mpOcotp(firstWindow(node).size) },
   { model: 'nxp-sysctr', compatible: ['nxp,sysctr-timer'], create: (node) => nxpSysctr(firstWindow(node).size) },
+  {
+    model: 'rk3568-cru',
+    compatible: ['rockchip,rk3568-cru'],
+    create: (node, services) => rk3568Cru({ size: firstWindow(node).size, ...socLog(services), ...(services.reset ? { reset: () => services.reset?.() } : {}) }),
+  },
+  { model: 'rk3568-pmucru', compatible: ['rockchip,rk3568-pmucru'], create: (node, services) => rk3568PmuCru({ size: firstWindow(node).size, ...socLog(services) }) },
+  { model: 'rk3568-grf', compatible: ['rockchip,rk3568-grf'], create: (node, services) => rk3568Grf({ size: firstWindow(node).size, ...socLog(services) }) },
+  { model: 'rk3568-pmugrf', compatible: ['rockchip,rk3568-pmugrf'], create: (node, services) => rk3568PmuGrf({ size: firstWindow(node).size, ...socLog(services) }) },
+  { model: 'rk3568-pmu', compatible: ['rockchip,rk3568-pmu'], create: (node, services) => rk3568Pmu({ size: firstWindow(node).size, ...socLog(services) }) },
+  { model: 'rk3568-qos', compatible: ['rockchip,rk3568-qos'], create: (node, services) => rk3568Qos({ size: firstWindow(node).size, ...socLog(services) }) },
   { model: 'zynqmp-ddrc', compatible: ['xlnx,zynqmp-ddrc-2.40a'], create: (node) => zynqmpDdrc(firstWindow(node).size) },
   {
     model: 'ls7a-rtc',
@@ -125,6 +140,11 @@ function cellValue(node: DeviceNodeDescription, name: string): number | undefine
   const p = node.property?.(name);
   if (p === undefined || p.length < 4) return undefined;
   return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+/** The log option of an SoC block model, where the host gave one. */
+function socLog(services: DeviceServices): { log?: (line: string) => void } {
+  return services.log !== undefined ? { log: (line) => services.log?.(line) } : {};
 }
 
 function clockFor(services: DeviceServices): () => bigint {
