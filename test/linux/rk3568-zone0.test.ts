@@ -1,0 +1,101 @@
+/**
+ * Debian's arm64 Linux 6.1 in zone0 of the Rockchip RK3568, from Debian's unmodified
+ * rockchip/rk3568-evb1-v10.dtb (Rockchip's own evaluation board, the SoC's reference design). The
+ * DTB has no /memory: the board supplies it, as U-Boot would. The zone owns UART2 (the DTB's
+ * stdout-path) and the SoC blocks its clock, pin and power drivers use: CRU and PMUCRU, GRF and
+ * PMUGRF, the PMU and its power domains' QoS registers. Linux's own clk-rk3568, pinctrl-rockchip,
+ * pm-domains and 8250_dw drivers bring the console up as ttyS2; the test types on it. Expected rates
+ * and interrupt numbers come from dtc's reading of the same DTB.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launch, type Instance } from '../../src/cli/launch.js';
+import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
+import { GuestConsole } from '../helpers/guest-console.js';
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { dtcDecompile } from '../boards/dt-tools.js';
+import { cellsOf, parseDtcText, stringsOf, walk } from '../boards/dtc-text.js';
+import { checkVendorShell } from './vendor-shell-checks.js';
+
+const PROMPT = 'rk3568# ';
+/** PMU_PWR_GATE_STS: a set bit is a domain powered off. */
+const PWR_GATE_STS = 0x98;
+/** The RK3568 power domains by DT binding id (rk3568-power.h): genpd name and power bit (Linux's pm-domains table). */
+const DOMAINS: ReadonlyMap<number, { name: string; bit: number }> = new Map([
+  [6, { name: 'npu', bit: 1 }], [7, { name: 'gpu', bit: 0 }], [8, { name: 'vi', bit: 6 }], [9, { name: 'vo', bit: 7 }],
+  [10, { name: 'rga', bit: 5 }], [11, { name: 'vpu', bit: 2 }], [13, { name: 'vdec', bit: 4 }], [14, { name: 'venc', bit: 3 }], [15, { name: 'pipe', bit: 8 }],
+]);
+
+describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () => {
+  let instance: Instance | undefined;
+  afterEach(async () => {
+    await instance?.close();
+    instance = undefined;
+  });
+
+  it('boots to a BusyBox shell on ttyS2: UART interrupts count, sclk_uart2 runs at the console rate, PLLs at their assigned rates, idle power domains off, sleep 5 takes 5 s of guest time', async () => {
+    const dtb = fixture('dtbs-arm64/rockchip/rk3568-evb1-v10.dtb');
+    const nodes = [...walk(parseDtcText(dtcDecompile(dtb)))];
+    const uart2 = nodes.find((n) => n.path === '/serial@fe660000')!;
+    const uartIrq = cellsOf(uart2, 'interrupts')![1]! + 32;
+    const xin24m = cellsOf(nodes.find((n) => n.path === '/xin24m')!, 'clock-frequency')![0]!;
+    // stdout-path = "serial2:1500000n8": the 8250 asks its baud clock for 16x the console's baud.
+    const [stdout, options] = stringsOf(nodes.find((n) => n.path === '/chosen')!, 'stdout-path')[0]!.split(':');
+    expect(stdout).toBe('serial2');
+    const baud = Number(/^\d+/.exec(options!)![0]);
+    expect(baud * 16).toBe(xin24m); // 24 MHz: the oscillator feeds sclk_uart2 undivided
+    // The CRU's assigned-clocks: GPLL (cru 4) and PPLL (pmucru 1) at the DTB's rates.
+    const cru = nodes.find((n) => n.path === '/clock-controller@fdd20000')!;
+    const [gpllRate, ppllRate] = cellsOf(cru, 'assigned-clock-rates')!;
+    const domains = nodes
+      .filter((n) => n.parent?.path === '/power-management@fdd90000/power-controller')
+      .map((n) => DOMAINS.get(cellsOf(n, 'reg')![0]!)!);
+    expect(domains.length).toBeGreaterThan(0);
+
+    const dir = scratch('rk3568-zone0-');
+    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/rk3568-zone0-linux.json'), 'utf8'));
+    config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
+    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
+    let typeOn: (bytes: Uint8Array) => void = () => {};
+    const console0 = new GuestConsole('rk3568-linux', (b) => typeOn(b));
+    instance = await launch({ board: 'rk3568', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
+    typeOn = (b) => instance!.consoles.type(0, b);
+    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const log = console0.text();
+    expect(log).toMatch(/Machine model: Rockchip RK3568 EVB1/);
+    // The driver's base_baud is the rate it got from the clock framework, over 16.
+    expect(log).toMatch(new RegExp(`fe660000\\.serial: ttyS2 at MMIO 0xfe660000 \\(irq = \\d+, base_baud = ${xin24m / 16}\\) is a 16550A`));
+    expect(log).toMatch(/printk: console \[ttyS2\] enabled/);
+    // PLL locks, power-domain handshakes and pin settings all completed.
+    expect(log).not.toMatch(/timeout waiting for pll|pll update unsucessful|failed to (get ack|set idle|set domain)|rockchip-pinctrl.*(fail|error)/i);
+    expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault/);
+
+    const zone = instance.hypervisor.zone(0)!;
+    expect(instance.build.timerFrequency).toBe(24_000_000);
+    const answer = (command: string, done: RegExp) => console0.run(command, new RegExp(`${done.source}[\\s\\S]*${PROMPT}$`));
+
+    // Linux reprogrammed GPLL and PPLL to the DTB's assigned rates and read the dividers back.
+    const plls = await answer('grep -E "pll_(gpll|ppll) " /sys/kernel/debug/clk/clk_summary', /pll_ppll[^\n]*\n/);
+    const rateOf = (name: string) => Number(new RegExp(`^\\s*${name}\\s+\\d+\\s+\\d+\\s+\\d+\\s+(\\d+)`, 'm').exec(plls)?.[1]);
+    expect(rateOf('pll_gpll'), plls).toBe(gpllRate);
+    expect(rateOf('pll_ppll'), plls).toBe(ppllRate);
+
+    // pm-domains registered the DTB's domains and, none having a device in this zone, powered them off
+    // through the PMU's idle and power handshakes: the PMU's gate status has exactly their bits.
+    const genpd = await answer('cat /sys/kernel/debug/pm_genpd/pm_genpd_summary', /domain\s+status[\s\S]*\n/);
+    for (const d of domains) expect(genpd).toMatch(new RegExp(`^${d.name}\\s+off`, 'm'));
+    const pmu = instance.build.machine.devices.find((d) => d.path === '/power-management@fdd90000')!.model!;
+    expect(pmu.peek!(PWR_GATE_STS, 4)).toBe(domains.reduce((m, d) => m | (1 << d.bit), 0));
+
+    await checkVendorShell({
+      console: console0,
+      prompt: PROMPT,
+      uartRow: new RegExp(`GICv3\\s+${uartIrq} Level\\s+ttyS2`),
+      clock: { name: 'sclk_uart2', rate: xin24m },
+      now: () => zone.now(),
+      timerRate: instance.build.timerFrequency,
+    });
+  }, 1_500_000);
+});
