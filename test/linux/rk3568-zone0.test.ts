@@ -15,7 +15,7 @@ import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
 import { GuestConsole } from '../helpers/guest-console.js';
 import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 import { dtcDecompile } from '../boards/dt-tools.js';
-import { cellsOf, parseDtcText, stringsOf, walk } from '../boards/dtc-text.js';
+import { byPhandle, cellsOf, parseDtcText, stringsOf, walk } from '../boards/dtc-text.js';
 import { checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'rk3568# ';
@@ -34,9 +34,10 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     instance = undefined;
   });
 
-  it('boots to a BusyBox shell on ttyS2: UART interrupts count, sclk_uart2 runs at the console rate, PLLs at their assigned rates, idle power domains off, sleep 5 takes 5 s of guest time', async () => {
+  it('boots to a BusyBox shell on ttyS2: UART interrupts count, sclk_uart2 runs at the console rate, PLLs at their assigned rates, idle power domains off, UART pins muxed, sleep 5 takes 5 s of guest time', async () => {
     const dtb = fixture('dtbs-arm64/rockchip/rk3568-evb1-v10.dtb');
-    const nodes = [...walk(parseDtcText(dtcDecompile(dtb)))];
+    const root = parseDtcText(dtcDecompile(dtb));
+    const nodes = [...walk(root)];
     const uart2 = nodes.find((n) => n.path === '/serial@fe660000')!;
     const uartIrq = cellsOf(uart2, 'interrupts')![1]! + 32;
     const xin24m = cellsOf(nodes.find((n) => n.path === '/xin24m')!, 'clock-frequency')![0]!;
@@ -48,6 +49,10 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     // The CRU's assigned-clocks: GPLL (cru 4) and PPLL (pmucru 1) at the DTB's rates.
     const cru = nodes.find((n) => n.path === '/clock-controller@fdd20000')!;
     const [gpllRate, ppllRate] = cellsOf(cru, 'assigned-clock-rates')!;
+    // UART2's pins (rockchip,pins = <bank pin function &pcfg>...): GPIO0's, muxed in the PMUGRF.
+    const pinCells = cellsOf(byPhandle(root, cellsOf(uart2, 'pinctrl-0')![0]!)!, 'rockchip,pins')!;
+    const uartPins = [0, 4].map((i) => ({ bank: pinCells[i]!, pin: pinCells[i + 1]!, func: pinCells[i + 2]! }));
+    expect(uartPins.every((p) => p.bank === 0)).toBe(true);
     const domains = nodes
       .filter((n) => n.parent?.path === '/power-management@fdd90000/power-controller')
       .map((n) => DOMAINS.get(cellsOf(n, 'reg')![0]!)!);
@@ -88,6 +93,14 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     for (const d of domains) expect(genpd).toMatch(new RegExp(`^${d.name}\\s+off`, 'm'));
     const pmu = instance.build.machine.devices.find((d) => d.path === '/power-management@fdd90000')!.model!;
     expect(pmu.peek!(PWR_GATE_STS, 4)).toBe(domains.reduce((m, d) => m | (1 << d.bit), 0));
+
+    // pinctrl-rockchip muxed UART2's pins for the serial device: PMU_GRF_GPIO0x_IOMUX holds 4 bits per pin, 4 pins a register.
+    const pinmux = await answer('grep -h fe660000 /sys/kernel/debug/pinctrl/*/pinmux-pins', /fe660000[\s\S]*\n/);
+    const pmugrf = instance.build.machine.devices.find((d) => d.path === '/syscon@fdc20000')!.model!;
+    for (const { pin, func } of uartPins) {
+      expect(pinmux).toMatch(new RegExp(`pin ${pin} \\(gpio0-${pin}\\): fe660000\\.serial`));
+      expect((pmugrf.peek!(4 * (pin >> 2), 4)! >>> (4 * (pin & 3))) & 0xf).toBe(func);
+    }
 
     await checkVendorShell({
       console: console0,
