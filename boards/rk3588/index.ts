@@ -21,6 +21,9 @@ export const rk3588: BoardDescriptor = {
     { compatible: 'rockchip,rk3588-cru', model: 'rk3588-cru' },
     { compatible: 'rockchip,rk3588-pmu', model: 'rk3588-pmu' },
     { compatible: 'arm,scmi-shmem', model: 'scmi-shmem' },
+    { compatible: 'arm,scmi-smc', model: 'scmi-smc' },
+    { compatible: 'rockchip,rk3588-ioc', model: 'rk3588-grf' },
+    { compatible: 'rockchip,gpio-bank', model: 'rockchip-gpio' },
   ],
   // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
   exampleZones: [],

@@ -143,6 +143,11 @@ export function buildBoard(board: BoardDescriptor, options: BoardBuildOptions = 
   const disabled: DisabledNode[] = [];
   const visit = (bus: DtNode): void => {
     for (const node of bus.children) {
+      if (node.name === 'reserved-memory' && bus === tree.root) {
+        // Firmware areas carved out of DRAM that a model stands for (an SCMI channel's shared memory).
+        for (const area of node.children) if (area.enabled && findDeviceFactory(area.compatible) !== undefined) details.push(describeDevice(board, tree, area, machine, options.services ?? {}));
+        continue;
+      }
       if (NOT_DEVICES.has(node.name) || node.string('device_type') === 'memory') continue;
       if (!node.enabled) {
         const windows = windowsOf(tree, node);
@@ -276,8 +281,13 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
   const factory = passable ? findDeviceFactory(compatible) : undefined;
   const firmware = passable && windows.length === 0 ? findSmcServiceFactory(compatible) : undefined;
   if (firmware !== undefined) {
-    machine.addSmcService(firmware.create(nodeDescription(tree, node, windows, modelLines)));
-    modelName = firmware.model;
+    try {
+      const board = { machineCompatible: tree.root.compatible, modelAt: (a: number) => machine.deviceAt(a)?.model };
+      machine.addSmcService(firmware.create(nodeDescription(tree, node, windows, modelLines), board));
+      modelName = firmware.model;
+    } catch (e) {
+      modelError = `${firmware.model}: ${e instanceof Error ? e.message : String(e)}`;
+    }
   } else if (factory !== undefined) {
     try {
       model = factory.create(nodeDescription(tree, node, windows, modelLines), services);
@@ -346,6 +356,10 @@ function nodeDescription(
     ...(regShift !== undefined ? { regShift } : {}),
     ...(regIoWidth !== undefined ? { regIoWidth } : {}),
     property: (name) => node.property(name)?.value,
+    linkedWindows: (name) => {
+      const target = tree.nodeByPhandle(node.u32(name) ?? -1);
+      return target === undefined ? [] : windowsOf(tree, target);
+    },
   };
 }
 

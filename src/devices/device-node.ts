@@ -32,6 +32,8 @@ export interface DeviceNodeDescription {
   readonly regIoWidth?: number;
   /** Any other property as raw big-endian bytes (undefined when absent). */
   property?(name: string): Uint8Array | undefined;
+  /** The CPU-physical windows of the node a phandle property names (an SCMI channel's `shmem`); empty when none. */
+  linkedWindows?(name: string): readonly DeviceWindow[];
 }
 
 /**

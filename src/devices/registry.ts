@@ -39,6 +39,13 @@ import { rk3568Qos } from './soc/rk3568/qos.js';
 import { ZynqmpFirmware } from './soc/zynqmp/eemi-firmware.js';
 import { zynqmpDdrc } from './soc/zynqmp/ddrc.js';
 import type { SmcService } from '../machine/smc-service.js';
+import { ScmiSharedMemory } from './firmware/scmi/shared-memory.js';
+import { createScmiSmcFirmware, emptyScmiFirmware, type ScmiFirmwareTables } from './firmware/scmi/smc-firmware.js';
+import { rk3588ScmiFirmware } from './soc/rk3588/scmi-firmware.js';
+import { rk3588Cru } from './soc/rk3588/cru.js';
+import { rk3588Grf } from './soc/rk3588/grf.js';
+import { rockchipGpioBank } from './soc/rk3588/gpio-bank.js';
+import { rk3588Pmu } from './soc/rk3588/pmu.js';
 
 export interface DeviceFactory {
   /** Model name, as in MmioDevice.name (e.g. "pl011"). */
@@ -128,6 +135,15 @@ const builtIn: readonly DeviceFactory[] = [
   { model: 'rk3568-pmu', compatible: ['rockchip,rk3568-pmu'], create: (node, services) => rk3568Pmu({ size: firstWindow(node).size, ...socLog(services) }) },
   { model: 'rk3568-qos', compatible: ['rockchip,rk3568-qos'], create: (node, services) => rk3568Qos({ size: firstWindow(node).size, ...socLog(services) }) },
   { model: 'zynqmp-ddrc', compatible: ['xlnx,zynqmp-ddrc-2.40a'], create: (node) => zynqmpDdrc(firstWindow(node).size) },
+  { model: 'scmi-shmem', compatible: ['arm,scmi-shmem'], create: (node) => new ScmiSharedMemory(firstWindow(node).size) },
+  { model: 'rk3588-cru', compatible: ['rockchip,rk3588-cru'], create: (node) => rk3588Cru(firstWindow(node).size) },
+  {
+    model: 'rk3588-grf',
+    compatible: ['pmugrf', 'sys-grf', 'vop-grf', 'vo0-grf', 'vo1-grf', 'usb-grf', 'php-grf', 'pipe-phy-grf', 'pcie3-phy-grf', 'usbdpphy-grf', 'usb2phy-grf', 'hdptxphy-grf', 'ioc'].map((b) => `rockchip,rk3588-${b}`),
+    create: (node) => rk3588Grf(`rk3588-grf ${node.compatible[0]!.slice('rockchip,rk3588-'.length)}`, firstWindow(node).size),
+  },
+  { model: 'rk3588-pmu', compatible: ['rockchip,rk3588-pmu'], create: (node) => rk3588Pmu(firstWindow(node).size) },
+  { model: 'rockchip-gpio', compatible: ['rockchip,gpio-bank'], create: (node) => rockchipGpioBank(firstWindow(node).size) },
   {
     model: 'ls7a-rtc',
     compatible: ['loongson,ls7a-rtc', 'loongson,ls2x-rtc'],
@@ -167,11 +183,28 @@ function irq(node: DeviceNodeDescription, n: number): IrqLine {
 export interface SmcServiceFactory {
   readonly model: string;
   readonly compatible: readonly string[];
-  create(node: DeviceNodeDescription): SmcService;
+  create(node: DeviceNodeDescription, board: FirmwareContext): SmcService;
 }
+
+/** What a firmware service may ask of the board it runs on. */
+export interface FirmwareContext {
+  /** The DTB's root `compatible` (the SoC: firmware tables are per SoC). */
+  readonly machineCompatible: readonly string[];
+  /** The model mapped at a CPU-physical address (asked at run time: later nodes are built after this one). */
+  modelAt(address: number): MmioDevice | undefined;
+}
+
+/** SCMI tables by SoC compatible (the firmware on each SoC owns different clocks). */
+const scmiTables: ReadonlyMap<string, ScmiFirmwareTables> = new Map([['rockchip,rk3588', rk3588ScmiFirmware]]);
 
 const smcServices: readonly SmcServiceFactory[] = [
   { model: 'zynqmp-eemi', compatible: ['xlnx,zynqmp-firmware'], create: () => new ZynqmpFirmware() },
+  {
+    model: 'scmi-smc',
+    compatible: ['arm,scmi-smc'],
+    create: (node, board) =>
+      createScmiSmcFirmware(node, (a) => board.modelAt(a), board.machineCompatible.map((c) => scmiTables.get(c)).find((t) => t !== undefined) ?? emptyScmiFirmware),
+  },
 ];
 
 /** The firmware-service factory for a node's compatible list, or undefined. */

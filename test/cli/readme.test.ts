@@ -42,6 +42,7 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /--board imx8mp-evk --dtb \.fixtures\/dtbs-arm64\/freescale\/imx8mp-evk\.dtb --zone boards\/guests\/aarch64\/imx8mp-zone0-linux\.json$/, output: LINUX_AARCH64 },
   { line: /--board zcu102 --dtb \.fixtures\/dtbs-arm64\/xilinx\/zynqmp-zcu102-rev1\.0\.dtb --zone boards\/guests\/aarch64\/zcu102-zone0-linux\.json$/, output: LINUX_AARCH64 },
   { line: /--board rk3568 --dtb \.fixtures\/dtbs-arm64\/rockchip\/rk3568-evb1-v10\.dtb --zone boards\/guests\/aarch64\/rk3568-zone0-linux\.json$/, output: LINUX_AARCH64 },
+  { line: /--board rk3588 --dtb \.fixtures\/dtbs-arm64-6\.12\/rockchip\/rk3588-rock-5b\.dtb --zone boards\/guests\/aarch64\/rk3588-zone0-linux\.json$/, output: LINUX_AARCH64 },
   { line: /^truncate -s 64M disk\.img nvme\.img$/ },
   { line: /^cat > pci\.json <<'JSON'/ },
   { line: /--pci pci\.json --zone boards\/guests\/aarch64\/zone0-linux-pci\.json$/, output: LINUX_AARCH64 },

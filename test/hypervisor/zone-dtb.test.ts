@@ -87,6 +87,18 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     expect(warnings.filter((w) => w.includes('virtio'))).toEqual([]);
   });
 
+  it("the RK3588 zone0 on Debian's rock-5b DTB: the SoC blocks it owns, the SCMI channel under reserved-memory; /timer@feae0000 is a device, not the architected /timer", () => {
+    const { machine } = buildBoard(findBoard('rk3588'), { dtb: readFileSync(fixture('dtbs-arm64-6.12/rockchip/rk3588-rock-5b.dtb')) });
+    const zone = loadZoneConfig(join(import.meta.dirname, '../../boards/guests/aarch64/rk3588-zone0-linux.json'));
+    const { blob, report } = generateZoneDtb(machine, zone);
+    const { dts } = dtc(blob);
+    for (const kept of ['/serial@feb50000', '/clock-controller@fd7c0000', '/syscon@fd5f0000', '/pinctrl/gpio@fec30000']) expect(report.kept, kept).toContain(kept);
+    expect(dts).toMatch(/shmem@10f000 \{\s*compatible = "arm,scmi-shmem";/);
+    expect(dts).toMatch(/^\ttimer \{$/m);
+    expect(report.removed).toContain('/timer@feae0000');
+    expect(dts).toContain('memory@200000 {');
+  });
+
   it('riscv64: PLIC contexts only for the zone’s harts; passed-through slots kept; no new dtc warnings', () => {
     const { machine } = buildBoard(findBoard('qemu-virt-riscv64'));
     const zone = loadZoneConfig(join(configs, 'qemu-riscv64-linux2.json'));

@@ -112,8 +112,9 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
   const candidates = [...tree.nodes()].filter((n) => n !== tree.root && !n.path.startsWith('/cpus') && n.has('reg') && n.string('device_type') !== 'memory');
   for (const n of candidates) {
     if (n.parent === undefined) continue; // under a node dropped already
+    // By name without a unit address: `/timer` is the architected timer, `/timer@feae0000` a device.
     const top = n.path.split('/')[1] ?? '';
-    if (PLATFORM_NODES.has(top.split('@')[0]!)) continue;
+    if (PLATFORM_NODES.has(top)) continue;
     const windows = cpuReg(tree, n);
     if (windows === undefined || windows.length === 0) continue;
     const isController = n.has('interrupt-controller');

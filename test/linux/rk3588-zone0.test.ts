@@ -1,0 +1,72 @@
+/**
+ * Debian trixie's arm64 Linux 6.12 in zone0 of the RK3588, from the unmodified rk3588-rock-5b.dtb of
+ * the same package, with /memory laid out by the board as U-Boot would: the zone owns UART2, the
+ * CRU, the IOC and PHP GRFs, the GPIO banks and the SCMI channel's shared memory. Linux's own
+ * clk-rk3588, pinctrl-rockchip, gpio-rockchip and SCMI (SMC transport) drivers bring it up, and the
+ * console comes up as ttyS2 on 8250_dw; the test types on it. Expected numbers (UART interrupt,
+ * console rate) come from dtc's reading of the same DTB.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { launch, type Instance } from '../../src/cli/launch.js';
+import { fixture, REPO } from '../helpers/fixtures.js';
+import { GuestConsole } from '../helpers/guest-console.js';
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { dtcDecompile } from '../boards/dt-tools.js';
+import { cellsOf, parseDtcText, walk } from '../boards/dtc-text.js';
+import { checkVendorShell } from './vendor-shell-checks.js';
+
+const PROMPT = 'rk3588# ';
+
+describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)', () => {
+  let instance: Instance | undefined;
+  afterEach(async () => {
+    await instance?.close();
+    instance = undefined;
+  });
+
+  it('boots to a BusyBox shell on ttyS2 through clk-rk3588 and SCMI: UART interrupts count, sclk_uart2 runs at 16x the console baud, sleep 5 takes 5 s of guest time', async () => {
+    const dtb = fixture('dtbs-arm64-6.12/rockchip/rk3588-rock-5b.dtb');
+    const dts = dtcDecompile(dtb);
+    const nodes = [...walk(parseDtcText(dts))];
+    const uart2 = nodes.find((n) => n.path === '/serial@feb50000')!;
+    const uartIrq = cellsOf(uart2, 'interrupts')![1]! + 32;
+    // The console rate the DTB asks for (stdout-path = "serial2:1500000n8"): 8250_dw sets its clock to 16x the baud.
+    const baud = Number(/stdout-path = "serial2:(\d+)/.exec(dts)![1]);
+
+    const dir = scratch('rk3588-zone0-');
+    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/rk3588-zone0-linux.json'), 'utf8'));
+    config.kernel_filepath = fixture('vmlinuz-arm64-6.12');
+    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
+    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
+    let typeOn: (bytes: Uint8Array) => void = () => {};
+    const console0 = new GuestConsole('rk3588-linux', (b) => typeOn(b));
+    instance = await launch({ board: 'rk3588', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
+    typeOn = (b) => instance!.consoles.type(0, b);
+    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const log = console0.text();
+    expect(log).toMatch(/SCMI Protocol v2\.0 'rockchip:rk3588' Firmware version 0x10000/);
+    expect(log).not.toMatch(/scmi.*(fail|error|timed out)/i);
+    // base_baud is the clock rate the driver got over 16: the boot firmware's 24 MHz console clock.
+    expect(log).toMatch(new RegExp(`feb50000\\.serial: ttyS2 at MMIO 0xfeb50000 \\(irq = \\d+, base_baud = ${baud}\\) is a 16550A`));
+    expect(log).toMatch(/printk: legacy console \[ttyS2\] enabled/);
+    expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault|rockchip-pinctrl.*(fail|error)/);
+
+    // The firmware's clocks are Linux's too: SPLL at the rate the DTB's fixed "spll" states.
+    const spll = cellsOf(nodes.find((n) => n.path === '/clock-0')!, 'clock-frequency')![0]!;
+    const scmi = await console0.run('grep -E "scmi_spll" /sys/kernel/debug/clk/clk_summary', new RegExp(`scmi_spll[^\\n]*\\n[\\s\\S]*${PROMPT}$`));
+    expect(scmi).toMatch(new RegExp(`scmi_spll\\s+\\d+\\s+\\d+\\s+\\d+\\s+${spll}\\b`));
+
+    const zone = instance.hypervisor.zone(0)!;
+    await checkVendorShell({
+      console: console0,
+      prompt: PROMPT,
+      // GIC-600 registers as GICv3; the 8250 core requests the port's interrupt as its tty name.
+      uartRow: new RegExp(`GICv3\\s+${uartIrq} Level\\s+ttyS2`),
+      clock: { name: 'sclk_uart2', rate: baud * 16 },
+      now: () => zone.now(),
+      timerRate: instance.build.timerFrequency,
+    });
+  }, 1_500_000);
+});
