@@ -10,12 +10,14 @@
 #   .fixtures/debian/rv64-modules/  forky linux-modules riscv64 of that kernel (usr/lib/modules/*/kernel)
 #   .fixtures/debian/la64/          forky linux-binary loong64 (usr/lib/modules/*/vmlinuz: an EFI zboot image, zstd)
 #   .fixtures/debian/bb-loong64/    forky busybox-static loong64 (usr/bin/busybox)
+#   .fixtures/debian/la64-modules/  forky linux-modules loong64 of that kernel (usr/lib/modules/*/kernel: virtio_mmio is a module)
 #   .fixtures/debian/arm64-6.12/    trixie linux-image-6.12.*-arm64-unsigned, boot/ and DTBs only (RK3588's DTBs are not in 6.1)
 #   .fixtures/vmlinuz-arm64, vmlinuz-arm64-6.12, vmlinuz-riscv64, vmlinuz-loong64, dtbs-arm64, dtbs-arm64-6.12
 #                                   stable names (links) for the kernels and DTB folders above: configs and the README use
 #                                   these, Debian's version numbers change under them
 #   .fixtures/initramfs-{arm64,riscv64,loong64}.cpio.gz   busybox + /init that prints BOOT-OK and powers off
-#   .fixtures/initramfs-{arm64,riscv64,loong64}-shell.cpio.gz, zone1-disk.img   debugging setups
+#   .fixtures/initramfs-{arm64,riscv64,loong64}-shell.cpio.gz, zone1-disk.img   debugging setups (arm64 and loong64:
+#                                   with the virtio modules, for the nonroot zones' virtio-console shells)
 #   .fixtures/qemu-dtb/qemu-virt-*.dtb            QEMU 7.2's own virt device trees (dumpdtb)
 #   .fixtures/trixie-gdb/                         a minimal trixie root with gdb-multiarch 16 (LoongArch) and QEMU 10's
 #                                                 qemu-system-loongarch64 (boots Debian's loong64 kernel), run via chroot
@@ -101,6 +103,14 @@ if [ ! -f "$D/la64/.done" ] || [ ! -f "$D/bb-loong64/.done" ]; then
   fetch "$D/la64" "$o" "linux-binary-$V"
   fetch "$D/bb-loong64" "$o" busybox-static
 fi
+if [ ! -f "$D/la64-modules/.done" ]; then
+  # The modules of the kernel above (its version, not the archive's newest: they must match).
+  V=$(basename "$(ls -d "$D"/la64/usr/lib/modules/*-loong64 | sort -V | tail -1)")
+  say "fetching Debian forky loong64 modules for $V"
+  o=$(aptopts la64 loong64 "debian forky")
+  apt-get $o update -qq
+  fetch "$D/la64-modules" "$o" "linux-modules-$V"
+fi
 if [ ! -f "$D/arm64-6.12/.done" ]; then
   say "fetching Debian trixie arm64 kernel (6.12: its DTBs include RK3588's)"
   o=$(aptopts trixie-a64 arm64 "debian trixie" "debian-security trixie-security")
@@ -144,7 +154,8 @@ unsigned() { # module.ko out: the module without its appended signature (checkin
 }
 mkinitramfs() { # busybox out init-script [module.ko...]
   local bb=$1 out=$2 init=$3 t m; shift 3
-  [ -s "$out" ] && [ "$out" -nt "$ROOT/scripts/$init" ] && return 0   # rebuilt when its /init changes
+  # rebuilt when its /init or its recipe (this script: modules) changes
+  [ -s "$out" ] && [ "$out" -nt "$ROOT/scripts/$init" ] && [ "$out" -nt "$ROOT/scripts/fixtures.sh" ] && return 0
   say "building $(basename "$out")"
   t=$(mktemp -d); chmod 755 "$t"; mkdir -p "$t/bin" "$t/dev" "$t/proc" "$t/sys"
   cp "$bb" "$t/bin/busybox"; chmod 755 "$t/bin/busybox"; ln -s busybox "$t/bin/sh"
@@ -152,7 +163,12 @@ mkinitramfs() { # busybox out init-script [module.ko...]
   mknod -m 600 "$t/dev/console" c 5 1; mknod -m 666 "$t/dev/null" c 1 3; mknod -m 644 "$t/dev/kmsg" c 1 11
   if [ $# -gt 0 ]; then
     mkdir -p "$t/lib/modules"
-    for m in "$@"; do unsigned "$m" "$t/lib/modules/$(basename "$m")"; basename "$m" >> "$t/lib/modules/order"; done
+    for m in "$@"; do
+      local ko; ko=$(basename "$m" .xz)   # newer Debian kernels ship xz-compressed modules: BusyBox's insmod takes plain ones
+      if [ "$m" != "${m%.xz}" ]; then xz -dc "$m" > "$t/ko.tmp"; unsigned "$t/ko.tmp" "$t/lib/modules/$ko"; rm -f "$t/ko.tmp"
+      else unsigned "$m" "$t/lib/modules/$ko"; fi
+      echo "$ko" >> "$t/lib/modules/order"
+    done
   fi
   ( cd "$t" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --reproducible 2>/dev/null ) \
     | gzip -9n > "$out.tmp" && mv "$out.tmp" "$out"
@@ -165,7 +181,10 @@ K=$(ls -d "$D"/arm64-6.1/lib/modules/*/kernel | tail -1)
 mkinitramfs "$D/bb-arm64/bin/busybox" "$FIX/initramfs-arm64-shell.cpio.gz" initramfs-shell.sh \
   "$K/drivers/virtio/virtio_mmio.ko" "$K/drivers/block/virtio_blk.ko" "$K/drivers/char/virtio_console.ko"
 mkinitramfs "$D/bb-riscv64/usr/bin/busybox" "$FIX/initramfs-riscv64-shell.cpio.gz" initramfs-shell.sh
-mkinitramfs "$D/bb-loong64/usr/bin/busybox" "$FIX/initramfs-loong64-shell.cpio.gz" initramfs-shell.sh
+# loong64: virtio_mmio is a module of Debian's kernel (virtio_console is built in); it has no dependencies.
+K=$(ls -d "$D"/la64-modules/usr/lib/modules/*/kernel | tail -1)
+mkinitramfs "$D/bb-loong64/usr/bin/busybox" "$FIX/initramfs-loong64-shell.cpio.gz" initramfs-shell.sh \
+  "$K/drivers/virtio/virtio_mmio.ko.xz"
 # A scratch disk for the nonroot debugging zone's virtio-blk (boards/guests/aarch64/debug/virtio_cfg.json).
 [ -f "$FIX/zone1-disk.img" ] || truncate -s 16M "$FIX/zone1-disk.img"
 

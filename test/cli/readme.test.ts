@@ -36,6 +36,10 @@ const EXPECTATIONS: readonly Expectation[] = [
   { line: /--board qemu-virt-aarch64 --zone boards\/guests\/aarch64\/zone0-uboot\.json/, output: /U-Boot 2023\.01/ },
   { line: /--board ls3a5000-7a2000 --zone boards\/guests\/loongarch64\/zone0-heartbeat\.json$/, output: /zone0-heartb\S*\s*│ heartbeat 1/ },
   { line: /--board ls3a5000-7a2000 --zone boards\/guests\/loongarch64\/zone0-linux\.json$/, output: /│ \[\s*0\.0+\] Linux version 7\./ },
+  {
+    line: /--zone boards\/guests\/loongarch64\/zone1-linux\.json --virtio boards\/guests\/loongarch64\/zone1-virtio_cfg\.json$/,
+    output: /zone 1 virtio-console@30001000: tcp 127\.0\.0\.1:\d+[\s\S]*│ \[\s*0\.0+\] Linux version 7\./,
+  },
   { line: /^node dist\/src\/cli\/main\.js board show --dtb \.fixtures\/dtbs-arm64\/freescale\/imx8mp-evk\.dtb$/, output: /^imx8mp-evk — [\s\S]*timer 8 MHz[\s\S]*serial@30890000/m },
   { line: /run --board qemu-virt-aarch64 --cpus 1 --kernel \.fixtures\/vmlinuz-arm64 /, output: /bring-up zone config: [\s\S]*bring-up\s*│ \[\s*0\.0+\] Booting Linux on physical CPU 0x0/ },
   { line: /^node dist\/src\/cli\/main\.js board show --dtb \.fixtures\/dtbs-arm64-6\.12\/rockchip\/rk3588-rock-5b\.dtb$/, output: /^rk3588 — [\s\S]*timer 24 MHz · interrupt controller: 512[\s\S]*serial@feb50000/m },

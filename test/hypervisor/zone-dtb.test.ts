@@ -99,6 +99,33 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     expect(dts).toContain('memory@200000 {');
   });
 
+  it('loongarch64 nonroot zone on board core 2: its CPU is cpu@0 (the core number its vCPU reads), its RAM, the virtio slot on its own PCH-PIC, no UART', () => {
+    const { machine } = buildBoard(findBoard('ls3a5000-7a2000'));
+    const zone = zoneConfigFromJson(
+      {
+        arch: 'loongarch64', name: 'linux1', zone_id: 1, cpus: [2],
+        memory_regions: [
+          { type: 'ram', physical_start: '0x90000000', virtual_start: '0x0', size: '0x10000000' },
+          { type: 'virtio', physical_start: '0x30001000', virtual_start: '0x30001000', size: '0x200' },
+        ],
+        interrupts: [4], ivc_configs: [], kernel_filepath: 'vmlinuz', dtb_filepath: '', kernel_load_paddr: '0x90200000',
+        dtb_load_paddr: '0x90100000', entry_point: '0x90200000', arch_config: {}, pci_config: [], num_pci_devs: 0, alloc_pci_devs: [],
+      },
+      'zone1.json',
+    );
+    const { dts, warnings } = dtc(generateZoneDtb(machine, zone, { virtioDevices: [{ base: 0x3000_1000, size: 0x200, irq: 4 }] }).blob);
+    const names = nodeNames(dts);
+    expect(names.filter((n) => n!.startsWith('cpu@'))).toEqual(['cpu@0']);
+    expect(dts).toMatch(/cpu@0 \{[^}]*reg = <0x00>;/);
+    expect(names.filter((n) => n!.startsWith('memory@'))).toEqual(['memory@0']);
+    expect(dts).toContain('reg = <0x00 0x00 0x00 0x10000000>;');
+    const pic = /intc@10000000 \{[^}]*phandle = <(0x[0-9a-f]+)>/.exec(dts)![1];
+    expect(dts).toMatch(new RegExp(`virtio_mmio@30001000 \\{[^}]*reg = <0x00 0x30001000 0x00 0x200>;[^}]*interrupt-parent = <${pic}>;[^}]*interrupts = <0x04 0x04>;`));
+    expect(names.some((n) => n!.startsWith('serial@') || n!.startsWith('rtc@') || n!.startsWith('pcie@'))).toBe(false);
+    const board = dtc(machine.dtb);
+    expect(warnings.filter((w) => !board.warnings.includes(w))).toEqual([]);
+  });
+
   it('riscv64: PLIC contexts only for the zone’s harts; passed-through slots kept; no new dtc warnings', () => {
     const { machine } = buildBoard(findBoard('qemu-virt-riscv64'));
     const zone = loadZoneConfig(join(configs, 'qemu-riscv64-linux2.json'));

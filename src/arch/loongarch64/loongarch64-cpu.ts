@@ -153,6 +153,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     readonly index: number,
     readonly physicalId: number = index,
     iocsr?: IocsrSpace,
+    /** The core number the guest reads in CPUID (a zone's vCPU index in the hypervisor role, as LVZ's GCSR.CPUID). */
+    readonly coreId: number = physicalId,
   ) {
     this.iocsr = iocsr ?? new IdentificationIocsr();
     this.cpucfg = cpucfgWords(host.timerFrequency);
@@ -197,8 +199,8 @@ export class Loongarch64Cpu implements Cpu, FpHost {
     this.csr.fill(0n);
     this.csr[CSR.CRMD] = BigInt(CRMD_DA | (1 << 5) | (1 << 7)); // DA, DATF = DATM = 1 (coherent cached)
     this.csr[CSR.ASID] = 0xa0000n; // ASIDBITS = 10
-    this.csr[CSR.CPUID] = BigInt(this.physicalId);
-    this.csr[CSR.TID] = BigInt(this.physicalId);
+    this.csr[CSR.CPUID] = BigInt(this.coreId);
+    this.csr[CSR.TID] = BigInt(this.coreId);
     this.csr[CSR.PRCFG1] = BigInt(8 | (47 << 4) | (7 << 12)); // SAVENum 8, TimerBits 48, VSMax 7
     this.csr[CSR.PRCFG2] = 0x3ffff000n; // page sizes 4 KiB .. 1 GiB
     this.csr[CSR.PRCFG3] = 0x8073f2n; // TLB type 2: 64-entry MTLB, STLB 8 ways x 256 sets

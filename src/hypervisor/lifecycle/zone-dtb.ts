@@ -1,4 +1,4 @@
-import { chosen, cpuReg, parseDtb, writeDtb, type DeviceTree, type DtNode } from '../../../dtb/index.js';
+import { chosen, cpuReg, DtNode, DtProperty, parseDtb, writeDtb, type DeviceTree } from '../../../dtb/index.js';
 import type { Machine } from '../../machine/machine.js';
 import type { PciBusConfig, ZoneConfig } from '../../config/zone-config.js';
 import { virtioWakeIrq } from './virtio-trampoline.js';
@@ -80,6 +80,8 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
       }
     }
   }
+
+  if (machine.arch === 'loongarch64' && cpus !== undefined) renumberLoongarchCpus(cpus, zone, machine);
 
   // Memory: replaced by the zone's RAM regions (guest-physical).
   for (const n of [...tree.root.children]) if (n.string('device_type') === 'memory') drop(n);
@@ -372,4 +374,27 @@ function cells(value: number, count: number): number[] {
     v >>= 32n;
   }
   return out;
+}
+
+/**
+ * LoongArch zones see their vCPUs as cores 0..n-1 (CSR.CPUID, IPI and EIOINTC core numbers), as
+ * hvisor's LVZ zones do (it sets each zone's GCSR.CPUID to 0): Linux maps CPUs to NUMA nodes by core
+ * number, and a zone on board core 2 alone would have a boot CPU no node owns. The kept CPU nodes
+ * become cpu@<vCPU index> with that reg, in the config's `cpus` order.
+ */
+function renumberLoongarchCpus(cpus: DtNode, zone: ZoneConfig, machine: Machine): void {
+  const hwidOf = (id: number) => machine.cpus.find((c) => c.id === id)?.hwid;
+  const kept = cpus.children.filter((c) => c.string('device_type') === 'cpu');
+  for (const cpu of kept) cpus.removeChild(cpu);
+  const renamed: { index: number; node: DtNode }[] = [];
+  for (const cpu of kept) {
+    const hwid = (cpu.cells('reg') ?? []).reduce((v, c) => (v << 32n) | BigInt(c >>> 0), 0n);
+    const index = zone.cpus.findIndex((id) => hwidOf(id) === hwid);
+    const node = new DtNode(`cpu@${index.toString(16)}`);
+    for (const p of cpu.properties) node.appendProperty(new DtProperty(p.name, p.value.slice()));
+    for (const child of [...cpu.children]) node.appendChild(child);
+    node.setProperty('reg', [index]);
+    renamed.push({ index, node });
+  }
+  for (const { node } of renamed.sort((a, b) => a.index - b.index)) cpus.appendChild(node);
 }

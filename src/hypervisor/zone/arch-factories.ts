@@ -278,8 +278,8 @@ export function aarch64Factories(boardGic: 'gicv2' | 'gicv3', numIrqs = 288): Ar
  * loongarch64: Loongarch64Cpu vCPUs and the zone's interrupt path as Linux drives it: a per-zone
  * LS7A PCH-PIC at the board's (its owned inputs are the config's `interrupts`) whose vectors go to the
  * zone's EIOINTC, which raises each vCPU's HWI pins; IPIs and mailboxes over IOCSR. Each vCPU's IOCSR
- * space reaches the zone's EIOINTC and IPI block. Physical core numbers (route bytes, IPI targets)
- * are the board CPUs' hwids.
+ * space reaches the zone's EIOINTC and IPI block. Core numbers (CPUID, route bytes, IPI targets) are
+ * the zone's vCPU indices, as hvisor's LVZ zones see them (GCSR.CPUID), whichever board cores run them.
  */
 export function loongarchFactories(): ArchFactories {
   const chips = new WeakMap<Zone, { ipi: LoongsonIpi; eiointc: LoongsonEiointc; spaces: LoongsonIocsr[]; vcpuOfCore: (core: number) => number | undefined }>();
@@ -295,16 +295,13 @@ export function loongarchFactories(): ArchFactories {
         });
         c.spaces[index] = iocsr;
       }
-      return new Loongarch64Cpu(host, index, physical.id, iocsr);
+      return new Loongarch64Cpu(host, index, physical.id, iocsr, index);
     },
     createIrqchip: (zone): ZoneIrqchip => {
       checkInterruptRange(zone, 0, 63, 'PCH-PIC inputs');
-      const hwids = zoneHwids(zone);
-      const vcpus = hwids.length;
-      const vcpuOfCore = (core: number) => {
-        const i = hwids.findIndex((h) => h === BigInt(core));
-        return i < 0 ? undefined : i;
-      };
+      const vcpus = zone.config.cpus.length;
+      // The zone's core numbers are its vCPU indices (the CPUID its vCPUs read, its device tree's cpu regs).
+      const vcpuOfCore = (core: number) => (Number.isInteger(core) && core >= 0 && core < vcpus ? core : undefined);
       const eiointc = new LoongsonEiointc({ vcpus, vcpuOfCore, output: (v, line, level) => vcpuLine(zone, v, line).set(level) });
       const ipi = new LoongsonIpi({
         vcpus,
