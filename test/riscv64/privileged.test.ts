@@ -167,6 +167,47 @@ faults: .space 256
     ]);
   });
 
+  it('sfence.vma with an address drops that page, and every page of a superpage it falls in', () => {
+    // 0x4000_0000: a 4 KiB page (L0[0]); 0x4020_0000: a 2 MiB superpage (L1[1]). Both are read (cached in
+    // the TLB), their PTEs rewritten, then fenced by one address each: the superpage's fence names a page
+    // other than the one read, and must drop that one too.
+    const page = (pa: number) => pte(pa, V | R | W | A | D);
+    const { m, stop } = runSmode('sfence-addr', `
+  li t0, (8 << 60) | (${ROOT} >> 12)
+  csrw satp, t0
+  sfence.vma
+  li t1, 0x40000000
+  ld s2, 0(t1)
+  li t2, 0x40201000
+  ld s3, 0(t2)
+  li t3, ${L0}
+  li t4, ${page(0x8051_0000)}
+  sd t4, 0(t3)
+  li t3, ${L1 + 8}
+  li t4, ${page(0x8080_0000)}
+  sd t4, 0(t3)
+  sfence.vma t1
+  ld s4, 0(t1)
+  li t5, 0x40200000
+  sfence.vma t5
+  ld s5, 0(t2)
+  ${SHUTDOWN}
+`, (m) => {
+      const w = (a: number, v: bigint) => m.memory.write(a, 8, v);
+      w(ROOT + 2 * 8, pte(0x8000_0000, V | R | W | X | A | D)); // code, data and tables: an identity gigapage
+      w(ROOT + 1 * 8, pte(L1, V));
+      w(L1 + 0, pte(L0, V));
+      w(L1 + 8, page(0x8060_0000));
+      w(L0, page(0x8050_0000));
+      w(0x8050_0000, 1n);
+      w(0x8051_0000, 2n);
+      w(0x8060_1000, 3n);
+      w(0x8080_1000, 4n);
+    });
+    expect(stop.kind).toBe('system-event');
+    expect([reg(m, S2), reg(m, S3), reg(m, S4), reg(m, S5)]).toEqual([1n, 3n, 2n, 4n]);
+  });
+
   it('debugTranslate walks the tables without setting A/D', () => {
     const { m } = loadSmode('sv39-debug', SHUTDOWN);
     m.memory.write(ROOT + 8, 8, pte(L1, V));
@@ -350,6 +391,46 @@ cross: .space 16
     expect(reg(m, S2)).toBe(0x0102030405060708n);
     expect(reg(m, S3)).toBe(0x03040506n);
   });
+
+  // Misaligned accesses inside one page take the TLB's fast path (interpreted) and stay in compiled blocks:
+  // three passes, so the later ones hit the TLB entries the first filled.
+  for (const compileThreshold of [0, 1]) {
+    it(`misaligned loads and stores inside a page, ${compileThreshold === 0 ? 'interpreted' : 'in compiled blocks'}`, () => {
+      const { m, stop, symbols } = runSmode(`misaligned-${compileThreshold}`, `
+  la t0, buf
+  li t1, 0x8877665544332211
+  li s1, 0
+again:
+  sd t1, 1(t0)
+  sw t1, 11(t0)
+  sh t1, 17(t0)
+  ld s2, 3(t0)
+  lw s3, 5(t0)
+  lwu s4, 5(t0)
+  lh s5, 7(t0)
+  lhu s6, 7(t0)
+  ld s7, 11(t0)
+  addi s1, s1, 1
+  li t2, 3
+  bne s1, t2, again
+  ${SHUTDOWN}
+  .section .data
+  .balign 4096
+buf: .space 64
+`, (machine) => { machine.cpu.compileThreshold = compileThreshold; });
+      expect(stop.kind).toBe('system-event');
+      expect(reg(m, S2)).toBe(0x0000887766554433n);
+      expect(reg(m, S3)).toBe(0xffffffff88776655n);
+      expect(reg(m, S4)).toBe(0x88776655n);
+      expect(reg(m, S5)).toBe(0xffffffffffff8877n);
+      expect(reg(m, S6)).toBe(0x8877n);
+      expect(reg(m, S7)).toBe(0x2211000044332211n);
+      const at = symbols.get('buf')! - 0x8000_0000;
+      expect([...m.ram.u8.subarray(at, at + 20)]).toEqual(
+        [0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0, 0, 0x11, 0x22, 0x33, 0x44, 0, 0, 0x11, 0x22, 0]);
+      if (compileThreshold === 1) expect(m.cpu.blocksCompiled).toBeGreaterThan(0);
+    });
+  }
 
   it('LR/SC: a store to the reserved address makes SC fail', () => {
     const { m } = runSmode('lrsc', `

@@ -4,7 +4,7 @@
  * block, so the hot path has no BigInt and no register-file traffic; they are written back at every
  * exit. Conditional branches that are not taken go on (superblock); a final branch back to the block's
  * start loops inside the function. Loads and stores inline the software TLB's RAM fast path; anything
- * that path cannot make (a TLB miss, MMIO, a misaligned access, a store to a page holding code) ends the
+ * that path cannot make (a TLB miss, MMIO, an access crossing a page, a store to a page holding code) ends the
  * block before the access ("bails") and the interpreter makes it, faults included. Everything else the
  * blocks do not compile (CSRs, traps, fences, FP, AMOs, division) ends the block before it too. So a
  * block never traps: it only runs ordinary instructions, and retired counts stay exact.
@@ -250,11 +250,15 @@ export function compileBlock(
         if (d !== 32) written.add(d);
         let fast: string;
         switch (op) {
-          case Op.Ld: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;l${d}=w[j];h${d}=w[j+1];break;}`; break;
-          case Op.Lw: fast = `if((o&3)===0){const v=f.i32[o>>>2];l${d}=v;h${d}=v>>31;break;}`; break;
-          case Op.Lwu: fast = `if((o&3)===0){l${d}=f.i32[o>>>2];h${d}=0;break;}`; break;
-          case Op.Lh: fast = `if((o&1)===0){const v=(f.u16[o>>>1]<<16)>>16;l${d}=v;h${d}=v>>31;break;}`; break;
-          case Op.Lhu: fast = `if((o&1)===0){l${d}=f.u16[o>>>1];h${d}=0;break;}`; break;
+          // Misaligned accesses inside the page are made byte by byte (Linux times misaligned copies at boot).
+          case Op.Ld: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;l${d}=w[j];h${d}=w[j+1];break;}` +
+            `if((a&4095)<=4088){l${d}=le32(f.u8,o);h${d}=le32(f.u8,o+4);break;}`; break;
+          case Op.Lw: fast = `if((o&3)===0){const v=f.i32[o>>>2];l${d}=v;h${d}=v>>31;break;}` +
+            `if((a&4095)<=4092){const v=le32(f.u8,o);l${d}=v;h${d}=v>>31;break;}`; break;
+          case Op.Lwu: fast = `if((o&3)===0){l${d}=f.i32[o>>>2];h${d}=0;break;}if((a&4095)<=4092){l${d}=le32(f.u8,o);h${d}=0;break;}`; break;
+          case Op.Lh: fast = `if((o&1)===0){const v=(f.u16[o>>>1]<<16)>>16;l${d}=v;h${d}=v>>31;break;}` +
+            `if((a&4095)<=4094){const u=f.u8,v=((u[o]|u[o+1]<<8)<<16)>>16;l${d}=v;h${d}=v>>31;break;}`; break;
+          case Op.Lhu: fast = `if((o&1)===0){l${d}=f.u16[o>>>1];h${d}=0;break;}if((a&4095)<=4094){const u=f.u8;l${d}=u[o]|u[o+1]<<8;h${d}=0;break;}`; break;
           case Op.Lb: fast = `{const v=(f.u8[o]<<24)>>24;l${d}=v;h${d}=v>>31;break;}`; break;
           default: fast = `l${d}=f.u8[o];h${d}=0;break;`;
         }
@@ -264,9 +268,10 @@ export function compileBlock(
       case Op.Sd: case Op.Sw: case Op.Sh: case Op.Sb: {
         let fast: string;
         switch (op) {
-          case Op.Sd: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;w[j]=${a2};w[j+1]=${b2};break;}`; break;
-          case Op.Sw: fast = `if((o&3)===0){f.i32[o>>>2]=${a2};break;}`; break;
-          case Op.Sh: fast = `if((o&1)===0){f.u16[o>>>1]=${a2};break;}`; break;
+          case Op.Sd: fast = `if((o&7)===0){const w=f.i32,j=o>>>2;w[j]=${a2};w[j+1]=${b2};break;}` +
+            `if((a&4095)<=4088){st32(f.u8,o,${a2});st32(f.u8,o+4,${b2});break;}`; break;
+          case Op.Sw: fast = `if((o&3)===0){f.i32[o>>>2]=${a2};break;}if((a&4095)<=4092){st32(f.u8,o,${a2});break;}`; break;
+          case Op.Sh: fast = `if((o&1)===0){f.u16[o>>>1]=${a2};break;}if((a&4095)<=4094){const u=f.u8;u[o]=${a2};u[o+1]=${a2}>>>8;break;}`; break;
           default: fast = `f.u8[o]=${a2};break;`;
         }
         parts.push(`do${access(true, fast)}while(false);`);
@@ -295,9 +300,9 @@ export function compileBlock(
   let fn = functions.get(source);
   if (fn === undefined) {
     if (functions.size >= MAX_FUNCTIONS) functions.clear();
-    const factory = new Function('mulhu', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
-      (mulhu: (a: number, b: number) => number) => BlockFunction;
-    functions.set(source, (fn = factory(mulhu)));
+    const factory = new Function('mulhu', 'le32', 'st32', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
+      (mulhu: (a: number, b: number) => number, l: typeof le32, s: typeof st32) => BlockFunction;
+    functions.set(source, (fn = factory(mulhu, le32, st32)));
   }
   return { fn, count, loops, source };
 }
@@ -310,6 +315,19 @@ export function compileBlock(
  */
 const functions = new Map<string, BlockFunction>();
 const MAX_FUNCTIONS = 8192;
+
+/** The little-endian int32 at byte offset `o` (any alignment). */
+function le32(u8: Uint8Array, o: number): number {
+  return u8[o]! | (u8[o + 1]! << 8) | (u8[o + 2]! << 16) | (u8[o + 3]! << 24);
+}
+
+/** Stores int32 `v` little-endian at byte offset `o` (any alignment). */
+function st32(u8: Uint8Array, o: number, v: number): void {
+  u8[o] = v;
+  u8[o + 1] = v >>> 8;
+  u8[o + 2] = v >>> 16;
+  u8[o + 3] = v >>> 24;
+}
 
 /** The high 32 bits of the unsigned 64-bit product of two 32-bit values, as int32. */
 function mulhu(a: number, b: number): number {

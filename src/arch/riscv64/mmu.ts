@@ -19,6 +19,8 @@ export interface TranslationContext {
   priv: number;
   sum: boolean;
   mxr: boolean;
+  /** Set by a successful walk: its leaf's level (0: a 4 KiB page; more: a superpage, whose TLB entries a by-address fence must all drop). */
+  leafLevel: number;
 }
 
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
@@ -40,6 +42,7 @@ export function translate(va: bigint, access: Access, ctx: TranslationContext, m
  */
 export function translateParts(hi: number, lo: number, access: Access, ctx: TranslationContext, memory: AddressSpace, update: boolean): number {
   const mode = ctx.mode;
+  ctx.leafLevel = 0;
   if (mode === 0) return hi >= 0 && hi < 0x200000 ? hi * TWO32 + lo : ACCESS_FAULT;
   const levels = mode === 8 ? 3 : mode === 9 ? 4 : mode === 10 ? 5 : 0;
   if (levels === 0) return PAGE_FAULT;
@@ -92,6 +95,7 @@ export function translateParts(hi: number, lo: number, access: Access, ctx: Tran
       else if (!memory.write(pteAddr, 8, (BigInt(pteHi >>> 0) << 32n) | BigInt((pteLo | needs) >>> 0))) return ACCESS_FAULT;
     }
     if (ppn >= MAX_PPN) return ACCESS_FAULT;
+    ctx.leafLevel = level;
     return (ppn + pageWithin(hi, lo, 9 * level)) * 4096 + (lo & 0xfff);
   }
   return PAGE_FAULT;

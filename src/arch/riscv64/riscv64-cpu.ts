@@ -215,7 +215,14 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
   private tlbFillCount = 0;
   private readonly ramInfos = new Map<Ram, RamInfo>();
   private readonly scratch: Decoded = { word: 0, imm: 0 };
-  private readonly tctx: TranslationContext = { mode: 0, rootPpn: 0, priv: 1, sum: false, mxr: false };
+  private readonly tctx: TranslationContext = { mode: 0, rootPpn: 0, priv: 1, sum: false, mxr: false, leafLevel: 0 };
+  /**
+   * The virtual page numbers (hi * 2^20 + lo >>> 12) spanned by the superpages whose pages the TLBs hold
+   * (empty: min > max): a by-address sfence.vma inside them drops every entry, as any page of a superpage
+   * may be cached from the leaf it names.
+   */
+  private superMin = Infinity;
+  private superMax = -Infinity;
 
   constructor(
     readonly host: VcpuHost,
@@ -611,6 +618,8 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
               else if (op === 13 /* Lb */) { setW(x32, xi, d, (info.u8[o]! << 24) >> 24); break; }
               else if (op === 18 /* Lhu */) { if ((o & 1) === 0) { x32[d * 2] = info.u16[o >>> 1]!; x32[d * 2 + 1] = 0; break; } }
               else if ((o & 1) === 0) { setW(x32, xi, d, (info.u16[o >>> 1]! << 16) >> 16); break; }
+              // Misaligned inside the page (Linux times misaligned copies at boot, millions of them): no walk.
+              if (loadBytes(x32, xi, d, info.u8, o, 4096 - (lo & 0xfff), op)) break;
             }
             this.pcLo = pageLo + off;
             this.pcHi = pageHi;
@@ -632,6 +641,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
                 else if (op === 22 /* Sw */) { if ((o & 3) === 0) { info.u32[o >>> 2] = x32[s2 * 2]!; break; } }
                 else if (op === 20 /* Sb */) { info.u8[o] = x32[s2 * 2]!; break; }
                 else if ((o & 1) === 0) { info.u16[o >>> 1] = x32[s2 * 2]!; break; }
+                if (storeBytes(info.u8, o, 4096 - (lo & 0xfff), op, x32[s2 * 2]!, x32[s2 * 2 + 1]!)) break;
               }
             }
             this.pcLo = pageLo + off;
@@ -730,6 +740,19 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
     return offset;
   }
 
+  /** A page walk that fills a TLB entry: notes the span of a superpage leaf for by-address fences. */
+  private walk(hi: number, lo: number, access: Access): number {
+    const ctx = this.translationContext();
+    const gpa = translateParts(hi, lo, access, ctx, this.host.memory, true);
+    if (gpa >= 0 && ctx.leafLevel > 0) {
+      const pages = 2 ** (9 * ctx.leafLevel);
+      const first = Math.floor((hi * 1048576 + (lo >>> 12)) / pages) * pages;
+      if (first < this.superMin) this.superMin = first;
+      if (first + pages - 1 > this.superMax) this.superMax = first + pages - 1;
+    }
+    return gpa;
+  }
+
   private translationContext(): TranslationContext {
     const c = this.tctx;
     c.priv = this.priv;
@@ -740,7 +763,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
 
   /** Translates pc for execution and fills the fetch TLB; takes the fetch fault and returns undefined on failure. */
   private fillFetch(t: number, key: number): DecodedPage | undefined {
-    const gpa = translateParts(this.pcHi, this.pcLo, Access.Execute, this.translationContext(), this.host.memory, true);
+    const gpa = this.walk(this.pcHi, this.pcLo, Access.Execute);
     if (gpa < 0) {
       this.exception(gpa === PAGE_FAULT ? Cause.InstructionPageFault : Cause.InstructionAccessFault, this.pc);
       return undefined;
@@ -848,6 +871,22 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
       }
     }
     this.tlbFillCount = 0;
+    this.superMin = Infinity;
+    this.superMax = -Infinity;
+  }
+
+  /** sfence.vma with an address: drops that virtual page's entries (every entry if a cached superpage spans it). */
+  private dropTlbPage(hi: number, lo: number): void {
+    const vpn = hi * 1048576 + (lo >>> 12);
+    if (vpn >= this.superMin && vpn <= this.superMax) {
+      this.dropTlb();
+      return;
+    }
+    const t = (lo >>> 12) & TLB_MASK;
+    const k0 = vpn * 2, k1 = k0 + 1;
+    if (this.tlbXKey[t] === k0 || this.tlbXKey[t] === k1) this.tlbXKey[t] = NaN;
+    if (this.tlbRKey[t] === k0 || this.tlbRKey[t] === k1) this.tlbRKey[t] = NaN;
+    if (this.tlbWKey[t] === k0 || this.tlbWKey[t] === k1) this.tlbWKey[t] = NaN;
   }
 
   private noteTlbFill(t: number): void {
@@ -875,8 +914,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
    * `store` selects write permission; `cause` offsets: load faults 5/13, store faults 7/15.
    */
   translateData(va: bigint, store: boolean): number {
-    const gpa = translateParts(Number(BigInt.asIntN(32, va >> 32n)), Number(va & 0xffffffffn), store ? Access.Write : Access.Read,
-      this.translationContext(), this.host.memory, true);
+    const gpa = this.walk(Number(BigInt.asIntN(32, va >> 32n)), Number(va & 0xffffffffn), store ? Access.Write : Access.Read);
     if (gpa >= 0) return gpa;
     const cause = gpa === PAGE_FAULT
       ? (store ? Cause.StorePageFault : Cause.LoadPageFault)
@@ -1052,7 +1090,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
     const size = op === Op.Ld ? 8 : op === Op.Lw || op === Op.Lwu ? 4 : op === Op.Lh || op === Op.Lhu ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
       // The common TLB miss: one page, no watchpoints. Numbers only, no BigInt until the value.
-      const gpa = translateParts(hi, lo, Access.Read, this.translationContext(), this.host.memory, true);
+      const gpa = this.walk(hi, lo, Access.Read);
       if (gpa < 0) {
         this.exception(gpa === PAGE_FAULT ? Cause.LoadPageFault : Cause.LoadAccessFault, vaOf(hi, lo));
         return false;
@@ -1088,7 +1126,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
   private storeSlow(op: number, s2: number, lo: number, hi: number): boolean {
     const size = op === Op.Sd ? 8 : op === Op.Sw ? 4 : op === Op.Sh ? 2 : 1;
     if (this.watchpoints.length === 0 && (lo & 0xfff) + size <= 4096) {
-      const gpa = translateParts(hi, lo, Access.Write, this.translationContext(), this.host.memory, true);
+      const gpa = this.walk(hi, lo, Access.Write);
       if (gpa < 0) {
         this.exception(gpa === PAGE_FAULT ? Cause.StorePageFault : Cause.StoreAccessFault, vaOf(hi, lo));
         return false;
@@ -1218,7 +1256,9 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
         return SLOW_TRAP;
       case Op.SfenceVma:
         if (this.priv === 0) return this.illegal(0x12000073 | (s1 << 15) | (s2 << 20));
-        this.dropTlb();
+        // Linux fences one page after each PTE it sets (some 190,000 times a boot): drop only that page.
+        if (s1 === 0) this.dropTlb();
+        else this.dropTlbPage(xi[s1 * 2 + 1]!, x32[s1 * 2]!);
         return SLOW_NEXT_RELOAD;
       case Op.Csr:
         return this.executeCsr(imm, d, s1);
@@ -1500,6 +1540,35 @@ function shiftRight(x32: Uint32Array, xi: Int32Array, d: number, s: number, sh: 
     x32[d * 2] = arith ? hi >> (sh - 32) : hi >>> (sh - 32);
     x32[d * 2 + 1] = arith ? hi >> 31 : 0;
   }
+}
+
+/** Bytes a load or store op moves. */
+function accessSize(op: number): number {
+  return op === 16 /* Ld */ || op === 23 /* Sd */ ? 8 : op === 15 /* Lw */ || op === 19 /* Lwu */ || op === 22 /* Sw */ ? 4
+    : op === 14 /* Lh */ || op === 18 /* Lhu */ || op === 21 /* Sh */ ? 2 : 1;
+}
+
+/** A misaligned load from RAM at byte offset `o`, if it fits in the `room` bytes left on its page. */
+function loadBytes(x32: Uint32Array, xi: Int32Array, d: number, u8: Uint8Array, o: number, room: number, op: number): boolean {
+  const size = accessSize(op);
+  if (size > room) return false;
+  const v = size === 2 ? u8[o]! | (u8[o + 1]! << 8) : u8[o]! | (u8[o + 1]! << 8) | (u8[o + 2]! << 16) | (u8[o + 3]! << 24);
+  if (op === 16 /* Ld */) {
+    x32[d * 2] = v;
+    x32[d * 2 + 1] = u8[o + 4]! | (u8[o + 5]! << 8) | (u8[o + 6]! << 16) | (u8[o + 7]! << 24);
+  } else if (op === 15 /* Lw */) setW(x32, xi, d, v);
+  else if (op === 14 /* Lh */) setW(x32, xi, d, (v << 16) >> 16);
+  else { x32[d * 2] = v; x32[d * 2 + 1] = 0; }
+  return true;
+}
+
+/** A misaligned store of lo:hi to RAM at byte offset `o`, if it fits in the `room` bytes left on its page. */
+function storeBytes(u8: Uint8Array, o: number, room: number, op: number, lo: number, hi: number): boolean {
+  const size = accessSize(op);
+  if (size > room) return false;
+  for (let k = 0; k < size && k < 4; k++) u8[o + k] = lo >>> (8 * k);
+  for (let k = 4; k < size; k++) u8[o + k] = hi >>> (8 * (k - 4));
+  return true;
 }
 
 /** Unsigned 64-bit x[a] < (bHi:bLo), on 32-bit halves. */
