@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { rk3568Cru } from '../../src/devices/soc/rk3568/cru.js';
 import { rk3568Grf, rk3568PmuGrf } from '../../src/devices/soc/rk3568/grf.js';
-import { hiwordWrite } from '../../src/devices/soc/rk3568/hiword-mask.js';
+import { hiwordWrite } from '../../src/devices/soc/rockchip-hiword.js';
 import { rk3568Pmu } from '../../src/devices/soc/rk3568/pmu.js';
 import { rk3568PmuCru } from '../../src/devices/soc/rk3568/pmucru.js';
 import { pllRate } from '../../src/devices/soc/rk3568/pll.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { rk3588Cru } from '../../src/devices/soc/rk3588/cru.js';
 import { rk3588Grf } from '../../src/devices/soc/rk3588/grf.js';
 import { rockchipGpioBank } from '../../src/devices/soc/rk3588/gpio-bank.js';
-import { hiwordWrite } from '../../src/devices/soc/rk3588/hiword-register.js';
+import { hiwordWrite } from '../../src/devices/soc/rockchip-hiword.js';
 import { rk3588Pmu } from '../../src/devices/soc/rk3588/pmu.js';
 
 const CLKSEL = (n: number) => 0x300 + 4 * n;

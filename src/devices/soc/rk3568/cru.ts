@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-mask.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 import { PLL_STRIDE, pllCon1Read, pllPlainRegister, pllRegisters, type PllSetting } from './pll.js';
 
 /**

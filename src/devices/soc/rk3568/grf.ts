@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-mask.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * RK3568 General Register Files, the syscons Linux's pinctrl-rockchip, io-domain and clock drivers

@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-mask.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * RK3568 Power Management Unit (`rockchip,rk3568-pmu`, the syscon Linux's rockchip pm-domains

@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-register.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * RK3588 clock and reset unit (`rockchip,rk3588-cru`, 0x5c000 bytes): the main CRU at 0, PHP CRU

@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-register.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * A Rockchip GPIO bank, version 2 (`rockchip,gpio-bank` on RK3588): data, direction, interrupt

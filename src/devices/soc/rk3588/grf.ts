@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-register.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * An RK3588 general register file (`rockchip,rk3588-*-grf`, the IOC pin controller's registers, a

@@ -1,5 +1,5 @@
 import { RegisterBlock } from '../register-block.js';
-import { hiwordWrite } from './hiword-register.js';
+import { hiwordWrite } from '../rockchip-hiword.js';
 
 /**
  * RK3588 PMU (`rockchip,rk3588-pmu`, the power controller's syscon): the power-domain handshake
