@@ -24,6 +24,7 @@ export const rk3588: BoardDescriptor = {
     { compatible: 'arm,scmi-smc', model: 'scmi-smc' },
     { compatible: 'rockchip,rk3588-ioc', model: 'rk3588-grf' },
     { compatible: 'rockchip,gpio-bank', model: 'rockchip-gpio' },
+    { compatible: 'rockchip,rk3588-qos', model: 'rk3588-qos' },
   ],
   // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
   exampleZones: [],

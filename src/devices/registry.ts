@@ -46,6 +46,7 @@ import { rk3588Cru } from './soc/rk3588/cru.js';
 import { rk3588Grf } from './soc/rk3588/grf.js';
 import { rockchipGpioBank } from './soc/rk3588/gpio-bank.js';
 import { rk3588Pmu } from './soc/rk3588/pmu.js';
+import { rk3588Qos } from './soc/rk3588/qos.js';
 
 export interface DeviceFactory {
   /** Model name, as in MmioDevice.name (e.g. "pl011"). */
@@ -136,13 +137,14 @@ const builtIn: readonly DeviceFactory[] = [
   { model: 'rk3568-qos', compatible: ['rockchip,rk3568-qos'], create: (node, services) => rk3568Qos({ size: firstWindow(node).size, ...socLog(services) }) },
   { model: 'zynqmp-ddrc', compatible: ['xlnx,zynqmp-ddrc-2.40a'], create: (node) => zynqmpDdrc(firstWindow(node).size) },
   { model: 'scmi-shmem', compatible: ['arm,scmi-shmem'], create: (node) => new ScmiSharedMemory(firstWindow(node).size) },
-  { model: 'rk3588-cru', compatible: ['rockchip,rk3588-cru'], create: (node) => rk3588Cru(firstWindow(node).size) },
+  { model: 'rk3588-cru', compatible: ['rockchip,rk3588-cru'], create: (node, services) => rk3588Cru(firstWindow(node).size, socLog(services).log) },
   {
     model: 'rk3588-grf',
     compatible: ['pmugrf', 'sys-grf', 'vop-grf', 'vo0-grf', 'vo1-grf', 'usb-grf', 'php-grf', 'pipe-phy-grf', 'pcie3-phy-grf', 'usbdpphy-grf', 'usb2phy-grf', 'hdptxphy-grf', 'ioc'].map((b) => `rockchip,rk3588-${b}`),
     create: (node) => rk3588Grf(`rk3588-grf ${node.compatible[0]!.slice('rockchip,rk3588-'.length)}`, firstWindow(node).size),
   },
   { model: 'rk3588-pmu', compatible: ['rockchip,rk3588-pmu'], create: (node) => rk3588Pmu(firstWindow(node).size) },
+  { model: 'rk3588-qos', compatible: ['rockchip,rk3588-qos'], create: (node) => rk3588Qos(firstWindow(node).size) },
   { model: 'rockchip-gpio', compatible: ['rockchip,gpio-bank'], create: (node) => rockchipGpioBank(firstWindow(node).size) },
   {
     model: 'ls7a-rtc',

@@ -43,6 +43,16 @@ describe('RK3588 CRU, GRF and GPIO bank', () => {
     expect(cru.read(GATE(13), 4)).toBe(0);
   });
 
+  it('CRU: a register outside its sections reads its reset value, keeps writes, and is named once in the log', () => {
+    const lines: string[] = [];
+    const cru = rk3588Cru(0x5c000, (l) => lines.push(l));
+    expect(cru.read(0x8200, 4)).toBe(275); // ppll CON0 (PHP CRU): a known register, no line
+    expect(cru.read(0x700, 4)).toBe(0);
+    cru.write(0x700, 4, 0x0001_0001);
+    expect(cru.read(0x700, 4)).toBe(1);
+    expect(lines).toEqual(['rk3588-cru: read of unmodelled register 0x700 (kept as a plain register)']);
+  });
+
   it('CRU: PLLs reset to the boot rates and report lock in CON6 unless powered down in CON1', () => {
     const cru = rk3588Cru();
     const rate = (at: number) => {

@@ -97,6 +97,12 @@ describe('zone device trees from the board DTB and the zone config (dtc as the r
     expect(dts).toMatch(/^\ttimer \{$/m);
     expect(report.removed).toContain('/timer@feae0000');
     expect(dts).toContain('memory@200000 {');
+    // PPI partitions: the little cluster's keeps only the zone's CPU; the big cluster's goes with the PMU that names it.
+    const cpu0 = /cpu@0 \{[^}]*?phandle = <(0x[0-9a-f]+)>/.exec(dts)![1];
+    expect(dts).toMatch(new RegExp(`interrupt-partition-0 \\{\\s*affinity = <${cpu0}>;`));
+    expect(dts).not.toContain('interrupt-partition-1');
+    expect(report.removed).toContain('/pmu-a76');
+    expect(dts).toContain('pmu-a55 {');
   });
 
   it('loongarch64 nonroot zone on board core 2: its CPU is cpu@0 (the core number its vCPU reads), its RAM, the virtio slot on its own PCH-PIC, no UART', () => {

@@ -1,10 +1,11 @@
 /**
  * Debian trixie's arm64 Linux 6.12 in zone0 of the RK3588, from the unmodified rk3588-rock-5b.dtb of
  * the same package, with /memory laid out by the board as U-Boot would: the zone owns UART2, the
- * CRU, the IOC and PHP GRFs, the GPIO banks and the SCMI channel's shared memory. Linux's own
- * clk-rk3588, pinctrl-rockchip, gpio-rockchip and SCMI (SMC transport) drivers bring it up, and the
- * console comes up as ttyS2 on 8250_dw; the test types on it. Expected numbers (UART interrupt,
- * console rate) come from dtc's reading of the same DTB.
+ * CRU, the IOC and PHP GRFs, the GPIO banks, the PMU with the NoC QoS blocks and the SCMI channel's
+ * shared memory. Linux's own clk-rk3588, pinctrl-rockchip, gpio-rockchip, pm_domains and SCMI (SMC
+ * transport) drivers bring it up, and the console comes up as ttyS2 on 8250_dw; the test types on
+ * it. Expected numbers (UART interrupt, console rate, SPLL, power domains) come from dtc's reading
+ * of the same DTB.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,14 @@ import { cellsOf, parseDtcText, walk } from '../boards/dtc-text.js';
 import { checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'rk3588# ';
+
+/** The RK3588 power domains as pm_domains.c names them, with their PWR_CON register (0/1) and bit. */
+const DOMAIN_BITS: Readonly<Record<string, readonly [number, number]>> = {
+  gpu: [0, 0], npu: [0, 1], vcodec: [0, 2], nputop: [0, 3], npu1: [0, 4], npu2: [0, 5], venc0: [0, 6], venc1: [0, 7],
+  rkvdec0: [0, 8], rkvdec1: [0, 9], vdpu: [0, 10], rga30: [0, 11], av1: [0, 12], vi: [0, 13], fec: [0, 14], isp1: [0, 15],
+  rga31: [1, 0], vop: [1, 1], vo0: [1, 2], vo1: [1, 3], audio: [1, 4], php: [1, 5], gmac: [1, 6], pcie: [1, 7],
+  nvm: [1, 8], nvm0: [1, 9], sdio: [1, 10], usb: [1, 11], sdmmc: [1, 13],
+};
 
 describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)', () => {
   let instance: Instance | undefined;
@@ -57,6 +66,21 @@ describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)
     const spll = cellsOf(nodes.find((n) => n.path === '/clock-0')!, 'clock-frequency')![0]!;
     const scmi = await console0.run('grep -E "scmi_spll" /sys/kernel/debug/clk/clk_summary', new RegExp(`scmi_spll[^\\n]*\\n[\\s\\S]*${PROMPT}$`));
     expect(scmi).toMatch(new RegExp(`scmi_spll\\s+\\d+\\s+\\d+\\s+\\d+\\s+${spll}\\b`));
+
+    // pm_domains registered the DTB's power domains and, none having a device in this zone, powered
+    // them off through the PMU's idle and power handshakes: each genpd reported off has its PWR_CON bit set.
+    const genpd = await console0.run('cat /sys/kernel/debug/pm_genpd/pm_genpd_summary', new RegExp(`domain\\s+status[\\s\\S]*\\n${PROMPT}$`));
+    const rows = [...genpd.matchAll(/^(\w+)\s+(on|off)/gm)].map((m) => [m[1]!, m[2]!] as const);
+    // The DTB names some domains twice (under two parents): genpd has one per id.
+    const dtbDomains = new Set(nodes.filter((n) => n.path.startsWith('/power-management@fd8d8000/power-controller/')).map((n) => cellsOf(n, 'reg')?.[0]).filter((r) => r !== undefined));
+    expect(rows.length, genpd).toBe(dtbDomains.size);
+    const pmu = instance.build.machine.devices.find((d) => d.path === '/power-management@fd8d8000')!.model!;
+    for (const [name, status] of rows) {
+      const [reg, bit] = DOMAIN_BITS[name]!;
+      expect(status, `${name}\n${genpd}`).toBe('off');
+      expect((pmu.read(0x14c + 4 * reg, 4) >>> bit) & 1, name).toBe(1);
+    }
+    expect(log).not.toMatch(/pm_domain|power domain.*(fail|timeout|error)|failed to (set|get) (domain|idle)/i);
 
     const zone = instance.hypervisor.zone(0)!;
     await checkVendorShell({

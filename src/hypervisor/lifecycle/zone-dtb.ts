@@ -172,7 +172,10 @@ export function generateZoneDtb(machine: Machine, zone: ZoneConfig, options: Zon
     else drop(bus);
   }
 
-  for (const ic of interruptControllers) trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells, aia);
+  for (const ic of interruptControllers) {
+    trimInterruptController(tree, ic, zone, keptCpuPhandles, addrCells, sizeCells, aia);
+    dropForeignPpiPartitions(tree, ic, keptCpuPhandles, drop);
+  }
   addVirtioNodes(tree, zone, irqchip, options.virtioDevices ?? [], kept, warnings, addrCells, sizeCells);
   if (zone.zoneId === 0) describeRootZone(tree, zone, irqchip, machine.arch, addrCells, sizeCells, warnings);
   dropDanglingReferences(tree, drop);
@@ -358,6 +361,37 @@ function trimInterruptController(
     ic.setProperty('#redistributor-regions', [1]);
     // Without gits_size the zone's GIC model has no ITS.
     if (a.gitsSize === 0) for (const child of [...ic.children]) if (child.isCompatible('arm,gic-v3-its')) ic.removeChild(child);
+  }
+}
+
+/**
+ * GICv3 PPI partitions (`ppi-partitions`, RK3588's per-cluster PMU interrupts): each partition's
+ * `affinity` keeps only the zone's CPUs; a partition left with none goes, and so does a node whose
+ * interrupt names it (the other cluster's PMU), as Linux warns about CPUs it cannot find.
+ */
+function dropForeignPpiPartitions(tree: DeviceTree, ic: DtNode, cpuPhandles: ReadonlySet<number>, drop: (n: DtNode) => void): void {
+  const partitions = ic.children.find((c) => c.name === 'ppi-partitions');
+  if (partitions === undefined || ic.u32('#interrupt-cells') !== 4) return;
+  const gone = new Set<number>();
+  for (const part of [...partitions.children]) {
+    const kept = (part.cells('affinity') ?? []).filter((p) => cpuPhandles.has(p));
+    if (kept.length > 0) {
+      part.setProperty('affinity', kept);
+      continue;
+    }
+    const phandle = part.u32('phandle');
+    if (phandle !== undefined) gone.add(phandle);
+    drop(part);
+  }
+  if (gone.size === 0) return;
+  const icPhandle = ic.u32('phandle');
+  for (const n of [...tree.nodes()]) {
+    if (n.parent === undefined) continue;
+    let parent: number | undefined;
+    for (let at: DtNode | undefined = n; at !== undefined && parent === undefined; at = at.parent) parent = at.u32('interrupt-parent');
+    const cells = n.cells('interrupts');
+    if (parent !== icPhandle || cells === undefined || cells.length % 4 !== 0) continue;
+    if (cells.some((c, i) => i % 4 === 3 && gone.has(c))) drop(n);
   }
 }
 

@@ -46,7 +46,18 @@ const FRACTIONAL: ReadonlySet<number> = new Set([
   ...[4, 6, 8].map(pmuClksel),
 ]);
 
-export function rk3588Cru(size = 0x5c000): RegisterBlock {
+/** The sub-CRUs' bases, and the register ranges each decodes (PLLs, mode, CLKSEL, gates, soft resets, global reset/SDMMC phase). */
+const SUB_CRUS = [0x58000, 0x52000, 0x50000, 0x30000, 0x8000, 0];
+const SECTIONS: readonly (readonly [number, number])[] = [[0, 0x280], [0x280, 0x284], [0x300, 0x600], [0x800, 0x980], [0xa00, 0xb80], [0xc00, 0xc40]];
+
+/** Whether clk-rk3588 (or the reset controller) has a register at `offset`: others are reported once. */
+function known(offset: number): boolean {
+  const base = SUB_CRUS.find((b) => offset >= b)!;
+  const at = offset - base;
+  return SECTIONS.some(([from, to]) => at >= from && at < to);
+}
+
+export function rk3588Cru(size = 0x5c000, log?: (line: string) => void): RegisterBlock {
   const resets = new Map<number, number>([...MODES, UART2_ON_XIN24M]);
   const lock = new Set<number>();
   for (const pll of PLLS) {
@@ -64,6 +75,8 @@ export function rk3588Cru(size = 0x5c000): RegisterBlock {
       return (block.held(offset - 0x14) & PLL_POWER_DOWN) !== 0 ? held & ~PLL_LOCK : held | PLL_LOCK;
     },
     write: (offset, value, held) => (FRACTIONAL.has(offset) ? value : hiwordWrite(held, value)),
+    known,
+    ...(log !== undefined ? { log } : {}),
   });
   return block;
 }
