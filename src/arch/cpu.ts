@@ -178,6 +178,11 @@ export interface Cpu extends Partial<Snapshottable> {
    * next instruction with interrupts held back (noirq, the default: QEMU's SSTEP_NOIRQ).
    */
   interruptsInSteps?: boolean;
+  /**
+   * Re-execution (reverse debugging): a run stops once `retired` reaches this count, exactly, and
+   * otherwise runs as it would without it (Infinity: no stop). Cores without it cannot be re-executed.
+   */
+  stopAt?: number;
 
   // --- debugger view -------------------------------------------------------------------------
   readonly gdb: GdbArchDescription;

@@ -239,7 +239,17 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
       if (options.waitGdb === true) zone.holdAtEntry();
       rr?.attach(zone);
       // Cores that keep snapshot state and show their writes can be reverse-stepped.
-      if (zone.cpus.every((c) => c.saveState !== undefined && c.observeWrites !== undefined)) zone.history = new ZoneReverseHistory(zone, options.snapshotEvery);
+      // With record/replay, whose outside input comes again, it goes back across runs by re-execution.
+      const rerun = rr === undefined ? undefined : {
+        budget: hypervisor.scheduler.budget,
+        quiet: (on: boolean) => {
+          if (on) consoles.quiet.add(zone.id);
+          else consoles.quiet.delete(zone.id);
+          rr.quiet(zone.id, on);
+        },
+        log: options.log ?? ((line: string) => consoles.log(line)),
+      };
+      if (zone.cpus.every((c) => c.saveState !== undefined && c.observeWrites !== undefined)) zone.history = new ZoneReverseHistory(zone, options.snapshotEvery, rerun);
       consoles.nameZone(zone.id, zone.name);
       serve(zone);
     },

@@ -30,6 +30,8 @@ export class ZoneConsoles {
   inputs: (zone: number) => OutsideInputs = () => directInputs;
   /** Sees every zone's console bytes as they come (record/replay). */
   tap: ((zone: number, bytes: Uint8Array) => void) | undefined;
+  /** Zones re-executing (reverse debugging): their console bytes were shown the first time (still tapped). */
+  readonly quiet = new Set<number>();
   private readonly typers = new Map<string, (data: Uint8Array) => void>();
 
   /** Output waiting for `release()` (while a banner is printed, say); undefined once flowing. */
@@ -97,6 +99,7 @@ export class ZoneConsoles {
    */
   write(id: number | undefined, bytes: Uint8Array): void {
     if (id !== undefined && id >= 0) this.tap?.(id, bytes);
+    if (id !== undefined && this.quiet.has(id)) return;
     const key = id ?? -1;
     let text = this.decoder.decode(bytes, { stream: true }).replace(/\r(?=\n)/g, '');
     if (text === '') return;

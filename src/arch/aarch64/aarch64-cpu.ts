@@ -92,6 +92,8 @@ interface Aarch64State {
   readonly retired: number;
   readonly timer: unknown;
   readonly guestError: RunResult | undefined;
+  /** A breakpoint the next run steps over, a watchpoint hit the next run resumes after. */
+  readonly resume: readonly [bigint | undefined, boolean];
 }
 
 export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener {
@@ -248,6 +250,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       retired: this.retired,
       timer: this.timer.saveState(),
       guestError: this.guestError,
+      resume: [this.resumeBreakpoint, this.watchResume],
     };
   }
 
@@ -261,8 +264,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     this.timer.loadState(st.timer);
     this.guestError = st.guestError;
     this.stopRequest = undefined;
-    this.resumeBreakpoint = undefined;
-    this.watchResume = this.watchSuppressed = false;
+    [this.resumeBreakpoint, this.watchResume] = st.resume ?? [undefined, false];
+    this.watchSuppressed = false;
     this.flushTlb();
     this.selectTlbs();
   }
@@ -278,7 +281,7 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     // (a spurious STXR failure is allowed; a lost update is not). Kept while single-stepping.
     if (!step) this.exclusiveAddr = -1;
     this.pollTimer();
-    if (!step && !this.watchResume && this.breakpoints.size === 0) return this.runBlocks(budget);
+    if (!step && !this.watchResume && this.breakpoints.size === 0 && this.stopAt === Infinity) return this.runBlocks(budget);
     let executed = 0;
     let polls = 0;
     const skipBreakpoint = this.resumeBreakpoint;
@@ -297,8 +300,10 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
           return Stops.breakpoint;
         }
       }
+      if (this.retired >= this.stopAt) return Stops.budget;
       const single = step || this.watchResume || (this.breakpoints.size !== 0 && this.breakpointPages.has(r[Reg.Pc]! >> 12n));
       const block = this.lookupBlock(r32[Reg.Pc * 2]!, r32[Reg.Pc * 2 + 1]!, single);
+      if (block !== undefined && this.retired + block.count > this.stopAt) return this.approach(block);
       if (block === undefined) {
         // Instruction abort or PC alignment fault: the exception was entered (or the guest stopped).
         executed++;
@@ -311,6 +316,28 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
       if (reason !== undefined) return reason;
       if (step) return Stops.step;
       if ((++polls & 255) === 0) this.pollTimer();
+    }
+    return Stops.budget;
+  }
+
+  /**
+   * Cpu.stopAt: the block ahead passes it. A run without the stop executes that block whole, with
+   * no interrupt or timer look inside it, so the same instructions run one at a time up to the
+   * count: a re-execution stops where the original run was at that count.
+   */
+  private approach(block: Block): RunResult {
+    this.watchResume = this.watchSuppressed = false;
+    if (block.loops && this.stopAt - this.retired >= block.count) {
+      this.execute(block, this.stopAt - this.retired);
+      const reason = this.takeStopRequest();
+      if (reason !== undefined) return reason;
+    }
+    const r32 = this.r32;
+    while (this.retired < this.stopAt) {
+      const single = this.lookupBlock(r32[Reg.Pc * 2]!, r32[Reg.Pc * 2 + 1]!, true);
+      if (single !== undefined) this.execute(single, 1);
+      const reason = this.takeStopRequest();
+      if (reason !== undefined) return reason;
     }
     return Stops.budget;
   }
@@ -383,6 +410,8 @@ export class Aarch64Cpu implements Cpu, SysRegCore, PsciCaller, CodePageListener
     return reason;
   }
 
+  /** Cpu.stopAt: the retired count a re-execution stops at (Infinity: none). */
+  stopAt = Infinity;
   private exceptionIndex = 0;
   /** The last slice ended in WFI with nothing pending. */
   private waiting = false;

@@ -25,6 +25,8 @@ export class RecordReplay {
   /** Per zone, each source's way into its model (registered before or after the zone starts). */
   private readonly sources = new Map<number, Map<string, (data: Uint8Array) => void>>();
   private settle: ((outcome: ReplayOutcome) => void) | undefined;
+  /** Zones re-executing (reverse debugging): what they write and read was recorded the first time. */
+  private readonly rerunning = new Set<number>();
   /**
    * Replay: settles once every zone reached its end (each runs on live from there: a debugger can
    * take it on), or at the first divergence (the zones stop where they are).
@@ -64,7 +66,11 @@ export class RecordReplay {
           const recorder = this.recorders.get(zone);
           recorder?.input(name, data);
           // A replay delivers the log's input, never live input (until it is over).
-          if (this.replayers.get(zone)?.done !== false) deliver(data);
+          if (this.replayers.get(zone)?.done !== false) {
+            // Reverse execution cannot bring live input again: its history starts after it.
+            this.zones.get(zone)?.history?.outsideInput();
+            deliver(data);
+          }
         };
       },
     };
@@ -80,14 +86,24 @@ export class RecordReplay {
   value(source: string, read: () => bigint): bigint {
     const zone = [...this.zones.values()].find((z) => z.accessingVcpu !== undefined);
     if (zone === undefined) return read();
+    const replayer = this.replayers.get(zone.id);
+    if (replayer?.done === false) return replayer.value(source, zone.instructionCount, read);
+    // A live value: reverse execution cannot read it again (its history starts after it).
+    zone.history?.outsideInput();
     const recorder = this.recorders.get(zone.id);
-    if (recorder !== undefined) return recorder.value(source, read);
-    return this.replayers.get(zone.id)?.value(source, zone.instructionCount, read) ?? read();
+    if (recorder !== undefined && !this.rerunning.has(zone.id)) return recorder.value(source, read);
+    return read();
+  }
+
+  /** Zone `zone` re-executes (on) or runs on (off): its console bytes and host reads are not recorded again. */
+  quiet(zone: number, on: boolean): void {
+    if (on) this.rerunning.add(zone);
+    else this.rerunning.delete(zone);
   }
 
   /** Console bytes a zone wrote. */
   output(zone: number, bytes: Uint8Array): void {
-    this.recorders.get(zone)?.output(bytes);
+    if (!this.rerunning.has(zone)) this.recorders.get(zone)?.output(bytes);
     this.replayers.get(zone)?.output(bytes);
   }
 

@@ -39,6 +39,8 @@ export class VirtualClock {
   /** realtime: the host ms at the last thaw. */
   private baseMs: number;
   private frozen = true;
+  /** A re-execution: idle time jumps to its deadline whatever the mode (the original wait ran its course). */
+  warpIdle = false;
   /** virtual: an idle stretch being paced by the host clock, toward `idleDeadline`. */
   private idleFromMs = 0;
   private idleFromTicks = 0;
@@ -107,7 +109,7 @@ export class VirtualClock {
    * realtime: time follows the host clock anyway.
    */
   idleUntil(deadline: number): boolean {
-    if (this.mode === 'warp') {
+    if (this.mode === 'warp' || this.warpIdle) {
       this.warpTo(deadline);
       return true;
     }

@@ -11,7 +11,7 @@ import { defaultHostClock, VirtualClock, type HostClock, type TimeMode } from '.
 import type { ZoneConfig } from '../../config/zone-config.js';
 import { ZoneMonitor } from './zone-monitor.js';
 import type { ZoneTimeline } from './zone-timeline.js';
-import type { ZoneHistory } from './zone-history.js';
+import type { DebugSetup, ZoneHistory } from './zone-history.js';
 import type { Snapshottable } from '../../machine/snapshottable.js';
 import { ImageError } from '../../loader/image-error.js';
 import { ACCESS_STALLED } from '../../machine/mmio-device.js';
@@ -125,6 +125,8 @@ interface VcpuSlot {
 export interface ZoneRunState {
   readonly clock: readonly number[];
   readonly retired: number;
+  /** The vCPU the next slice starts with. */
+  readonly next: number;
   readonly slots: readonly { readonly waiting: boolean; readonly wakeAt: number; readonly debt: number }[];
 }
 
@@ -173,6 +175,14 @@ export class Zone implements VcpuHost, GdbTarget {
   private readonly swBreakpoints = new Set<bigint>();
   private readonly hwBreakpoints = new Set<bigint>();
   private readonly watchList: { address: bigint; length: number; kind: WatchpointKind }[] = [];
+  /** What the cores have armed: gdb's lists, or a re-execution's (armCores). */
+  private readonly armedBreakpoints = new Set<bigint>();
+  private readonly armedWatchpoints: { address: bigint; length: number; kind: WatchpointKind }[] = [];
+  /**
+   * A re-execution under way (reverse debugging, src/hypervisor/replay/): its stops go to `onStop`
+   * instead of gdb, and `target` stops vCPU `cpu` once it has retired `retired` instructions.
+   */
+  rerun: { readonly onStop: (event: StopEvent) => void; target?: { readonly cpu: number; readonly retired: number } } | undefined;
   private exitCode: number | undefined;
   private running: VcpuSlot | undefined;
   /** The running vCPU's retired count when its turn in the slice began (its progress is time it has seen). */
@@ -452,6 +462,7 @@ export class Zone implements VcpuHost, GdbTarget {
     return {
       clock: this.clock.saveState(),
       retired: this.retiredTotal,
+      next: this.next,
       slots: this.slots.map((s) => ({ waiting: s.waiting, wakeAt: s.wakeAt, debt: s.debt })),
     };
   }
@@ -459,6 +470,7 @@ export class Zone implements VcpuHost, GdbTarget {
   loadRunState(state: ZoneRunState): void {
     this.clock.loadState(state.clock);
     this.retiredTotal = state.retired;
+    this.next = state.next ?? 0;
     state.slots.forEach((st, i) => {
       const s = this.slots[i]!;
       s.waiting = st.waiting;
@@ -495,6 +507,7 @@ export class Zone implements VcpuHost, GdbTarget {
     this.history?.beforeRun();
     let retired = 0;
     let longest = 0;
+    let turns = 0;
     const n = this.slots.length;
     const now = this.clock.now();
     for (let k = 0; k < n && this.runnable; k++) {
@@ -514,6 +527,7 @@ export class Zone implements VcpuHost, GdbTarget {
       }
       const before = s.cpu.retired;
       this.turnStartRetired = before;
+      turns++;
       const why = this.runTurn(s, budget, endsAtMs);
       const ran = s.cpu.retired - before;
       retired += ran;
@@ -523,7 +537,8 @@ export class Zone implements VcpuHost, GdbTarget {
     // The vCPUs ran side by side: the slice lasted as long as the busiest one.
     this.clock.retire(longest);
     this.retiredTotal += retired;
-    this.next = (this.next + 1) % n;
+    // Slices where every vCPU waited do not count: how many an idle stretch takes follows the host clock.
+    if (turns > 0) this.next = (this.next + 1) % n;
     return this.idleState(retired);
   }
 
@@ -548,6 +563,7 @@ export class Zone implements VcpuHost, GdbTarget {
       const work = this.slicedWindows.length > 0 ? this.deviceWork() : 0;
       this.chunkCharges = 0;
       const why = this.runVcpu(s, Math.ceil(Math.min(left, SLICE_CHUNK)), false);
+      if (this.reachedTarget(s)) return why;
       left -= s.cpu.retired - retired + this.chunkCharges + (this.memory.deviceAccesses - accesses) * EXIT_COSTS.deviceAccess;
       if (this.slicedWindows.length > 0) left -= (this.deviceWork() - work) / EXIT_COSTS.deviceWorkPerInstruction;
       // Anything but a spent chunk (a wait, a trap, a Yield) ends the vCPU's turn.
@@ -588,6 +604,10 @@ export class Zone implements VcpuHost, GdbTarget {
       this.history?.beforeStep(s.cpu);
       const why = this.runVcpu(s, 1, true);
       this.history?.afterStep();
+      if (this.reachedTarget(s)) {
+        this.retiredTotal += retired;
+        return this.idleState(retired);
+      }
       retired += s.cpu.retired - before;
       longest = Math.max(longest, s.cpu.retired - before);
       // A step over an idle instruction: the wait ends at the vCPU's next timer deadline.
@@ -629,8 +649,19 @@ export class Zone implements VcpuHost, GdbTarget {
     return this.idleState(retired);
   }
 
+  /** A re-execution's target reached by `s`: the zone halts there (reported to the re-execution). */
+  private reachedTarget(s: VcpuSlot): boolean {
+    const target = this.rerun?.target;
+    if (target === undefined || target.cpu !== s.cpu.index || s.cpu.retired < target.retired) return false;
+    this.rerun!.target = undefined;
+    this.debugStop({ kind: 'interrupted', thread: this.threadOf(s) });
+    return true;
+  }
+
   private runVcpu(s: VcpuSlot, budget: number, step: boolean): RunResult {
     this.running = s;
+    const target = this.rerun?.target;
+    if (target !== undefined && target.cpu === s.cpu.index) s.cpu.stopAt = target.retired;
     try {
       return s.cpu.run(budget, step);
     } catch (e) {
@@ -640,6 +671,7 @@ export class Zone implements VcpuHost, GdbTarget {
       return guestErrorStop({ pc: s.cpu.pc, cause });
     } finally {
       this.running = undefined;
+      if (target !== undefined) s.cpu.stopAt = Infinity;
     }
   }
 
@@ -805,6 +837,9 @@ export class Zone implements VcpuHost, GdbTarget {
     if (on) set.add(address);
     else set.delete(address);
     const active = this.swBreakpoints.has(address) || this.hwBreakpoints.has(address);
+    if (active === this.armedBreakpoints.has(address)) return true;
+    if (active) this.armedBreakpoints.add(address);
+    else this.armedBreakpoints.delete(address);
     for (const s of this.slots) s.cpu.setBreakpoint(address, active);
     return true;
   }
@@ -813,11 +848,78 @@ export class Zone implements VcpuHost, GdbTarget {
     const i = this.watchList.findIndex((w) => w.address === address && w.length === length && w.kind === kind);
     if (on && i < 0) this.watchList.push({ address, length, kind });
     if (!on && i >= 0) this.watchList.splice(i, 1);
-    for (const s of this.slots) s.cpu.setWatchpoint(address, length, kind, on);
+    this.armWatchpoint({ address, length, kind }, on);
     return true;
   }
 
+  private armWatchpoint(w: { readonly address: bigint; readonly length: number; readonly kind: WatchpointKind }, on: boolean): void {
+    const i = this.armedWatchpoints.findIndex((a) => a.address === w.address && a.length === w.length && a.kind === w.kind);
+    if (on === i >= 0) return;
+    if (on) this.armedWatchpoints.push({ ...w });
+    else this.armedWatchpoints.splice(i, 1);
+    for (const s of this.slots) s.cpu.setWatchpoint(w.address, w.length, w.kind, on);
+  }
+
+  /** What gdb has set now that changes how the zone runs (a re-execution sets the same again). */
+  debugSetup(): DebugSetup {
+    return {
+      breakpoints: [...new Set([...this.swBreakpoints, ...this.hwBreakpoints])],
+      watchpoints: this.watchList.map((w) => ({ ...w })),
+      interruptsInSteps: this.interruptsInSteps,
+      timer: this.stepFlags.timer,
+      sleep: this.stepFlags.sleep,
+      stepPolicy: this.stepPolicy,
+    };
+  }
+
+  /** Arms the cores as `setup` says (a re-execution), or as gdb's lists say again (undefined). */
+  armCores(setup: DebugSetup | undefined): void {
+    const want = setup ?? this.debugSetup();
+    const bps = new Set(want.breakpoints);
+    for (const b of [...this.armedBreakpoints]) {
+      if (bps.has(b)) continue;
+      this.armedBreakpoints.delete(b);
+      for (const s of this.slots) s.cpu.setBreakpoint(b, false);
+    }
+    for (const b of bps) {
+      if (this.armedBreakpoints.has(b)) continue;
+      this.armedBreakpoints.add(b);
+      for (const s of this.slots) s.cpu.setBreakpoint(b, true);
+    }
+    for (const w of [...this.armedWatchpoints]) {
+      if (!want.watchpoints.some((x) => x.address === w.address && x.length === w.length && x.kind === w.kind)) this.armWatchpoint(w, false);
+    }
+    for (const w of want.watchpoints) this.armWatchpoint(w, true);
+    this.interruptsInSteps = want.interruptsInSteps;
+    this.stepFlags.timer = want.timer;
+    this.stepFlags.sleep = want.sleep;
+    this.stepPolicy = want.stepPolicy;
+  }
+
+  /** Whether a gdb is attached to the zone's stub. */
+  get debuggerAttached(): boolean {
+    return this.stopListener !== undefined;
+  }
+
+  /** A re-execution resumes the halted zone with these per-vCPU actions (nothing is journalled). */
+  rerunResume(actions: readonly ResumeAction[]): void {
+    this.slots.forEach((s, i) => (s.action = actions[i] ?? 'stop'));
+    this.debugHalted = false;
+  }
+
+  /** A re-execution halts the zone between slices (a journalled Ctrl-C, its start of history). */
+  rerunHalt(): void {
+    this.debugHalted = true;
+    for (const s of this.slots) s.action = 'stop';
+  }
+
+  /** Re-executions jump over idle stretches (the original run's ended at their deadlines: nothing woke it). */
+  set warpIdle(on: boolean) {
+    this.clock.warpIdle = on;
+  }
+
   halt(): void {
+    if (!this.debugHalted && this.zoneState === 'running') this.history?.halted(this.retiredTotal);
     this.debugStop({ kind: 'interrupted', thread: this.threadOf(this.slots.find((s) => s.cpu.powered) ?? this.slots[0]!) });
   }
 
@@ -841,6 +943,7 @@ export class Zone implements VcpuHost, GdbTarget {
       this.emit({ kind: 'signal', thread: c.vcpu + 1, signal: SIGSEGV, reason: c.cause });
       return;
     }
+    this.history?.resumed(this.slots.map((s) => s.action), this.debugSetup());
     // Realtime: the host clock counts only while the zone runs, not while it steps (stepFlags say
     // what instruction time does during steps).
     if (!stepping) this.clock.thaw();
@@ -889,7 +992,8 @@ export class Zone implements VcpuHost, GdbTarget {
   }
 
   private emit(event: StopEvent): void {
-    this.stopListener?.(event);
+    if (this.rerun !== undefined) this.rerun.onStop(event);
+    else this.stopListener?.(event);
   }
 
   // --- helpers ------------------------------------------------------------------------------
