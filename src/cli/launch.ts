@@ -264,6 +264,18 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     },
   });
   hypervisorRef = hypervisor;
+  // A replay starts, shuts down and restarts zones where the recording's control commands did.
+  if (rr !== undefined) {
+    rr.lifecycle = (id, e) => {
+      try {
+        if (e.command === 'shutdown') hypervisor.shutdownZone(id);
+        else if (e.command === 'restart') hypervisor.restartZone(id);
+        else hypervisor.startZoneFile(e.file!);
+      } catch (err) {
+        (options.log ?? ((line: string) => consoles.log(line)))(`replay: hvisor zone ${e.command} (zone ${id}'s event ${e.index}): ${(err as Error).message}`);
+      }
+    };
+  }
   // A zone that cannot start, a port in use: nothing of this board may stay open.
   const release = async () => {
     await Promise.allSettled(pending);
@@ -284,7 +296,8 @@ export async function launch(options: LaunchOptions): Promise<Instance> {
     // A virtio endpoint that cannot listen (port in use, bad address, no such folder) refuses the run.
     await Promise.all(hypervisor.zones.map((z) => hypervisor.ready(z)));
     await Promise.all(pending);
-    if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control);
+    const lifecycle = rr === undefined ? undefined : (r: { cmd: 'start'; file: string } | { cmd: 'shutdown' | 'restart'; id: number }) => (r.cmd === 'start' ? rr.control('start', 0, r.file) : rr.control(r.cmd, r.id));
+    if (options.control !== undefined) control = await ControlServer.listen(hypervisor, options.control, lifecycle);
   } catch (e) {
     await release();
     throw e;

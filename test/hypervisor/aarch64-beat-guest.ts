@@ -98,3 +98,19 @@ export function buildBeatGuest(period: number, marker?: string): BeatGuest {
   const at = (name: string) => BigInt(`0x${new RegExp(`^([0-9a-f]+) \\w ${name}$`, 'm').exec(symbols)![1]!}`);
   return { image: join(dir, 'g.bin'), elf: join(dir, 'g.elf'), beats: at('beats'), beatStore: at('beat_store') };
 }
+
+/** A zone config for the guest: its RAM at `ram` seen at 0x40000000, CPU `cpu`; zone0 owns the PL011. */
+export function beatZoneJson(id: number, name: string, image: string, ram: number, cpu: number): object {
+  return {
+    arch: 'arm64', name, zone_id: id, cpus: [cpu],
+    memory_regions: [
+      { type: 'ram', physical_start: `0x${ram.toString(16)}`, virtual_start: '0x40000000', size: '0x1000000' },
+      ...(id === 0 ? [{ type: 'io', physical_start: '0x9000000', virtual_start: '0x9000000', size: '0x1000' }] : []),
+    ],
+    interrupts: id === 0 ? [33] : [], ivc_configs: [],
+    kernel_filepath: image, dtb_filepath: '', kernel_load_paddr: `0x${ram.toString(16)}`, dtb_load_paddr: `0x${(ram + 0xf00000).toString(16)}`,
+    entry_point: '0x40000000', initrd_filepath: '', initrd_load_paddr: '0x0', kernel_args: '',
+    arch_config: { gic_version: 'v3', gicd_base: '0x8000000', gicd_size: '0x10000', gicr_base: '0x80a0000', gicr_size: '0xf60000', gits_base: '0x8080000', gits_size: '0x20000', is_aarch32: false },
+    pci_config: [], num_pci_devs: 0, alloc_pci_devs: [],
+  };
+}

@@ -40,7 +40,9 @@ describe('replay logs', () => {
     ['a count going back', `${header}\n{"i":0,"value":"wall-clock","at":9,"v":"1"}\n{"i":1,"end":true,"at":5,"t":0,"out":0}`, /zone0\.events:3: event 1 at instruction 5, before the previous event's 9$/],
     ['a negative count', `${header}\n{"i":0,"end":true,"at":-5,"t":0,"out":0}`, /zone0\.events:2: "at": a whole number from 0 up, got -5$/],
     ['bad input data', `${header}\n{"i":0,"in":"uart","at":1,"t":0,"pc":"0","out":0,"data":"!!"}`, /zone0\.events:2: "data": expected .*, got "!!"$/],
-    ['an event of no kind', `${header}\n{"i":0,"at":1}`, /zone0\.events:2: neither an input \("in"\), a value \("value"\) nor the end \("end"\)$/],
+    ['an event of no kind', `${header}\n{"i":0,"at":1}`, /zone0\.events:2: neither an input \("in"\), a value \("value"\), a lifecycle command \("control"\) nor the end \("end"\)$/],
+    ['an unknown lifecycle command', `${header}\n{"i":0,"control":"reboot","at":1,"t":0,"pc":"0","out":0}`, /zone0\.events:2: "control": shutdown, restart, start, got "reboot"$/],
+    ['a start without its file', `${header}\n{"i":0,"control":"start","at":1,"t":0,"pc":"0","out":0}`, /zone0\.events:2: "file": the zone config a start names, as a string$/],
     ['an event after the end', `${header}\n{"i":0,"end":true,"at":1,"t":0,"out":0}\n{"i":1,"end":true,"at":1,"t":0,"out":0}`, /zone0\.events:3: an event after the end$/],
   ];
   it.each(cases)('refuses %s with one line naming file and line', (_what, text, message) => {

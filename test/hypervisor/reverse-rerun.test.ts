@@ -11,23 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { gdbBatch, printedValues } from '../gdbstub/gdb-batch.js';
-import { buildBeatGuest } from './aarch64-beat-guest.js';
-
-/** A zone config for the guest: its RAM at `ram` seen at 0x40000000, CPU `cpu`; zone0 owns the PL011. */
-function zoneJson(id: number, name: string, image: string, ram: number, cpu: number): object {
-  return {
-    arch: 'arm64', name, zone_id: id, cpus: [cpu],
-    memory_regions: [
-      { type: 'ram', physical_start: `0x${ram.toString(16)}`, virtual_start: '0x40000000', size: '0x1000000' },
-      ...(id === 0 ? [{ type: 'io', physical_start: '0x9000000', virtual_start: '0x9000000', size: '0x1000' }] : []),
-    ],
-    interrupts: id === 0 ? [33] : [], ivc_configs: [],
-    kernel_filepath: image, dtb_filepath: '', kernel_load_paddr: `0x${ram.toString(16)}`, dtb_load_paddr: `0x${(ram + 0xf00000).toString(16)}`,
-    entry_point: '0x40000000', initrd_filepath: '', initrd_load_paddr: '0x0', kernel_args: '',
-    arch_config: { gic_version: 'v3', gicd_base: '0x8000000', gicd_size: '0x10000', gicr_base: '0x80a0000', gicr_size: '0xf60000', gits_base: '0x8080000', gits_size: '0x20000', is_aarch32: false },
-    pci_config: [], num_pci_devs: 0, alloc_pci_devs: [],
-  };
-}
+import { beatZoneJson as zoneJson, buildBeatGuest } from './aarch64-beat-guest.js';
 
 /** gdb's `info registers` lines for these registers, as name → value. */
 function registers(text: string): Map<string, bigint> {

@@ -24,13 +24,18 @@ export class ControlServer {
   private constructor(
     private readonly hv: Hypervisor,
     readonly address: ControlAddress,
+    /**
+     * Told of each lifecycle command just before it takes effect (a recording notes it); throwing
+     * refuses the command (a replay's zones follow their log).
+     */
+    private readonly lifecycle?: (request: Exclude<ControlRequest, { cmd: 'list' }>) => void,
   ) {
     this.server = createServer((socket) => this.serve(socket));
     this.server.maxConnections = MAX_CONTROL_CLIENTS;
   }
 
-  static async listen(hv: Hypervisor, address: ControlAddress): Promise<ControlServer> {
-    const s = new ControlServer(hv, address);
+  static async listen(hv: Hypervisor, address: ControlAddress, lifecycle?: (request: Exclude<ControlRequest, { cmd: 'list' }>) => void): Promise<ControlServer> {
+    const s = new ControlServer(hv, address, lifecycle);
     await listenPrivate(s.server, address.path, 'control socket');
     return s;
   }
@@ -102,6 +107,7 @@ export class ControlServer {
       return prefetchZoneFiles(request.file).then(
         async (read): Promise<ControlResponse> => {
           try {
+            this.lifecycle?.(request);
             const zone = this.hv.startZoneFile(request.file, read);
             // A device endpoint that cannot be set up (a port in use) refuses the start.
             await this.hv.ready(zone);
@@ -130,9 +136,11 @@ export class ControlServer {
       case 'list':
         return undefined;
       case 'shutdown':
+        if (r.id !== 0 && this.hv.zone(r.id) !== undefined) this.lifecycle?.(r);
         this.hv.shutdownZone(r.id);
         return `zone ${r.id} shut down`;
       case 'restart':
+        if (this.hv.zone(r.id) !== undefined) this.lifecycle?.(r);
         this.hv.restartZone(r.id);
         return `zone ${r.id} restarted`;
     }

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import type { OutsideInputs } from '../../devices/outside-input.js';
 import type { Zone } from '../zone/zone.js';
-import { readZoneLog, ReplayLogError } from './replay-log.js';
+import { readZoneLog, ReplayLogError, type ControlCommand, type ControlEvent } from './replay-log.js';
+import { HvisorError } from '../../util/hvisor-error.js';
 import { ZoneRecorder } from './zone-recorder.js';
 import { ZoneReplayer, type ZoneReplayEnd } from './zone-replayer.js';
 import type { ReplayDivergence } from './replay-divergence.js';
@@ -25,6 +26,8 @@ export class RecordReplay {
   /** Per zone, each source's way into its model (registered before or after the zone starts). */
   private readonly sources = new Map<number, Map<string, (data: Uint8Array) => void>>();
   private settle: ((outcome: ReplayOutcome) => void) | undefined;
+  /** A replay carries out the recorded lifecycle commands through this (the hypervisor's own). */
+  lifecycle: ((zone: number, event: ControlEvent) => void) | undefined;
   /** Zones re-executing (reverse debugging): what they write and read was recorded the first time. */
   private readonly rerunning = new Set<number>();
   /**
@@ -52,9 +55,20 @@ export class RecordReplay {
     }
     const log = readZoneLog(this.dir, zone.id);
     if (log.events.at(-1)?.kind !== 'end') throw new ReplayLogError(`${this.dir}: zone ${zone.id}'s log has no end (the recording was cut short)`);
-    const replayer = new ZoneReplayer(zone, log, this.sourcesOf(zone.id), (end) => this.zoneEnded(end));
+    const replayer = new ZoneReplayer(zone, log, this.sourcesOf(zone.id), (end) => this.zoneEnded(end), (e) => this.lifecycle?.(zone.id, e));
     this.replayers.set(zone.id, replayer);
     zone.timeline = replayer;
+  }
+
+  /**
+   * A lifecycle command from the control channel is about to take effect: a recording notes it in
+   * the zone's log (`start`: in the root zone's, which a replay follows to start it); a replay
+   * refuses it (its zones' lifecycle comes from the log).
+   */
+  control(command: ControlCommand, zone: number, file?: string): void {
+    if (this.mode === 'replay') throw new HvisorError(`this run replays ${this.dir}: its zones start, stop and restart as the recording did`);
+    this.recorders.get(command === 'start' ? 0 : zone)?.control(command, file);
+    this.zones.get(command === 'start' ? 0 : zone)?.history?.outsideInput();
   }
 
   /** The zone's outside input sources, for the models and endpoints that feed it. */

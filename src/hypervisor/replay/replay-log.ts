@@ -25,6 +25,25 @@ export interface InputEvent {
   readonly data: Uint8Array;
 }
 
+/**
+ * A lifecycle command from the control channel (`hvisor zone shutdown|restart ID`, noted in that
+ * zone's log; `hvisor zone start FILE`, noted in the root zone's) taking effect at instruction `at`.
+ */
+export interface ControlEvent {
+  readonly kind: 'control';
+  readonly index: number;
+  readonly command: ControlCommand;
+  /** `start`: the zone config file started. */
+  readonly file?: string;
+  readonly at: number;
+  readonly ticks: number;
+  readonly pc: string;
+  readonly output: number;
+}
+
+export type ControlCommand = 'shutdown' | 'restart' | 'start';
+const CONTROL_COMMANDS: readonly string[] = ['shutdown', 'restart', 'start'];
+
 /** A host value a model read during an instruction (a wall clock): replayed, not read again. */
 export interface ValueEvent {
   readonly kind: 'value';
@@ -43,7 +62,7 @@ export interface EndEvent {
   readonly output: number;
 }
 
-export type LoggedEvent = InputEvent | ValueEvent | EndEvent;
+export type LoggedEvent = InputEvent | ValueEvent | ControlEvent | EndEvent;
 
 export interface ZoneLog {
   readonly zone: number;
@@ -102,6 +121,12 @@ export class ZoneLogWriter {
     if (this.closed) return;
     this.flushConsole();
     this.line({ i: this.nextIndex++, in: source, at, t: ticks, pc: pc.toString(16), out: this.outputLength, data: Buffer.from(data).toString('base64') });
+  }
+
+  control(command: ControlCommand, file: string | undefined, at: number, ticks: number, pc: bigint): void {
+    if (this.closed) return;
+    this.flushConsole();
+    this.line({ i: this.nextIndex++, control: command, ...(file !== undefined && { file }), at, t: ticks, pc: pc.toString(16), out: this.outputLength });
   }
 
   value(source: string, at: number, value: bigint): void {
@@ -178,9 +203,15 @@ export function readZoneLog(dir: string, zone: number): ZoneLog {
       events.push({ kind: 'input', index, source: r['in'], at, ticks: count(n, r, 't'), pc: string(n, r, 'pc', /^[0-9a-f]{1,16}$/), output: count(n, r, 'out'), data: Uint8Array.from(Buffer.from(data, 'base64')) });
     } else if (typeof r['value'] === 'string') {
       events.push({ kind: 'value', index, source: r['value'], at, value: string(n, r, 'v', /^\d{1,20}$/) });
+    } else if (typeof r['control'] === 'string') {
+      const command = r['control'];
+      if (!CONTROL_COMMANDS.includes(command)) bad(n, `"control": ${CONTROL_COMMANDS.join(', ')}, got ${JSON.stringify(command)}`);
+      const file = r['file'];
+      if (command === 'start' && typeof file !== 'string') bad(n, '"file": the zone config a start names, as a string');
+      events.push({ kind: 'control', index, command: command as ControlCommand, ...(typeof file === 'string' && { file }), at, ticks: count(n, r, 't'), pc: string(n, r, 'pc', /^[0-9a-f]{1,16}$/), output: count(n, r, 'out') });
     } else if (r['end'] === true) {
       events.push({ kind: 'end', index, at, ticks: count(n, r, 't'), output: count(n, r, 'out') });
-    } else bad(n, 'neither an input ("in"), a value ("value") nor the end ("end")');
+    } else bad(n, 'neither an input ("in"), a value ("value"), a lifecycle command ("control") nor the end ("end")');
   }
   return { zone, name: typeof header['name'] === 'string' ? header['name'] : `zone${zone}`, events, console: read(consoleFile(dir, zone), `zone ${zone}'s console log`) };
 }

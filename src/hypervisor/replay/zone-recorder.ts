@@ -1,6 +1,6 @@
 import type { ZoneTimeline } from '../zone/zone-timeline.js';
 import type { RecordedZone } from './recorded-zone.js';
-import { ZoneLogWriter } from './replay-log.js';
+import { ZoneLogWriter, type ControlCommand } from './replay-log.js';
 
 /**
  * Records one zone: each outside input at the instruction count and virtual time it lands, host
@@ -31,6 +31,12 @@ export class ZoneRecorder implements ZoneTimeline {
     // An idle stretch ends here, at the virtual time the log notes.
     this.zone.outsideInputLands();
     this.log.input(name, this.zone.instructionCount, this.zone.now(), this.zone.cpus[0]?.pc ?? 0n, data);
+  }
+
+  /** A lifecycle command takes effect now (between slices). */
+  control(command: ControlCommand, file?: string): void {
+    this.zone.outsideInputLands();
+    this.log.control(command, file, this.zone.instructionCount, this.zone.now(), this.zone.cpus[0]?.pc ?? 0n);
   }
 
   value(source: string, read: () => bigint): bigint {

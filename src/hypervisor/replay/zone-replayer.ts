@@ -1,6 +1,6 @@
 import type { ZoneTimeline } from '../zone/zone-timeline.js';
 import { pcOf, type RecordedZone } from './recorded-zone.js';
-import type { LoggedEvent, ZoneLog } from './replay-log.js';
+import type { ControlEvent, LoggedEvent, ZoneLog } from './replay-log.js';
 import { ReplayDivergence } from './replay-divergence.js';
 
 /** How a zone's replay ended. */
@@ -30,6 +30,8 @@ export class ZoneReplayer implements ZoneTimeline {
     /** Each source's way into its model, by name. */
     private readonly sources: ReadonlyMap<string, (data: Uint8Array) => void>,
     private readonly onEnd: (end: ZoneReplayEnd) => void,
+    /** Carries out a recorded lifecycle command (after the checks, at its count). */
+    private readonly onControl: (event: ControlEvent) => void = () => {},
   ) {
     this.events = log.events;
     this.recordedOutput = log.console;
@@ -75,6 +77,11 @@ export class ZoneReplayer implements ZoneTimeline {
       const now = this.zone.now();
       if (now > e.ticks) return this.diverge(`instruction ${count} at virtual time ${e.ticks} or later`, `time ${now} already`);
       this.zone.warpTime(e.ticks);
+      if (e.kind === 'control') {
+        this.cursor++;
+        this.onControl(e);
+        continue;
+      }
       const deliver = this.sources.get(e.source);
       if (deliver === undefined) return this.diverge(`an input source "${e.source}"`, `only ${[...this.sources.keys()].join(', ') || 'none'} in this run`);
       this.cursor++;
@@ -161,6 +168,8 @@ function describe(e: LoggedEvent): string {
       return `${e.source} input of ${e.data.length} bytes ${quote(e.data)}`;
     case 'value':
       return `a read of ${e.source}`;
+    case 'control':
+      return `hvisor zone ${e.command}${e.file !== undefined ? ` ${e.file}` : ''}`;
     case 'end':
       return 'the end of the recording';
   }
