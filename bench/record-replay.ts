@@ -2,8 +2,7 @@
  * What recording costs and what going back costs: Debian's arm64 6.1 in zone0 (2 vCPUs) to the
  * initramfs's BOOT-OK, plain and under `--record` (CPU seconds of this process: the host is shared),
  * then on the booted zone 1000 single steps forward and 1000 back through the zone's GdbTarget (what
- * the stub calls for `vCont;s` and `bs`; gdb's round trips not counted); in a third, recorded boot a
- * long continue and going back across it by re-execution (`bs`, `bc`).
+ * the stub calls for `vCont;s` and `bs`; gdb's round trips not counted).
  *
  * `node dist/bench/record-replay.js` or `npm run bench -- record-replay`.
  */
@@ -47,72 +46,15 @@ async function stepBackAndForth(instance: Instance): Promise<{ forwardMs: number
   return { forwardMs: (t1 - t0) / STEPS, backMs: (t2 - t1) / STEPS, same: regs(before) === regs(after) };
 }
 
-/** Instructions of the long continue gone back through. */
-const CONTINUE = 300_000_000;
-
-/** What going back across a long continue costs (ms of wall and CPU time in this process). */
-interface AcrossRuns {
-  readonly instructions: number;
-  readonly checkpoints: string;
-  readonly stepMs: number;
-  readonly stepCpuMs: number;
-  readonly stepped: boolean;
-  readonly continueMs: number;
-  readonly continueCpuMs: number;
-  readonly start: boolean;
-}
-
-/**
- * The zone runs a long `continue` as under gdb (halted as Ctrl-C halts it), then one `bs`
- * (re-executed from the newest checkpoint to one instruction before) and one `bc` with nothing
- * set: it re-executes the whole continue, stretch by stretch, back to the start of its history.
- */
-async function backAcrossRuns(instance: Instance): Promise<AcrossRuns> {
-  const zone = instance.hypervisor.zone(0)!;
-  let stopped: ((e: StopEvent) => void) | undefined;
-  zone.onStop((e) => stopped?.(e));
-  const next = () => new Promise<StopEvent>((resolve) => (stopped = resolve));
-  let wait = next();
-  zone.halt();
-  await wait;
-  const from = zone.instructionCount;
-  wait = next();
-  zone.resume(new Map(), 'continue');
-  while (zone.instructionCount < from + CONTINUE) await new Promise((r) => setTimeout(r, 5));
-  zone.halt();
-  await wait;
-  const instructions = zone.instructionCount - from;
-  const checkpoints = /\d+ checkpoint\(s\)[^\n]*/.exec(String(zone.history!.monitor(['list'])))?.[0] ?? 'no checkpoints';
-  const timed = (kind: 'step' | 'continue') => {
-    let event: StopEvent | undefined;
-    stopped = (e) => (event = e);
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    zone.reverse(kind, 1);
-    const c = process.cpuUsage(c0);
-    return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, event };
-  };
-  const retired = zone.cpus[0]!.retired;
-  const step = timed('step');
-  const stepped = step.event?.kind === 'step' && zone.cpus[0]!.retired === retired - 1;
-  const back = timed('continue');
-  zone.onStop(undefined);
-  return { instructions, checkpoints, stepMs: step.ms, stepCpuMs: step.cpuMs, stepped, continueMs: back.ms, continueCpuMs: back.cpuMs, start: back.event?.kind === 'history-start' };
-}
-
 /** One boot in this process (a child per mode: a boot warms the compiled-block cache the next would share). */
 async function child(mode: string): Promise<void> {
   let steps: Awaited<ReturnType<typeof stepBackAndForth>> | undefined;
-  let across: AcrossRuns | undefined;
-  const recorded = { recordReplay: { mode: 'record' as const, dir: mkdtempSync(join(tmpdir(), 'bench-record-')) } };
-  // Going back across runs: recorded with idle time warped (an idle shell's continue would otherwise take its seconds of wall time).
-  const options = mode === 'record' ? recorded : mode === 'across' ? { ...recorded, time: { mode: 'warp' as const } } : {};
-  const atBoot = mode === 'record' ? async (i: Instance) => void (steps = await stepBackAndForth(i)) : mode === 'across' ? async (i: Instance) => void (across = await backAcrossRuns(i)) : undefined;
-  const boot = await bootOurs(spec, config, options, atBoot);
-  console.log(JSON.stringify({ cpuSeconds: boot.cpuSeconds, bootSeconds: boot.bootSeconds, instructions: boot.instructions, steps, across }));
+  const options = mode === 'record' ? { recordReplay: { mode: 'record' as const, dir: mkdtempSync(join(tmpdir(), 'bench-record-')) } } : {};
+  const boot = await bootOurs(spec, config, options, mode === 'record' ? async (i) => void (steps = await stepBackAndForth(i)) : undefined);
+  console.log(JSON.stringify({ cpuSeconds: boot.cpuSeconds, bootSeconds: boot.bootSeconds, instructions: boot.instructions, steps }));
 }
 
-function run(mode: string): { cpuSeconds: number; bootSeconds: number; instructions: number; steps?: Awaited<ReturnType<typeof stepBackAndForth>>; across?: AcrossRuns } {
+function run(mode: string): { cpuSeconds: number; bootSeconds: number; instructions: number; steps?: Awaited<ReturnType<typeof stepBackAndForth>> } {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${mode} boot failed: ${r.stderr.slice(-2000)}${r.stdout.slice(-2000)}`);
@@ -133,8 +75,4 @@ console.log(`  recorded: ${recorded.bootSeconds.toFixed(2)} s wall, ${recorded.c
 console.log(`  recording overhead: ${((recorded.cpuSeconds / plain.cpuSeconds - 1) * 100).toFixed(1)}% CPU per boot (target: at most 10%), ` +
   `${((recorded.cpuSeconds / recorded.instructions) / (plain.cpuSeconds / plain.instructions) * 100 - 100).toFixed(1)}% CPU per instruction`);
 console.log(`  ${STEPS} single steps: ${steps!.forwardMs.toFixed(3)} ms each forward (history kept), ${steps!.backMs.toFixed(3)} ms each back (reverse-stepi); registers equal again: ${steps!.same}`);
-const across = run('across').across!;
-console.log(`  a continue of ${across.instructions} instructions (${across.checkpoints}), then going back by re-execution:`);
-console.log(`    reverse-stepi: ${across.stepMs.toFixed(0)} ms (${across.stepCpuMs.toFixed(0)} ms CPU); one instruction back: ${across.stepped}`);
-console.log(`    reverse-continue with nothing set, through the whole continue to the start of history: ${across.continueMs.toFixed(0)} ms (${across.continueCpuMs.toFixed(0)} ms CPU); at the start: ${across.start}`);
 process.exit(0);

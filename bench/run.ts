@@ -15,6 +15,7 @@ const benches: Readonly<Record<string, string>> = {
   'riscv64-linux': 'Debian forky riscv64 to BOOT-OK in zone0 through launch(), ours vs qemu-system-riscv64 -smp 2',
   'loongarch64-linux': 'Debian forky loong64 to BOOT-OK in zone0 through launch(), ours vs trixie\'s qemu-system-loongarch64',
   'record-replay': 'Debian arm64 6.1 boot plain vs --record (CPU), reverse-stepi cost on the booted zone',
+  'reverse-continue': 'going back across a 300M-instruction continue of a recorded bare-metal aarch64 zone (reverse-stepi, reverse-continue)',
   gdbstub: 'gdb-multiarch stepping, memory reads and a 1 MiB dump, our stub vs QEMU\'s',
 };
 

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { zoneRestart, zoneShutdown, zoneStart } from '../../src/hypervisor/control/control-client.js';
 import type { Zone } from '../../src/hypervisor/zone/zone.js';
-import { beatZoneJson, buildBeatGuest } from './aarch64-beat-guest.js';
+import { beatZoneJson, buildBeatGuest } from '../../bench/aarch64-beat-guest.js';
+import { tool } from '../helpers/fixtures.js';
 
 describe('record/replay of zone lifecycle commands', () => {
   let instance: Instance | undefined;
@@ -24,8 +25,8 @@ describe('record/replay of zone lifecycle commands', () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-lifecycle-'));
     const zone0 = join(dir, 'zone0.json');
     const zone1 = join(dir, 'zone1.json');
-    writeFileSync(zone0, JSON.stringify(beatZoneJson(0, 'zone0-beat', buildBeatGuest(62_500, '*').image, 0x40000000, 0)));
-    writeFileSync(zone1, JSON.stringify(beatZoneJson(1, 'zone1-beat', buildBeatGuest(62_500).image, 0x50000000, 1)));
+    writeFileSync(zone0, JSON.stringify(beatZoneJson(0, 'zone0-beat', buildBeatGuest(62_500, '*', tool).image, 0x40000000, 0)));
+    writeFileSync(zone1, JSON.stringify(beatZoneJson(1, 'zone1-beat', buildBeatGuest(62_500, undefined, tool).image, 0x50000000, 1)));
     const control = { path: join(dir, 'control.sock') };
     const log = join(dir, 'log');
     const options = { board: 'qemu-virt-aarch64', zones: [zone0], gdbBasePort: false as const, log: () => {}, output: () => {} };

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { gdbBatch, printedValues } from '../gdbstub/gdb-batch.js';
-import { beatZoneJson as zoneJson, buildBeatGuest } from './aarch64-beat-guest.js';
+import { beatZoneJson as zoneJson, buildBeatGuest } from '../../bench/aarch64-beat-guest.js';
+import { tool } from '../helpers/fixtures.js';
 
 /** gdb's `info registers` lines for these registers, as name → value. */
 function registers(text: string): Map<string, bigint> {
@@ -31,8 +32,8 @@ describe('reverse execution across runs (record mode, aarch64)', () => {
 
   it('reverse-continue and reverse-stepi go back through continues to the registers the forward run had; zoneR beats on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rerun-'));
-    const guest = buildBeatGuest(PERIOD, '*');
-    const zoneR = buildBeatGuest(PERIOD);
+    const guest = buildBeatGuest(PERIOD, '*', tool);
+    const zoneR = buildBeatGuest(PERIOD, undefined, tool);
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(zoneJson(0, 'zone0-beat', guest.image, 0x40000000, 0)));
     writeFileSync(join(dir, 'zoneR.json'), JSON.stringify(zoneJson(1, 'zoneR', zoneR.image, 0x50000000, 1)));
     let out = '';

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tool } from '../helpers/fixtures.js';
 
 /**
  * A bare-metal aarch64 zone for qemu-virt-aarch64 (GICv3, PL011 at 0x9000000), assembled by Debian's
@@ -87,8 +86,8 @@ export interface BeatGuest {
   readonly beatStore: bigint;
 }
 
-/** `marker`: the character each beat prints on the PL011 (none: the zone has no UART). */
-export function buildBeatGuest(period: number, marker?: string): BeatGuest {
+/** `marker`: the character each beat prints on the PL011 (none: the zone has no UART); `tool`: where binutils are (tests pass fixtures' `tool`). */
+export function buildBeatGuest(period: number, marker?: string, tool: (name: string) => string = (name) => name): BeatGuest {
   const dir = mkdtempSync(join(tmpdir(), 'beat-guest-'));
   writeFileSync(join(dir, 'g.s'), source(period, marker));
   execFileSync(tool('aarch64-linux-gnu-as'), ['-o', join(dir, 'g.o'), join(dir, 'g.s')]);
