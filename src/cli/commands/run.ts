@@ -63,7 +63,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('config-version', { type: 'number', default: 6, describe: 'the zone_config layout zone0\'s hvisor-tool sends: 6 (hvisor-tool main) or 5 (hvisor v0.4)' })
       .option('time', { type: 'string', describe: 'guest time: virtual (default: from the instructions each zone retires, paced to the host clock while idle), warp (idle time jumps at once) or realtime (the host clock)' })
       .option('guest-mips', { type: 'number', describe: 'virtual time: guest instructions per microsecond (default 1000, one instruction per ns)' })
-      .option('kaslr-seed', { type: 'string', describe: 'give each zone\'s kernel a kaslr-seed (as real boards\' firmware does) derived from SEED (a number, or "random"); default none: kernels run at their link addresses' })
+      .option('kaslr-seed', { type: 'string', describe: 'put a kaslr-seed in each generated zone device tree (as real boards\' firmware does), derived from SEED (a number, or "random"); default none: kernels run at their link addresses' })
       .option('record', { type: 'string', describe: 'record every zone\'s outside input (console, network, host clock reads) and console output into DIR, for --replay' })
       .option('replay', { type: 'string', describe: 'replay the run recorded in DIR (its board and zones): the same inputs at the same instruction counts, checking each zone writes the same console bytes; exits 0 when it did, 1 naming the first divergence' })
       .option('snapshot-every', { type: 'number', describe: 'each zone keeps a checkpoint snapshot every N instructions (the last two: monitor snapshot load auto-COUNT in its gdb; a replay goes on from there)' })
