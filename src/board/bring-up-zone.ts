@@ -80,10 +80,14 @@ export function bringUpZone(build: BoardBuild, images: BringUpImages): BringUpZo
   };
 }
 
+/** Stage-2 maps pages: a region is whole 4 KiB pages, as hvisor's zone configs give them. */
+const PAGE = 0x1000;
+
 /**
  * Every device window the zone passes through: all nodes with MMIO but the interrupt controllers
- * (the zone gets its own), minus what lies in RAM, with overlapping windows (syscon users sharing a
- * block) merged into one region.
+ * (the zone gets its own), minus what lies in RAM, widened to whole pages, with windows that share
+ * or touch a page (syscon users sharing a block, RK3568's 32-byte QoS blocks) merged into one region:
+ * a vendor SoC's windows then fit hvisor's 64 regions.
  */
 function deviceWindows(build: BoardBuild): { base: number; size: number }[] {
   const { machine } = build;
@@ -92,6 +96,11 @@ function deviceWindows(build: BoardBuild): { base: number; size: number }[] {
     .filter((d) => d.role !== 'interrupt-controller')
     .flatMap((d) => d.windows)
     .filter((w) => w.size > 0 && !inRam(w))
+    .map((w) => {
+      const base = Math.floor(w.base / PAGE) * PAGE;
+      return { base, size: Math.ceil((w.base + w.size) / PAGE) * PAGE - base };
+    })
+    .filter((w) => !inRam(w))
     .sort((a, b) => a.base - b.base);
   const merged: { base: number; size: number }[] = [];
   for (const w of windows) {

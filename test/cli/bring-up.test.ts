@@ -59,6 +59,19 @@ describe('bring-up zone on a vendor DTB', () => {
     expect(config.dtbLoadPaddr % 0x20_0000).toBe(0);
   });
 
+  it('RK3568 EVB1: its 60-odd device windows (32-byte QoS blocks among them) fit hvisor\'s 64 regions as whole pages, each window inside one', () => {
+    const kernelPath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
+    const dtb = debian('rockchip/rk3568-evb1-v10.dtb');
+    const build = buildBoard(findBoard('rk3568'), { dtb: readFileSync(dtb) });
+    const config = zoneConfigFromJson(bringUpZone(build, { kernel: { path: kernelPath, bytes: readFileSync(kernelPath) } }), 'bring-up.json');
+    expect(() => checkPartition(build.machine, [config])).not.toThrow();
+    const io = config.memoryRegions.filter((r) => r.type === 'io');
+    for (const r of io) expect([r.physicalStart % 0x1000, r.size % 0x1000]).toEqual([0, 0]);
+    const windows = build.machine.devices.filter((d) => d.role !== 'interrupt-controller').flatMap((d) => d.windows);
+    expect(windows.length).toBeGreaterThan(64);
+    for (const w of windows) expect(io.some((r) => r.physicalStart <= w.base && w.base + w.size <= r.physicalStart + r.size), `0x${w.base.toString(16)}`).toBe(true);
+  });
+
   it('hvisor zone dtb --dtb: the zone DTB keeps UART2 with its bus; another SoC\'s DTB is refused unless --force', async () => {
     const kernelPath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
     const build = buildBoard(findBoard('imx8mp-evk'), { dtb: readFileSync(IMX()) });
