@@ -12,6 +12,9 @@ export const rk3568: BoardDescriptor = {
   dtbHint: "Debian's linux-image-*-arm64 ships it as usr/lib/linux-image-*/rockchip/rk3568-evb1-v10.dtb",
   fallbackRam: (p) => rockchipRam(p, 0x1_f000_0000),
   timerFrequency: 24_000_000, // the 24 MHz oscillator, CNTFRQ as Rockchip's TF-A sets it
+  // A zone holding the whole SoC (a bring-up run) probes drivers of blocks nothing models (PL330 DMA,
+  // DWC3, GMAC, ...): present but idle, they fail their probes cleanly instead of taking an external abort.
+  unmodelledReadAsZero: true,
   bindings: [
     ...rockchipBindings,
     { compatible: 'rockchip,rk3568-cru', model: 'rk3568-cru' },
