@@ -282,7 +282,11 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
   const firmware = passable && windows.length === 0 ? findSmcServiceFactory(compatible) : undefined;
   if (firmware !== undefined) {
     try {
-      const board = { machineCompatible: tree.root.compatible, modelAt: (a: number) => machine.deviceAt(a)?.model };
+      const board = {
+        machineCompatible: tree.root.compatible,
+        modelAt: (a: number) => machine.deviceAt(a)?.model,
+        ...(services.log !== undefined ? { log: (line: string) => services.log?.(line) } : {}),
+      };
       machine.addSmcService(firmware.create(nodeDescription(tree, node, windows, modelLines), board));
       modelName = firmware.model;
     } catch (e) {

@@ -194,6 +194,8 @@ export interface FirmwareContext {
   readonly machineCompatible: readonly string[];
   /** The model mapped at a CPU-physical address (asked at run time: later nodes are built after this one). */
   modelAt(address: number): MmioDevice | undefined;
+  /** Diagnostics a guest can trigger (bounded by the service). */
+  log?(line: string): void;
 }
 
 /** SCMI tables by SoC compatible (the firmware on each SoC owns different clocks). */
@@ -205,7 +207,12 @@ const smcServices: readonly SmcServiceFactory[] = [
     model: 'scmi-smc',
     compatible: ['arm,scmi-smc'],
     create: (node, board) =>
-      createScmiSmcFirmware(node, (a) => board.modelAt(a), board.machineCompatible.map((c) => scmiTables.get(c)).find((t) => t !== undefined) ?? emptyScmiFirmware),
+      createScmiSmcFirmware(
+        node,
+        (a) => board.modelAt(a),
+        board.machineCompatible.map((c) => scmiTables.get(c)).find((t) => t !== undefined) ?? emptyScmiFirmware,
+        board.log !== undefined ? (line) => board.log?.(line) : undefined,
+      ),
   },
 ];
 

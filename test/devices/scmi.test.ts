@@ -234,6 +234,20 @@ describe('SCMI platform (SMC transport, shared memory)', () => {
       rk3588ScmiFirmware,
     );
     regs[0] = BigInt(SMC_ID);
+    const lines: string[] = [];
+    const quiet = createScmiSmcFirmware(
+      { path: '/firmware/scmi', compatible: ['arm,scmi-smc'], windows: [], irqs: [], property: () => new Uint8Array([0x82, 0, 0, 0x10]), linkedWindows: () => [{ base: 0x10f000, size: 0x100 }] },
+      () => undefined,
+      rk3588ScmiFirmware,
+      (l) => lines.push(l),
+    );
+    for (let i = 0; i < 100; i++) {
+      regs[0] = BigInt(SMC_ID);
+      quiet.call(regs);
+    }
+    expect(lines.length, 'bounded').toBe(16);
+    expect(lines[0]).toMatch(/^scmi-smc: doorbell rung, but no model stands at its shared memory/);
+    regs[0] = BigInt(SMC_ID);
     expect(orphan.call(regs)).toBe(true);
     expect(regs[0]).toBe(0xffff_ffff_ffff_ffffn);
     expect(() => createScmiSmcFirmware({ path: '/firmware/scmi', compatible: [], windows: [], irqs: [] }, () => undefined, rk3588ScmiFirmware)).toThrow(/arm,smc-id/);

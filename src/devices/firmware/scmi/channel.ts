@@ -26,22 +26,25 @@ export function channelCapacity(size: number): number {
   return Math.max(0, size - ChannelField.Payload);
 }
 
+/** What a doorbell found: a message answered, none posted, or one that could not be read. */
+export type ChannelOutcome = 'answered' | 'idle' | 'malformed';
+
 /**
- * Serves the message the agent posted in `memory` (any MmioDevice holding the area): false when
+ * Serves the message the agent posted in `memory` (any MmioDevice holding the area): 'idle' when
  * there was none (the channel was still free). A malformed one (length outside the channel, not a
  * command) is answered with the error bit and no response, which the agent reports as a
  * communication error.
  */
-export function serveChannel(memory: MmioDevice, size: number, platform: ScmiPlatform): boolean {
+export function serveChannel(memory: MmioDevice, size: number, platform: ScmiPlatform): ChannelOutcome {
   const status = memory.read(ChannelField.Status, 4);
-  if ((status & CHANNEL_FREE) !== 0) return false;
+  if ((status & CHANNEL_FREE) !== 0) return 'idle';
   const length = memory.read(ChannelField.Length, 4);
   const header = unpackHeader(memory.read(ChannelField.Header, 4));
   const payload = length - 4;
   const capacity = Math.min(channelCapacity(size), platform.request.capacity);
   if (length < 4 || payload > capacity || header.type !== COMMAND) {
     memory.write(ChannelField.Status, 4, CHANNEL_FREE | CHANNEL_ERROR);
-    return true;
+    return 'malformed';
   }
   const request = platform.request;
   for (let i = 0; i < payload; i++) request.bytes[i] = memory.read(ChannelField.Payload + i, 1);
@@ -52,5 +55,5 @@ export function serveChannel(memory: MmioDevice, size: number, platform: ScmiPla
   for (let i = 0; i < out; i++) memory.write(ChannelField.Payload + i, 1, response.bytes[i]!);
   memory.write(ChannelField.Length, 4, 4 + out);
   memory.write(ChannelField.Status, 4, CHANNEL_FREE);
-  return true;
+  return 'answered';
 }

@@ -53,6 +53,11 @@ export class MessageBuffer {
     return true;
   }
 
+  /** Overwrites the word at byte `at` (a response's status, once known). */
+  setWord(at: number, value: number): void {
+    this.view.setUint32(at, value >>> 0, true);
+  }
+
   /** Appends a 64-bit value as two words, low first. */
   putU64(value: number): boolean {
     return this.putU32(value % 2 ** 32) && this.putU32(Math.floor(value / 2 ** 32));

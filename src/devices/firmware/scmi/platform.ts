@@ -38,7 +38,7 @@ export class ScmiPlatform {
     out.putU32(0); // the status, filled in below
     const status = this.dispatch(header);
     if (status !== ScmiStatus.Success) out.length = 4;
-    new DataView(out.bytes.buffer).setInt32(0, status, true);
+    out.setWord(0, status);
   }
 
   private dispatch(header: ScmiHeader): ScmiStatus {

@@ -30,6 +30,7 @@ export function createScmiSmcFirmware(
   node: DeviceNodeDescription,
   modelAt: (address: number) => MmioDevice | undefined,
   tables: ScmiFirmwareTables,
+  log?: (line: string) => void,
 ): ScmiSmcTransport {
   const id = node.property?.('arm,smc-id');
   if (id === undefined || id.length !== 4) throw new DeviceDescriptionError(node.path, 'has no arm,smc-id (the SMC function id of its doorbell)');
@@ -43,5 +44,5 @@ export function createScmiSmcFirmware(
   return new ScmiSmcTransport(functionId, () => {
     const memory = modelAt(area.base);
     return memory === undefined ? undefined : { memory, size: area.size };
-  }, platform);
+  }, platform, log);
 }
