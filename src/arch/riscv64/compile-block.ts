@@ -16,6 +16,7 @@
  * before an access. Nothing it passes or returns is a heap number: a call allocates nothing.
  */
 import { Op } from './ops.js';
+import { mulHigh, mulHigh64, mulhu32 } from './mul-high.js';
 
 /** The core's side of a compiled block (fields the generated code reads by name). */
 export interface BlockHost {
@@ -62,7 +63,7 @@ export const JALR_EXIT = 0x40000000;
 
 /** Whether an op is compiled (anything else ends a block before it). */
 function compiles(op: number): boolean {
-  return (op >= Op.Lui && op <= Op.Sraw) || op === Op.Mul || op === Op.Mulw || op === Op.Fence;
+  return (op >= Op.Lui && op <= Op.Mulhu) || op === Op.Mulw || op === Op.Fence;
 }
 
 const L = (r: number): string => (r === 0 ? '0' : `l${r}`);
@@ -208,6 +209,9 @@ export function compileBlock(
       case Op.Srlw: setW(`${a1}>>>(${a2}&31)`); break;
       case Op.Sraw: setW(`${a1}>>(${a2}&31)`); break;
       case Op.Mulw: setW(`Math.imul(${a1},${a2})`); break;
+      case Op.Mulhu: case Op.Mulhsu: case Op.Mulh:
+        set(`mulh(${a1},${b1},${a2},${b2},${op === Op.Mulhu ? 0 : op === Op.Mulhsu ? 1 : 2})`, 'mh[0]');
+        break;
       case Op.Mul:
         set(`Math.imul(${a1},${a2})`, `mulhu(${a1},${a2})+Math.imul(${a1},${b2})+Math.imul(${b1},${a2})`);
         break;
@@ -300,9 +304,9 @@ export function compileBlock(
   let fn = functions.get(source);
   if (fn === undefined) {
     if (functions.size >= MAX_FUNCTIONS) functions.clear();
-    const factory = new Function('mulhu', 'le32', 'st32', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
-      (mulhu: (a: number, b: number) => number, l: typeof le32, s: typeof st32) => BlockFunction;
-    functions.set(source, (fn = factory(mulhu, le32, st32)));
+    const factory = new Function('mulhu', 'mulh', 'mh', 'le32', 'st32', `return function block(m,xi,ph,pl,room){\n${source}\n};`) as
+      (mulhu: typeof mulhu32, mulh: typeof mulHigh64, mh: Int32Array, l: typeof le32, s: typeof st32) => BlockFunction;
+    functions.set(source, (fn = factory(mulhu32, mulHigh64, mulHigh, le32, st32)));
   }
   return { fn, count, loops, source };
 }
@@ -327,13 +331,4 @@ function st32(u8: Uint8Array, o: number, v: number): void {
   u8[o + 1] = v >>> 8;
   u8[o + 2] = v >>> 16;
   u8[o + 3] = v >>> 24;
-}
-
-/** The high 32 bits of the unsigned 64-bit product of two 32-bit values, as int32. */
-function mulhu(a: number, b: number): number {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const lo = a0 * b0;
-  const mid1 = a1 * b0 + (lo >>> 16);
-  const mid2 = a0 * b1 + (mid1 & 0xffff);
-  return (a1 * b1 + Math.floor(mid1 / 65536) + Math.floor(mid2 / 65536)) | 0;
 }

@@ -18,6 +18,7 @@ import { riscv64GdbDescription, RV_CSR0, RV_F0, RV_PC, RV_PRIV } from './gdb-des
 import { executeFp, type FpState } from './fpu.js';
 import { executeBitmanip } from './bitmanip.js';
 import { executeAmo, type AmoHart } from './amo.js';
+import { mulHigh, mulHigh64 } from './mul-high.js';
 import { HvisorError } from '../../util/hvisor-error.js';
 import { compileBlock, JALR_EXIT, type BlockHost, type CompiledBlock } from './compile-block.js';
 
@@ -1202,7 +1203,7 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
       case 49 /* Sllw */: setW(x32, xi, d, x32[s1 * 2]! << (x32[s2 * 2]! & 31)); return SLOW_NEXT;
       case 50 /* Srlw */: setW(x32, xi, d, x32[s1 * 2]! >>> (x32[s2 * 2]! & 31)); return SLOW_NEXT;
       case 51 /* Sraw */: setW(x32, xi, d, xi[s1 * 2]! >> (x32[s2 * 2]! & 31)); return SLOW_NEXT;
-      case 36 /* Slt */: x[d] = x[s1]! < x[s2]! ? 1n : 0n; return SLOW_NEXT;
+      case 36 /* Slt */: x[d] = lts(x32, xi, s1, s2) ? 1n : 0n; return SLOW_NEXT;
       case 25 /* Slti */: x[d] = x[s1]! < page.immB[i]! ? 1n : 0n; return SLOW_NEXT;
       case 56 /* Div */: xu[d] = div(xu[s1]!, xu[s2]!, true, 64); return SLOW_NEXT;
       case 57 /* Divu */: xu[d] = xu[s2] === 0n ? 0xffffffffffffffffn : xu[s1]! / xu[s2]!; return SLOW_NEXT;
@@ -1212,9 +1213,12 @@ export class Riscv64Cpu implements Cpu, SbiHart, FpState, AmoHart, BlockHost {
       case 62 /* Divuw */: xu[d] = div(xu[s1]!, xu[s2]!, false, 32); return SLOW_NEXT;
       case 63 /* Remw */: xu[d] = rem(xu[s1]!, xu[s2]!, true, 32); return SLOW_NEXT;
       case 64 /* Remuw */: xu[d] = rem(xu[s1]!, xu[s2]!, false, 32); return SLOW_NEXT;
-      case 53 /* Mulh */: xu[d] = (x[s1]! * x[s2]!) >> 64n; return SLOW_NEXT;
-      case 55 /* Mulhu */: xu[d] = (xu[s1]! * xu[s2]!) >> 64n; return SLOW_NEXT;
-      case 54 /* Mulhsu */: xu[d] = (x[s1]! * xu[s2]!) >> 64n; return SLOW_NEXT;
+      case 53 /* Mulh */: case 54 /* Mulhsu */: case 55 /* Mulhu */: {
+        const lo = mulHigh64(x32[s1 * 2]!, xi[s1 * 2 + 1]!, x32[s2 * 2]!, xi[s2 * 2 + 1]!, op === 55 ? 0 : op === 54 ? 1 : 2);
+        x32[d * 2] = lo;
+        x32[d * 2 + 1] = mulHigh[0]!;
+        return SLOW_NEXT;
+      }
       case 66 /* FenceI */: this.flushCode(); return SLOW_NEXT_RELOAD;
       case Op.Illegal:
         return this.illegal(imm);
@@ -1569,6 +1573,15 @@ function storeBytes(u8: Uint8Array, o: number, room: number, op: number, lo: num
   for (let k = 0; k < size && k < 4; k++) u8[o + k] = lo >>> (8 * k);
   for (let k = 4; k < size; k++) u8[o + k] = hi >>> (8 * (k - 4));
   return true;
+}
+
+/**
+ * Signed 64-bit x[a] < x[b], on 32-bit halves: V8 compares BigInts read from a BigInt64Array by
+ * allocating them (some 40 ns and a heap object per branch), while it keeps arithmetic in int64.
+ */
+function lts(x32: Uint32Array, xi: Int32Array, a: number, b: number): boolean {
+  const aHi = xi[a * 2 + 1]!, bHi = xi[b * 2 + 1]!;
+  return aHi < bHi || (aHi === bHi && x32[a * 2]! < x32[b * 2]!);
 }
 
 /** Unsigned 64-bit x[a] < (bHi:bLo), on 32-bit halves. */
