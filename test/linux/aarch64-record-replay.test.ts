@@ -1,8 +1,8 @@
 /**
- * Record/replay of a zone (src/hypervisor/replay/): Debian's arm64 Linux on one vCPU boots to a
- * BusyBox shell under `--record`, the test types commands; `--replay` of that folder runs the zone
- * again with the same input at the same instruction counts and must write the same console bytes
- * and end at the same count. Logs changed by hand are refused naming the first divergence.
+ * Record/replay of a zone (src/hypervisor/replay/): Debian's arm64 Linux on one vCPU, given a KASLR
+ * seed, boots to a BusyBox shell under `--record`, the test types commands; `--replay` of that folder
+ * runs the zone again with the same input at the same instruction counts and must write the same
+ * console bytes and end at the same count. Logs changed by hand are refused naming the first divergence.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,8 @@ describe('record/replay of an aarch64 Linux zone', () => {
     config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
     config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit('zone0# ') });
     writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    const options = { board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')] };
+    // Seeded, as a board's firmware would: the kernel runs at a KASLR offset (the replay gets the same seed).
+    const options = { board: 'qemu-virt-aarch64', zones: [join(dir, 'zone0.json')], kaslrSeed: 0x5eedn };
     const log = join(dir, 'log');
 
     // Record: boot, type two commands, stop.
@@ -76,11 +77,15 @@ describe('record/replay of an aarch64 Linux zone', () => {
     const offset = /KASLR offset (0x[0-9a-f]+)/.exec(kaslr.stdout + kaslr.stderr)?.[1];
     expect(linked, listed.slice(0, 500)).toBeDefined();
     expect(offset, kaslr.stdout + kaslr.stderr).toBeDefined();
+    // Away from its link address: the watchpoint below is where hvisor symbols puts jiffies_64 plus this offset.
+    expect(BigInt(offset!)).not.toBe(0n);
     const at = `*(unsigned long *)0x${BigInt.asUintN(64, BigInt(`0x${linked}`) + BigInt(offset!)).toString(16)}`;
     const gdb = await gdbBatch(port, undefined, [
       'echo <A>\\n', 'info registers', 'stepi 1000', 'echo <B>\\n', 'info registers', 'reverse-stepi 1000', 'echo <C>\\n', 'info registers', 'echo <D>\\n',
       'monitor sstep irq', `watch ${at}`, 'stepi 400000', 'echo <FORWARD>\\n', 'p/x $pc', `p/x ${at}`, 'stepi 50', 'echo <REVERSE>\\n',
-      'reverse-continue', 'echo <BACK>\\n', 'p/x $pc', `p/x ${at}`, 'stepi', 'p/x $pc', `p/x ${at}`, 'echo <END>\\n', 'delete', 'monitor snapshot list',
+      'reverse-continue', 'echo <BACK>\\n', 'p/x $pc', `p/x ${at}`, 'stepi', 'p/x $pc', `p/x ${at}`, 'echo <END>\\n',
+      // The symbols at the offset name the code that ticks jiffies.
+      `symbol-file ${join(dir, 'kernel.elf')} -o ${offset}`, 'info symbol $pc', 'echo <SYM>\\n', 'delete', 'monitor snapshot list',
     ], { timeoutMs: 900_000 });
     const part = (from: string, to: string) => gdb.stdout.slice(gdb.stdout.indexOf(`<${from}>`), gdb.stdout.indexOf(`<${to}>`));
     const registers = (text: string) => text.split('\n').filter((l) => /^(x\d+|sp|pc|cpsr|fpsr|fpcr)\s+0x/.test(l));
@@ -99,6 +104,7 @@ describe('record/replay of an aarch64 Linux zone', () => {
     expect(back[1]).toBe(BigInt(before!));
     expect(back[2]).toBe(afterWrite);
     expect(back[3]).toBe(BigInt(after!));
+    expect(part('END', 'SYM')).toMatch(/^\w+ \+ \d+ in section \S+$/m);
     // gdb prints monitor output on stderr in batch mode.
     expect(gdb.stderr).toMatch(/\d+ single step\(s\) can be undone/);
     await instance.close();
