@@ -41,7 +41,7 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     const started = Date.now();
     instance = await launch({ board, zones: [join(dir, 'zone0.json')], gdbBasePort: false, ...(kaslrSeed !== undefined && { kaslrSeed }), output: console0.append, log: () => {} });
     typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 360_000);
+    await console0.waitFor(/SHELL-READY[\s\S]*zone0# $/, 'the shell prompt', 900_000);
     const booted = (Date.now() - started) / 1000;
     const zone = instance.hypervisor.zone(0)!;
     console.log(`zone0 shell after ${booted} s, ${zone.cpus.reduce((n, c) => n + c.retired, 0)} instructions on ${zone.cpus.length} vCPUs`);
@@ -72,5 +72,5 @@ describe.each(GICS)('Debian arm64 Linux in zone0 of $board ($gic)', ({ board, co
     const kaslrLines = log.match(/^.*KASLR.*$/gm)?.join('\n') ?? 'no KASLR lines';
     if (kaslrSeed === undefined) expect(running, kaslrLines).toBe(linked);
     else expect(running, kaslrLines).not.toBe(linked);
-  }, 480_000);
+  }, 1_200_000);
 });
