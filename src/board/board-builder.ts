@@ -282,9 +282,11 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
   const firmware = passable && windows.length === 0 ? findSmcServiceFactory(compatible) : undefined;
   if (firmware !== undefined) {
     try {
+      // The area's model, not a container over it (RK3568's shared memory is a child of an mmio-sram node with the same window).
+      const modelAt = (a: number) => machine.devices.find((d) => d.model !== undefined && d.windows.some((w) => a >= w.base && a - w.base < w.size))?.model;
       const board = {
         machineCompatible: tree.root.compatible,
-        modelAt: (a: number) => machine.deviceAt(a)?.model,
+        modelAt,
         ...(services.log !== undefined ? { log: (line: string) => services.log?.(line) } : {}),
       };
       machine.addSmcService(firmware.create(nodeDescription(tree, node, windows, modelLines), board));
@@ -300,7 +302,8 @@ function describeDevice(board: BoardDescriptor, tree: DeviceTree, node: DtNode, 
       modelError = `${factory.model}: ${e instanceof Error ? e.message : String(e)}`;
     }
   }
-  if (model === undefined && firmware === undefined && modelError === undefined && role === 'device' && windows.length > 0 && board.unmodelledReadAsZero) {
+  // An mmio-sram node is a container (RK3568's holds the SCMI shared memory): its children's models answer there.
+  if (model === undefined && firmware === undefined && modelError === undefined && role === 'device' && windows.length > 0 && board.unmodelledReadAsZero && !node.compatible.includes('mmio-sram')) {
     model = new UnimplementedDevice(node.path); // listed as "no model" all the same
   }
   const base = { path: node.path, compatible, windows, irqs: numbered.map((i) => i.number), irqLines, role };
