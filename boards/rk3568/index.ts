@@ -23,6 +23,8 @@ export const rk3568: BoardDescriptor = {
     { compatible: 'rockchip,rk3568-pmugrf', model: 'rk3568-pmugrf' },
     { compatible: 'rockchip,rk3568-pmu', model: 'rk3568-pmu' },
     { compatible: 'rockchip,rk3568-qos', model: 'rk3568-qos' },
+    { compatible: 'arm,scmi-shmem', model: 'scmi-shmem' },
+    { compatible: 'arm,scmi-smc', model: 'scmi-smc' },
   ],
   // hvisor's root zone for this platform is not mirrored yet: `board show` lists none.
   exampleZones: [],

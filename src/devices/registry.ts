@@ -41,6 +41,7 @@ import { zynqmpDdrc } from './soc/zynqmp/ddrc.js';
 import type { SmcService } from '../machine/smc-service.js';
 import { ScmiSharedMemory } from './firmware/scmi/shared-memory.js';
 import { createScmiSmcFirmware, emptyScmiFirmware, type ScmiFirmwareTables } from './firmware/scmi/smc-firmware.js';
+import { rk3568ScmiFirmware } from './soc/rk3568/scmi-firmware.js';
 import { rk3588ScmiFirmware } from './soc/rk3588/scmi-firmware.js';
 import { rk3588Cru } from './soc/rk3588/cru.js';
 import { rk3588Grf } from './soc/rk3588/grf.js';
@@ -199,7 +200,10 @@ export interface FirmwareContext {
 }
 
 /** SCMI tables by SoC compatible (the firmware on each SoC owns different clocks). */
-const scmiTables: ReadonlyMap<string, ScmiFirmwareTables> = new Map([['rockchip,rk3588', rk3588ScmiFirmware]]);
+const scmiTables: ReadonlyMap<string, ScmiFirmwareTables> = new Map([
+  ['rockchip,rk3568', rk3568ScmiFirmware],
+  ['rockchip,rk3588', rk3588ScmiFirmware],
+]);
 
 const smcServices: readonly SmcServiceFactory[] = [
   { model: 'zynqmp-eemi', compatible: ['xlnx,zynqmp-firmware'], create: () => new ZynqmpFirmware() },

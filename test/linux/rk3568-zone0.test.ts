@@ -3,7 +3,8 @@
  * rockchip/rk3568-evb1-v10.dtb (Rockchip's own evaluation board, the SoC's reference design). The
  * DTB has no /memory: the board supplies it, as U-Boot would. The zone owns UART2 (the DTB's
  * stdout-path) and the SoC blocks its clock, pin and power drivers use: CRU and PMUCRU, GRF and
- * PMUGRF, the PMU and its power domains' QoS registers. Linux's own clk-rk3568, pinctrl-rockchip,
+ * PMUGRF, the PMU and its power domains' QoS registers, and the SCMI shared memory through which
+ * the secure firmware (over SMC) gives the cores' clock. Linux's own clk-rk3568, pinctrl-rockchip,
  * pm-domains and 8250_dw drivers bring the console up as ttyS2; the test types on it. Expected rates
  * and interrupt numbers come from dtc's reading of the same DTB.
  */
@@ -34,7 +35,7 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     instance = undefined;
   });
 
-  it('boots to a BusyBox shell on ttyS2: UART interrupts count, sclk_uart2 runs at the console rate, PLLs at their assigned rates, idle power domains off, UART pins muxed, sleep 5 takes 5 s of guest time', async () => {
+  it('boots to a BusyBox shell on ttyS2: UART interrupts count, sclk_uart2 runs at the console rate, PLLs at their assigned rates, the CPU clock (SCMI) at an OPP, idle power domains off, UART pins muxed, sleep 5 takes 5 s of guest time', async () => {
     const dtb = fixture('dtbs-arm64/rockchip/rk3568-evb1-v10.dtb');
     const root = parseDtcText(dtcDecompile(dtb));
     const nodes = [...walk(root)];
@@ -53,6 +54,12 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     const pinCells = cellsOf(byPhandle(root, cellsOf(uart2, 'pinctrl-0')![0]!)!, 'rockchip,pins')!;
     const uartPins = [0, 4].map((i) => ({ bank: pinCells[i]!, pin: pinCells[i + 1]!, func: pinCells[i + 2]! }));
     expect(uartPins.every((p) => p.bank === 0)).toBe(true);
+    // The cores' clock is the secure firmware's (SCMI clock 0 over SMC); its rate is one of the CPU OPPs.
+    const cpuOpps = nodes
+      .filter((n) => n.parent?.path === '/opp-table-0')
+      .map((n) => cellsOf(n, 'opp-hz')!)
+      .map(([hi, lo]) => hi! * 2 ** 32 + lo!);
+    expect(cpuOpps.length).toBeGreaterThan(0);
     const domains = nodes
       .filter((n) => n.parent?.path === '/power-management@fdd90000/power-controller')
       .map((n) => DOMAINS.get(cellsOf(n, 'reg')![0]!)!);
@@ -74,6 +81,7 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     expect(log).toMatch(new RegExp(`fe660000\\.serial: ttyS2 at MMIO 0xfe660000 \\(irq = \\d+, base_baud = ${xin24m / 16}\\) is a 16550A`));
     expect(log).toMatch(/printk: console \[ttyS2\] enabled/);
     // PLL locks, power-domain handshakes and pin settings all completed.
+    expect(log).not.toMatch(/scmi.*(fail|error|timed? ?out)/i);
     expect(log).not.toMatch(/timeout waiting for pll|pll update unsucessful|failed to (get ack|set idle|set domain)|rockchip-pinctrl.*(fail|error)/i);
     expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault/);
 
@@ -86,6 +94,10 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     const rateOf = (name: string) => Number(new RegExp(`^\\s*${name}\\s+\\d+\\s+\\d+\\s+\\d+\\s+(\\d+)`, 'm').exec(plls)?.[1]);
     expect(rateOf('pll_gpll'), plls).toBe(gpllRate);
     expect(rateOf('pll_ppll'), plls).toBe(ppllRate);
+
+    const scmi = await answer('grep -E "scmi_clk_cpu" /sys/kernel/debug/clk/clk_summary', /scmi_clk_cpu[^\n]*\n/);
+    const cpuRate = Number(/scmi_clk_cpu\s+\d+\s+\d+\s+\d+\s+(\d+)/.exec(scmi)?.[1]);
+    expect(cpuOpps, scmi).toContain(cpuRate);
 
     // pm-domains registered the DTB's domains and, none having a device in this zone, powered them off
     // through the PMU's idle and power handshakes: the PMU's gate status has exactly their bits.
