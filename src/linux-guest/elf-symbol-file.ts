@@ -6,11 +6,14 @@
  */
 import type { KernelSymbol } from './kallsyms.js';
 
-export type SymbolArch = 'aarch64' | 'riscv64';
+export type SymbolArch = 'aarch64' | 'riscv64' | 'loongarch64';
 
-const EM = { aarch64: 183, riscv64: 243 } as const;
-/** RVC + double-float ABI, what Debian's riscv64 kernel is built for (gdb picks the ABI from e_flags). */
-const E_FLAGS = { aarch64: 0, riscv64: 0x5 } as const;
+const EM = { aarch64: 183, riscv64: 243, loongarch64: 258 } as const;
+/**
+ * riscv64: RVC + double-float ABI, what Debian's riscv64 kernel is built for (gdb picks the ABI from
+ * e_flags); loongarch64: LP64D, object ABI v1, as Debian's loong64 objects are marked.
+ */
+const E_FLAGS = { aarch64: 0, riscv64: 0x5, loongarch64: 0x43 } as const;
 
 const SHT_SYMTAB = 2;
 const SHT_STRTAB = 3;

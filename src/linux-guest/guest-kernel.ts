@@ -78,7 +78,7 @@ export class GuestKernel {
     await pause();
     const btf = Btf.find(image, what);
     const needsVmcoreinfo = !kernel.symbols.some((s) => s.name === 'prb');
-    return new GuestKernel(memory, kernel.arch, kernel.symbols, btf, needsVmcoreinfo ? await findVmcoreinfo(memory, pause) : '');
+    return new GuestKernel(memory, memory.arch, kernel.symbols, btf, needsVmcoreinfo ? await findVmcoreinfo(memory, pause) : '');
   }
 
   /** A symbol's running address: kallsyms/__ksymtab, then vmcoreinfo's SYMBOL(name). */

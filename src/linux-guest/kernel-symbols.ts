@@ -1,11 +1,14 @@
 /**
  * A kernel image's own symbols: the arch from its boot header (arm64 `Image` magic "ARM\x64" at 56,
- * riscv "RSC\x05" at 0x38), kallsyms decoded, and addresses made absolute at the link address.
+ * riscv "RSC\x05" at 0x38, LoongArch "MZ" and LINUX_PE_MAGIC at 0x38), kallsyms decoded, and
+ * addresses made absolute at the link address.
  */
 import { findKallsyms, kallsymsSymbols, KallsymsError, type KernelSymbol } from './kallsyms.js';
 import { linkAddress } from './link-address.js';
 import { findExports } from './ksymtab.js';
 import type { SymbolArch } from './elf-symbol-file.js';
+import { isLoongarchImage } from '../loader/loongarch-image.js';
+import { isEfiZboot, unpackEfiZboot } from '../loader/efi-zboot.js';
 
 export interface KernelSymbols {
   readonly arch: SymbolArch;
@@ -18,8 +21,9 @@ export function kernelArch(image: Uint8Array, what: string): SymbolArch {
   const word = (at: number) => (image.length >= at + 4 ? new DataView(image.buffer, image.byteOffset).getUint32(at, true) : 0);
   if (word(56) === 0x644d5241) return 'aarch64';
   if (word(0x38) === 0x05435352) return 'riscv64';
+  if (isLoongarchImage(image)) return 'loongarch64';
   const gz = image[0] === 0x1f && image[1] === 0x8b ? ' (it is gzip-compressed: decompress it first)' : '';
-  throw new KallsymsError(`${what}: not an arm64 or riscv64 kernel Image (no boot header magic)${gz}`);
+  throw new KallsymsError(`${what}: not an arm64, riscv64 or LoongArch kernel Image (no boot header magic)${gz}`);
 }
 
 export interface KernelSymbolOptions {
@@ -35,6 +39,17 @@ export interface KernelSymbolOptions {
    * of a running kernel: the vCPU's page tables can).
    */
   imageOffsetOf?(address: bigint): number | undefined;
+}
+
+/** Largest kernel Image an EFI zboot file may unpack to. */
+const MAX_UNPACKED = 512 << 20;
+
+/**
+ * The symbols of a kernel file as distributions ship it: an Image, or an EFI zboot image (Debian's
+ * loong64 `vmlinuz`) whose compressed payload is the Image.
+ */
+export function readKernelFileSymbols(file: Uint8Array, what = 'kernel image'): KernelSymbols {
+  return readKernelSymbols(isEfiZboot(file) ? unpackEfiZboot(file, what, MAX_UNPACKED) : file, what);
 }
 
 /**
@@ -63,7 +78,7 @@ function* kernelSymbolSteps(image: Uint8Array, what: string, options: KernelSymb
   const arch = options.arch ?? kernelArch(image, what);
   const tables = findKallsyms(image, what);
   yield;
-  const base = linkAddress(image, tables, what);
+  const base = linkAddress(image, tables, what, arch);
   const symbols = kallsymsSymbols(tables, base.origin);
   let how = `${tables.names.length} kallsyms entries, addresses from ${base.how}`;
   let imageBase = base.imageBase;
@@ -82,7 +97,7 @@ function* kernelSymbolSteps(image: Uint8Array, what: string, options: KernelSymb
 
 /**
  * Exported symbols kallsyms lacks (data, without CONFIG_KALLSYMS_ALL), as global data ('D'), within
- * `span` bytes of the image start (the boot header's image_size, offset 16 in arm64 and riscv headers).
+ * `span` bytes of the image start (the boot header's image_size, offset 16 in arm64, riscv and LoongArch headers).
  */
 function exportedData(image: Uint8Array, symbols: readonly KernelSymbol[], imageBase: bigint, span: number): KernelSymbol[] {
   const known = new Map<number, string[]>();

@@ -8,8 +8,11 @@
  *   addend is the base, and its r_offset minus the slot's file offset is the image's link address;
  * - for PC-relative offsets (image offsets), the 2 MiB-aligned base that turns the most 64-bit
  *   kernel pointers found in the image (initialised data, or .rela.dyn addends) into text symbols.
+ *   Kernel pointers start 0xffff on arm64 and riscv64, 0x9000 on LoongArch (its cached direct-mapped
+ *   window, where the kernel is linked).
  */
 import { KallsymsError, type KallsymsTables } from './kallsyms.js';
+import type { SymbolArch } from './elf-symbol-file.js';
 
 /** R_AARCH64_RELATIVE, R_RISCV_RELATIVE. */
 const RELATIVE_RELOCATIONS = new Set([1027, 3]);
@@ -25,7 +28,10 @@ export interface LinkAddress {
   readonly how: string;
 }
 
-export function linkAddress(image: Uint8Array, tables: KallsymsTables, what = 'kernel image'): LinkAddress {
+/** Bits 63:48 of a kernel text pointer. */
+const KERNEL_POINTER_TOP: Record<SymbolArch, number> = { aarch64: 0xffff, riscv64: 0xffff, loongarch64: 0x9000 };
+
+export function linkAddress(image: Uint8Array, tables: KallsymsTables, what = 'kernel image', arch: SymbolArch = 'aarch64'): LinkAddress {
   const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const { layout } = tables;
   if (tables.origin === 'relative-base') {
@@ -36,7 +42,7 @@ export function linkAddress(image: Uint8Array, tables: KallsymsTables, what = 'k
     if (found === undefined) throw new KallsymsError(`${what}: kallsyms_relative_base reads 0 and no relocation in the image sets it`);
     return { ...found, how: 'the relocation of kallsyms_relative_base' };
   }
-  const base = pointerVote(view, tables);
+  const base = pointerVote(view, tables, KERNEL_POINTER_TOP[arch]);
   if (base === undefined) throw new KallsymsError(`${what}: no kernel pointers in the image point at its symbols; cannot tell its link address`);
   return { origin: base, imageBase: base, how: 'kernel pointers in the image' };
 }
@@ -60,7 +66,7 @@ function relocatedSlot(view: DataView, slot: number): { origin: bigint; imageBas
   return { origin, imageBase };
 }
 
-function pointerVote(view: DataView, tables: KallsymsTables): bigint | undefined {
+function pointerVote(view: DataView, tables: KallsymsTables, top: number): bigint | undefined {
   const text = new Set<number>();
   for (let i = 0; i < tables.offsets.length; i++) {
     const t = tables.types[i];
@@ -70,7 +76,7 @@ function pointerVote(view: DataView, tables: KallsymsTables): bigint | undefined
   const votes = new Map<number, number>();
   for (let p = 0; p + 8 <= view.byteLength; p += 8) {
     const hi = view.getUint32(p + 4, true);
-    if (hi >>> 16 !== 0xffff) continue;
+    if (hi >>> 16 !== top) continue;
     const lo = view.getUint32(p, true);
     const chunk = Math.floor(lo / KERNEL_BASE_ALIGN);
     for (let k = 0; k < span && k <= chunk; k++) {

@@ -15,16 +15,22 @@
  *   then start from the same file (hvisor's issue #369: a restart after a shutdown must boot).
  * - Isolation: zone1's memory map holds only its RAM, and what it writes lands in its host RAM, never
  *   in zone0's.
+ * - `hvisor symbols` on the same vmlinuz: its addresses are the running kernel's /proc/kallsyms ones;
+ *   trixie's gdb-multiarch (LoongArch) attaches to zone1's stub with that symbol file.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, type Instance } from '../../src/cli/launch.js';
 import { zoneList, zoneShutdown, zoneStart } from '../../src/hypervisor/control/control-client.js';
-import { fixture, REPO } from '../helpers/fixtures.js';
+import { writeElfSymbolFile } from '../../src/linux-guest/elf-symbol-file.js';
+import { readKernelFileSymbols } from '../../src/linux-guest/kernel-symbols.js';
+import { fixture, REPO, tool } from '../helpers/fixtures.js';
 import { GuestConsole, interruptCounts } from '../helpers/guest-console.js';
 import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
 import { connectVirtioConsole, type SocketGuestConsole } from '../virtio/socket-guest-console.js';
+import { gdbBatch, trixieGdb } from '../gdbstub/gdb-batch.js';
 
 const ZONE1_RAM = { host: 0x9000_0000, guest: 0, size: 0x1000_0000 };
 const ZONE0_RAM = { host: 0, size: 0x1000_0000 };
@@ -55,6 +61,8 @@ describe('two Debian loong64 Linux zones on ls3a5000-7a2000', () => {
   let zone1File: string;
   let control: { path: string };
   let dir: string;
+  /** The ELF symbol file `hvisor symbols` wrote for the kernel (the symbols test). */
+  let kernelElf: string | undefined;
 
   const connectZone1 = async () => {
     hvc1 = await connectVirtioConsole(instance!.hypervisor.zone(1)!, CONSOLE.addr, 'zone1');
@@ -91,7 +99,7 @@ describe('two Debian loong64 Linux zones on ls3a5000-7a2000', () => {
       zones: [write('zone0.json', zone0), zone1File],
       virtio,
       control,
-      gdbBasePort: false,
+      gdbBasePort: 0,
       output: (text) => {
         console0.append(text);
         writeFileSync(join(dir, 'zone0-console.log'), text, { flag: 'a' });
@@ -149,6 +157,38 @@ describe('two Debian loong64 Linux zones on ls3a5000-7a2000', () => {
     for (const m of zone0Map.matchAll(/^\s*([0-9a-f]+)-([0-9a-f]+) : System RAM\s*$/gm)) {
       expect(Number.parseInt(m[2]!, 16)).toBeLessThan(ZONE0_RAM.host + ZONE0_RAM.size);
     }
+  }, TEST_MS);
+
+  it('hvisor symbols reads Debian\'s loong64 vmlinuz (EFI zboot, zstd): its text symbols are where zone1\'s /proc/kallsyms has them, and its ELF symbol file is LoongArch', async () => {
+    const kernel = readKernelFileSymbols(new Uint8Array(readFileSync(fixture('vmlinuz-loong64'))), 'vmlinuz-loong64');
+    expect(kernel.arch).toBe('loongarch64');
+    expect(kernel.symbols.length).toBeGreaterThan(40_000);
+    const names = ['_stext', 'kernel_entry', 'start_kernel', 'schedule', 'do_idle', 'nr_free_zone_pages'];
+    const ours = new Map(names.map((n) => [n, kernel.symbols.find((s) => s.name === n)?.address.toString(16).padStart(16, '0')]));
+    const listed = await hvc1!.console.run(`grep -E ' (${names.join('|')})$' /proc/kallsyms; echo KALLSYMS-DONE`, /KALLSYMS-DONE\s+zone1# $/, GUEST_MS);
+    const running = new Map<string, string>();
+    for (const m of listed.matchAll(/^([0-9a-f]{16}) [Tt] (\S+)$/gm)) if (!running.has(m[2]!)) running.set(m[2]!, m[1]!);
+    expect([...running.keys()].sort()).toEqual([...names].sort());
+    for (const n of names) expect(ours.get(n), n).toBe(running.get(n));
+    // The kernel runs where it is linked, in the cached direct-mapped window.
+    expect(running.get('kernel_entry')).toMatch(/^90000000[0-9a-f]{8}$/);
+    const file = join(dir, 'loong64-kernel.elf');
+    writeFileSync(file, writeElfSymbolFile(kernel.symbols, kernel.arch).bytes);
+    kernelElf = file;
+    expect(execFileSync(tool('llvm-readelf-19'), ['-h', file], { encoding: 'utf8' })).toMatch(/Machine:\s+LoongArch/);
+    expect(execFileSync(tool('llvm-nm-19'), [file], { encoding: 'utf8', maxBuffer: 64 << 20 })).toContain(`${running.get('start_kernel')} T start_kernel`);
+  }, TEST_MS);
+
+  it('trixie\'s gdb-multiarch attaches to zone1\'s stub: registers read, the pc named in the kernel by the symbol file; detached, zone1 answers again', async () => {
+    expect(kernelElf).toBeDefined();
+    const port = instance!.gdb.get(1)!.port;
+    const r = await gdbBatch(port, kernelElf, ['show architecture', 'info registers pc sp', 'info symbol $pc', 'detach'], { gdb: trixieGdb(), timeoutMs: 300_000 });
+    expect(r.stdout).toContain('currently "Loongarch64"');
+    // Stopped wherever the zone was (idle, most likely): kernel text in the cached window, its stack too.
+    expect(r.stdout).toMatch(/^pc\s+0x90000000[0-9a-f]{8}\b/m);
+    expect(r.stdout).toMatch(/^sp\s+0x90000000[0-9a-f]{8}\b/m);
+    expect(r.stdout).toMatch(/^\S+ (\+ \d+ )?in section \.text/m);
+    expect(await hvc1!.console.run('echo AFTER-GDB-$((3 * 3))', /AFTER-GDB-9\s+zone1# $/, GUEST_MS)).toMatch(/AFTER-GDB-9/);
   }, TEST_MS);
 
   it('zone1 shut down through the control socket and started again from its file reaches its shell again; zone0 runs on (hvisor issue #369)', async () => {

@@ -1,6 +1,7 @@
 /**
- * `hvisor symbols IMAGE -o FILE.elf [--offset HEX]`: the symbols of an arm64 or riscv64 kernel Image
- * read from its own kallsyms tables, written as an ELF symbol file for gdb (`symbol-file FILE.elf`).
+ * `hvisor symbols IMAGE -o FILE.elf [--offset HEX]`: the symbols of an arm64, riscv64 or LoongArch
+ * kernel Image (or an EFI zboot image holding one) read from its own kallsyms tables, written as an
+ * ELF symbol file for gdb (`symbol-file FILE.elf`).
  * `--offset` adds a KASLR offset (`monitor linux kaslr` in a zone's gdb tells it); `--list` prints
  * the symbols as /proc/kallsyms does instead.
  */
@@ -8,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { readInputFileSync } from '../../util/input-file.js';
 import type { CommandModule } from 'yargs';
 import { KallsymsError } from '../../linux-guest/kallsyms.js';
-import { readKernelSymbols } from '../../linux-guest/kernel-symbols.js';
+import { readKernelFileSymbols } from '../../linux-guest/kernel-symbols.js';
 import { writeElfSymbolFile } from '../../linux-guest/elf-symbol-file.js';
 
 interface SymbolsArgs {
@@ -29,7 +30,7 @@ export const symbolsCommand: CommandModule<object, SymbolsArgs> = {
   describe: "Write a kernel Image's own symbols (kallsyms) as an ELF symbol file for gdb",
   builder: (y) =>
     y
-      .positional('image', { type: 'string', demandOption: true, describe: 'an arm64 or riscv64 kernel Image (Debian vmlinuz)' })
+      .positional('image', { type: 'string', demandOption: true, describe: 'an arm64, riscv64 or LoongArch kernel Image or EFI zboot image (Debian vmlinuz)' })
       .option('out', { alias: 'o', type: 'string', describe: 'the ELF symbol file to write' })
       .option('offset', { type: 'string', describe: 'KASLR offset added to every address (hex with 0x, or decimal)' })
       .option('list', { type: 'boolean', describe: 'print "address type name" lines as /proc/kallsyms does' })
@@ -40,7 +41,7 @@ export const symbolsCommand: CommandModule<object, SymbolsArgs> = {
   handler: (args) => {
     const offset = parseOffset(args.offset);
     const image = readInputFileSync(args.image, { what: 'kernel image', maxBytes: 512 << 20 });
-    const kernel = readKernelSymbols(image, args.image);
+    const kernel = readKernelFileSymbols(image, args.image);
     const mask = (1n << 64n) - 1n;
     const symbols = kernel.symbols.map((s) => ({ ...s, address: (s.address + offset) & mask }));
     if (args.list === true) {

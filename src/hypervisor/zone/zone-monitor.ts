@@ -178,6 +178,7 @@ export class ZoneMonitor {
       throw new Error(`linux: the zone's kernel file ${path} cannot be read (${(e as Error).message})`);
     }
     const arch = kernelArch(header, path);
+    if (arch === 'loongarch64') throw new Error(`linux: reading a running LoongArch kernel is not supported yet (hvisor symbols ${path} lists its symbols)`);
     const declared = Number(new DataView(header.buffer, header.byteOffset).getBigUint64(16, true));
     return { arch, fileBytes: size, imageBytes: declared > size && declared < 1 << 30 ? declared : size };
   }
