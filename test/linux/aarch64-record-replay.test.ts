@@ -82,10 +82,13 @@ describe('record/replay of an aarch64 Linux zone', () => {
     const at = `*(unsigned long *)0x${BigInt.asUintN(64, BigInt(`0x${linked}`) + BigInt(offset!)).toString(16)}`;
     const gdb = await gdbBatch(port, undefined, [
       'echo <A>\\n', 'info registers', 'stepi 1000', 'echo <B>\\n', 'info registers', 'reverse-stepi 1000', 'echo <C>\\n', 'info registers', 'echo <D>\\n',
-      'monitor sstep irq', `watch ${at}`, 'stepi 400000', 'echo <FORWARD>\\n', 'p/x $pc', `p/x ${at}`, 'stepi 50', 'echo <REVERSE>\\n',
+      'monitor sstep irq', `watch ${at}`, 'stepi 400000', 'echo <FORWARD>\\n', 'set $aw = $pc', 'p/x $pc', `p/x ${at}`, 'stepi 50', 'echo <REVERSE>\\n',
       'reverse-continue', 'echo <BACK>\\n', 'p/x $pc', `p/x ${at}`, 'stepi', 'p/x $pc', `p/x ${at}`, 'echo <END>\\n',
       // The symbols at the offset name the code that ticks jiffies.
-      `symbol-file ${join(dir, 'kernel.elf')} -o ${offset}`, 'info symbol $pc', 'echo <SYM>\\n', 'delete', 'monitor snapshot list',
+      `symbol-file ${join(dir, 'kernel.elf')} -o ${offset}`, 'info symbol $pc', 'echo <SYM>\\n', 'delete',
+      // Across continues (re-execution from a checkpoint): two ticks on, back to the first.
+      'break *$aw', 'continue', 'echo <T1>\\n', 'info registers', 'continue', 'echo <T2>\\n', 'info registers',
+      'reverse-continue', 'echo <T1BACK>\\n', 'info registers', 'echo <T3>\\n', 'delete', 'monitor snapshot list',
     ], { timeoutMs: 900_000 });
     const part = (from: string, to: string) => gdb.stdout.slice(gdb.stdout.indexOf(`<${from}>`), gdb.stdout.indexOf(`<${to}>`));
     const registers = (text: string) => text.split('\n').filter((l) => /^(x\d+|sp|pc|cpsr|fpsr|fpcr)\s+0x/.test(l));
@@ -105,8 +108,14 @@ describe('record/replay of an aarch64 Linux zone', () => {
     expect(back[2]).toBe(afterWrite);
     expect(back[3]).toBe(BigInt(after!));
     expect(part('END', 'SYM')).toMatch(/^\w+ \+ \d+ in section \S+$/m);
+    // Back across the continue to the next tick: the registers the forward run had there.
+    const t1 = registers(part('T1', 'T2'));
+    expect(t1.length).toBe(36);
+    expect(registers(part('T2', 'T1BACK'))).not.toEqual(t1);
+    expect(registers(part('T1BACK', 'T3'))).toEqual(t1);
     // gdb prints monitor output on stderr in batch mode.
     expect(gdb.stderr).toMatch(/\d+ single step\(s\) can be undone/);
+    expect(gdb.stderr).toMatch(/[1-8] checkpoint\(s\) for going back across runs/);
     await instance.close();
     instance = undefined;
 
