@@ -1,6 +1,6 @@
 import { RegisterBlock } from '../register-block.js';
 import { hiwordWrite } from '../rockchip-hiword.js';
-import { PLL_STRIDE, pllCon1Read, pllPlainRegister, pllRegisters, type PllSetting } from './pll.js';
+import { PLL_STRIDE, pllAwareRead, pllPlainRegister, pllResets, type PlacedPll } from './pll.js';
 
 /**
  * RK3568 Clock and Reset Unit (`rockchip,rk3568-cru`, 4 KiB): six PLLs (APLL, DPLL, GPLL, CPLL,
@@ -11,7 +11,7 @@ import { PLL_STRIDE, pllCon1Read, pllPlainRegister, pllRegisters, type PllSettin
  * Registers start as the boot firmware (U-Boot's RK3568 clock init) leaves them, so the rates
  * Linux reads back are the SoC's usual ones until it changes them; gates start open.
  */
-const PLLS: readonly { readonly at: number; readonly setting: PllSetting }[] = [
+const PLLS: readonly PlacedPll[] = [
   { at: 0x00, setting: { refdiv: 1, fbdiv: 68, postdiv1: 2, postdiv2: 1 } }, // APLL 816 MHz
   { at: 0x20, setting: { refdiv: 1, fbdiv: 65, postdiv1: 2, postdiv2: 1 } }, // DPLL 780 MHz (the DDR's, left by the DRAM init)
   { at: 0x40, setting: { refdiv: 2, fbdiv: 99, postdiv1: 1, postdiv2: 1 } }, // GPLL 1188 MHz
@@ -80,12 +80,7 @@ export interface Rk3568CruOptions {
 }
 
 export function rk3568Cru(options: Rk3568CruOptions = {}): RegisterBlock {
-  const resets = new Map<number, number>(BOOT_CLKSEL);
-  for (const { at, setting } of PLLS) {
-    const [con0, con1] = pllRegisters(setting);
-    resets.set(at, con0);
-    resets.set(at + 4, con1);
-  }
+  const resets = new Map<number, number>([...BOOT_CLKSEL, ...pllResets(PLLS)]);
   resets.set(MODE_CON0, ALL_PLLS_NORMAL);
   return new RegisterBlock({
     name: 'rk3568-cru',
@@ -93,7 +88,7 @@ export function rk3568Cru(options: Rk3568CruOptions = {}): RegisterBlock {
     resets,
     known,
     ...(options.log !== undefined ? { log: options.log } : {}),
-    read: (offset, held) => (offset < PLL_END && offset % PLL_STRIDE === 4 ? pllCon1Read(held) : held),
+    read: pllAwareRead(PLL_END),
     write: (offset, value, held) => {
       if (offset === GLB_SRST_FST && value === FIRST_GLOBAL_RESET) options.reset?.();
       return plain(offset) ? value : hiwordWrite(held, value);

@@ -19,6 +19,12 @@ export interface PllSetting {
   readonly postdiv2: number;
 }
 
+/** A PLL of a clock unit: its CON0 offset and its boot-firmware setting. */
+export interface PlacedPll {
+  readonly at: number;
+  readonly setting: PllSetting;
+}
+
 /** CON0 and CON1 for an integer-mode setting, powered up. */
 export function pllRegisters(s: PllSetting): readonly [number, number] {
   return [(s.postdiv1 << 12) | s.fbdiv, DSMPD | (s.postdiv2 << 6) | s.refdiv];
@@ -27,6 +33,19 @@ export function pllRegisters(s: PllSetting): readonly [number, number] {
 /** The rate a setting gives from the 24 MHz oscillator. */
 export function pllRate(s: PllSetting, ref = 24_000_000): number {
   return Math.floor((ref * s.fbdiv) / s.refdiv / s.postdiv1 / s.postdiv2);
+}
+
+/** The reset values of a unit's PLL registers (CON0, CON1 at each PLL's offset). */
+export function pllResets(plls: readonly PlacedPll[]): [number, number][] {
+  return plls.flatMap(({ at, setting }) => {
+    const [con0, con1] = pllRegisters(setting);
+    return [[at, con0], [at + 4, con1]] as [number, number][];
+  });
+}
+
+/** A unit's register read with PLLs below `pllEnd`: each CON1's lock bit follows power. */
+export function pllAwareRead(pllEnd: number): (offset: number, held: number) => number {
+  return (offset, held) => (offset < pllEnd && offset % PLL_STRIDE === 4 ? pllCon1Read(held) : held);
 }
 
 /** CON1 as read: the lock bit follows power. */

@@ -1,6 +1,6 @@
 import { RegisterBlock } from '../register-block.js';
 import { hiwordWrite } from '../rockchip-hiword.js';
-import { PLL_STRIDE, pllCon1Read, pllPlainRegister, pllRegisters, type PllSetting } from './pll.js';
+import { PLL_STRIDE, pllAwareRead, pllPlainRegister, pllResets, type PlacedPll } from './pll.js';
 
 /**
  * RK3568 PMU Clock and Reset Unit (`rockchip,rk3568-pmucru`, 4 KiB): the always-on domain's PPLL
@@ -8,7 +8,7 @@ import { PLL_STRIDE, pllCon1Read, pllPlainRegister, pllRegisters, type PllSettin
  * CLKGATE_CON from 0x180 and SOFTRST_CON from 0x200, with the hiword write mask; the RTC 32 kHz and
  * UART0 fractional dividers (CLKSEL_CON1, 5) take plain writes. Boot-firmware rates, gates open.
  */
-const PLLS: readonly { readonly at: number; readonly setting: PllSetting }[] = [
+const PLLS: readonly PlacedPll[] = [
   { at: 0x00, setting: { refdiv: 1, fbdiv: 100, postdiv1: 3, postdiv2: 4 } }, // PPLL 200 MHz
   { at: 0x40, setting: { refdiv: 1, fbdiv: 99, postdiv1: 4, postdiv2: 4 } }, // HPLL 148.5 MHz
 ];
@@ -34,12 +34,7 @@ function known(offset: number): boolean {
 }
 
 export function rk3568PmuCru(options: { readonly size?: number; readonly log?: (line: string) => void } = {}): RegisterBlock {
-  const resets = new Map<number, number>();
-  for (const { at, setting } of PLLS) {
-    const [con0, con1] = pllRegisters(setting);
-    resets.set(at, con0);
-    resets.set(at + 4, con1);
-  }
+  const resets = new Map<number, number>(pllResets(PLLS));
   resets.set(MODE_CON0, PLLS_NORMAL);
   return new RegisterBlock({
     name: 'rk3568-pmucru',
@@ -47,7 +42,7 @@ export function rk3568PmuCru(options: { readonly size?: number; readonly log?: (
     resets,
     known,
     ...(options.log !== undefined ? { log: options.log } : {}),
-    read: (offset, held) => (offset < PLL_END && offset % PLL_STRIDE === 4 ? pllCon1Read(held) : held),
+    read: pllAwareRead(PLL_END),
     write: (offset, value, held) =>
       !known(offset) || (offset < PLL_END && pllPlainRegister(offset % PLL_STRIDE)) || FRACTIONAL.has(offset) ? value : hiwordWrite(held, value),
   });
