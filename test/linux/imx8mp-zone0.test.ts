@@ -5,16 +5,12 @@
  * Linux's own clk-imx8mp, pinctrl-imx and imx-uart drivers bring the console up as ttymxc1; the test
  * types on it. Expected rates and interrupt numbers come from dtc's reading of the same DTB.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launch, type Instance } from '../../src/cli/launch.js';
-import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { type Instance } from '../../src/cli/launch.js';
+import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { dtcDecompile } from '../boards/dt-tools.js';
 import { cellsOf, parseDtcText, walk } from '../boards/dtc-text.js';
-import { checkVendorShell } from './vendor-shell-checks.js';
+import { bootVendorShell, checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'imx8mp# ';
 
@@ -33,16 +29,10 @@ describe('Debian arm64 Linux on the i.MX8MP EVK (vendor DTB, unmodified)', () =>
     const osc24 = cellsOf(nodes.find((n) => n.path === '/clock-osc-24m')!, 'clock-frequency')![0]!;
     const timerRate = cellsOf(nodes.find((n) => n.path === '/timer')!, 'clock-frequency')![0]!;
 
-    const dir = scratch('imx8mp-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/imx8mp-zone0-linux.json'), 'utf8'));
-    config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
-    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    let typeOn: (bytes: Uint8Array) => void = () => {};
-    const console0 = new GuestConsole('imx8mp-linux', (b) => typeOn(b));
-    instance = await launch({ board: 'imx8mp-evk', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
-    typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const { instance: running, console: console0 } = await bootVendorShell(
+      { board: 'imx8mp-evk', dtb, config: 'imx8mp-zone0-linux.json', kernel: fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/), prompt: PROMPT, name: 'imx8mp-linux' },
+      (launched) => (instance = launched),
+    );
     const log = console0.text();
     expect(log).toMatch(/30890000\.serial: ttymxc1 at MMIO 0x30890000 .* is a IMX/);
     expect(log).toMatch(/printk: console \[ttymxc1\] enabled/);
@@ -51,8 +41,8 @@ describe('Debian arm64 Linux on the i.MX8MP EVK (vendor DTB, unmodified)', () =>
     // a vCPU waits for its turn), not a fault of the board; any other BUG is.
     expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault/);
 
-    const zone = instance.hypervisor.zone(0)!;
-    expect(instance.build.timerFrequency).toBe(timerRate);
+    const zone = running.hypervisor.zone(0)!;
+    expect(running.build.timerFrequency).toBe(timerRate);
     // The UART's row carries its interrupt number from the DTB; uart2_root_clk runs at the 24 MHz
     // oscillator's rate the DTB gives; the timer at the DTB's 8 MHz (62.5 MHz would be 7.8x off).
     await checkVendorShell({

@@ -8,16 +8,12 @@
  * pm-domains and 8250_dw drivers bring the console up as ttyS2; the test types on it. Expected rates
  * and interrupt numbers come from dtc's reading of the same DTB.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launch, type Instance } from '../../src/cli/launch.js';
-import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { type Instance } from '../../src/cli/launch.js';
+import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { dtcDecompile } from '../boards/dt-tools.js';
 import { byPhandle, cellsOf, parseDtcText, stringsOf, walk } from '../boards/dtc-text.js';
-import { checkVendorShell } from './vendor-shell-checks.js';
+import { bootVendorShell, checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'rk3568# ';
 /** PMU_PWR_GATE_STS: a set bit is a domain powered off. */
@@ -65,16 +61,10 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
       .map((n) => DOMAINS.get(cellsOf(n, 'reg')![0]!)!);
     expect(domains.length).toBeGreaterThan(0);
 
-    const dir = scratch('rk3568-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/rk3568-zone0-linux.json'), 'utf8'));
-    config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
-    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    let typeOn: (bytes: Uint8Array) => void = () => {};
-    const console0 = new GuestConsole('rk3568-linux', (b) => typeOn(b));
-    instance = await launch({ board: 'rk3568', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
-    typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const { instance: running, console: console0 } = await bootVendorShell(
+      { board: 'rk3568', dtb, config: 'rk3568-zone0-linux.json', kernel: fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/), prompt: PROMPT, name: 'rk3568-linux' },
+      (launched) => (instance = launched),
+    );
     const log = console0.text();
     expect(log).toMatch(/Machine model: Rockchip RK3568 EVB1/);
     // The driver's base_baud is the rate it got from the clock framework, over 16.
@@ -85,8 +75,8 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     expect(log).not.toMatch(/timeout waiting for pll|pll update unsucessful|failed to (get ack|set idle|set domain)|rockchip-pinctrl.*(fail|error)/i);
     expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault/);
 
-    const zone = instance.hypervisor.zone(0)!;
-    expect(instance.build.timerFrequency).toBe(24_000_000);
+    const zone = running.hypervisor.zone(0)!;
+    expect(running.build.timerFrequency).toBe(24_000_000);
     const answer = (command: string, done: RegExp) => console0.run(command, new RegExp(`${done.source}[\\s\\S]*${PROMPT}$`));
 
     // Linux reprogrammed GPLL and PPLL to the DTB's assigned rates and read the dividers back.
@@ -103,12 +93,12 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
     // through the PMU's idle and power handshakes: the PMU's gate status has exactly their bits.
     const genpd = await answer('cat /sys/kernel/debug/pm_genpd/pm_genpd_summary', /domain\s+status[\s\S]*\n/);
     for (const d of domains) expect(genpd).toMatch(new RegExp(`^${d.name}\\s+off`, 'm'));
-    const pmu = instance.build.machine.devices.find((d) => d.path === '/power-management@fdd90000')!.model!;
+    const pmu = running.build.machine.devices.find((d) => d.path === '/power-management@fdd90000')!.model!;
     expect(pmu.peek!(PWR_GATE_STS, 4)).toBe(domains.reduce((m, d) => m | (1 << d.bit), 0));
 
     // pinctrl-rockchip muxed UART2's pins for the serial device: PMU_GRF_GPIO0x_IOMUX holds 4 bits per pin, 4 pins a register.
     const pinmux = await answer('grep -h fe660000 /sys/kernel/debug/pinctrl/*/pinmux-pins', /fe660000[\s\S]*\n/);
-    const pmugrf = instance.build.machine.devices.find((d) => d.path === '/syscon@fdc20000')!.model!;
+    const pmugrf = running.build.machine.devices.find((d) => d.path === '/syscon@fdc20000')!.model!;
     for (const { pin, func } of uartPins) {
       expect(pinmux).toMatch(new RegExp(`pin ${pin} \\(gpio0-${pin}\\): fe660000\\.serial`));
       expect((pmugrf.peek!(4 * (pin >> 2), 4)! >>> (4 * (pin & 3))) & 0xf).toBe(func);
@@ -120,7 +110,7 @@ describe('Debian arm64 Linux on the RK3568 EVB1 (vendor DTB, unmodified)', () =>
       uartRow: new RegExp(`GICv3\\s+${uartIrq} Level\\s+ttyS2`),
       clock: { name: 'sclk_uart2', rate: xin24m },
       now: () => zone.now(),
-      timerRate: instance.build.timerFrequency,
+      timerRate: running.build.timerFrequency,
     });
   }, 1_500_000);
 });

@@ -7,16 +7,12 @@
  * it. Expected numbers (UART interrupt, console rate, SPLL, power domains) come from dtc's reading
  * of the same DTB.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launch, type Instance } from '../../src/cli/launch.js';
-import { fixture, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { type Instance } from '../../src/cli/launch.js';
+import { fixture } from '../helpers/fixtures.js';
 import { dtcDecompile } from '../boards/dt-tools.js';
 import { cellsOf, parseDtcText, walk } from '../boards/dtc-text.js';
-import { checkVendorShell } from './vendor-shell-checks.js';
+import { bootVendorShell, checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'rk3588# ';
 
@@ -44,16 +40,10 @@ describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)
     // The console rate the DTB asks for (stdout-path = "serial2:1500000n8"): 8250_dw sets its clock to 16x the baud.
     const baud = Number(/stdout-path = "serial2:(\d+)/.exec(dts)![1]);
 
-    const dir = scratch('rk3588-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/rk3588-zone0-linux.json'), 'utf8'));
-    config.kernel_filepath = fixture('vmlinuz-arm64-6.12');
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
-    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    let typeOn: (bytes: Uint8Array) => void = () => {};
-    const console0 = new GuestConsole('rk3588-linux', (b) => typeOn(b));
-    instance = await launch({ board: 'rk3588', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
-    typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const { instance: running, console: console0 } = await bootVendorShell(
+      { board: 'rk3588', dtb, config: 'rk3588-zone0-linux.json', kernel: fixture('vmlinuz-arm64-6.12'), prompt: PROMPT, name: 'rk3588-linux' },
+      (launched) => (instance = launched),
+    );
     const log = console0.text();
     expect(log).toMatch(/SCMI Protocol v2\.0 'rockchip:rk3588' Firmware version 0x10000/);
     expect(log).not.toMatch(/scmi.*(fail|error|timed out)/i);
@@ -74,7 +64,7 @@ describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)
     // The DTB names some domains twice (under two parents): genpd has one per id.
     const dtbDomains = new Set(nodes.filter((n) => n.path.startsWith('/power-management@fd8d8000/power-controller/')).map((n) => cellsOf(n, 'reg')?.[0]).filter((r) => r !== undefined));
     expect(rows.length, genpd).toBe(dtbDomains.size);
-    const pmu = instance.build.machine.devices.find((d) => d.path === '/power-management@fd8d8000')!.model!;
+    const pmu = running.build.machine.devices.find((d) => d.path === '/power-management@fd8d8000')!.model!;
     for (const [name, status] of rows) {
       const [reg, bit] = DOMAIN_BITS[name]!;
       expect(status, `${name}\n${genpd}`).toBe('off');
@@ -82,7 +72,7 @@ describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)
     }
     expect(log).not.toMatch(/pm_domain|power domain.*(fail|timeout|error)|failed to (set|get) (domain|idle)/i);
 
-    const zone = instance.hypervisor.zone(0)!;
+    const zone = running.hypervisor.zone(0)!;
     await checkVendorShell({
       console: console0,
       prompt: PROMPT,
@@ -90,7 +80,7 @@ describe('Debian arm64 Linux 6.12 on the RK3588 (ROCK 5B vendor DTB, unmodified)
       uartRow: new RegExp(`GICv3\\s+${uartIrq} Level\\s+ttyS2`),
       clock: { name: 'sclk_uart2', rate: baud * 16 },
       now: () => zone.now(),
-      timerRate: instance.build.timerFrequency,
+      timerRate: running.build.timerFrequency,
     });
   }, 1_500_000);
 });

@@ -4,9 +4,45 @@
  * as we type, the UART's clock in clk_summary is prepared and enabled at the expected rate, and
  * `sleep 5` takes 5 s of the zone's guest time at the board's timer rate.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { GuestConsole } from '../helpers/guest-console.js';
-import { interruptCounts } from '../helpers/guest-console.js';
+import { launch, type Instance } from '../../src/cli/launch.js';
+import { REPO } from '../helpers/fixtures.js';
+import { GuestConsole, interruptCounts } from '../helpers/guest-console.js';
+import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+
+export interface VendorShellBoot {
+  readonly board: string;
+  /** The vendor DTB, unmodified. */
+  readonly dtb: string;
+  /** The zone0 config under boards/guests/aarch64/. */
+  readonly config: string;
+  readonly kernel: string;
+  readonly prompt: string;
+  /** The console's name in failure messages. */
+  readonly name: string;
+}
+
+/**
+ * Boots zone0 of `board` from its vendor DTB with `kernel` and a BusyBox initramfs whose shell mounts
+ * debugfs, and waits for the prompt on the board's console. `launched` gets the instance as soon as
+ * it exists, so the test's afterEach closes it even when the boot fails.
+ */
+export async function bootVendorShell(b: VendorShellBoot, launched: (instance: Instance) => void): Promise<{ instance: Instance; console: GuestConsole }> {
+  const dir = scratch(`${b.board}-zone0-`);
+  const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64', b.config), 'utf8'));
+  config.kernel_filepath = b.kernel;
+  config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(b.prompt, { debugfs: true }) });
+  writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
+  let typeOn: (bytes: Uint8Array) => void = () => {};
+  const console0 = new GuestConsole(b.name, (bytes) => typeOn(bytes));
+  const instance = await launch({ board: b.board, dtb: b.dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
+  launched(instance);
+  typeOn = (bytes) => instance.consoles.type(0, bytes);
+  await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${b.prompt}$`), 'the shell prompt', 1_200_000);
+  return { instance, console: console0 };
+}
 
 export interface VendorShellChecks {
   readonly console: GuestConsole;

@@ -5,16 +5,12 @@
  * types on ttyPS0. Expected interrupt numbers and the reference clock come from dtc's reading of the
  * same DTB.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launch, type Instance } from '../../src/cli/launch.js';
-import { fixture, fixtureMatching, REPO } from '../helpers/fixtures.js';
-import { GuestConsole } from '../helpers/guest-console.js';
-import { buildInitramfs, scratch, shellInit } from '../helpers/linux-initramfs.js';
+import { type Instance } from '../../src/cli/launch.js';
+import { fixture, fixtureMatching } from '../helpers/fixtures.js';
 import { dtcDecompile } from '../boards/dt-tools.js';
 import { cellsOf, parseDtcText, walk } from '../boards/dtc-text.js';
-import { checkVendorShell } from './vendor-shell-checks.js';
+import { bootVendorShell, checkVendorShell } from './vendor-shell-checks.js';
 
 const PROMPT = 'zcu102# ';
 
@@ -34,16 +30,10 @@ describe('Debian arm64 Linux on the ZCU102 (vendor DTB, unmodified)', () => {
     // uart0_ref as the ZCU102's boot firmware leaves it: IOPLL at 45x the PS reference, divided by 15 (100 MHz nominal).
     const uartRate = Math.floor((pssRef * 45) / 15);
 
-    const dir = scratch('zcu102-zone0-');
-    const config = JSON.parse(readFileSync(join(REPO, 'boards/guests/aarch64/zcu102-zone0-linux.json'), 'utf8'));
-    config.kernel_filepath = fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/);
-    config.initrd_filepath = buildInitramfs({ base: 'initramfs-arm64.cpio.gz', init: shellInit(PROMPT, { debugfs: true }) });
-    writeFileSync(join(dir, 'zone0.json'), JSON.stringify(config));
-    let typeOn: (bytes: Uint8Array) => void = () => {};
-    const console0 = new GuestConsole('zcu102-linux', (b) => typeOn(b));
-    instance = await launch({ board: 'zcu102', dtb, zones: [join(dir, 'zone0.json')], gdbBasePort: false, output: console0.append, log: () => {} });
-    typeOn = (b) => instance!.consoles.type(0, b);
-    await console0.waitFor(new RegExp(`SHELL-READY[\\s\\S]*${PROMPT}$`), 'the shell prompt', 1_200_000);
+    const { instance: running, console: console0 } = await bootVendorShell(
+      { board: 'zcu102', dtb, config: 'zcu102-zone0-linux.json', kernel: fixtureMatching('debian/arm64-6.1/boot', /^vmlinuz-/), prompt: PROMPT, name: 'zcu102-linux' },
+      (launched) => (instance = launched),
+    );
     const log = console0.text();
     expect(log).toMatch(/zynqmp_firmware_probe Platform Management API v1\.1/);
     // The driver's base_baud is the clock rate it got from the clock framework, over 16.
@@ -52,7 +42,7 @@ describe('Debian arm64 Linux on the ZCU102 (vendor DTB, unmodified)', () => {
     expect(log).not.toMatch(/zynqmp-pinctrl.*(fail|error)|request failed for pin|set mux failed|zynqmp_clk.*fail/i);
     expect(log).not.toMatch(/Internal error|Unable to handle|BUG: (?!soft lockup)|stage-2 fault/);
 
-    const zone = instance.hypervisor.zone(0)!;
+    const zone = running.hypervisor.zone(0)!;
     await checkVendorShell({
       console: console0,
       prompt: PROMPT,
@@ -60,7 +50,7 @@ describe('Debian arm64 Linux on the ZCU102 (vendor DTB, unmodified)', () => {
       uartRow: new RegExp(`GIC-0\\s+${uartIrq} Level\\s+xuartps`),
       clock: { name: 'uart0_ref', rate: uartRate },
       now: () => zone.now(),
-      timerRate: instance.build.timerFrequency,
+      timerRate: running.build.timerFrequency,
     });
   }, 1_500_000);
 });
